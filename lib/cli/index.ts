@@ -1,0 +1,152 @@
+import { parseArgs } from "node:util";
+import { EnvError, envDocs, loadEnv } from "../env";
+import { clickHouseConfig, createDb } from "../clickhouse/client";
+import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
+import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIGRATIONS_DIR } from "../clickhouse/migrations";
+
+/**
+ * The CLI: each command is a small async function returning an exit code.
+ * Output is for people; `--json` where a machine wants it.
+ */
+
+export interface Command {
+  summary: string;
+  usage: string;
+  /** Commands that talk to ClickHouse get the local one started for them when needed. */
+  needsClickHouse?: boolean;
+  run(args: string[]): Promise<number>;
+}
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+const commands: Record<string, Command> = {
+  migrate: {
+    summary: "create the database and apply pending migrations from sql/",
+    usage: "muse migrate",
+    needsClickHouse: true,
+    async run() {
+      const config = clickHouseConfig(loadEnv());
+      const result = await migrate(config, { log: (l) => out(`  ${l}`) });
+      out(
+        result.applied.length
+          ? `applied ${result.applied.length} migration(s) to ${result.database}: ${result.applied.join(", ")}`
+          : `${result.database} is up to date (${result.skipped.length} migrations already applied)`,
+      );
+      return 0;
+    },
+  },
+  status: {
+    summary: "ClickHouse reachability, version, migrations and table row counts",
+    usage: "muse status [--json]",
+    needsClickHouse: true,
+    async run(args) {
+      const { values } = parseArgs({ args, options: { json: { type: "boolean" } } });
+      const config = clickHouseConfig(loadEnv());
+      const db = createDb(config);
+      try {
+        const ping = await db.ping();
+        if (!ping.ok) {
+          err(`ClickHouse at ${config.url} is unreachable: ${ping.error}`);
+          return 1;
+        }
+        const [{ version }] = await db.query<{ version: string }>("SELECT version() AS version");
+        const files = await loadMigrations(DEFAULT_MIGRATIONS_DIR);
+        const databaseExists = (await db.query("SELECT 1 FROM system.databases WHERE name = {db:String}", { db: config.database })).length > 0;
+        const applied = databaseExists ? await appliedMigrations(db).catch(() => []) : [];
+        const tables = databaseExists
+          ? await db.query<{ name: string; rows: number }>(
+              "SELECT name, toUInt64(ifNull(total_rows, 0)) AS rows FROM system.tables WHERE database = {db:String} ORDER BY name",
+              { db: config.database },
+            )
+          : [];
+        const pending = files.filter((f) => !applied.some((a) => a.version === f.version)).map((f) => f.file);
+        const status = { url: config.url, version, database: config.database, databaseExists, applied: applied.length, pending, tables };
+        if (values.json) {
+          out(JSON.stringify(status, null, 2));
+          return 0;
+        }
+        out(`ClickHouse ${version} at ${config.url}`);
+        out(`database ${config.database}: ${databaseExists ? "exists" : "missing (run: npm run muse -- migrate)"}`);
+        out(`migrations: ${applied.length} applied, ${pending.length} pending${pending.length ? ` (${pending.join(", ")})` : ""}`);
+        for (const t of tables) out(`  ${t.name.padEnd(24)} ${String(t.rows).padStart(10)} rows`);
+        return 0;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  env: {
+    summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",
+    usage: "muse env [--markdown]",
+    async run(args) {
+      const { values } = parseArgs({ args, options: { markdown: { type: "boolean" } } });
+      const docs = envDocs();
+      if (values.markdown) {
+        out("| variable | default | what it is for |");
+        out("|---|---|---|");
+        for (const d of docs) out(`| \`${d.name}\`${d.secret ? " (secret)" : ""} | ${d.default} | ${d.description} |`);
+        return 0;
+      }
+      let group = "";
+      for (const d of docs) {
+        if (d.group !== group) out(`\n${(group = d.group)}`);
+        const set = process.env[d.name] !== undefined && process.env[d.name] !== "";
+        out(`  ${d.name.padEnd(32)} ${set ? (d.secret ? "[set]" : `= ${process.env[d.name]}`) : `(default ${d.default})`}`);
+      }
+      return 0;
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    "Usage: npm run muse -- <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `npm run muse -- <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+export function registerCommand(name: string, command: Command): void {
+  commands[name] = command;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    out(help());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    err(`unknown command: ${name}\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(`Usage: npm run ${command.usage.replace(/^muse/, "muse --")}\n\n${command.summary}`);
+    return 0;
+  }
+  // Without CLICKHOUSE_URL and with nothing answering locally, the command
+  // starts the local ClickHouse for its own duration.
+  const clickhouse = command.needsClickHouse ? await ensureLocalClickHouse({ quiet: true }) : undefined;
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof EnvError || e instanceof MigrationError) {
+      err(e.message);
+      return 1;
+    }
+    if (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS")) {
+      err(`${e.message}\n\nUsage: npm run ${command.usage.replace(/^muse/, "muse --")}`);
+      return 2;
+    }
+    err(`${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  } finally {
+    await clickhouse?.stop();
+  }
+}

@@ -1,0 +1,138 @@
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client-web";
+import type { z } from "zod";
+import type { Env } from "../env";
+
+export const LOCAL_CLICKHOUSE_URL = "http://127.0.0.1:18123";
+
+export interface ClickHouseConfig {
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+  requestTimeoutMs: number;
+  asyncInsert: boolean;
+}
+
+export function clickHouseConfig(env: Env): ClickHouseConfig {
+  return {
+    url: env.CLICKHOUSE_URL ?? `http://${env.MUSE_LOCAL_CLICKHOUSE_HOST}:${env.MUSE_LOCAL_CLICKHOUSE_PORT}`,
+    username: env.CLICKHOUSE_URL ? env.CLICKHOUSE_USER : (env.MUSE_LOCAL_CLICKHOUSE_USER ?? env.CLICKHOUSE_USER),
+    password: env.CLICKHOUSE_URL ? env.CLICKHOUSE_PASSWORD : (env.MUSE_LOCAL_CLICKHOUSE_USER ? env.MUSE_LOCAL_CLICKHOUSE_PASSWORD : env.CLICKHOUSE_PASSWORD),
+    database: env.CLICKHOUSE_DATABASE,
+    requestTimeoutMs: env.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+    asyncInsert: env.CLICKHOUSE_ASYNC_INSERT,
+  };
+}
+
+/** Settings every Muse query runs with: ISO-8601 UTC timestamps in and out. */
+const BASE_SETTINGS: ClickHouseSettings = {
+  date_time_input_format: "best_effort",
+  date_time_output_format: "iso",
+  output_format_json_quote_64bit_integers: 0,
+};
+
+export type QueryParams = Record<string, unknown>;
+
+export interface InsertOptions {
+  /** Same token → the server may drop the repeated block (ClickHouse Cloud does by default). */
+  deduplicationToken?: string;
+  /** Server-side batching for many small inserts (async_insert=1, wait_for_async_insert=1). */
+  asyncInsert?: boolean;
+}
+
+export interface InsertResult {
+  writtenRows: number;
+  queryId: string;
+}
+
+/**
+ * The one ClickHouse client of the app: @clickhouse/client-web over HTTP.
+ * Values always travel as query parameters (`{name:Type}` placeholders); SQL is
+ * never built from values.
+ */
+export class Db {
+  constructor(
+    readonly client: ClickHouseClient,
+    readonly config: ClickHouseConfig,
+  ) {}
+
+  get database(): string {
+    return this.config.database;
+  }
+
+  /** Rows of a SELECT, parsed by `schema` when given (recommended at every boundary). */
+  async query<S extends z.ZodType>(sql: string, params: QueryParams | undefined, schema: S): Promise<z.output<S>[]>;
+  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  async query(sql: string, params?: QueryParams, schema?: z.ZodType): Promise<unknown[]> {
+    const result = await this.client.query({ query: sql, query_params: params, format: "JSONEachRow" });
+    const rows = await result.json<Record<string, unknown>>();
+    return schema ? rows.map((row) => schema.parse(row)) : rows;
+  }
+
+  async queryOne<S extends z.ZodType>(sql: string, params: QueryParams | undefined, schema: S): Promise<z.output<S> | undefined> {
+    const rows = await this.query(sql, params, schema);
+    return rows[0];
+  }
+
+  /** DDL and other statements without a result set. */
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    await this.client.command({ query: sql, query_params: params });
+  }
+
+  async insert<T extends object>(table: string, rows: readonly T[], options: InsertOptions = {}): Promise<InsertResult> {
+    if (rows.length === 0) return { writtenRows: 0, queryId: "" };
+    const settings: ClickHouseSettings = {};
+    if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
+    if (options.asyncInsert ?? false) {
+      settings.async_insert = 1;
+      settings.wait_for_async_insert = 1;
+    }
+    const result = await this.client.insert({
+      table,
+      values: rows as T[],
+      format: "JSONEachRow",
+      clickhouse_settings: settings,
+    });
+    // The web client does not parse X-ClickHouse-Summary itself.
+    const summary = parseSummary(result.response_headers["x-clickhouse-summary"]);
+    return { writtenRows: summary?.written_rows ?? rows.length, queryId: result.query_id };
+  }
+
+  async ping(): Promise<{ ok: true } | { ok: false; error: string }> {
+    const result = await this.client.ping();
+    if (result.success) return { ok: true };
+    return { ok: false, error: result.error instanceof Error ? result.error.message : String(result.error) };
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+export function createDb(config: ClickHouseConfig): Db {
+  const client = createClient({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    database: config.database,
+    request_timeout: config.requestTimeoutMs,
+    clickhouse_settings: BASE_SETTINGS,
+    application: "muse",
+  });
+  return new Db(client, config);
+}
+
+/** A client on the same server for another database (bootstrap, tests). */
+export function withDatabase(config: ClickHouseConfig, database: string): ClickHouseConfig {
+  return { ...config, database };
+}
+
+export function parseSummary(header: string | string[] | undefined): { read_rows: number; written_rows: number } | undefined {
+  if (typeof header !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(header) as Record<string, string>;
+    return { read_rows: Number(parsed.read_rows ?? 0), written_rows: Number(parsed.written_rows ?? 0) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { createDb, withDatabase, type ClickHouseConfig, type Db } from "./client";
+
+/**
+ * Numbered, idempotent migrations from `sql/NNN_name.sql`, recorded in
+ * `muse_migrations` with a checksum. Re-running applies nothing twice; a file
+ * changed after it was applied is refused.
+ */
+
+export const MIGRATIONS_TABLE = "muse_migrations";
+const FILE_PATTERN = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
+
+export interface Migration {
+  version: number;
+  name: string;
+  file: string;
+  checksum: string;
+  statements: string[];
+}
+
+export class MigrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MigrationError";
+  }
+}
+
+/** Splits a file into statements on `;` at the end of a line; `--` comments are dropped. */
+export function splitStatements(sql: string): string[] {
+  const withoutComments = sql
+    .split("\n")
+    .map((line) => (line.trimStart().startsWith("--") ? "" : line))
+    .join("\n");
+  return withoutComments
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export async function loadMigrations(dir: string): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
+  const migrations: Migration[] = [];
+  const seen = new Map<number, string>();
+  for (const file of files) {
+    const m = FILE_PATTERN.exec(file);
+    if (!m) throw new MigrationError(`${file}: migration files are named NNN_name.sql (lower case)`);
+    const version = Number(m[1]);
+    if (seen.has(version)) throw new MigrationError(`${file}: version ${version} is also used by ${seen.get(version)}`);
+    seen.set(version, file);
+    const text = await readFile(path.join(dir, file), "utf8");
+    migrations.push({
+      version,
+      name: m[2],
+      file,
+      checksum: createHash("sha256").update(text).digest("hex"),
+      statements: splitStatements(text),
+    });
+  }
+  return migrations;
+}
+
+const appliedRow = z.object({ version: z.coerce.number(), name: z.string(), checksum: z.string() });
+
+export interface MigrateResult {
+  database: string;
+  applied: string[];
+  skipped: string[];
+}
+
+/** The migrations directory of this checkout. */
+export const DEFAULT_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "sql");
+
+export async function migrate(
+  config: ClickHouseConfig,
+  options: { dir?: string; log?: (line: string) => void } = {},
+): Promise<MigrateResult> {
+  const log = options.log ?? (() => {});
+  const migrations = await loadMigrations(options.dir ?? DEFAULT_MIGRATIONS_DIR);
+
+  // The target database may not exist yet, so bootstrap through `default`.
+  const bootstrap = createDb(withDatabase(config, "default"));
+  try {
+    await bootstrap.command("CREATE DATABASE IF NOT EXISTS {db:Identifier}", { db: config.database });
+  } finally {
+    await bootstrap.close();
+  }
+
+  const db = createDb(config);
+  try {
+    await db.command(`
+      CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}
+      (
+          version    UInt32,
+          name       String,
+          checksum   FixedString(64),
+          applied_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(applied_at)
+      ORDER BY version`);
+    const applied = new Map(
+      (await db.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} FINAL`, {}, appliedRow)).map((r) => [r.version, r]),
+    );
+    const result: MigrateResult = { database: config.database, applied: [], skipped: [] };
+    // Check every file before applying any, so an edited migration stops the run up front.
+    for (const migration of migrations) {
+      const previous = applied.get(migration.version);
+      if (previous && previous.checksum !== migration.checksum) {
+        throw new MigrationError(
+          `${migration.file} was changed after it was applied to ${config.database} ` +
+            `(recorded checksum ${previous.checksum.slice(0, 12)}…, file ${migration.checksum.slice(0, 12)}…). ` +
+            `Applied migrations are immutable: restore the file and add a new migration instead.`,
+        );
+      }
+    }
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) {
+        result.skipped.push(migration.file);
+        continue;
+      }
+      log(`applying ${migration.file} (${migration.statements.length} statements)`);
+      for (const statement of migration.statements) await applyStatement(db, statement);
+      await db.insert(MIGRATIONS_TABLE, [
+        { version: migration.version, name: migration.name, checksum: migration.checksum, applied_at: new Date().toISOString() },
+      ]);
+      result.applied.push(migration.file);
+    }
+    return result;
+  } finally {
+    await db.close();
+  }
+}
+
+async function applyStatement(db: Db, statement: string): Promise<void> {
+  try {
+    await db.command(statement);
+  } catch (e) {
+    const first = statement.split("\n").find((l) => l.trim())?.trim() ?? statement;
+    throw new MigrationError(`${first.slice(0, 80)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export async function appliedMigrations(db: Db): Promise<{ version: number; name: string }[]> {
+  return db.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} FINAL ORDER BY version`, {}, appliedRow);
+}

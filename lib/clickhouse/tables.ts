@@ -1,0 +1,205 @@
+import { z } from "zod";
+
+/**
+ * Typed rows of Muse's tables, as written (JSONEachRow in) and read back
+ * (JSONEachRow out, ISO timestamps). One schema per table; types inferred.
+ */
+
+/** ISO 8601 in; ClickHouse returns `2026-11-22T01:02:03.456Z` (date_time_output_format=iso). */
+export const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO 8601 timestamp");
+const sha = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-hex commit sha");
+const nullableNumber = z.number().nullable();
+/** Decimals come back as numbers; UInt64 sums as numbers (output_format_json_quote_64bit_integers=0). */
+const decimal = z.coerce.number();
+
+export const benchRunRow = z.object({
+  ts: timestamp,
+  run_id: z.uuid(),
+  commit_sha: sha,
+  benchmark_type: z.string(),
+  variant: z.string(),
+  model: z.string(),
+  quant: z.string(),
+  dataset: z.string(),
+  device: z.string(),
+  latency_mean_ms: nullableNumber,
+  latency_p50_ms: nullableNumber,
+  latency_p95_ms: nullableNumber,
+  latency_p99_ms: nullableNumber,
+  tokens_per_sec: nullableNumber,
+  cost_per_1k: decimal.nullable(),
+  memory_peak_mb: nullableNumber,
+  extra: z.string(),
+  source_path: z.string(),
+});
+export type BenchRunRow = z.infer<typeof benchRunRow>;
+
+export const llmEventRow = z.object({
+  ts: timestamp,
+  event_id: z.uuid(),
+  run_id: z.uuid(),
+  source: z.string(),
+  model: z.string(),
+  operation: z.string(),
+  tokens_in: z.number().int().min(0),
+  tokens_out: z.number().int().min(0),
+  latency_ms: z.number().int().min(0),
+  cost_usd: decimal.nullable(),
+  status: z.enum(["success", "failure", "timeout", "reported"]),
+  error_msg: z.string(),
+});
+export type LlmEventRow = z.infer<typeof llmEventRow>;
+
+export const uiEventRow = z.object({
+  ts: timestamp,
+  event_id: z.uuid(),
+  session_id: z.uuid(),
+  commit_sha: sha,
+  event_type: z.string(),
+  latency_ms: z.number().int().min(0),
+  user_agent: z.string(),
+  metadata: z.string(),
+});
+export type UiEventRow = z.infer<typeof uiEventRow>;
+
+export const sessionStatsRow = z.object({
+  hour: timestamp,
+  session_id: z.uuid(),
+  commit_sha: sha,
+  avg_latency_ms: z.number().int().min(0),
+  latency_sum_ms: z.number().int().min(0),
+  error_rate: z.number().min(0).max(1),
+  abandonment_rate: z.number().min(0).max(1),
+  events_count: z.number().int().min(0),
+  errors_count: z.number().int().min(0),
+  queries_count: z.number().int().min(0),
+  abandoned_count: z.number().int().min(0),
+  duration_seconds: z.number().int().min(0),
+});
+export type SessionStatsRow = z.infer<typeof sessionStatsRow>;
+
+export const watcherStatus = z.enum(["valid", "degraded", "error"]);
+export const watcherRunRow = z.object({
+  ts: timestamp,
+  run_id: z.uuid(),
+  hearts_commit: z.string(),
+  packs_commit: z.string(),
+  hearts_rows_found: z.number().int().min(0),
+  packs_rows_found: z.number().int().min(0),
+  hearts_newest_ts: timestamp.nullable(),
+  packs_newest_ts: timestamp.nullable(),
+  hearts_lag_seconds: z.number().int().min(0).nullable(),
+  packs_lag_seconds: z.number().int().min(0).nullable(),
+  lag_seconds: z.number().int().min(0),
+  status: watcherStatus,
+  reasons: z.array(z.string()),
+  duration_ms: z.number().int().min(0),
+});
+export type WatcherRunRow = z.infer<typeof watcherRunRow>;
+
+export const episodeStatus = z.enum(["draft", "publishable", "published", "rejected"]);
+export const episodeRow = z.object({
+  ts: timestamp,
+  updated_at: timestamp,
+  run_id: z.uuid(),
+  series: z.string(),
+  episode_num: z.number().int().min(1).max(65535),
+  lang: z.enum(["en", "de", "zh", "hi"]),
+  title: z.string(),
+  summary: z.string(),
+  confidence_score: z.number(),
+  correlation_strength: z.number().nullable(),
+  tokens_total: z.number().int().min(0),
+  cost_total: decimal,
+  status: episodeStatus,
+  file_path: z.string(),
+  commit_sha: z.string(),
+  markdown: z.string(),
+  facts: z.string(),
+  claims: z.string(),
+  problems: z.array(z.string()),
+  writer: z.string(),
+  translation_of: z.string(),
+});
+export type EpisodeRow = z.infer<typeof episodeRow>;
+
+export const deploymentStatus = z.enum(["pending", "building", "ready", "error", "canceled"]);
+export const deploymentRow = z.object({
+  ts: timestamp,
+  updated_at: timestamp,
+  run_id: z.uuid(),
+  episode_run_id: z.uuid(),
+  commit_sha: sha,
+  status: deploymentStatus,
+  vercel_deployment_id: z.string(),
+  url: z.string(),
+  duration_ms: z.number().int().min(0),
+  error_msg: z.string(),
+  events_seen: z.array(z.string()),
+});
+export type DeploymentRow = z.infer<typeof deploymentRow>;
+
+export const agentRunStatus = z.enum(["running", "ok", "skipped", "blocked", "error"]);
+export const agentRunRow = z.object({
+  run_id: z.uuid(),
+  agent: z.string(),
+  trigger: z.enum(["cron", "api", "cli"]),
+  status: agentRunStatus,
+  started_at: timestamp,
+  finished_at: timestamp.nullable(),
+  duration_ms: z.number().int().min(0),
+  attempts: z.number().int().min(1),
+  error: z.string(),
+  summary: z.string(),
+  options: z.string(),
+  updated_at: timestamp,
+});
+export type AgentRunRow = z.infer<typeof agentRunRow>;
+
+export const agentLockRow = z.object({
+  agent: z.string(),
+  run_id: z.uuid(),
+  acquired_at: timestamp,
+  expires_at: timestamp,
+  released: z.number().int().min(0).max(1),
+  updated_at: timestamp,
+});
+export type AgentLockRow = z.infer<typeof agentLockRow>;
+
+export const upstreamCommitRow = z.object({
+  repo: z.enum(["banterhearts", "banterpacks"]),
+  sha,
+  ts: timestamp,
+  author: z.string(),
+  message: z.string(),
+  files: z.array(z.string()),
+  files_changed: z.number().int().min(0),
+  additions: z.number().int().min(0),
+  deletions: z.number().int().min(0),
+});
+export type UpstreamCommitRow = z.infer<typeof upstreamCommitRow>;
+
+export const ingestRequestRow = z.object({
+  idempotency_key: z.string(),
+  route: z.string(),
+  body_sha256: z.string().length(64),
+  accepted: z.number().int().min(0),
+  response: z.string(),
+  received_at: timestamp,
+});
+export type IngestRequestRow = z.infer<typeof ingestRequestRow>;
+
+export const TABLES = {
+  bench_runs: benchRunRow,
+  llm_events: llmEventRow,
+  ui_events: uiEventRow,
+  session_stats: sessionStatsRow,
+  watcher_runs: watcherRunRow,
+  episodes: episodeRow,
+  deployments: deploymentRow,
+  agent_runs: agentRunRow,
+  agent_locks: agentLockRow,
+  upstream_commits: upstreamCommitRow,
+  ingest_requests: ingestRequestRow,
+} as const;
+export type TableName = keyof typeof TABLES;

@@ -1,0 +1,181 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable Muse reads, declared once: its schema, its default
+ * and what it is for. `loadEnv()` validates the whole set and fails naming each
+ * bad variable; `envDocs()` feeds `npm run muse -- env` and the README table.
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v))
+  .pipe(z.url().optional());
+const boolFlag = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? String(fallback) : v))
+    .pipe(z.stringbool());
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? String(fallback) : v))
+    .pipe(z.coerce.number<string>().int().min(min).max(max));
+const num = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? String(fallback) : v))
+    .pipe(z.coerce.number<string>().min(min).max(max));
+const withDefault = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? fallback : v));
+/** `owner/name` with an optional `@branch`. */
+const repoRef = optionalString.pipe(
+  z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/, "expected owner/name[@branch]")
+    .optional(),
+);
+const langList = withDefault("de,zh,hi").pipe(
+  z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(["de", "zh", "hi"])).min(0)),
+);
+
+interface VarSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** Default as documented (what an unset variable means). */
+  default: string;
+  description: string;
+  group: string;
+  /** Secrets are never printed, logged or rendered. */
+  secret?: boolean;
+}
+
+const spec = <S extends z.ZodType>(s: VarSpec<S>) => s;
+
+export const ENV_SPEC = {
+  // ClickHouse
+  CLICKHOUSE_URL: spec({ schema: optionalUrl, default: "(local: http://127.0.0.1:18123)", group: "ClickHouse", description: "ClickHouse HTTP(S) endpoint (ClickHouse Cloud or any server). Unset: the project's local ClickHouse over chDB." }),
+  CLICKHOUSE_USER: spec({ schema: withDefault("default"), default: "default", group: "ClickHouse", description: "ClickHouse user." }),
+  CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(empty)", group: "ClickHouse", description: "ClickHouse password.", secret: true }),
+  CLICKHOUSE_DATABASE: spec({ schema: withDefault("chimera_metrics").pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a plain identifier")), default: "chimera_metrics", group: "ClickHouse", description: "Database holding Muse's tables (created by `muse migrate`)." }),
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: spec({ schema: int(30_000, 1_000, 600_000), default: "30000", group: "ClickHouse", description: "Per-request timeout of the ClickHouse client." }),
+  CLICKHOUSE_ASYNC_INSERT: spec({ schema: boolFlag(false), default: "false", group: "ClickHouse", description: "Send event inserts with async_insert=1, wait_for_async_insert=1 (server-side batching for many small requests)." }),
+  MUSE_LOCAL_CLICKHOUSE_HOST: spec({ schema: withDefault("127.0.0.1"), default: "127.0.0.1", group: "Local ClickHouse", description: "Interface the local ClickHouse listens on (loopback unless you mean otherwise)." }),
+  MUSE_LOCAL_CLICKHOUSE_PORT: spec({ schema: int(18123, 1, 65535), default: "18123", group: "Local ClickHouse", description: "Port of the local ClickHouse HTTP interface." }),
+  MUSE_LOCAL_CLICKHOUSE_DATA: spec({ schema: withDefault(".muse/clickhouse"), default: ".muse/clickhouse", group: "Local ClickHouse", description: "Data directory of the local ClickHouse (git-ignored)." }),
+  MUSE_LOCAL_CLICKHOUSE_USER: spec({ schema: optionalString, default: "(none: no auth)", group: "Local ClickHouse", description: "If set, the local ClickHouse requires basic auth with this user and MUSE_LOCAL_CLICKHOUSE_PASSWORD." }),
+  MUSE_LOCAL_CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(empty)", group: "Local ClickHouse", description: "Password the local ClickHouse requires when MUSE_LOCAL_CLICKHOUSE_USER is set.", secret: true }),
+
+  // Tokens (see shared/design/api.md)
+  CRON_SECRET: spec({ schema: optionalString, default: "(unset: cron routes answer 503)", group: "Tokens", description: "Bearer token Vercel Cron sends to GET /api/cron/*.", secret: true }),
+  MUSE_ADMIN_TOKEN: spec({ schema: optionalString, default: "(unset: admin routes answer 503)", group: "Tokens", description: "Bearer token for maintainers: POST /api/agents/*, /api/revalidate, GET /api/runs.", secret: true }),
+  MUSE_INGEST_TOKEN: spec({ schema: optionalString, default: "(unset: ingest routes answer 503)", group: "Tokens", description: "Bearer token upstream systems send to POST /api/ingest/*.", secret: true }),
+  VERCEL_WEBHOOK_SECRET: spec({ schema: optionalString, default: "(unset: webhook answers 503)", group: "Tokens", description: "Secret of the Vercel deployment webhook (x-vercel-signature, HMAC-SHA1).", secret: true }),
+
+  // Upstream and content repositories
+  GITHUB_TOKEN: spec({ schema: optionalString, default: "(unset: local git checkouts)", group: "GitHub", description: "GitHub token; with it upstream and content repositories are read and written through Octokit.", secret: true }),
+  GITHUB_API_URL: spec({ schema: withDefault("https://api.github.com").pipe(z.url()), default: "https://api.github.com", group: "GitHub", description: "GitHub REST API base URL (GitHub Enterprise, or a local test server)." }),
+  BANTERHEARTS_REPO: spec({ schema: repoRef, default: "(unset)", group: "GitHub", description: "Banterhearts repository, owner/name[@branch] (with GITHUB_TOKEN)." }),
+  BANTERPACKS_REPO: spec({ schema: repoRef, default: "(unset)", group: "GitHub", description: "Banterpacks repository, owner/name[@branch] (with GITHUB_TOKEN)." }),
+  BANTERHEARTS_DIR: spec({ schema: withDefault(".muse/upstream/banterhearts"), default: ".muse/upstream/banterhearts", group: "GitHub", description: "Local Banterhearts git checkout used without a token (the seed command creates it)." }),
+  BANTERPACKS_DIR: spec({ schema: withDefault(".muse/upstream/banterpacks"), default: ".muse/upstream/banterpacks", group: "GitHub", description: "Local Banterpacks git checkout used without a token (the seed command creates it)." }),
+  MUSE_CONTENT_REPO: spec({ schema: repoRef, default: "(unset: local git at MUSE_CONTENT_DIR)", group: "GitHub", description: "Repository episodes are committed to, owner/name[@branch] (with GITHUB_TOKEN)." }),
+  MUSE_CONTENT_DIR: spec({ schema: withDefault("content"), default: "content", group: "GitHub", description: "Content directory the site reads and the local publisher commits to." }),
+
+  // LLM
+  OPENAI_API_KEY: spec({ schema: optionalString, default: "(unset: deterministic offline writer)", group: "LLM", description: "OpenAI (or compatible) API key.", secret: true }),
+  OPENAI_BASE_URL: spec({ schema: optionalUrl, default: "(OpenAI)", group: "LLM", description: "Base URL of an OpenAI-compatible server (chat completions API)." }),
+  MUSE_MODEL: spec({ schema: withDefault("gpt-4o-mini"), default: "gpt-4o-mini", group: "LLM", description: "Model the council and translator use." }),
+
+  // Datadog
+  DD_API_KEY: spec({ schema: optionalString, default: "(unset: metrics go to the log)", group: "Datadog", description: "Datadog API key for the v2 series API.", secret: true }),
+  DD_APP_KEY: spec({ schema: optionalString, default: "(unset)", group: "Datadog", description: "Datadog application key (only `muse datadog apply` needs it).", secret: true }),
+  DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site, e.g. datadoghq.eu." }),
+  DD_API_URL: spec({ schema: optionalUrl, default: "(https://api.<DD_SITE>)", group: "Datadog", description: "Override of the Datadog API base URL (tests point it at a local server)." }),
+  DD_SERVICE: spec({ schema: withDefault("muse"), default: "muse", group: "Datadog", description: "Service tag on every metric." }),
+  DD_ENV: spec({ schema: withDefault("development"), default: "development", group: "Datadog", description: "env tag on every metric." }),
+  NEXT_PUBLIC_DD_APPLICATION_ID: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM application id (browser)." }),
+  NEXT_PUBLIC_DD_CLIENT_TOKEN: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM client token (browser; public by design)." }),
+  NEXT_PUBLIC_DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site for RUM." }),
+
+  // Pipeline behaviour
+  MUSE_SITE_URL: spec({ schema: withDefault("http://127.0.0.1:3000").pipe(z.url()), default: "http://127.0.0.1:3000", group: "Pipeline", description: "Public URL of the site (links, feeds, revalidation in local mode)." }),
+  MUSE_WINDOW_DAYS: spec({ schema: int(7, 1, 365), default: "7", group: "Pipeline", description: "Days of data an episode describes." }),
+  MUSE_PUBLISH_THRESHOLD: spec({ schema: num(0.6, 0, 1), default: "0.6", group: "Pipeline", description: "Confidence a draft needs to be published." }),
+  MUSE_HEARTS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterhearts freshness threshold (lag ≤ 4 h KPI)." }),
+  MUSE_PACKS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterpacks freshness threshold." }),
+  MUSE_WATCHER_MAX_AGE_MINUTES: spec({ schema: int(30, 1), default: "30", group: "Pipeline", description: "Council: how recent the latest watcher run must be." }),
+  MUSE_COUNCIL_ALLOW_DEGRADED: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Council: also run when the latest watcher run is degraded." }),
+  MUSE_TRANSLATE_LANGS: spec({ schema: langList, default: "de,zh,hi", group: "Pipeline", description: "Languages the translator produces." }),
+  MUSE_LOCK_TTL_SECONDS: spec({ schema: int(900, 10), default: "900", group: "Pipeline", description: "Agent lock lifetime: a lock left by a crashed run expires after this." }),
+  MUSE_LOG_LEVEL: spec({ schema: withDefault("info").pipe(z.enum(["debug", "info", "warn", "error"])), default: "info", group: "Pipeline", description: "Lowest log level written." }),
+} as const;
+
+type Spec = typeof ENV_SPEC;
+export type EnvName = keyof Spec;
+export type Env = { [K in EnvName]: z.output<Spec[K]["schema"]> };
+
+export const envSchema = z.object(
+  Object.fromEntries(Object.entries(ENV_SPEC).map(([k, v]) => [k, v.schema])) as {
+    [K in EnvName]: Spec[K]["schema"];
+  },
+);
+
+export class EnvError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid environment: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`,
+    );
+    this.name = "EnvError";
+  }
+}
+
+/** Validates the environment; throws an EnvError naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const picked = Object.fromEntries(Object.keys(ENV_SPEC).map((k) => [k, source[k]]));
+  const result = envSchema.safeParse(picked);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
+    );
+  }
+  return result.data as Env;
+}
+
+let cached: Env | undefined;
+/** The process environment, validated once. */
+export function loadEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** For tests and the CLI after it changes process.env (e.g. seed defaults). */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+export function envDocs() {
+  return Object.entries(ENV_SPEC).map(([name, s]) => ({
+    name,
+    group: s.group,
+    default: s.default,
+    description: s.description,
+    secret: "secret" in s ? Boolean(s.secret) : false,
+  }));
+}
+
+export function secretNames(): EnvName[] {
+  return envDocs().filter((d) => d.secret).map((d) => d.name as EnvName);
+}

@@ -1,0 +1,22 @@
+/** `npm run clickhouse`: ClickHouse's HTTP interface over chDB, on loopback by default. */
+import { loadEnv } from "../lib/env";
+import { startLocalClickHouse } from "../lib/local-clickhouse/server";
+
+const env = loadEnv();
+const server = await startLocalClickHouse({
+  host: env.MUSE_LOCAL_CLICKHOUSE_HOST,
+  port: env.MUSE_LOCAL_CLICKHOUSE_PORT,
+  dataDir: env.MUSE_LOCAL_CLICKHOUSE_DATA,
+  user: env.MUSE_LOCAL_CLICKHOUSE_USER,
+  password: env.MUSE_LOCAL_CLICKHOUSE_PASSWORD,
+  log: (line) => process.stdout.write(`[clickhouse] ${line}\n`),
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void server.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,94 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createDb, withDatabase } from "../lib/clickhouse/client";
+import { DEFAULT_MIGRATIONS_DIR, MigrationError, migrate, splitStatements } from "../lib/clickhouse/migrations";
+import { testClickHouseConfig, uniqueDatabaseName } from "./helpers/db";
+
+const EXPECTED_TABLES = [
+  "agent_locks",
+  "agent_runs",
+  "bench_runs",
+  "deployments",
+  "episodes",
+  "ingest_requests",
+  "llm_events",
+  "muse_migrations",
+  "session_stats",
+  "ui_events",
+  "upstream_commits",
+  "watcher_runs",
+];
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function freshConfig() {
+  const config = withDatabase(testClickHouseConfig(), uniqueDatabaseName("muse_migrate"));
+  cleanups.push(async () => {
+    const admin = createDb(testClickHouseConfig());
+    await admin.command("DROP DATABASE IF EXISTS {db:Identifier}", { db: config.database });
+    await admin.close();
+  });
+  return config;
+}
+
+async function tablesOf(database: string): Promise<string[]> {
+  const admin = createDb(testClickHouseConfig());
+  const rows = await admin.query<{ name: string }>("SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name", { db: database });
+  await admin.close();
+  return rows.map((r) => r.name);
+}
+
+describe("migrations", () => {
+  it("create every table from an empty server, then apply nothing the second time", async () => {
+    const config = freshConfig();
+    const first = await migrate(config);
+    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql"]);
+    expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
+
+    const second = await migrate(config);
+    expect(second.applied).toEqual([]);
+    expect(second.skipped).toHaveLength(first.applied.length);
+    const db = createDb(config);
+    const [{ c }] = await db.query<{ c: number }>("SELECT count() AS c FROM muse_migrations");
+    expect(Number(c)).toBe(first.applied.length);
+    await db.close();
+  });
+
+  it("refuse a migration that was edited after it was applied, naming the file", async () => {
+    const config = freshConfig();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "muse-sql-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+    await migrate(config, { dir });
+
+    const file = path.join(dir, "002_agent_runs.sql");
+    await writeFile(file, (await readFile(file, "utf8")) + "\n-- an innocent-looking edit\n");
+    const attempt = migrate(config, { dir });
+    await expect(attempt).rejects.toBeInstanceOf(MigrationError);
+    await expect(migrate(config, { dir })).rejects.toThrow(/002_agent_runs\.sql was changed after it was applied/);
+  });
+
+  it("apply a new migration added later, and only that one", async () => {
+    const config = freshConfig();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "muse-sql-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+    await migrate(config, { dir });
+    await writeFile(path.join(dir, "900_extra.sql"), "CREATE TABLE IF NOT EXISTS extra (a UInt8) ENGINE = MergeTree ORDER BY a;\n");
+    const result = await migrate(config, { dir });
+    expect(result.applied).toEqual(["900_extra.sql"]);
+    expect(await tablesOf(config.database)).toContain("extra");
+  });
+
+  it("split files into statements and drop comments", () => {
+    expect(splitStatements("-- c;\nCREATE TABLE a (x UInt8) ENGINE = Memory;\n\nSELECT 1;\n")).toEqual([
+      "CREATE TABLE a (x UInt8) ENGINE = Memory",
+      "SELECT 1",
+    ]);
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+import path from "node:path";
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    // chDB must never load in a worker thread (it crashes the process when the
+    // worker exits); tests talk to it over HTTP from forked processes anyway.
+    pool: "forks",
+    maxWorkers: 2,
+    globalSetup: ["tests/helpers/global-setup.ts"],
+    include: ["tests/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
