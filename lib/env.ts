@@ -98,6 +98,7 @@ export const ENV_SPEC = {
   OPENAI_API_KEY: spec({ schema: optionalString, default: "(unset: deterministic offline writer)", group: "LLM", description: "OpenAI (or compatible) API key.", secret: true }),
   OPENAI_BASE_URL: spec({ schema: optionalUrl, default: "(OpenAI)", group: "LLM", description: "Base URL of an OpenAI-compatible server (chat completions API)." }),
   MUSE_MODEL: spec({ schema: withDefault("gpt-4o-mini"), default: "gpt-4o-mini", group: "LLM", description: "Model the council and translator use." }),
+  MUSE_LLM_TIMEOUT_MS: spec({ schema: int(60_000, 1_000, 600_000), default: "60000", group: "LLM", description: "Timeout of each LLM call (the call is aborted and recorded as a timeout)." }),
 
   // Datadog
   DD_API_KEY: spec({ schema: optionalString, default: "(unset: metrics go to the log)", group: "Datadog", description: "Datadog API key for the v2 series API.", secret: true }),
@@ -118,6 +119,8 @@ export const ENV_SPEC = {
   MUSE_PACKS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterpacks freshness threshold." }),
   MUSE_WATCHER_MAX_AGE_MINUTES: spec({ schema: int(30, 1), default: "30", group: "Pipeline", description: "Council: how recent the latest watcher run must be." }),
   MUSE_COUNCIL_ALLOW_DEGRADED: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Council: also run when the latest watcher run is degraded." }),
+  MUSE_CHIMERA_MIN_CORRELATION: spec({ schema: num(0.5, 0, 1), default: "0.5", group: "Pipeline", description: "Council: an episode is in the chimera series when |r| (p95 latency vs user latency) reaches this and confidence reaches MUSE_PUBLISH_THRESHOLD; otherwise banterpacks." }),
+  MUSE_TITLE_MAX_LENGTH: spec({ schema: int(80, 20, 200), default: "80", group: "Pipeline", description: "Council: longest episode title accepted (characters)." }),
   MUSE_TRANSLATE_LANGS: spec({ schema: langList, default: "de,zh,hi", group: "Pipeline", description: "Languages the translator produces." }),
   MUSE_LOCK_TTL_SECONDS: spec({ schema: int(900, 10), default: "900", group: "Pipeline", description: "Agent lock lifetime: a lock left by a crashed run expires after this." }),
   MUSE_LOG_LEVEL: spec({ schema: withDefault("info").pipe(z.enum(["debug", "info", "warn", "error"])), default: "info", group: "Pipeline", description: "Lowest log level written." }),

@@ -122,9 +122,12 @@ PARTITION BY toDate(ts)
 ORDER BY run_id;
 
 -- Episodes, keyed by series, number and language (the original collapsed
--- series together). A status change (draft -> published) writes a newer
--- version of the same key: read with FINAL. ts is the creation time and
--- stays the same across versions, so versions share a partition.
+-- series together), plus the council run that wrote them: numbers go only to
+-- drafts that may be published (episode_num 0 = unnumbered: rejected or below
+-- the publish threshold), and those must not collapse onto each other. A
+-- status change (draft -> published) writes a newer version of the same key:
+-- read with FINAL. ts is the creation time and stays the same across
+-- versions, so versions share a partition.
 CREATE TABLE IF NOT EXISTS episodes
 (
     ts                   DateTime64(3, 'UTC'),
@@ -151,7 +154,7 @@ CREATE TABLE IF NOT EXISTS episodes
 )
 ENGINE = ReplacingMergeTree(updated_at)
 PARTITION BY toDate(ts)
-ORDER BY (series, episode_num, lang);
+ORDER BY (series, episode_num, lang, run_id);
 
 -- Deployments triggered by publishing, keyed by the content commit that the
 -- Vercel webhook reports; each status change is a newer version (read FINAL).

@@ -11,6 +11,7 @@ const EXPECTED_TABLES = [
   "agent_runs",
   "bench_runs",
   "deployments",
+  "episode_numbers",
   "episodes",
   "ingest_requests",
   "llm_events",
@@ -47,7 +48,7 @@ describe("migrations", () => {
   it("create every table from an empty server, then apply nothing the second time", async () => {
     const config = freshConfig();
     const first = await migrate(config);
-    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql"]);
+    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql", "004_episode_numbers.sql"]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 
     const second = await migrate(config);

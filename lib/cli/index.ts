@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { EnvError, envDocs, loadEnv } from "../env";
 import { clickHouseConfig, createDb } from "../clickhouse/client";
+import { agentCommands } from "./agents";
+import { seed } from "../seed";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
 import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIGRATIONS_DIR } from "../clickhouse/migrations";
 
@@ -16,6 +18,8 @@ export interface Command {
   needsClickHouse?: boolean;
   run(args: string[]): Promise<number>;
 }
+
+class UsageError extends Error {}
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -76,6 +80,40 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  seed: {
+    summary: "create sample upstream repositories under .muse/ and send sample UI events through the real ingest path",
+    usage: "muse seed [--days 14] [--seed 42] [--peak-sessions 6]",
+    needsClickHouse: true,
+    async run(args) {
+      const { values } = parseArgs({ args, options: { days: { type: "string", default: "14" }, seed: { type: "string", default: "42" }, "peak-sessions": { type: "string", default: "6" } } });
+      const days = Number(values.days);
+      if (!Number.isInteger(days) || days < 1 || days > 90) throw new UsageError("--days must be a whole number from 1 to 90");
+      const env = loadEnv();
+      const config = clickHouseConfig(env);
+      await migrate(config, { log: (l) => out(`  ${l}`) });
+      const db = createDb(config);
+      try {
+        const summary = await seed({
+          days,
+          now: new Date(),
+          heartsDir: env.BANTERHEARTS_DIR,
+          packsDir: env.BANTERPACKS_DIR,
+          db,
+          seed: Number(values.seed),
+          peakSessionsPerHour: Number(values["peak-sessions"]),
+          progress: (m) => process.stderr.write(`  … ${m}\n`),
+        });
+        out(`sample data (${days} days, ${summary.window.from} → ${summary.window.to}):`);
+        out(`  Banterhearts ${summary.hearts.dir}: ${summary.hearts.commits} commits, ${summary.hearts.reports} reports`);
+        out(`  Banterpacks  ${summary.packs.dir}: ${summary.packs.commits} commits`);
+        out(`  UI events: ${summary.events.accepted} accepted in ${summary.events.batches} batches`);
+        out("next: npm run muse -- ingest && npm run muse -- collect");
+        return 0;
+      } finally {
+        await db.close();
+      }
+    },
+  },
   env: {
     summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",
     usage: "muse env [--markdown]",
@@ -111,9 +149,7 @@ function help(): string {
   ].join("\n");
 }
 
-export function registerCommand(name: string, command: Command): void {
-  commands[name] = command;
-}
+for (const [name, command] of Object.entries(agentCommands())) commands[name] = command;
 
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -136,6 +172,10 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
+    if (e instanceof UsageError) {
+      err(`${e.message}\n\nUsage: npm run ${command.usage.replace(/^muse/, "muse --")}`);
+      return 2;
+    }
     if (e instanceof EnvError || e instanceof MigrationError) {
       err(e.message);
       return 1;

@@ -103,7 +103,7 @@ export const episodeRow = z.object({
   updated_at: timestamp,
   run_id: z.uuid(),
   series: z.string(),
-  episode_num: z.number().int().min(1).max(65535),
+  episode_num: z.number().int().min(0).max(65535),
   lang: z.enum(["en", "de", "zh", "hi"]),
   title: z.string(),
   summary: z.string(),

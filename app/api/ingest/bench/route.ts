@@ -1,0 +1,59 @@
+import { appLogger } from "@/lib/agents/deps";
+import { getDb } from "@/lib/clickhouse";
+import { loadEnv } from "@/lib/env";
+import { afterResponse } from "@/lib/http/after";
+import { requireToken } from "@/lib/http/auth";
+import { json, jsonError, validationError } from "@/lib/http/responses";
+import { IngestWriteError, ingestReports, readBenchRequest, validateReports } from "@/lib/ingest/reports/ingest";
+import { metricsFromEnv } from "@/lib/metrics";
+
+export const dynamic = "force-dynamic";
+
+const ROUTE = "bench";
+
+/** POST /api/ingest/bench: one Banterhearts report or an array of them (shared/design/api.md). */
+export async function POST(request: Request): Promise<Response> {
+  const env = loadEnv();
+  const log = appLogger(env, { route: "/api/ingest/bench" });
+  const metrics = metricsFromEnv(env, log);
+  const answer = (response: Response, rejected?: string) => {
+    metrics.count("muse.ingest.requests", 1, { route: ROUTE, status: response.status });
+    if (rejected) metrics.count("muse.ingest.rejected", 1, { route: ROUTE, reason: rejected });
+    return response;
+  };
+
+  try {
+    const denied = requireToken(request, "MUSE_INGEST_TOKEN", env);
+    if (denied) return answer(denied, denied.status === 503 ? "not_configured" : "unauthorized");
+
+    const body = await readBenchRequest(request);
+    if (!body.ok) {
+      const response = body.problems ? validationError(body.error, body.problems) : jsonError(body.status, body.error);
+      return answer(response, body.reason);
+    }
+
+    const validated = validateReports(body.inputs);
+    if (!validated.ok) {
+      const invalid = new Set(validated.problems.map((p) => p.index)).size;
+      return answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid");
+    }
+
+    try {
+      const result = await ingestReports(getDb(), validated.reports);
+      for (const report of validated.reports) {
+        metrics.count("muse.ingest.reports", 1, { benchmark_type: report.benchmark_type, route: ROUTE });
+        metrics.count("muse.ingest.bench_rows", report.bench_runs.length, { benchmark_type: report.benchmark_type });
+      }
+      metrics.count("muse.ingest.llm_rows", result.llm_rows);
+      return answer(json({ accepted: result.accepted, run_ids: result.run_ids }, 202));
+    } catch (error) {
+      if (!(error instanceof IngestWriteError)) throw error;
+      log.error("bench ingest write failed", { table: error.table, error: error.message });
+      metrics.count("muse.clickhouse.write_errors", 1, { table: error.table });
+      const why = error.unreachable ? "ClickHouse is unreachable" : "ClickHouse refused the write";
+      return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)`), "storage_unavailable");
+    }
+  } finally {
+    await afterResponse(() => metrics.flush());
+  }
+}

@@ -1,0 +1,142 @@
+import { after } from "next/server";
+import { getDb } from "@/lib/clickhouse";
+import { loadEnv, secretNames, type Env } from "@/lib/env";
+import { requireToken } from "@/lib/http/auth";
+import { json, jsonError } from "@/lib/http/responses";
+import {
+  EVENTS_ROUTE,
+  EventStoreError,
+  IdempotencyConflictError,
+  MAX_EVENTS_BODY_BYTES,
+  eventsContentType,
+  ingestEvents,
+  isValidIdempotencyKey,
+  parseEventsBody,
+  sha256Hex,
+  validateEvents,
+} from "@/lib/ingest/events/ingest";
+import { createLogger, type Logger } from "@/lib/log";
+import { metricsFromEnv, type Metrics } from "@/lib/metrics";
+
+export const dynamic = "force-dynamic";
+
+const ROUTE_TAG = "events";
+
+/** POST /api/ingest/events (shared/design/api.md): thin HTTP shell around lib/ingest/events. */
+export async function POST(request: Request): Promise<Response> {
+  const env = loadEnv();
+  const log = routeLogger(env);
+  const metrics = metricsFromEnv(env, log);
+  const respond = (response: Response, rejectedReason?: string): Response => {
+    metrics.count("muse.ingest.requests", 1, { route: ROUTE_TAG, status: response.status });
+    if (rejectedReason) metrics.count("muse.ingest.rejected", 1, { route: ROUTE_TAG, reason: rejectedReason });
+    flushAfterResponse(metrics);
+    return response;
+  };
+
+  const denied = requireToken(request, "MUSE_INGEST_TOKEN", env);
+  if (denied) return respond(denied, denied.status === 503 ? "not_configured" : "unauthorized");
+
+  const contentType = request.headers.get("content-type");
+  if (!eventsContentType(contentType)) {
+    return respond(jsonError(415, "Content-Type must be application/json or application/x-ndjson (UTF-8)"), "unsupported_media_type");
+  }
+
+  const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
+  if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
+    return respond(jsonError(400, "Idempotency-Key must be 1-255 visible ASCII characters"), "bad_idempotency_key");
+  }
+
+  const body = await readBodyCapped(request, MAX_EVENTS_BODY_BYTES);
+  if (!body.ok) return respond(jsonError(413, `body is larger than ${MAX_EVENTS_BODY_BYTES} bytes (5 MiB)`), "too_large");
+
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body.bytes);
+  } catch {
+    return respond(jsonError(400, "body is not valid UTF-8"), "invalid_utf8");
+  }
+
+  const parsed = parseEventsBody(contentType!, text);
+  if (!parsed.ok) {
+    const details = parsed.problems ? { problems: parsed.problems, problem_count: parsed.problemCount ?? parsed.problems.length } : {};
+    return respond(jsonError(parsed.status, parsed.error, details), parsed.reason);
+  }
+
+  const now = new Date();
+  const validation = validateEvents(parsed.items, now);
+  if (!validation.ok) {
+    const error = `${validation.problemCount} problem(s) in the events; nothing was written`;
+    return respond(jsonError(400, error, { problems: validation.problems, problem_count: validation.problemCount }), "invalid_events");
+  }
+
+  try {
+    const result = await ingestEvents(getDb(), validation.events, {
+      idempotencyKey,
+      bodySha256: sha256Hex(body.bytes),
+      asyncInsert: env.CLICKHOUSE_ASYNC_INSERT,
+      now,
+    });
+    // A replay accepted nothing new: counting it again would double the metric.
+    if (!result.replayed) metrics.count("muse.ingest.events_accepted", result.accepted);
+    return respond(json({ accepted: result.accepted }, 202, result.replayed ? { "Idempotent-Replayed": "true" } : {}));
+  } catch (error) {
+    if (error instanceof IdempotencyConflictError) return respond(jsonError(422, error.message), "idempotency_conflict");
+    if (error instanceof EventStoreError) {
+      log.error("events not stored", { operation: error.operation, error: error.cause });
+      return respond(
+        jsonError(503, "ClickHouse is unavailable; the events may not have been stored, retry with the same Idempotency-Key", {}, { "Retry-After": "5" }),
+        "clickhouse_unavailable",
+      );
+    }
+    log.error("events ingest failed", { error });
+    return respond(jsonError(500, "internal error while ingesting events"), "internal");
+  }
+}
+
+function routeLogger(env: Env): Logger {
+  const secrets = secretNames()
+    .map((name) => env[name])
+    .filter((value): value is string => typeof value === "string" && value.length > 0);
+  return createLogger({ level: env.MUSE_LOG_LEVEL, secrets, fields: { route: EVENTS_ROUTE } });
+}
+
+/** After the response inside Next; right away (not awaited) outside a request scope, e.g. in tests. */
+function flushAfterResponse(metrics: Metrics): void {
+  try {
+    after(() => metrics.flush());
+  } catch {
+    void metrics.flush();
+  }
+}
+
+/**
+ * Reads at most `maxBytes`: Content-Length is checked first, then the bytes
+ * actually received (the header may be absent or lie), so an oversized body is
+ * never buffered whole.
+ */
+async function readBodyCapped(request: Request, maxBytes: number): Promise<{ ok: true; bytes: Uint8Array } | { ok: false }> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) return { ok: false };
+  if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return { ok: false };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}

@@ -1,0 +1,11 @@
+import type { AgentName } from "./names";
+
+/** Default schedules (shared/design/agents.md); vercel.json declares the same (checked by a test). */
+export const AGENT_SCHEDULES: Record<AgentName, string> = {
+  ingest: "*/5 * * * *",
+  collect: "*/15 * * * *",
+  watch: "*/10 * * * *",
+  council: "0 * * * *",
+  publish: "0 */2 * * *",
+  translate: "0 */4 * * *",
+};

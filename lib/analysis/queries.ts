@@ -1,0 +1,238 @@
+import { z } from "zod";
+import type { Db } from "../clickhouse/client";
+
+/**
+ * The council's analysis, as typed query functions over ClickHouse. Each reads
+ * the cheapest table that answers it: Banterpacks figures come from the hourly
+ * `session_stats` rollup (cost grows with days and sessions, not events), and
+ * every read that must not see an unmerged duplicate uses FINAL.
+ *
+ * Banterhearts daily aggregates use model-level benchmarks only (quantization,
+ * compilation, inference_performance, prompt_suite): kernel and attention
+ * micro-benchmarks time single operators, not what a user waits for.
+ */
+
+export const MODEL_LEVEL_TYPES = ["quantization", "compilation", "inference_performance", "prompt_suite"] as const;
+
+export interface Window {
+  from: Date;
+  to: Date;
+}
+
+const num = z.coerce.number();
+const nullableNum = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
+
+export const heartsDay = z.object({
+  day: z.string(),
+  latency_p95_ms: nullableNum,
+  tokens_per_sec: nullableNum,
+  cost_per_1k: nullableNum,
+  bench_rows: num,
+});
+export type HeartsDay = z.infer<typeof heartsDay>;
+
+export async function dailyHearts(db: Db, window: Window): Promise<HeartsDay[]> {
+  return db.query(
+    `SELECT toString(toDate(ts)) AS day,
+            avgOrNull(latency_p95_ms)      AS latency_p95_ms,
+            avgOrNull(tokens_per_sec)      AS tokens_per_sec,
+            avgOrNull(toFloat64(cost_per_1k)) AS cost_per_1k,
+            count()                        AS bench_rows
+       FROM bench_runs FINAL
+      WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+        AND benchmark_type IN {types:Array(String)}
+      GROUP BY day
+      ORDER BY day`,
+    { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
+    heartsDay,
+  );
+}
+
+export const packsDay = z.object({
+  day: z.string(),
+  user_latency_ms: nullableNum,
+  error_rate: nullableNum,
+  abandonment_rate: nullableNum,
+  sessions: num,
+  events: num,
+});
+export type PacksDay = z.infer<typeof packsDay>;
+
+/** Day totals from the hourly rollup: rates are ratios of sums, never averages of averages. */
+export async function dailyPacks(db: Db, window: Window): Promise<PacksDay[]> {
+  return db.query(
+    `SELECT toString(toDate(hour)) AS day,
+            if(sum(events_count) = 0, NULL, sum(latency_sum_ms) / sum(events_count)) AS user_latency_ms,
+            if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))   AS error_rate,
+            if(sum(queries_count) = 0, NULL, sum(abandoned_count) / sum(queries_count)) AS abandonment_rate,
+            uniqExact(session_id) AS sessions,
+            sum(events_count)     AS events
+       FROM session_stats FINAL
+      WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
+      GROUP BY day
+      ORDER BY day`,
+    { from: window.from, to: window.to },
+    packsDay,
+  );
+}
+
+export const joinedDay = heartsDay.merge(packsDay.omit({ day: true })).extend({ day: z.string() });
+export type JoinedDay = z.infer<typeof joinedDay>;
+
+export const correlationRow = z.object({
+  days: num,
+  latency_vs_user_latency: nullableNum,
+  latency_vs_error_rate: nullableNum,
+  throughput_vs_user_latency: nullableNum,
+  latency_vs_abandonment: nullableNum,
+});
+export type Correlations = z.infer<typeof correlationRow>;
+
+const JOINED_SQL = `
+  WITH hearts AS (
+    SELECT toDate(ts) AS d, avgOrNull(latency_p95_ms) AS latency_p95_ms, avgOrNull(tokens_per_sec) AS tokens_per_sec,
+           avgOrNull(toFloat64(cost_per_1k)) AS cost_per_1k, count() AS bench_rows
+      FROM bench_runs FINAL
+     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
+     GROUP BY d
+  ),
+  packs AS (
+    SELECT toDate(hour) AS d,
+           if(sum(events_count) = 0, NULL, sum(latency_sum_ms) / sum(events_count)) AS user_latency_ms,
+           if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))   AS error_rate,
+           if(sum(queries_count) = 0, NULL, sum(abandoned_count) / sum(queries_count)) AS abandonment_rate,
+           uniqExact(session_id) AS sessions, sum(events_count) AS events
+      FROM session_stats FINAL
+     WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
+     GROUP BY d
+  )
+  SELECT toString(hearts.d) AS day, latency_p95_ms, tokens_per_sec, cost_per_1k, bench_rows,
+         user_latency_ms, error_rate, abandonment_rate, sessions, events
+    FROM hearts INNER JOIN packs ON hearts.d = packs.d`;
+
+/** Both sources per day, joined on the day (days missing from either side drop out). */
+export async function joinedDays(db: Db, window: Window): Promise<JoinedDay[]> {
+  return db.query(`${JOINED_SQL} ORDER BY day`, { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] }, joinedDay);
+}
+
+/** Pearson correlations over the joined days, computed by ClickHouse's corr(). */
+export async function correlations(db: Db, window: Window): Promise<Correlations> {
+  const [row] = await db.query(
+    `SELECT count() AS days,
+            corr(latency_p95_ms, user_latency_ms)   AS latency_vs_user_latency,
+            corr(latency_p95_ms, error_rate)        AS latency_vs_error_rate,
+            corr(tokens_per_sec, user_latency_ms)   AS throughput_vs_user_latency,
+            corr(latency_p95_ms, abandonment_rate)  AS latency_vs_abandonment
+       FROM (${JOINED_SQL})
+      WHERE latency_p95_ms IS NOT NULL AND user_latency_ms IS NOT NULL`,
+    { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
+    correlationRow,
+  );
+  return row;
+}
+
+export const modelChange = z.object({
+  model: z.string(),
+  quant: z.string(),
+  metric: z.enum(["latency_p95_ms", "tokens_per_sec"]),
+  previous_mean: z.number(),
+  current_mean: z.number(),
+  n_previous: num,
+  n_current: num,
+  change_pct: z.number(),
+  t_statistic: nullableNum,
+  p_value: nullableNum,
+});
+export type ModelChange = z.infer<typeof modelChange>;
+
+export const SIGNIFICANCE = { pValue: 0.05, minChangePct: 5, minSamples: 2 } as const;
+
+/**
+ * Per model × quant, the current window against the previous one of the same
+ * length, by Welch's t-test (ClickHouse welchTTest: unequal variances) on p95
+ * latency and on tokens/s. A change counts when p < 0.05 and it moved ≥ 5 %.
+ */
+export async function modelChanges(db: Db, window: Window): Promise<ModelChange[]> {
+  const length = window.to.getTime() - window.from.getTime();
+  const previousFrom = new Date(window.from.getTime() - length);
+  const rows: ModelChange[] = [];
+  for (const metric of ["latency_p95_ms", "tokens_per_sec"] as const) {
+    const found = await db.query(
+      `SELECT model, quant, {metric:String} AS metric,
+              avgIf(value, period = 0) AS previous_mean,
+              avgIf(value, period = 1) AS current_mean,
+              countIf(period = 0) AS n_previous,
+              countIf(period = 1) AS n_current,
+              round((current_mean - previous_mean) / previous_mean * 100, 4) AS change_pct,
+              welchTTest(value, period) AS test,
+              test.1 AS t_statistic,
+              test.2 AS p_value
+         FROM (
+           SELECT model, quant, {metric:Identifier} AS value,
+                  toUInt8(ts >= {from:DateTime64(3, 'UTC')}) AS period
+             FROM bench_runs FINAL
+            WHERE ts >= {previous_from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+              AND benchmark_type IN {types:Array(String)}
+              AND {metric:Identifier} IS NOT NULL
+         )
+        GROUP BY model, quant
+       HAVING n_previous >= {min_samples:UInt32} AND n_current >= {min_samples:UInt32} AND previous_mean > 0
+        ORDER BY model, quant`,
+      { metric, from: window.from, to: window.to, previous_from: previousFrom, types: [...MODEL_LEVEL_TYPES], min_samples: SIGNIFICANCE.minSamples },
+      // `test` is the (t, p) tuple, also returned split as t_statistic and p_value.
+      modelChange.extend({ test: z.unknown() }).transform(({ test, ...rest }) => (void test, rest)),
+    );
+    rows.push(...found);
+  }
+  return rows;
+}
+
+/** Higher latency or lower throughput is a regression; the opposite an improvement. */
+export function classifyChange(change: ModelChange): "regression" | "improvement" | "noise" {
+  const significant = change.p_value !== null && change.p_value < SIGNIFICANCE.pValue && Math.abs(change.change_pct) >= SIGNIFICANCE.minChangePct;
+  if (!significant) return "noise";
+  const worse = change.metric === "latency_p95_ms" ? change.change_pct > 0 : change.change_pct < 0;
+  return worse ? "regression" : "improvement";
+}
+
+export const windowCommit = z.object({ repo: z.string(), sha: z.string(), ts: z.string(), message: z.string(), files_changed: num, additions: num, deletions: num });
+export type WindowCommit = z.infer<typeof windowCommit>;
+
+/** What changed upstream: the commits of both repositories in the window. */
+export async function commitsInWindow(db: Db, window: Window): Promise<WindowCommit[]> {
+  return db.query(
+    `SELECT repo, sha, ts, message, files_changed, additions, deletions
+       FROM upstream_commits FINAL
+      WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+      ORDER BY ts`,
+    { from: window.from, to: window.to },
+    windowCommit,
+  );
+}
+
+export const volumeRow = z.object({
+  bench_rows: num,
+  events: num,
+  sessions: num,
+  newest_bench_ts: z.string().nullable(),
+  newest_session_hour: z.string().nullable(),
+  hearts_commits: z.array(z.string()),
+  models: z.array(z.string()),
+});
+export type Volume = z.infer<typeof volumeRow>;
+
+export async function dataVolume(db: Db, window: Window): Promise<Volume> {
+  const [row] = await db.query(
+    `SELECT
+       (SELECT count() FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}) AS bench_rows,
+       (SELECT sum(events_count) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS events,
+       (SELECT uniqExact(session_id) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS sessions,
+       (SELECT if(count() = 0, NULL, max(ts)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS newest_bench_ts,
+       (SELECT if(count() = 0, NULL, max(hour)) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS newest_session_hour,
+       (SELECT groupUniqArray(commit_sha) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS hearts_commits,
+       (SELECT arraySort(groupUniqArray(model)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}) AS models`,
+    { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
+    volumeRow,
+  );
+  return row;
+}

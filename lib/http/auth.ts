@@ -1,0 +1,41 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { loadEnv, type EnvName } from "../env";
+import { jsonError } from "./responses";
+
+/**
+ * Bearer-token guards of shared/design/api.md: a route whose token variable is
+ * not configured refuses with 503 naming it (never open by default); a missing
+ * or wrong token gets 401 with `WWW-Authenticate: Bearer`. Comparison is
+ * constant-time (both sides hashed to equal length first).
+ */
+
+export type TokenVariable = Extract<EnvName, "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN">;
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ha = createHash("sha256").update(a, "utf8").digest();
+  const hb = createHash("sha256").update(b, "utf8").digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (!header) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return m ? m[1].trim() : undefined;
+}
+
+/** Undefined when the request may proceed; otherwise the response to send. */
+export function requireToken(request: Request, variable: TokenVariable, env = loadEnv()): Response | undefined {
+  const expected = env[variable];
+  if (!expected) {
+    return jsonError(503, `${variable} is not configured on this deployment, so this route is closed`);
+  }
+  const given = bearerToken(request);
+  if (!given) {
+    return jsonError(401, "missing bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse"' });
+  }
+  if (!constantTimeEqual(given, expected)) {
+    return jsonError(401, "invalid bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse", error="invalid_token"' });
+  }
+  return undefined;
+}

@@ -1,0 +1,22 @@
+/** JSON responses of shared/design/api.md: errors are `{"error": "...", ...details}`, nothing else leaks. */
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "Cache-Control": "no-store", ...headers } });
+}
+
+export function jsonError(status: number, error: string, details: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
+  return json({ error, ...details }, status, headers);
+}
+
+/** One validation problem of an ingest request (api.md: index, path, message). */
+export interface ItemProblem {
+  index: number;
+  path: string;
+  message: string;
+}
+
+export const MAX_PROBLEMS = 100;
+
+export function validationError(message: string, problems: ItemProblem[]): Response {
+  return jsonError(400, message, { problems: problems.slice(0, MAX_PROBLEMS), problem_count: problems.length });
+}

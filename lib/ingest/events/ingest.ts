@@ -1,0 +1,265 @@
+import { createHash } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
+import { z } from "zod";
+import type { Db } from "../../clickhouse/client";
+import type { IngestRequestRow, UiEventRow } from "../../clickhouse/tables";
+import { MAX_PROBLEMS, type ItemProblem } from "../../http/responses";
+import { reduceUserAgent, scrubMetadata } from "./pii";
+import { eventSchema, type ValidEvent } from "./schema";
+
+export type { ValidEvent } from "./schema";
+
+/**
+ * The write path of POST /api/ingest/events, usable without HTTP (the seeder
+ * sends sample events through validateEvents + ingestEvents):
+ * parse → validate all (nothing written on any problem) → scrub → one insert.
+ */
+
+export const EVENTS_ROUTE = "/api/ingest/events";
+export const MAX_EVENTS_PER_REQUEST = 10_000;
+export const MAX_EVENTS_BODY_BYTES = 5 * 1024 * 1024;
+
+export type EventsContentType = "application/json" | "application/x-ndjson";
+
+export type ParseResult =
+  | { ok: true; items: unknown[] }
+  | { ok: false; status: 400 | 413 | 415; reason: "not_json" | "bad_shape" | "too_many_events" | "unsupported_media_type"; error: string; problems?: ItemProblem[]; problemCount?: number };
+
+/** The media type of a Content-Type header when it is one this route accepts (UTF-8 only). */
+export function eventsContentType(header: string | null): EventsContentType | undefined {
+  if (!header) return undefined;
+  const [type, ...params] = header.split(";").map((part) => part.trim().toLowerCase());
+  if (type !== "application/json" && type !== "application/x-ndjson") return undefined;
+  const charset = params.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") return undefined;
+  return type;
+}
+
+/**
+ * `{"events":[...]}` for application/json, one event per non-empty line for
+ * application/x-ndjson. NDJSON problems carry the event's index (the same
+ * index validation and event_id use) and name the line number in the message.
+ */
+export function parseEventsBody(contentType: string, bodyText: string): ParseResult {
+  const type = eventsContentType(contentType);
+  if (!type) {
+    return { ok: false, status: 415, reason: "unsupported_media_type", error: "Content-Type must be application/json or application/x-ndjson (UTF-8)" };
+  }
+  if (type === "application/json") {
+    let body: unknown;
+    try {
+      body = JSON.parse(bodyText);
+    } catch {
+      // JSON.parse's message quotes the body; ours does not echo it back.
+      return { ok: false, status: 400, reason: "not_json", error: "body is not valid JSON" };
+    }
+    const events = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>).events : undefined;
+    if (!Array.isArray(events)) {
+      return { ok: false, status: 400, reason: "bad_shape", error: 'events: body must be a JSON object {"events": [...]}' };
+    }
+    if (events.length > MAX_EVENTS_PER_REQUEST) return tooManyEvents(events.length);
+    return { ok: true, items: events };
+  }
+
+  const lines = bodyText.split("\n");
+  const nonEmpty = lines.reduce((n, line) => (line.trim() ? n + 1 : n), 0);
+  if (nonEmpty > MAX_EVENTS_PER_REQUEST) return tooManyEvents(nonEmpty);
+  const items: unknown[] = [];
+  const problems: ItemProblem[] = [];
+  lines.forEach((line, lineIndex) => {
+    if (!line.trim()) return;
+    const index = items.length;
+    try {
+      items.push(JSON.parse(line));
+    } catch {
+      items.push(undefined);
+      problems.push({ index, path: "", message: `line ${lineIndex + 1} is not valid JSON` });
+    }
+  });
+  if (problems.length > 0) {
+    return { ok: false, status: 400, reason: "not_json", error: `${problems.length} NDJSON line(s) are not valid JSON; nothing was written`, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length };
+  }
+  if (items.length === 0) return { ok: false, status: 400, reason: "bad_shape", error: "events: the NDJSON body has no events" };
+  return { ok: true, items };
+}
+
+function tooManyEvents(count: number): ParseResult {
+  return { ok: false, status: 413, reason: "too_many_events", error: `events: ${count} events in one request, at most ${MAX_EVENTS_PER_REQUEST}` };
+}
+
+export type ValidationResult =
+  | { ok: true; events: ValidEvent[] }
+  | { ok: false; problems: ItemProblem[]; problemCount: number };
+
+/** All or nothing: every item valid, or up to 100 problems (and how many there were). */
+export function validateEvents(items: unknown[], now: Date): ValidationResult {
+  if (items.length > MAX_EVENTS_PER_REQUEST) {
+    return { ok: false, problems: [{ index: MAX_EVENTS_PER_REQUEST, path: "", message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` }], problemCount: 1 };
+  }
+  const schema = eventSchema(now);
+  const events: ValidEvent[] = [];
+  const problems: ItemProblem[] = [];
+  let problemCount = 0;
+  items.forEach((item, index) => {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      problemCount += 1;
+      if (problems.length < MAX_PROBLEMS) problems.push({ index, path: "", message: "each event must be a JSON object" });
+      return;
+    }
+    const result = schema.safeParse(item);
+    if (result.success) {
+      events.push(result.data);
+      return;
+    }
+    for (const issue of result.error.issues) {
+      problemCount += 1;
+      if (problems.length < MAX_PROBLEMS) problems.push({ index, path: issue.path.map(String).join("."), message: issue.message });
+    }
+  });
+  return problemCount === 0 ? { ok: true, events } : { ok: false, problems, problemCount };
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+/** Namespace of event_id (uuid v5): fixed forever, or retries stop collapsing onto old rows. */
+export const UI_EVENT_ID_NAMESPACE = "0b6f2d4e-6a43-5c1e-9f3a-7d2b8e5c4a10";
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** An Idempotency-Key is 1-255 visible ASCII characters (it is stored and compared as given). */
+export function isValidIdempotencyKey(key: string): boolean {
+  return IDEMPOTENCY_KEY.test(key);
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * The same request always maps to the same ids: from the Idempotency-Key when
+ * given, else from the body's hash. ui_events is a ReplacingMergeTree keyed on
+ * (event_type, ts, session_id, event_id), so a retry rewrites its own rows.
+ */
+export function uiEventId(requestIdentity: string, index: number): string {
+  return uuidv5(`${requestIdentity}#${index}`, UI_EVENT_ID_NAMESPACE);
+}
+
+function requestIdentity(opts: { idempotencyKey?: string; bodySha256: string }): string {
+  return opts.idempotencyKey !== undefined ? `key:${opts.idempotencyKey}` : `body:${opts.bodySha256}`;
+}
+
+/** The only way a ui_events row is built: every row passes the PII scrubber here. */
+export function toUiEventRow(event: ValidEvent, eventId: string): UiEventRow & { schema_version: number } {
+  // A JSON round trip first: callers outside HTTP may hand in Dates or undefined.
+  const metadata = event.metadata === undefined ? {} : scrubMetadata(JSON.parse(JSON.stringify(event.metadata)) as Record<string, unknown>);
+  return {
+    ts: event.ts,
+    event_id: eventId,
+    session_id: event.session_id,
+    commit_sha: event.commit_sha,
+    event_type: event.event_type,
+    latency_ms: event.latency_ms,
+    // Absent stays empty (the column default); present but unrecognized is "unknown".
+    user_agent: event.user_agent === undefined ? "" : reduceUserAgent(event.user_agent),
+    metadata: JSON.stringify(metadata),
+    schema_version: 1,
+  };
+}
+
+export class IdempotencyConflictError extends Error {
+  readonly status = 422;
+  constructor(key: string) {
+    super(`Idempotency-Key ${JSON.stringify(key)} was already used with a different body`);
+    this.name = "IdempotencyConflictError";
+  }
+}
+
+/** ClickHouse failed (unreachable, timeout, refused the write): retrying with the same key is safe. */
+export class EventStoreError extends Error {
+  constructor(readonly operation: string, options: { cause: unknown }) {
+    super(`ClickHouse ${operation} failed`, options);
+    this.name = "EventStoreError";
+  }
+}
+
+export interface IngestOptions {
+  idempotencyKey?: string;
+  /** sha256 (hex) of the request body as received. */
+  bodySha256: string;
+  /**
+   * async_insert=1 + wait_for_async_insert=1 (env CLICKHOUSE_ASYNC_INSERT).
+   * Enable against a real server that receives many small event requests
+   * (each overlay flush is one insert, and each synchronous insert makes a new
+   * part): the server then batches them, while waiting keeps the 202 honest.
+   * Leave off for few, large batches and for the local chDB server.
+   */
+  asyncInsert?: boolean;
+  now: Date;
+}
+
+export interface IngestResult {
+  accepted: number;
+  replayed: boolean;
+}
+
+const storedRequest = z.object({ body_sha256: z.string(), accepted: z.number().int().min(0), response: z.string() });
+
+/**
+ * Writes validated events exactly once per request: ONE insert of all rows.
+ * With an Idempotency-Key, the key is looked up first (same body → the stored
+ * answer, nothing written; other body → IdempotencyConflictError) and recorded
+ * after the insert. A crash between the two is harmless: the retry rewrites the
+ * same event_ids.
+ */
+export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOptions): Promise<IngestResult> {
+  const key = opts.idempotencyKey;
+  if (key !== undefined && !isValidIdempotencyKey(key)) throw new Error("Idempotency-Key must be 1-255 visible ASCII characters");
+
+  if (key !== undefined) {
+    const previous = await storage("idempotency lookup", () =>
+      db.queryOne(
+        `SELECT body_sha256, accepted, response FROM ingest_requests FINAL
+         WHERE route = {route:String} AND idempotency_key = {key:String}
+         ORDER BY received_at DESC LIMIT 1`,
+        { route: EVENTS_ROUTE, key },
+        storedRequest,
+      ),
+    );
+    if (previous) {
+      if (previous.body_sha256 !== opts.bodySha256) throw new IdempotencyConflictError(key);
+      return { accepted: previous.accepted, replayed: true };
+    }
+  }
+
+  const identity = requestIdentity(opts);
+  const rows = events.map((event, index) => toUiEventRow(event, uiEventId(identity, index)));
+  await storage("insert into ui_events", () =>
+    db.insert("ui_events", rows, {
+      // Hashed: a token is a setting in the URL, and keys are client-chosen text.
+      deduplicationToken: `ui_events:${sha256Hex(identity)}`,
+      asyncInsert: opts.asyncInsert ?? false,
+    }),
+  );
+
+  if (key !== undefined) {
+    const record: IngestRequestRow = {
+      idempotency_key: key,
+      route: EVENTS_ROUTE,
+      body_sha256: opts.bodySha256,
+      accepted: rows.length,
+      response: JSON.stringify({ accepted: rows.length }),
+      received_at: opts.now.toISOString(),
+    };
+    await storage("insert into ingest_requests", () => db.insert("ingest_requests", [record]));
+  }
+  return { accepted: rows.length, replayed: false };
+}
+
+async function storage<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    throw new EventStoreError(operation, { cause });
+  }
+}

@@ -1,0 +1,150 @@
+import { z } from "zod";
+
+/**
+ * One UI event of POST /api/ingest/events (shared/design/api.md, "Ingest rules").
+ *
+ * Unknown top-level keys are ignored and never stored: the overlay may add
+ * fields before Muse knows them, and rejecting a whole batch for that would
+ * lose telemetry without protecting anything (only the fields below are
+ * written). `now` is injected so the "not in the future" rule is testable.
+ */
+
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Earlier timestamps are almost always epoch seconds sent as milliseconds (they would land in 1970). */
+export const MIN_EVENT_TS_MS = Date.UTC(2000, 0, 1);
+export const MAX_LATENCY_MS = 3_600_000;
+/** Longer strings are not user agents; the stored value is a reduced family string anyway. */
+export const MAX_USER_AGENT_LENGTH = 2048;
+export const MAX_METADATA_BYTES = 16 * 1024;
+/** Deeper nesting has no use in UI telemetry and only costs recursion in the scrubber. */
+export const MAX_METADATA_DEPTH = 32;
+
+const ISO_WITH_ZONE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/** Epoch milliseconds of an ISO 8601 timestamp with a zone; a message when it is not one. */
+export function parseIsoWithZone(text: string): number | string {
+  const m = ISO_WITH_ZONE.exec(text);
+  if (!m) {
+    return /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
+      ? "ts needs a time zone (Z or ±hh:mm)"
+      : "ts must be an ISO 8601 timestamp with a zone or epoch milliseconds";
+  }
+  const [, year, month, day, hour, minute, second = "0", fraction = "", zulu, sign, offsetHours, offsetMinutes] = m;
+  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number);
+  const local = Date.UTC(y, mo - 1, d, h, mi, s, Number(fraction.slice(0, 3).padEnd(3, "0")));
+  // Date.UTC rolls 2026-02-30 over to March: a round trip catches impossible dates.
+  const check = new Date(local);
+  const valid =
+    check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d && h <= 23 && mi <= 59 && s <= 59;
+  if (!valid) return "ts is not a valid calendar date and time";
+  if (zulu) return local;
+  const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return "ts has an invalid zone offset";
+  return sign === "+" ? local - offsetMs : local + offsetMs;
+}
+
+function timestampSchema(now: Date) {
+  const latest = now.getTime() + MAX_FUTURE_SKEW_MS;
+  return z.unknown().transform((value, ctx): string => {
+    let ms: number;
+    if (typeof value === "number") {
+      if (!Number.isSafeInteger(value)) {
+        ctx.issues.push({ code: "custom", input: value, message: "ts as a number must be integer epoch milliseconds" });
+        return z.NEVER;
+      }
+      ms = value;
+    } else if (typeof value === "string") {
+      const parsed = parseIsoWithZone(value);
+      if (typeof parsed === "string") {
+        ctx.issues.push({ code: "custom", input: value, message: parsed });
+        return z.NEVER;
+      }
+      ms = parsed;
+    } else {
+      ctx.issues.push({
+        code: "custom",
+        input: value,
+        message: value === undefined ? "ts is required" : "ts must be an ISO 8601 string with a zone or epoch milliseconds",
+      });
+      return z.NEVER;
+    }
+    if (ms < MIN_EVENT_TS_MS) {
+      ctx.issues.push({ code: "custom", input: value, message: "ts is before 2000-01-01 (epoch seconds sent instead of milliseconds?)" });
+      return z.NEVER;
+    }
+    if (ms > latest) {
+      ctx.issues.push({ code: "custom", input: value, message: "ts is more than 5 minutes in the future" });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function depthOf(value: unknown, limit: number, depth = 0): number {
+  if (depth > limit || value === null || typeof value !== "object") return depth;
+  let deepest = depth;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, limit, depth + 1));
+  return deepest;
+}
+
+const metadataSchema = z
+  .unknown()
+  .refine(isPlainObject, { message: "metadata must be a JSON object" })
+  .transform((value, ctx) => {
+    const object = value as Record<string, unknown>;
+    // Depth first: JSON.stringify of a pathologically deep value would overflow the stack.
+    if (depthOf(object, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH) {
+      ctx.issues.push({ code: "custom", input: value, message: `metadata is nested deeper than ${MAX_METADATA_DEPTH} levels` });
+      return z.NEVER;
+    }
+    if (Buffer.byteLength(JSON.stringify(object), "utf8") > MAX_METADATA_BYTES) {
+      ctx.issues.push({ code: "custom", input: value, message: `metadata is larger than ${MAX_METADATA_BYTES} bytes serialized` });
+      return z.NEVER;
+    }
+    return object;
+  });
+
+const required = (field: string, expected: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `${field} is required` : `${field} must be ${expected}`;
+
+export function eventSchema(now: Date) {
+  return z.object({
+    ts: timestampSchema(now),
+    session_id: z
+      .uuid({ error: required("session_id", "a UUID") })
+      .transform((s) => s.toLowerCase()),
+    commit_sha: z
+      .string({ error: required("commit_sha", "a string") })
+      .regex(/^[0-9a-fA-F]{40}$/, { error: "commit_sha must be 40 hex characters" })
+      .transform((s) => s.toLowerCase()),
+    event_type: z
+      .string({ error: required("event_type", "a string") })
+      .regex(/^[a-z0-9_.]{1,64}$/, { error: "event_type must match [a-z0-9_.]{1,64}" }),
+    latency_ms: z
+      .number({ error: required("latency_ms", "a number") })
+      .int({ error: "latency_ms must be an integer" })
+      .min(0, { error: "latency_ms must be at least 0" })
+      .max(MAX_LATENCY_MS, { error: `latency_ms must be at most ${MAX_LATENCY_MS}` }),
+    // null is treated as absent: the overlay sends it when the browser hides the UA.
+    user_agent: z
+      .string({ error: "user_agent must be a string" })
+      .max(MAX_USER_AGENT_LENGTH, { error: `user_agent is longer than ${MAX_USER_AGENT_LENGTH} characters` })
+      .nullish()
+      .transform((v) => v ?? undefined),
+    metadata: metadataSchema.nullish().transform((v) => v ?? undefined),
+  });
+}
+
+/**
+ * A validated event, still raw: PII is scrubbed when the row is built
+ * (ingest.ts), so nothing can reach ui_events without passing the scrubber.
+ * `ts` is normalized to ISO 8601 UTC with milliseconds.
+ */
+export type ValidEvent = z.output<ReturnType<typeof eventSchema>>;

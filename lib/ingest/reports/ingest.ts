@@ -1,0 +1,164 @@
+import { ClickHouseError } from "@clickhouse/client-web";
+import { z } from "zod";
+import type { Db } from "../../clickhouse/client";
+import type { ItemProblem } from "../../http/responses";
+import { normalizeReport, type NormalizedReport } from "./normalize";
+import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
+
+/**
+ * Banterhearts report ingestion, shared by POST /api/ingest/bench and the
+ * ingest agent: validate a whole batch first, then write it with one insert
+ * per table. Rows are keyed by deterministic ids, so a retry never duplicates.
+ */
+
+export interface ReportInput {
+  report: unknown;
+  /** Commit for a report without its own commit_sha (X-Commit-Sha, the commit that added the file). */
+  commitSha?: string;
+  sourcePath?: string;
+}
+
+export type ValidationResult = { ok: true; reports: NormalizedReport[] } | { ok: false; problems: ItemProblem[] };
+
+export function validateReports(inputs: readonly ReportInput[]): ValidationResult {
+  const problems: ItemProblem[] = [];
+  const reports: NormalizedReport[] = [];
+  inputs.forEach((input, index) => {
+    const parsed = benchmarkReport.safeParse(input.report);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((issue) => ({ index, path: z.core.toDotPath(issue.path), message: issue.message })));
+      return;
+    }
+    const given = input.commitSha === undefined ? undefined : commitShaSchema.safeParse(input.commitSha);
+    if (given && !given.success) {
+      problems.push({ index, path: "commit_sha", message: "the commit sha given with the report is not 40 hex" });
+      return;
+    }
+    const commitSha = parsed.data.commit_sha ?? given?.data;
+    if (!commitSha) {
+      problems.push({ index, path: "commit_sha", message: "missing: put commit_sha in the report or send the X-Commit-Sha header" });
+      return;
+    }
+    reports.push(normalizeReport(parsed.data, { commitSha, sourcePath: input.sourcePath }));
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, reports };
+}
+
+export interface IngestResult {
+  accepted: number;
+  /** One per report, in request order. */
+  run_ids: string[];
+  bench_rows: number;
+  llm_rows: number;
+}
+
+/** A write ClickHouse did not take; `unreachable` when no answer came back at all. */
+export class IngestWriteError extends Error {
+  readonly unreachable: boolean;
+  constructor(
+    readonly table: string,
+    cause: unknown,
+  ) {
+    super(`writing ${table} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "IngestWriteError";
+    this.unreachable = !(cause instanceof ClickHouseError);
+  }
+}
+
+async function insertAll(db: Db, table: "bench_runs" | "llm_events", rows: readonly object[]): Promise<void> {
+  try {
+    await db.insert(table, rows);
+  } catch (error) {
+    throw new IngestWriteError(table, error);
+  }
+}
+
+/**
+ * Writes validated reports: one insert into bench_runs, then one into
+ * llm_events. If the second fails the first stays written; retrying the same
+ * reports rewrites the same keys, so that is safe.
+ */
+export async function ingestReports(db: Db, reports: readonly NormalizedReport[]): Promise<IngestResult> {
+  // The same report twice in one batch is written once.
+  const unique = [...new Map(reports.map((r) => [r.run_id, r])).values()];
+  const benchRows = unique.flatMap((r) => r.bench_runs);
+  const llmRows = unique.flatMap((r) => r.llm_events);
+  await insertAll(db, "bench_runs", benchRows);
+  await insertAll(db, "llm_events", llmRows);
+  return { accepted: reports.length, run_ids: reports.map((r) => r.run_id), bench_rows: benchRows.length, llm_rows: llmRows.length };
+}
+
+// --- The HTTP request of POST /api/ingest/bench -------------------------------------------
+
+export const MAX_BENCH_BODY_BYTES = 1024 * 1024;
+export const MAX_REPORTS_PER_REQUEST = 1000;
+
+export type BenchRequest =
+  | { ok: true; inputs: ReportInput[] }
+  | { ok: false; status: 400 | 413 | 415; reason: string; error: string; problems?: ItemProblem[] };
+
+const fail = (status: 400 | 413 | 415, reason: string, error: string, problems?: ItemProblem[]): BenchRequest => ({
+  ok: false,
+  status,
+  reason,
+  error,
+  problems,
+});
+
+/** The body's bytes, or null as soon as it grows past `maxBytes` (Content-Length can lie or be absent). */
+async function readBodyCapped(request: Request, maxBytes: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Content type, size, JSON and shape of an ingest request (one report or an
+ * array of them), with X-Commit-Sha attached to every report. The reports
+ * themselves are checked by validateReports.
+ */
+export async function readBenchRequest(request: Request): Promise<BenchRequest> {
+  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (mediaType !== "application/json") return fail(415, "unsupported_media_type", "Content-Type must be application/json");
+
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BENCH_BODY_BYTES) return fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`);
+
+  const header = request.headers.get("x-commit-sha");
+  const commitSha = header === null ? undefined : commitShaSchema.safeParse(header.trim());
+  if (commitSha && !commitSha.success) return fail(400, "invalid_commit_sha", "X-Commit-Sha must be a 40-hex commit sha");
+
+  const bytes = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
+  if (bytes === null) return fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`);
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return fail(400, "invalid_json", "body is not valid JSON (expected a report object or an array of reports)");
+  }
+
+  const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isObject(body) && !Array.isArray(body)) {
+    return fail(400, "invalid", "expected a report object or an array of reports", [
+      { index: 0, path: "", message: "expected a report object or an array of reports" },
+    ]);
+  }
+  const reports: unknown[] = Array.isArray(body) ? body : [body];
+  if (reports.length === 0) return fail(400, "invalid", "expected at least one report");
+  if (reports.length > MAX_REPORTS_PER_REQUEST) {
+    return fail(413, "too_large", `at most ${MAX_REPORTS_PER_REQUEST} reports per request (got ${reports.length})`);
+  }
+  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data })) };
+}

@@ -1,0 +1,142 @@
+import pRetry, { AbortError } from "p-retry";
+import type { Env } from "../env";
+import type { Logger } from "../log";
+import { metricSpec, type MetricName } from "./names";
+
+export { METRICS, type MetricName } from "./names";
+
+/**
+ * Metrics for Datadog's v2 series API (`POST /api/v2/series`), batched in
+ * memory and sent by `flush()` — which routes call after the response
+ * (`after()`), and the CLI before it exits. Without DD_API_KEY the batch goes
+ * to the log instead. Flushing never throws: Datadog being down must not stop
+ * the pipeline.
+ */
+
+export type Tags = Record<string, string | number | boolean | undefined>;
+
+export interface Metrics {
+  count(name: MetricName, value?: number, tags?: Tags): void;
+  gauge(name: MetricName, value: number, tags?: Tags): void;
+  flush(): Promise<void>;
+}
+
+/** Datadog's MetricIntakeType: 1 count, 3 gauge. */
+const INTAKE_TYPE = { count: 1, gauge: 3 } as const;
+
+export interface SeriesPoint {
+  metric: string;
+  type: 1 | 3;
+  points: { timestamp: number; value: number }[];
+  tags: string[];
+  unit?: string;
+  interval?: number;
+}
+
+export interface MetricsOptions {
+  apiKey?: string;
+  /** Base URL, e.g. https://api.datadoghq.com (DD_API_URL overrides the DD_SITE default). */
+  apiUrl: string;
+  baseTags: string[];
+  log: Logger;
+  fetch?: typeof fetch;
+  /** Counts are aggregated in buckets of this many seconds. */
+  intervalSeconds?: number;
+  clock?: () => number;
+  retries?: number;
+}
+
+export function datadogApiUrl(env: Env): string {
+  return env.DD_API_URL ?? `https://api.${env.DD_SITE}`;
+}
+
+export function metricsFromEnv(env: Env, log: Logger): Metrics {
+  return createMetrics({
+    apiKey: env.DD_API_KEY,
+    apiUrl: datadogApiUrl(env),
+    baseTags: [`service:${env.DD_SERVICE}`, `env:${env.DD_ENV}`],
+    log,
+  });
+}
+
+function tagList(tags: Tags | undefined): string[] {
+  if (!tags) return [];
+  return Object.entries(tags)
+    .filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => `${k}:${String(v).toLowerCase().replace(/[^a-z0-9_.:/-]/g, "_")}`)
+    .sort();
+}
+
+export function createMetrics(options: MetricsOptions): Metrics & { pending(): SeriesPoint[] } {
+  const interval = options.intervalSeconds ?? 10;
+  const now = options.clock ?? (() => Date.now());
+  const doFetch = options.fetch ?? fetch;
+  let batch = new Map<string, SeriesPoint>();
+
+  function record(name: MetricName, kind: "count" | "gauge", value: number, tags?: Tags) {
+    const spec = metricSpec(name);
+    if (!spec) throw new Error(`unknown metric ${name}: add it to lib/metrics/names.ts`);
+    if (!Number.isFinite(value)) return;
+    const allTags = [...options.baseTags, ...tagList(tags)];
+    const bucket = Math.floor(now() / 1000 / interval) * interval;
+    const key = `${name}|${allTags.join(",")}|${bucket}`;
+    const existing = batch.get(key);
+    if (existing) {
+      // Counts add up within a bucket; a gauge keeps its latest value.
+      existing.points[0].value = kind === "count" ? existing.points[0].value + value : value;
+      return;
+    }
+    batch.set(key, {
+      metric: name,
+      type: INTAKE_TYPE[kind],
+      points: [{ timestamp: bucket, value }],
+      tags: allTags,
+      ...(spec.unit ? { unit: spec.unit } : {}),
+      ...(kind === "count" ? { interval } : {}),
+    });
+  }
+
+  async function send(series: SeriesPoint[]): Promise<void> {
+    const url = new URL("/api/v2/series", options.apiUrl);
+    await pRetry(
+      async () => {
+        const res = await doFetch(url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "DD-API-KEY": options.apiKey! },
+          body: JSON.stringify({ series }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (res.status === 202 || res.ok) return;
+        const text = (await res.text()).slice(0, 200);
+        const error = new Error(`Datadog answered ${res.status}: ${text}`);
+        // 4xx other than 408/429 will not get better by retrying.
+        if (res.status < 500 && res.status !== 408 && res.status !== 429) throw new AbortError(error);
+        throw error;
+      },
+      { retries: options.retries ?? 2, minTimeout: 200, maxTimeout: 2_000 },
+    );
+  }
+
+  return {
+    count: (name, value = 1, tags) => record(name, "count", value, tags),
+    gauge: (name, value, tags) => record(name, "gauge", value, tags),
+    pending: () => [...batch.values()],
+    async flush() {
+      if (batch.size === 0) return;
+      const series = [...batch.values()];
+      batch = new Map();
+      if (!options.apiKey) {
+        options.log.info("metrics", { sink: "log", series: series.map((s) => ({ metric: s.metric, value: s.points[0].value, tags: s.tags })) });
+        return;
+      }
+      for (let i = 0; i < series.length; i += 500) {
+        const chunk = series.slice(i, i + 500);
+        try {
+          await send(chunk);
+        } catch (e) {
+          options.log.warn("metrics not delivered to Datadog", { error: e instanceof Error ? e.message : String(e), series: chunk.length });
+        }
+      }
+    },
+  };
+}

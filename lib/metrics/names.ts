@@ -1,0 +1,70 @@
+import { AGENT_NAMES } from "../agents/names";
+
+/**
+ * Every metric Muse emits, in one place. Names are `muse.<agent>.<thing>`
+ * (or `muse.<subsystem>.<thing>`). The dashboards, monitors and SLOs in
+ * datadog/ may only query names from this list (checked by a test).
+ */
+
+// Datadog v2 series types we use (durations are gauges: one point per run).
+export type MetricType = "count" | "gauge";
+
+export interface MetricSpec {
+  name: string;
+  type: MetricType;
+  unit?: string;
+  description: string;
+  tags: readonly string[];
+}
+
+/** What the runner reports for every agent. */
+const perAgent = AGENT_NAMES.flatMap((agent) => [
+  { name: `muse.${agent}.runs`, type: "count", description: `${agent} runs finished, by status`, tags: ["status", "trigger"] },
+  { name: `muse.${agent}.duration_ms`, type: "gauge", unit: "millisecond", description: `${agent} run duration`, tags: ["status", "trigger"] },
+  { name: `muse.${agent}.retries`, type: "count", description: `${agent} attempts retried after a transient failure`, tags: [] },
+  { name: `muse.${agent}.lock_conflicts`, type: "count", description: `${agent} runs refused because another run held the lock`, tags: ["trigger"] },
+] as const satisfies readonly MetricSpec[]);
+
+const specific = [
+  // ingest
+  { name: "muse.ingest.reports", type: "count", description: "benchmark reports ingested", tags: ["benchmark_type", "route"] },
+  { name: "muse.ingest.bench_rows", type: "count", description: "bench_runs rows written", tags: ["benchmark_type"] },
+  { name: "muse.ingest.llm_rows", type: "count", description: "llm_events rows written from reports", tags: [] },
+  { name: "muse.ingest.events_accepted", type: "count", description: "UI events accepted by POST /api/ingest/events", tags: [] },
+  { name: "muse.ingest.requests", type: "count", description: "ingest requests answered, by route and status code", tags: ["route", "status"] },
+  { name: "muse.ingest.rejected", type: "count", description: "ingest requests rejected, by route and reason", tags: ["route", "reason"] },
+  // collect
+  { name: "muse.collect.commits", type: "count", description: "upstream commits recorded", tags: ["repo"] },
+  { name: "muse.collect.session_rows", type: "count", description: "session_stats rows (re)computed", tags: [] },
+  // watch
+  { name: "muse.watch.lag_seconds", type: "gauge", unit: "second", description: "data freshness lag per source", tags: ["source"] },
+  { name: "muse.watch.rows_found", type: "gauge", description: "rows ingested for the latest upstream commit, per source", tags: ["source"] },
+  { name: "muse.watch.status", type: "count", description: "watcher verdicts, by status", tags: ["status"] },
+  // council
+  { name: "muse.council.confidence", type: "gauge", description: "confidence of the latest episode draft", tags: ["series"] },
+  { name: "muse.council.correlation", type: "gauge", description: "hearts↔packs correlation of the latest draft", tags: ["series"] },
+  { name: "muse.council.episodes", type: "count", description: "episode drafts stored, by status", tags: ["series", "status"] },
+  { name: "muse.council.blocked", type: "count", description: "council runs blocked by the watcher gate", tags: ["reason"] },
+  // publish
+  { name: "muse.publish.episodes", type: "count", description: "episodes published", tags: ["series"] },
+  { name: "muse.publish.failures", type: "count", description: "publish attempts that failed", tags: [] },
+  { name: "muse.publish.deployments", type: "count", description: "deployment status changes from the Vercel webhook", tags: ["status"] },
+  { name: "muse.publish.deploy_duration_ms", type: "gauge", unit: "millisecond", description: "deployment build duration", tags: [] },
+  // translate
+  { name: "muse.translate.translations", type: "count", description: "translations stored, by language and status", tags: ["lang", "status"] },
+  // LLM
+  { name: "muse.llm.tokens", type: "count", description: "LLM tokens used, by direction", tags: ["agent", "model", "direction"] },
+  { name: "muse.llm.cost_usd", type: "count", unit: "dollar", description: "LLM cost from the price table", tags: ["agent", "model"] },
+  { name: "muse.llm.calls", type: "count", description: "LLM calls, by status", tags: ["agent", "model", "status"] },
+  // platform
+  { name: "muse.clickhouse.write_errors", type: "count", description: "ClickHouse writes that failed after retries", tags: ["table"] },
+  { name: "muse.dlq.depth", type: "gauge", description: "payloads waiting in the dead-letter store", tags: [] },
+] as const satisfies readonly MetricSpec[];
+
+export const METRICS = [...perAgent, ...specific] as const;
+export type MetricName = (typeof METRICS)[number]["name"];
+
+const byName = new Map<string, MetricSpec>(METRICS.map((m) => [m.name, m]));
+export function metricSpec(name: string): MetricSpec | undefined {
+  return byName.get(name);
+}

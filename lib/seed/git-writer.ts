@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/**
+ * Writes a real git repository with backdated commits (the sample upstream
+ * repositories of `npm run muse -- seed`). Argument arrays only, never a shell.
+ */
+export class GitWriter {
+  private constructor(readonly dir: string) {}
+
+  /** A fresh repository at `dir` (an existing one is replaced). */
+  static async create(dir: string, branch = "main"): Promise<GitWriter> {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const writer = new GitWriter(dir);
+    await writer.git(["init", "--quiet", `--initial-branch=${branch}`]);
+    await writer.git(["config", "user.name", "Muse sample data"]);
+    await writer.git(["config", "user.email", "sample-data@muse.invalid"]);
+    await writer.git(["config", "commit.gpgsign", "false"]);
+    return writer;
+  }
+
+  private async git(args: string[], env: Record<string, string> = {}): Promise<string> {
+    const { stdout } = await run("git", args, { cwd: this.dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim();
+  }
+
+  /** Writes (or deletes, with null) files and commits them at `date`; returns the commit sha. */
+  async commit(message: string, date: Date, files: Record<string, string | null>, author = "Muse sample data <sample-data@muse.invalid>"): Promise<string> {
+    for (const [file, content] of Object.entries(files)) {
+      const full = path.join(this.dir, file);
+      if (content === null) {
+        await rm(full, { force: true });
+      } else {
+        await mkdir(path.dirname(full), { recursive: true });
+        await writeFile(full, content);
+      }
+    }
+    await this.git(["add", "--all"]);
+    const iso = date.toISOString();
+    const [name, email] = /^(.*) <(.*)>$/.exec(author)!.slice(1);
+    await this.git(["commit", "--quiet", "--allow-empty", "-m", message], {
+      GIT_AUTHOR_DATE: iso,
+      GIT_COMMITTER_DATE: iso,
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: email,
+    });
+    return this.git(["rev-parse", "HEAD"]);
+  }
+}

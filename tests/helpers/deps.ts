@@ -1,0 +1,64 @@
+import { parseEnv, type Env } from "../../lib/env";
+import { memoryLogger } from "../../lib/log";
+import { createMetrics } from "../../lib/metrics";
+import type { Db } from "../../lib/clickhouse/client";
+import type { AgentDeps, Clock } from "../../lib/agents/types";
+import type { ListCommitsOptions, UpstreamCommit, UpstreamName, UpstreamRepo } from "../../lib/upstream/types";
+
+/** An in-memory upstream repository for agent tests (the real ones are tested on their own). */
+export class MemoryRepo implements UpstreamRepo {
+  readonly location: string;
+  files = new Map<string, string>(); // `${sha}:${path}` → text
+  constructor(
+    readonly name: UpstreamName,
+    public commits: UpstreamCommit[] = [],
+  ) {
+    this.location = `memory:${name}`;
+  }
+  async latestCommit() {
+    const last = this.commits.at(-1);
+    return last ? { sha: last.sha, ts: last.ts } : undefined;
+  }
+  async listCommits(options: ListCommitsOptions = {}) {
+    let list = [...this.commits];
+    if (options.afterSha) {
+      const i = list.findIndex((c) => c.sha === options.afterSha);
+      if (i >= 0) list = list.slice(i + 1);
+    }
+    if (options.since) list = list.filter((c) => Date.parse(c.ts) >= options.since!.getTime());
+    if (options.until) list = list.filter((c) => Date.parse(c.ts) <= options.until!.getTime());
+    return list.slice(-(options.limit ?? 500));
+  }
+  async readFile(sha: string, path: string) {
+    const text = this.files.get(`${sha}:${path}`);
+    if (text === undefined) throw new Error(`no ${path} at ${sha}`);
+    return text;
+  }
+}
+
+export function fixedClock(iso: string): Clock & { set(iso: string): void; advance(ms: number): void } {
+  let now = new Date(iso);
+  return {
+    now: () => new Date(now),
+    set: (v) => {
+      now = new Date(v);
+    },
+    advance: (ms) => {
+      now = new Date(now.getTime() + ms);
+    },
+  };
+}
+
+export function testDeps(db: Db, overrides: Partial<Omit<AgentDeps, "log" | "metrics" | "env">> & { envVars?: Record<string, string> } = {}) {
+  const log = memoryLogger();
+  const env: Env = parseEnv({ MUSE_LOCK_TTL_SECONDS: "60", ...(overrides.envVars ?? {}) });
+  const metrics = createMetrics({ apiUrl: "http://127.0.0.1:9", baseTags: ["env:test"], log });
+  return {
+    db,
+    upstream: overrides.upstream ?? { hearts: new MemoryRepo("banterhearts"), packs: new MemoryRepo("banterpacks") },
+    clock: overrides.clock ?? { now: () => new Date() },
+    metrics,
+    log,
+    env,
+  };
+}
