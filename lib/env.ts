@@ -113,6 +113,7 @@ export const ENV_SPEC = {
 
   // Pipeline behaviour
   MUSE_SITE_URL: spec({ schema: withDefault("http://127.0.0.1:3000").pipe(z.url()), default: "http://127.0.0.1:3000", group: "Pipeline", description: "Public URL of the site (links, feeds, revalidation in local mode)." }),
+  MUSE_SAMPLE_DATA: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Site: label every episode as sample data (the demo sets it when episodes are written from `muse seed` data)." }),
   MUSE_WINDOW_DAYS: spec({ schema: int(7, 1, 365), default: "7", group: "Pipeline", description: "Days of data an episode describes." }),
   MUSE_PUBLISH_THRESHOLD: spec({ schema: num(0.6, 0, 1), default: "0.6", group: "Pipeline", description: "Confidence a draft needs to be published." }),
   MUSE_HEARTS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterhearts freshness threshold (lag ≤ 4 h KPI)." }),
@@ -124,6 +125,7 @@ export const ENV_SPEC = {
   MUSE_TRANSLATE_LANGS: spec({ schema: langList, default: "de,zh,hi", group: "Pipeline", description: "Languages the translator produces." }),
   MUSE_LOCK_TTL_SECONDS: spec({ schema: int(900, 10), default: "900", group: "Pipeline", description: "Agent lock lifetime: a lock left by a crashed run expires after this." }),
   MUSE_LOG_LEVEL: spec({ schema: withDefault("info").pipe(z.enum(["debug", "info", "warn", "error"])), default: "info", group: "Pipeline", description: "Lowest log level written." }),
+  MUSE_DLQ_DIR: spec({ schema: withDefault(".muse/dlq"), default: ".muse/dlq", group: "Pipeline", description: "Dead-letter store: writes not completed after retries (ClickHouse down during ingest, Datadog down during a metrics flush) wait here as JSON files for `muse dlq replay`. Must be durable and writable; where it is not, ingest answers 503 instead of queueing." }),
 } as const;
 
 type Spec = typeof ENV_SPEC;

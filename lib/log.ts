@@ -1,7 +1,8 @@
 /**
  * Structured logs: one JSON line per event with time, level, message and
  * context (run id, agent...). Secret values from the environment and fields
- * whose names say "secret" are redacted before anything is written.
+ * whose names say "secret" are redacted before anything is written; the
+ * envelope (ts, level, msg) cannot be overwritten by context fields.
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -27,22 +28,33 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
-const SECRET_KEY = /(pass(word)?|secret|token|authorization|api[_-]?key|cookie|credential)/i;
+const SECRET_KEY = /(pass(word)?|secret|token|authorization|(api|app|access|private)[_-]?key|cookie|credential)/i;
 export const REDACTED = "[redacted]";
+const MAX_DEPTH = 6;
 
+/**
+ * Secret values are replaced wherever they appear; a field whose name says
+ * secret loses its value when that value could hold one (a string or an
+ * object: `tokens_in: 120` is a count and stays). Deeper than MAX_DEPTH
+ * nothing is written, rather than something unchecked.
+ */
 export function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
   if (typeof value === "string") {
     let out = value;
     for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join(REDACTED);
     return out;
   }
+  if (typeof value === "bigint") return value.toString();
   if (value instanceof Error) return redact({ name: value.name, message: value.message }, secrets, depth);
-  if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_DEPTH) return "[truncated]";
+  // Dates, URLs, Buffers...: what JSON.stringify would have written.
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return redact((value as { toJSON(): unknown }).toJSON(), secrets, depth);
   if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([k, v]) => [
       k,
-      SECRET_KEY.test(k) && v !== undefined && v !== null && v !== "" && typeof v !== "boolean" ? REDACTED : redact(v, secrets, depth + 1),
+      SECRET_KEY.test(k) && v !== "" && (typeof v === "string" || (typeof v === "object" && v !== null)) ? REDACTED : redact(v, secrets, depth + 1),
     ]),
   );
 }
@@ -58,8 +70,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.fields ?? {};
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < min) return;
-    const record = redact({ ts: new Date().toISOString(), level, msg: message, ...base, ...fields }, secrets);
-    write(JSON.stringify(record), level);
+    const ts = new Date().toISOString();
+    // Context first, then the envelope, so a field named `level` cannot change the line's level.
+    const record = redact(Object.assign({ ts, level, msg: message }, base, fields, { ts, level, msg: message }), secrets);
+    let line: string;
+    try {
+      line = JSON.stringify(record);
+    } catch (error) {
+      line = JSON.stringify(redact({ ts, level, msg: message, log_error: `fields not serializable: ${error instanceof Error ? error.message : String(error)}` }, secrets));
+    }
+    write(line, level);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

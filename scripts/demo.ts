@@ -1,45 +1,139 @@
 /**
- * `npm run demo`: the whole thing on the embedded defaults, no accounts needed.
- * Starts the local ClickHouse (unless CLICKHOUSE_URL is set or one already
- * answers), applies the migrations and serves the site on 127.0.0.1:3000.
+ * `npm run demo`: the whole thing on a fresh machine with no keys.
+ *
+ * 1. starts the local ClickHouse (unless CLICKHOUSE_URL is set or one answers);
+ * 2. migrates and seeds 14 days of sample data (once; `--reseed` to redo);
+ * 3. runs the pipeline once (ingest → collect → watch → council → translate → publish);
+ * 4. builds and serves the site on http://127.0.0.1:3000;
+ * 5. stands in for Vercel Cron: calls the same /api/cron/{agent} routes with
+ *    the same secret on the schedules of vercel.json, while new sample data
+ *    keeps arriving (overlay events through POST /api/ingest/events every
+ *    5 minutes, a Banterhearts benchmark commit every 30 minutes).
  * Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { ensureLocalClickHouse } from "../lib/local-clickhouse/launcher";
-import { runCli } from "../lib/cli";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { Cron } from "croner";
+import { ensureLocalClickHouse, projectRoot } from "../lib/local-clickhouse/launcher";
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
+const args = new Set(process.argv.slice(2));
+const SITE = "http://127.0.0.1:3000";
+
+// Secrets of this demo session (never printed); the same values reach the site and the stand-in cron.
+process.env.CRON_SECRET ||= randomBytes(24).toString("hex");
+process.env.MUSE_ADMIN_TOKEN ||= randomBytes(24).toString("hex");
+process.env.MUSE_INGEST_TOKEN ||= randomBytes(24).toString("hex");
+process.env.MUSE_SAMPLE_DATA = "true";
+process.env.MUSE_SITE_URL ||= SITE;
+// Episodes are committed to a git repository of their own under .muse/, not to this checkout.
+process.env.MUSE_CONTENT_DIR ||= path.join(".muse", "content");
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+process.env.MUSE_LOG_LEVEL ||= "warn";
+
 const children: ChildProcess[] = [];
-
-const clickhouse = await ensureLocalClickHouse({ quiet: true, log: say });
-say(`ClickHouse: ${clickhouse.url}${clickhouse.started ? " (started by the demo)" : ""}`);
-
-say("applying migrations ...");
-const migrated = await runCli(["migrate"]);
-if (migrated !== 0) {
-  await clickhouse.stop();
-  process.exit(migrated);
-}
-
-say("starting the site on http://127.0.0.1:3000 ...");
-const next = spawn("npx", ["next", "dev", "-H", "127.0.0.1", "-p", "3000"], {
-  stdio: "inherit",
-  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-});
-children.push(next);
-
+const timers: { stop(): void }[] = [];
+let clickhouseStop: () => Promise<void> = async () => {};
 let stopping = false;
-async function stop(code = 0) {
-  if (stopping) return;
-  stopping = true;
-  say("stopping ...");
-  for (const child of children) child.kill("SIGTERM");
-  await clickhouse.stop();
+
+async function stop(code = 0): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say("stopping ...");
+    for (const t of timers) t.stop();
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    await clickhouseStop();
+  }
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
-next.once("exit", (code) => void stop(code ?? 0));
-say("site:    http://127.0.0.1:3000");
-say("health:  http://127.0.0.1:3000/api/health");
+
+function run(command: string, commandArgs: string[], options: { quiet?: boolean } = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { cwd: projectRoot, stdio: options.quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: process.env });
+    children.push(child);
+    child.once("exit", (code) => resolve(code ?? 1));
+  });
+}
+const muse = (...museArgs: string[]) => run(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...museArgs]);
+
+const started = Date.now();
+const clickhouse = await ensureLocalClickHouse({ quiet: true, log: say });
+clickhouseStop = () => clickhouse.stop();
+say(`ClickHouse: ${clickhouse.url}${clickhouse.started ? " (started by the demo)" : " (already running)"}`);
+
+say("migrating ...");
+if ((await muse("migrate")) !== 0) await stop(1);
+
+const heartsDir = process.env.BANTERHEARTS_DIR ?? ".muse/upstream/banterhearts";
+if (args.has("--reseed") || !existsSync(path.join(projectRoot, heartsDir, ".git"))) {
+  say("seeding 14 days of sample data ...");
+  if ((await muse("seed", "--days", "14")) !== 0) await stop(1);
+} else {
+  say(`sample data already seeded in ${heartsDir} (npm run demo -- --reseed to start over)`);
+}
+
+say("running the pipeline once ...");
+await muse("pipeline");
+
+say("building the site (next build) ...");
+if ((await run("npx", ["next", "build"], { quiet: true })) !== 0) await stop(1);
+say("starting the site ...");
+const site = spawn("npx", ["next", "start", "-H", "127.0.0.1", "-p", "3000"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"], env: process.env });
+children.push(site);
+site.once("exit", (code) => void (stopping ? undefined : (say(`the site exited (${code})`), stop(1))));
+for (let i = 0; i < 120; i++) {
+  if (await fetch(`${SITE}/api/health`).then((r) => r.ok, () => false)) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+// The local stand-in for Vercel Cron: same routes, same secret, vercel.json's schedules.
+const vercel = JSON.parse(readFileSync(path.join(projectRoot, "vercel.json"), "utf8")) as { crons: { path: string; schedule: string }[] };
+for (const cron of vercel.crons) {
+  const job = new Cron(cron.schedule, { protect: true }, async () => {
+    const res = await fetch(`${SITE}${cron.path}`, { headers: { Authorization: `Bearer ${process.env.CRON_SECRET}` } }).catch(() => undefined);
+    const record = res ? ((await res.json().catch(() => ({}))) as { status?: string; duration_ms?: number; reason?: string }) : {};
+    say(`cron ${cron.path}: ${res ? `${res.status} ${record.status ?? ""} ${record.duration_ms ?? ""} ms${record.reason ? ` (${record.reason})` : ""}` : "site unreachable"}`);
+  });
+  timers.push(job);
+  say(`cron ${cron.path} "${cron.schedule}" → next at ${job.nextRun()?.toISOString()}`);
+}
+
+// New sample data keeps arriving.
+const { addHeartsCommit, liveSessions } = await import("../lib/seed/live");
+const { createUpstreamRepos } = await import("../lib/upstream");
+const { loadEnv } = await import("../lib/env");
+// Every 5 minutes, the sessions that started 10 to 5 minutes ago (by now they are over).
+let lastStart = new Date(Date.now() - 10 * 60_000);
+timers.push(
+  new Cron("*/5 * * * *", { protect: true }, async () => {
+    const now = new Date();
+    const packs = await createUpstreamRepos(loadEnv()).packs.latestCommit();
+    if (!packs) return;
+    const end = new Date(now.getTime() - 5 * 60_000);
+    const events = liveSessions(lastStart, end, now, packs.sha);
+    lastStart = end;
+    if (events.length === 0) return;
+    const res = await fetch(`${SITE}/api/ingest/events`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${process.env.MUSE_INGEST_TOKEN}`, "Content-Type": "application/json", "Idempotency-Key": `demo-${now.toISOString()}` },
+      body: JSON.stringify({ events }),
+    }).catch(() => undefined);
+    say(`sample events: ${events.length} sent → ${res?.status ?? "site unreachable"}`);
+  }),
+  new Cron("*/30 * * * *", { protect: true }, async () => {
+    const sha = await addHeartsCommit(path.join(projectRoot, heartsDir), new Date());
+    say(`sample Banterhearts commit ${sha.slice(0, 7)} with new benchmark reports`);
+  }),
+);
+
+say(`ready in ${Math.round((Date.now() - started) / 1000)} s:`);
+say(`  site:    ${SITE}/en`);
+say(`  status:  ${SITE}/en/status`);
+say(`  health:  ${SITE}/api/health`);
+say(`  episodes (JSON): ${SITE}/api/episodes`);
+say(`  content: ${process.env.MUSE_CONTENT_DIR} (episodes are committed there)`);
 say("Ctrl-C stops everything the demo started.");

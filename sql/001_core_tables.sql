@@ -78,6 +78,9 @@ ORDER BY (event_type, ts, session_id, event_id);
 -- Hourly per-session rollup written by the collect agent. Recomputing an hour
 -- writes a newer version of the same (hour, session_id) row: read with FINAL.
 -- Sums are kept beside the averages so days aggregate without averaging averages.
+-- avg_latency_ms is over all of a session-hour's events; answer_latency_sum_ms
+-- and answers_count cover query_result events only: the time users waited for
+-- an answer, which is what the council correlates with benchmark latency.
 CREATE TABLE IF NOT EXISTS session_stats
 (
     hour             DateTime('UTC'),
@@ -91,6 +94,8 @@ CREATE TABLE IF NOT EXISTS session_stats
     errors_count     UInt32,
     queries_count    UInt32,
     abandoned_count  UInt32,
+    answers_count    UInt32,
+    answer_latency_sum_ms UInt64,
     duration_seconds UInt32,
     computed_at      DateTime64(3, 'UTC') DEFAULT now64(3)
 )

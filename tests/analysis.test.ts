@@ -43,7 +43,7 @@ beforeAll(async () => {
       stats.push({
         hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA,
         avg_latency_ms: userLatency, latency_sum_ms: userLatency * 50, error_rate: 0.02, abandonment_rate: 0.1, events_count: 50, errors_count: 1,
-        queries_count: 10, abandoned_count: 1, duration_seconds: 600,
+        queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: userLatency * 9, duration_seconds: 600,
       });
     }
   }

@@ -49,13 +49,13 @@ describe("collect agent", () => {
 
     const rows = await t.db.query<Record<string, number | string>>(
       `SELECT toString(hour) AS h, toString(session_id) AS s, commit_sha, avg_latency_ms, latency_sum_ms, round(error_rate, 4) AS error_rate,
-              round(abandonment_rate, 4) AS abandonment_rate, events_count, errors_count, queries_count, abandoned_count, duration_seconds
+              round(abandonment_rate, 4) AS abandonment_rate, events_count, errors_count, queries_count, abandoned_count, answers_count, answer_latency_sum_ms, duration_seconds
          FROM session_stats FINAL ORDER BY h, s`,
     );
     expect(rows).toEqual([
-      { h: "2026-11-20 10:00:00", s: S1, commit_sha: SHA2, avg_latency_ms: 333, latency_sum_ms: 2000, error_rate: 0.1667, abandonment_rate: 0.5, events_count: 6, errors_count: 1, queries_count: 2, abandoned_count: 1, duration_seconds: 600 },
-      { h: "2026-11-20 10:00:00", s: S2, commit_sha: SHA1, avg_latency_ms: 50, latency_sum_ms: 50, error_rate: 0, abandonment_rate: 0, events_count: 1, errors_count: 0, queries_count: 0, abandoned_count: 0, duration_seconds: 0 },
-      { h: "2026-11-20 11:00:00", s: S1, commit_sha: SHA1, avg_latency_ms: 200, latency_sum_ms: 400, error_rate: 0, abandonment_rate: 0, events_count: 2, errors_count: 0, queries_count: 1, abandoned_count: 0, duration_seconds: 1 },
+      { h: "2026-11-20 10:00:00", s: S1, commit_sha: SHA2, avg_latency_ms: 333, latency_sum_ms: 2000, error_rate: 0.1667, abandonment_rate: 0.5, events_count: 6, errors_count: 1, queries_count: 2, abandoned_count: 1, answers_count: 1, answer_latency_sum_ms: 900, duration_seconds: 600 },
+      { h: "2026-11-20 10:00:00", s: S2, commit_sha: SHA1, avg_latency_ms: 50, latency_sum_ms: 50, error_rate: 0, abandonment_rate: 0, events_count: 1, errors_count: 0, queries_count: 0, abandoned_count: 0, answers_count: 0, answer_latency_sum_ms: 0, duration_seconds: 0 },
+      { h: "2026-11-20 11:00:00", s: S1, commit_sha: SHA1, avg_latency_ms: 200, latency_sum_ms: 400, error_rate: 0, abandonment_rate: 0, events_count: 2, errors_count: 0, queries_count: 1, abandoned_count: 0, answers_count: 1, answer_latency_sum_ms: 300, duration_seconds: 1 },
     ]);
 
     await collect(collectOptions.parse({ hours: 48 }), deps);

@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST } from "../app/api/ingest/bench/route";
@@ -14,7 +15,8 @@ const TOKEN = "test-ingest-token-5f1c";
 const HEADER_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
 const URL = "http://127.0.0.1/api/ingest/bench";
 const FIXTURES = path.join(import.meta.dirname, "fixtures", "reports");
-const ENV_KEYS = ["MUSE_INGEST_TOKEN", "CLICKHOUSE_URL", "CLICKHOUSE_DATABASE", "MUSE_LOG_LEVEL", "DD_API_KEY"] as const;
+const ENV_KEYS = ["MUSE_INGEST_TOKEN", "CLICKHOUSE_URL", "CLICKHOUSE_DATABASE", "MUSE_LOG_LEVEL", "DD_API_KEY", "MUSE_DLQ_DIR"] as const;
+const DLQ_DIR = mkdtempSync(path.join(os.tmpdir(), "muse-bench-dlq-"));
 
 /** Rows each fixture produces (see tests/reports.test.ts for their content). */
 const EXPECTED_BENCH_ROWS: Record<BenchmarkType, number> = {
@@ -80,11 +82,13 @@ describe("POST /api/ingest/bench", () => {
       CLICKHOUSE_DATABASE: test.config.database,
       MUSE_LOG_LEVEL: "error",
       DD_API_KEY: undefined,
+      MUSE_DLQ_DIR: DLQ_DIR,
     });
   });
   afterAll(async () => {
     await setEnv(saved);
     await test?.drop();
+    rmSync(DLQ_DIR, { recursive: true, force: true });
   });
 
   it("accepts every report type (202) and writes its rows", async () => {
@@ -245,5 +249,8 @@ describe("POST /api/ingest/bench", () => {
     expect(Object.keys(body)).toEqual(["error"]);
     expect(body.error).toContain("ClickHouse is unreachable");
     expect(body.error).not.toMatch(/INSERT|at .*\.ts|ECONNREFUSED/);
+    // ...and the rows wait in the dead-letter store as well (replay: tests/dlq.test.ts).
+    expect(body.error).toContain("queued for replay");
+    expect(readdirSync(DLQ_DIR)).toEqual([expect.stringMatching(/^bench-[0-9a-f]{32}\.json$/)]);
   });
 });

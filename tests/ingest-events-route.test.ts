@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST } from "../app/api/ingest/events/route";
 import { resetDb } from "../lib/clickhouse";
@@ -13,6 +16,7 @@ const URL_ = "http://localhost/api/ingest/events";
 const SHA = "a".repeat(40);
 
 let testDb: TestDatabase;
+let dlqDir: string;
 const savedEnv = { ...process.env };
 
 async function configure(overrides: Record<string, string | undefined> = {}) {
@@ -21,6 +25,7 @@ async function configure(overrides: Record<string, string | undefined> = {}) {
     CLICKHOUSE_URL: testClickHouseConfig().url,
     CLICKHOUSE_DATABASE: testDb.config.database,
     MUSE_LOG_LEVEL: "error",
+    MUSE_DLQ_DIR: dlqDir,
     ...overrides,
   };
   for (const [name, value] of Object.entries(base)) {
@@ -70,6 +75,7 @@ async function rowsOf(sessionId: string) {
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
+  dlqDir = await mkdtemp(path.join(os.tmpdir(), "muse-events-dlq-"));
 });
 
 afterAll(async () => {
@@ -77,6 +83,7 @@ afterAll(async () => {
   resetEnvCache();
   await resetDb();
   await testDb.drop();
+  await rm(dlqDir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
@@ -347,17 +354,32 @@ describe("POST /api/ingest/events: refusals", () => {
     expect(sent).toBeLessThanOrEqual(7);
   });
 
-  it("503 without leaking SQL or stack when ClickHouse is unreachable", async () => {
+  async function closedClickHouse(): Promise<string> {
     const blackhole = createServer();
     await new Promise<void>((r) => blackhole.listen(0, "127.0.0.1", () => r()));
     const port = (blackhole.address() as { port: number }).port;
     await new Promise<void>((r) => blackhole.close(() => r()));
-    await configure({ CLICKHOUSE_URL: `http://127.0.0.1:${port}` });
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("202 queued when ClickHouse is unreachable: the rows wait in the dead-letter store (see tests/dlq.test.ts)", async () => {
+    await configure({ CLICKHOUSE_URL: await closedClickHouse() });
+    const before = (await readdir(dlqDir)).length;
+    const res = await postEvents([event(), event()], { "idempotency-key": `down-${randomUUID()}` });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2, queued: true });
+    expect((await readdir(dlqDir)).length).toBe(before + 1);
+  });
+
+  it("503 without leaking SQL or stack when ClickHouse is unreachable and nothing can be queued", async () => {
+    const file = path.join(dlqDir, "a-file");
+    await writeFile(file, "");
+    await configure({ CLICKHOUSE_URL: await closedClickHouse(), MUSE_DLQ_DIR: path.join(file, "dlq") });
     const res = await postEvents([event()], { "idempotency-key": `down-${randomUUID()}` });
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(Object.keys(body)).toEqual(["error"]);
-    expect(body.error).not.toMatch(/SELECT|INSERT|ingest_requests|at .*\.ts|ECONNREFUSED/);
+    expect(body.error).not.toMatch(/SELECT|INSERT|ingest_requests|at .*\.ts|ECONNREFUSED|ENOTDIR/);
   });
 });
 

@@ -27,7 +27,7 @@ const samples: { [K in TableName]: Record<string, unknown> } = {
   },
   session_stats: {
     hour: "2026-11-20T10:00:00Z", session_id: SESSION, commit_sha: SHA_B, avg_latency_ms: 231, latency_sum_ms: 2310, error_rate: 0.1,
-    abandonment_rate: 0, events_count: 10, errors_count: 1, queries_count: 3, abandoned_count: 0, duration_seconds: 420,
+    abandonment_rate: 0, events_count: 10, errors_count: 1, queries_count: 3, abandoned_count: 0, answers_count: 3, answer_latency_sum_ms: 2250, duration_seconds: 420,
   },
   watcher_runs: {
     ts: T, run_id: RUN, hearts_commit: SHA_A, packs_commit: SHA_B, hearts_rows_found: 14, packs_rows_found: 5032,

@@ -17,7 +17,8 @@ import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./type
  * - a query is abandoned when its `query_submit` has no `query_result` in the
  *   same session-hour: abandoned = max(submits − results, 0),
  *   abandonment_rate = abandoned / submits (0 without submits);
- * - duration = seconds between the session's first and last event in the hour.
+ * - duration = seconds between the session's first and last event in the hour;
+ * - answer latency = latency of `query_result` events (time to an answer).
  */
 
 /** How far back a first run looks for commits. */
@@ -78,12 +79,12 @@ const SELECTED_HOURS = `toStartOfHour(ts) IN (SELECT arrayJoin({hours:Array(Date
 export const ROLLUP_SQL = `
 INSERT INTO session_stats
   (hour, session_id, commit_sha, avg_latency_ms, latency_sum_ms, error_rate, abandonment_rate,
-   events_count, errors_count, queries_count, abandoned_count, duration_seconds, computed_at)
+   events_count, errors_count, queries_count, abandoned_count, answers_count, answer_latency_sum_ms, duration_seconds, computed_at)
 SELECT
   stat_hour, session_id, last_commit,
   toUInt32(round(latency_sum / events)), latency_sum,
   errors / events, if(submits = 0, 0, abandoned / submits),
-  events, errors, submits, abandoned, duration, now64(3)
+  events, errors, submits, abandoned, answers, answer_latency_sum, duration, now64(3)
 FROM
 (
   SELECT
@@ -94,7 +95,9 @@ FROM
     count()                                   AS events,
     countIf(${ERROR_EVENT})                   AS errors,
     countIf(event_type = 'query_submit')      AS submits,
-    toUInt64(greatest(toInt64(submits) - toInt64(countIf(event_type = 'query_result')), 0)) AS abandoned,
+    countIf(event_type = 'query_result')      AS answers,
+    sumIf(latency_ms, event_type = 'query_result') AS answer_latency_sum,
+    toUInt64(greatest(toInt64(submits) - toInt64(answers), 0)) AS abandoned,
     toUInt32(dateDiff('second', min(ts), max(ts))) AS duration
   FROM ui_events FINAL
   WHERE ${SELECTED_HOURS}

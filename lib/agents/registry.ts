@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import { collectAgent } from "./collect";
+import { councilAgent } from "./council";
 import { ingestAgent } from "./ingest";
+import { publishAgent } from "./publish";
 import { watchAgent } from "./watch";
 import type { AgentName } from "./names";
 import type { AgentDefinition } from "./types";
@@ -13,6 +15,8 @@ const AGENTS: Partial<Record<AgentName, AgentDefinition<z.ZodType, Record<string
   ingest: ingestAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   collect: collectAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   watch: watchAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
+  council: councilAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
+  publish: publishAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
 };
 
 export function getAgent(name: string): AgentDefinition<z.ZodType, Record<string, unknown>> | undefined {

@@ -58,11 +58,14 @@ export const packsDay = z.object({
 });
 export type PacksDay = z.infer<typeof packsDay>;
 
-/** Day totals from the hourly rollup: rates are ratios of sums, never averages of averages. */
+/**
+ * Day totals from the hourly rollup: rates are ratios of sums, never averages
+ * of averages. User latency is the mean time to an answer (query_result).
+ */
 export async function dailyPacks(db: Db, window: Window): Promise<PacksDay[]> {
   return db.query(
     `SELECT toString(toDate(hour)) AS day,
-            if(sum(events_count) = 0, NULL, sum(latency_sum_ms) / sum(events_count)) AS user_latency_ms,
+            if(sum(answers_count) = 0, NULL, sum(answer_latency_sum_ms) / sum(answers_count)) AS user_latency_ms,
             if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))   AS error_rate,
             if(sum(queries_count) = 0, NULL, sum(abandoned_count) / sum(queries_count)) AS abandonment_rate,
             uniqExact(session_id) AS sessions,
@@ -98,7 +101,7 @@ const JOINED_SQL = `
   ),
   packs AS (
     SELECT toDate(hour) AS d,
-           if(sum(events_count) = 0, NULL, sum(latency_sum_ms) / sum(events_count)) AS user_latency_ms,
+           if(sum(answers_count) = 0, NULL, sum(answer_latency_sum_ms) / sum(answers_count)) AS user_latency_ms,
            if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))   AS error_rate,
            if(sum(queries_count) = 0, NULL, sum(abandoned_count) / sum(queries_count)) AS abandonment_rate,
            uniqExact(session_id) AS sessions, sum(events_count) AS events

@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import { EnvError, envDocs, loadEnv } from "../env";
 import { clickHouseConfig, createDb } from "../clickhouse/client";
 import { agentCommands } from "./agents";
+import { datadogCommand, dlqCommand } from "./observability";
 import { seed } from "../seed";
+import { runPipeline } from "./pipeline";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
 import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIGRATIONS_DIR } from "../clickhouse/migrations";
 
@@ -114,6 +116,17 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  pipeline: {
+    summary: "run ingest → collect → watch → council → translate → publish once, with progress",
+    usage: "muse pipeline",
+    needsClickHouse: true,
+    async run() {
+      const records = await runPipeline();
+      return records.some((r) => r.status === "error") ? 1 : 0;
+    },
+  },
+  datadog: datadogCommand,
+  dlq: dlqCommand,
   env: {
     summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",
     usage: "muse env [--markdown]",

@@ -74,6 +74,8 @@ export const sessionStatsRow = z.object({
   errors_count: z.number().int().min(0),
   queries_count: z.number().int().min(0),
   abandoned_count: z.number().int().min(0),
+  answers_count: z.number().int().min(0),
+  answer_latency_sum_ms: z.number().int().min(0),
   duration_seconds: z.number().int().min(0),
 });
 export type SessionStatsRow = z.infer<typeof sessionStatsRow>;

@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from "p-retry";
+import { createDlq, dlqKey, errorText } from "../dlq";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import { metricSpec, type MetricName } from "./names";
@@ -10,7 +11,8 @@ export { METRICS, type MetricName } from "./names";
  * memory and sent by `flush()` — which routes call after the response
  * (`after()`), and the CLI before it exits. Without DD_API_KEY the batch goes
  * to the log instead. Flushing never throws: Datadog being down must not stop
- * the pipeline.
+ * the pipeline; series it did not take after the retries are handed to
+ * `spool` (the dead-letter store, replayed by `muse dlq replay`).
  */
 
 export type Tags = Record<string, string | number | boolean | undefined>;
@@ -44,6 +46,10 @@ export interface MetricsOptions {
   intervalSeconds?: number;
   clock?: () => number;
   retries?: number;
+  /** Minimum backoff between retries (ms). */
+  retryDelayMs?: number;
+  /** Where series go that Datadog did not take after the retries (never called without an API key). */
+  spool?: (series: SeriesPoint[], error: unknown) => Promise<void>;
 }
 
 export function datadogApiUrl(env: Env): string {
@@ -51,12 +57,51 @@ export function datadogApiUrl(env: Env): string {
 }
 
 export function metricsFromEnv(env: Env, log: Logger): Metrics {
+  const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log });
   return createMetrics({
     apiKey: env.DD_API_KEY,
     apiUrl: datadogApiUrl(env),
     baseTags: [`service:${env.DD_SERVICE}`, `env:${env.DD_ENV}`],
     log,
+    spool: async (series, error) => {
+      await dlq.add({ kind: "datadog.series", key: dlqKey("series", JSON.stringify(series)), source: "metrics", error, payload: { series } });
+    },
   });
+}
+
+export interface SeriesSender {
+  apiKey: string;
+  apiUrl: string;
+  fetch?: typeof fetch;
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * One `POST /api/v2/series` with retries: 5xx, 408, 429 and network errors are
+ * retried; other 4xx (a bad key, a malformed body) are not.
+ */
+export async function postSeries(sender: SeriesSender, series: SeriesPoint[]): Promise<void> {
+  const url = new URL("/api/v2/series", sender.apiUrl);
+  const doFetch = sender.fetch ?? fetch;
+  const minTimeout = sender.retryDelayMs ?? 200;
+  await pRetry(
+    async () => {
+      const res = await doFetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "DD-API-KEY": sender.apiKey },
+        body: JSON.stringify({ series }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (res.status === 202 || res.ok) return;
+      const text = (await res.text()).slice(0, 200);
+      const error = new Error(`Datadog answered ${res.status}: ${text}`);
+      // 4xx other than 408/429 will not get better by retrying.
+      if (res.status < 500 && res.status !== 408 && res.status !== 429) throw new AbortError(error);
+      throw error;
+    },
+    { retries: sender.retries ?? 2, minTimeout, maxTimeout: Math.max(minTimeout, 2_000) },
+  );
 }
 
 function tagList(tags: Tags | undefined): string[] {
@@ -70,12 +115,16 @@ function tagList(tags: Tags | undefined): string[] {
 export function createMetrics(options: MetricsOptions): Metrics & { pending(): SeriesPoint[] } {
   const interval = options.intervalSeconds ?? 10;
   const now = options.clock ?? (() => Date.now());
-  const doFetch = options.fetch ?? fetch;
   let batch = new Map<string, SeriesPoint>();
 
   function record(name: MetricName, kind: "count" | "gauge", value: number, tags?: Tags) {
     const spec = metricSpec(name);
     if (!spec) throw new Error(`unknown metric ${name}: add it to lib/metrics/names.ts`);
+    // The dashboards and monitors filter on the tags names.ts declares (checked by a test): a tag
+    // emitted but not declared there is a mistake of the same kind as an unknown name.
+    for (const key of Object.keys(tags ?? {})) {
+      if (!spec.tags.includes(key)) throw new Error(`metric ${name} has no tag "${key}": declare it in lib/metrics/names.ts`);
+    }
     if (!Number.isFinite(value)) return;
     const allTags = [...options.baseTags, ...tagList(tags)];
     const bucket = Math.floor(now() / 1000 / interval) * interval;
@@ -96,27 +145,6 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
     });
   }
 
-  async function send(series: SeriesPoint[]): Promise<void> {
-    const url = new URL("/api/v2/series", options.apiUrl);
-    await pRetry(
-      async () => {
-        const res = await doFetch(url, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "DD-API-KEY": options.apiKey! },
-          body: JSON.stringify({ series }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (res.status === 202 || res.ok) return;
-        const text = (await res.text()).slice(0, 200);
-        const error = new Error(`Datadog answered ${res.status}: ${text}`);
-        // 4xx other than 408/429 will not get better by retrying.
-        if (res.status < 500 && res.status !== 408 && res.status !== 429) throw new AbortError(error);
-        throw error;
-      },
-      { retries: options.retries ?? 2, minTimeout: 200, maxTimeout: 2_000 },
-    );
-  }
-
   return {
     count: (name, value = 1, tags) => record(name, "count", value, tags),
     gauge: (name, value, tags) => record(name, "gauge", value, tags),
@@ -129,12 +157,19 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
         options.log.info("metrics", { sink: "log", series: series.map((s) => ({ metric: s.metric, value: s.points[0].value, tags: s.tags })) });
         return;
       }
+      const sender: SeriesSender = { apiKey: options.apiKey, apiUrl: options.apiUrl, fetch: options.fetch, retries: options.retries, retryDelayMs: options.retryDelayMs };
       for (let i = 0; i < series.length; i += 500) {
         const chunk = series.slice(i, i + 500);
         try {
-          await send(chunk);
+          await postSeries(sender, chunk);
         } catch (e) {
-          options.log.warn("metrics not delivered to Datadog", { error: e instanceof Error ? e.message : String(e), series: chunk.length });
+          options.log.warn("metrics not delivered to Datadog", { error: errorText(e), series: chunk.length });
+          if (!options.spool) continue;
+          try {
+            await options.spool(chunk, e);
+          } catch (spoolError) {
+            options.log.error("undelivered metrics could not be queued either; they are lost", { error: errorText(spoolError), series: chunk.length });
+          }
         }
       }
     },

@@ -24,6 +24,11 @@ export class GitWriter {
     return writer;
   }
 
+  /** An existing repository (e.g. to keep adding sample commits). */
+  static open(dir: string): GitWriter {
+    return new GitWriter(dir);
+  }
+
   private async git(args: string[], env: Record<string, string> = {}): Promise<string> {
     const { stdout } = await run("git", args, { cwd: this.dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
     return stdout.trim();

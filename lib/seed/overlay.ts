@@ -42,6 +42,10 @@ export interface SimulationOptions {
   peakSessionsPerHour?: number;
   /** Seed namespace for session ids (same seed → same ids). */
   seed: number;
+  /** Sessions start in slots of this length (default 60 min; the demo's live feed uses its interval). */
+  slotMinutes?: number;
+  /** Events after this are not emitted (default `to`). */
+  until?: Date;
 }
 
 /** Sessions per hour follow the day: quiet at night, busiest in the evening (UTC). */
@@ -52,19 +56,24 @@ function diurnal(hour: number): number {
 export function simulateOverlay(options: SimulationOptions): SampleEvent[] {
   const { rng } = options;
   const events: SampleEvent[] = [];
+  const cutoff = (options.until ?? options.to).getTime();
   const peak = options.peakSessionsPerHour ?? 6;
   let sessionNumber = 0;
-  const firstHour = Math.ceil(options.from.getTime() / 3_600_000) * 3_600_000;
-  for (let hourStart = firstHour; hourStart < options.to.getTime(); hourStart += 3_600_000) {
-    const hour = new Date(hourStart).getUTCHours();
-    const sessions = Math.max(0, Math.round(gaussian(rng, peak * diurnal(hour), 1)));
+  const slotMs = (options.slotMinutes ?? 60) * 60_000;
+  const slotShare = slotMs / 3_600_000;
+  const firstSlot = options.slotMinutes ? options.from.getTime() : Math.ceil(options.from.getTime() / 3_600_000) * 3_600_000;
+  for (let slotStart = firstSlot; slotStart < options.to.getTime(); slotStart += slotMs) {
+    const hour = new Date(slotStart).getUTCHours();
+    // Whole sessions plus one more with the fractional chance, so short slots still see traffic.
+    const expected = Math.max(0, gaussian(rng, peak * diurnal(hour), 1)) * slotShare;
+    const sessions = Math.floor(expected) + (rng() < expected - Math.floor(expected) ? 1 : 0);
     for (let s = 0; s < sessions; s++) {
       const sessionId = uuidv5(`${options.seed}:${sessionNumber++}`, SESSION_NAMESPACE);
-      let t = hourStart + rng() * 3_300_000;
-      if (t >= options.to.getTime() - 60_000) continue;
+      let t = slotStart + rng() * slotMs * 0.92;
+      if (t >= cutoff - 60_000) continue;
       const userAgent = pick(rng, USER_AGENTS);
       const push = (type: string, latency: number, metadata: Record<string, unknown> = {}) => {
-        if (t > options.to.getTime()) return;
+        if (t > cutoff) return;
         const time = new Date(t);
         events.push({ ts: time.toISOString(), session_id: sessionId, commit_sha: options.commitAt(time), event_type: type, latency_ms: Math.max(0, Math.round(latency)), user_agent: userAgent, metadata: { sample: true, ...metadata } });
       };

@@ -27,7 +27,9 @@ import { z } from "zod";
  *
  * Faults: `injectFault` answers the next N (matching) requests with a 5xx, a
  * secondary rate limit (403 + retry-after), a primary rate limit (403 +
- * x-ratelimit-remaining: 0) or a dropped connection.
+ * x-ratelimit-remaining: 0) or a dropped connection. `beforeRequest` runs an
+ * action just before the next matching request is answered (a concurrent
+ * writer moving a branch between a client's read and its ref update).
  */
 
 export const FAKE_TOKEN = "ghp_fakeTokenForTests0123456789abcdef";
@@ -359,6 +361,13 @@ export interface RecordedRequest {
   fault?: Fault["kind"];
   /** Milliseconds since the server started. */
   at: number;
+}
+
+/** Runs before a matching request is routed (see FakeGitHub.beforeRequest). */
+interface PendingHook {
+  action: (request: { method: string; path: string }) => void | Promise<void>;
+  remaining: number;
+  match?: (request: { method: string; path: string }) => boolean;
 }
 
 interface PendingFault {
@@ -929,6 +938,7 @@ export class FakeGitHub {
   private readonly apiVersions: string[];
   private readonly repos = new Map<string, FakeRepo>();
   private readonly faults: PendingFault[] = [];
+  private readonly hooks: PendingHook[] = [];
   private readonly started = performance.now();
   private rateRemaining = 5000;
   private server?: http.Server;
@@ -1043,6 +1053,16 @@ export class FakeGitHub {
   /** Drops faults not yet used up (between tests). */
   clearFaults(): void {
     this.faults.length = 0;
+    this.hooks.length = 0;
+  }
+
+  /**
+   * Runs `action` just before the next `times` (matching) requests are routed,
+   * after their faults: e.g. another writer moving a branch between a client's
+   * read of the ref and its PATCH.
+   */
+  beforeRequest(action: PendingHook["action"], options: { times?: number; match?: PendingHook["match"] } = {}): void {
+    this.hooks.push({ action, remaining: options.times ?? 1, match: options.match });
   }
 
   // ---- HTTP
@@ -1074,6 +1094,13 @@ export class FakeGitHub {
       record.status = reply.status;
       this.send(res, reply);
       return;
+    }
+
+    const hook = this.hooks.find((h) => h.remaining > 0 && (!h.match || h.match({ method, path: url.pathname })));
+    if (hook) {
+      hook.remaining -= 1;
+      if (hook.remaining === 0) this.hooks.splice(this.hooks.indexOf(hook), 1);
+      await hook.action({ method, path: url.pathname });
     }
 
     let reply: Reply;

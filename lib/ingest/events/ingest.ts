@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import { ClickHouseError } from "@clickhouse/client-web";
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
 import type { IngestRequestRow, UiEventRow } from "../../clickhouse/tables";
+import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import { MAX_PROBLEMS, type ItemProblem } from "../../http/responses";
 import { reduceUserAgent, scrubMetadata } from "./pii";
 import { eventSchema, type ValidEvent } from "./schema";
@@ -181,6 +183,11 @@ export class EventStoreError extends Error {
     super(`ClickHouse ${operation} failed`, options);
     this.name = "EventStoreError";
   }
+
+  /** No answer came back at all (worth a quick retry), as opposed to ClickHouse refusing. */
+  get unreachable(): boolean {
+    return !(this.cause instanceof ClickHouseError);
+  }
 }
 
 export interface IngestOptions {
@@ -232,27 +239,53 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
     }
   }
 
+  const { rows, deduplicationToken, record } = eventsWrite(events, opts);
+  await storage("insert into ui_events", () => db.insert("ui_events", rows, { deduplicationToken, asyncInsert: opts.asyncInsert ?? false }));
+  if (record) await storage("insert into ingest_requests", () => db.insert("ingest_requests", [record]));
+  return { accepted: rows.length, replayed: false };
+}
+
+/** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's record. */
+export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
   const identity = requestIdentity(opts);
   const rows = events.map((event, index) => toUiEventRow(event, uiEventId(identity, index)));
-  await storage("insert into ui_events", () =>
-    db.insert("ui_events", rows, {
-      // Hashed: a token is a setting in the URL, and keys are client-chosen text.
-      deduplicationToken: `ui_events:${sha256Hex(identity)}`,
-      asyncInsert: opts.asyncInsert ?? false,
-    }),
-  );
+  // Hashed: a token is a setting in the URL, and keys are client-chosen text.
+  const deduplicationToken = `ui_events:${sha256Hex(identity)}`;
+  const record: IngestRequestRow | undefined =
+    opts.idempotencyKey === undefined
+      ? undefined
+      : {
+          idempotency_key: opts.idempotencyKey,
+          route: EVENTS_ROUTE,
+          body_sha256: opts.bodySha256,
+          accepted: rows.length,
+          response: JSON.stringify({ accepted: rows.length }),
+          received_at: opts.now.toISOString(),
+        };
+  return { identity, rows, deduplicationToken, record };
+}
 
-  if (key !== undefined) {
-    const record: IngestRequestRow = {
-      idempotency_key: key,
-      route: EVENTS_ROUTE,
-      body_sha256: opts.bodySha256,
-      accepted: rows.length,
-      response: JSON.stringify({ accepted: rows.length }),
-      received_at: opts.now.toISOString(),
-    };
-    await storage("insert into ingest_requests", () => db.insert("ingest_requests", [record]));
-  }
+/**
+ * When ClickHouse cannot take a request: exactly what ingestEvents would have
+ * written (same event_ids, same key record) goes to the dead-letter store,
+ * keyed by the request's identity, for `muse dlq replay`. Throws when the
+ * store cannot be written either.
+ */
+export async function spoolEvents(dlq: DeadLetterQueue, events: ValidEvent[], opts: IngestOptions, error: unknown): Promise<IngestResult> {
+  const { identity, rows, deduplicationToken, record } = eventsWrite(events, opts);
+  await dlq.add({
+    kind: "clickhouse.insert",
+    key: dlqKey("events", identity),
+    source: EVENTS_ROUTE,
+    error,
+    payload: {
+      inserts: [
+        { table: "ui_events", rows, deduplication_token: deduplicationToken },
+        // The key is recorded after the rows, as ingestEvents does.
+        ...(record ? [{ table: "ingest_requests", rows: [record] }] : []),
+      ],
+    },
+  });
   return { accepted: rows.length, replayed: false };
 }
 

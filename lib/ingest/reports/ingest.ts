@@ -1,6 +1,7 @@
 import { ClickHouseError } from "@clickhouse/client-web";
 import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
+import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import type { ItemProblem } from "../../http/responses";
 import { normalizeReport, type NormalizedReport } from "./normalize";
 import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
@@ -79,13 +80,32 @@ async function insertAll(db: Db, table: "bench_runs" | "llm_events", rows: reado
  * reports rewrites the same keys, so that is safe.
  */
 export async function ingestReports(db: Db, reports: readonly NormalizedReport[]): Promise<IngestResult> {
-  // The same report twice in one batch is written once.
-  const unique = [...new Map(reports.map((r) => [r.run_id, r])).values()];
-  const benchRows = unique.flatMap((r) => r.bench_runs);
-  const llmRows = unique.flatMap((r) => r.llm_events);
+  const { benchRows, llmRows } = reportRows(reports);
   await insertAll(db, "bench_runs", benchRows);
   await insertAll(db, "llm_events", llmRows);
   return { accepted: reports.length, run_ids: reports.map((r) => r.run_id), bench_rows: benchRows.length, llm_rows: llmRows.length };
+}
+
+function reportRows(reports: readonly NormalizedReport[]) {
+  // The same report twice in one batch is written once.
+  const unique = [...new Map(reports.map((r) => [r.run_id, r])).values()];
+  return { runIds: unique.map((r) => r.run_id), benchRows: unique.flatMap((r) => r.bench_runs), llmRows: unique.flatMap((r) => r.llm_events) };
+}
+
+/**
+ * When ClickHouse cannot take validated reports: the rows ingestReports would
+ * have written (same run_ids and event_ids, so a replay or a retried request
+ * collapses onto them) go to the dead-letter store, keyed by the reports'
+ * run_ids. Throws when the store cannot be written either.
+ */
+export async function spoolReports(dlq: DeadLetterQueue, reports: readonly NormalizedReport[], source: string, error: unknown): Promise<void> {
+  const { runIds, benchRows, llmRows } = reportRows(reports);
+  const inserts = [
+    { table: "bench_runs", rows: benchRows },
+    { table: "llm_events", rows: llmRows },
+  ].filter((i) => i.rows.length > 0);
+  if (inserts.length === 0) return;
+  await dlq.add({ kind: "clickhouse.insert", key: dlqKey("bench", [...runIds].sort().join(",")), source, error, payload: { inserts } });
 }
 
 // --- The HTTP request of POST /api/ingest/bench -------------------------------------------

@@ -1,17 +1,26 @@
 import { appLogger } from "@/lib/agents/deps";
 import { getDb } from "@/lib/clickhouse";
+import { createDlq, errorText, retryWrite } from "@/lib/dlq";
 import { loadEnv } from "@/lib/env";
 import { afterResponse } from "@/lib/http/after";
 import { requireToken } from "@/lib/http/auth";
 import { json, jsonError, validationError } from "@/lib/http/responses";
-import { IngestWriteError, ingestReports, readBenchRequest, validateReports } from "@/lib/ingest/reports/ingest";
+import { IngestWriteError, ingestReports, readBenchRequest, spoolReports, validateReports } from "@/lib/ingest/reports/ingest";
 import { metricsFromEnv } from "@/lib/metrics";
 
 export const dynamic = "force-dynamic";
 
 const ROUTE = "bench";
 
-/** POST /api/ingest/bench: one Banterhearts report or an array of them (shared/design/api.md). */
+/**
+ * POST /api/ingest/bench: one Banterhearts report or an array of them (shared/design/api.md).
+ *
+ * When ClickHouse cannot take the rows after quick retries the answer stays
+ * 503 (the sender, a CI job, retries, and its reports also stay in git for the
+ * ingest agent), and the validated rows are queued in the dead-letter store
+ * as well, so a sender that gives up loses nothing: the retry and the replay
+ * write the same run_ids, which collapse.
+ */
 export async function POST(request: Request): Promise<Response> {
   const env = loadEnv();
   const log = appLogger(env, { route: "/api/ingest/bench" });
@@ -39,7 +48,10 @@ export async function POST(request: Request): Promise<Response> {
     }
 
     try {
-      const result = await ingestReports(getDb(), validated.reports);
+      const result = await retryWrite(
+        () => ingestReports(getDb(), validated.reports),
+        (error) => error instanceof IngestWriteError && error.unreachable,
+      );
       for (const report of validated.reports) {
         metrics.count("muse.ingest.reports", 1, { benchmark_type: report.benchmark_type, route: ROUTE });
         metrics.count("muse.ingest.bench_rows", report.bench_runs.length, { benchmark_type: report.benchmark_type });
@@ -51,7 +63,16 @@ export async function POST(request: Request): Promise<Response> {
       log.error("bench ingest write failed", { table: error.table, error: error.message });
       metrics.count("muse.clickhouse.write_errors", 1, { table: error.table });
       const why = error.unreachable ? "ClickHouse is unreachable" : "ClickHouse refused the write";
-      return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)`), "storage_unavailable");
+      let queued = false;
+      try {
+        const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
+        await spoolReports(dlq, validated.reports, "/api/ingest/bench", error);
+        queued = true;
+      } catch (spoolError) {
+        log.error("bench rows could not be queued either", { error: errorText(spoolError) });
+      }
+      const also = queued ? "; the reports were also queued for replay" : "";
+      return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)${also}`), "storage_unavailable");
     }
   } finally {
     await afterResponse(() => metrics.flush());

@@ -1,5 +1,6 @@
 import { after } from "next/server";
 import { getDb } from "@/lib/clickhouse";
+import { createDlq, errorText, retryWrite } from "@/lib/dlq";
 import { loadEnv, secretNames, type Env } from "@/lib/env";
 import { requireToken } from "@/lib/http/auth";
 import { json, jsonError } from "@/lib/http/responses";
@@ -13,6 +14,7 @@ import {
   isValidIdempotencyKey,
   parseEventsBody,
   sha256Hex,
+  spoolEvents,
   validateEvents,
 } from "@/lib/ingest/events/ingest";
 import { createLogger, type Logger } from "@/lib/log";
@@ -22,7 +24,17 @@ export const dynamic = "force-dynamic";
 
 const ROUTE_TAG = "events";
 
-/** POST /api/ingest/events (shared/design/api.md): thin HTTP shell around lib/ingest/events. */
+/**
+ * POST /api/ingest/events (shared/design/api.md): thin HTTP shell around lib/ingest/events.
+ *
+ * When ClickHouse cannot take the events after quick retries, the validated
+ * rows go to the dead-letter store and the answer is 202
+ * `{"accepted":N,"queued":true}`: the overlay sending them cannot hold a batch
+ * across page loads, so refusing would lose them, while the queued rows carry
+ * their final event_ids and `muse dlq replay` writes them exactly once. Only
+ * when the store cannot be written either (e.g. a read-only file system) is
+ * the answer 503, as before.
+ */
 export async function POST(request: Request): Promise<Response> {
   const env = loadEnv();
   const log = routeLogger(env);
@@ -70,13 +82,12 @@ export async function POST(request: Request): Promise<Response> {
     return respond(jsonError(400, error, { problems: validation.problems, problem_count: validation.problemCount }), "invalid_events");
   }
 
+  const ingestOptions = { idempotencyKey, bodySha256: sha256Hex(body.bytes), asyncInsert: env.CLICKHOUSE_ASYNC_INSERT, now };
   try {
-    const result = await ingestEvents(getDb(), validation.events, {
-      idempotencyKey,
-      bodySha256: sha256Hex(body.bytes),
-      asyncInsert: env.CLICKHOUSE_ASYNC_INSERT,
-      now,
-    });
+    const result = await retryWrite(
+      () => ingestEvents(getDb(), validation.events, ingestOptions),
+      (error) => error instanceof EventStoreError && error.unreachable,
+    );
     // A replay accepted nothing new: counting it again would double the metric.
     if (!result.replayed) metrics.count("muse.ingest.events_accepted", result.accepted);
     return respond(json({ accepted: result.accepted }, 202, result.replayed ? { "Idempotent-Replayed": "true" } : {}));
@@ -84,6 +95,15 @@ export async function POST(request: Request): Promise<Response> {
     if (error instanceof IdempotencyConflictError) return respond(jsonError(422, error.message), "idempotency_conflict");
     if (error instanceof EventStoreError) {
       log.error("events not stored", { operation: error.operation, error: error.cause });
+      metrics.count("muse.clickhouse.write_errors", 1, { table: "ui_events" });
+      const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
+      try {
+        const queued = await spoolEvents(dlq, validation.events, ingestOptions, error);
+        metrics.count("muse.ingest.events_accepted", queued.accepted);
+        return respond(json({ accepted: queued.accepted, queued: true }, 202));
+      } catch (spoolError) {
+        log.error("events could not be queued either", { error: errorText(spoolError) });
+      }
       return respond(
         jsonError(503, "ClickHouse is unavailable; the events may not have been stored, retry with the same Idempotency-Key", {}, { "Retry-After": "5" }),
         "clickhouse_unavailable",

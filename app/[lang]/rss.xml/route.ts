@@ -1,0 +1,57 @@
+import { Feed } from "feed";
+import { loadContent, resolveEpisode } from "@/lib/content/episodes";
+import { renderMarkdown } from "@/lib/content/markdown";
+import { isLang, languageName, SITE_LANGS, uiStrings, type Lang } from "@/lib/site/i18n";
+import { absoluteUrl, paths } from "@/lib/site/paths";
+import { siteUrl } from "@/lib/site/view";
+
+/** RSS 2.0 per language, statically generated (and refreshed with the pages on publish). */
+
+export const dynamic = "force-static";
+export const dynamicParams = false;
+
+export function generateStaticParams() {
+  return SITE_LANGS.map((lang) => ({ lang }));
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export async function GET(_request: Request, { params }: { params: Promise<{ lang: string }> }): Promise<Response> {
+  const { lang: raw } = await params;
+  if (!isLang(raw)) return new Response("Not found", { status: 404 });
+  const lang: Lang = raw;
+  const s = uiStrings(lang);
+  const site = siteUrl();
+  const content = await loadContent();
+  const feed = new Feed({
+    title: `${s.siteTitle} (${languageName(lang, lang)})`,
+    description: s.tagline,
+    id: absoluteUrl(site, paths.home(lang)),
+    link: absoluteUrl(site, paths.home(lang)),
+    language: lang,
+    feedLinks: { rss: absoluteUrl(site, paths.rss(lang)) },
+    updated: content.episodes[0] ? new Date(content.episodes[0].date) : new Date(0),
+    generator: "Muse",
+    copyright: "Banterblogs",
+  });
+  for (const episode of content.episodes.slice(0, 50)) {
+    const r = resolveEpisode(episode, lang);
+    const fm = r.variant.frontMatter;
+    const link = absoluteUrl(site, paths.episode(lang, episode.series, episode.episode));
+    const { html } = await renderMarkdown(r.variant.body);
+    const notes = [
+      r.fallback ? `<p><em>${escapeHtml(s.untranslatedNotice(languageName(lang, lang)))}</em></p>` : "",
+      episode.sample ? `<p><strong>${escapeHtml(s.sampleData)}:</strong> ${escapeHtml(s.sampleDataNotice)}</p>` : "",
+    ].join("");
+    feed.addItem({
+      title: episode.sample ? `[${s.sampleData}] ${fm.title}` : fm.title,
+      id: link,
+      link,
+      date: new Date(episode.date),
+      description: fm.summary,
+      content: notes + html,
+      category: episode.tags.map((name) => ({ name })),
+    });
+  }
+  return new Response(feed.rss2(), { headers: { "Content-Type": "application/rss+xml; charset=utf-8" } });
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { loadContent, resolveEpisode, SERIES } from "@/lib/content/episodes";
+import { json, jsonError } from "@/lib/http/responses";
+import { SITE_LANGS } from "@/lib/site/i18n";
+import { absoluteUrl, paths } from "@/lib/site/paths";
+import { siteUrl } from "@/lib/site/view";
+
+/**
+ * GET /api/episodes?lang=&series= — the published episodes, newest first,
+ * each in the requested language when translated, else the English original
+ * (`fallback: true`). Unknown or repeated parameters are refused (400 naming
+ * the parameter).
+ */
+
+export const dynamic = "force-dynamic";
+
+const query = z.strictObject({
+  lang: z.enum(SITE_LANGS).default("en"),
+  series: z.enum(SERIES).optional(),
+});
+
+export async function GET(request: Request): Promise<Response> {
+  const searchParams = new URL(request.url).searchParams;
+  const seen = new Set<string>();
+  for (const key of searchParams.keys()) {
+    if (seen.has(key)) return jsonError(400, `query parameter ${key} is given more than once`);
+    seen.add(key);
+  }
+  const parsed = query.safeParse(Object.fromEntries(searchParams));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : String(issue.path[0]);
+    const message = issue.code === "unrecognized_keys" ? "unknown query parameter" : issue.message;
+    return jsonError(400, `invalid query parameter ${name}: ${message}`, { parameter: name });
+  }
+  const { lang, series } = parsed.data;
+  let content;
+  try {
+    content = await loadContent();
+  } catch {
+    return jsonError(500, "the content directory could not be read");
+  }
+  const site = siteUrl();
+  const episodes = content.episodes
+    .filter((e) => series === undefined || e.series === series)
+    .map((e) => {
+      const r = resolveEpisode(e, lang);
+      const fm = r.variant.frontMatter;
+      const original = e.original.frontMatter;
+      return {
+        series: e.series,
+        episode: e.episode,
+        lang: r.contentLang,
+        requested_lang: lang,
+        fallback: r.fallback,
+        languages: e.langs,
+        title: fm.title,
+        summary: fm.summary,
+        date: e.date,
+        url: absoluteUrl(site, paths.episode(lang, e.series, e.episode)),
+        path: r.variant.path,
+        tags: e.tags,
+        models: original.models,
+        sample: e.sample,
+        window: original.window,
+        confidence: original.metrics.confidence.value,
+        correlation: original.metrics.correlation,
+        regressions: original.metrics.regressions,
+        improvements: original.metrics.improvements,
+        run_id: original.run_id,
+      };
+    });
+  return json({ lang, series: series ?? null, count: episodes.length, episodes });
+}

@@ -1,0 +1,244 @@
+import { z } from "zod";
+import { computeFacts, type Facts } from "../analysis/facts";
+import type { Db } from "../clickhouse/client";
+import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
+import type { Env } from "../env";
+import { llmFromEnv, type LlmProvider } from "../llm/provider";
+import type { Metrics } from "../metrics";
+import type { EpisodeDraft, Series } from "../council/draft";
+import { writeWithLlm } from "../council/llm-writer";
+import { claimEpisodeNumber, type ClaimOptions } from "../council/numbering";
+import { writeOffline } from "../council/offline-writer";
+import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, repoName, type WriterInfo } from "../council/render";
+import { verifyContent } from "../council/verify";
+import { readLatestWatcherRun, type LatestWatcherRun } from "./watch";
+import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
+
+/**
+ * council: the latest data window → one episode draft in `episodes`.
+ *
+ * 1. Gate: the latest watcher run must be at most MUSE_WATCHER_MAX_AGE_MINUTES
+ *    old and `valid` (or `degraded` with MUSE_COUNCIL_ALLOW_DEGRADED);
+ *    otherwise the run is `blocked` and writes nothing.
+ * 2. Facts over the window ending now (lib/analysis), the series by
+ *    configuration: chimera when |r| ≥ MUSE_CHIMERA_MIN_CORRELATION and
+ *    confidence ≥ MUSE_PUBLISH_THRESHOLD, else banterpacks.
+ * 3. A draft: by the LLM when one is configured (with its one repair), else by
+ *    the offline writer; the links and, below the threshold, a Data quality
+ *    notice are added, and the truth rule is checked on the whole.
+ * 4. Status: `rejected` (truth rule broken: episode 0, problems kept),
+ *    `draft` (below the threshold: episode 0) or `publishable` (the only
+ *    status that takes a number, claimed gap-free in episode_numbers).
+ * 5. The episode row (markdown, facts, claims, writer, cost) and the
+ *    llm_events of every call. dryRun computes and writes nothing but the
+ *    llm_events of calls actually made (that money was spent).
+ */
+
+export const councilOptions = z
+  .object({
+    windowDays: z.number().int().min(1).max(365).optional().describe("days of data the episode describes (default MUSE_WINDOW_DAYS)"),
+    dryRun: z.boolean().default(false).describe("compute and write the draft, but store no episode and claim no number"),
+  })
+  .strict();
+export type CouncilOptions = z.output<typeof councilOptions>;
+
+export type EpisodeStatus = "draft" | "publishable" | "rejected";
+
+export interface CouncilSummary extends Record<string, unknown> {
+  watcher_run_id?: string;
+  window_from?: string;
+  window_to?: string;
+  series?: Series;
+  status?: EpisodeStatus;
+  episode?: number;
+  file_path?: string;
+  confidence?: number;
+  correlation?: number | null;
+  writer?: WriterInfo["kind"];
+  claims?: number;
+  problems?: string[];
+  tokens?: number;
+  cost_usd?: number;
+  dry_run: boolean;
+}
+
+// ---------------------------------------------------------------- gate
+
+export type GateResult = { open: true; watcher: LatestWatcherRun } | { open: false; reason: string; tag: "no_watcher_run" | "stale" | "error" | "degraded" };
+
+export async function watcherGate(db: Db, env: Pick<Env, "MUSE_WATCHER_MAX_AGE_MINUTES" | "MUSE_COUNCIL_ALLOW_DEGRADED">, now: Date): Promise<GateResult> {
+  const watcher = await readLatestWatcherRun(db);
+  if (!watcher) return { open: false, tag: "no_watcher_run", reason: "no watcher run yet: run the watch agent first" };
+  const ageMinutes = (now.getTime() - Date.parse(watcher.ts)) / 60_000;
+  if (ageMinutes > env.MUSE_WATCHER_MAX_AGE_MINUTES) {
+    return { open: false, tag: "stale", reason: `the latest watcher run (${watcher.run_id}) is ${Math.round(ageMinutes)} min old; at most ${env.MUSE_WATCHER_MAX_AGE_MINUTES} min allowed` };
+  }
+  const why = watcher.reasons.length > 0 ? `: ${watcher.reasons.join("; ")}` : "";
+  if (watcher.status === "error") return { open: false, tag: "error", reason: `the latest watcher run is error${why}` };
+  if (watcher.status === "degraded" && !env.MUSE_COUNCIL_ALLOW_DEGRADED) {
+    return { open: false, tag: "degraded", reason: `the latest watcher run is degraded (MUSE_COUNCIL_ALLOW_DEGRADED is off)${why}` };
+  }
+  return { open: true, watcher };
+}
+
+// ---------------------------------------------------------------- series
+
+export function chooseSeries(facts: Facts, config: { minCorrelation: number; publishThreshold: number }): Series {
+  const r = facts.correlation;
+  return r !== null && Math.abs(r) >= config.minCorrelation && facts.confidence.value >= config.publishThreshold ? "chimera" : "banterpacks";
+}
+
+// ---------------------------------------------------------------- the run
+
+export interface CouncilHooks {
+  /** The LLM to write with; null forces the offline writer; unset: from the environment. */
+  llm?: LlmProvider | null;
+  numbering?: ClaimOptions;
+}
+
+function emitLlmMetrics(metrics: Metrics, events: LlmEventRow[]) {
+  for (const e of events) {
+    metrics.count("muse.llm.calls", 1, { agent: "council", model: e.model, status: e.status });
+    metrics.count("muse.llm.tokens", e.tokens_in, { agent: "council", model: e.model, direction: "in" });
+    metrics.count("muse.llm.tokens", e.tokens_out, { agent: "council", model: e.model, direction: "out" });
+    if (e.cost_usd !== null) metrics.count("muse.llm.cost_usd", e.cost_usd, { agent: "council", model: e.model });
+  }
+}
+
+function writerInfoOf(llm: LlmProvider | undefined, events: LlmEventRow[]): WriterInfo {
+  if (!llm) return { kind: "offline" };
+  const costs = events.map((e) => e.cost_usd);
+  return {
+    kind: "llm",
+    model: llm.modelId,
+    tokens_in: events.reduce((n, e) => n + e.tokens_in, 0),
+    tokens_out: events.reduce((n, e) => n + e.tokens_out, 0),
+    cost_usd: costs.some((c) => c === null) ? null : Math.round(costs.reduce<number>((a, c) => a + (c ?? 0), 0) * 1e6) / 1e6,
+  };
+}
+
+export async function council(options: CouncilOptions, deps: AgentDeps, context: Pick<RunContext, "runId" | "progress">, hooks: CouncilHooks = {}): Promise<AgentResult<CouncilSummary>> {
+  const { db, env, metrics } = deps;
+  const now = deps.clock.now();
+  const runId = context.runId;
+
+  const gate = await watcherGate(db, env, now);
+  if (!gate.open) {
+    metrics.count("muse.council.blocked", 1, { reason: gate.tag });
+    return { status: "blocked", reason: gate.reason, summary: { dry_run: options.dryRun } };
+  }
+
+  const windowDays = options.windowDays ?? env.MUSE_WINDOW_DAYS;
+  const window = { from: new Date(now.getTime() - windowDays * 86_400_000), to: now };
+  const facts = await computeFacts(db, { window, now, freshSeconds: Math.max(env.MUSE_HEARTS_MAX_LAG_SECONDS, env.MUSE_PACKS_MAX_LAG_SECONDS) });
+  const threshold = env.MUSE_PUBLISH_THRESHOLD;
+  const series = chooseSeries(facts, { minCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION, publishThreshold: threshold });
+  context.progress(`facts computed: ${series}, confidence ${facts.confidence.value}`, { correlation: facts.correlation, facts: facts.facts.length });
+
+  // Write.
+  const llm = hooks.llm === null ? undefined : (hooks.llm ?? llmFromEnv(env));
+  const titleRules = { maxLength: env.MUSE_TITLE_MAX_LENGTH };
+  let draft: EpisodeDraft | undefined;
+  let problems: string[] = [];
+  let events: LlmEventRow[] = [];
+  if (llm) {
+    const written = await writeWithLlm(facts, llm, { series, titleRules, runId, timeoutMs: env.MUSE_LLM_TIMEOUT_MS, now: () => deps.clock.now() });
+    events = written.events;
+    // Every call is recorded, whatever became of the draft.
+    if (events.length > 0) await db.insert("llm_events", events);
+    emitLlmMetrics(metrics, events);
+    if (written.status === "failed") {
+      throw written.transient ? new TransientError(written.error) : new Error(written.error);
+    }
+    draft = written.draft;
+    if (written.status === "rejected") problems = written.problems;
+  } else {
+    draft = writeOffline(facts, { series, titleRules });
+  }
+
+  // Compose (links, notice) and check the whole against the truth rule.
+  const links = { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) };
+  const content = draft ? composeEpisode(draft, facts, { runId, publishThreshold: threshold, links }) : undefined;
+  const verification = content ? verifyContent(content, facts) : undefined;
+  if (verification && problems.length === 0) problems = verification.problems;
+  const status: EpisodeStatus = problems.length > 0 || !content ? "rejected" : facts.confidence.value >= threshold ? "publishable" : "draft";
+
+  const episode = status === "publishable" && !options.dryRun ? await claimEpisodeNumber(db, series, runId, hooks.numbering) : 0;
+  const filePath = episode > 0 ? episodeFilePath(series, episode) : "";
+  const writer = writerInfoOf(llm, events);
+  const claims = verification?.claims ?? [];
+  let markdown = "";
+  if (content) {
+    try {
+      const frontMatter = buildFrontMatter(facts, { title: content.title || "(untitled)", summary: content.summary }, claims, { series, episode, lang: "en", date: now, runId, writer });
+      markdown = renderEpisode(frontMatter, content.sections);
+    } catch (error) {
+      // Only a rejected draft can be malformed enough not to render; its problems say why.
+      if (status !== "rejected") throw error;
+    }
+  }
+
+  const tokensTotal = events.reduce((n, e) => n + e.tokens_in + e.tokens_out, 0);
+  const costTotal = Math.round(events.reduce((n, e) => n + (e.cost_usd ?? 0), 0) * 1e6) / 1e6;
+  const row: EpisodeRow = episodeRow.parse({
+    ts: now.toISOString(),
+    updated_at: now.toISOString(),
+    run_id: runId,
+    series,
+    episode_num: episode,
+    lang: "en",
+    title: content?.title ?? "",
+    summary: content?.summary ?? "",
+    confidence_score: facts.confidence.value,
+    correlation_strength: facts.correlation,
+    tokens_total: tokensTotal,
+    cost_total: costTotal,
+    status,
+    file_path: filePath,
+    commit_sha: "",
+    markdown,
+    facts: JSON.stringify(facts),
+    claims: JSON.stringify(claims),
+    problems,
+    writer: JSON.stringify(writer),
+    translation_of: "",
+  });
+  if (!options.dryRun) await db.insert("episodes", [row]);
+
+  if (!options.dryRun) metrics.count("muse.council.episodes", 1, { series, status });
+  metrics.gauge("muse.council.confidence", facts.confidence.value, { series });
+  if (facts.correlation !== null) metrics.gauge("muse.council.correlation", facts.correlation, { series });
+  context.progress(`episode ${status}`, { series, episode, problems: problems.length });
+
+  return {
+    status: "ok",
+    summary: {
+      watcher_run_id: gate.watcher.run_id,
+      window_from: facts.window.from,
+      window_to: facts.window.to,
+      series,
+      status,
+      episode,
+      file_path: filePath,
+      confidence: facts.confidence.value,
+      correlation: facts.correlation,
+      writer: writer.kind,
+      claims: claims.length,
+      problems,
+      tokens: tokensTotal,
+      cost_usd: costTotal,
+      dry_run: options.dryRun,
+    },
+  };
+}
+
+export function createCouncilAgent(hooks: CouncilHooks = {}): AgentDefinition<typeof councilOptions, CouncilSummary> {
+  return {
+    name: "council",
+    description: "gated by the watcher: computes the window's facts, writes an episode (LLM or offline), enforces the truth rule, numbers publishable drafts",
+    options: councilOptions,
+    run: (options, deps, context) => council(options, deps, context, hooks),
+  };
+}
+
+export const councilAgent = createCouncilAgent();

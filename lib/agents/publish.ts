@@ -1,0 +1,336 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { Db } from "../clickhouse/client";
+import { deploymentRow, episodeRow, type DeploymentRow, type EpisodeRow } from "../clickhouse/tables";
+import { createContentRepo, type ContentRepo } from "../content";
+import { episodeFrontMatter, parseEpisodeFile } from "../council/render";
+import type { Env } from "../env";
+import type { Logger } from "../log";
+import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
+
+/**
+ * publish: publishable episodes → one commit each in the content repository.
+ *
+ * What is published (rows read FINAL, so each is its latest version):
+ * - originals: lang "en", numbered (episode_num > 0), status "publishable"
+ *   and confidence ≥ MUSE_PUBLISH_THRESHOLD. Never "draft" (below the
+ *   threshold, unnumbered) nor "rejected" (broke the truth rule).
+ * - translations (de, zh, hi) of the same series and number with status
+ *   "publishable": the translator's verdict that the translation kept every
+ *   number and code span. A "draft" or "rejected" translation is not
+ *   published. Translations finished after their original was published are
+ *   published on their own (a commit with just those files).
+ *
+ * Per episode: its files (`episodes/<series>/ep-NNN.md`, `ep-NNN.<lang>.md`)
+ * are checked (the original must parse as an episode file, a translation's
+ * front-matter must validate — its headings may be translated — and every
+ * file's front-matter must name the row's series, number and language), then
+ * committed in ONE commit through the ContentRepo — no commit when the files
+ * are already there, which makes a retried or racing publish harmless. Then a
+ * `deployments` row (pending, keyed by the content commit) is recorded unless
+ * the commit has one already, and the rows are marked: a newer version with
+ * status "published", the commit and the file path. That order means a crash
+ * anywhere is repaired by the next run: the files are found already committed
+ * (their last commit keys the deployment), the rest is written.
+ *
+ * Without GITHUB_TOKEN (a local content repository) no deployment follows the
+ * commit, so the site's cache is refreshed through POST /api/revalidate; a
+ * failure there is logged, never fatal.
+ */
+
+export const publishOptions = z
+  .object({
+    dryRun: z.boolean().default(false).describe("select and check episodes, but commit and write nothing"),
+    limit: z.number().int().min(1).max(100).default(10).describe("at most this many episodes per run"),
+  })
+  .strict();
+export type PublishOptions = z.output<typeof publishOptions>;
+
+export interface PublishedEpisode {
+  series: string;
+  episode: number;
+  langs: string[];
+  files: string[];
+  commit: string;
+  /** False when the files were already committed (a retried or concurrent publish). */
+  created: boolean;
+}
+
+export interface PublishFailure {
+  series: string;
+  episode: number;
+  lang: string;
+  problems: string[];
+}
+
+export interface PublishSummary extends Record<string, unknown> {
+  repo: string;
+  mode: ContentRepo["kind"];
+  threshold: number;
+  candidates: number;
+  published: PublishedEpisode[];
+  /** Dry run: what would be committed. */
+  would_publish: { series: string; episode: number; langs: string[]; files: string[] }[];
+  failed: PublishFailure[];
+  revalidation: "ok" | "skipped" | "failed" | "not_needed";
+  dry_run: boolean;
+}
+
+export interface PublishHooks {
+  /** The content repository (default: from the environment). */
+  contentRepo?: (env: Env) => ContentRepo;
+  /** fetch for the revalidation call (default: the global one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+const LANG_ORDER = ["en", "de", "zh", "hi"] as const;
+const SERIES_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** The content-relative path of an episode file (shared/design/episodes.md). */
+export function episodeFilePathOf(series: string, episode: number, lang: string): string {
+  if (!SERIES_NAME.test(series)) throw new Error(`series "${series}" is not a valid directory name`);
+  if (!Number.isInteger(episode) || episode < 1) throw new Error(`episode number ${episode} is not publishable`);
+  return `episodes/${series}/ep-${String(episode).padStart(3, "0")}${lang === "en" ? "" : `.${lang}`}.md`;
+}
+
+// ---------------------------------------------------------------- reading
+
+const CANDIDATES = `
+  SELECT *
+    FROM episodes FINAL
+   WHERE episode_num > 0
+     AND ((lang = 'en' AND ((status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})) OR status = 'published'))
+          OR (lang != 'en' AND status = 'publishable'))
+   ORDER BY series, episode_num, lang, updated_at`;
+
+interface WorkItem {
+  original: EpisodeRow;
+  /** Include the original's file (it is not published yet). */
+  publishOriginal: boolean;
+  /** Newest publishable translation per language. */
+  translations: EpisodeRow[];
+}
+
+export async function findWork(db: Db, threshold: number): Promise<WorkItem[]> {
+  const rows = await db.query(CANDIDATES, { threshold }, episodeRow);
+  const originals = new Map<string, EpisodeRow>();
+  const translations = new Map<string, Map<string, EpisodeRow>>();
+  const key = (r: EpisodeRow) => `${r.series}\u0000${r.episode_num}`;
+  for (const row of rows) {
+    if (row.lang === "en") {
+      const existing = originals.get(key(row));
+      // One numbered original per series and number (numbers are claimed); prefer the publishable one if ever two.
+      if (!existing || (existing.status === "published" && row.status === "publishable")) originals.set(key(row), row);
+      continue;
+    }
+    const byLang = translations.get(key(row)) ?? new Map<string, EpisodeRow>();
+    const current = byLang.get(row.lang);
+    if (!current || Date.parse(row.updated_at) >= Date.parse(current.updated_at)) byLang.set(row.lang, row);
+    translations.set(key(row), byLang);
+  }
+  const items: WorkItem[] = [];
+  for (const original of originals.values()) {
+    const pending = [...(translations.get(key(original))?.values() ?? [])].sort((a, b) => LANG_ORDER.indexOf(a.lang) - LANG_ORDER.indexOf(b.lang));
+    const publishOriginal = original.status === "publishable";
+    if (publishOriginal || pending.length > 0) items.push({ original, publishOriginal, translations: pending });
+  }
+  return items.sort((a, b) => (a.original.series === b.original.series ? a.original.episode_num - b.original.episode_num : a.original.series < b.original.series ? -1 : 1));
+}
+
+// ---------------------------------------------------------------- checking
+
+const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
+
+/** Why a row's markdown must not be published (empty: it may). */
+export function episodeFileProblems(row: EpisodeRow): string[] {
+  if (row.markdown.trim() === "") return ["the row has no markdown"];
+  const match = FRONT_MATTER.exec(row.markdown);
+  if (!match) return ["the markdown has no YAML front-matter"];
+  let data: unknown;
+  try {
+    data = parseYaml(match[1]);
+  } catch (error) {
+    return [`the front-matter is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`];
+  }
+  const problems: string[] = [];
+  const fm = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+  if (fm.series !== row.series) problems.push(`front-matter series ${JSON.stringify(fm.series)} is not the row's "${row.series}"`);
+  if (fm.episode !== row.episode_num) problems.push(`front-matter episode ${JSON.stringify(fm.episode)} is not the row's ${row.episode_num}`);
+  if (fm.lang !== row.lang) problems.push(`front-matter lang ${JSON.stringify(fm.lang)} is not the row's "${row.lang}"`);
+  if (row.lang === "en") {
+    // The original must be a valid episode file (front-matter schema, sections in order): the site renders it.
+    try {
+      parseEpisodeFile(row.markdown);
+    } catch (error) {
+      const list = (error as { problems?: unknown }).problems;
+      problems.push(...(Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)]));
+    }
+  } else {
+    // Translations may translate the section headings: their front-matter must validate.
+    const parsed = episodeFrontMatter.safeParse(data);
+    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `front-matter ${i.path.join(".") || "(root)"}: ${i.message}`));
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- writing
+
+/** A version newer than `previous` (ReplacingMergeTree keeps the greatest updated_at), never earlier than now. */
+function nextVersionTime(now: Date, previous: string): string {
+  return new Date(Math.max(now.getTime(), Date.parse(previous) + 1)).toISOString();
+}
+
+async function deploymentExists(db: Db, commitSha: string): Promise<boolean> {
+  const row = await db.queryOne(
+    "SELECT count() AS n FROM deployments FINAL WHERE commit_sha = {sha:FixedString(40)}",
+    { sha: commitSha },
+    z.object({ n: z.coerce.number() }),
+  );
+  return (row?.n ?? 0) > 0;
+}
+
+function commitMessage(item: WorkItem, langs: string[], runId: string): string {
+  const { original } = item;
+  const nnn = String(original.episode_num).padStart(3, "0");
+  const subject = item.publishOriginal
+    ? `Publish ${original.series} episode ${nnn} (${langs.join(", ")})`
+    : `Publish translations of ${original.series} episode ${nnn} (${langs.join(", ")})`;
+  return `${subject}\n\n${original.title}\n\nMuse-Run: ${runId}\nEpisode-Run: ${original.run_id}\n`;
+}
+
+/** Local mode: POST ${MUSE_SITE_URL}/api/revalidate with the admin token. */
+async function revalidateSite(env: Env, log: Logger, doFetch: typeof globalThis.fetch): Promise<PublishSummary["revalidation"]> {
+  if (!env.MUSE_ADMIN_TOKEN) {
+    log.warn("site not revalidated: MUSE_ADMIN_TOKEN is not set (the site picks the episodes up on its next render)");
+    return "skipped";
+  }
+  const url = `${env.MUSE_SITE_URL.replace(/\/+$/, "")}/api/revalidate`;
+  try {
+    const res = await doFetch(url, { method: "POST", headers: { Authorization: `Bearer ${env.MUSE_ADMIN_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) {
+      log.warn("site revalidation failed", { url, status: res.status });
+      return "failed";
+    }
+    return "ok";
+  } catch (error) {
+    log.warn("site revalidation failed", { url, error: error instanceof Error ? error.message : String(error) });
+    return "failed";
+  }
+}
+
+export async function publish(
+  options: PublishOptions,
+  deps: AgentDeps,
+  context: Pick<RunContext, "runId" | "progress">,
+  hooks: PublishHooks = {},
+): Promise<AgentResult<PublishSummary>> {
+  const { db, env, metrics, log } = deps;
+  const threshold = env.MUSE_PUBLISH_THRESHOLD;
+  const repo = (hooks.contentRepo ?? ((e: Env) => createContentRepo(e, { log })))(env);
+  const work = await findWork(db, threshold);
+  const summary: PublishSummary = {
+    repo: repo.location,
+    mode: repo.kind,
+    threshold,
+    candidates: work.length,
+    published: [],
+    would_publish: [],
+    failed: [],
+    revalidation: "not_needed",
+    dry_run: options.dryRun,
+  };
+  if (work.length === 0) return { status: "skipped", reason: "no publishable episodes or translations", summary };
+  context.progress(`${work.length} episode(s) to publish`, { repo: repo.location });
+
+  for (const item of work.slice(0, options.limit)) {
+    const { original } = item;
+    const fail = (lang: string, problems: string[]) => {
+      summary.failed.push({ series: original.series, episode: original.episode_num, lang, problems });
+      metrics.count("muse.publish.failures");
+      log.warn("episode file not published", { series: original.series, episode: original.episode_num, lang, problems });
+    };
+
+    // The files of this episode that pass the checks.
+    const rows: EpisodeRow[] = [];
+    const files: Record<string, string> = {};
+    const paths = new Map<EpisodeRow, string>();
+    let originalOk = true;
+    for (const row of [...(item.publishOriginal ? [original] : []), ...item.translations]) {
+      let filePath: string;
+      try {
+        filePath = episodeFilePathOf(row.series, row.episode_num, row.lang);
+      } catch (error) {
+        fail(row.lang, [error instanceof Error ? error.message : String(error)]);
+        if (row === original) originalOk = false;
+        continue;
+      }
+      const problems = episodeFileProblems(row);
+      if (problems.length > 0) {
+        fail(row.lang, problems);
+        if (row === original) originalOk = false;
+        continue;
+      }
+      rows.push(row);
+      files[filePath] = row.markdown;
+      paths.set(row, filePath);
+    }
+    // Translations never go out before their original.
+    if (!originalOk || rows.length === 0) continue;
+    const langs = rows.map((r) => r.lang);
+
+    if (options.dryRun) {
+      summary.would_publish.push({ series: original.series, episode: original.episode_num, langs, files: Object.keys(files) });
+      continue;
+    }
+
+    try {
+      const result = await repo.commitFiles({ files, message: commitMessage(item, langs, context.runId) });
+      // Already committed (a crashed or concurrent run): the deployment is the commit that brought the files.
+      const commitSha = result.created ? result.sha : ((await repo.lastCommitOf(paths.get(rows[0])!)) ?? result.sha);
+      const now = deps.clock.now();
+      if (!(await deploymentExists(db, commitSha))) {
+        const deployment: DeploymentRow = deploymentRow.parse({
+          ts: now.toISOString(),
+          updated_at: now.toISOString(),
+          run_id: context.runId,
+          episode_run_id: original.run_id,
+          commit_sha: commitSha,
+          status: "pending",
+          vercel_deployment_id: "",
+          url: "",
+          duration_ms: 0,
+          error_msg: "",
+          events_seen: [],
+        });
+        await db.insert("deployments", [deployment]);
+      }
+      const marked = rows.map((row) =>
+        episodeRow.parse({ ...row, status: "published", commit_sha: commitSha, file_path: paths.get(row)!, updated_at: nextVersionTime(now, row.updated_at) }),
+      );
+      await db.insert("episodes", marked);
+      metrics.count("muse.publish.episodes", 1, { series: original.series });
+      summary.published.push({ series: original.series, episode: original.episode_num, langs, files: Object.keys(files), commit: commitSha, created: result.created });
+      context.progress(`published ${original.series} episode ${original.episode_num}`, { langs, commit: commitSha, created: result.created });
+    } catch (error) {
+      metrics.count("muse.publish.failures");
+      log.error("publish failed", { series: original.series, episode: original.episode_num, error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
+  if (!options.dryRun && summary.published.length > 0 && repo.kind === "local") {
+    summary.revalidation = await revalidateSite(env, log, hooks.fetch ?? globalThis.fetch);
+  }
+  return { status: "ok", summary };
+}
+
+export function createPublishAgent(hooks: PublishHooks = {}): AgentDefinition<typeof publishOptions, PublishSummary> {
+  return {
+    name: "publish",
+    description: "commits publishable episodes and their translations (one commit per episode) and records the deployment",
+    options: publishOptions,
+    run: (options, deps, context) => publish(options, deps, context, hooks),
+  };
+}
+
+export const publishAgent = createPublishAgent();

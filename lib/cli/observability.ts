@@ -1,0 +1,117 @@
+import { parseArgs } from "node:util";
+import { appLogger } from "../agents/deps";
+import { clickHouseConfig, createDb, type Db } from "../clickhouse/client";
+import { DatadogApiError, DefinitionError, MissingDatadogKeysError, applyDatadog, datadogClientFromEnv, formatPlanItem, loadDefinitions, planSummary } from "../datadog/apply";
+import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
+import { loadEnv } from "../env";
+import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
+import { datadogApiUrl, metricsFromEnv, postSeries } from "../metrics";
+import type { Command } from "./index";
+
+/** `muse datadog apply` and `muse dlq list|replay`. */
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+const DATADOG_USAGE = "muse datadog apply [--dry-run] [--dir datadog]";
+
+export const datadogCommand: Command = {
+  summary: "create or update the dashboard, monitors and SLOs of datadog/ in Datadog (idempotent; --dry-run prints the plan only)",
+  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>.`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, dir: { type: "string" } } });
+    if (positionals.length !== 1 || positionals[0] !== "apply") {
+      err(`Usage: npm run ${DATADOG_USAGE.replace(/^muse/, "muse --")}`);
+      return 2;
+    }
+    const dryRun = Boolean(values["dry-run"]);
+    try {
+      const defs = await loadDefinitions(values.dir);
+      const env = loadEnv();
+      const client = datadogClientFromEnv(env);
+      out(`${dryRun ? "plan (dry run, nothing is changed)" : "applying"} against ${datadogApiUrl(env)}:`);
+      const plan = await applyDatadog(client, defs, { dryRun, onItem: (item) => out(`  ${formatPlanItem(item)}`) });
+      out(`${planSummary(plan)}${dryRun ? " (dry run: nothing was changed)" : ""}`);
+      return 0;
+    } catch (error) {
+      if (error instanceof MissingDatadogKeysError || error instanceof DefinitionError || error instanceof DatadogApiError) {
+        err(error.message);
+        return 1;
+      }
+      throw error;
+    }
+  },
+};
+
+const DLQ_USAGE = "muse dlq list [--json] | muse dlq replay [--id <entry id>]...";
+
+function describe(entry: DlqEntry): string {
+  const what =
+    entry.kind === "clickhouse.insert"
+      ? entry.payload.inserts.map((i) => `${i.rows.length} ${i.table}`).join(" + ")
+      : `${entry.payload.series.length} series`;
+  return `${entry.id}  ${entry.kind}  from ${entry.source}  ${what}  since ${entry.created_at}${entry.attempts ? `  (${entry.attempts} failed replay(s))` : ""}\n      error: ${entry.last_error}`;
+}
+
+export const dlqCommand: Command = {
+  summary: "list or replay the dead-letter store (writes ClickHouse or Datadog did not take); replay is idempotent",
+  usage: `${DLQ_USAGE}\n\nThe store is MUSE_DLQ_DIR (default .muse/dlq). An entry is removed only after its replay succeeded.`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, id: { type: "string", multiple: true } } });
+    const [sub] = positionals;
+    if (positionals.length !== 1 || (sub !== "list" && sub !== "replay")) {
+      err(`Usage: npm run ${DLQ_USAGE.replace(/^muse/, "muse --")}`);
+      return 2;
+    }
+    const env = loadEnv();
+    const log = appLogger(env, { command: `dlq ${sub}` });
+    const metrics = metricsFromEnv(env, log);
+    const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
+    try {
+      if (sub === "list") {
+        const { entries, unreadable } = await dlq.list();
+        if (values.json) {
+          out(JSON.stringify({ dir: dlq.dir, depth: entries.length + unreadable.length, entries, unreadable }, null, 2));
+          return 0;
+        }
+        out(`${dlq.dir}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}${unreadable.length ? `, ${unreadable.length} unreadable` : ""}`);
+        for (const entry of entries) out(`  ${describe(entry)}`);
+        for (const u of unreadable) out(`  ${u.file}  UNREADABLE: ${u.error}`);
+        return 0;
+      }
+
+      const { entries } = await dlq.list();
+      const wanted = values.id ? entries.filter((e) => values.id!.includes(e.id)) : entries;
+      if (values.id) {
+        const unknown = values.id.filter((id) => !entries.some((e) => e.id === id));
+        if (unknown.length) err(`no such entr${unknown.length === 1 ? "y" : "ies"}: ${unknown.join(", ")}`);
+      }
+      const handlers: ReplayHandlers = {};
+      let db: Db | undefined;
+      let clickhouse: Awaited<ReturnType<typeof ensureLocalClickHouse>> | undefined;
+      if (wanted.some((e) => e.kind === "clickhouse.insert")) {
+        // Started for this command only when entries need it (and no CLICKHOUSE_URL is set).
+        clickhouse = await ensureLocalClickHouse({ quiet: true });
+        db = createDb(clickHouseConfig(env));
+        handlers["clickhouse.insert"] = clickHouseReplayer(db);
+      }
+      if (env.DD_API_KEY) {
+        const sender = { apiKey: env.DD_API_KEY, apiUrl: datadogApiUrl(env) };
+        handlers["datadog.series"] = (payload) => postSeries(sender, payload.series);
+      }
+      try {
+        const result = await dlq.replay(handlers, values.id ? { ids: values.id } : {});
+        for (const id of result.replayed) out(`  replayed  ${id}`);
+        for (const f of result.failed) out(`  failed    ${f.id}: ${f.error}`);
+        for (const s of result.skipped) out(`  skipped   ${s.id} (${s.kind === "datadog.series" ? "DD_API_KEY is not set" : "no handler"})`);
+        out(`${result.replayed.length} replayed, ${result.failed.length} failed, ${result.skipped.length} skipped; ${result.depth} left in ${dlq.dir}`);
+        return result.failed.length ? 1 : 0;
+      } finally {
+        await db?.close();
+        await clickhouse?.stop();
+      }
+    } finally {
+      await metrics.flush();
+    }
+  },
+};

@@ -1,0 +1,339 @@
+import { createHash } from "node:crypto";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import { z } from "zod";
+import { createLogger, type Logger } from "../log";
+import { GITHUB_API_VERSION, parseRepoRef } from "../upstream/github";
+import { ContentRepoError, contentPrefix, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
+
+/**
+ * The content repository on GitHub, written through the git data API:
+ *
+ *   GET ref → GET commit (its tree) → POST blobs → POST tree (base_tree = the
+ *   head's tree) → same tree sha as the head's? no commit : POST commit
+ *   (parent = head) → PATCH ref { sha, force: false }
+ *
+ * The ref update is never forced: when another writer moved the branch
+ * between our read and our PATCH, GitHub answers 422 "Update is not a fast
+ * forward", and the call starts over on the new head (bounded) — the tree is
+ * rebuilt on top of the other writer's commit, so both writers' files end up
+ * on the branch, and if the new head already holds our files no commit is
+ * made. 5xx answers and dropped connections are retried (plugin-retry), rate
+ * limits waited out within a bound (plugin-throttling), with the same settings
+ * as the upstream readers (lib/upstream/github.ts). The token travels in the
+ * Authorization header only.
+ */
+
+export interface GitHubContentRepoOptions {
+  token: string;
+  /** REST API base URL (default https://api.github.com). */
+  baseUrl?: string;
+  /** Where the content directory is in the repository (default "content"; "" for the root). */
+  prefix?: string;
+  fetch?: typeof globalThis.fetch;
+  /** Retries of a 5xx or network failure (default 3). */
+  retries?: number;
+  /** The n-th retry waits n² × this many ms (default 1000). */
+  retryBaseMs?: number;
+  /** Milliseconds per second of a rate limit's wait (default 1000; tests shrink it). */
+  rateLimitSecondMs?: number;
+  /** Longest rate-limit wait honoured, in seconds (default 120). */
+  maxRateLimitWaitSeconds?: number;
+  /** Rate-limit retries per request (default 2). */
+  rateLimitRetries?: number;
+  /**
+   * Pause between write requests. Unset: plugin-throttling's process-wide write
+   * queue (one write a second, GitHub's advice against secondary rate limits).
+   * Tests set 0.
+   */
+  writeIntervalMs?: number;
+  /** Tries when a concurrent writer moves the branch (default 5). */
+  maxAttempts?: number;
+  /** Commit author (default: the token's user, as GitHub fills it in). */
+  author?: { name: string; email: string };
+  log?: Logger;
+}
+
+const DEFAULT_BASE_URL = "https://api.github.com";
+const MuseOctokit = Octokit.plugin(retry, throttling);
+type ContentClient = InstanceType<typeof MuseOctokit>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A write queue in the shape plugin-throttling schedules writes through
+ * (`group.key(id).schedule(options, fn)`), with a configurable pause.
+ */
+function writePacer(intervalMs: number) {
+  let queue: Promise<void> = Promise.resolve();
+  let nextAt = 0;
+  const limiter = {
+    schedule(...args: unknown[]): Promise<unknown> {
+      const fnIndex = typeof args[0] === "function" ? 0 : 1;
+      const fn = args[fnIndex] as (...rest: unknown[]) => unknown;
+      const turn = queue.then(async () => {
+        const wait = nextAt - Date.now();
+        if (wait > 0) await sleep(wait);
+        nextAt = Date.now() + intervalMs;
+      });
+      queue = turn;
+      return turn.then(() => fn(...args.slice(fnIndex + 1)));
+    },
+  };
+  return { key: () => limiter };
+}
+
+function createContentClient(options: GitHubContentRepoOptions, log: Logger): ContentClient {
+  const maxWait = options.maxRateLimitWaitSeconds ?? 120;
+  const rateLimitRetries = options.rateLimitRetries ?? 2;
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+      const retrying = retryCount < rateLimitRetries && retryAfter <= maxWait;
+      log.warn(`GitHub ${kind} rate limit`, { method: request.method, route: request.url, retryAfterSeconds: retryAfter, retryCount, retrying });
+      return retrying;
+    };
+  const octokit = new MuseOctokit({
+    auth: options.token,
+    baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    userAgent: "muse-publisher",
+    request: options.fetch ? { fetch: options.fetch } : {},
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => log.warn(String(message)),
+      error: (message: string) => log.error(String(message)),
+    },
+    retry: {
+      retries: options.retries ?? 3,
+      retryAfterBaseValue: options.retryBaseMs ?? 1000,
+      // 403/429 are the throttling plugin's; 409 (empty repository) and 422 (not a fast forward) are answers.
+      doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+    },
+    throttle: {
+      retryAfterBaseValue: options.rateLimitSecondMs ?? 1000,
+      fallbackSecondaryRateRetryAfter: 60,
+      onRateLimit: onLimit("primary"),
+      onSecondaryRateLimit: onLimit("secondary"),
+      ...(options.writeIntervalMs !== undefined ? { write: writePacer(Math.max(0, options.writeIntervalMs)) as never } : {}),
+    },
+  });
+  octokit.hook.before("request", (request) => {
+    request.headers["x-github-api-version"] = GITHUB_API_VERSION;
+  });
+  return octokit;
+}
+
+// ---------------------------------------------------------------- response shapes (only what is read)
+
+const repoInfo = z.object({ default_branch: z.string() });
+const refInfo = z.object({ object: z.object({ sha: z.string(), type: z.string() }) });
+const gitCommit = z.object({ sha: z.string(), tree: z.object({ sha: z.string() }) });
+const created = z.object({ sha: z.string() });
+const contentsEntry = z.object({ type: z.string(), sha: z.string(), encoding: z.string().optional(), content: z.string().optional() });
+const blobResponse = z.object({ content: z.string(), encoding: z.string() });
+const commitList = z.array(z.object({ sha: z.string() }));
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Git's blob id of a text: what GitHub must answer for the blob we create. */
+export function gitBlobSha(content: string): string {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** A non-fast-forward answer to the ref PATCH: someone else moved the branch. */
+function isConflict(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === 409) return true;
+  if (status !== 422) return false;
+  const message = error instanceof Error ? error.message : String(error);
+  return /fast[ -]?forward|reference update failed|cannot be updated|reference cannot be updated/i.test(message);
+}
+
+export function createGitHubContentRepo(ref: string, options: GitHubContentRepoOptions): ContentRepo {
+  if (!options.token) throw new ContentRepoError("a GitHub token is required to publish to a GitHub content repository (GITHUB_TOKEN)");
+  const { owner, repo, branch: configuredBranch } = parseRepoRef(ref);
+  const prefix = contentPrefix(options.prefix ?? "content");
+  const token = options.token;
+  const log = options.log ?? createLogger({ level: "warn", secrets: [token] });
+  const octokit = createContentClient(options, log);
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const fullName = `${owner}/${repo}`;
+  const location = `github:${fullName}${configuredBranch ? `@${configuredBranch}` : ""}/${prefix}`;
+
+  const fail = (error: unknown, doing: string): ContentRepoError => {
+    if (error instanceof ContentRepoError) return error;
+    const status = statusOf(error);
+    const answer = (error instanceof Error ? error.message : String(error)).split(token).join("[redacted]");
+    if (status === 401) return new ContentRepoError(`GitHub rejected the token while ${doing} in ${fullName} (401 ${answer}); check GITHUB_TOKEN`);
+    if ((status === 403 || status === 429) && /rate limit/i.test(answer)) {
+      return new ContentRepoError(`GitHub rate limit while ${doing} in ${fullName} (${status} ${answer}); retry later`, true);
+    }
+    if (status === 403) return new ContentRepoError(`GitHub refused ${doing} in ${fullName} (403 ${answer}); the token needs write access to the repository's contents`);
+    if (status === 404) return new ContentRepoError(`not found on GitHub while ${doing} in ${fullName} (404 ${answer}); check MUSE_CONTENT_REPO and that the token can see it`);
+    if (status === 409) return new ContentRepoError(`GitHub refused ${doing} in ${fullName} (409 ${answer}); an empty repository needs an initial commit first`);
+    if (status === undefined || status >= 500) return new ContentRepoError(`GitHub unavailable while ${doing} in ${fullName} (${status ?? "no response"}: ${answer})`, true);
+    return new ContentRepoError(`GitHub error while ${doing} in ${fullName} (${status} ${answer})`);
+  };
+  const parse = <S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> => {
+    const result = schema.safeParse(data);
+    if (!result.success) throw new ContentRepoError(`unexpected GitHub response for ${what} (${fullName}): ${result.error.issues[0]?.message ?? "invalid"}`);
+    return result.data;
+  };
+
+  let branchPromise: Promise<string> | undefined;
+  function branch(): Promise<string> {
+    if (configuredBranch) return Promise.resolve(configuredBranch);
+    branchPromise ??= octokit
+      .request("GET /repos/{owner}/{repo}", { owner, repo })
+      .then((res) => parse(repoInfo, res.data, "the repository").default_branch)
+      .catch((error: unknown) => {
+        branchPromise = undefined;
+        throw fail(error, "reading the repository");
+      });
+    return branchPromise;
+  }
+
+  /** The branch head; undefined for an empty repository. */
+  async function readHead(b: string): Promise<string | undefined> {
+    try {
+      const res = await octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", { owner, repo, ref: `heads/${b}` });
+      return parse(refInfo, res.data, `ref heads/${b}`).object.sha;
+    } catch (error) {
+      if (statusOf(error) === 409) return undefined; // "Git Repository is empty."
+      if (statusOf(error) !== 404) throw fail(error, `reading ref heads/${b}`);
+    }
+    // No such ref: an empty repository has none (409 on its commits); otherwise the branch is missing.
+    try {
+      await octokit.request("GET /repos/{owner}/{repo}/commits", { owner, repo, per_page: 1 });
+    } catch (error) {
+      if (statusOf(error) === 409) return undefined;
+      throw fail(error, "reading the repository");
+    }
+    throw new ContentRepoError(`branch "${b}" not found in ${fullName}; create it (or name another in MUSE_CONTENT_REPO=owner/name@branch)`);
+  }
+
+  async function treeOf(commitSha: string): Promise<string> {
+    try {
+      const res = await octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { owner, repo, commit_sha: commitSha });
+      return parse(gitCommit, res.data, `commit ${commitSha}`).tree.sha;
+    } catch (error) {
+      throw fail(error, `reading commit ${commitSha}`);
+    }
+  }
+
+  return {
+    kind: "github",
+    location,
+
+    async head() {
+      return readHead(await branch());
+    },
+
+    async readFile(filePath: string) {
+      const b = await branch();
+      const repoPath = joinRepoPath(prefix, filePath);
+      let entry: z.infer<typeof contentsEntry>;
+      try {
+        const res = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", { owner, repo, path: repoPath, ref: b });
+        if (Array.isArray(res.data)) return undefined; // a directory
+        entry = parse(contentsEntry, res.data, repoPath);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw fail(error, `reading ${repoPath}`);
+      }
+      if (entry.type !== "file") return undefined;
+      if (entry.encoding === "base64" && entry.content !== undefined) return Buffer.from(entry.content, "base64").toString("utf8");
+      // Files over 1 MB come without content: the blobs API serves them.
+      try {
+        const res = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: entry.sha });
+        const blob = parse(blobResponse, res.data, `blob ${entry.sha}`);
+        return Buffer.from(blob.content, blob.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+      } catch (error) {
+        throw fail(error, `reading ${repoPath}`);
+      }
+    },
+
+    async lastCommitOf(filePath: string) {
+      const b = await branch();
+      const repoPath = joinRepoPath(prefix, filePath);
+      try {
+        const res = await octokit.request("GET /repos/{owner}/{repo}/commits", { owner, repo, sha: b, path: repoPath, per_page: 1 });
+        return parse(commitList, res.data, `the commits of ${repoPath}`)[0]?.sha;
+      } catch (error) {
+        if (statusOf(error) === 409) return undefined;
+        throw fail(error, `listing the commits of ${repoPath}`);
+      }
+    },
+
+    async commitFiles(request: ContentCommitRequest): Promise<ContentCommitResult> {
+      const files = requestFiles(request).map(([filePath, content]) => ({ path: joinRepoPath(prefix, filePath), content }));
+      const b = await branch();
+
+      // Blobs are content-addressed: created once, valid for every attempt below.
+      const blobs: { path: string; sha: string }[] = [];
+      for (const f of files) {
+        let sha: string;
+        try {
+          const res = await octokit.request("POST /repos/{owner}/{repo}/git/blobs", { owner, repo, content: f.content, encoding: "utf-8" });
+          sha = parse(created, res.data, `the blob of ${f.path}`).sha;
+        } catch (error) {
+          throw fail(error, `creating the blob of ${f.path}`);
+        }
+        if (sha !== gitBlobSha(f.content)) throw new ContentRepoError(`GitHub stored ${f.path} as blob ${sha}, expected ${gitBlobSha(f.content)}: the content was altered`);
+        blobs.push({ path: f.path, sha });
+      }
+
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const head = await readHead(b);
+        if (!head) throw new ContentRepoError(`${fullName} is empty: GitHub's git data API needs an initial commit on ${b} first`);
+        const baseTree = await treeOf(head);
+
+        let tree: string;
+        try {
+          const res = await octokit.request("POST /repos/{owner}/{repo}/git/trees", {
+            owner,
+            repo,
+            base_tree: baseTree,
+            tree: blobs.map((blob) => ({ path: blob.path, mode: "100644" as const, type: "blob" as const, sha: blob.sha })),
+          });
+          tree = parse(created, res.data, "the new tree").sha;
+        } catch (error) {
+          throw fail(error, "creating the tree");
+        }
+        // The head already holds these files (a retried or concurrent publish): nothing to commit.
+        if (tree === baseTree) return { sha: head, created: false };
+
+        let commit: string;
+        try {
+          const res = await octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+            owner,
+            repo,
+            message: request.message,
+            tree,
+            parents: [head],
+            ...(options.author ? { author: options.author, committer: options.author } : {}),
+          });
+          commit = parse(created, res.data, "the new commit").sha;
+        } catch (error) {
+          throw fail(error, "creating the commit");
+        }
+
+        try {
+          await octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", { owner, repo, ref: `heads/${b}`, sha: commit, force: false });
+          return { sha: commit, created: true };
+        } catch (error) {
+          if (!isConflict(error)) throw fail(error, `updating heads/${b}`);
+          log.warn("content branch moved during the publish; retrying on the new head", { repo: fullName, branch: b, attempt, abandoned_commit: commit });
+          await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 50));
+        }
+      }
+      throw new ContentRepoError(`${fullName}@${b} kept moving during the publish: gave up after ${maxAttempts} attempts`, true);
+    },
+  };
+}

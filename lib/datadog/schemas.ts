@@ -1,0 +1,279 @@
+import { z } from "zod";
+
+/**
+ * zod schemas of the parts of Datadog's API that datadog/*.json use: v1
+ * dashboards (ordered layout, group / timeseries / query_value / toplist /
+ * note widgets with formula-and-function metric queries), v1 monitors
+ * (metric "query alert") and v1 SLOs (metric-based). Definitions are strict:
+ * a misspelt or unsupported field fails here instead of being silently
+ * dropped by Datadog. Responses are parsed loosely (Datadog adds ids, dates,
+ * authors...).
+ */
+
+// ---------------------------------------------------------------------------
+// Dashboards
+
+const liveSpan = z.enum(["5m", "10m", "15m", "30m", "1h", "4h", "1d", "2d", "1w", "1mo", "3mo", "6mo", "1y"]);
+const widgetTime = z.object({ live_span: liveSpan }).strict();
+const textAlign = z.enum(["center", "left", "right"]);
+
+export const metricQuery = z
+  .object({
+    data_source: z.literal("metrics"),
+    /** Referenced by the request's formulas. */
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, "query names are lower-case identifiers"),
+    query: z.string().min(1),
+    aggregator: z.enum(["avg", "min", "max", "sum", "last", "area", "l2norm", "percentile"]).optional(),
+  })
+  .strict();
+
+const formula = z
+  .object({
+    formula: z.string().min(1),
+    alias: z.string().optional(),
+    limit: z.object({ count: z.number().int().min(1), order: z.enum(["asc", "desc"]) }).strict().optional(),
+  })
+  .strict();
+
+const conditionalFormat = z
+  .object({
+    comparator: z.enum([">", ">=", "<", "<="]),
+    value: z.number(),
+    palette: z.enum(["white_on_green", "white_on_yellow", "white_on_red", "green_on_white", "yellow_on_white", "red_on_white", "black_on_light_green", "black_on_light_yellow", "black_on_light_red"]),
+  })
+  .strict();
+
+/** Every formula names queries of its own request. */
+function formulasUseTheirQueries<T extends { queries: { name: string }[]; formulas: { formula: string }[] }>(request: T, ctx: z.RefinementCtx) {
+  const names = new Set(request.queries.map((q) => q.name));
+  for (const f of request.formulas) {
+    // Identifiers not followed by "(" (those are functions: abs, cumsum...).
+    for (const ident of f.formula.match(/\b[a-z_][a-z0-9_]*\b(?!\s*\()/g) ?? []) {
+      if (!names.has(ident)) ctx.addIssue({ code: "custom", message: `formula "${f.formula}" uses ${ident}, which is not a query of this request` });
+    }
+  }
+  if (new Set(request.queries.map((q) => q.name)).size !== request.queries.length) ctx.addIssue({ code: "custom", message: "query names must be unique within a request" });
+}
+
+const timeseriesRequest = z
+  .object({
+    response_format: z.literal("timeseries"),
+    queries: z.array(metricQuery).min(1),
+    formulas: z.array(formula).min(1),
+    display_type: z.enum(["line", "bars", "area"]).optional(),
+    style: z
+      .object({
+        palette: z.string().optional(),
+        line_type: z.enum(["dashed", "dotted", "solid"]).optional(),
+        line_width: z.enum(["normal", "thick", "thin"]).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine(formulasUseTheirQueries);
+
+const scalarRequest = z
+  .object({
+    response_format: z.literal("scalar"),
+    queries: z.array(metricQuery.extend({ aggregator: metricQuery.shape.aggregator.unwrap() })).min(1),
+    formulas: z.array(formula).min(1),
+    conditional_formats: z.array(conditionalFormat).optional(),
+  })
+  .strict()
+  .superRefine(formulasUseTheirQueries);
+
+const common = {
+  title: z.string().min(1),
+  title_align: textAlign.optional(),
+  time: widgetTime.optional(),
+};
+
+export const timeseriesWidget = z
+  .object({
+    type: z.literal("timeseries"),
+    ...common,
+    show_legend: z.boolean().optional(),
+    legend_layout: z.enum(["auto", "horizontal", "vertical"]).optional(),
+    legend_columns: z.array(z.enum(["value", "avg", "sum", "min", "max"])).optional(),
+    requests: z.array(timeseriesRequest).min(1),
+    markers: z
+      .array(z.object({ value: z.string(), display_type: z.string().optional(), label: z.string().optional() }).strict())
+      .optional(),
+    yaxis: z
+      .object({ min: z.string().optional(), max: z.string().optional(), scale: z.enum(["linear", "log", "sqrt"]).optional(), include_zero: z.boolean().optional(), label: z.string().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const queryValueWidget = z
+  .object({
+    type: z.literal("query_value"),
+    ...common,
+    requests: z.array(scalarRequest).length(1),
+    precision: z.number().int().min(0).optional(),
+    autoscale: z.boolean().optional(),
+    custom_unit: z.string().optional(),
+    text_align: textAlign.optional(),
+    timeseries_background: z.object({ type: z.enum(["bars", "area"]) }).strict().optional(),
+  })
+  .strict();
+
+export const toplistWidget = z
+  .object({
+    type: z.literal("toplist"),
+    ...common,
+    requests: z.array(scalarRequest).min(1),
+  })
+  .strict();
+
+export const noteWidget = z
+  .object({
+    type: z.literal("note"),
+    content: z.string().min(1),
+    background_color: z.string().optional(),
+    font_size: z.string().optional(),
+    text_align: textAlign.optional(),
+    show_tick: z.boolean().optional(),
+    has_padding: z.boolean().optional(),
+  })
+  .strict();
+
+export const leafWidgetDefinition = z.discriminatedUnion("type", [timeseriesWidget, queryValueWidget, toplistWidget, noteWidget]);
+export type LeafWidgetDefinition = z.infer<typeof leafWidgetDefinition>;
+
+const leafWidget = z.object({ definition: leafWidgetDefinition }).strict();
+
+export const groupWidget = z
+  .object({
+    type: z.literal("group"),
+    title: z.string().min(1),
+    layout_type: z.literal("ordered"),
+    background_color: z.string().optional(),
+    show_title: z.boolean().optional(),
+    widgets: z.array(leafWidget).min(1),
+  })
+  .strict();
+
+export const widget = z.object({ definition: z.discriminatedUnion("type", [groupWidget, ...leafWidgetDefinition.options]) }).strict();
+export type Widget = z.infer<typeof widget>;
+
+export const templateVariable = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    prefix: z.string().min(1),
+    available_values: z.array(z.string()).optional(),
+    defaults: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const dashboardDefinition = z
+  .object({
+    title: z.string().min(1),
+    description: z.string().optional(),
+    layout_type: z.literal("ordered"),
+    reflow_type: z.enum(["auto", "fixed"]).optional(),
+    template_variables: z.array(templateVariable).optional(),
+    notify_list: z.array(z.string()).optional(),
+    /** Dashboard tags must use the `team:` key. */
+    tags: z.array(z.string().regex(/^team:/, "dashboard tags must start with team:")).optional(),
+    widgets: z.array(widget).min(1),
+  })
+  .strict();
+export type DashboardDefinition = z.infer<typeof dashboardDefinition>;
+
+// ---------------------------------------------------------------------------
+// Monitors and SLOs: both carry `managed-by:muse` and a stable `muse-id:<key>`.
+
+export const MANAGED_TAG = "managed-by:muse";
+export const MUSE_ID_PREFIX = "muse-id:";
+const MUSE_ID = /^muse-id:[a-z0-9][a-z0-9-]*$/;
+
+export function museIdOf(tags: readonly string[] | undefined | null): string | undefined {
+  const tag = (tags ?? []).find((t) => t.startsWith(MUSE_ID_PREFIX));
+  return tag?.slice(MUSE_ID_PREFIX.length);
+}
+
+const managedTags = z
+  .array(z.string().min(1))
+  .refine((tags) => tags.includes(MANAGED_TAG), `tags must include ${MANAGED_TAG}`)
+  .refine((tags) => tags.filter((t) => MUSE_ID.test(t)).length === 1, "tags must include exactly one muse-id:<key> (lower-case, digits, dashes)");
+
+export const monitorDefinition = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal("query alert"),
+    query: z.string().min(1),
+    message: z.string().min(1),
+    tags: managedTags,
+    priority: z.number().int().min(1).max(5).optional(),
+    options: z
+      .object({
+        thresholds: z
+          .object({
+            critical: z.number(),
+            warning: z.number().optional(),
+            critical_recovery: z.number().optional(),
+            warning_recovery: z.number().optional(),
+          })
+          .strict(),
+        notify_no_data: z.boolean().optional(),
+        no_data_timeframe: z.number().int().min(1).optional(),
+        require_full_window: z.boolean().optional(),
+        renotify_interval: z.number().int().min(0).optional(),
+        evaluation_delay: z.number().int().min(0).optional(),
+        new_group_delay: z.number().int().min(0).optional(),
+        include_tags: z.boolean().optional(),
+        notify_audit: z.boolean().optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((monitor, ctx) => {
+    // The query's comparison must be the critical threshold, or Datadog refuses the monitor.
+    const m = monitor.query.match(/(>=|<=|>|<)\s*(-?[\d.]+)\s*$/);
+    if (!m) ctx.addIssue({ code: "custom", path: ["query"], message: "a query alert ends with a comparison to its critical threshold" });
+    else if (Number(m[2]) !== monitor.options.thresholds.critical) {
+      ctx.addIssue({ code: "custom", path: ["options", "thresholds", "critical"], message: `critical threshold must equal the query's ${m[2]}` });
+    }
+    if (!/^(avg|sum|min|max)\(last_\d+[mhdw]\):/.test(monitor.query)) {
+      ctx.addIssue({ code: "custom", path: ["query"], message: "a query alert starts with <aggregation>(last_<window>):" });
+    }
+  });
+export type MonitorDefinition = z.infer<typeof monitorDefinition>;
+
+const sloTimeframe = z.enum(["7d", "30d", "90d"]);
+
+export const sloDefinition = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal("metric"),
+    description: z.string().optional(),
+    query: z.object({ numerator: z.string().min(1), denominator: z.string().min(1) }).strict(),
+    thresholds: z
+      .array(z.object({ timeframe: sloTimeframe, target: z.number().gt(0).lt(100), warning: z.number().gt(0).lt(100).optional() }).strict())
+      .min(1),
+    timeframe: sloTimeframe.optional(),
+    target_threshold: z.number().gt(0).lt(100).optional(),
+    warning_threshold: z.number().gt(0).lt(100).optional(),
+    tags: managedTags,
+  })
+  .strict()
+  .superRefine((slo, ctx) => {
+    // Metric SLOs count events: only sum-aggregated counts make sense.
+    for (const part of ["numerator", "denominator"] as const) {
+      if (!/^sum:/.test(slo.query[part].trim())) ctx.addIssue({ code: "custom", path: ["query", part], message: "metric SLO queries use the sum aggregator" });
+    }
+  });
+export type SloDefinition = z.infer<typeof sloDefinition>;
+
+// ---------------------------------------------------------------------------
+// Responses (only what apply reads; the rest passes through)
+
+export const dashboardSummaryList = z.object({ dashboards: z.array(z.looseObject({ id: z.string(), title: z.string() })) }).loose();
+export const dashboardResponse = z.looseObject({ id: z.string(), title: z.string() });
+export const monitorResponse = z.looseObject({ id: z.number().int(), name: z.string(), tags: z.array(z.string()).nullish() });
+export const monitorList = z.array(monitorResponse);
+export const sloResponse = z.looseObject({ id: z.string(), name: z.string(), tags: z.array(z.string()).nullish() });
+export const sloList = z.looseObject({ data: z.array(sloResponse).nullish() });
