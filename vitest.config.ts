@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import path from "node:path";
 
 export default defineConfig({
@@ -10,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ["tests/helpers/global-setup.ts"],
     include: ["tests/**/*.test.ts"],
+    // npm run test:hardening (vitest.hardening.config.ts) runs those: they take minutes.
+    exclude: [...configDefaults.exclude, "tests/hardening/**"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

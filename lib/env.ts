@@ -119,6 +119,7 @@ export const ENV_SPEC = {
   MUSE_HEARTS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterhearts freshness threshold (lag ≤ 4 h KPI)." }),
   MUSE_PACKS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterpacks freshness threshold." }),
   MUSE_WATCHER_MAX_AGE_MINUTES: spec({ schema: int(30, 1), default: "30", group: "Pipeline", description: "Council: how recent the latest watcher run must be." }),
+  MUSE_EPISODE_MIN_INTERVAL_HOURS: spec({ schema: num(6, 0, 24 * 30), default: "6", group: "Pipeline", description: "Council: hours that must pass after an episode before the next one (runs in between are skipped); 0 allows one per run." }),
   MUSE_COUNCIL_ALLOW_DEGRADED: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Council: also run when the latest watcher run is degraded." }),
   MUSE_CHIMERA_MIN_CORRELATION: spec({ schema: num(0.5, 0, 1), default: "0.5", group: "Pipeline", description: "Council: an episode is in the chimera series when |r| (p95 latency vs user latency) reaches this and confidence reaches MUSE_PUBLISH_THRESHOLD; otherwise banterpacks." }),
   MUSE_TITLE_MAX_LENGTH: spec({ schema: int(80, 20, 200), default: "80", group: "Pipeline", description: "Council: longest episode title accepted (characters)." }),

@@ -27,6 +27,8 @@ process.env.CRON_SECRET ||= randomBytes(24).toString("hex");
 process.env.MUSE_ADMIN_TOKEN ||= randomBytes(24).toString("hex");
 process.env.MUSE_INGEST_TOKEN ||= randomBytes(24).toString("hex");
 process.env.MUSE_SAMPLE_DATA = "true";
+// Hourly council runs may write a new episode whenever new sample data has landed.
+process.env.MUSE_EPISODE_MIN_INTERVAL_HOURS ||= "1";
 process.env.MUSE_SITE_URL ||= SITE;
 // Episodes are committed to a git repository of their own under .muse/, not to this checkout.
 process.env.MUSE_CONTENT_DIR ||= path.join(".muse", "content");

@@ -3,7 +3,7 @@ import { v5 as uuidv5 } from "uuid";
 import { MockLanguageModelV3 } from "ai/test";
 import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from "@ai-sdk/provider";
 import { computeFacts, type Facts } from "../lib/analysis/facts";
-import { council, createCouncilAgent } from "../lib/agents/council";
+import { council, createCouncilAgent, episodeCadence } from "../lib/agents/council";
 import { listRuns, runAgent } from "../lib/agents/runner";
 import { TransientError } from "../lib/agents/types";
 import type { Db } from "../lib/clickhouse/client";
@@ -159,7 +159,7 @@ describe("council gate (through the runner)", () => {
     await setWatcher(t.db, "degraded", "2026-11-15T00:56:00.000Z");
     const blocked = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW) }), { trigger: "cron" });
     expect(blocked).toMatchObject({ status: "blocked", reason: expect.stringMatching(/degraded \(MUSE_COUNCIL_ALLOW_DEGRADED is off\)/) });
-    const allowed = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_COUNCIL_ALLOW_DEGRADED: "true" } }), { trigger: "cron" });
+    const allowed = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_COUNCIL_ALLOW_DEGRADED: "true" } }), { trigger: "cron", options: { force: true } });
     // No data in this database: an honest draft with confidence 0, never numbered.
     expect(allowed).toMatchObject({ status: "ok", summary: { status: "draft", episode: 0, confidence: 0, series: "banterpacks" } });
   });
@@ -194,7 +194,7 @@ describe("council episodes", () => {
 
   it("writes offline: passes its own verification, stored publishable with the first number, and the file round-trips", async () => {
     const d = deps();
-    const result = await council({ dryRun: false }, d, { runId: run(1), progress: () => {} }, { llm: null });
+    const result = await council({ dryRun: false, force: true }, d, { runId: run(1), progress: () => {} }, { llm: null });
     expect(result.summary).toMatchObject({ series: "chimera", status: "publishable", episode: 1, file_path: "episodes/chimera/ep-001.md", writer: "offline", problems: [] });
     const [row] = await episodeRows(t.db, "run_id = {run_id:UUID}", { run_id: run(1) });
     expect(row).toMatchObject({ series: "chimera", episode_num: 1, status: "publishable", file_path: "episodes/chimera/ep-001.md", tokens_total: 0, cost_total: 0 });
@@ -217,7 +217,7 @@ describe("council episodes", () => {
   it("AI SDK: a correct episode is stored with its claims and the provider's real usage in llm_events", async () => {
     const { llm, model } = mockLlm([correct]);
     const d = deps();
-    const result = await council({ dryRun: false }, d, { runId: run(2), progress: () => {} }, { llm });
+    const result = await council({ dryRun: false, force: true }, d, { runId: run(2), progress: () => {} }, { llm });
     expect(model.doGenerateCalls).toHaveLength(1);
     expect(promptText(model.doGenerateCalls[0])).toContain("THE TRUTH RULE");
     expect(promptText(model.doGenerateCalls[0])).toContain("hearts.latency_p95_ms");
@@ -240,7 +240,7 @@ describe("council episodes", () => {
 
   it("AI SDK: a number the data does not support is sent back once and the repaired episode is stored", async () => {
     const { llm, model } = mockLlm([wrong, correct]);
-    const result = await council({ dryRun: false }, deps(), { runId: run(3), progress: () => {} }, { llm });
+    const result = await council({ dryRun: false, force: true }, deps(), { runId: run(3), progress: () => {} }, { llm });
     expect(model.doGenerateCalls).toHaveLength(2);
     const repair = model.doGenerateCalls[1].prompt.at(-1)!;
     expect(JSON.stringify(repair)).toMatch(/rejected by the truth-rule checker.*999\.9.*is not a computed fact/);
@@ -257,7 +257,7 @@ describe("council episodes", () => {
 
   it("AI SDK: still wrong after the repair → stored as rejected with its problems, never numbered, both calls recorded", async () => {
     const { llm } = mockLlm([wrong, wrong]);
-    const result = await council({ dryRun: false }, deps(), { runId: run(4), progress: () => {} }, { llm });
+    const result = await council({ dryRun: false, force: true }, deps(), { runId: run(4), progress: () => {} }, { llm });
     expect(result.summary).toMatchObject({ status: "rejected", episode: 0, file_path: "" });
     const [row] = await episodeRows(t.db, "run_id = {run_id:UUID}", { run_id: run(4) });
     expect(row).toMatchObject({ status: "rejected", episode_num: 0, file_path: "", tokens_total: 2 * 1801 });
@@ -270,7 +270,7 @@ describe("council episodes", () => {
 
   it("AI SDK: an answer that is not valid JSON is repaired like any other problem", async () => {
     const { llm, model } = mockLlm(["{ not json", correct]);
-    const result = await council({ dryRun: false }, deps(), { runId: run(5), progress: () => {} }, { llm });
+    const result = await council({ dryRun: false, force: true }, deps(), { runId: run(5), progress: () => {} }, { llm });
     expect(JSON.stringify(model.doGenerateCalls[1].prompt.at(-1))).toMatch(/not a valid episode for the JSON schema/);
     expect(result.summary).toMatchObject({ status: "publishable", episode: 4 });
     const events = await llmEvents(t.db, run(5));
@@ -285,7 +285,7 @@ describe("council episodes", () => {
       modelId: "gpt-4o-mini",
       doGenerate: ({ abortSignal }) => new Promise((_resolve, reject) => abortSignal?.addEventListener("abort", () => reject(abortSignal.reason as Error))),
     });
-    const attempt = council({ dryRun: false }, deps({ MUSE_LLM_TIMEOUT_MS: "1000" }), { runId: run(6), progress: () => {} }, { llm: { model, modelId: "gpt-4o-mini", provider: "mock" } });
+    const attempt = council({ dryRun: false, force: true }, deps({ MUSE_LLM_TIMEOUT_MS: "1000" }), { runId: run(6), progress: () => {} }, { llm: { model, modelId: "gpt-4o-mini", provider: "mock" } });
     await expect(attempt).rejects.toBeInstanceOf(TransientError);
     const events = await llmEvents(t.db, run(6));
     expect(events).toEqual([expect.objectContaining({ operation: "episode", status: "timeout", error_msg: "timed out after 1000 ms", tokens_in: 0 })]);
@@ -296,7 +296,7 @@ describe("council episodes", () => {
   it("below the publish threshold: stored as a draft with a Data quality notice, unnumbered", async () => {
     // Default 4 h freshness: the newest data (11 h old) costs recency, confidence ≈ 0.71 < 0.9.
     const d = testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_PUBLISH_THRESHOLD: "0.9" } });
-    const result = await council({ dryRun: false }, d, { runId: run(7), progress: () => {} }, { llm: null });
+    const result = await council({ dryRun: false, force: true }, d, { runId: run(7), progress: () => {} }, { llm: null });
     expect(result.summary).toMatchObject({ status: "draft", episode: 0, series: "banterpacks", file_path: "" });
     const [row] = await episodeRows(t.db, "run_id = {run_id:UUID}", { run_id: run(7) });
     expect(row.status).toBe("draft");
@@ -308,15 +308,15 @@ describe("council episodes", () => {
   });
 
   it("a dry run stores nothing and claims no number", async () => {
-    const result = await council({ dryRun: true }, deps(), { runId: run(8), progress: () => {} }, { llm: null });
+    const result = await council({ dryRun: true, force: true }, deps(), { runId: run(8), progress: () => {} }, { llm: null });
     expect(result.summary).toMatchObject({ status: "publishable", episode: 0, dry_run: true });
     expect(await episodeRows(t.db, "run_id = {run_id:UUID}", { run_id: run(8) })).toEqual([]);
   });
 
   it("two concurrent council runs (no lock) take different numbers, and the series has no gap", async () => {
     const [a, b] = await Promise.all([
-      council({ dryRun: false }, deps(), { runId: run(9), progress: () => {} }, { llm: null }),
-      council({ dryRun: false }, deps(), { runId: run(10), progress: () => {} }, { llm: null }),
+      council({ dryRun: false, force: true }, deps(), { runId: run(9), progress: () => {} }, { llm: null }),
+      council({ dryRun: false, force: true }, deps(), { runId: run(10), progress: () => {} }, { llm: null }),
     ]);
     expect([a.summary.episode, b.summary.episode].sort()).toEqual([5, 6]);
     const rows = await episodeRows(t.db, "series = 'chimera' AND status = 'publishable'");
@@ -348,5 +348,23 @@ describe("claimEpisodeNumber", () => {
     const first = await claimEpisodeNumber(t.db, "chimera", uuidv5("retried", NS));
     expect(await claimEpisodeNumber(t.db, "chimera", uuidv5("retried", NS))).toBe(first);
     expect(await claimEpisodeNumber(t.db, "chimera", uuidv5("next", NS))).toBe(first + 1);
+  });
+});
+
+describe("council cadence", () => {
+  it("skips while the last episode is younger than MUSE_EPISODE_MIN_INTERVAL_HOURS, and when nothing changed upstream since it", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const base = { ts: "2026-11-20T10:00:00.000Z", updated_at: "2026-11-20T10:00:00.000Z", run_id: "0f0e0d0c-0b0a-4908-8706-050403020100", series: "chimera", episode_num: 1, lang: "en", title: "t", summary: "s", confidence_score: 0.8, correlation_strength: 0.8, tokens_total: 0, cost_total: 0, status: "published", file_path: "episodes/chimera/ep-001.md", commit_sha: "", markdown: "", facts: JSON.stringify({ window: { from: "2026-11-13T10:00:00.000Z", to: "2026-11-20T10:00:00.000Z" } }), claims: "[]", problems: [], writer: "{}", translation_of: "" };
+      await fresh.db.insert("episodes", [base]);
+      const env = { MUSE_EPISODE_MIN_INTERVAL_HOURS: 6 };
+      expect(await episodeCadence(fresh.db, env, new Date("2026-11-20T12:00:00Z"))).toMatchObject({ due: false, reason: expect.stringContaining("2.0 h old") });
+      const later = new Date("2026-11-20T20:00:00Z");
+      expect(await episodeCadence(fresh.db, env, later)).toMatchObject({ due: false, reason: expect.stringContaining("no upstream commit") });
+      await fresh.db.insert("upstream_commits", [{ repo: "banterhearts", sha: "e".repeat(40), ts: "2026-11-20T15:00:00.000Z", author: "a", message: "m", files: [], files_changed: 0, additions: 0, deletions: 0 }]);
+      expect(await episodeCadence(fresh.db, env, later)).toEqual({ due: true });
+    } finally {
+      await fresh.drop();
+    }
   });
 });

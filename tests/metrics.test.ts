@@ -162,17 +162,19 @@ describe("createMetrics → POST /api/v2/series", () => {
     expect(log.lines.filter((l) => l.includes("not delivered"))).toEqual([]);
   });
 
-  it("does not retry a 403 (a bad key), and never throws", async () => {
-    const { m, log } = metrics({ apiKey: "wrong-key" });
+  it("does not retry a 403 (a bad key), nor queue it, and never throws", async () => {
+    const spooled: SeriesPoint[][] = [];
+    const { m, log } = metrics({ apiKey: "wrong-key", spool: async (series) => void spooled.push(series) });
     m.count("muse.publish.failures");
     await expect(m.flush()).resolves.toBeUndefined();
     expect(received).toHaveLength(1);
+    expect(spooled).toEqual([]);
     const warning = JSON.parse(log.lines.find((l) => l.includes("not delivered"))!);
     expect(warning).toMatchObject({ level: "warn", error: expect.stringContaining("403") });
     expect(JSON.stringify(log.lines)).not.toContain("wrong-key");
   });
 
-  it("spools what Datadog did not take after the retries", async () => {
+  it("queues what Datadog did not take after the retries (an outage, not a refusal)", async () => {
     script = [500, 500, 500];
     const spooled: SeriesPoint[][] = [];
     const { m } = metrics({ spool: async (series) => void spooled.push(series) });

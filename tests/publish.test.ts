@@ -279,7 +279,12 @@ describe("publish agent", () => {
     const b = row({ series: "banterpacks", episode_num: 3, lang: "en", status: "publishable" });
     await insert(a, aDe, b);
 
-    const results = await Promise.all([publish({ dryRun: false, limit: 10 }, deps(), context()), publish({ dryRun: false, limit: 10 }, deps(), context())]);
+    // allSettled: a failing publisher must not keep writing into the next test.
+    const settled = await Promise.allSettled([publish({ dryRun: false, limit: 10 }, deps(), context()), publish({ dryRun: false, limit: 10 }, deps(), context())]);
+    const results = settled.map((s) => {
+      if (s.status === "rejected") throw s.reason;
+      return s.value;
+    });
     expect(results.every((r) => r.status === "ok")).toBe(true);
     // Each episode was committed once (by one of the two), the other found it there.
     const outcomes = results.flatMap((r) => r.summary.published.map((p) => `${p.series}/${p.episode}:${p.created}`)).sort();

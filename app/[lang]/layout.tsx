@@ -10,10 +10,11 @@ import "../globals.css";
 
 /**
  * The root layout: every reader page lives under its language, so <html lang>
- * comes from the route. Only the four languages exist (others are 404).
+ * comes from the route. Only the four languages exist: any other first
+ * segment is a 404 (notFound below). No `dynamicParams = false` here: it would
+ * apply to every route beneath, and episodes and tags published after the
+ * build must render on first request.
  */
-
-export const dynamicParams = false;
 
 export function generateStaticParams() {
   return SITE_LANGS.map((lang) => ({ lang }));

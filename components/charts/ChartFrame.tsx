@@ -86,7 +86,7 @@ export const axisProps = {
 export function paddedDomain(values: number[], options: { zero?: boolean } = {}): [number, number] {
   if (values.length === 0) return [0, 1];
   let min = Math.min(...values);
-  let max = Math.max(...values);
+  const max = Math.max(...values);
   if (options.zero) min = Math.min(0, min);
   if (min === max) {
     const pad = Math.abs(min) * 0.1 || 1;

@@ -38,6 +38,7 @@ export const councilOptions = z
   .object({
     windowDays: z.number().int().min(1).max(365).optional().describe("days of data the episode describes (default MUSE_WINDOW_DAYS)"),
     dryRun: z.boolean().default(false).describe("compute and write the draft, but store no episode and claim no number"),
+    force: z.boolean().default(false).describe("write even if the last episode is recent or nothing changed upstream since"),
   })
   .strict();
 export type CouncilOptions = z.output<typeof councilOptions>;
@@ -79,6 +80,44 @@ export async function watcherGate(db: Db, env: Pick<Env, "MUSE_WATCHER_MAX_AGE_M
     return { open: false, tag: "degraded", reason: `the latest watcher run is degraded (MUSE_COUNCIL_ALLOW_DEGRADED is off)${why}` };
   }
   return { open: true, watcher };
+}
+
+// ---------------------------------------------------------------- cadence
+
+export type CadenceResult = { due: true } | { due: false; reason: string };
+
+const lastEpisodeRow = z.object({ ts: z.string(), window_to: z.string() });
+const newCommitsRow = z.object({ commits: z.coerce.number() });
+
+/**
+ * An episode tells what changed, so the council skips a run when the last
+ * stored episode (of any series, not rejected) is younger than
+ * MUSE_EPISODE_MIN_INTERVAL_HOURS, or when no upstream commit (either
+ * repository) has landed after the end of that episode's window.
+ */
+export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_INTERVAL_HOURS">, now: Date): Promise<CadenceResult> {
+  const last = await db.queryOne(
+    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to
+       FROM episodes FINAL
+      WHERE lang = 'en' AND status != 'rejected'
+      ORDER BY ts DESC
+      LIMIT 1`,
+    {},
+    lastEpisodeRow,
+  );
+  if (!last) return { due: true };
+  const ageHours = (now.getTime() - Date.parse(last.ts)) / 3_600_000;
+  if (ageHours < env.MUSE_EPISODE_MIN_INTERVAL_HOURS) {
+    return { due: false, reason: `the last episode is ${ageHours.toFixed(1)} h old; episodes are at least ${env.MUSE_EPISODE_MIN_INTERVAL_HOURS} h apart (MUSE_EPISODE_MIN_INTERVAL_HOURS)` };
+  }
+  const since = last.window_to || last.ts;
+  const [{ commits }] = await db.query(
+    `SELECT count() AS commits FROM upstream_commits FINAL WHERE ts > {since:DateTime64(3, 'UTC')}`,
+    { since: new Date(since) },
+    newCommitsRow,
+  );
+  if (commits === 0) return { due: false, reason: `no upstream commit since the last episode's window ended (${since})` };
+  return { due: true };
 }
 
 // ---------------------------------------------------------------- series
@@ -126,6 +165,11 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
   if (!gate.open) {
     metrics.count("muse.council.blocked", 1, { reason: gate.tag });
     return { status: "blocked", reason: gate.reason, summary: { dry_run: options.dryRun } };
+  }
+
+  if (!options.force) {
+    const cadence = await episodeCadence(db, env, now);
+    if (!cadence.due) return { status: "skipped", reason: cadence.reason, summary: { dry_run: options.dryRun } };
   }
 
   const windowDays = options.windowDays ?? env.MUSE_WINDOW_DAYS;

@@ -3,6 +3,7 @@ import { collectAgent } from "./collect";
 import { councilAgent } from "./council";
 import { ingestAgent } from "./ingest";
 import { publishAgent } from "./publish";
+import { translateAgent } from "./translate";
 import { watchAgent } from "./watch";
 import type { AgentName } from "./names";
 import type { AgentDefinition } from "./types";
@@ -16,6 +17,7 @@ const AGENTS: Partial<Record<AgentName, AgentDefinition<z.ZodType, Record<string
   collect: collectAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   watch: watchAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   council: councilAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
+  translate: translateAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   publish: publishAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
 };
 

@@ -43,7 +43,7 @@ export const datadogCommand: Command = {
   },
 };
 
-const DLQ_USAGE = "muse dlq list [--json] | muse dlq replay [--id <entry id>]...";
+const DLQ_USAGE = "muse dlq list [--json] | replay [--id <entry id>]...";
 
 function describe(entry: DlqEntry): string {
   const what =

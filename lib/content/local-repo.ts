@@ -108,7 +108,14 @@ export function createLocalContentRepo(dir: string, options: LocalContentRepoOpt
       let top = await runGit(real, ["rev-parse", "--show-toplevel"]);
       if (top.code !== 0) {
         if (!/not a git repository/i.test(top.stderr)) throw new ContentRepoError(`git rev-parse failed in ${real}: ${top.stderr}`);
-        await git(real, ["init", "--quiet", "--initial-branch=main", "--", real]);
+        // Two writers may initialize the same new directory at once (copying the templates collides);
+        // `git init` on an existing repository is harmless, so try again.
+        for (let attempt = 1; ; attempt++) {
+          const init = await runGit(real, ["init", "--quiet", "--initial-branch=main", "--", real]);
+          if (init.code === 0) break;
+          if (attempt >= 5) throw new ContentRepoError(`git init failed in ${real}: ${init.stderr}`);
+          await sleep(20 * attempt);
+        }
         top = await runGit(real, ["rev-parse", "--show-toplevel"]);
       }
       const rootText = top.stdout.trim();

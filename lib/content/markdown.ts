@@ -30,17 +30,13 @@ export interface RenderedMarkdown {
 }
 
 // Minimal hast shapes (the `hast` types are a transitive dependency only).
-interface HastText {
-  type: "text";
-  value: string;
-}
-interface HastElement {
-  type: "element";
-  tagName: string;
+interface HastNode {
+  type: string;
+  value?: string;
+  tagName?: string;
   properties?: Record<string, unknown>;
-  children: HastNode[];
+  children?: HastNode[];
 }
-type HastNode = HastText | HastElement | { type: string; children?: HastNode[] };
 
 type AttributeList = NonNullable<NonNullable<SanitizeSchema["attributes"]>[string]>;
 const listOf = (value: AttributeList | undefined): AttributeList => value ?? [];
@@ -76,14 +72,13 @@ export const sanitizeSchema: SanitizeSchema = {
 };
 
 function textOf(node: HastNode): string {
-  if (node.type === "text") return (node as HastText).value;
-  const element = node as HastElement;
+  if (node.type === "text") return node.value ?? "";
   // The heading anchor ("#") is not part of the heading's text.
-  if (element.type === "element" && element.tagName === "a" && hasClass(element, "heading-anchor")) return "";
-  return (element.children ?? []).map(textOf).join("");
+  if (node.type === "element" && node.tagName === "a" && hasClass(node, "heading-anchor")) return "";
+  return (node.children ?? []).map(textOf).join("");
 }
 
-function hasClass(element: HastElement, name: string): boolean {
+function hasClass(element: HastNode, name: string): boolean {
   const cls = element.properties?.className;
   return Array.isArray(cls) ? cls.includes(name) : cls === name;
 }
@@ -94,7 +89,7 @@ function collectToc() {
     const toc: TocEntry[] = [];
     const visit = (node: HastNode) => {
       if (node.type === "element") {
-        const element = node as HastElement;
+        const element = node;
         const heading = element.tagName === "h2" || element.tagName === "h3";
         // The footnotes' visually hidden label is no section of the episode.
         if (heading && typeof element.properties?.id === "string" && !hasClass(element, "sr-only")) {

@@ -77,6 +77,18 @@ export interface SeriesSender {
   retryDelayMs?: number;
 }
 
+/** Datadog's intake answered with an error status; `permanent` for 4xx other than 408/429. */
+export class SeriesIntakeError extends Error {
+  constructor(readonly status: number, body: string) {
+    super(`Datadog answered ${status}: ${body}`);
+    this.name = "SeriesIntakeError";
+  }
+
+  get permanent(): boolean {
+    return this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
 /**
  * One `POST /api/v2/series` with retries: 5xx, 408, 429 and network errors are
  * retried; other 4xx (a bad key, a malformed body) are not.
@@ -94,10 +106,9 @@ export async function postSeries(sender: SeriesSender, series: SeriesPoint[]): P
         signal: AbortSignal.timeout(10_000),
       });
       if (res.status === 202 || res.ok) return;
-      const text = (await res.text()).slice(0, 200);
-      const error = new Error(`Datadog answered ${res.status}: ${text}`);
+      const error = new SeriesIntakeError(res.status, (await res.text()).slice(0, 200));
       // 4xx other than 408/429 will not get better by retrying.
-      if (res.status < 500 && res.status !== 408 && res.status !== 429) throw new AbortError(error);
+      if (error.permanent) throw new AbortError(error);
       throw error;
     },
     { retries: sender.retries ?? 2, minTimeout, maxTimeout: Math.max(minTimeout, 2_000) },
@@ -164,7 +175,8 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
           await postSeries(sender, chunk);
         } catch (e) {
           options.log.warn("metrics not delivered to Datadog", { error: errorText(e), series: chunk.length });
-          if (!options.spool) continue;
+          // A refusal (bad key, malformed body) would be refused again on replay: only outages are queued.
+          if (!options.spool || (e instanceof SeriesIntakeError && e.permanent)) continue;
           try {
             await options.spool(chunk, e);
           } catch (spoolError) {

@@ -268,14 +268,15 @@ export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
 /**
  * When ClickHouse cannot take a request: exactly what ingestEvents would have
  * written (same event_ids, same key record) goes to the dead-letter store,
- * keyed by the request's identity, for `muse dlq replay`. Throws when the
+ * keyed by the request's identity and body, for `muse dlq replay`. Throws when the
  * store cannot be written either.
  */
 export async function spoolEvents(dlq: DeadLetterQueue, events: ValidEvent[], opts: IngestOptions, error: unknown): Promise<IngestResult> {
   const { identity, rows, deduplicationToken, record } = eventsWrite(events, opts);
   await dlq.add({
     kind: "clickhouse.insert",
-    key: dlqKey("events", identity),
+    // With the body's hash: a key reused with another body (a 422 when ClickHouse is up) must not overwrite the first.
+    key: dlqKey("events", `${identity}#${opts.bodySha256}`),
     source: EVENTS_ROUTE,
     error,
     payload: {

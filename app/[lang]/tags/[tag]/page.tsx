@@ -10,6 +10,8 @@ import { listLabels, toIndexItems } from "@/lib/site/view";
 type Props = { params: Promise<{ lang: string; tag: string }> };
 
 /** Tags come from the content; one published later is rendered on first request (and cached). */
+export const dynamicParams = true;
+
 export async function generateStaticParams() {
   return tagCounts(await loadContent()).map((t) => ({ tag: t.tag }));
 }

@@ -19,6 +19,9 @@ import { siteUrl } from "@/lib/site/view";
  */
 
 type Params = { lang: string; series: string; episode: string };
+
+/** Episodes published after the build render on first request (the root layout's `false` applies to languages only). */
+export const dynamicParams = true;
 type Props = { params: Promise<Params> };
 
 export async function generateStaticParams() {

@@ -1,0 +1,378 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import type { ReactNode } from "react";
+import { BarChart } from "@/components/charts/BarChart";
+import { LineChart } from "@/components/charts/LineChart";
+import { SiteHeader } from "@/components/SiteHeader";
+import { getDb } from "@/lib/clickhouse";
+import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/site/format";
+import { isLang, uiStrings } from "@/lib/site/i18n";
+import { languageAlternates, paths } from "@/lib/site/paths";
+import { loadStatus, windowDays, type Section, type StatusReport } from "@/lib/site/status";
+
+/**
+ * Live pipeline status, read from ClickHouse on every request. When
+ * ClickHouse is unreachable or a table is missing the page says so (200, not
+ * an error page). The operational labels are in English.
+ */
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ lang: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { lang } = await params;
+  if (!isLang(lang)) return {};
+  return { title: uiStrings(lang).status, robots: { index: false }, alternates: { canonical: paths.status(lang), languages: languageAlternates("/status") } };
+}
+
+async function report(): Promise<StatusReport | { failed: true }> {
+  try {
+    return await loadStatus(getDb());
+  } catch {
+    // e.g. an invalid ClickHouse configuration: still a page, never a 500
+    return { failed: true };
+  }
+}
+
+function statusClass(status: string): string {
+  if (status === "ok" || status === "valid" || status === "published") return "status-ok";
+  if (status === "error" || status === "rejected") return "status-bad";
+  return "status-warn";
+}
+
+function SectionBlock<T>({ id, title, section, children }: { id: string; title: string; section: Section<T>; children: (rows: T[]) => ReactNode }) {
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {section.ok ? (
+        section.rows.length === 0 ? (
+          <p className="muted">No rows in this window.</p>
+        ) : (
+          children(section.rows)
+        )
+      ) : (
+        <p className="notice" role="note">
+          {section.notice}
+        </p>
+      )}
+    </section>
+  );
+}
+
+const n0 = (v: number | null | undefined) => formatNumber(v, 0);
+
+export default async function StatusPage({ params }: Props) {
+  const { lang } = await params;
+  if (!isLang(lang)) notFound();
+  const s = uiStrings(lang);
+  const r = await report();
+  return (
+    <>
+      <SiteHeader lang={lang} path="/status" section="status" />
+      <main id="main" tabIndex={-1} lang="en">
+        <h1>{s.status}</h1>
+        {"failed" in r ? (
+          <p className="notice" role="status">
+            Live status is not available: ClickHouse could not be queried.
+          </p>
+        ) : (
+          <StatusBody r={r} lang={lang} />
+        )}
+      </main>
+    </>
+  );
+}
+
+function StatusBody({ r, lang }: { r: StatusReport; lang: "en" | "de" | "zh" | "hi" }) {
+  const days = windowDays(r);
+  const fill = <T extends { day: string }>(rows: T[], pick: (row: T) => number | null) => {
+    const byDay = new Map(rows.map((row) => [row.day, row]));
+    return days.map((d) => {
+      const row = byDay.get(d);
+      return row ? pick(row) : 0;
+    });
+  };
+  const common = { tableLabel: "Data table", dayLabel: "Day" };
+  return (
+    <>
+      <p className="muted">
+        Generated {formatDateTime(r.generatedAt, lang)} · last {r.days} days ·{" "}
+        {r.clickhouse.reachable ? <span className="status-ok">ClickHouse reachable</span> : <span className="status-bad">ClickHouse unreachable</span>}
+      </p>
+      {!r.clickhouse.reachable ? (
+        <p className="notice" role="status">
+          {r.clickhouse.notice}
+        </p>
+      ) : null}
+
+      <SectionBlock id="freshness" title="Data freshness" section={r.freshness}>
+        {(rows) => (
+          <>
+            {r.watcher.ok && r.watcher.rows[0] ? (
+              <p>
+                Latest watcher run: <span className={statusClass(r.watcher.rows[0].status)}>{r.watcher.rows[0].status}</span> at {formatDateTime(r.watcher.rows[0].ts, lang)}, lag{" "}
+                {formatDuration(r.watcher.rows[0].lag_seconds)}
+                {r.watcher.rows[0].reasons.length > 0 ? ` — ${r.watcher.rows[0].reasons.join("; ")}` : ""}
+              </p>
+            ) : (
+              <p className="muted">{r.watcher.ok ? "The watcher has not run yet." : r.watcher.notice}</p>
+            )}
+            <div className="table-scroll">
+              <table>
+                <caption>Newest data per source, and the lag the latest watcher run measured</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">source</th>
+                    <th scope="col">newest data</th>
+                    <th scope="col" className="num">age</th>
+                    <th scope="col" className="num">watcher lag</th>
+                    <th scope="col" className="num">rows found</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((f) => (
+                    <tr key={f.source}>
+                      <th scope="row">{f.source}</th>
+                      <td>{f.newest_data ? formatDateTime(f.newest_data, lang) : "no data"}</td>
+                      <td className="num">{formatDuration(f.age_seconds)}</td>
+                      <td className="num">{formatDuration(f.watcher_lag_seconds)}</td>
+                      <td className="num">{n0(f.watcher_rows_found)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="watcher" title="Recent watcher runs" section={r.watcher}>
+        {(rows) => (
+          <div className="table-scroll">
+            <table>
+              <caption>Watcher runs, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">time</th>
+                  <th scope="col">status</th>
+                  <th scope="col" className="num">lag</th>
+                  <th scope="col" className="num">hearts lag</th>
+                  <th scope="col" className="num">packs lag</th>
+                  <th scope="col">reasons</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((w) => (
+                  <tr key={w.ts}>
+                    <th scope="row">{formatDateTime(w.ts, lang)}</th>
+                    <td className={statusClass(w.status)}>{w.status}</td>
+                    <td className="num">{formatDuration(w.lag_seconds)}</td>
+                    <td className="num">{formatDuration(w.hearts_lag_seconds)}</td>
+                    <td className="num">{formatDuration(w.packs_lag_seconds)}</td>
+                    <td>{w.reasons.join("; ") || "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="agents" title="Agent runs" section={r.agentOutcomes}>
+        {(rows) => (
+          <div className="table-scroll">
+            <table>
+              <caption>Outcomes per agent in the window</caption>
+              <thead>
+                <tr>
+                  <th scope="col">agent</th>
+                  <th scope="col" className="num">ok</th>
+                  <th scope="col" className="num">skipped</th>
+                  <th scope="col" className="num">blocked</th>
+                  <th scope="col" className="num">error</th>
+                  <th scope="col" className="num">running</th>
+                  <th scope="col">last started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((a) => (
+                  <tr key={a.agent}>
+                    <th scope="row">{a.agent}</th>
+                    <td className="num">{n0(a.ok)}</td>
+                    <td className="num">{n0(a.skipped)}</td>
+                    <td className="num">{n0(a.blocked)}</td>
+                    <td className={`num${a.error > 0 ? " status-bad" : ""}`}>{n0(a.error)}</td>
+                    <td className="num">{n0(a.running)}</td>
+                    <td>{formatDateTime(a.last_started, lang)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="recent-runs" title="Recent agent runs" section={r.agentRuns}>
+        {(rows) => (
+          <div className="table-scroll">
+            <table>
+              <caption>The latest agent runs, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">started</th>
+                  <th scope="col">agent</th>
+                  <th scope="col">trigger</th>
+                  <th scope="col">outcome</th>
+                  <th scope="col" className="num">duration</th>
+                  <th scope="col" className="num">attempts</th>
+                  <th scope="col">error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((a) => (
+                  <tr key={a.run_id}>
+                    <th scope="row">{formatDateTime(a.started_at, lang)}</th>
+                    <td>{a.agent}</td>
+                    <td>{a.trigger}</td>
+                    <td className={statusClass(a.status)}>{a.status}</td>
+                    <td className="num">{formatNumber(a.duration_ms / 1000, 1)} s</td>
+                    <td className="num">{n0(a.attempts)}</td>
+                    <td>{a.error || "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="episodes" title="Episodes per day" section={r.episodesPerDay}>
+        {(rows) => (
+          <div className="evidence">
+            <BarChart
+              id="st-episodes"
+              title="Episodes written per day, by outcome"
+              description={`Bar chart of English episode drafts per day over ${r.days} days: ${n0(rows.reduce((a, x) => a + x.published, 0))} published, ${n0(rows.reduce((a, x) => a + x.drafts, 0))} drafts, ${n0(rows.reduce((a, x) => a + x.rejected, 0))} rejected.`}
+              days={days}
+              series={[
+                { label: "published", values: fill(rows, (x) => x.published), className: "series-2" },
+                { label: "drafts", values: fill(rows, (x) => x.drafts), className: "series-1" },
+                { label: "rejected", values: fill(rows, (x) => x.rejected), className: "series-3" },
+              ]}
+              yLabel="episodes"
+              format={n0}
+              {...common}
+            />
+            <LineChart
+              id="st-confidence"
+              title="Mean confidence of the day's drafts"
+              description="Line chart of the mean confidence score of non-rejected drafts per day; days without drafts are gaps."
+              days={days}
+              series={[{ label: "mean confidence", values: days.map((d) => rows.find((x) => x.day === d)?.avg_confidence ?? null) }]}
+              yLabel="confidence"
+              format={(v) => formatNumber(v, 2)}
+              {...common}
+            />
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="llm" title="LLM tokens and cost per day" section={r.llmPerDay}>
+        {(rows) => (
+          <div className="evidence">
+            <BarChart
+              id="st-tokens"
+              title="LLM tokens per day"
+              description={`Bar chart of input and output tokens per day: ${n0(rows.reduce((a, x) => a + x.tokens_in + x.tokens_out, 0))} tokens in ${n0(rows.reduce((a, x) => a + x.calls, 0))} calls.`}
+              days={days}
+              series={[
+                { label: "tokens in", values: fill(rows, (x) => x.tokens_in), className: "series-1" },
+                { label: "tokens out", values: fill(rows, (x) => x.tokens_out), className: "series-2" },
+              ]}
+              yLabel="tokens"
+              format={n0}
+              {...common}
+            />
+            <LineChart
+              id="st-cost"
+              title="LLM cost per day (USD)"
+              description={`Line chart of LLM cost per day; the window total is ${formatUsd(rows.reduce((a, x) => a + x.cost_usd, 0))}.`}
+              days={days}
+              series={[{ label: "cost (USD)", values: fill(rows, (x) => x.cost_usd), className: "series-3" }]}
+              yLabel="USD"
+              format={(v) => formatUsd(v)}
+              zero
+              {...common}
+            />
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="ingest" title="Ingest volume per day" section={r.ingestPerDay}>
+        {(rows) => (
+          <div className="evidence">
+            <BarChart
+              id="st-events"
+              title="Banterpacks UI events per day"
+              description={`Bar chart of UI events per day (sums of session_stats): ${n0(rows.reduce((a, x) => a + x.events, 0))} events in the window.`}
+              days={days}
+              series={[{ label: "UI events", values: fill(rows, (x) => x.events), className: "series-2" }]}
+              yLabel="events"
+              format={n0}
+              {...common}
+            />
+            <BarChart
+              id="st-bench"
+              title="Banterhearts benchmark rows per day"
+              description={`Bar chart of bench_runs rows per day: ${n0(rows.reduce((a, x) => a + x.bench_rows, 0))} rows from ${n0(rows.reduce((a, x) => a + x.bench_reports, 0))} reports.`}
+              days={days}
+              series={[{ label: "benchmark rows", values: fill(rows, (x) => x.bench_rows), className: "series-1" }]}
+              yLabel="rows"
+              format={n0}
+              {...common}
+            />
+          </div>
+        )}
+      </SectionBlock>
+
+      <SectionBlock id="regressions" title="Regressions found" section={r.regressions}>
+        {(rows) => (
+          <div className="table-scroll">
+            <table>
+              <caption>Significant regressions the council found (from the episodes&apos; facts)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">episode</th>
+                  <th scope="col">status</th>
+                  <th scope="col">model</th>
+                  <th scope="col">quant</th>
+                  <th scope="col">metric</th>
+                  <th scope="col" className="num">change</th>
+                  <th scope="col" className="num">p</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((x, i) => (
+                  <tr key={i}>
+                    <th scope="row">
+                      {x.episode > 0 ? <a href={paths.episode(lang, x.series, x.episode)}>{`${x.series} #${x.episode}`}</a> : `${x.series} (unnumbered)`} · {x.title}
+                    </th>
+                    <td className={statusClass(x.status)}>{x.status}</td>
+                    <td>{x.model}</td>
+                    <td>{x.quant}</td>
+                    <td>
+                      <code>{x.metric}</code>
+                    </td>
+                    <td className="num">{formatNumber(x.change_pct, 1)}%</td>
+                    <td className="num">{x.p_value.toPrecision(3)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </SectionBlock>
+    </>
+  );
+}

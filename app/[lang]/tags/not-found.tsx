@@ -1,0 +1,3 @@
+export default function NotFound() {
+  return <main id="main"><h1>NF TAGS</h1></main>;
+}

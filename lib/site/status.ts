@@ -1,0 +1,370 @@
+import { z } from "zod";
+import { changeFact } from "../analysis/facts";
+import type { Db } from "../clickhouse/client";
+
+/**
+ * The status page's data, read live from ClickHouse with parameterised
+ * queries (FINAL on the ReplacingMergeTree tables). It never throws: when
+ * ClickHouse is unreachable the report says so, and each section degrades on
+ * its own (a missing table is a notice naming it, not an error page). Nothing
+ * in it is a secret: no URLs, no credentials, no environment values, and
+ * error texts from agent runs are scrubbed of URL credentials and tokens.
+ */
+
+export type Section<T> = { ok: true; rows: T[] } | { ok: false; notice: string };
+
+export interface FreshnessRow {
+  source: "banterhearts" | "banterpacks";
+  newest_data: string | null;
+  age_seconds: number | null;
+  watcher_lag_seconds: number | null;
+  watcher_rows_found: number | null;
+}
+
+export interface WatcherRun {
+  ts: string;
+  status: string;
+  lag_seconds: number;
+  hearts_lag_seconds: number | null;
+  packs_lag_seconds: number | null;
+  reasons: string[];
+}
+
+export interface AgentRun {
+  run_id: string;
+  agent: string;
+  trigger: string;
+  status: string;
+  started_at: string;
+  duration_ms: number;
+  attempts: number;
+  error: string;
+}
+
+export interface AgentOutcome {
+  agent: string;
+  ok: number;
+  skipped: number;
+  blocked: number;
+  error: number;
+  running: number;
+  last_started: string;
+}
+
+export interface EpisodesDay {
+  day: string;
+  drafts: number;
+  published: number;
+  rejected: number;
+  total: number;
+  avg_confidence: number | null;
+  max_confidence: number | null;
+}
+
+export interface LlmDay {
+  day: string;
+  calls: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+  failures: number;
+}
+
+export interface IngestDay {
+  day: string;
+  events: number;
+  sessions: number;
+  bench_rows: number;
+  bench_reports: number;
+}
+
+export interface RegressionRow {
+  series: string;
+  episode: number;
+  status: string;
+  ts: string;
+  title: string;
+  model: string;
+  quant: string;
+  metric: string;
+  change_pct: number;
+  p_value: number;
+}
+
+export interface StatusReport {
+  generatedAt: string;
+  days: number;
+  clickhouse: { reachable: true } | { reachable: false; notice: string };
+  freshness: Section<FreshnessRow>;
+  watcher: Section<WatcherRun>;
+  agentRuns: Section<AgentRun>;
+  agentOutcomes: Section<AgentOutcome>;
+  episodesPerDay: Section<EpisodesDay>;
+  llmPerDay: Section<LlmDay>;
+  ingestPerDay: Section<IngestDay>;
+  regressions: Section<RegressionRow>;
+}
+
+export interface StatusOptions {
+  now?: Date;
+  /** Days of history (default 14). */
+  days?: number;
+  /** How long to wait for ClickHouse's ping (default 3 s). */
+  pingTimeoutMs?: number;
+}
+
+const UNREACHABLE = "ClickHouse is unreachable, so live status cannot be shown. The published episodes are not affected.";
+
+/** Scrubs what must never be shown: credentials in URLs, bearer tokens, key-like values. */
+export function scrub(text: string, max = 240): string {
+  const cleaned = text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, "$1[redacted]@")
+    .replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, "$1 [redacted]")
+    .replace(/\b((?:api[_-]?key|token|secret|password|passwd|pwd)["']?\s*[:=]\s*["']?)[^\s"'&,;]+/gi, "$1[redacted]");
+  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
+}
+
+/** The notice for a failed section query: a missing table is named; anything else stays generic. */
+export function sectionNotice(error: unknown, tables: string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/UNKNOWN_TABLE|Code: 60\b|Unknown table|doesn't exist|does not exist/i.test(message)) {
+    return `Not available: the table ${tables.map((t) => `\`${t}\``).join(" or ")} is missing (run \`npm run muse -- migrate\`).`;
+  }
+  if (/UNKNOWN_DATABASE|Code: 81\b/i.test(message)) return "Not available: the database is missing (run `npm run muse -- migrate`).";
+  if (/fetch failed|ECONNREFUSED|ETIMEDOUT|timeout|socket|network/i.test(message)) return "Not available: ClickHouse did not answer this query.";
+  return "Not available: this query failed.";
+}
+
+async function section<T>(tables: string[], run: () => Promise<T[]>): Promise<Section<T>> {
+  try {
+    return { ok: true, rows: await run() };
+  } catch (error) {
+    return { ok: false, notice: sectionNotice(error, tables) };
+  }
+}
+
+async function reachable(db: Db, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    const ping = db.ping().then((r) => r.ok, () => false);
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const num = z.coerce.number();
+const nullableNum = z.union([z.null(), z.coerce.number()]);
+const str = z.string();
+
+const freshnessRow = z.object({ newest_bench: z.string().nullable(), newest_session_hour: z.string().nullable(), newest_event: z.string().nullable() });
+const watcherRow = z.object({
+  ts: str,
+  status: str,
+  lag_seconds: num,
+  hearts_lag_seconds: nullableNum,
+  packs_lag_seconds: nullableNum,
+  hearts_rows_found: num,
+  packs_rows_found: num,
+  hearts_newest_ts: z.string().nullable(),
+  packs_newest_ts: z.string().nullable(),
+  reasons: z.array(z.string()),
+});
+const agentRunRow = z.object({ run_id: str, agent: str, trigger: str, status: str, started_at: str, duration_ms: num, attempts: num, error: str });
+const outcomeRow = z.object({ agent: str, ok: num, skipped: num, blocked: num, error: num, running: num, last_started: str });
+const episodesDayRow = z.object({ day: str, drafts: num, published: num, rejected: num, total: num, avg_confidence: nullableNum, max_confidence: nullableNum });
+const llmDayRow = z.object({ day: str, calls: num, tokens_in: num, tokens_out: num, cost_usd: num, failures: num });
+const countDayRow = z.object({ day: str, a: num, b: num });
+const regressionSource = z.object({ series: str, episode_num: num, status: str, ts: str, title: str, facts: str });
+
+/** The newest of two nullable ISO timestamps' age in seconds at `now`. */
+const ageOf = (iso: string | null, now: Date) => (iso ? Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)) : null);
+/** ClickHouse returns the epoch for max() over no rows of a non-Nullable column. */
+const realTs = (iso: string | null) => (iso && !iso.startsWith("1970-01-01") ? iso : null);
+
+export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<StatusReport> {
+  const now = options.now ?? new Date();
+  const days = options.days ?? 14;
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * 86_400_000);
+  const empty = { ok: false as const, notice: UNREACHABLE };
+  const base = { generatedAt: now.toISOString(), days };
+  if (!(await reachable(db, options.pingTimeoutMs ?? 3000))) {
+    return {
+      ...base,
+      clickhouse: { reachable: false, notice: UNREACHABLE },
+      freshness: empty,
+      watcher: empty,
+      agentRuns: empty,
+      agentOutcomes: empty,
+      episodesPerDay: empty,
+      llmPerDay: empty,
+      ingestPerDay: empty,
+      regressions: empty,
+    };
+  }
+  const params = { from: from.toISOString(), limit: 25 };
+
+  // One request at a time: the local ClickHouse serves requests sequentially anyway.
+  const watcher = await section(["watcher_runs"], () =>
+    db.query(
+      `SELECT ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, hearts_rows_found, packs_rows_found, hearts_newest_ts, packs_newest_ts, reasons
+         FROM watcher_runs FINAL
+        ORDER BY ts DESC
+        LIMIT {limit:UInt32}`,
+      { limit: 10 },
+      watcherRow,
+    ),
+  );
+  const sources = await section(["bench_runs", "session_stats", "ui_events"], () =>
+    db.query(
+      `SELECT
+         (SELECT if(count() = 0, NULL, max(ts)) FROM bench_runs FINAL) AS newest_bench,
+         (SELECT if(count() = 0, NULL, max(hour)) FROM session_stats FINAL) AS newest_session_hour,
+         (SELECT if(count() = 0, NULL, max(ts)) FROM ui_events) AS newest_event`,
+      {},
+      freshnessRow,
+    ),
+  );
+  let freshness: Section<FreshnessRow>;
+  if (!sources.ok) freshness = sources;
+  else {
+    const s = sources.rows[0];
+    const latest = watcher.ok ? watcher.rows[0] : undefined;
+    const packsNewest = [realTs(s.newest_event), s.newest_session_hour ? new Date(Date.parse(s.newest_session_hour) + 3_600_000).toISOString() : null]
+      .filter((v): v is string => v !== null)
+      .sort()
+      .pop() ?? null;
+    const heartsNewest = realTs(s.newest_bench);
+    freshness = {
+      ok: true,
+      rows: [
+        { source: "banterhearts", newest_data: heartsNewest, age_seconds: ageOf(heartsNewest, now), watcher_lag_seconds: latest?.hearts_lag_seconds ?? null, watcher_rows_found: latest?.hearts_rows_found ?? null },
+        { source: "banterpacks", newest_data: packsNewest, age_seconds: ageOf(packsNewest, now), watcher_lag_seconds: latest?.packs_lag_seconds ?? null, watcher_rows_found: latest?.packs_rows_found ?? null },
+      ],
+    };
+  }
+  const agentRuns = await section(["agent_runs"], async () =>
+    (
+      await db.query(
+        `SELECT toString(run_id) AS run_id, agent, trigger, status, started_at, duration_ms, attempts, error
+           FROM agent_runs FINAL
+          ORDER BY started_at DESC
+          LIMIT {limit:UInt32}`,
+        { limit: params.limit },
+        agentRunRow,
+      )
+    ).map((r) => ({ ...r, error: scrub(r.error) })),
+  );
+  const agentOutcomes = await section(["agent_runs"], () =>
+    db.query(
+      `SELECT agent,
+              countIf(status = 'ok') AS ok, countIf(status = 'skipped') AS skipped, countIf(status = 'blocked') AS blocked,
+              countIf(status = 'error') AS error, countIf(status = 'running') AS running, max(started_at) AS last_started
+         FROM agent_runs FINAL
+        WHERE started_at >= {from:DateTime64(3, 'UTC')}
+        GROUP BY agent
+        ORDER BY agent`,
+      { from: params.from },
+      outcomeRow,
+    ),
+  );
+  const episodesPerDay = await section(["episodes"], () =>
+    db.query(
+      `SELECT toString(toDate(ts)) AS day,
+              countIf(status IN ('draft', 'publishable')) AS drafts, countIf(status = 'published') AS published,
+              countIf(status = 'rejected') AS rejected, count() AS total,
+              if(countIf(status != 'rejected') = 0, NULL, round(avgIf(confidence_score, status != 'rejected'), 4)) AS avg_confidence,
+              if(count() = 0, NULL, round(max(confidence_score), 4)) AS max_confidence
+         FROM episodes FINAL
+        WHERE ts >= {from:DateTime64(3, 'UTC')} AND lang = 'en'
+        GROUP BY day
+        ORDER BY day`,
+      { from: params.from },
+      episodesDayRow,
+    ),
+  );
+  const llmPerDay = await section(["llm_events"], () =>
+    db.query(
+      `SELECT toString(toDate(ts)) AS day, count() AS calls, sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out,
+              toFloat64(sum(ifNull(cost_usd, 0))) AS cost_usd, countIf(status IN ('failure', 'timeout')) AS failures
+         FROM llm_events FINAL
+        WHERE ts >= {from:DateTime64(3, 'UTC')}
+        GROUP BY day
+        ORDER BY day`,
+      { from: params.from },
+      llmDayRow,
+    ),
+  );
+  const ingestPerDay = await section(["session_stats", "bench_runs"], async () => {
+    const events = await db.query(
+      `SELECT toString(toDate(hour)) AS day, sum(events_count) AS a, uniqExact(session_id) AS b
+         FROM session_stats FINAL
+        WHERE hour >= {from:DateTime64(3, 'UTC')}
+        GROUP BY day`,
+      { from: params.from },
+      countDayRow,
+    );
+    const bench = await db.query(
+      `SELECT toString(toDate(ts)) AS day, count() AS a, uniqExact(run_id) AS b
+         FROM bench_runs FINAL
+        WHERE ts >= {from:DateTime64(3, 'UTC')}
+        GROUP BY day`,
+      { from: params.from },
+      countDayRow,
+    );
+    const byDay = new Map<string, IngestDay>();
+    const get = (day: string) => byDay.get(day) ?? byDay.set(day, { day, events: 0, sessions: 0, bench_rows: 0, bench_reports: 0 }).get(day)!;
+    for (const r of events) Object.assign(get(r.day), { events: r.a, sessions: r.b });
+    for (const r of bench) Object.assign(get(r.day), { bench_rows: r.a, bench_reports: r.b });
+    return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
+  });
+  const regressions = await section(["episodes"], async () => {
+    const rows = await db.query(
+      `SELECT series, episode_num, status, ts, title, facts
+         FROM episodes FINAL
+        WHERE ts >= {from:DateTime64(3, 'UTC')} AND lang = 'en' AND status != 'rejected'
+        ORDER BY ts DESC
+        LIMIT {limit:UInt32}`,
+      params,
+      regressionSource,
+    );
+    const out: RegressionRow[] = [];
+    for (const r of rows) {
+      let changes: unknown = [];
+      try {
+        changes = (JSON.parse(r.facts) as { changes?: unknown }).changes ?? [];
+      } catch {
+        continue;
+      }
+      const parsed = z.array(changeFact).safeParse(changes);
+      if (!parsed.success) continue;
+      for (const c of parsed.data) {
+        if (c.kind !== "regression") continue;
+        out.push({ series: r.series, episode: r.episode_num, status: r.status, ts: r.ts, title: r.title, model: c.model, quant: c.quant, metric: c.metric, change_pct: c.change_pct, p_value: c.p_value });
+      }
+    }
+    return out;
+  });
+
+  return {
+    ...base,
+    clickhouse: { reachable: true },
+    freshness,
+    watcher: watcher.ok ? { ok: true, rows: watcher.rows.map(({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons }) => ({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons: reasons.map((x) => scrub(x)) })) } : watcher,
+    agentRuns,
+    agentOutcomes,
+    episodesPerDay,
+    llmPerDay,
+    ingestPerDay,
+    regressions,
+  };
+}
+
+/** Every day of the window (for charts with empty days as zero). */
+export function windowDays(report: Pick<StatusReport, "generatedAt" | "days">): string[] {
+  const end = Date.parse(report.generatedAt.slice(0, 10));
+  return Array.from({ length: report.days }, (_, i) => new Date(end - (report.days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+}

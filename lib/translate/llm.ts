@@ -1,0 +1,217 @@
+import { APICallError, NoObjectGeneratedError, Output, generateText, type LanguageModelUsage, type ModelMessage } from "ai";
+import { z } from "zod";
+import type { LlmEventRow } from "../clickhouse/tables";
+import { DEFAULT_LLM_TIMEOUT_MS, llmEventId } from "../council/llm-writer";
+import type { LlmProvider } from "../llm/provider";
+import { llmCostUsd } from "../pricing";
+import type { TranslatableText } from "./verify";
+
+/**
+ * The LLM translator: an episode's title, summary and sections go in as JSON,
+ * a structured translation (zod schema, AI SDK `Output.object`) comes out, and
+ * the caller's check (lib/translate/verify.ts) is applied to it. The council's
+ * rule, unchanged: an answer with problems (or not valid for the schema) gets
+ * ONE repair attempt that sends the problems back; still wrong after that, it
+ * is returned as rejected with its problems.
+ *
+ * Every call is an llm_events row (source "translate", operation
+ * "translate.<lang>" or "translate.<lang>.repair"): the provider's own usage,
+ * the measured latency, the price-table cost (null for a model without a
+ * price), and an event id derived from the run, the translation and the
+ * attempt. The SDK's retries are off (maxRetries 0): one row, one request.
+ */
+
+export const TRANSLATION_LANGS = ["de", "zh", "hi"] as const;
+export type TranslationLang = (typeof TRANSLATION_LANGS)[number];
+
+export const LANGUAGE_NAMES: Record<TranslationLang, string> = {
+  de: "German (Deutsch)",
+  zh: "Simplified Chinese (简体中文)",
+  hi: "Hindi (हिन्दी)",
+};
+
+/**
+ * The model's answer. Sections are an array, one per source section in the
+ * source's order (the original may have a Data quality notice before the five
+ * story sections), each with its heading translated: the site shows the
+ * headings, and the check maps sections by position, never by heading text.
+ * Strict-mode friendly: every field required, no constraints the JSON schema
+ * would have to express (counts are checked afterwards, as repairable problems).
+ */
+export const translationOutput = z.object({
+  title: z.string().describe("The episode title, translated: plain text, one line."),
+  summary: z.string().describe("The summary, translated: plain text."),
+  sections: z
+    .array(
+      z.object({
+        heading: z.string().describe("The section heading, translated: plain text, without #."),
+        markdown: z.string().describe("The section body, translated: markdown without # or ## headings (### allowed)."),
+      }),
+    )
+    .describe("Exactly one entry per source section, in the source's order."),
+});
+export type TranslationOutput = z.infer<typeof translationOutput>;
+
+export function translateSystemPrompt(lang: TranslationLang): string {
+  const language = LANGUAGE_NAMES[lang];
+  return [
+    `You translate one episode of Banterblogs, an engineering blog about LLM inference benchmarks and the user experience of an overlay, from English into ${language}.`,
+    "",
+    "A program compares your translation with the original and rejects it when any of these is broken:",
+    "1. NUMBERS: copy every number exactly as the original writes it: the ASCII digits 0-9, \".\" as the decimal point, \",\" only between thousands, the same decimals, the same minus, % and $ signs. Never use local number formats (no decimal comma, no dots or spaces between thousands), never other scripts' digits (no Devanagari ०-९, no full-width ０-９), never numbers in words, never round, convert or compute. Add no number the original does not state, and drop none.",
+    "2. CODE: copy every `code span` and code block character for character, backticks included. Do not put anything else in backticks.",
+    "3. LINKS: keep every link target (the URL in (...)) and every bare URL unchanged; you may translate the link text unless it is code.",
+    "4. Keep identifiers as they are: model names (llama-3.1-8b), quantizations (int8, fp16), metric names (p95), commit shas, run ids, and dates written YYYY-MM-DD. Copy the commit list lines under \"Commits:\" verbatim after the translated label: commit subjects are upstream's words and stay in English.",
+    "5. STRUCTURE: return exactly one section per source section, in the same order; translate each heading (plain text, no #). Keep the markdown structure: paragraphs, lists, ### sub-headings (translated), emphasis. No # or ## headings inside a section. The title is one line of plain text.",
+    "",
+    `Write natural, fluent ${language} for engineers; keep technical terms that are usually left in English.`,
+  ].join("\n");
+}
+
+export function translateUserPrompt(lang: TranslationLang, source: TranslatableText): string {
+  const payload = {
+    target_language: LANGUAGE_NAMES[lang],
+    title: source.title,
+    summary: source.summary,
+    sections: source.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })),
+  };
+  return `Translate this episode (JSON) into ${LANGUAGE_NAMES[lang]}. Return ${source.sections.length} sections.\n\n${JSON.stringify(payload, null, 2)}`;
+}
+
+export function translateRepairPrompt(problems: string[]): string {
+  return [
+    "The translation was rejected by the checker:",
+    ...problems.map((p) => `- ${p}`),
+    "",
+    "Return the complete corrected translation in the same JSON shape. Copy every number, code span and link target exactly as the original has it; add none and drop none.",
+  ].join("\n");
+}
+
+export interface TranslateCallOptions {
+  lang: TranslationLang;
+  /** The translate run: llm_events.run_id and event ids. */
+  runId: string;
+  /** Identifies the translation within the run (event ids), e.g. "chimera/1/de". */
+  key: string;
+  /** The problems of a translation; empty: accepted. */
+  check: (translation: TranslationOutput) => string[];
+  /** Per call. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export type TranslateResult =
+  | { status: "accepted"; translation: TranslationOutput; events: LlmEventRow[] }
+  | { status: "rejected"; translation: TranslationOutput | undefined; problems: string[]; events: LlmEventRow[] }
+  | { status: "failed"; error: string; transient: boolean; events: LlmEventRow[] };
+
+type CallOutcome =
+  | { kind: "answer"; translation: TranslationOutput }
+  | { kind: "invalid"; text: string | undefined; problem: string }
+  | { kind: "failed"; error: string; transient: boolean };
+
+function tokens(usage: LanguageModelUsage | undefined): { tokens_in: number; tokens_out: number } {
+  return { tokens_in: Math.max(0, Math.round(usage?.inputTokens ?? 0)), tokens_out: Math.max(0, Math.round(usage?.outputTokens ?? 0)) };
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 500);
+
+function isTransientLlmError(error: unknown): boolean {
+  if (APICallError.isInstance(error)) return error.isRetryable;
+  return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|network/i.test(firstLine(error));
+}
+
+export async function translateWithLlm(source: TranslatableText, llm: LlmProvider, options: TranslateCallOptions): Promise<TranslateResult> {
+  const now = options.now ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+  const events: LlmEventRow[] = [];
+  const system = translateSystemPrompt(options.lang);
+  const messages: ModelMessage[] = [{ role: "user", content: translateUserPrompt(options.lang, source) }];
+
+  async function call(attempt: number): Promise<CallOutcome> {
+    const operation = attempt === 1 ? `translate.${options.lang}` : `translate.${options.lang}.repair`;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const ts = now();
+    const started = performance.now();
+    const event = (fields: { model?: string; tokens_in: number; tokens_out: number; status: LlmEventRow["status"]; error_msg: string }) => {
+      const model = fields.model || llm.modelId;
+      events.push({
+        ts: ts.toISOString(),
+        event_id: llmEventId(options.runId, `translate:${options.key}`, attempt),
+        run_id: options.runId,
+        source: "translate",
+        model,
+        operation,
+        tokens_in: fields.tokens_in,
+        tokens_out: fields.tokens_out,
+        latency_ms: Math.max(0, Math.round(performance.now() - started)),
+        cost_usd: llmCostUsd(model, fields.tokens_in, fields.tokens_out),
+        status: fields.status,
+        error_msg: fields.error_msg,
+      });
+    };
+    try {
+      const result = await generateText({
+        model: llm.model,
+        system,
+        messages,
+        output: Output.object({ schema: translationOutput, name: "translation", description: "The episode translated, section for section." }),
+        maxRetries: 0,
+        abortSignal: signal,
+      });
+      event({ model: result.response.modelId, ...tokens(result.usage), status: "success", error_msg: "" });
+      return { kind: "answer", translation: result.output };
+    } catch (error) {
+      if (NoObjectGeneratedError.isInstance(error)) {
+        const problem = `the answer was not a valid translation for the JSON schema (${firstLine(error.cause ?? error)})`;
+        event({ model: error.response?.modelId, ...tokens(error.usage), status: "failure", error_msg: problem });
+        return { kind: "invalid", text: error.text, problem };
+      }
+      if (timeout.aborted) {
+        const message = `timed out after ${timeoutMs} ms`;
+        event({ tokens_in: 0, tokens_out: 0, status: "timeout", error_msg: message });
+        return { kind: "failed", error: `LLM call ${operation} ${message}`, transient: true };
+      }
+      if (options.signal?.aborted) {
+        event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: "aborted" });
+        return { kind: "failed", error: `LLM call ${operation} aborted`, transient: false };
+      }
+      const message = firstLine(error);
+      event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: message });
+      return { kind: "failed", error: `LLM call ${operation} failed: ${message}`, transient: isTransientLlmError(error) };
+    }
+  }
+
+  /** A successful call whose translation was refused is a success of the call, noted on its row. */
+  const noteRejection = (problems: string[]) => {
+    const last = events.at(-1);
+    if (last && last.status === "success") last.error_msg = `translation rejected: ${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+  };
+
+  const first = await call(1);
+  if (first.kind === "failed") return { status: "failed", error: first.error, transient: first.transient, events };
+  let problems: string[];
+  if (first.kind === "answer") {
+    problems = options.check(first.translation);
+    if (problems.length === 0) return { status: "accepted", translation: first.translation, events };
+    noteRejection(problems);
+    messages.push({ role: "assistant", content: JSON.stringify(first.translation) });
+  } else {
+    problems = [first.problem];
+    messages.push({ role: "assistant", content: first.text ?? "" });
+  }
+
+  // The one repair attempt.
+  messages.push({ role: "user", content: translateRepairPrompt(problems) });
+  const second = await call(2);
+  const firstTranslation = first.kind === "answer" ? first.translation : undefined;
+  // The translation was already refused: a failed repair call leaves it rejected (and recorded).
+  if (second.kind === "failed") return { status: "rejected", translation: firstTranslation, problems: [...problems, `repair: ${second.error}`], events };
+  if (second.kind === "invalid") return { status: "rejected", translation: firstTranslation, problems: [...problems, `repair: ${second.problem}`], events };
+  const remaining = options.check(second.translation);
+  if (remaining.length === 0) return { status: "accepted", translation: second.translation, events };
+  noteRejection(remaining);
+  return { status: "rejected", translation: second.translation, problems: remaining, events };
+}
