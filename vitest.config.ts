@@ -11,7 +11,7 @@ export default defineConfig({
     globalSetup: ["tests/helpers/global-setup.ts"],
     include: ["tests/**/*.test.ts"],
     // npm run test:hardening (vitest.hardening.config.ts) runs those: they take minutes.
-    exclude: [...configDefaults.exclude, "tests/hardening/**"],
+    exclude: [...configDefaults.exclude, "tests/hardening/**", "tests/browser/**"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from "vitest/config";
-import base from "./vitest.config";
+import base from "./vitest.config.js";
 
 /**
  * `npm run test:hardening`: load, fault, fuzz and security suites

@@ -7,6 +7,5 @@ export default function robots(): MetadataRoute.Robots {
   return {
     rules: [{ userAgent: "*", allow: "/", disallow: ["/api/", "/en/status", "/de/status", "/zh/status", "/hi/status"] }],
     sitemap: absoluteUrl(site, "/sitemap.xml"),
-    host: site,
   };
 }

@@ -1,54 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v5 as uuidv5 } from "uuid";
 import { computeFacts, scoreConfidence } from "../lib/analysis/facts";
 import { classifyChange, correlations, dailyPacks, joinedDays, modelChanges } from "../lib/analysis/queries";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
+import { seedSampleWindow } from "./helpers/sample-window";
 
 /**
- * Data constructed for the analysis: 14 days of benchmarks and session
- * rollups. Hearts p95 latency rises 10 ms a day; user latency follows it
- * (2 × p95 + 100), so r = +1 by construction. One model (llama int8) gets a
- * planted 30 % regression in the current week; another (mistral fp16) only
- * jitters.
+ * Data constructed for the analysis (tests/helpers/sample-window.ts): 14 days
+ * of benchmarks and session rollups. Hearts p95 latency rises 10 ms a day;
+ * user latency follows it (2 × p95 + 100), so r = +1 by construction. One
+ * model (llama int8) gets a planted 30 % regression in the current week;
+ * another (mistral fp16) only jitters.
  */
 const NS = "6ba7b812-9dad-11d1-80b4-00c04fd430c8";
-const SHA = "d".repeat(40);
 const NOW = new Date("2026-11-15T00:00:00.000Z");
 const WINDOW = { from: new Date("2026-11-08T00:00:00.000Z"), to: NOW };
 
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
-  const bench: Record<string, unknown>[] = [];
-  const stats: Record<string, unknown>[] = [];
-  for (let d = 0; d < 14; d++) {
-    const day = new Date(Date.UTC(2026, 10, 1 + d));
-    const current = d >= 7;
-    const p95 = 100 + 10 * d;
-    const row = (variant: string, model: string, quant: string, latency: number, tps: number, hour: number) => ({
-      ts: new Date(day.getTime() + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, NS), commit_sha: SHA, benchmark_type: "quantization",
-      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
-      tokens_per_sec: tps, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
-    });
-    // The trend rows (what correlates) and, per model, 3 runs a day.
-    bench.push(row("trend", "phi-3-mini", "fp16", p95, 500, 6));
-    for (const h of [8, 12, 16]) {
-      const jitter = (h - 12) / 4; // -1, 0, +1
-      bench.push(row("int8", "llama-3.1-8b", "int8", (current ? 130 : 100) + jitter, current ? 70 : 90 + jitter, h));
-      bench.push(row("fp16", "mistral-7b", "fp16", 200 + jitter * 3, 50 + jitter, h));
-    }
-    // Mean over a day's rows: (p95 + 3*llama + 3*mistral) / 7 → still linear in d within each week.
-    for (let s = 0; s < 4; s++) {
-      const userLatency = 2 * p95 + 100;
-      stats.push({
-        hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA,
-        avg_latency_ms: userLatency, latency_sum_ms: userLatency * 50, error_rate: 0.02, abandonment_rate: 0.1, events_count: 50, errors_count: 1,
-        queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: userLatency * 9, duration_seconds: 600,
-      });
-    }
-  }
-  await t.db.insert("bench_runs", bench);
-  await t.db.insert("session_stats", stats);
+  await seedSampleWindow(t.db, NS);
 });
 afterAll(async () => {
   await t.drop();

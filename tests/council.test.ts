@@ -17,6 +17,7 @@ import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
+import { HEARTS_COMMIT, PACKS_COMMIT, SAMPLE_SHA as SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The council on real ClickHouse: the watcher gate (through the runner), the
@@ -24,53 +25,17 @@ import { fixedClock, testDeps } from "./helpers/deps";
  * rejected, timed out), the publish threshold, and gap-free numbering under
  * concurrency.
  *
- * Data: 14 days constructed like tests/analysis.test.ts — hearts p95 rises
+ * Data: the 14 days of tests/helpers/sample-window.ts — hearts p95 rises
  * 10 ms a day and user latency follows it (r = 1), a planted llama int8
  * regression — so with 12 h freshness thresholds the window's confidence is 1.
  */
 
 const NS = "6ba7b813-9dad-11d1-80b4-00c04fd430c8";
-const SHA = "d".repeat(40);
-const HEARTS_COMMIT = "e".repeat(40);
-const PACKS_COMMIT = "f".repeat(40);
 const NOW = "2026-11-15T01:00:00.000Z";
 const FRESH = { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200" };
 const run = (n: number) => uuidv5(`council-run-${n}`, NS);
 
-async function seed(db: Db) {
-  const bench: Record<string, unknown>[] = [];
-  const stats: Record<string, unknown>[] = [];
-  for (let d = 0; d < 14; d++) {
-    const day = new Date(Date.UTC(2026, 10, 1 + d));
-    const current = d >= 7;
-    const p95 = 100 + 10 * d;
-    const row = (variant: string, model: string, quant: string, latency: number, tps: number, hour: number) => ({
-      ts: new Date(day.getTime() + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, NS), commit_sha: SHA, benchmark_type: "quantization",
-      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
-      tokens_per_sec: tps, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
-    });
-    bench.push(row("trend", "phi-3-mini", "fp16", p95, 500, 6));
-    for (const h of [8, 12, 16]) {
-      const jitter = (h - 12) / 4;
-      bench.push(row("int8", "llama-3.1-8b", "int8", (current ? 130 : 100) + jitter, current ? 70 : 90 + jitter, h));
-      bench.push(row("fp16", "mistral-7b", "fp16", 200 + jitter * 3, 50 + jitter, h));
-    }
-    for (let s = 0; s < 4; s++) {
-      const userLatency = 2 * p95 + 100;
-      stats.push({
-        hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA,
-        avg_latency_ms: userLatency, latency_sum_ms: userLatency * 50, error_rate: 0.02, abandonment_rate: 0.1, events_count: 50, errors_count: 1,
-        queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: userLatency * 9, duration_seconds: 600,
-      });
-    }
-  }
-  await db.insert("bench_runs", bench);
-  await db.insert("session_stats", stats);
-  await db.insert("upstream_commits", [
-    { repo: "banterhearts", sha: HEARTS_COMMIT, ts: "2026-11-10T09:30:00.000Z", author: "dev", message: "Quantize llama to int8 (2 kernels)", files: ["a.py"], files_changed: 1, additions: 10, deletions: 2 },
-    { repo: "banterpacks", sha: PACKS_COMMIT, ts: "2026-11-12T14:05:00.000Z", author: "dev", message: "overlay: faster first paint", files: ["b.ts"], files_changed: 1, additions: 5, deletions: 1 },
-  ]);
-}
+const seed = (db: Db) => seedSampleWindowWithCommits(db, NS);
 
 let watcherCount = 0;
 async function setWatcher(db: Db, status: "valid" | "degraded" | "error", ts: string) {

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { z } from "zod";
-import { runCli } from "../lib/cli";
 import {
   DatadogApiError,
   MissingDatadogKeysError,
@@ -17,6 +16,7 @@ import {
 import { MANAGED_TAG, dashboardDefinition, monitorDefinition, museIdOf, sloDefinition } from "../lib/datadog/schemas";
 import { parseEnv, resetEnvCache } from "../lib/env";
 import { datadogApiUrl } from "../lib/metrics";
+import { runCliCaptured as cli } from "./helpers/cli";
 
 /**
  * `muse datadog apply` against a local server that answers like Datadog's v1
@@ -377,15 +377,6 @@ describe("npm run muse -- datadog apply", () => {
     resetEnvCache();
     vi.restoreAllMocks();
   });
-
-  async function cli(args: string[]) {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
-    const code = await runCli(args);
-    vi.restoreAllMocks();
-    return { code, output: lines.join("") };
-  }
 
   it("prints the plan; --dry-run sends nothing that changes Datadog; missing keys are named", async () => {
     Object.assign(process.env, { DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY, DD_API_URL: dd.url });

@@ -7,12 +7,12 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { POST as postBench } from "../app/api/ingest/bench/route";
 import { POST as postEvents } from "../app/api/ingest/events/route";
-import { runCli } from "../lib/cli";
 import { resetDb } from "../lib/clickhouse";
 import { createDb, type Db } from "../lib/clickhouse/client";
 import { clickHouseReplayer, createDlq, type DlqEntry } from "../lib/dlq";
-import { resetEnvCache } from "../lib/env";
+import { runCliCaptured as cli } from "./helpers/cli";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
+import { saveEnv, setEnv } from "./helpers/env";
 
 /**
  * The dead-letter store end to end: ClickHouse is down while the ingest
@@ -28,16 +28,7 @@ const ENV_KEYS = ["MUSE_INGEST_TOKEN", "CLICKHOUSE_URL", "CLICKHOUSE_DATABASE", 
 let t: TestDatabase;
 let dir: string;
 let closedUrl: string;
-const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-
-async function setEnv(values: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>>) {
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  resetEnvCache();
-  await resetDb();
-}
+const saved = saveEnv(ENV_KEYS);
 
 async function closedPort(): Promise<string> {
   const s = createServer();
@@ -197,15 +188,6 @@ describe("an ingest during a ClickHouse outage, then a replay", () => {
 
 describe("npm run muse -- dlq list|replay", () => {
   afterEach(() => vi.restoreAllMocks());
-
-  async function cli(args: string[]) {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
-    const code = await runCli(args);
-    vi.restoreAllMocks();
-    return { code, output: lines.join("") };
-  }
 
   it("lists the entries with the muse.dlq.depth gauge, and replays them into ClickHouse", async () => {
     const sid = randomUUID();

@@ -4,12 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST } from "../app/api/ingest/bench/route";
-import { resetDb } from "../lib/clickhouse";
-import { resetEnvCache } from "../lib/env";
 import { validateReports } from "../lib/ingest/reports/ingest";
 import { BENCHMARK_TYPES, type BenchmarkType } from "../lib/ingest/reports/schemas";
 import { generateReport } from "../lib/seed/reports";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
+import { saveEnv, setEnv } from "./helpers/env";
 
 const TOKEN = "test-ingest-token-5f1c";
 const HEADER_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
@@ -46,18 +45,9 @@ function post(body: unknown, headers: Record<string, string> = {}): Promise<Resp
   );
 }
 
-async function setEnv(values: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>>) {
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  resetEnvCache();
-  await resetDb();
-}
-
 describe("POST /api/ingest/bench", () => {
   let test: TestDatabase;
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  const saved = saveEnv(ENV_KEYS);
 
   const counts = async () => {
     const [row] = await test.db.query<{ bench: number; llm: number }>(

@@ -10,6 +10,7 @@ import { uiEventRow } from "../lib/clickhouse/tables";
 import { resetEnvCache } from "../lib/env";
 import { ingestEvents, sha256Hex, validateEvents } from "../lib/ingest/events/ingest";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
+import { setEnv } from "./helpers/env";
 
 const TOKEN = "test-ingest-token-0123456789";
 const URL_ = "http://localhost/api/ingest/events";
@@ -28,12 +29,7 @@ async function configure(overrides: Record<string, string | undefined> = {}) {
     MUSE_DLQ_DIR: dlqDir,
     ...overrides,
   };
-  for (const [name, value] of Object.entries(base)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  resetEnvCache();
-  await resetDb();
+  await setEnv(base);
 }
 
 function event(overrides: Record<string, unknown> = {}) {

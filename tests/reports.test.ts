@@ -6,6 +6,7 @@ import { ingestReports, validateReports, type ReportInput } from "../lib/ingest/
 import { canonicalJson, UNKNOWN, type NormalizedReport } from "../lib/ingest/reports/normalize";
 import { BENCHMARK_TYPES, type BenchmarkType } from "../lib/ingest/reports/schemas";
 import { BENCH_MODEL_PRICES, costPer1k, llmCostUsd, modelFamilyKey } from "../lib/pricing";
+import { seededRandom } from "../lib/seed/random";
 import { generateReport, SAMPLE_MODELS } from "../lib/seed/reports";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 
@@ -24,18 +25,6 @@ function normalized(type: BenchmarkType, input: Partial<ReportInput> = {}): Norm
 
 const byVariant = (rows: BenchRunRow[]) => Object.fromEntries(rows.map((r) => [r.variant, r]));
 const extraOf = (row: BenchRunRow) => JSON.parse(row.extra) as Record<string, unknown>;
-
-/** A small deterministic PRNG (mulberry32) for the generator. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("fixtures: every report type validates and normalises", () => {
   it.each(BENCHMARK_TYPES)("%s rows match the table schemas", (type) => {
@@ -304,7 +293,7 @@ describe("generated sample reports", () => {
     model,
     quant,
     performance,
-    rng: seeded(seed),
+    rng: seededRandom(seed),
   });
 
   it.each(BENCHMARK_TYPES)("%s validates for every sample model and normalises to priced rows", (type) => {

@@ -25,6 +25,7 @@ import { normaliseTranslation } from "../lib/translate/episode";
 import { codeSpans, linkTargets, verifyTranslation, type TranslatableText } from "../lib/translate/verify";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
+import { HEARTS_COMMIT, SAMPLE_SHA as SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The translator on real ClickHouse: an English original written by the
@@ -36,50 +37,16 @@ import { fixedClock, testDeps } from "./helpers/deps";
  */
 
 const NS = "0c6a3b52-1d8e-4f7a-9b3c-5e2d7f9a1b4c";
-const SHA = "d".repeat(40);
-const HEARTS_COMMIT = "e".repeat(40);
-const PACKS_COMMIT = "f".repeat(40);
 const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
 const NOW = "2026-11-15T03:00:00.000Z";
 const run = (n: number) => uuidv5(`translate-run-${n}`, NS);
 const ORIGINAL_RUN = uuidv5("council-original", NS);
 const ORIGINAL_PATH = "episodes/chimera/ep-001.md";
 
-// ---------------------------------------------------------------- data (as tests/council.test.ts)
+// ---------------------------------------------------------------- data (tests/helpers/sample-window.ts, as tests/council.test.ts)
 
 async function seed(db: Db) {
-  const bench: Record<string, unknown>[] = [];
-  const stats: Record<string, unknown>[] = [];
-  for (let d = 0; d < 14; d++) {
-    const day = new Date(Date.UTC(2026, 10, 1 + d));
-    const current = d >= 7;
-    const p95 = 100 + 10 * d;
-    const row = (variant: string, model: string, quant: string, latency: number, tps: number, hour: number) => ({
-      ts: new Date(day.getTime() + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, NS), commit_sha: SHA, benchmark_type: "quantization",
-      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
-      tokens_per_sec: tps, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
-    });
-    bench.push(row("trend", "phi-3-mini", "fp16", p95, 500, 6));
-    for (const h of [8, 12, 16]) {
-      const jitter = (h - 12) / 4;
-      bench.push(row("int8", "llama-3.1-8b", "int8", (current ? 130 : 100) + jitter, current ? 70 : 90 + jitter, h));
-      bench.push(row("fp16", "mistral-7b", "fp16", 200 + jitter * 3, 50 + jitter, h));
-    }
-    for (let s = 0; s < 4; s++) {
-      const userLatency = 2 * p95 + 100;
-      stats.push({
-        hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA,
-        avg_latency_ms: userLatency, latency_sum_ms: userLatency * 50, error_rate: 0.02, abandonment_rate: 0.1, events_count: 50, errors_count: 1,
-        queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: userLatency * 9, duration_seconds: 600,
-      });
-    }
-  }
-  await db.insert("bench_runs", bench);
-  await db.insert("session_stats", stats);
-  await db.insert("upstream_commits", [
-    { repo: "banterhearts", sha: HEARTS_COMMIT, ts: "2026-11-10T09:30:00.000Z", author: "dev", message: "Quantize llama to int8 (2 kernels)", files: ["a.py"], files_changed: 1, additions: 10, deletions: 2 },
-    { repo: "banterpacks", sha: PACKS_COMMIT, ts: "2026-11-12T14:05:00.000Z", author: "dev", message: "overlay: faster first paint", files: ["b.ts"], files_changed: 1, additions: 5, deletions: 1 },
-  ]);
+  await seedSampleWindowWithCommits(db, NS);
   await db.insert("watcher_runs", [
     {
       ts: "2026-11-15T00:55:00.000Z", run_id: uuidv5("watcher", NS), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 1, packs_rows_found: 1, hearts_newest_ts: null, packs_newest_ts: null,

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import { createUpstreamRepos } from "../lib/upstream";
 import { createLocalGitRepo } from "../lib/upstream/local-git";
 import { UpstreamError, type ListCommitsOptions, type UpstreamCommit } from "../lib/upstream/types";
 import { FAKE_TOKEN, startFakeGitHub, type FakeGitHub, type RecordedRequest } from "./helpers/fake-github";
+import { commitDates, git } from "./helpers/git";
 
 /**
  * The Octokit implementation against the fake GitHub. The same history is built
@@ -80,14 +80,6 @@ const STEPS: Step[] = [
   { id: "merge", branch: "main", merge: "feature", message: "Merge feature", author: COMMITTER, files: { "feature.txt": FEATURE } },
 ];
 
-function git(dir: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync("git", args, {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...env },
-  }).trim();
-}
-
 /** Builds the steps with real git; returns each step's sha. */
 function buildGitRepo(dir: string): Record<StepId, string> {
   mkdirSync(dir, { recursive: true });
@@ -96,7 +88,7 @@ function buildGitRepo(dir: string): Record<StepId, string> {
   git(dir, ["config", "user.email", COMMITTER.email]);
   const shas = {} as Record<StepId, string>;
   for (const step of STEPS) {
-    const dates = { GIT_AUTHOR_DATE: step.authorDate ?? T[step.id], GIT_COMMITTER_DATE: T[step.id] };
+    const dates = commitDates(T[step.id], step.authorDate);
     if (step.from) git(dir, ["checkout", "-q", "-b", step.branch, shas[step.from]]);
     else if (step.id !== "c1") git(dir, ["checkout", "-q", step.branch]);
     if (step.merge) {

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,20 +6,7 @@ import { createUpstreamRepos } from "../lib/upstream";
 import { parseEnv } from "../lib/env";
 import { createLocalGitRepo } from "../lib/upstream/local-git";
 import { UpstreamError, type UpstreamCommit } from "../lib/upstream/types";
-
-/** Real git, isolated from the machine's git configuration. */
-function git(dir: string, args: string[], dates?: { author?: string; committer: string }): string {
-  return execFileSync("git", args, {
-    cwd: dir,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_CONFIG_GLOBAL: "/dev/null",
-      GIT_CONFIG_NOSYSTEM: "1",
-      ...(dates ? { GIT_AUTHOR_DATE: dates.author ?? dates.committer, GIT_COMMITTER_DATE: dates.committer } : {}),
-    },
-  }).trim();
-}
+import { commitDates, git } from "./helpers/git";
 
 function initRepo(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -36,10 +22,7 @@ function write(dir: string, file: string, content: string | Buffer): void {
 
 function commitAll(dir: string, message: string, author: string, committerDate: string, authorDate?: string): string {
   git(dir, ["add", "-A"]);
-  git(dir, ["commit", "-q", "-m", message, `--author=${author} <${author.split(" ")[0].toLowerCase()}@example.com>`], {
-    committer: committerDate,
-    author: authorDate,
-  });
+  git(dir, ["commit", "-q", "-m", message, `--author=${author} <${author.split(" ")[0].toLowerCase()}@example.com>`], commitDates(committerDate, authorDate));
   return git(dir, ["rev-parse", "HEAD"]);
 }
 
@@ -87,7 +70,7 @@ beforeAll(() => {
   write(repoDir, "c.txt", "c\nc2\n");
   sha.c4 = commitAll(repoDir, "Extend c", "Grace Hopper", T.c4);
 
-  git(repoDir, ["merge", "-q", "--no-ff", "feature", "-m", "Merge feature"], { committer: T.merge });
+  git(repoDir, ["merge", "-q", "--no-ff", "feature", "-m", "Merge feature"], commitDates(T.merge));
   sha.merge = git(repoDir, ["rev-parse", "HEAD"]);
 });
 

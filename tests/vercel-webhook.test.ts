@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST as revalidateRoute } from "../app/api/revalidate/route";
 import { POST as webhookRoute } from "../app/api/webhooks/vercel/route";
-import { deploymentRow, type DeploymentRow } from "../lib/clickhouse/tables";
+import { deploymentRow, pendingDeploymentRow, type DeploymentRow } from "../lib/clickhouse/tables";
 import { parseEnv, resetEnvCache } from "../lib/env";
 import { handleRevalidate } from "../lib/http/revalidate";
 import { handleVercelWebhook, type WebhookDeps } from "../lib/http/vercel-webhook";
@@ -39,19 +39,7 @@ beforeEach(async () => {
   publishRunId = randomUUID();
   // What the publisher records right after its commit.
   await t.db.insert("deployments", [
-    deploymentRow.parse({
-      ts: new Date(T0 - 5_000).toISOString(),
-      updated_at: new Date(T0 - 5_000).toISOString(),
-      run_id: publishRunId,
-      episode_run_id: episodeRunId,
-      commit_sha: COMMIT,
-      status: "pending",
-      vercel_deployment_id: "",
-      url: "",
-      duration_ms: 0,
-      error_msg: "",
-      events_seen: [],
-    }),
+    pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha: COMMIT }),
   ]);
 });
 

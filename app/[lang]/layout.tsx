@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { Rum } from "@/components/Rum";
 import { loadEnv } from "@/lib/env";
 import { isLang, OG_LOCALES, SITE_LANGS, uiStrings } from "@/lib/site/i18n";
-import { paths } from "@/lib/site/paths";
+import { feedAlternate } from "@/lib/site/paths";
 import { siteUrl } from "@/lib/site/view";
 import "../globals.css";
 
@@ -31,7 +31,7 @@ export async function generateMetadata({ params }: Omit<Props, "children">): Pro
     title: { default: s.siteTitle, template: `%s · ${s.siteTitle}` },
     description: s.tagline,
     applicationName: s.siteTitle,
-    alternates: { types: { "application/rss+xml": [{ url: paths.rss(lang), title: `${s.siteTitle} (${lang})` }] } },
+    alternates: { types: feedAlternate(lang) },
     openGraph: { siteName: s.siteTitle, locale: OG_LOCALES[lang], type: "website" },
   };
 }

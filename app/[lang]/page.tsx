@@ -6,7 +6,7 @@ import { SiteHeader } from "@/components/SiteHeader";
 import { loadContent, tagCounts } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
 import { SERIES_NAMES } from "@/lib/site/metrics";
-import { languageAlternates } from "@/lib/site/paths";
+import { languageAlternates, feedAlternate } from "@/lib/site/paths";
 import { browserStrings, listLabels, toIndexItems } from "@/lib/site/view";
 
 /** The episode index: statically generated; search, filters, sort and paging run in the browser over the embedded list. */
@@ -17,7 +17,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
   const s = uiStrings(lang);
-  return { title: { absolute: `${s.siteTitle} · ${s.episodes}` }, description: s.tagline, alternates: { canonical: `/${lang}`, languages: languageAlternates("") } };
+  return { title: { absolute: `${s.siteTitle} · ${s.episodes}` }, description: s.tagline, alternates: { types: feedAlternate(lang), canonical: `/${lang}`, languages: languageAlternates("") } };
 }
 
 export default async function IndexPage({ params }: Props) {

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { deploymentRow, episodeRow, type DeploymentRow, type EpisodeRow } from "../clickhouse/tables";
+import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
 import { createContentRepo, type ContentRepo } from "../content";
 import { episodeFrontMatter, parseEpisodeFile } from "../council/render";
 import type { Env } from "../env";
@@ -289,20 +289,7 @@ export async function publish(
       const commitSha = result.created ? result.sha : ((await repo.lastCommitOf(paths.get(rows[0])!)) ?? result.sha);
       const now = deps.clock.now();
       if (!(await deploymentExists(db, commitSha))) {
-        const deployment: DeploymentRow = deploymentRow.parse({
-          ts: now.toISOString(),
-          updated_at: now.toISOString(),
-          run_id: context.runId,
-          episode_run_id: original.run_id,
-          commit_sha: commitSha,
-          status: "pending",
-          vercel_deployment_id: "",
-          url: "",
-          duration_ms: 0,
-          error_msg: "",
-          events_seen: [],
-        });
-        await db.insert("deployments", [deployment]);
+        await db.insert("deployments", [pendingDeploymentRow({ at: now, runId: context.runId, episodeRunId: original.run_id, commitSha })]);
       }
       const marked = rows.map((row) =>
         episodeRow.parse({ ...row, status: "published", commit_sha: commitSha, file_path: paths.get(row)!, updated_at: nextVersionTime(now, row.updated_at) }),

@@ -141,6 +141,23 @@ export const deploymentRow = z.object({
 });
 export type DeploymentRow = z.infer<typeof deploymentRow>;
 
+/** The row the publisher records right after its commit: pending until Vercel's webhook events move it on. */
+export function pendingDeploymentRow(fields: { at: Date; runId: string; episodeRunId: string; commitSha: string }): DeploymentRow {
+  return deploymentRow.parse({
+    ts: fields.at.toISOString(),
+    updated_at: fields.at.toISOString(),
+    run_id: fields.runId,
+    episode_run_id: fields.episodeRunId,
+    commit_sha: fields.commitSha,
+    status: "pending",
+    vercel_deployment_id: "",
+    url: "",
+    duration_ms: 0,
+    error_msg: "",
+    events_seen: [],
+  });
+}
+
 export const agentRunStatus = z.enum(["running", "ok", "skipped", "blocked", "error"]);
 export const agentRunRow = z.object({
   run_id: z.uuid(),

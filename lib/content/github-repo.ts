@@ -1,10 +1,7 @@
 import { createHash } from "node:crypto";
-import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
-import { Octokit } from "@octokit/rest";
 import { z } from "zod";
-import { createLogger, type Logger } from "../log";
-import { GITHUB_API_VERSION, parseRepoRef } from "../upstream/github";
+import { createLogger } from "../log";
+import { branchResolver, createGitHubClient, fileText, parseRepoRef, responseParser, statusOf, type GitHubClientOptions } from "../upstream/github";
 import { ContentRepoError, contentPrefix, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
 
 /**
@@ -20,125 +17,30 @@ import { ContentRepoError, contentPrefix, joinRepoPath, requestFiles, type Conte
  * rebuilt on top of the other writer's commit, so both writers' files end up
  * on the branch, and if the new head already holds our files no commit is
  * made. 5xx answers and dropped connections are retried (plugin-retry), rate
- * limits waited out within a bound (plugin-throttling), with the same settings
- * as the upstream readers (lib/upstream/github.ts). The token travels in the
- * Authorization header only.
+ * limits waited out within a bound (plugin-throttling), by the upstream
+ * readers' client (createGitHubClient in lib/upstream/github.ts) with a
+ * configurable pause between writes. The token travels in the Authorization
+ * header only.
  */
 
-export interface GitHubContentRepoOptions {
-  token: string;
-  /** REST API base URL (default https://api.github.com). */
-  baseUrl?: string;
+export interface GitHubContentRepoOptions extends Omit<GitHubClientOptions, "userAgent"> {
   /** Where the content directory is in the repository (default "content"; "" for the root). */
   prefix?: string;
-  fetch?: typeof globalThis.fetch;
-  /** Retries of a 5xx or network failure (default 3). */
-  retries?: number;
-  /** The n-th retry waits n² × this many ms (default 1000). */
-  retryBaseMs?: number;
-  /** Milliseconds per second of a rate limit's wait (default 1000; tests shrink it). */
-  rateLimitSecondMs?: number;
-  /** Longest rate-limit wait honoured, in seconds (default 120). */
-  maxRateLimitWaitSeconds?: number;
-  /** Rate-limit retries per request (default 2). */
-  rateLimitRetries?: number;
-  /**
-   * Pause between write requests. Unset: plugin-throttling's process-wide write
-   * queue (one write a second, GitHub's advice against secondary rate limits).
-   * Tests set 0.
-   */
-  writeIntervalMs?: number;
   /** Tries when a concurrent writer moves the branch (default 5). */
   maxAttempts?: number;
   /** Commit author (default: the token's user, as GitHub fills it in). */
   author?: { name: string; email: string };
-  log?: Logger;
 }
-
-const DEFAULT_BASE_URL = "https://api.github.com";
-const MuseOctokit = Octokit.plugin(retry, throttling);
-type ContentClient = InstanceType<typeof MuseOctokit>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * A write queue in the shape plugin-throttling schedules writes through
- * (`group.key(id).schedule(options, fn)`), with a configurable pause.
- */
-function writePacer(intervalMs: number) {
-  let queue: Promise<void> = Promise.resolve();
-  let nextAt = 0;
-  const limiter = {
-    schedule(...args: unknown[]): Promise<unknown> {
-      const fnIndex = typeof args[0] === "function" ? 0 : 1;
-      const fn = args[fnIndex] as (...rest: unknown[]) => unknown;
-      const turn = queue.then(async () => {
-        const wait = nextAt - Date.now();
-        if (wait > 0) await sleep(wait);
-        nextAt = Date.now() + intervalMs;
-      });
-      queue = turn;
-      return turn.then(() => fn(...args.slice(fnIndex + 1)));
-    },
-  };
-  return { key: () => limiter };
-}
-
-function createContentClient(options: GitHubContentRepoOptions, log: Logger): ContentClient {
-  const maxWait = options.maxRateLimitWaitSeconds ?? 120;
-  const rateLimitRetries = options.rateLimitRetries ?? 2;
-  const onLimit =
-    (kind: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
-      const retrying = retryCount < rateLimitRetries && retryAfter <= maxWait;
-      log.warn(`GitHub ${kind} rate limit`, { method: request.method, route: request.url, retryAfterSeconds: retryAfter, retryCount, retrying });
-      return retrying;
-    };
-  const octokit = new MuseOctokit({
-    auth: options.token,
-    baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
-    userAgent: "muse-publisher",
-    request: options.fetch ? { fetch: options.fetch } : {},
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (message: string) => log.warn(String(message)),
-      error: (message: string) => log.error(String(message)),
-    },
-    retry: {
-      retries: options.retries ?? 3,
-      retryAfterBaseValue: options.retryBaseMs ?? 1000,
-      // 403/429 are the throttling plugin's; 409 (empty repository) and 422 (not a fast forward) are answers.
-      doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
-    },
-    throttle: {
-      retryAfterBaseValue: options.rateLimitSecondMs ?? 1000,
-      fallbackSecondaryRateRetryAfter: 60,
-      onRateLimit: onLimit("primary"),
-      onSecondaryRateLimit: onLimit("secondary"),
-      ...(options.writeIntervalMs !== undefined ? { write: writePacer(Math.max(0, options.writeIntervalMs)) as never } : {}),
-    },
-  });
-  octokit.hook.before("request", (request) => {
-    request.headers["x-github-api-version"] = GITHUB_API_VERSION;
-  });
-  return octokit;
-}
-
 // ---------------------------------------------------------------- response shapes (only what is read)
 
-const repoInfo = z.object({ default_branch: z.string() });
 const refInfo = z.object({ object: z.object({ sha: z.string(), type: z.string() }) });
 const gitCommit = z.object({ sha: z.string(), tree: z.object({ sha: z.string() }) });
 const created = z.object({ sha: z.string() });
 const contentsEntry = z.object({ type: z.string(), sha: z.string(), encoding: z.string().optional(), content: z.string().optional() });
-const blobResponse = z.object({ content: z.string(), encoding: z.string() });
 const commitList = z.array(z.object({ sha: z.string() }));
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" ? status : undefined;
-}
 
 /** Git's blob id of a text: what GitHub must answer for the blob we create. */
 export function gitBlobSha(content: string): string {
@@ -161,7 +63,7 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
   const prefix = contentPrefix(options.prefix ?? "content");
   const token = options.token;
   const log = options.log ?? createLogger({ level: "warn", secrets: [token] });
-  const octokit = createContentClient(options, log);
+  const octokit = createGitHubClient({ ...options, log, userAgent: "muse-publisher" });
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const fullName = `${owner}/${repo}`;
   const location = `github:${fullName}${configuredBranch ? `@${configuredBranch}` : ""}/${prefix}`;
@@ -180,24 +82,8 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
     if (status === undefined || status >= 500) return new ContentRepoError(`GitHub unavailable while ${doing} in ${fullName} (${status ?? "no response"}: ${answer})`, true);
     return new ContentRepoError(`GitHub error while ${doing} in ${fullName} (${status} ${answer})`);
   };
-  const parse = <S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> => {
-    const result = schema.safeParse(data);
-    if (!result.success) throw new ContentRepoError(`unexpected GitHub response for ${what} (${fullName}): ${result.error.issues[0]?.message ?? "invalid"}`);
-    return result.data;
-  };
-
-  let branchPromise: Promise<string> | undefined;
-  function branch(): Promise<string> {
-    if (configuredBranch) return Promise.resolve(configuredBranch);
-    branchPromise ??= octokit
-      .request("GET /repos/{owner}/{repo}", { owner, repo })
-      .then((res) => parse(repoInfo, res.data, "the repository").default_branch)
-      .catch((error: unknown) => {
-        branchPromise = undefined;
-        throw fail(error, "reading the repository");
-      });
-    return branchPromise;
-  }
+  const parse = responseParser(fullName, (message) => new ContentRepoError(message));
+  const branch = branchResolver(octokit, { owner, repo, branch: configuredBranch }, parse, fail);
 
   /** The branch head; undefined for an empty repository. */
   async function readHead(b: string): Promise<string | undefined> {
@@ -248,12 +134,8 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
         throw fail(error, `reading ${repoPath}`);
       }
       if (entry.type !== "file") return undefined;
-      if (entry.encoding === "base64" && entry.content !== undefined) return Buffer.from(entry.content, "base64").toString("utf8");
-      // Files over 1 MB come without content: the blobs API serves them.
       try {
-        const res = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: entry.sha });
-        const blob = parse(blobResponse, res.data, `blob ${entry.sha}`);
-        return Buffer.from(blob.content, blob.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+        return await fileText(octokit, { owner, repo }, entry, parse);
       } catch (error) {
         throw fail(error, `reading ${repoPath}`);
       }

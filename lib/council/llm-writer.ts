@@ -1,9 +1,8 @@
-import { APICallError, NoObjectGeneratedError, Output, generateText, type LanguageModelUsage, type ModelMessage } from "ai";
-import { v5 as uuidv5 } from "uuid";
+import type { ModelMessage } from "ai";
 import type { Facts } from "../analysis/facts";
 import type { LlmEventRow } from "../clickhouse/tables";
 import type { LlmProvider } from "../llm/provider";
-import { llmCostUsd } from "../pricing";
+import { DEFAULT_LLM_TIMEOUT_MS, llmEventId, structuredCall, type StructuredCallResult } from "../llm/structured-call";
 import { draftFormProblems, episodeDraft, type EpisodeDraft, type Series, type TitleRules } from "./draft";
 import { commitSubject, verifyDraft, type VerifyResult } from "./verify";
 
@@ -20,15 +19,10 @@ import { commitSubject, verifyDraft, type VerifyResult } from "./verify";
  * event id derived from the run id and the attempt (a retried write of the
  * same call collapses). The SDK's own retries are off (maxRetries 0) so each
  * row is exactly one request; the agent runner retries transient failures.
+ * The call itself and its row: lib/llm/structured-call.ts.
  */
 
-/** Namespace of Muse's LLM event ids (uuid v5). */
-export const LLM_EVENT_NAMESPACE = "3f1c9a4e-7b2d-5e8f-9a6c-1d4b7e0f2a93";
-export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
-
-export function llmEventId(runId: string, source: string, attempt: number): string {
-  return uuidv5(`${runId}:${source}:${attempt}`, LLM_EVENT_NAMESPACE);
-}
+export { DEFAULT_LLM_TIMEOUT_MS, LLM_EVENT_NAMESPACE, llmEventId } from "../llm/structured-call";
 
 export interface LlmWriteOptions {
   series: Series;
@@ -93,21 +87,7 @@ export function repairPrompt(problems: string[]): string {
   ].join("\n");
 }
 
-function tokens(usage: LanguageModelUsage | undefined): { tokens_in: number; tokens_out: number } {
-  return { tokens_in: Math.max(0, Math.round(usage?.inputTokens ?? 0)), tokens_out: Math.max(0, Math.round(usage?.outputTokens ?? 0)) };
-}
-
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 500);
-
-function isTransientLlmError(error: unknown): boolean {
-  if (APICallError.isInstance(error)) return error.isRetryable;
-  return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|network/i.test(firstLine(error));
-}
-
-type CallOutcome =
-  | { kind: "draft"; draft: EpisodeDraft }
-  | { kind: "invalid"; text: string | undefined; problem: string }
-  | { kind: "failed"; error: string; transient: boolean };
+type CallOutcome = StructuredCallResult<EpisodeDraft>;
 
 export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmWriteOptions): Promise<LlmWriteResult> {
   const now = options.now ?? (() => new Date());
@@ -117,58 +97,23 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   const messages: ModelMessage[] = [{ role: "user", content: factsPrompt(facts, options.series) }];
 
   async function call(attempt: number, operation: "episode" | "episode.repair"): Promise<CallOutcome> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const ts = now();
-    const started = performance.now();
-    const event = (fields: { model?: string; tokens_in: number; tokens_out: number; status: LlmEventRow["status"]; error_msg: string }) => {
-      const model = fields.model ?? llm.modelId;
-      events.push({
-        ts: ts.toISOString(),
-        event_id: llmEventId(options.runId, "council", attempt),
-        run_id: options.runId,
-        source: "council",
-        model,
-        operation,
-        tokens_in: fields.tokens_in,
-        tokens_out: fields.tokens_out,
-        latency_ms: Math.max(0, Math.round(performance.now() - started)),
-        cost_usd: llmCostUsd(model, fields.tokens_in, fields.tokens_out),
-        status: fields.status,
-        error_msg: fields.error_msg,
-      });
-    };
-    try {
-      const result = await generateText({
-        model: llm.model,
-        system,
-        messages,
-        output: Output.object({ schema: episodeDraft, name: "episode", description: "One Banterblogs episode with its claims." }),
-        maxRetries: 0,
-        abortSignal: signal,
-      });
-      const draft = result.output;
-      event({ model: result.response.modelId || llm.modelId, ...tokens(result.usage), status: "success", error_msg: "" });
-      return { kind: "draft", draft };
-    } catch (error) {
-      if (NoObjectGeneratedError.isInstance(error)) {
-        const problem = `the answer was not a valid episode for the JSON schema (${firstLine(error.cause ?? error)})`;
-        event({ model: error.response?.modelId, ...tokens(error.usage), status: "failure", error_msg: problem });
-        return { kind: "invalid", text: error.text, problem };
-      }
-      if (timeout.aborted) {
-        const message = `timed out after ${timeoutMs} ms`;
-        event({ tokens_in: 0, tokens_out: 0, status: "timeout", error_msg: message });
-        return { kind: "failed", error: `LLM call ${operation} ${message}`, transient: true };
-      }
-      if (options.signal?.aborted) {
-        event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: "aborted" });
-        return { kind: "failed", error: `LLM call ${operation} aborted`, transient: false };
-      }
-      const message = firstLine(error);
-      event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: message });
-      return { kind: "failed", error: `LLM call ${operation} failed: ${message}`, transient: isTransientLlmError(error) };
-    }
+    const outcome = await structuredCall({
+      llm,
+      system,
+      messages,
+      schema: episodeDraft,
+      name: "episode",
+      description: "One Banterblogs episode with its claims.",
+      eventId: llmEventId(options.runId, "council", attempt),
+      runId: options.runId,
+      source: "council",
+      operation,
+      timeoutMs,
+      signal: options.signal,
+      now,
+    });
+    events.push(outcome.event);
+    return outcome;
   }
 
   const check = (draft: EpisodeDraft) => {
@@ -185,12 +130,12 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   const first = await call(1, "episode");
   if (first.kind === "failed") return { status: "failed", error: first.error, transient: first.transient, events };
   let problems: string[];
-  if (first.kind === "draft") {
-    const checked = check(first.draft);
-    if (checked.problems.length === 0) return { status: "accepted", draft: first.draft, verification: checked.verification, events };
+  if (first.kind === "output") {
+    const checked = check(first.output);
+    if (checked.problems.length === 0) return { status: "accepted", draft: first.output, verification: checked.verification, events };
     problems = checked.problems;
     noteRejection(problems);
-    messages.push({ role: "assistant", content: JSON.stringify(first.draft) });
+    messages.push({ role: "assistant", content: JSON.stringify(first.output) });
   } else {
     problems = [first.problem];
     messages.push({ role: "assistant", content: first.text ?? "" });
@@ -200,10 +145,10 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   messages.push({ role: "user", content: repairPrompt(problems) });
   const second = await call(2, "episode.repair");
   // The draft was already refused: a failed repair call leaves it rejected (and recorded), not retried.
-  if (second.kind === "failed") return { status: "rejected", draft: first.kind === "draft" ? first.draft : undefined, problems: [...problems, `repair: ${second.error}`], events };
-  if (second.kind === "invalid") return { status: "rejected", draft: first.kind === "draft" ? first.draft : undefined, problems: [second.problem], events };
-  const checked = check(second.draft);
-  if (checked.problems.length === 0) return { status: "accepted", draft: second.draft, verification: checked.verification, events };
+  if (second.kind === "failed") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [...problems, `repair: ${second.error}`], events };
+  if (second.kind === "invalid") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [second.problem], events };
+  const checked = check(second.output);
+  if (checked.problems.length === 0) return { status: "accepted", draft: second.output, verification: checked.verification, events };
   noteRejection(checked.problems);
-  return { status: "rejected", draft: second.draft, problems: checked.problems, events };
+  return { status: "rejected", draft: second.output, problems: checked.problems, events };
 }

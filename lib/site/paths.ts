@@ -41,3 +41,8 @@ export function languageAlternates(pathAfterLang: string, langs: readonly Lang[]
 export function absoluteUrl(siteUrl: string, path: string): string {
   return `${siteUrl.replace(/\/+$/, "")}${path.startsWith("/") ? path : `/${path}`}`;
 }
+
+/** The RSS feed link every page's metadata carries (a page's `alternates` replaces the layout's). */
+export function feedAlternate(lang: Lang): { "application/rss+xml": { url: string; title: string }[] } {
+  return { "application/rss+xml": [{ url: paths.rss(lang), title: `Banterblogs (${lang})` }] };
+}

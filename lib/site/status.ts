@@ -128,9 +128,9 @@ export function scrub(text: string, max = 240): string {
 export function sectionNotice(error: unknown, tables: string[]): string {
   const message = error instanceof Error ? error.message : String(error);
   if (/UNKNOWN_TABLE|Code: 60\b|Unknown table|doesn't exist|does not exist/i.test(message)) {
-    return `Not available: the table ${tables.map((t) => `\`${t}\``).join(" or ")} is missing (run \`npm run muse -- migrate\`).`;
+    return `Not available: the table ${tables.join(" or ")} is missing (run "npm run muse -- migrate").`;
   }
-  if (/UNKNOWN_DATABASE|Code: 81\b/i.test(message)) return "Not available: the database is missing (run `npm run muse -- migrate`).";
+  if (/UNKNOWN_DATABASE|Code: 81\b/i.test(message)) return 'Not available: the database is missing (run "npm run muse -- migrate").';
   if (/fetch failed|ECONNREFUSED|ETIMEDOUT|timeout|socket|network/i.test(message)) return "Not available: ClickHouse did not answer this query.";
   return "Not available: this query failed.";
 }
@@ -205,7 +205,8 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
       regressions: empty,
     };
   }
-  const params = { from: from.toISOString(), limit: 25 };
+  // Dates travel as Date (the client sends epoch seconds); an ISO string with "Z" does not parse as DateTime64.
+  const params = { from, limit: 25 };
 
   // One request at a time: the local ClickHouse serves requests sequentially anyway.
   const watcher = await section(["watcher_runs"], () =>

@@ -1,9 +1,8 @@
-import { APICallError, NoObjectGeneratedError, Output, generateText, type LanguageModelUsage, type ModelMessage } from "ai";
+import type { ModelMessage } from "ai";
 import { z } from "zod";
 import type { LlmEventRow } from "../clickhouse/tables";
-import { DEFAULT_LLM_TIMEOUT_MS, llmEventId } from "../council/llm-writer";
 import type { LlmProvider } from "../llm/provider";
-import { llmCostUsd } from "../pricing";
+import { DEFAULT_LLM_TIMEOUT_MS, llmEventId, structuredCall, type StructuredCallResult } from "../llm/structured-call";
 import type { TranslatableText } from "./verify";
 
 /**
@@ -19,6 +18,7 @@ import type { TranslatableText } from "./verify";
  * the measured latency, the price-table cost (null for a model without a
  * price), and an event id derived from the run, the translation and the
  * attempt. The SDK's retries are off (maxRetries 0): one row, one request.
+ * The call itself and its row: lib/llm/structured-call.ts.
  */
 
 export const TRANSLATION_LANGS = ["de", "zh", "hi"] as const;
@@ -106,21 +106,7 @@ export type TranslateResult =
   | { status: "rejected"; translation: TranslationOutput | undefined; problems: string[]; events: LlmEventRow[] }
   | { status: "failed"; error: string; transient: boolean; events: LlmEventRow[] };
 
-type CallOutcome =
-  | { kind: "answer"; translation: TranslationOutput }
-  | { kind: "invalid"; text: string | undefined; problem: string }
-  | { kind: "failed"; error: string; transient: boolean };
-
-function tokens(usage: LanguageModelUsage | undefined): { tokens_in: number; tokens_out: number } {
-  return { tokens_in: Math.max(0, Math.round(usage?.inputTokens ?? 0)), tokens_out: Math.max(0, Math.round(usage?.outputTokens ?? 0)) };
-}
-
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 500);
-
-function isTransientLlmError(error: unknown): boolean {
-  if (APICallError.isInstance(error)) return error.isRetryable;
-  return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|network/i.test(firstLine(error));
-}
+type CallOutcome = StructuredCallResult<TranslationOutput>;
 
 export async function translateWithLlm(source: TranslatableText, llm: LlmProvider, options: TranslateCallOptions): Promise<TranslateResult> {
   const now = options.now ?? (() => new Date());
@@ -130,58 +116,23 @@ export async function translateWithLlm(source: TranslatableText, llm: LlmProvide
   const messages: ModelMessage[] = [{ role: "user", content: translateUserPrompt(options.lang, source) }];
 
   async function call(attempt: number): Promise<CallOutcome> {
-    const operation = attempt === 1 ? `translate.${options.lang}` : `translate.${options.lang}.repair`;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const ts = now();
-    const started = performance.now();
-    const event = (fields: { model?: string; tokens_in: number; tokens_out: number; status: LlmEventRow["status"]; error_msg: string }) => {
-      const model = fields.model || llm.modelId;
-      events.push({
-        ts: ts.toISOString(),
-        event_id: llmEventId(options.runId, `translate:${options.key}`, attempt),
-        run_id: options.runId,
-        source: "translate",
-        model,
-        operation,
-        tokens_in: fields.tokens_in,
-        tokens_out: fields.tokens_out,
-        latency_ms: Math.max(0, Math.round(performance.now() - started)),
-        cost_usd: llmCostUsd(model, fields.tokens_in, fields.tokens_out),
-        status: fields.status,
-        error_msg: fields.error_msg,
-      });
-    };
-    try {
-      const result = await generateText({
-        model: llm.model,
-        system,
-        messages,
-        output: Output.object({ schema: translationOutput, name: "translation", description: "The episode translated, section for section." }),
-        maxRetries: 0,
-        abortSignal: signal,
-      });
-      event({ model: result.response.modelId, ...tokens(result.usage), status: "success", error_msg: "" });
-      return { kind: "answer", translation: result.output };
-    } catch (error) {
-      if (NoObjectGeneratedError.isInstance(error)) {
-        const problem = `the answer was not a valid translation for the JSON schema (${firstLine(error.cause ?? error)})`;
-        event({ model: error.response?.modelId, ...tokens(error.usage), status: "failure", error_msg: problem });
-        return { kind: "invalid", text: error.text, problem };
-      }
-      if (timeout.aborted) {
-        const message = `timed out after ${timeoutMs} ms`;
-        event({ tokens_in: 0, tokens_out: 0, status: "timeout", error_msg: message });
-        return { kind: "failed", error: `LLM call ${operation} ${message}`, transient: true };
-      }
-      if (options.signal?.aborted) {
-        event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: "aborted" });
-        return { kind: "failed", error: `LLM call ${operation} aborted`, transient: false };
-      }
-      const message = firstLine(error);
-      event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: message });
-      return { kind: "failed", error: `LLM call ${operation} failed: ${message}`, transient: isTransientLlmError(error) };
-    }
+    const outcome = await structuredCall({
+      llm,
+      system,
+      messages,
+      schema: translationOutput,
+      name: "translation",
+      description: "The episode translated, section for section.",
+      eventId: llmEventId(options.runId, `translate:${options.key}`, attempt),
+      runId: options.runId,
+      source: "translate",
+      operation: attempt === 1 ? `translate.${options.lang}` : `translate.${options.lang}.repair`,
+      timeoutMs,
+      signal: options.signal,
+      now,
+    });
+    events.push(outcome.event);
+    return outcome;
   }
 
   /** A successful call whose translation was refused is a success of the call, noted on its row. */
@@ -193,11 +144,11 @@ export async function translateWithLlm(source: TranslatableText, llm: LlmProvide
   const first = await call(1);
   if (first.kind === "failed") return { status: "failed", error: first.error, transient: first.transient, events };
   let problems: string[];
-  if (first.kind === "answer") {
-    problems = options.check(first.translation);
-    if (problems.length === 0) return { status: "accepted", translation: first.translation, events };
+  if (first.kind === "output") {
+    problems = options.check(first.output);
+    if (problems.length === 0) return { status: "accepted", translation: first.output, events };
     noteRejection(problems);
-    messages.push({ role: "assistant", content: JSON.stringify(first.translation) });
+    messages.push({ role: "assistant", content: JSON.stringify(first.output) });
   } else {
     problems = [first.problem];
     messages.push({ role: "assistant", content: first.text ?? "" });
@@ -206,12 +157,12 @@ export async function translateWithLlm(source: TranslatableText, llm: LlmProvide
   // The one repair attempt.
   messages.push({ role: "user", content: translateRepairPrompt(problems) });
   const second = await call(2);
-  const firstTranslation = first.kind === "answer" ? first.translation : undefined;
+  const firstTranslation = first.kind === "output" ? first.output : undefined;
   // The translation was already refused: a failed repair call leaves it rejected (and recorded).
   if (second.kind === "failed") return { status: "rejected", translation: firstTranslation, problems: [...problems, `repair: ${second.error}`], events };
   if (second.kind === "invalid") return { status: "rejected", translation: firstTranslation, problems: [...problems, `repair: ${second.problem}`], events };
-  const remaining = options.check(second.translation);
-  if (remaining.length === 0) return { status: "accepted", translation: second.translation, events };
+  const remaining = options.check(second.output);
+  if (remaining.length === 0) return { status: "accepted", translation: second.output, events };
   noteRejection(remaining);
-  return { status: "rejected", translation: second.translation, problems: remaining, events };
+  return { status: "rejected", translation: second.output, problems: remaining, events };
 }

@@ -138,12 +138,6 @@ function snippet(text: string, at: number, length: number): string {
   return ` (in "${from > 0 ? "…" : ""}${text.slice(from, to).replace(/\s+/g, " ").trim()}${to < text.length ? "…" : ""}")`;
 }
 
-function countBy(items: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
-  return counts;
-}
-
 // ---------------------------------------------------------------- the check
 
 export interface TranslationRules {
@@ -210,7 +204,7 @@ export function translationTruthProblems(original: TranslatableText, translation
       if (match) continue;
       const sameValue = src.numbers.find((o) => numberKey(o) === numberKey(n));
       const message = sameValue
-        ? `${where}: "${n.text}" carries a ${n.percent ? "%" : "$"} sign that ${of} does not give it ("${sameValue.text}")`
+        ? `${where}: "${n.text}" carries a ${n.percent && !sameValue.percent ? "%" : "$"} sign that ${of} does not give it ("${sameValue.text}")`
         : `${where}: "${n.text}" is not a number of ${of}: copy every number exactly as the original writes it (ASCII digits, "." as the decimal point, "," only between thousands), and add none`;
       if (reported.has(message)) continue;
       reported.add(message);
@@ -225,10 +219,10 @@ export function translationTruthProblems(original: TranslatableText, translation
     }
 
     // Code spans: exactly the original's.
-    const srcCode = countBy(codeSpans(source.text));
-    const dstCode = countBy(codeSpans(target.text));
-    for (const span of srcCode.keys()) if (!dstCode.has(span)) problems.push(`${where}: the code ${short(span)} of ${of} is missing or changed: copy code spans and blocks character for character`);
-    for (const span of dstCode.keys()) if (!srcCode.has(span)) problems.push(`${where}: the code ${short(span)} is not in ${of}: do not add or alter code spans`);
+    const srcCode = new Set(codeSpans(source.text));
+    const dstCode = new Set(codeSpans(target.text));
+    for (const span of srcCode) if (!dstCode.has(span)) problems.push(`${where}: the code ${short(span)} of ${of} is missing or changed: copy code spans and blocks character for character`);
+    for (const span of dstCode) if (!srcCode.has(span)) problems.push(`${where}: the code ${short(span)} is not in ${of}: do not add or alter code spans`);
 
     // Link targets: exactly the original's.
     const srcLinks = new Set(linkTargets(source.text));

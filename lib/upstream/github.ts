@@ -62,11 +62,44 @@ export interface GitHubClientOptions {
   maxRateLimitWaitSeconds?: number;
   /** Rate-limit retries per request (default 2). */
   rateLimitRetries?: number;
+  /**
+   * Pause between write requests. Unset: plugin-throttling's process-wide write
+   * queue (one write a second, GitHub's advice against secondary rate limits).
+   * Tests set 0.
+   */
+  writeIntervalMs?: number;
+  /** The User-Agent's product token (default "muse-upstream"). */
+  userAgent?: string;
   log?: Logger;
 }
 
 const MuseOctokit = Octokit.plugin(retry, throttling);
 export type GitHubClient = InstanceType<typeof MuseOctokit>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A write queue in the shape plugin-throttling schedules writes through
+ * (`group.key(id).schedule(options, fn)`), with a configurable pause.
+ */
+function writePacer(intervalMs: number) {
+  let queue: Promise<void> = Promise.resolve();
+  let nextAt = 0;
+  const limiter = {
+    schedule(...args: unknown[]): Promise<unknown> {
+      const fnIndex = typeof args[0] === "function" ? 0 : 1;
+      const fn = args[fnIndex] as (...rest: unknown[]) => unknown;
+      const turn = queue.then(async () => {
+        const wait = nextAt - Date.now();
+        if (wait > 0) await sleep(wait);
+        nextAt = Date.now() + intervalMs;
+      });
+      queue = turn;
+      return turn.then(() => fn(...args.slice(fnIndex + 1)));
+    },
+  };
+  return { key: () => limiter };
+}
 
 /** An Octokit with Muse's retry, rate-limit and API-version settings (also for writers such as the publisher). */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
@@ -84,7 +117,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const octokit = new MuseOctokit({
     auth: options.token,
     baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
-    userAgent: "muse-upstream",
+    userAgent: options.userAgent ?? "muse-upstream",
     request: options.fetch ? { fetch: options.fetch } : {},
     log: {
       debug: () => {},
@@ -95,7 +128,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     retry: {
       retries: options.retries ?? 3,
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
-      // 403/429 are the throttling plugin's (rate limits); 409 is "repository empty", an answer.
+      // 403/429 are the throttling plugin's (rate limits); 409 ("repository empty") and 422 (e.g. not a fast forward) are answers.
       doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
     },
     throttle: {
@@ -103,6 +136,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: onLimit("primary"),
       onSecondaryRateLimit: onLimit("secondary"),
+      ...(options.writeIntervalMs !== undefined ? { write: writePacer(Math.max(0, options.writeIntervalMs)) as never } : {}),
     },
   });
   // Pin the REST API version so a future default cannot change the shapes parsed below.
@@ -112,6 +146,67 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   return octokit;
 }
 
+// ---------------------------------------------------------------- answers and the branch (also for lib/content/github-repo.ts)
+
+export type ResponseParser = <S extends z.ZodType>(schema: S, data: unknown, what: string) => z.output<S>;
+
+/** Checks GitHub's answers against a schema; one that does not fit throws `error(message)`. */
+export function responseParser(fullName: string, error: (message: string) => Error): ResponseParser {
+  return (schema, data, what) => {
+    const result = schema.safeParse(data);
+    if (!result.success) throw error(`unexpected GitHub response for ${what} (${fullName}): ${result.error.issues[0]?.message ?? "invalid"}`);
+    return result.data;
+  };
+}
+
+const repoInfo = z.object({ default_branch: z.string() });
+
+/**
+ * The branch `ref` names, or else the repository's default branch, read once.
+ * Only a success is kept, so a transient failure is retried on the next call;
+ * `fail` turns a failure into the caller's error.
+ */
+export function branchResolver(octokit: GitHubClient, ref: RepoRef, parse: ResponseParser, fail: (error: unknown, doing: string) => Error): () => Promise<string> {
+  const { owner, repo, branch: configured } = ref;
+  let pending: Promise<string> | undefined;
+  return () => {
+    if (configured) return Promise.resolve(configured);
+    pending ??= octokit
+      .request("GET /repos/{owner}/{repo}", { owner, repo })
+      .then((res) => parse(repoInfo, res.data, "the repository").default_branch)
+      .catch((error: unknown) => {
+        pending = undefined;
+        throw fail(error, "reading the repository");
+      });
+    return pending;
+  };
+}
+
+const blobResponse = z.object({ content: z.string(), encoding: z.string() });
+
+/**
+ * The text of a file from its contents-API entry: inline (base64) when GitHub
+ * sent it; files over 1 MB come without content ("encoding": "none"), and the
+ * blobs API serves them up to 100 MB.
+ */
+export async function fileText(
+  octokit: GitHubClient,
+  ref: { owner: string; repo: string },
+  entry: { sha: string; encoding?: string; content?: string },
+  parse: ResponseParser,
+): Promise<string> {
+  if (entry.encoding === "base64" && entry.content !== undefined) return Buffer.from(entry.content, "base64").toString("utf8");
+  const res = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner: ref.owner, repo: ref.repo, file_sha: entry.sha });
+  const blob = parse(blobResponse, res.data, `blob ${entry.sha}`);
+  return Buffer.from(blob.content, blob.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+}
+
+/** The HTTP status of an Octokit error; undefined for anything else. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
 // ---------------------------------------------------------------- response shapes (only what is read)
 
 const gitActor = z.object({ name: z.string().nullish(), date: z.string().nullish() }).nullish();
@@ -119,7 +214,6 @@ const commitSummary = z.object({
   sha: z.string(),
   commit: z.object({ author: gitActor, committer: gitActor, message: z.string() }),
 });
-const repoInfo = z.object({ default_branch: z.string() });
 const branchInfo = z.object({ commit: commitSummary });
 const commitDetail = commitSummary.extend({
   files: z
@@ -134,7 +228,6 @@ const contentsEntry = z.object({
   target: z.string().optional(),
 });
 const contentsResponse = z.union([z.array(z.unknown()), contentsEntry]);
-const blobResponse = z.object({ content: z.string(), encoding: z.string() });
 const compareResult = z.object({ total_commits: z.number(), commits: z.array(commitSummary) });
 const RANGE_PAGE_SIZE = 100;
 
@@ -156,25 +249,8 @@ export function createGitHubRepo(name: UpstreamName, ref: string, options: GitHu
   const concurrency = Math.max(1, options.concurrency ?? 4);
 
   const fail = (error: unknown, doing: string) => toUpstreamError(error, `${doing} (${fullName})`, token);
-  const parse = <S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> => {
-    const result = schema.safeParse(data);
-    if (!result.success) throw new UpstreamError(`unexpected GitHub response for ${what} (${fullName}): ${result.error.issues[0]?.message ?? "invalid"}`);
-    return result.data;
-  };
-
-  let branchPromise: Promise<string> | undefined;
-  function branch(): Promise<string> {
-    if (configuredBranch) return Promise.resolve(configuredBranch);
-    // Only a success is kept, so a transient failure is retried on the next call.
-    branchPromise ??= octokit
-      .request("GET /repos/{owner}/{repo}", { owner, repo })
-      .then((res) => parse(repoInfo, res.data, "the repository").default_branch)
-      .catch((error: unknown) => {
-        branchPromise = undefined;
-        throw fail(error, "reading the repository");
-      });
-    return branchPromise;
-  }
+  const parse = responseParser(fullName, (message) => new UpstreamError(message));
+  const branch = branchResolver(octokit, { owner, repo, branch: configuredBranch }, parse, fail);
 
   type ListedCommit = Omit<UpstreamCommit, "files">;
   const listed = (item: CommitSummary): ListedCommit => ({
@@ -324,12 +400,8 @@ export function createGitHubRepo(name: UpstreamName, ref: string, options: GitHu
       }
       if (entry.type === "symlink" && entry.target !== undefined) return entry.target;
       if (entry.type !== "file") throw new UpstreamError(`${path} at ${sha} in ${fullName} is a ${entry.type}, not a file`);
-      if (entry.encoding === "base64" && entry.content !== undefined) return Buffer.from(entry.content, "base64").toString("utf8");
-      // Files over 1 MB come without content ("encoding": "none"); the blobs API serves them up to 100 MB.
       try {
-        const res = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { owner, repo, file_sha: entry.sha });
-        const blob = parse(blobResponse, res.data, `blob ${entry.sha}`);
-        return Buffer.from(blob.content, blob.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+        return await fileText(octokit, { owner, repo }, entry, parse);
       } catch (error) {
         throw fail(error, `reading ${path} at ${sha}`);
       }
@@ -365,11 +437,6 @@ function apiHostNote(baseUrl: string | undefined): string {
   } catch {
     return "";
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" ? status : undefined;
 }
 
 /** A GitHub failure as an UpstreamError: what was being done, GitHub's answer, whether a retry may help. */

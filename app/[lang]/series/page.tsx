@@ -4,14 +4,14 @@ import { SiteHeader } from "@/components/SiteHeader";
 import { episodesIn, loadContent, SERIES } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
 import { seriesName } from "@/lib/site/metrics";
-import { languageAlternates, paths } from "@/lib/site/paths";
+import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 
 type Props = { params: Promise<{ lang: string }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
-  return { title: uiStrings(lang).series, alternates: { canonical: paths.seriesIndex(lang), languages: languageAlternates("/series") } };
+  return { title: uiStrings(lang).series, alternates: { types: feedAlternate(lang), canonical: paths.seriesIndex(lang), languages: languageAlternates("/series") } };
 }
 
 export default async function SeriesIndexPage({ params }: Props) {

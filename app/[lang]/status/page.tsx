@@ -6,8 +6,8 @@ import { LineChart } from "@/components/charts/LineChart";
 import { SiteHeader } from "@/components/SiteHeader";
 import { getDb } from "@/lib/clickhouse";
 import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/site/format";
-import { isLang, uiStrings } from "@/lib/site/i18n";
-import { languageAlternates, paths } from "@/lib/site/paths";
+import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
+import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { loadStatus, windowDays, type Section, type StatusReport } from "@/lib/site/status";
 
 /**
@@ -23,7 +23,7 @@ type Props = { params: Promise<{ lang: string }> };
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
-  return { title: uiStrings(lang).status, robots: { index: false }, alternates: { canonical: paths.status(lang), languages: languageAlternates("/status") } };
+  return { title: uiStrings(lang).status, robots: { index: false }, alternates: { types: feedAlternate(lang), canonical: paths.status(lang), languages: languageAlternates("/status") } };
 }
 
 async function report(): Promise<StatusReport | { failed: true }> {
@@ -84,7 +84,25 @@ export default async function StatusPage({ params }: Props) {
   );
 }
 
-function StatusBody({ r, lang }: { r: StatusReport; lang: "en" | "de" | "zh" | "hi" }) {
+function StatusBody({ r, lang }: { r: StatusReport; lang: Lang }) {
+  return (
+    <>
+      <p className="muted">
+        Generated {formatDateTime(r.generatedAt, lang)} · last {r.days} days ·{" "}
+        {r.clickhouse.reachable ? <span className="status-ok">ClickHouse reachable</span> : <span className="status-bad">ClickHouse unreachable</span>}
+      </p>
+      {!r.clickhouse.reachable ? (
+        <p className="notice" role="status">
+          {r.clickhouse.notice}
+        </p>
+      ) : (
+        <Sections r={r} lang={lang} />
+      )}
+    </>
+  );
+}
+
+function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
   const days = windowDays(r);
   const fill = <T extends { day: string }>(rows: T[], pick: (row: T) => number | null) => {
     const byDay = new Map(rows.map((row) => [row.day, row]));
@@ -96,15 +114,6 @@ function StatusBody({ r, lang }: { r: StatusReport; lang: "en" | "de" | "zh" | "
   const common = { tableLabel: "Data table", dayLabel: "Day" };
   return (
     <>
-      <p className="muted">
-        Generated {formatDateTime(r.generatedAt, lang)} · last {r.days} days ·{" "}
-        {r.clickhouse.reachable ? <span className="status-ok">ClickHouse reachable</span> : <span className="status-bad">ClickHouse unreachable</span>}
-      </p>
-      {!r.clickhouse.reachable ? (
-        <p className="notice" role="status">
-          {r.clickhouse.notice}
-        </p>
-      ) : null}
 
       <SectionBlock id="freshness" title="Data freshness" section={r.freshness}>
         {(rows) => (

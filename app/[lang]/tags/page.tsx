@@ -3,14 +3,14 @@ import { notFound } from "next/navigation";
 import { SiteHeader } from "@/components/SiteHeader";
 import { loadContent, tagCounts } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
-import { languageAlternates, paths } from "@/lib/site/paths";
+import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 
 type Props = { params: Promise<{ lang: string }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
-  return { title: uiStrings(lang).tags, alternates: { canonical: paths.tags(lang), languages: languageAlternates("/tags") } };
+  return { title: uiStrings(lang).tags, alternates: { types: feedAlternate(lang), canonical: paths.tags(lang), languages: languageAlternates("/tags") } };
 }
 
 export default async function TagsPage({ params }: Props) {

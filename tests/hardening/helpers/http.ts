@@ -1,14 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { scanForSecrets } from "./leaks";
 
 /**
  * The route handlers served over real HTTP on loopback: a node:http server
- * that turns each request into a web Request (the body streamed, as Next
- * does) and writes the handler's Response back. A handler that throws is
- * answered 500 and recorded in `thrown`, so a test can assert it never
- * happens. Every response body is scanned for secrets.
+ * that turns each request into a web Request and writes the handler's
+ * Response back. The body reaches the handler as a stream of the chunks that
+ * arrived on the socket (so a route's size checks see several reads), but is
+ * received whole first: a handler that answers without reading it (a 413 from
+ * Content-Length, a 415) must not leave unread bytes on a kept-alive
+ * connection, which Node answers by resetting the client's next request.
+ * A handler that throws is answered 500 and recorded in `thrown`, so a test
+ * can assert it never happens. Every response body is scanned for secrets.
  */
 
 export type Handler = (request: Request) => Promise<Response>;
@@ -40,14 +43,18 @@ export async function serveRoutes(routes: Record<string, Handler>): Promise<Rout
     const headers = new Headers();
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of req) chunks.push(new Uint8Array(chunk as Buffer));
     let response: Response;
     try {
-      const request = new Request(url, {
-        method: req.method,
-        headers,
-        body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-        duplex: "half",
-      } as RequestInit);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      });
+      const request = new Request(url, { method: req.method, headers, body: hasBody ? body : undefined, duplex: "half" } as RequestInit);
       response = await handler(request);
     } catch (error) {
       thrown.push({ path: url.pathname, error });

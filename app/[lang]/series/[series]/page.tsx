@@ -5,7 +5,7 @@ import { SiteHeader } from "@/components/SiteHeader";
 import { episodesIn, loadContent, SERIES } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
 import { seriesName } from "@/lib/site/metrics";
-import { languageAlternates, paths } from "@/lib/site/paths";
+import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { listLabels, toIndexItems } from "@/lib/site/view";
 
 type Props = { params: Promise<{ lang: string; series: string }> };
@@ -22,7 +22,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return {
     title: seriesName(series),
     description: uiStrings(lang).seriesDescriptions[series],
-    alternates: { canonical: paths.series(lang, series), languages: languageAlternates(`/series/${series}`) },
+    alternates: { types: feedAlternate(lang), canonical: paths.series(lang, series), languages: languageAlternates(`/series/${series}`) },
   };
 }
 

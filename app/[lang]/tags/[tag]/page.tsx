@@ -4,7 +4,7 @@ import { EpisodeList } from "@/components/EpisodeList";
 import { SiteHeader } from "@/components/SiteHeader";
 import { episodesIn, loadContent, tagCounts } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
-import { languageAlternates, paths } from "@/lib/site/paths";
+import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { listLabels, toIndexItems } from "@/lib/site/view";
 
 type Props = { params: Promise<{ lang: string; tag: string }> };
@@ -28,7 +28,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang, tag: raw } = await params;
   if (!isLang(lang)) return {};
   const tag = decode(raw);
-  return { title: uiStrings(lang).tagged(tag), alternates: { canonical: paths.tag(lang, tag), languages: languageAlternates(`/tags/${encodeURIComponent(tag)}`) } };
+  return { title: uiStrings(lang).tagged(tag), alternates: { types: feedAlternate(lang), canonical: paths.tag(lang, tag), languages: languageAlternates(`/tags/${encodeURIComponent(tag)}`) } };
 }
 
 export default async function TagPage({ params }: Props) {

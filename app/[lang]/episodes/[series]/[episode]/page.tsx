@@ -9,7 +9,7 @@ import { renderMarkdown } from "@/lib/content/markdown";
 import { formatDate } from "@/lib/site/format";
 import { isLang, languageName, OG_LOCALES, uiStrings, type Lang } from "@/lib/site/i18n";
 import { metricRows, seriesName } from "@/lib/site/metrics";
-import { absoluteUrl, episodeSlug, parseEpisodeSlug, paths } from "@/lib/site/paths";
+import { absoluteUrl, episodeSlug, parseEpisodeSlug, paths, feedAlternate } from "@/lib/site/paths";
 import { siteUrl } from "@/lib/site/view";
 
 /**
@@ -52,7 +52,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
     description: fm.summary,
     keywords: episode.tags,
     // A page showing the English original points search engines at it.
-    alternates: { canonical: `/${r.contentLang}${pathOf(episode)}`, languages },
+    alternates: { types: feedAlternate(lang), canonical: `/${r.contentLang}${pathOf(episode)}`, languages },
     robots: r.fallback ? { index: false, follow: true } : undefined,
     openGraph: {
       type: "article",

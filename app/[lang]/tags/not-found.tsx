@@ -1,3 +1,0 @@
-export default function NotFound() {
-  return <main id="main"><h1>NF TAGS</h1></main>;
-}

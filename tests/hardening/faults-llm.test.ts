@@ -1,0 +1,331 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { APICallError } from "ai";
+import { MockLanguageModelV3 } from "ai/test";
+import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from "@ai-sdk/provider";
+import { v5 as uuidv5 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeFacts } from "../../lib/analysis/facts";
+import { createCouncilAgent } from "../../lib/agents/council";
+import { createPublishAgent } from "../../lib/agents/publish";
+import { runAgent, type RunRecord } from "../../lib/agents/runner";
+import { createTranslateAgent } from "../../lib/agents/translate";
+import type { Db } from "../../lib/clickhouse/client";
+import { episodeRow } from "../../lib/clickhouse/tables";
+import type { EpisodeDraft } from "../../lib/council/draft";
+import { writeOffline } from "../../lib/council/offline-writer";
+import { parseEpisodeFile } from "../../lib/council/render";
+import { renderMarkdown } from "../../lib/content/markdown";
+import type { LlmProvider } from "../../lib/llm/provider";
+import { translationSource } from "../../lib/translate/episode";
+import type { TranslationOutput } from "../../lib/translate/llm";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { testDeps } from "../helpers/deps";
+import { scanForSecrets } from "./helpers/leaks";
+
+/**
+ * The LLM misbehaving during council and translate, through the runner as
+ * cron runs them (a mock model; MockLanguageModelV3 doGenerate throwing,
+ * hanging past MUSE_LLM_TIMEOUT_MS, answering with invalid JSON, a wrong
+ * shape, made-up numbers, or script injection). For each: every call is an
+ * llm_events row with its status; the run fails (transient or not, as the
+ * error is) or the draft/translation is repaired or stored as rejected — and
+ * at the end the publisher publishes only what was verified: never a rejected
+ * draft, never a rejected translation, never a script.
+ */
+
+const NS = "a7c1e2d3-4b5f-5a6e-9c8d-1f2e3a4b5c6d";
+const SHA = "3".repeat(40);
+const DAY = 86_400_000;
+/** The runs' clock: noon today, a millisecond more at every reading (so retried calls get their own llm_events ts, as in production). */
+const NOW = Math.floor(Date.now() / DAY) * DAY + DAY / 2;
+let tick = 0;
+const clock = { now: () => new Date(NOW + tick++) };
+const ENV = { MUSE_EPISODE_MIN_INTERVAL_HOURS: "0", MUSE_HEARTS_MAX_LAG_SECONDS: "172800", MUSE_PACKS_MAX_LAG_SECONDS: "172800", MUSE_LLM_TIMEOUT_MS: "1000", MUSE_TRANSLATE_LANGS: "de" };
+const USAGE = { inputTokens: { total: 1000, noCache: 1000, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 400, text: 400, reasoning: undefined } };
+
+let t: TestDatabase;
+let contentDir: string;
+let good: EpisodeDraft;
+
+/** 14 days ending at NOW: hearts p95 rising 10 ms a day, user latency following it (r = 1), a planted int8 regression. */
+async function seed(db: Db, now: number) {
+  const today = Math.floor(now / DAY) * DAY;
+  const bench: Record<string, unknown>[] = [];
+  const stats: Record<string, unknown>[] = [];
+  for (let d = 0; d < 14; d++) {
+    const day = today - (13 - d) * DAY;
+    const p95 = 100 + 10 * d;
+    const row = (variant: string, model: string, quant: string, latency: number, hour: number) => ({
+      ts: new Date(day + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, NS), commit_sha: SHA, benchmark_type: "quantization",
+      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
+      tokens_per_sec: 500 - d, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
+    });
+    bench.push(row("trend", "phi-3-mini", "fp16", p95, 0));
+    for (const h of [0, 1, 2]) bench.push(row("int8", "llama-3.1-8b", "int8", (d >= 7 ? 130 : 100) + h, h));
+    for (let s = 0; s < 4; s++) {
+      const user = 2 * p95 + 100;
+      stats.push({
+        hour: new Date(day + s * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA, avg_latency_ms: user, latency_sum_ms: user * 50, error_rate: 0.02,
+        abandonment_rate: 0.1, events_count: 50, errors_count: 1, queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: user * 9, duration_seconds: 600,
+      });
+    }
+  }
+  await db.insert("bench_runs", bench);
+  await db.insert("session_stats", stats);
+}
+
+let runs = 0;
+/**
+ * What the council's gate and cadence want before a run: a fresh valid watcher
+ * run and an upstream commit after the last episode's window (after NOW, so
+ * the facts of the window, and the drafts scripted from them, stay the same).
+ */
+async function freshWatcher(db: Db) {
+  runs += 1;
+  const sha = uuidv5(`commit-${runs}`, NS).replace(/-/g, "").padEnd(40, "0");
+  await db.insert("upstream_commits", [{ repo: "banterpacks", sha, ts: new Date(NOW + runs * 1_000).toISOString(), author: "dev", message: "overlay: a change", files: ["a.ts"], files_changed: 1, additions: 1, deletions: 0 }]);
+  await db.insert("watcher_runs", [
+    {
+      ts: new Date(NOW - 60_000).toISOString(), run_id: uuidv5(`watcher-${runs}`, NS), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 1, packs_rows_found: 1,
+      hearts_newest_ts: null, packs_newest_ts: null, hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status: "valid", reasons: [], duration_ms: 1,
+    },
+  ]);
+}
+
+const answer = (value: unknown): LanguageModelV3GenerateResult => ({
+  content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }],
+  finishReason: { unified: "stop", raw: "stop" },
+  usage: USAGE,
+  warnings: [],
+});
+
+type Behaviour = ((call: LanguageModelV3CallOptions) => Promise<LanguageModelV3GenerateResult>) | unknown;
+
+/** A model answering call i with behaviours[min(i, last)]: a function (throw, hang) or a value (its JSON). */
+function model(behaviours: Behaviour[]): { llm: LlmProvider; calls: () => number } {
+  let i = 0;
+  const mock = new MockLanguageModelV3({
+    provider: "mock",
+    modelId: "gpt-4o-mini",
+    doGenerate: async (call) => {
+      const b = behaviours[Math.min(i++, behaviours.length - 1)];
+      return typeof b === "function" ? (b as (c: LanguageModelV3CallOptions) => Promise<LanguageModelV3GenerateResult>)(call) : answer(b);
+    },
+  });
+  return { llm: { model: mock, modelId: "gpt-4o-mini", provider: "mock" }, calls: () => i };
+}
+
+const unavailable = async (): Promise<never> => {
+  throw new APICallError({ message: "Service Unavailable", url: "https://llm.invalid/v1/chat/completions", requestBodyValues: {}, statusCode: 503, isRetryable: true });
+};
+const unauthorized = async (): Promise<never> => {
+  throw new APICallError({ message: "Incorrect API key provided", url: "https://llm.invalid/v1/chat/completions", requestBodyValues: {}, statusCode: 401, isRetryable: false });
+};
+const hang = (call: LanguageModelV3CallOptions) =>
+  new Promise<never>((_resolve, reject) => call.abortSignal?.addEventListener("abort", () => reject(call.abortSignal?.reason as Error)));
+
+async function llmRows(runId: string) {
+  return t.db.query<{ source: string; operation: string; status: string; error_msg: string }>(
+    "SELECT source, operation, status, error_msg FROM llm_events FINAL WHERE run_id = {run:UUID} ORDER BY ts, operation",
+    { run: runId },
+  );
+}
+
+async function councilRun(llm: LlmProvider, attempts = 2): Promise<RunRecord> {
+  await freshWatcher(t.db);
+  const deps = testDeps(t.db, { envVars: ENV, clock });
+  const record = await runAgent(createCouncilAgent({ llm }), deps, { trigger: "cron", attempts, retryDelayMs: 10 });
+  scanForSecrets("council log", deps.log.lines.join("\n"));
+  return record;
+}
+
+async function translateRun(llm: LlmProvider, attempts = 2): Promise<RunRecord> {
+  const deps = testDeps(t.db, { envVars: ENV, clock });
+  const record = await runAgent(createTranslateAgent({ llm }), deps, { trigger: "cron", attempts, retryDelayMs: 10, options: { langs: ["de"], limit: 1 } });
+  scanForSecrets("translate log", deps.log.lines.join("\n"));
+  return record;
+}
+
+async function publishRun(): Promise<RunRecord> {
+  const deps = testDeps(t.db, { envVars: { ...ENV, MUSE_CONTENT_DIR: contentDir }, clock });
+  return runAgent(createPublishAgent(), deps, { trigger: "cron", attempts: 1 });
+}
+
+const episodeRows = () =>
+  t.db.query<{ run: string; lang: string; status: string; episode_num: number; problems: string[]; markdown: string }>(
+    "SELECT toString(run_id) AS run, lang, status, episode_num, problems, markdown FROM episodes FINAL ORDER BY ts, lang",
+  );
+
+const publishedFiles = () =>
+  readdirSync(contentDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".md"))
+    .map((e) => path.relative(contentDir, path.join(e.parentPath, e.name)))
+    .sort();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  contentDir = mkdtempSync(path.join(tmpdir(), "muse-hardening-llm-content-"));
+  await seed(t.db, NOW);
+  const facts = await computeFacts(t.db, { window: { from: new Date(NOW - 7 * DAY), to: new Date(NOW) }, now: new Date(NOW), freshSeconds: 172_800 });
+  expect(facts.confidence.value).toBeGreaterThanOrEqual(0.6);
+  good = writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
+});
+afterAll(async () => {
+  await t?.drop();
+  if (contentDir) rmSync(contentDir, { recursive: true, force: true });
+});
+
+describe("council with a failing LLM", () => {
+  it("503 on every call: each call recorded as a failure, the run fails as transient after its attempts, no episode", async () => {
+    const { llm, calls } = model([unavailable]);
+    const record = await councilRun(llm, 2);
+    expect(record).toMatchObject({ status: "error", attempts: 2, error: expect.stringMatching(/Service Unavailable/) });
+    expect(calls()).toBe(2);
+    // One row per call (the retry is a new call: its own ts, though the same attempt-derived event_id).
+    const rows = await llmRows(record.run_id);
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.source === "council" && r.status === "failure" && /Service Unavailable/.test(r.error_msg))).toBe(true);
+    expect((await episodeRows()).filter((r) => r.run === record.run_id)).toEqual([]);
+  });
+
+  it("401 (not retryable): one call, one failure row, the run fails at once", async () => {
+    const { llm, calls } = model([unauthorized]);
+    const record = await councilRun(llm, 3);
+    expect(record).toMatchObject({ status: "error", attempts: 1 });
+    expect(calls()).toBe(1);
+    expect(await llmRows(record.run_id)).toEqual([expect.objectContaining({ status: "failure", error_msg: expect.stringMatching(/Incorrect API key/) })]);
+  });
+
+  it("a call that hangs past MUSE_LLM_TIMEOUT_MS: recorded as a timeout; the runner's retry gets a good draft, published numbered", async () => {
+    const { llm, calls } = model([hang, good]);
+    const record = await councilRun(llm, 2);
+    expect(record).toMatchObject({ status: "ok", attempts: 2, summary: { status: "publishable", episode: 1 } });
+    expect(calls()).toBe(2);
+    const rows = await llmRows(record.run_id);
+    expect(rows.map((r) => r.status).sort()).toEqual(["success", "timeout"]);
+    expect(rows.find((r) => r.status === "timeout")?.error_msg).toBe("timed out after 1000 ms");
+  });
+
+  it.each<[string, () => unknown]>([
+    ["not JSON", () => "{ this is not json"],
+    ["JSON of the wrong shape", () => ({ title: "x", sections: "none" })],
+    ["an empty answer", () => ""],
+    ["made-up numbers", () => ({ ...good, summary: `${good.summary} Latency reached 999.9 ms at peak.` })],
+  ])("%s, twice: stored as rejected with its problems, never numbered", async (_label, bad) => {
+    const value = bad();
+    const { llm, calls } = model([value, value]);
+    const record = await councilRun(llm, 2);
+    expect(record).toMatchObject({ status: "ok", summary: { status: "rejected", episode: 0, file_path: "" } });
+    expect(calls()).toBe(2);
+    const [row] = (await episodeRows()).filter((r) => r.run === record.run_id);
+    expect(row).toMatchObject({ status: "rejected", episode_num: 0 });
+    expect(row.problems.length).toBeGreaterThan(0);
+    expect((await llmRows(record.run_id)).map((r) => r.operation)).toEqual(["episode", "episode.repair"]);
+    const claimed = await t.db.query("SELECT * FROM episode_numbers WHERE run_id = {run:UUID}", { run: record.run_id });
+    expect(claimed).toEqual([]);
+  });
+
+  it("not JSON, then repaired: the repair is what is stored", async () => {
+    const { llm } = model(["<html>502 Bad Gateway</html>", good]);
+    const record = await councilRun(llm, 1);
+    expect(record).toMatchObject({ status: "ok", summary: { status: "publishable", episode: 2 } });
+    expect((await llmRows(record.run_id)).map((r) => [r.operation, r.status])).toEqual([
+      ["episode", "failure"],
+      ["episode.repair", "success"],
+    ]);
+  });
+
+  it("script and javascript: links in an otherwise true draft: whatever is stored renders without them", async () => {
+    const hostile: EpisodeDraft = {
+      ...good,
+      sections: {
+        ...good.sections,
+        next_steps: `${good.sections.next_steps}\n\n<script>alert("pwned")</script>\n\n[details](javascript:alert(1)) <img src=x onerror=alert(1)> <a href="javascript:alert(2)" onclick="alert(3)">x</a>`,
+      },
+    };
+    const { llm } = model([hostile, hostile]);
+    const record = await councilRun(llm, 1);
+    expect(record.status).toBe("ok");
+    const [row] = (await episodeRows()).filter((r) => r.run === record.run_id);
+    const html = (await renderMarkdown(parseEpisodeFile(row.markdown).body)).html;
+    expect(html).not.toMatch(/<script|javascript:|\son[a-z]+=|<img[^>]+onerror/i);
+  });
+});
+
+describe("translate with a failing LLM", () => {
+  let originalRun = "";
+  beforeAll(async () => {
+    // The original: published by the publisher (episode 1 of the council runs above, or the first publishable one).
+    const rows = (await episodeRows()).filter((r) => r.lang === "en" && r.status === "publishable");
+    expect(rows.length).toBeGreaterThan(0);
+    originalRun = rows[0].run;
+  });
+
+  const original = async () => {
+    const [row] = await t.db.query("SELECT * FROM episodes FINAL WHERE run_id = {run:UUID} AND lang = 'en'", { run: originalRun }, episodeRow);
+    const found = translationSource(row);
+    if (!("source" in found)) throw new Error(found.problems.join("; "));
+    return found.source.text;
+  };
+  const identity = async (): Promise<TranslationOutput> => {
+    const text = await original();
+    return { title: text.title, summary: text.summary, sections: text.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })) };
+  };
+  const deRows = async () => (await episodeRows()).filter((r) => r.lang === "de");
+
+  it("503 on every call: failures recorded, the run fails as transient, no translation row", async () => {
+    const { llm, calls } = model([unavailable]);
+    const record = await translateRun(llm, 2);
+    expect(record).toMatchObject({ status: "error", attempts: 2 });
+    expect(calls()).toBe(2);
+    expect((await llmRows(record.run_id)).every((r) => r.source === "translate" && r.status === "failure")).toBe(true);
+    expect(await deRows()).toEqual([]);
+  });
+
+  it("a call that hangs: recorded as a timeout, no translation row", async () => {
+    const { llm } = model([hang]);
+    const record = await translateRun(llm, 1);
+    expect(record.status).toBe("error");
+    expect((await llmRows(record.run_id)).map((r) => r.status)).toEqual(["timeout"]);
+    expect(await deRows()).toEqual([]);
+  });
+
+  it("not JSON twice, then numbers changed twice: stored as rejected, never publishable", async () => {
+    const garbage = model(["{{{", "still not json"]);
+    const first = await translateRun(garbage.llm, 1);
+    expect(first).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected", file_path: "" })] } });
+    const changed = await identity();
+    changed.sections = changed.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\d+(\.\d+)?/, "12345.6") }));
+    const numbers = model([changed, changed]);
+    const second = await translateRun(numbers.llm, 1);
+    expect(second).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected" })] } });
+    // (The second run may have taken another original first: fresh work goes before retries.)
+    const rows = await deRows();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.status === "rejected" && r.episode_num > 0 && r.problems.length > 0)).toBe(true);
+  });
+
+  it("the publisher publishes the verified original, never the rejected translation or a rejected draft", async () => {
+    const record = await publishRun();
+    expect(record.status).toBe("ok");
+    const files = publishedFiles();
+    expect(files).toContain("episodes/chimera/ep-001.md");
+    expect(files.filter((f) => /\.de\.md$/.test(f))).toEqual([]);
+    // Exactly the numbered (verified) originals went out; the rejected drafts have no number and no file.
+    const en = (await episodeRows()).filter((r) => r.lang === "en");
+    const numbered = en.filter((r) => r.episode_num > 0);
+    expect(numbered.every((r) => r.status === "published")).toBe(true);
+    expect(en.filter((r) => r.status === "rejected").every((r) => r.episode_num === 0)).toBe(true);
+    expect(files).toEqual(numbered.map((r) => `episodes/chimera/ep-${String(r.episode_num).padStart(3, "0")}.md`).sort());
+  });
+
+  it("a good translation after all that: publishable, then published beside its original", async () => {
+    const { llm } = model([await identity()]);
+    const record = await translateRun(llm, 1);
+    expect(record).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "publishable" })] } });
+    expect((await publishRun()).status).toBe("ok");
+    expect(publishedFiles()).toContain("episodes/chimera/ep-001.de.md");
+  });
+});

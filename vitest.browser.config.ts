@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+import path from "node:path";
+
+/** Browser tests: real headless Chromium (Debian's) against the built site. `npm run test:browser`. */
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    pool: "forks",
+    maxWorkers: 1,
+    include: ["tests/browser/**/*.test.ts"],
+    globalSetup: ["tests/browser/setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 600_000,
+  },
+});
