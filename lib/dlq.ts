@@ -125,14 +125,17 @@ export function dlqKey(prefix: string, identity: string): string {
   return `${prefix}-${createHash("sha256").update(identity).digest("hex").slice(0, 32)}`;
 }
 
+// The store's directory is runtime data, never part of a deployment: the
+// turbopackIgnore comments keep Next's file tracing from pulling the whole
+// project into the ingest functions.
 export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
-  const dir = path.resolve(options.dir ?? DEFAULT_DLQ_DIR);
+  const dir = path.resolve(/*turbopackIgnore: true*/ options.dir ?? DEFAULT_DLQ_DIR);
   const now = options.clock ?? (() => new Date());
-  const fileOf = (id: string) => path.join(dir, `${id}.json`);
+  const fileOf = (id: string) => path.join(/*turbopackIgnore: true*/ dir, `${id}.json`);
 
   async function writeAtomic(file: string, text: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const tmp = path.join(/*turbopackIgnore: true*/ dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
     const handle = await open(tmp, "wx", 0o600);
     try {
       await handle.writeFile(text, "utf8");
@@ -188,7 +191,7 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
       return;
     }
     for (const name of names) {
-      const file = path.join(dir, name);
+      const file = path.join(/*turbopackIgnore: true*/ dir, name);
       const info = await stat(file).catch(() => undefined);
       if (info && now().getTime() - info.mtimeMs > 3_600_000) await rm(file, { force: true });
     }
@@ -210,7 +213,7 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
     const unreadable: { file: string; error: string }[] = [];
     for (const file of await entryFiles()) {
       try {
-        entries.push(dlqEntry.parse(JSON.parse(await readFile(path.join(dir, file), "utf8"))));
+        entries.push(dlqEntry.parse(JSON.parse(await readFile(path.join(/*turbopackIgnore: true*/ dir, file), "utf8"))));
       } catch (error) {
         unreadable.push({ file, error: errorText(error) });
       }

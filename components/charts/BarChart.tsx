@@ -3,7 +3,7 @@ import { Group } from "@visx/group";
 import { scaleBand, scaleLinear } from "@visx/scale";
 import { Bar } from "@visx/shape";
 import { shortDay } from "@/lib/site/format";
-import { axisProps, ChartFrame, HEIGHT, MARGIN, paddedDomain, WIDTH } from "./ChartFrame";
+import { AxisLabel, axisProps, ChartFrame, HEIGHT, MARGIN, paddedDomain, WIDTH } from "./ChartFrame";
 import type { LineSeries } from "./LineChart";
 
 export interface BarChartProps {
@@ -38,7 +38,10 @@ export function BarChart({ id, title, description, days, series, yLabel, format,
   return (
     <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel} legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}>
       <Group left={MARGIN.left} top={MARGIN.top}>
-        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatTick(Number(v))} label={yLabel} labelOffset={44} {...axisProps} />
+        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatTick(Number(v))} {...axisProps} />
+        <AxisLabel orientation="left" range={y.range()} offset={44}>
+          {yLabel}
+        </AxisLabel>
         <AxisBottom top={innerH} scale={x} tickValues={days.filter((_, i) => i % every === 0)} tickFormat={(d) => shortDay(String(d))} {...axisProps} />
         {series.map((s, si) => (
           <g key={s.label} className={`chart-series ${s.className ?? `series-${si + 1}`}`}>

@@ -1,3 +1,4 @@
+import type { TickRendererProps } from "@visx/axis";
 import type { ReactNode } from "react";
 
 /**
@@ -74,12 +75,51 @@ export function ChartFrame({ id, title, description, table, tableLabel, legend, 
   );
 }
 
+const FONT_SIZE = 11;
+const TICK_LENGTH = 8;
+
+/**
+ * A tick label as a plain SVG <text>. visx draws tick and axis labels with
+ * its <Text>, which uses React hooks; these charts must render without any
+ * (the episode page is static HTML rendered outside React DOM, see
+ * lib/site/static-markup.ts), so the axes get this instead. Same position:
+ * visx's dx/dy offsets become the text's own dx/dy.
+ */
+export function TickLabel({ x, y, dx, dy, fill, fontFamily, fontSize, textAnchor, formattedValue }: TickRendererProps) {
+  return (
+    <text x={x} y={y} dx={dx} dy={dy} fill={fill} fontFamily={fontFamily} fontSize={fontSize} textAnchor={textAnchor}>
+      {formattedValue}
+    </text>
+  );
+}
+
+/**
+ * An axis label where visx's own (hook-based) one would be: left axes get it
+ * rotated, centred on the range, `offset` px beyond the ticks; bottom axes
+ * centred below the tick labels. `top` is the axis' own offset.
+ */
+export function AxisLabel({ orientation, range, offset, top = 0, children }: { orientation: "left" | "bottom"; range: number[]; offset: number; top?: number; children: string }) {
+  const mid = (Number(range[0]) + Number(range[range.length - 1])) / 2;
+  const position =
+    orientation === "left"
+      ? { x: -mid, y: -(TICK_LENGTH + offset), transform: "rotate(-90)" }
+      : { x: mid, y: TICK_LENGTH + offset + FONT_SIZE + FONT_SIZE, transform: undefined };
+  return (
+    <g transform={top ? `translate(0, ${top})` : undefined}>
+      <text className="visx-axis-label" {...position} textAnchor="middle" fill="currentColor" fontFamily="Arial" fontSize={FONT_SIZE}>
+        {children}
+      </text>
+    </g>
+  );
+}
+
 /** Axis styling: everything in currentColor, set by CSS (.chart-svg { color }), so both themes work. */
 export const axisProps = {
   stroke: "currentColor",
   tickStroke: "currentColor",
-  tickLabelProps: { fill: "currentColor", fontSize: 11 },
-  labelProps: { fill: "currentColor", fontSize: 11 },
+  tickLength: TICK_LENGTH,
+  tickLabelProps: { fill: "currentColor", fontSize: FONT_SIZE },
+  tickComponent: TickLabel,
 } as const;
 
 /** A domain with a little headroom, never collapsed to a point. */

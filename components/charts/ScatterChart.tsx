@@ -1,7 +1,7 @@
 import { AxisBottom, AxisLeft } from "@visx/axis";
 import { Group } from "@visx/group";
 import { scaleLinear } from "@visx/scale";
-import { axisProps, ChartFrame, HEIGHT, MARGIN, paddedDomain, WIDTH } from "./ChartFrame";
+import { AxisLabel, axisProps, ChartFrame, HEIGHT, MARGIN, paddedDomain, WIDTH } from "./ChartFrame";
 
 export interface ScatterPoint {
   label: string;
@@ -45,10 +45,17 @@ export function ScatterChart({ id, title, description, points, xLabel, yLabel, f
   const [x0, x1] = x.domain();
   const table = { caption: title, columns: [pointLabel, xLabel, yLabel], rows: points.map((p) => [p.label, formatX(p.x), formatY(p.y)]) };
   return (
-    <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel}>
+    // 12 px taller than the plot needs: room for the x-axis label below the tick labels (it was clipped).
+    <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel} height={HEIGHT + 12}>
       <Group left={MARGIN.left} top={MARGIN.top}>
-        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatY(Number(v))} label={yLabel} labelOffset={44} {...axisProps} />
-        <AxisBottom top={innerH} scale={x} numTicks={6} tickFormat={(v) => formatX(Number(v))} label={xLabel} labelOffset={14} {...axisProps} />
+        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatY(Number(v))} {...axisProps} />
+        <AxisLabel orientation="left" range={y.range()} offset={44}>
+          {yLabel}
+        </AxisLabel>
+        <AxisBottom top={innerH} scale={x} numTicks={6} tickFormat={(v) => formatX(Number(v))} {...axisProps} />
+        <AxisLabel orientation="bottom" range={x.range()} offset={14} top={innerH}>
+          {xLabel}
+        </AxisLabel>
         <defs>
           <clipPath id={`${id}-clip`}>
             <rect width={innerW} height={innerH} />

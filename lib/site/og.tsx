@@ -1,4 +1,5 @@
 import { ImageResponse } from "next/og";
+import { OG_SIZE } from "./og-meta";
 
 /**
  * Open Graph images with next/og and its built-in font only (no font is
@@ -8,7 +9,7 @@ import { ImageResponse } from "next/og";
  * translation's title is in another script.
  */
 
-export const OG_SIZE = { width: 1200, height: 630 };
+export { OG_SIZE };
 
 /** Characters the built-in font draws (Basic Latin, Latin-1, Latin Extended-A, common punctuation). */
 export function ogSafe(text: string): string {

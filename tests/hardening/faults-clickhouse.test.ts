@@ -8,7 +8,7 @@ import { runCli } from "../../lib/cli";
 import type { Db } from "../../lib/clickhouse/client";
 import { createDlq } from "../../lib/dlq";
 import { migratedDatabase, startClickHouseChild, type ClickHouseChild } from "./helpers/clickhouse-child";
-import { setEnv } from "./helpers/env";
+import { setEnv } from "../helpers/env";
 import { Gen, HARDENING_SEED } from "./helpers/gen";
 import { serveRoutes, type RouteServer } from "./helpers/http";
 import { report } from "./helpers/leaks";

@@ -16,7 +16,7 @@ import { metricsFromEnv } from "../../lib/metrics";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { testDeps } from "../helpers/deps";
 import { freePort } from "./helpers/clickhouse-child";
-import { setEnv } from "./helpers/env";
+import { setEnv } from "../helpers/env";
 import { callHandler, type Answer } from "./helpers/http";
 import { scanForSecrets } from "./helpers/leaks";
 import { HARDENING_SECRETS } from "./helpers/setup";

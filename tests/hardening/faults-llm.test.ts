@@ -12,16 +12,15 @@ import { createPublishAgent } from "../../lib/agents/publish";
 import { runAgent, type RunRecord } from "../../lib/agents/runner";
 import { createTranslateAgent } from "../../lib/agents/translate";
 import type { Db } from "../../lib/clickhouse/client";
-import { episodeRow } from "../../lib/clickhouse/tables";
 import type { EpisodeDraft } from "../../lib/council/draft";
 import { writeOffline } from "../../lib/council/offline-writer";
 import { parseEpisodeFile } from "../../lib/council/render";
 import { renderMarkdown } from "../../lib/content/markdown";
 import type { LlmProvider } from "../../lib/llm/provider";
-import { translationSource } from "../../lib/translate/episode";
 import type { TranslationOutput } from "../../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { testDeps } from "../helpers/deps";
+import { SAMPLE_SHA as SHA, seedSampleWindow } from "../helpers/sample-window";
 import { scanForSecrets } from "./helpers/leaks";
 
 /**
@@ -36,10 +35,13 @@ import { scanForSecrets } from "./helpers/leaks";
  */
 
 const NS = "a7c1e2d3-4b5f-5a6e-9c8d-1f2e3a4b5c6d";
-const SHA = "3".repeat(40);
 const DAY = 86_400_000;
-/** The runs' clock: noon today, a millisecond more at every reading (so retried calls get their own llm_events ts, as in production). */
-const NOW = Math.floor(Date.now() / DAY) * DAY + DAY / 2;
+/**
+ * The runs' clock: just after tests/helpers/sample-window.ts's 14 days, a
+ * millisecond more at every reading (so a retried call gets its own
+ * llm_events ts, as in production).
+ */
+const NOW = Date.parse("2026-11-15T01:00:00.000Z");
 let tick = 0;
 const clock = { now: () => new Date(NOW + tick++) };
 const ENV = { MUSE_EPISODE_MIN_INTERVAL_HOURS: "0", MUSE_HEARTS_MAX_LAG_SECONDS: "172800", MUSE_PACKS_MAX_LAG_SECONDS: "172800", MUSE_LLM_TIMEOUT_MS: "1000", MUSE_TRANSLATE_LANGS: "de" };
@@ -48,33 +50,6 @@ const USAGE = { inputTokens: { total: 1000, noCache: 1000, cacheRead: undefined,
 let t: TestDatabase;
 let contentDir: string;
 let good: EpisodeDraft;
-
-/** 14 days ending at NOW: hearts p95 rising 10 ms a day, user latency following it (r = 1), a planted int8 regression. */
-async function seed(db: Db, now: number) {
-  const today = Math.floor(now / DAY) * DAY;
-  const bench: Record<string, unknown>[] = [];
-  const stats: Record<string, unknown>[] = [];
-  for (let d = 0; d < 14; d++) {
-    const day = today - (13 - d) * DAY;
-    const p95 = 100 + 10 * d;
-    const row = (variant: string, model: string, quant: string, latency: number, hour: number) => ({
-      ts: new Date(day + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, NS), commit_sha: SHA, benchmark_type: "quantization",
-      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
-      tokens_per_sec: 500 - d, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
-    });
-    bench.push(row("trend", "phi-3-mini", "fp16", p95, 0));
-    for (const h of [0, 1, 2]) bench.push(row("int8", "llama-3.1-8b", "int8", (d >= 7 ? 130 : 100) + h, h));
-    for (let s = 0; s < 4; s++) {
-      const user = 2 * p95 + 100;
-      stats.push({
-        hour: new Date(day + s * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, NS), commit_sha: SHA, avg_latency_ms: user, latency_sum_ms: user * 50, error_rate: 0.02,
-        abandonment_rate: 0.1, events_count: 50, errors_count: 1, queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: user * 9, duration_seconds: 600,
-      });
-    }
-  }
-  await db.insert("bench_runs", bench);
-  await db.insert("session_stats", stats);
-}
 
 let runs = 0;
 /**
@@ -167,7 +142,7 @@ const publishedFiles = () =>
 beforeAll(async () => {
   t = await createTestDatabase();
   contentDir = mkdtempSync(path.join(tmpdir(), "muse-hardening-llm-content-"));
-  await seed(t.db, NOW);
+  await seedSampleWindow(t.db, NS);
   const facts = await computeFacts(t.db, { window: { from: new Date(NOW - 7 * DAY), to: new Date(NOW) }, now: new Date(NOW), freshSeconds: 172_800 });
   expect(facts.confidence.value).toBeGreaterThanOrEqual(0.6);
   good = writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
@@ -255,24 +230,19 @@ describe("council with a failing LLM", () => {
 });
 
 describe("translate with a failing LLM", () => {
-  let originalRun = "";
-  beforeAll(async () => {
-    // The original: published by the publisher (episode 1 of the council runs above, or the first publishable one).
-    const rows = (await episodeRows()).filter((r) => r.lang === "en" && r.status === "publishable");
-    expect(rows.length).toBeGreaterThan(0);
-    originalRun = rows[0].run;
-  });
-
-  const original = async () => {
-    const [row] = await t.db.query("SELECT * FROM episodes FINAL WHERE run_id = {run:UUID} AND lang = 'en'", { run: originalRun }, episodeRow);
-    const found = translationSource(row);
-    if (!("source" in found)) throw new Error(found.problems.join("; "));
-    return found.source.text;
-  };
-  const identity = async (): Promise<TranslationOutput> => {
-    const text = await original();
-    return { title: text.title, summary: text.summary, sections: text.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })) };
-  };
+  /**
+   * A "translation" of whatever episode the translator sent (read back from
+   * the prompt): the source text as is, which keeps every number, code span
+   * and link — `edit` then breaks it on purpose.
+   */
+  const fromPrompt =
+    (edit: (t: TranslationOutput) => TranslationOutput = (t) => t) =>
+    async (call: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
+      const texts = call.prompt.flatMap((m) => (m.role === "user" ? m.content.flatMap((c) => (c.type === "text" ? [c.text] : [])) : []));
+      const request = texts.find((text) => text.startsWith("Translate this episode"))!;
+      const source = JSON.parse(request.slice(request.indexOf("\n\n") + 2)) as TranslationOutput;
+      return answer(edit({ title: source.title, summary: source.summary, sections: source.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })) }));
+    };
   const deRows = async () => (await episodeRows()).filter((r) => r.lang === "de");
 
   it("503 on every call: failures recorded, the run fails as transient, no translation row", async () => {
@@ -296,8 +266,7 @@ describe("translate with a failing LLM", () => {
     const garbage = model(["{{{", "still not json"]);
     const first = await translateRun(garbage.llm, 1);
     expect(first).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected", file_path: "" })] } });
-    const changed = await identity();
-    changed.sections = changed.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\d+(\.\d+)?/, "12345.6") }));
+    const changed = fromPrompt((t) => ({ ...t, sections: t.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\d+(\.\d+)?/, "12345.6") })) }));
     const numbers = model([changed, changed]);
     const second = await translateRun(numbers.llm, 1);
     expect(second).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected" })] } });
@@ -322,10 +291,11 @@ describe("translate with a failing LLM", () => {
   });
 
   it("a good translation after all that: publishable, then published beside its original", async () => {
-    const { llm } = model([await identity()]);
+    const { llm } = model([fromPrompt()]);
     const record = await translateRun(llm, 1);
     expect(record).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "publishable" })] } });
     expect((await publishRun()).status).toBe("ok");
-    expect(publishedFiles()).toContain("episodes/chimera/ep-001.de.md");
+    const [done] = (record.summary as { translated: { file_path: string }[] }).translated;
+    expect(publishedFiles()).toContain(done.file_path);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as postBench } from "../../app/api/ingest/bench/route";
 import { BENCHMARK_TYPES } from "../../lib/ingest/reports/schemas";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { setEnv } from "./helpers/env";
+import { setEnv } from "../helpers/env";
 import { BAD_CONTENT_TYPES, fuzzRoute, invalidUtf8, json, truncated, utf8, type FuzzCase } from "./helpers/fuzz";
 import { deepArray, deepArrayText, Gen, HARDENING_SEED, INJECTIONS } from "./helpers/gen";
 import { callHandler, isJsonError, serveRoutes, type RouteServer } from "./helpers/http";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as postEvents } from "../../app/api/ingest/events/route";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { setEnv } from "./helpers/env";
+import { setEnv } from "../helpers/env";
 import { BAD_CONTENT_TYPES, fuzzRoute, invalidUtf8, json, truncated, utf8, type FuzzCase } from "./helpers/fuzz";
 import { deepArrayText, Gen, HARDENING_SEED, INJECTIONS } from "./helpers/gen";
 import { serveRoutes, type RouteServer } from "./helpers/http";

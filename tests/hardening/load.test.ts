@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Db } from "../../lib/clickhouse/client";
 import { createDlq } from "../../lib/dlq";
 import { migratedDatabase, startClickHouseChild, type ClickHouseChild } from "./helpers/clickhouse-child";
-import { setEnv } from "./helpers/env";
+import { setEnv } from "../helpers/env";
 import { Gen, HARDENING_SEED } from "./helpers/gen";
 import { serveRoutes, type RouteServer } from "./helpers/http";
 import { report } from "./helpers/leaks";
@@ -162,5 +162,5 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
     const keys = new Set(results.flatMap((r) => (r.key ? [r.key] : [])));
     const [records] = await db.query<{ n: number; distinct_keys: number }>("SELECT count() AS n, uniqExact(idempotency_key) AS distinct_keys FROM ingest_requests FINAL");
     expect({ n: Number(records.n), distinct: Number(records.distinct_keys) }).toEqual({ n: keys.size, distinct: keys.size });
-  });
+  }, 900_000);
 });

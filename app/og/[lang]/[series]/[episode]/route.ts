@@ -1,14 +1,25 @@
 import { findEpisode, loadContent, resolveEpisode } from "@/lib/content/episodes";
+import { episodeStaticParams, type EpisodeRouteParams } from "@/lib/site/episode-params";
 import { isLang } from "@/lib/site/i18n";
 import { seriesName } from "@/lib/site/metrics";
-import { isOgSafe, OG_SIZE, ogImage } from "@/lib/site/og";
+import { isOgSafe, ogImage } from "@/lib/site/og";
 import { parseEpisodeSlug } from "@/lib/site/paths";
 
-export const alt = "Banterblogs episode";
-export const size = OG_SIZE;
-export const contentType = "image/png";
+/**
+ * The Open Graph image of an episode page (PNG, 1200×630), linked from its
+ * og:image/twitter:image: /og/<lang>/<series>/ep-NNN. A route handler because
+ * the episode page is one (a metadata `opengraph-image` file only attaches to
+ * App Router pages). Static like the page, refreshed with it.
+ */
 
-export default async function Image({ params }: { params: Promise<{ lang: string; series: string; episode: string }> }) {
+export const dynamic = "force-static";
+export const dynamicParams = true;
+
+export async function generateStaticParams(): Promise<EpisodeRouteParams[]> {
+  return episodeStaticParams();
+}
+
+export async function GET(_request: Request, { params }: { params: Promise<EpisodeRouteParams> }): Promise<Response> {
   const { lang, series, episode: slug } = await params;
   const n = parseEpisodeSlug(slug);
   const episode = n === undefined ? undefined : findEpisode(await loadContent(), series, n);

@@ -1,0 +1,25 @@
+import { episodeStaticParams, htmlResponse, renderEpisodePage, type EpisodeRouteParams } from "@/lib/site/episode-page";
+
+/**
+ * An episode page, served as a complete static HTML document with no
+ * framework JavaScript (lib/site/episode-page.tsx): a route handler, not a
+ * page, because every App Router page ships the Next.js + React client
+ * runtime (~128 kB gzip) and this one needs no hydration.
+ *
+ * Statically generated for every episode × language at build time. Episodes
+ * published later render on first request (dynamicParams) and are cached the
+ * same way. Like every cached route, its entries carry the implicit tag of the
+ * root layout, so the publisher's `revalidatePath("/", "layout")`
+ * (lib/http/revalidate.ts) refreshes them too.
+ */
+
+export const dynamic = "force-static";
+export const dynamicParams = true;
+
+export async function generateStaticParams(): Promise<EpisodeRouteParams[]> {
+  return episodeStaticParams();
+}
+
+export async function GET(_request: Request, { params }: { params: Promise<EpisodeRouteParams> }): Promise<Response> {
+  return htmlResponse(await renderEpisodePage(await params));
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { POST as postEvents } from "../app/api/ingest/events/route";
+import { createDb } from "../lib/clickhouse/client";
+import { eventsWrite, sha256Hex, validateEvents } from "../lib/ingest/events/ingest";
+import { seededRandom } from "../lib/seed/random";
+import { migratedDatabase, startClickHouseChild } from "../tests/hardening/helpers/clickhouse-child";
+import { setEnv } from "../tests/helpers/env";
+import { serveRoutes } from "../tests/hardening/helpers/http";
+import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "./lib";
+
+/**
+ * Ingest: events/s through POST /api/ingest/events against the raw engine
+ * taking the same rows, side by side, for batches of 100, 1,000 and 10,000.
+ *
+ * The route is measured over HTTP: a node:http server on 127.0.0.1 wraps the
+ * real handler (tests/hardening/helpers/http.ts), and one client sends JSON
+ * bodies one request at a time over a kept-alive connection — what an
+ * uploader sees: HTTP, body read, JSON parse, validation of every event, PII
+ * scrubbing, id derivation, one INSERT ... FORMAT JSONEachRow over HTTP. (The
+ * wrapper receives each body whole before calling the handler; Next streams
+ * it. Body reads are a small part either way.)
+ * The raw engine is Db.insert of the very rows the route produced for that
+ * batch (computed beforehand, untimed) into a second database on the same
+ * server. Batches alternate route/raw so drift hits both alike.
+ *
+ * Both run against a ClickHouse the bench spawns (scripts/clickhouse-server.ts
+ * in a child process), whose peak RSS (VmHWM) is read at the end.
+ */
+
+const BATCHES = [100, 1_000, 10_000] as const;
+const SHA = "c".repeat(40);
+const TYPES = ["overlay.open", "query_submit", "query_result", "ui.click", "error"];
+const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+function makeEvents(rng: () => number, n: number, now: number): Record<string, unknown>[] {
+  const session = () => {
+    const h = Array.from({ length: 32 }, () => "0123456789abcdef"[Math.floor(rng() * 16)]).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  let sid = session();
+  return Array.from({ length: n }, (_, i) => {
+    if (i % 40 === 0) sid = session();
+    return {
+      ts: new Date(now - Math.floor(rng() * 6 * 86_400_000)).toISOString(),
+      session_id: sid,
+      commit_sha: SHA,
+      event_type: TYPES[Math.floor(rng() * TYPES.length)],
+      latency_ms: Math.floor(rng() * 4_000),
+      user_agent: UA,
+      // Realistic metadata, with PII the scrubber has to find.
+      metadata: { scene: "main", query_chars: Math.floor(rng() * 300), contact: i % 50 === 0 ? "viewer@example.com" : "", ip: i % 70 === 0 ? "203.0.113.7" : "" },
+    };
+  });
+}
+
+export async function ingestSection(options: { eventsPerSize: number }): Promise<SectionResult> {
+  const data = tempDir("ingest-ch");
+  const dlq = tempDir("ingest-dlq");
+  say("ingest: starting a ClickHouse of its own ...");
+  const clickhouse = await startClickHouseChild({ dataDir: data.dir });
+  const server = await serveRoutes({ "/api/ingest/events": postEvents });
+  try {
+    const route = await migratedDatabase(clickhouse.url, "bench_ingest_route");
+    const raw = await migratedDatabase(clickhouse.url, "bench_ingest_raw");
+    const token = randomBytes(16).toString("hex");
+    await setEnv({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_DATABASE: "bench_ingest_route", MUSE_INGEST_TOKEN: token, MUSE_LOG_LEVEL: "warn", MUSE_DLQ_DIR: dlq.dir, DD_API_KEY: undefined });
+
+    // What one request costs the local server itself: the client's per-request settings are applied and reset around each statement.
+    const probe = createDb({ ...raw.config });
+    const withSettings = (await timed(async () => { for (let i = 0; i < 50; i++) await probe.query("SELECT 1 AS x"); })).ms / 50;
+    const bare = (await timed(async () => { for (let i = 0; i < 50; i++) await (await fetch(`${clickhouse.url}/?query=SELECT%201`)).text(); })).ms / 50;
+    await probe.close();
+
+    const rng = seededRandom(7);
+    const now = Date.now();
+    const rows: Row[] = [];
+    const details: Record<string, unknown> = { events_per_size: options.eventsPerSize, transport: "HTTP, node:http wrapper around the route handler, 1 client, sequential, keep-alive", per_size: [] as unknown[] };
+    for (const size of BATCHES) {
+      const batches = Math.max(1, Math.round(options.eventsPerSize / size));
+      say(`ingest: batches of ${size}: ${batches} × route and ${batches} × raw insert ...`);
+      const routeMs: number[] = [];
+      const rawMs: number[] = [];
+      for (let b = 0; b < batches; b++) {
+        const events = makeEvents(rng, size, now);
+        const body = JSON.stringify({ events });
+        const key = `bench-${size}-${b}-${now}`;
+        // The rows the route will write for this request (ids from the same key), for the raw insert.
+        const validated = validateEvents(events, new Date());
+        if (!validated.ok) throw new Error(`bench events invalid: ${JSON.stringify(validated.problems.slice(0, 2))}`);
+        const { rows: prepared } = eventsWrite(validated.events, { idempotencyKey: key, bodySha256: sha256Hex(body), now: new Date() });
+
+        const sent = await timed(async () => {
+          const res = await fetch(`${server.url}/api/ingest/events`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+            body,
+          });
+          const answer = (await res.json()) as { accepted?: number; queued?: boolean };
+          if (res.status !== 202 || answer.accepted !== size || answer.queued) throw new Error(`route answered ${res.status} ${JSON.stringify(answer)}`);
+        });
+        routeMs.push(sent.ms);
+        rawMs.push((await timed(() => raw.db.insert("ui_events", prepared))).ms);
+      }
+      if (server.thrown.length) throw new Error(`the route threw: ${String(server.thrown[0].error)}`);
+      const total = batches * size;
+      const count = async (db: typeof raw.db) => Number((await db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL WHERE latency_ms >= 0"))[0].n);
+      const routeRate = total / (routeMs.reduce((a, b) => a + b, 0) / 1000);
+      const rawRate = total / (rawMs.reduce((a, b) => a + b, 0) / 1000);
+      const per = { batch: size, batches, events: total, route_events_per_s: Math.round(routeRate), raw_events_per_s: Math.round(rawRate), route_request_ms_p50: median(routeMs), raw_insert_ms_p50: median(rawMs), route_share_of_raw: routeRate / rawRate };
+      (details.per_size as unknown[]).push(per);
+      rows.push({
+        section: "ingest",
+        measure: `events/s, batches of ${size.toLocaleString("en-US")}`,
+        value: `route ${fmt.rate(routeRate)}/s, raw ${fmt.rate(rawRate)}/s`,
+        ratio: `route = ${(routeRate / rawRate).toFixed(2)} × raw`,
+        note: `median request ${fmt.ms(median(routeMs))} vs insert ${fmt.ms(median(rawMs))}`,
+      });
+      say(`ingest: batches of ${size}: route ${Math.round(routeRate)} events/s, raw ${Math.round(rawRate)} events/s`);
+      // Every event landed once in each database.
+      const [inRoute, inRaw] = [await count(route.db), await count(raw.db)];
+      if (inRoute !== inRaw) throw new Error(`route database holds ${inRoute} events, raw ${inRaw}`);
+    }
+    // Where the route's own time goes, in process, for one batch of 10,000: validation, then scrubbing + ids.
+    const events = makeEvents(rng, 10_000, now);
+    const validation = await timed(async () => validateEvents(events, new Date()));
+    if (!validation.value.ok) throw new Error("bench events invalid");
+    const valid = validation.value.events;
+    const scrub = await timed(async () => eventsWrite(valid, { bodySha256: sha256Hex("x"), now: new Date() }));
+    const parse = await timed(async () => JSON.parse(JSON.stringify({ events })));
+    details.route_cpu_ms_per_10k = { json_parse: parse.ms, validate: validation.ms, scrub_and_ids: scrub.ms };
+    rows.push({
+      section: "ingest",
+      measure: "route CPU for 10,000 events (in process)",
+      value: `validate ${fmt.ms(validation.ms)}, scrub + ids ${fmt.ms(scrub.ms)}`,
+      note: `JSON round trip ${fmt.ms(parse.ms)}`,
+    });
+
+    const peak = clickhouse.peakRssBytes();
+    details.clickhouse_peak_rss_bytes = peak;
+    details.clickhouse_request_ms = { client_select_1: withSettings, bare_http_select_1: bare };
+    rows.push({ section: "ingest", measure: "local ClickHouse peak RSS (VmHWM)", value: fmt.mib(peak), note: "spawned for the bench; after all batches" });
+    rows.push({
+      section: "ingest",
+      measure: "local ClickHouse, one SELECT 1",
+      value: `${fmt.ms(withSettings)} via the app's client`,
+      ratio: `${fmt.x(withSettings / bare)} bare HTTP (${fmt.ms(bare)})`,
+      note: "per-request settings are SET and reset around each statement",
+    });
+    await route.db.close();
+    await raw.db.close();
+    return { rows, details };
+  } finally {
+    await server.close();
+    await setEnv({ CLICKHOUSE_URL: undefined, CLICKHOUSE_DATABASE: undefined, MUSE_INGEST_TOKEN: undefined, MUSE_DLQ_DIR: undefined });
+    await clickhouse.stop();
+    data.remove();
+    dlq.remove();
+  }
+}

@@ -1,0 +1,135 @@
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../lib/local-clickhouse/launcher";
+import { ALL_LANGS, syntheticEpisode } from "./episodes";
+import { fmt, say, tempDir, timed, type Row, type SectionResult } from "./lib";
+
+/**
+ * Site: `next build` time with 100 and 1,000 generated episodes × 4 languages
+ * (the council's offline writer + lib/council/render.ts, see episodes.ts),
+ * and the episode page's first-load JavaScript (scripts/measure-first-load.ts
+ * on that build, when the script exists).
+ *
+ * Each build runs in a copy of the app under bench/out/site (sources only;
+ * node_modules resolve from the checkout above it), with MUSE_CONTENT_DIR
+ * pointing at the generated episodes: the checkout's own .next, which other
+ * work uses, is never touched. `.next` is removed between builds, so each is
+ * a cold build. Series alternate between chimera and banterpacks.
+ */
+
+const SKIP = new Set(["node_modules", ".next", ".git", ".muse", "tests", "bench", "content", "coverage", "test-results", "tsconfig.tsbuildinfo"]);
+
+function copyApp(target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  for (const name of readdirSync(projectRoot)) {
+    if (SKIP.has(name)) continue;
+    cpSync(path.join(projectRoot, name), path.join(target, name), { recursive: true });
+  }
+  // The app reads MUSE_CONTENT_DIR; an empty default directory keeps stray reads harmless.
+  mkdirSync(path.join(target, "content"), { recursive: true });
+}
+
+function writeEpisodes(dir: string, count: number): number {
+  let files = 0;
+  for (let n = 1; n <= count; n++) {
+    const series = n % 2 === 0 ? "banterpacks" : "chimera";
+    const episode = syntheticEpisode(series, Math.ceil(n / 2), { langs: ALL_LANGS });
+    for (const file of episode.files.values()) {
+      const full = path.join(dir, file.path);
+      mkdirSync(path.dirname(full), { recursive: true });
+      writeFileSync(full, file.markdown);
+      files += 1;
+    }
+  }
+  return files;
+}
+
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-20_000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.once("exit", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+export async function siteSection(options: { episodes: number[] }): Promise<SectionResult> {
+  const app = path.join(projectRoot, "bench", "out", "site");
+  const measureScript = path.join(projectRoot, "scripts", "measure-first-load.ts");
+  const rows: Row[] = [];
+  const builds: Record<string, unknown>[] = [];
+  say(`site: copying the app to ${path.relative(projectRoot, app)} ...`);
+  copyApp(app);
+  try {
+    for (const count of options.episodes) {
+      const content = tempDir(`site-content-${count}`);
+      try {
+        const files = writeEpisodes(content.dir, count);
+        say(`site: ${count} episodes × ${ALL_LANGS.length} languages (${files} files) written; next build ...`);
+        rmSync(path.join(app, ".next"), { recursive: true, force: true });
+        const env: NodeJS.ProcessEnv = { ...process.env, MUSE_CONTENT_DIR: content.dir, NEXT_TELEMETRY_DISABLED: "1" };
+        const build = await timed(() => run(process.execPath, [path.join(projectRoot, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: app, env }));
+        if (build.value.code !== 0) throw new Error(`next build with ${count} episodes failed:\n${build.value.output.slice(-4_000)}`);
+        say(`site: ${count} episodes built in ${fmt.ms(build.ms)}`);
+        const pages = (build.value.output.match(/Generating static pages[^\n]*\((\d+)\/(\d+)\)/g) ?? []).at(-1)?.match(/\/(\d+)\)/)?.[1];
+        const entry: Record<string, unknown> = { episodes: count, files, build_ms: build.ms, static_pages: pages ? Number(pages) : undefined };
+
+        if (existsSync(measureScript)) {
+          const measured = await run(process.execPath, ["--import", "tsx", measureScript, "--dir", path.join(app, ".next"), "--json"], { cwd: projectRoot, env: process.env });
+          if (measured.code === 0) {
+            // The script's JSON (its own format; only these fields are read).
+            const firstLoad = JSON.parse(measured.output.slice(measured.output.indexOf("{"))) as {
+              route: string;
+              total: { gzip: number; brotli: number };
+              shared?: { gzip: number };
+              route_own?: { gzip: number };
+              document?: { gzip: number };
+              rum_in_first_load?: boolean;
+            };
+            entry.first_load = firstLoad;
+            if (count === options.episodes[0]) {
+              rows.push({
+                section: "site",
+                measure: "episode page first-load JS",
+                value: `${fmt.kb(firstLoad.total.gzip)} gzip`,
+                ratio: firstLoad.shared && firstLoad.route_own ? `framework ${fmt.kb(firstLoad.shared.gzip)} + page ${fmt.kb(firstLoad.route_own.gzip)}` : undefined,
+                note: [
+                  firstLoad.route,
+                  `${fmt.kb(firstLoad.total.brotli)} brotli`,
+                  firstLoad.document ? `HTML document ${fmt.kb(firstLoad.document.gzip)} gzip` : "",
+                  firstLoad.rum_in_first_load === undefined ? "" : `RUM in first load: ${firstLoad.rum_in_first_load ? "yes" : "no"}`,
+                ].filter(Boolean).join("; "),
+              });
+            }
+          } else {
+            entry.first_load_error = measured.output.slice(-500);
+          }
+        } else if (count === options.episodes[0]) {
+          rows.push({ section: "site", measure: "episode page first-load JS", value: "n/a", note: "scripts/measure-first-load.ts is not in this checkout" });
+        }
+        builds.push(entry);
+        rows.push({
+          section: "site",
+          measure: `next build, ${count.toLocaleString("en-US")} episodes × ${ALL_LANGS.length} languages`,
+          value: fmt.ms(build.ms),
+          note: `${files} episode files${pages ? `, ${pages} static pages` : ""}`,
+        });
+      } finally {
+        content.remove();
+      }
+    }
+    if (builds.length === 2) {
+      const [a, b] = builds as { episodes: number; build_ms: number }[];
+      rows[rows.length - 1].ratio = `${fmt.x(b.build_ms / a.build_ms)} the ${a.episodes}-episode build for ${fmt.x(b.episodes / a.episodes)} episodes`;
+    }
+    return { rows, details: { builds, note: "cold builds of a copy of the app (bench/out/site), MUSE_CONTENT_DIR = generated episodes" } };
+  } finally {
+    rmSync(path.join(app, ".next"), { recursive: true, force: true });
+  }
+}
