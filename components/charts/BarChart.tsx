@@ -30,6 +30,8 @@ export function BarChart({ id, title, description, days, series, yLabel, format,
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const y = scaleLinear<number>({ domain: paddedDomain([0, ...all], { zero: true }), range: [innerH, 0], nice: true });
   const every = Math.max(1, Math.ceil(days.length / 8));
+  // Counts get whole-number ticks only (no "0.2 episodes").
+  const integerTicks = all.every(Number.isInteger) ? y.ticks(5).filter(Number.isInteger) : undefined;
   const table = {
     caption: title,
     columns: [dayLabel, ...series.map((s) => s.label)],
@@ -38,7 +40,7 @@ export function BarChart({ id, title, description, days, series, yLabel, format,
   return (
     <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel} legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}>
       <Group left={MARGIN.left} top={MARGIN.top}>
-        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatTick(Number(v))} {...axisProps} />
+        <AxisLeft scale={y} numTicks={5} tickValues={integerTicks} tickFormat={(v) => formatTick(Number(v))} {...axisProps} />
         <AxisLabel orientation="left" range={y.range()} offset={44}>
           {yLabel}
         </AxisLabel>

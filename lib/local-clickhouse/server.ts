@@ -209,41 +209,45 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     return native.QueryAsyncConnection(session.connection, sql, format, params ?? {});
   }
 
-  async function currentSettingValues(names: string[]): Promise<Map<string, string>> {
-    if (names.length === 0) return new Map();
-    const result = await engineQuery(
-      "SELECT name, value FROM system.settings WHERE name IN {names:Array(String)}",
-      "JSONEachRow",
-      { names: `[${names.map(quoteString).join(",")}]` },
-    );
-    const rows = Buffer.from(result.bytes)
+  // The engine's settings at start-up; every request runs with these plus its
+  // own. Rather than SET-and-reset around each statement, the server tracks
+  // what is set now and applies only the differences (most requests repeat
+  // the previous request's settings, so they cost no extra statement).
+  const defaults = new Map<string, string>(
+    Buffer.from((await engineQuery("SELECT name, value FROM system.settings", "JSONEachRow")).bytes)
       .toString("utf8")
       .split("\n")
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { name: string; value: string });
-    return new Map(rows.map((r) => [r.name, r.value]));
-  }
+      .map((l) => JSON.parse(l) as { name: string; value: string })
+      .map((r) => [r.name, r.value]),
+  );
+  /** Settings currently differing from `defaults`, as last requested. */
+  const engineSettings = new Map<string, string>();
+  let currentDatabase = "";
 
-  async function withSettings<T>(settings: Map<string, string>, fn: () => Promise<T>): Promise<T> {
-    if (settings.size === 0) return fn();
-    const previous = await currentSettingValues([...settings.keys()]);
-    for (const name of settings.keys()) {
-      if (!previous.has(name)) {
+  async function applySettings(wanted: Map<string, string>): Promise<void> {
+    for (const name of wanted.keys()) {
+      if (!defaults.has(name)) {
         throw new ClickHouseHttpError(115, `Code: 115. DB::Exception: Unknown setting '${name}'. (UNKNOWN_SETTING)`);
       }
     }
-    const applied: string[] = [];
-    try {
-      for (const [name, value] of settings) {
-        await engineQuery(`SET ${quoteIdentifier(name)} = ${quoteString(value)}`);
-        applied.push(name);
-      }
-      return await fn();
-    } finally {
-      for (const name of applied) {
-        await engineQuery(`SET ${quoteIdentifier(name)} = ${quoteString(previous.get(name) ?? "")}`).catch(() => {});
-      }
+    for (const name of [...engineSettings.keys()]) {
+      if (wanted.has(name)) continue;
+      await engineQuery(`SET ${quoteIdentifier(name)} = ${quoteString(defaults.get(name)!)}`);
+      engineSettings.delete(name);
     }
+    for (const [name, value] of wanted) {
+      if (engineSettings.get(name) === value) continue;
+      // A value the engine refuses fails here with ClickHouse's own error.
+      await engineQuery(`SET ${quoteIdentifier(name)} = ${quoteString(value)}`);
+      engineSettings.set(name, value);
+    }
+  }
+
+  async function useDatabase(database: string): Promise<void> {
+    if (database === currentDatabase) return;
+    await engineQuery(`USE ${quoteIdentifier(database)}`);
+    currentDatabase = database;
   }
 
   function authenticate(req: IncomingMessage, url: URL): void {
@@ -351,7 +355,8 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
       // A SET outside a session lasts for its own request only: it changes nothing.
       if (!isInsertWithData && leadingKeyword(sql) === "SET") {
         const assignments = parseSet(sql);
-        await exclusive(() => withSettings(assignments, async () => undefined));
+        // Validated by the engine; they stay in effect only until the next request sets its own.
+        await exclusive(() => applySettings(assignments));
         if (sessionId) {
           const kept = sessionSettings.get(sessionId) ?? { settings: new Map(), touched: Date.now() };
           for (const [k, v] of assignments) kept.settings.set(k, v);
@@ -363,18 +368,17 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
 
       const started = process.hrtime.bigint();
       const outcome = await exclusive(async () => {
-        await engineQuery(`USE ${quoteIdentifier(database)}`).catch((e: unknown) => {
+        await useDatabase(database).catch((e: unknown) => {
           throw toClickHouseError(e);
         });
-        return withSettings(settings, async () => {
-          if (isInsertWithData) {
-            const r = await native.InsertRawAsyncConnection(session.connection, sql, body, true);
-            return { bytes: new Uint8Array(), readRows: r.rowsWritten, readBytes: r.bytesWritten, writtenRows: r.rowsWritten, writtenBytes: r.bytesWritten };
-          }
-          const r = await engineQuery(sql, format, params);
-          const write = ["INSERT"].includes(leadingKeyword(sql));
-          return { bytes: r.bytes, readRows: r.rowsRead, readBytes: r.bytesRead, writtenRows: write ? r.rowsRead : 0, writtenBytes: write ? r.bytesRead : 0 };
-        });
+        await applySettings(settings);
+        if (isInsertWithData) {
+          const r = await native.InsertRawAsyncConnection(session.connection, sql, body, true);
+          return { bytes: new Uint8Array(), readRows: r.rowsWritten, readBytes: r.bytesWritten, writtenRows: r.rowsWritten, writtenBytes: r.bytesWritten };
+        }
+        const r = await engineQuery(sql, format, params);
+        const write = leadingKeyword(sql) === "INSERT";
+        return { bytes: r.bytes, readRows: r.rowsRead, readBytes: r.bytesRead, writtenRows: write ? r.rowsRead : 0, writtenBytes: write ? r.bytesRead : 0 };
       });
       const elapsedNs = Number(process.hrtime.bigint() - started);
       let payload = Buffer.from(outcome.bytes);
