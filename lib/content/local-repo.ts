@@ -106,8 +106,11 @@ export function createLocalContentRepo(dir: string, options: LocalContentRepoOpt
       await mkdir(absDir, { recursive: true });
       const real = await realpath(absDir);
       let top = await runGit(real, ["rev-parse", "--show-toplevel"]);
-      if (top.code !== 0) {
-        if (!/not a git repository/i.test(top.stderr)) throw new ContentRepoError(`git rev-parse failed in ${real}: ${top.stderr}`);
+      // A directory the enclosing repository ignores (e.g. .muse/content) gets a repository of its
+      // own: committing ignored paths onto the checkout's branch is never what anyone wants.
+      const ignored = top.code === 0 && (await runGit(top.stdout.trim(), ["check-ignore", "-q", "--", real])).code === 0;
+      if (top.code !== 0 || ignored) {
+        if (!ignored && !/not a git repository/i.test(top.stderr)) throw new ContentRepoError(`git rev-parse failed in ${real}: ${top.stderr}`);
         // Two writers may initialize the same new directory at once (copying the templates collides);
         // `git init` on an existing repository is harmless, so try again.
         for (let attempt = 1; ; attempt++) {
