@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { POST as postEvents } from "../app/api/ingest/events/route";
 import { createDb } from "../lib/clickhouse/client";
 import { eventsWrite, sha256Hex, validateEvents } from "../lib/ingest/events/ingest";
-import { seededRandom } from "../lib/seed/random";
 import { migratedDatabase, startClickHouseChild } from "../tests/hardening/helpers/clickhouse-child";
 import { setEnv } from "../tests/helpers/env";
+import { Gen } from "../tests/hardening/helpers/gen";
 import { serveRoutes } from "../tests/hardening/helpers/http";
 import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "./lib";
 
@@ -32,23 +32,19 @@ const SHA = "c".repeat(40);
 const TYPES = ["overlay.open", "query_submit", "query_result", "ui.click", "error"];
 const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-function makeEvents(rng: () => number, n: number, now: number): Record<string, unknown>[] {
-  const session = () => {
-    const h = Array.from({ length: 32 }, () => "0123456789abcdef"[Math.floor(rng() * 16)]).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  };
-  let sid = session();
+function makeEvents(g: Gen, n: number, now: number): Record<string, unknown>[] {
+  let sid = g.uuid();
   return Array.from({ length: n }, (_, i) => {
-    if (i % 40 === 0) sid = session();
+    if (i % 40 === 0) sid = g.uuid();
     return {
-      ts: new Date(now - Math.floor(rng() * 6 * 86_400_000)).toISOString(),
+      ts: new Date(now - g.int(0, 6 * 86_400_000)).toISOString(),
       session_id: sid,
       commit_sha: SHA,
-      event_type: TYPES[Math.floor(rng() * TYPES.length)],
-      latency_ms: Math.floor(rng() * 4_000),
+      event_type: g.pick(TYPES),
+      latency_ms: g.int(0, 4_000),
       user_agent: UA,
       // Realistic metadata, with PII the scrubber has to find.
-      metadata: { scene: "main", query_chars: Math.floor(rng() * 300), contact: i % 50 === 0 ? "viewer@example.com" : "", ip: i % 70 === 0 ? "203.0.113.7" : "" },
+      metadata: { scene: "main", query_chars: g.int(0, 300), contact: i % 50 === 0 ? "viewer@example.com" : "", ip: i % 70 === 0 ? "203.0.113.7" : "" },
     };
   });
 }
@@ -71,7 +67,7 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
     const bare = (await timed(async () => { for (let i = 0; i < 50; i++) await (await fetch(`${clickhouse.url}/?query=SELECT%201`)).text(); })).ms / 50;
     await probe.close();
 
-    const rng = seededRandom(7);
+    const gen = new Gen(7);
     const now = Date.now();
     const rows: Row[] = [];
     const details: Record<string, unknown> = { events_per_size: options.eventsPerSize, transport: "HTTP, node:http wrapper around the route handler, 1 client, sequential, keep-alive", per_size: [] as unknown[] };
@@ -81,7 +77,7 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
       const routeMs: number[] = [];
       const rawMs: number[] = [];
       for (let b = 0; b < batches; b++) {
-        const events = makeEvents(rng, size, now);
+        const events = makeEvents(gen, size, now);
         const body = JSON.stringify({ events });
         const key = `bench-${size}-${b}-${now}`;
         // The rows the route will write for this request (ids from the same key), for the raw insert.
@@ -121,7 +117,7 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
       if (inRoute !== inRaw) throw new Error(`route database holds ${inRoute} events, raw ${inRaw}`);
     }
     // Where the route's own time goes, in process, for one batch of 10,000: validation, then scrubbing + ids.
-    const events = makeEvents(rng, 10_000, now);
+    const events = makeEvents(gen, 10_000, now);
     const validation = await timed(async () => validateEvents(events, new Date()));
     if (!validation.value.ok) throw new Error("bench events invalid");
     const valid = validation.value.events;

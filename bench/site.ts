@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { resetEnvCache } from "../lib/env";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { ALL_LANGS, syntheticEpisode } from "./episodes";
-import { fmt, say, tempDir, timed, type Row, type SectionResult } from "./lib";
+import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "./lib";
 
 /**
  * Site: `next build` time with 100 and 1,000 generated episodes × 4 languages
@@ -59,6 +60,24 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
+/** loadContent() on `dir`: the first call (parse every file), then the median memoised call. */
+async function contentReads(dir: string): Promise<{ coldMs: number; warmMs: number }> {
+  const saved = process.env.MUSE_CONTENT_DIR;
+  process.env.MUSE_CONTENT_DIR = dir;
+  resetEnvCache();
+  try {
+    const { loadContent } = await import("../lib/content/episodes");
+    const cold = await timed(() => loadContent());
+    const warm: number[] = [];
+    for (let i = 0; i < 9; i++) warm.push((await timed(() => loadContent())).ms);
+    return { coldMs: cold.ms, warmMs: median(warm) };
+  } finally {
+    if (saved === undefined) delete process.env.MUSE_CONTENT_DIR;
+    else process.env.MUSE_CONTENT_DIR = saved;
+    resetEnvCache();
+  }
+}
+
 export async function siteSection(options: { episodes: number[] }): Promise<SectionResult> {
   const app = path.join(projectRoot, "bench", "out", "site");
   const measureScript = path.join(projectRoot, "scripts", "measure-first-load.ts");
@@ -71,14 +90,16 @@ export async function siteSection(options: { episodes: number[] }): Promise<Sect
       const content = tempDir(`site-content-${count}`);
       try {
         const files = writeEpisodes(content.dir, count);
-        say(`site: ${count} episodes × ${ALL_LANGS.length} languages (${files} files) written; next build ...`);
+        // What every page's read of the content costs (lib/content/episodes.ts loadContent, memoised on the files' names, sizes and mtimes).
+        const reads = await contentReads(content.dir);
+        say(`site: ${count} episodes × ${ALL_LANGS.length} languages (${files} files) written; loadContent ${fmt.ms(reads.coldMs)} cold, ${fmt.ms(reads.warmMs)} memoised; next build ...`);
         rmSync(path.join(app, ".next"), { recursive: true, force: true });
         const env: NodeJS.ProcessEnv = { ...process.env, MUSE_CONTENT_DIR: content.dir, NEXT_TELEMETRY_DISABLED: "1" };
         const build = await timed(() => run(process.execPath, [path.join(projectRoot, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: app, env }));
         if (build.value.code !== 0) throw new Error(`next build with ${count} episodes failed:\n${build.value.output.slice(-4_000)}`);
         say(`site: ${count} episodes built in ${fmt.ms(build.ms)}`);
         const pages = (build.value.output.match(/Generating static pages[^\n]*\((\d+)\/(\d+)\)/g) ?? []).at(-1)?.match(/\/(\d+)\)/)?.[1];
-        const entry: Record<string, unknown> = { episodes: count, files, build_ms: build.ms, static_pages: pages ? Number(pages) : undefined };
+        const entry: Record<string, unknown> = { episodes: count, files, build_ms: build.ms, static_pages: pages ? Number(pages) : undefined, load_content_ms: reads };
 
         if (existsSync(measureScript)) {
           const measured = await run(process.execPath, ["--import", "tsx", measureScript, "--dir", path.join(app, ".next"), "--json"], { cwd: projectRoot, env: process.env });
@@ -113,20 +134,25 @@ export async function siteSection(options: { episodes: number[] }): Promise<Sect
         } else if (count === options.episodes[0]) {
           rows.push({ section: "site", measure: "episode page first-load JS", value: "n/a", note: "scripts/measure-first-load.ts is not in this checkout" });
         }
-        builds.push(entry);
-        rows.push({
+        const buildRow: Row = {
           section: "site",
           measure: `next build, ${count.toLocaleString("en-US")} episodes × ${ALL_LANGS.length} languages`,
           value: fmt.ms(build.ms),
           note: `${files} episode files${pages ? `, ${pages} static pages` : ""}`,
+        };
+        const first = builds[0] as { episodes: number; build_ms: number } | undefined;
+        if (first) buildRow.ratio = `${fmt.x(build.ms / first.build_ms)} the ${first.episodes}-episode build for ${fmt.x(count / first.episodes)} episodes`;
+        rows.push(buildRow);
+        rows.push({
+          section: "site",
+          measure: `loadContent(), ${count.toLocaleString("en-US")} episodes`,
+          value: `${fmt.ms(reads.warmMs)} a call (memoised)`,
+          note: `${fmt.ms(reads.coldMs)} the first call; every page's render reads the content`,
         });
+        builds.push(entry);
       } finally {
         content.remove();
       }
-    }
-    if (builds.length === 2) {
-      const [a, b] = builds as { episodes: number; build_ms: number }[];
-      rows[rows.length - 1].ratio = `${fmt.x(b.build_ms / a.build_ms)} the ${a.episodes}-episode build for ${fmt.x(b.episodes / a.episodes)} episodes`;
     }
     return { rows, details: { builds, note: "cold builds of a copy of the app (bench/out/site), MUSE_CONTENT_DIR = generated episodes" } };
   } finally {

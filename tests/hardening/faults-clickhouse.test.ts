@@ -9,6 +9,7 @@ import type { Db } from "../../lib/clickhouse/client";
 import { createDlq } from "../../lib/dlq";
 import { migratedDatabase, startClickHouseChild, type ClickHouseChild } from "./helpers/clickhouse-child";
 import { setEnv } from "../helpers/env";
+import { expectEventsExactlyOnce } from "./helpers/exactly-once";
 import { Gen, HARDENING_SEED } from "./helpers/gen";
 import { serveRoutes, type RouteServer } from "./helpers/http";
 import { report } from "./helpers/leaks";
@@ -105,7 +106,7 @@ async function sendEvents(request: EventsRequest): Promise<EventsAnswer> {
   return { request, status: res.status, ...json };
 }
 
-function report_(i: number): Record<string, unknown> {
+function benchReport(i: number): Record<string, unknown> {
   // Distinct content → distinct run_id: a fixture with its own generated_at.
   const r = fixture(REPORT_TYPES[i % REPORT_TYPES.length]);
   r.generated_at = new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString();
@@ -142,7 +143,7 @@ describe("ClickHouse stopped, frozen and restarted under the ingest routes", () 
     const until = { done: false };
     answers.push(...(await clients(3, 10, until)));
     for (let i = 0; i < 3; i++) {
-      const r = report_(i);
+      const r = benchReport(i);
       const res = await sendReport(r);
       reports.push({ report: r, status: res.status });
     }
@@ -163,7 +164,7 @@ describe("ClickHouse stopped, frozen and restarted under the ingest routes", () 
     const during = await running;
     answers.push(...during);
     for (let i = 3; i < 6; i++) {
-      const r = report_(i);
+      const r = benchReport(i);
       const res = await sendReport(r);
       reports.push({ report: r, status: res.status, error: res.json.error });
     }
@@ -224,16 +225,7 @@ describe("ClickHouse stopped, frozen and restarted under the ingest routes", () 
 });
 
 async function expectExactlyOnce(answers: EventsAnswer[], reports: { report: Record<string, unknown>; status: number }[]) {
-  const accepted = new Set(answers.filter((a) => a.status === 202).flatMap((a) => a.request.uids));
-  const rows = await db.query<{ uid: string; n: number }>(`SELECT JSONExtractString(metadata, 'uid') AS uid, count() AS n FROM ui_events FINAL GROUP BY uid`);
-  const stored = new Map(rows.map((r) => [r.uid, Number(r.n)]));
-  expect({
-    missing: [...accepted].filter((u) => !stored.has(u)).slice(0, 10),
-    doubled: rows.filter((r) => Number(r.n) !== 1).map((r) => r.uid).slice(0, 10),
-    unexpected: [...stored.keys()].filter((u) => !accepted.has(u)).slice(0, 10),
-  }).toEqual({ missing: [], doubled: [], unexpected: [] });
-  const [{ n }] = await db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL");
-  expect(Number(n)).toBe(accepted.size);
+  await expectEventsExactlyOnce(db, new Set(answers.filter((a) => a.status === 202).flatMap((a) => a.request.uids)));
 
   // Reports: every one sent is stored (202 directly, or queued with its 503), each variant row once.
   const [bench] = await db.query<{ runs: number; rows: number; keys: number }>(

@@ -7,6 +7,7 @@ import type { Db } from "../../lib/clickhouse/client";
 import { createDlq } from "../../lib/dlq";
 import { migratedDatabase, startClickHouseChild, type ClickHouseChild } from "./helpers/clickhouse-child";
 import { setEnv } from "../helpers/env";
+import { expectEventsExactlyOnce } from "./helpers/exactly-once";
 import { Gen, HARDENING_SEED } from "./helpers/gen";
 import { serveRoutes, type RouteServer } from "./helpers/http";
 import { report } from "./helpers/leaks";
@@ -147,17 +148,7 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
     expect(results.some((r) => r.replayed)).toBe(true);
     expect(await createDlq({ dir: process.env.MUSE_DLQ_DIR }).depth()).toBe(0);
 
-    const accepted = new Set(results.flatMap((r) => r.uids));
-    const rows = await db.query<{ uid: string; n: number }>(
-      `SELECT JSONExtractString(metadata, 'uid') AS uid, count() AS n FROM ui_events FINAL GROUP BY uid`,
-    );
-    const stored = new Map(rows.map((r) => [r.uid, Number(r.n)]));
-    const missing = [...accepted].filter((uid) => !stored.has(uid));
-    const doubled = rows.filter((r) => Number(r.n) !== 1).map((r) => r.uid);
-    const unexpected = [...stored.keys()].filter((uid) => !accepted.has(uid));
-    expect({ missing: missing.slice(0, 10), doubled: doubled.slice(0, 10), unexpected: unexpected.slice(0, 10) }).toEqual({ missing: [], doubled: [], unexpected: [] });
-    const [{ n }] = await db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL");
-    expect(Number(n)).toBe(accepted.size);
+    await expectEventsExactlyOnce(db, new Set(results.flatMap((r) => r.uids)));
     // One idempotency record per key that was accepted.
     const keys = new Set(results.flatMap((r) => (r.key ? [r.key] : [])));
     const [records] = await db.query<{ n: number; distinct_keys: number }>("SELECT count() AS n, uniqExact(idempotency_key) AS distinct_keys FROM ingest_requests FINAL");
