@@ -89,7 +89,7 @@ export async function agentsSection(options: { days: number }): Promise<SectionR
 function brief(record: RunRecord): string {
   const s = record.summary as Record<string, unknown>;
   const parts: string[] = [];
-  if (record.reason) parts.push(record.reason.slice(0, 60));
+  if (record.reason) parts.push(record.reason.length > 70 ? `${record.reason.slice(0, 69)}…` : record.reason);
   if (typeof s.reports === "number") parts.push(`${s.reports} reports, ${s.bench_rows} bench rows`);
   if (typeof s.session_rows === "number") parts.push(`${s.hours_rolled_up} hours, ${s.session_rows} session rows`);
   if (typeof s.verdict === "string") parts.push(`verdict ${s.verdict}`);

@@ -71,6 +71,7 @@ const RAW_PACKS_DAYS = `
     FROM (${RAW_SESSION_HOURS})
    GROUP BY d`;
 const RAW_DAILY_PACKS = `SELECT toString(d) AS day, user_latency_ms, error_rate, abandonment_rate, sessions, events FROM (${RAW_PACKS_DAYS}) ORDER BY day`;
+// The hearts side is JOINED_SQL's own (lib/analysis/queries.ts, not exported): only the packs side differs.
 const RAW_JOINED = `
   WITH hearts AS (
     SELECT toDate(ts) AS d, avgOrNull(latency_p95_ms) AS latency_p95_ms, avgOrNull(tokens_per_sec) AS tokens_per_sec,
