@@ -183,6 +183,31 @@ describe("POST /api/ingest/bench", () => {
     expect(res.status).toBe(415);
     expect(await res.json()).toEqual({ error: expect.stringContaining("application/json") });
     expect((await post(fixture("system_performance"), { "Content-Type": "application/json; charset=utf-8" })).status).toBe(202);
+    // The body is decoded as UTF-8, so a declared other charset is refused rather than misread.
+    expect((await post(fixture("system_performance"), { "Content-Type": "application/json; charset=iso-8859-1" })).status).toBe(415);
+  });
+
+  it("400 naming the body when the upload breaks off mid-body, and writes nothing", async () => {
+    const before = await counts();
+    const half = new TextEncoder().encode(JSON.stringify(fixture("compilation")).slice(0, 200));
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(half);
+        else controller.error(new Error("socket hang up"));
+      },
+    });
+    const res = await POST(
+      new Request(URL, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", "X-Commit-Sha": "a".repeat(40) },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
+    );
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/request body could not be read/);
+    expect(await counts()).toEqual(before);
   });
 
   it("413 when Content-Length says more than 1 MiB, or the body turns out bigger", async () => {

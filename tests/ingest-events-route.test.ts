@@ -119,6 +119,15 @@ describe("POST /api/ingest/events: accepted bodies", () => {
     expect(await count(sid)).toBe(3);
   });
 
+  it("an empty batch is accepted and writes nothing, as JSON and as NDJSON", async () => {
+    const before = await count();
+    const json = await postEvents([]);
+    expect([json.status, await json.json()]).toEqual([202, { accepted: 0 }]);
+    const ndjson = await post("\n\n", { "content-type": "application/x-ndjson" });
+    expect([ndjson.status, await ndjson.json()]).toEqual([202, { accepted: 0 }]);
+    expect(await count()).toBe(before);
+  });
+
   it("accepts epoch milliseconds and stores them as the same instant", async () => {
     const sid = randomUUID();
     const ms = Date.UTC(2026, 0, 15, 12, 34, 56, 789);
@@ -348,6 +357,29 @@ describe("POST /api/ingest/events: refusals", () => {
     );
     expect(res.status).toBe(413);
     expect(sent).toBeLessThanOrEqual(7);
+  });
+
+  it("400 naming the body when the upload breaks off mid-body, and writes nothing", async () => {
+    const sid = randomUUID();
+    const half = new TextEncoder().encode(JSON.stringify({ events: [event({ session_id: sid })] }).slice(0, 40));
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(half);
+        else controller.error(new Error("socket hang up"));
+      },
+    });
+    const res = await POST(
+      new Request(URL_, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit & { duplex: "half" }),
+    );
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/request body could not be read/);
+    expect(await count(sid)).toBe(0);
   });
 
   async function closedClickHouse(): Promise<string> {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { benchRunRow, llmEventRow, type BenchRunRow } from "../lib/clickhouse/tables";
-import { ingestReports, validateReports, type ReportInput } from "../lib/ingest/reports/ingest";
+import { ingestReports, MAX_REPORT_DEPTH, validateReports, type ReportInput } from "../lib/ingest/reports/ingest";
 import { canonicalJson, UNKNOWN, type NormalizedReport } from "../lib/ingest/reports/normalize";
 import { BENCHMARK_TYPES, type BenchmarkType } from "../lib/ingest/reports/schemas";
 import { BENCH_MODEL_PRICES, costPer1k, llmCostUsd, modelFamilyKey } from "../lib/pricing";
@@ -250,6 +250,19 @@ describe("validation problems", () => {
     delete kernels.fusion.fused_linear_gelu.mean_time_ms;
     const result = validateReports([{ report, commitSha: PASSED_SHA }]);
     expect(result.ok === false && result.problems.map((p) => p.path)).toEqual(["kernels.fusion.fused_linear_gelu.mean_time_ms"]);
+  });
+
+  it("refuses a report nested deeper than MAX_REPORT_DEPTH instead of overflowing the stack", () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = "bottom";
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    const shallow = { ...fixture("system_performance"), extra: nested(MAX_REPORT_DEPTH - 2) };
+    const deep = { ...fixture("system_performance"), extra: nested(5_000) };
+    expect(validateReports([{ report: shallow, commitSha: PASSED_SHA }]).ok).toBe(true);
+    const result = validateReports([{ report: fixture("quantization") }, { report: deep, commitSha: PASSED_SHA }]);
+    expect(result).toEqual({ ok: false, problems: [{ index: 1, path: "", message: `the report is nested deeper than ${MAX_REPORT_DEPTH} levels` }] });
   });
 
   it("keeps extra keys real reports carry", () => {

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { episodesIn, findEpisode, loadContent, parseEpisodeText, resolveEpisode, seriesNeighbours, tagCounts, tagSlug } from "../lib/content/episodes";
 import { renderMarkdown } from "../lib/content/markdown";
 import { memoryLogger } from "../lib/log";
@@ -126,6 +126,24 @@ describe("loading episodes", () => {
     utimesSync(file, later, later);
     const after = await loadContent({ contentDir: dir, sampleData: false, logger: memoryLogger() });
     expect(findEpisode(after, "chimera", 2)!.original.frontMatter.title).toBe("A new title");
+  });
+
+  it("during next build trusts its memo: the files are listed once, not once per page", async () => {
+    const dir = tempContent();
+    const before = await loadContent({ contentDir: dir, sampleData: false, logger: memoryLogger() });
+    rmSync(path.join(dir, "episodes", "chimera", "ep-002.md"));
+    vi.stubEnv("NEXT_PHASE", "phase-production-build");
+    try {
+      expect(await loadContent({ contentDir: dir, sampleData: false })).toBe(before);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    // Outside a build the next read lists again and sees the file gone.
+    const after = await loadContent({ contentDir: dir, sampleData: false, logger: memoryLogger() });
+    expect(findEpisode(after, "chimera", 2)).toBeUndefined();
+    expect(findEpisode(before, "chimera", 2)).toBeDefined();
+    // An explicit window works anywhere.
+    expect(await loadContent({ contentDir: dir, sampleData: false, trustMemoForMs: 60_000 })).toBe(after);
   });
 
   it("rejects a file without front-matter with a message", () => {

@@ -22,7 +22,8 @@ import { episodeSlug } from "../site/paths";
  *
  * Reads are memoised per directory on the files' names, sizes and mtimes, so
  * the many pages of a build share one parse and a publish (new or changed
- * files) is seen on the next read.
+ * files) is seen on the next read. During `next build` the memo is trusted
+ * without re-listing (see `trustMemoForMs`).
  */
 
 export interface EpisodeSectionText {
@@ -87,7 +88,17 @@ export interface LoadOptions {
   /** Site-wide sample marker. Default: MUSE_SAMPLE_DATA. */
   sampleData?: boolean;
   logger?: Logger;
+  /**
+   * How long a memo is trusted without re-listing the files. Default: for the
+   * whole process during `next build` (the content of a build is fixed, and
+   * re-listing thousands of files once per generated page made builds grow
+   * with episodes × pages), otherwise 0 (every read checks for new files).
+   */
+  trustMemoForMs?: number;
 }
+
+/** Set by Next.js itself in the build and its static-generation workers; not a Muse setting. */
+const isNextBuild = () => process.env.NEXT_PHASE === "phase-production-build";
 
 const FILE_NAME = /^ep-(\d{3,5})(?:\.(de|zh|hi))?\.md$/;
 
@@ -300,23 +311,30 @@ async function buildContent(dir: string, files: FileEntry[], listProblems: Conte
   return { dir, episodes, problems };
 }
 
-const cache = new Map<string, { signature: string; content: Promise<Content> }>();
+const cache = new Map<string, { signature: string; sampleData: boolean; listedAt: number; content: Promise<Content> }>();
 
 /** All valid episodes (newest first) and the problems of the files that were skipped. */
 export async function loadContent(options: LoadOptions = {}): Promise<Content> {
   const env = options.contentDir === undefined || options.sampleData === undefined ? loadEnv() : undefined;
   const dir = resolveDir(options.contentDir ?? env!.MUSE_CONTENT_DIR);
   const sampleData = options.sampleData ?? env!.MUSE_SAMPLE_DATA;
+  const trustMemoForMs = options.trustMemoForMs ?? (isNextBuild() ? Number.POSITIVE_INFINITY : 0);
+  const memo = cache.get(dir);
+  if (memo && memo.sampleData === sampleData && Date.now() - memo.listedAt < trustMemoForMs) return memo.content;
+  const listedAt = Date.now();
   const { files, problems } = await listFiles(dir);
   const signature = [String(sampleData), ...files.map((f) => f.signature), ...problems.map((p) => p.path)].join("\n");
   const hit = cache.get(dir);
-  if (hit && hit.signature === signature) return hit.content;
+  if (hit && hit.signature === signature) {
+    hit.listedAt = listedAt;
+    return hit.content;
+  }
   const content = buildContent(dir, files, problems, sampleData).then((built) => {
     const log = options.logger ?? defaultLogger();
     for (const p of built.problems) log.warn("episode file skipped", { path: p.path, problems: p.problems });
     return built;
   });
-  cache.set(dir, { signature, content });
+  cache.set(dir, { signature, sampleData, listedAt, content });
   content.catch(() => cache.delete(dir));
   return content;
 }

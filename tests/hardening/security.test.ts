@@ -407,12 +407,9 @@ describe("episode markdown cannot inject script into the site", () => {
       expect(outside.filter((tag) => ["script", "img", "iframe", "svg"].includes(tag.name) || tag.attributes.some(([name]) => name.startsWith("on")))).toEqual([]);
     });
 
-    // BUG (app/[lang]/rss.xml/route.ts): the item <description> is the front-matter summary as is.
-    // RSS 2.0 readers render <description> as HTML, and the summary is prose the council's writer
-    // (an LLM) produced: a summary like `...<img src=x onerror=...>` reaches every feed reader as
-    // markup. The route escapes its own notes (escapeHtml) but not the summary; escaping it (or
-    // rendering it through renderMarkdown like the body) fixes this. Marked `fails` until then.
-    it.fails("carries the summary as text, never as markup, in <description>", () => {
+    // Regression: RSS 2.0 readers render <description> as HTML and the summary is prose an LLM wrote;
+    // it used to go in as is, so a summary holding `<img src=x onerror=...>` reached readers as markup.
+    it("carries the summary as text, never as markup, in <description>", () => {
       const descriptions = texts("description");
       expect(descriptions.length).toBeGreaterThan(1);
       for (const d of descriptions) expect(scriptProblems(d)).toEqual([]);

@@ -48,7 +48,8 @@ export async function GET(_request: Request, { params }: { params: Promise<{ lan
       id: link,
       link,
       date: new Date(episode.date),
-      description: fm.summary,
+      // Readers render <description> as HTML; the summary is plain prose, so it goes in as text.
+      description: escapeHtml(fm.summary),
       content: notes + html,
       category: episode.tags.map((name) => ({ name })),
     });

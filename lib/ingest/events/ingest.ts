@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
 import type { IngestRequestRow, UiEventRow } from "../../clickhouse/tables";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
+import { acceptedMediaType } from "../../http/body";
 import { MAX_PROBLEMS, type ItemProblem } from "../../http/responses";
 import { reduceUserAgent, scrubMetadata } from "./pii";
 import { eventSchema, type ValidEvent } from "./schema";
@@ -29,12 +30,7 @@ export type ParseResult =
 
 /** The media type of a Content-Type header when it is one this route accepts (UTF-8 only). */
 export function eventsContentType(header: string | null): EventsContentType | undefined {
-  if (!header) return undefined;
-  const [type, ...params] = header.split(";").map((part) => part.trim().toLowerCase());
-  if (type !== "application/json" && type !== "application/x-ndjson") return undefined;
-  const charset = params.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
-  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") return undefined;
-  return type;
+  return acceptedMediaType<EventsContentType>(header, ["application/json", "application/x-ndjson"]);
 }
 
 /**
@@ -81,7 +77,7 @@ export function parseEventsBody(contentType: string, bodyText: string): ParseRes
   if (problems.length > 0) {
     return { ok: false, status: 400, reason: "not_json", error: `${problems.length} NDJSON line(s) are not valid JSON; nothing was written`, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length };
   }
-  if (items.length === 0) return { ok: false, status: 400, reason: "bad_shape", error: "events: the NDJSON body has no events" };
+  // An empty body is an empty batch, as `{"events":[]}` is: accepted, nothing written.
   return { ok: true, items };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nestedDeeperThan } from "../json-depth";
 
 /**
  * One UI event of POST /api/ingest/events (shared/design/api.md, "Ingest rules").
@@ -87,20 +88,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function depthOf(value: unknown, limit: number, depth = 0): number {
-  if (depth > limit || value === null || typeof value !== "object") return depth;
-  let deepest = depth;
-  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, limit, depth + 1));
-  return deepest;
-}
-
 const metadataSchema = z
   .unknown()
   .refine(isPlainObject, { message: "metadata must be a JSON object" })
   .transform((value, ctx) => {
     const object = value as Record<string, unknown>;
     // Depth first: JSON.stringify of a pathologically deep value would overflow the stack.
-    if (depthOf(object, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH) {
+    if (nestedDeeperThan(object, MAX_METADATA_DEPTH)) {
       ctx.issues.push({ code: "custom", input: value, message: `metadata is nested deeper than ${MAX_METADATA_DEPTH} levels` });
       return z.NEVER;
     }

@@ -2,7 +2,9 @@ import { ClickHouseError } from "@clickhouse/client-web";
 import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
+import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "../../http/body";
 import type { ItemProblem } from "../../http/responses";
+import { nestedDeeperThan } from "../json-depth";
 import { normalizeReport, type NormalizedReport } from "./normalize";
 import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
 
@@ -21,10 +23,20 @@ export interface ReportInput {
 
 export type ValidationResult = { ok: true; reports: NormalizedReport[] } | { ok: false; problems: ItemProblem[] };
 
+/**
+ * Deepest nesting a report may have. Real reports are a handful of levels deep;
+ * the run id is a hash of the canonical JSON, whose serialisation is recursive.
+ */
+export const MAX_REPORT_DEPTH = 64;
+
 export function validateReports(inputs: readonly ReportInput[]): ValidationResult {
   const problems: ItemProblem[] = [];
   const reports: NormalizedReport[] = [];
   inputs.forEach((input, index) => {
+    if (nestedDeeperThan(input.report, MAX_REPORT_DEPTH)) {
+      problems.push({ index, path: "", message: `the report is nested deeper than ${MAX_REPORT_DEPTH} levels` });
+      return;
+    }
     const parsed = benchmarkReport.safeParse(input.report);
     if (!parsed.success) {
       problems.push(...parsed.error.issues.map((issue) => ({ index, path: z.core.toDotPath(issue.path), message: issue.message })));
@@ -125,46 +137,29 @@ const fail = (status: 400 | 413 | 415, reason: string, error: string, problems?:
   problems,
 });
 
-/** The body's bytes, or null as soon as it grows past `maxBytes` (Content-Length can lie or be absent). */
-async function readBodyCapped(request: Request, maxBytes: number): Promise<Uint8Array | null> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Content type, size, JSON and shape of an ingest request (one report or an
  * array of them), with X-Commit-Sha attached to every report. The reports
  * themselves are checked by validateReports.
  */
 export async function readBenchRequest(request: Request): Promise<BenchRequest> {
-  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (mediaType !== "application/json") return fail(415, "unsupported_media_type", "Content-Type must be application/json");
-
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BENCH_BODY_BYTES) return fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`);
+  if (!acceptedMediaType(request.headers.get("content-type"), ["application/json"])) {
+    return fail(415, "unsupported_media_type", "Content-Type must be application/json (UTF-8)");
+  }
 
   const header = request.headers.get("x-commit-sha");
   const commitSha = header === null ? undefined : commitShaSchema.safeParse(header.trim());
   if (commitSha && !commitSha.success) return fail(400, "invalid_commit_sha", "X-Commit-Sha must be a 40-hex commit sha");
 
-  const bytes = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
-  if (bytes === null) return fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`);
+  const read = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
+  if (!read.ok) {
+    return read.problem === "too_large"
+      ? fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`)
+      : fail(400, "unreadable_body", UNREADABLE_BODY_MESSAGE);
+  }
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(read.bytes));
   } catch {
     return fail(400, "invalid_json", "body is not valid JSON (expected a report object or an array of reports)");
   }

@@ -3,6 +3,7 @@ import { getDb } from "@/lib/clickhouse";
 import { createDlq, errorText, retryWrite } from "@/lib/dlq";
 import { loadEnv, secretNames, type Env } from "@/lib/env";
 import { requireToken } from "@/lib/http/auth";
+import { readBodyCapped, UNREADABLE_BODY_MESSAGE } from "@/lib/http/body";
 import { json, jsonError } from "@/lib/http/responses";
 import {
   EVENTS_ROUTE,
@@ -60,7 +61,11 @@ export async function POST(request: Request): Promise<Response> {
   }
 
   const body = await readBodyCapped(request, MAX_EVENTS_BODY_BYTES);
-  if (!body.ok) return respond(jsonError(413, `body is larger than ${MAX_EVENTS_BODY_BYTES} bytes (5 MiB)`), "too_large");
+  if (!body.ok) {
+    return body.problem === "too_large"
+      ? respond(jsonError(413, `body is larger than ${MAX_EVENTS_BODY_BYTES} bytes (5 MiB)`), "too_large")
+      : respond(jsonError(400, UNREADABLE_BODY_MESSAGE), "unreadable_body");
+  }
 
   let text: string;
   try {
@@ -128,35 +133,4 @@ function flushAfterResponse(metrics: Metrics): void {
   } catch {
     void metrics.flush();
   }
-}
-
-/**
- * Reads at most `maxBytes`: Content-Length is checked first, then the bytes
- * actually received (the header may be absent or lie), so an oversized body is
- * never buffered whole.
- */
-async function readBodyCapped(request: Request, maxBytes: number): Promise<{ ok: true; bytes: Uint8Array } | { ok: false }> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) return { ok: false };
-  if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return { ok: false };
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
 }
