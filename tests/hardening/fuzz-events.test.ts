@@ -184,9 +184,10 @@ function generate(g: Gen): FuzzCase {
       const body = g.pick<() => string>([
         () => `{"events":[{"metadata":{"s":"${"x".repeat(5 * 1024 * 1024)}"}}]}`,
         () => Array.from({ length: 10_001 }, () => JSON.stringify(validEvent(g))).join("\n"),
+        // Blank lines are not JSON; as NDJSON they are an empty batch (202, nothing written), like {"events":[]}.
         () => "\n".repeat(g.int(1, 50)),
       ])();
-      const ndjson = !body.startsWith("{");
+      const ndjson = !body.startsWith("{") && body.trim() !== "";
       return { label: `huge/empty ${body.length} bytes`, body: utf8(body), contentType: ndjson ? NDJSON : JSON_TYPE };
     }
   }
