@@ -239,6 +239,19 @@ describe("POST /api/ingest/events: exactly once", () => {
     expect(await count(sid)).toBe(0);
   });
 
+  it("requests racing with one Idempotency-Key and different bodies: the first claim wins, the others are 422", async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${randomUUID()}`;
+      const sessions = Array.from({ length: 4 }, () => randomUUID());
+      const answers = await Promise.all(sessions.map((sid) => postEvents([event({ session_id: sid })], { "idempotency-key": key })));
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 202), `round ${round}: ${statuses.join(",")}`).toHaveLength(1);
+      expect(statuses.filter((s) => s === 422)).toHaveLength(3);
+      const written = await Promise.all(sessions.map((sid) => count(sid)));
+      expect(written).toEqual(statuses.map((s) => (s === 202 ? 1 : 0)));
+    }
+  });
+
   it("a retry WITHOUT a key of the identical body collapses onto the same rows", async () => {
     const sid = randomUUID();
     const body = JSON.stringify({ events: [event({ session_id: sid }), event({ session_id: sid, event_type: "c" })] });

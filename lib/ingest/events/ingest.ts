@@ -211,7 +211,8 @@ const storedRequest = z.object({ body_sha256: z.string(), accepted: z.number().i
 /**
  * Writes validated events exactly once per request: ONE insert of all rows.
  * With an Idempotency-Key, the key is looked up first (same body → the stored
- * answer, nothing written; other body → IdempotencyConflictError) and recorded
+ * answer, nothing written; other body → IdempotencyConflictError), claimed
+ * (a racing request with another body → IdempotencyConflictError) and recorded
  * after the insert. A crash between the two is harmless: the retry rewrites the
  * same event_ids.
  */
@@ -233,12 +234,39 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
       if (previous.body_sha256 !== opts.bodySha256) throw new IdempotencyConflictError(key);
       return { accepted: previous.accepted, replayed: true };
     }
+    // Not recorded yet, but another request with this key may be in flight: the key's first body wins.
+    const firstBody = await storage("idempotency claim", () => claimIdempotencyKey(db, key, opts.bodySha256));
+    if (firstBody !== opts.bodySha256) throw new IdempotencyConflictError(key);
   }
 
   const { rows, deduplicationToken, record } = eventsWrite(events, opts);
   await storage("insert into ui_events", () => db.insert("ui_events", rows, { deduplicationToken, asyncInsert: opts.asyncInsert ?? false }));
   if (record) await storage("insert into ingest_requests", () => db.insert("ingest_requests", [record]));
   return { accepted: rows.length, replayed: false };
+}
+
+/**
+ * Claims `key` for a body (ingest_key_claims, sql/005) and returns the body
+ * hash of the key's earliest claim. Claims are stamped by the server's clock
+ * in the INSERT itself, and (as for the agent lock and episode numbers) a
+ * claim is visible once its INSERT returns, so of two racing requests the
+ * later one always reads the earlier one's claim.
+ */
+async function claimIdempotencyKey(db: Db, key: string, bodySha256: string): Promise<string | undefined> {
+  await db.command(
+    `INSERT INTO ingest_key_claims (route, idempotency_key, body_sha256, claimed_at)
+     SELECT {route:String}, {key:String}, {body:String}, now64(3)`,
+    { route: EVENTS_ROUTE, key, body: bodySha256 },
+  );
+  const first = await db.queryOne(
+    `SELECT body_sha256 FROM ingest_key_claims
+      WHERE route = {route:String} AND idempotency_key = {key:String}
+      ORDER BY claimed_at, body_sha256
+      LIMIT 1`,
+    { route: EVENTS_ROUTE, key },
+    z.object({ body_sha256: z.string() }),
+  );
+  return first?.body_sha256;
 }
 
 /** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's record. */
