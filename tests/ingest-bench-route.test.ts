@@ -9,6 +9,7 @@ import { BENCHMARK_TYPES, type BenchmarkType } from "../lib/ingest/reports/schem
 import { generateReport } from "../lib/seed/reports";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
+import { streamedPost } from "./helpers/streamed-request";
 
 const TOKEN = "test-ingest-token-5f1c";
 const HEADER_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
@@ -190,21 +191,13 @@ describe("POST /api/ingest/bench", () => {
   it("400 naming the body when the upload breaks off mid-body, and writes nothing", async () => {
     const before = await counts();
     const half = new TextEncoder().encode(JSON.stringify(fixture("compilation")).slice(0, 200));
-    let pulls = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pulls++ === 0) controller.enqueue(half);
-        else controller.error(new Error("socket hang up"));
-      },
-    });
-    const res = await POST(
-      new Request(URL, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", "X-Commit-Sha": "a".repeat(40) },
-        body: stream,
-        duplex: "half",
-      } as RequestInit),
+    const { request } = streamedPost(
+      URL,
+      { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", "X-Commit-Sha": "a".repeat(40) },
+      [half],
+      new Error("socket hang up"),
     );
+    const res = await POST(request);
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/request body could not be read/);
     expect(await counts()).toEqual(before);
@@ -215,21 +208,8 @@ describe("POST /api/ingest/bench", () => {
     expect(declared.status).toBe(413);
     // No Content-Length on a streamed body: the bytes read decide.
     const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent++ < 20) controller.enqueue(chunk);
-        else controller.close();
-      },
-    });
-    const streamed = await POST(
-      new Request(URL, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-        body: stream,
-        duplex: "half",
-      } as RequestInit),
-    );
+    const { request } = streamedPost(URL, { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, Array(20).fill(chunk));
+    const streamed = await POST(request);
     expect(streamed.status).toBe(413);
     const big = await post(JSON.stringify([{ padding: "x".repeat(1024 * 1024) }]));
     expect(big.status).toBe(413);

@@ -11,6 +11,7 @@ import { resetEnvCache } from "../lib/env";
 import { ingestEvents, sha256Hex, validateEvents } from "../lib/ingest/events/ingest";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
 import { setEnv } from "./helpers/env";
+import { streamedPost } from "./helpers/streamed-request";
 
 const TOKEN = "test-ingest-token-0123456789";
 const URL_ = "http://localhost/api/ingest/events";
@@ -353,43 +354,17 @@ describe("POST /api/ingest/events: refusals", () => {
     expect((await post(big)).status).toBe(413);
     // A stream without Content-Length: the cap applies to what is read.
     const chunk = new TextEncoder().encode("x".repeat(1024 * 1024));
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent++ < 8) controller.enqueue(chunk);
-        else controller.close();
-      },
-    });
-    const res = await POST(
-      new Request(URL_, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: stream,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" }),
-    );
+    const { request, sent } = streamedPost(URL_, { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, Array(8).fill(chunk));
+    const res = await POST(request);
     expect(res.status).toBe(413);
-    expect(sent).toBeLessThanOrEqual(7);
+    expect(sent()).toBeLessThanOrEqual(7);
   });
 
   it("400 naming the body when the upload breaks off mid-body, and writes nothing", async () => {
     const sid = randomUUID();
     const half = new TextEncoder().encode(JSON.stringify({ events: [event({ session_id: sid })] }).slice(0, 40));
-    let pulls = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pulls++ === 0) controller.enqueue(half);
-        else controller.error(new Error("socket hang up"));
-      },
-    });
-    const res = await POST(
-      new Request(URL_, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: stream,
-        duplex: "half",
-      } as RequestInit & { duplex: "half" }),
-    );
+    const { request } = streamedPost(URL_, { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, [half], new Error("socket hang up"));
+    const res = await POST(request);
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/request body could not be read/);
     expect(await count(sid)).toBe(0);
