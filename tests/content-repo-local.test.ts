@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -166,26 +166,19 @@ describe("local content repository", () => {
 
 describe("local content repository inside an ignored directory", () => {
   it("gets a repository of its own instead of committing ignored paths to the enclosing checkout", async () => {
-    const { mkdtemp, writeFile, mkdir } = await import("node:fs/promises");
-    const { execFileSync } = await import("node:child_process");
-    const os = await import("node:os");
-    const pathMod = await import("node:path");
-    const checkout = await mkdtemp(pathMod.join(os.tmpdir(), "muse-checkout-"));
-    const run = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
-    run(checkout, "init", "--quiet", "--initial-branch=main");
-    await writeFile(pathMod.join(checkout, ".gitignore"), ".muse/\n");
-    run(checkout, "add", ".gitignore");
-    run(checkout, "commit", "--quiet", "-m", "init");
-    const before = run(checkout, "rev-parse", "HEAD");
-    const contentDir = pathMod.join(checkout, ".muse", "content");
-    await mkdir(contentDir, { recursive: true });
-    const { createLocalContentRepo } = await import("../lib/content/local-repo");
+    const checkout = tempDir();
+    git(checkout, "init", "--quiet", "--initial-branch=main");
+    writeFileSync(path.join(checkout, ".gitignore"), ".muse/\n");
+    git(checkout, "add", ".gitignore");
+    git(checkout, "commit", "--quiet", "-m", "init");
+    const before = git(checkout, "rev-parse", "HEAD");
+    const contentDir = path.join(checkout, ".muse", "content");
+    mkdirSync(contentDir, { recursive: true });
     const repo = createLocalContentRepo(contentDir);
     const result = await repo.commitFiles({ files: { "episodes/chimera/ep-001.md": "# one\n" }, message: "Publish chimera episode 001" });
     expect(result.created).toBe(true);
-    expect(run(checkout, "rev-parse", "HEAD")).toBe(before);
-    expect(run(contentDir, "rev-parse", "--show-toplevel")).toBe(await (await import("node:fs/promises")).realpath(contentDir));
-    expect(run(contentDir, "log", "--format=%s")).toBe("Publish chimera episode 001");
-    await (await import("node:fs/promises")).rm(checkout, { recursive: true, force: true });
+    expect(git(checkout, "rev-parse", "HEAD")).toBe(before);
+    expect(git(contentDir, "rev-parse", "--show-toplevel")).toBe(realpathSync(contentDir));
+    expect(git(contentDir, "log", "--format=%s")).toBe("Publish chimera episode 001");
   });
 });
