@@ -1,8 +1,8 @@
 import { v5 as uuidv5 } from "uuid";
 import { facts as factsSchema, type Facts } from "../lib/analysis/facts";
-import type { Series } from "../lib/council/draft";
+import type { Series } from "../lib/episode/draft";
 import { writeOffline } from "../lib/council/offline-writer";
-import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, type LANGS } from "../lib/council/render";
+import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, type LANGS } from "../lib/episode/file";
 import { verifyContent } from "../lib/council/verify";
 
 /**

@@ -1,5 +1,5 @@
 import type { TocEntry } from "@/lib/content/markdown";
-import type { EpisodeFrontMatter } from "@/lib/council/render";
+import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { formatClaimValue, formatNumber } from "@/lib/site/format";
 import type { MetricRow } from "@/lib/site/metrics";
 

@@ -1,4 +1,4 @@
-import type { EpisodeFrontMatter } from "@/lib/council/render";
+import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { formatFractionPct, formatNumber } from "@/lib/site/format";
 import type { Lang } from "@/lib/site/i18n";
 import { LineChart } from "./charts/LineChart";

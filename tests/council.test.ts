@@ -7,11 +7,11 @@ import { council, createCouncilAgent, episodeCadence } from "../lib/agents/counc
 import { listRuns, runAgent } from "../lib/agents/runner";
 import { TransientError } from "../lib/agents/types";
 import type { Db } from "../lib/clickhouse/client";
-import type { EpisodeDraft } from "../lib/council/draft";
+import type { EpisodeDraft } from "../lib/episode/draft";
 import { llmEventId } from "../lib/council/llm-writer";
 import { claimEpisodeNumber } from "../lib/council/numbering";
 import { writeOffline } from "../lib/council/offline-writer";
-import { parseEpisodeFile } from "../lib/council/render";
+import { parseEpisodeFile } from "../lib/episode/file";
 import { contentPieces, truthContext, verifyProse } from "../lib/council/verify";
 import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";

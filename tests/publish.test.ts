@@ -12,8 +12,8 @@ import { getAgent, registeredAgents } from "../lib/agents/registry";
 import { runAgent } from "../lib/agents/runner";
 import { episodeRow, type EpisodeRow } from "../lib/clickhouse/tables";
 import { createLocalContentRepo } from "../lib/content";
-import { SECTIONS } from "../lib/council/draft";
-import { episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../lib/council/render";
+import { SECTIONS } from "../lib/episode/draft";
+import { episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../lib/episode/file";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { testDeps } from "./helpers/deps";
 

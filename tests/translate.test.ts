@@ -16,7 +16,7 @@ import type { AgentResult } from "../lib/agents/types";
 import type { Db } from "../lib/clickhouse/client";
 import { episodeRow, type EpisodeRow } from "../lib/clickhouse/tables";
 import { llmEventId } from "../lib/council/llm-writer";
-import { parseEpisodeFile } from "../lib/council/render";
+import { parseEpisodeFile } from "../lib/episode/file";
 import type { TruthContext } from "../lib/council/verify";
 import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeFact, Fact, Facts } from "../lib/analysis/facts";
-import { draftFormProblems, type DraftClaim } from "../lib/council/draft";
+import { draftFormProblems, type DraftClaim } from "../lib/episode/draft";
 import { formatFact, writeOffline } from "../lib/council/offline-writer";
-import { buildFrontMatter, composeEpisode, dataQualityNotice, parseEpisodeFile, renderEpisode } from "../lib/council/render";
+import { buildFrontMatter, composeEpisode, dataQualityNotice, parseEpisodeFile, renderEpisode } from "../lib/episode/file";
 import { extractNumbers, roundTo, truthContext, verifyContent, verifyDraft, verifyProse } from "../lib/council/verify";
 
 /**

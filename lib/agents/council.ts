@@ -5,11 +5,11 @@ import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tab
 import type { Env } from "../env";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
 import type { Metrics } from "../metrics";
-import type { EpisodeDraft, Series } from "../council/draft";
+import type { EpisodeDraft, Series } from "../episode/draft";
 import { writeWithLlm } from "../council/llm-writer";
 import { claimEpisodeNumber, type ClaimOptions } from "../council/numbering";
 import { writeOffline } from "../council/offline-writer";
-import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, repoName, type WriterInfo } from "../council/render";
+import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, repoName, type WriterInfo } from "../episode/file";
 import { verifyContent } from "../council/verify";
 import { readLatestWatcherRun, type LatestWatcherRun } from "./watch";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";

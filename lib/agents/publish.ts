@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
 import { createContentRepo, type ContentRepo } from "../content";
-import { episodeFrontMatter, parseEpisodeFile } from "../council/render";
+import { episodeFrontMatter, parseEpisodeFile } from "../episode/file";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";

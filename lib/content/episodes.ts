@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { DATA_QUALITY_HEADING, SERIES, type Series } from "../council/draft";
-import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, type EpisodeFrontMatter } from "../council/render";
+import { DATA_QUALITY_HEADING, SERIES, type Series } from "../episode/draft";
+import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, type EpisodeFrontMatter } from "../episode/file";
 import { loadEnv } from "../env";
 import { createLogger, type Logger } from "../log";
 import { SITE_LANGS, type Lang } from "../site/i18n";

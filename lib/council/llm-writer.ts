@@ -3,7 +3,7 @@ import type { Facts } from "../analysis/facts";
 import type { LlmEventRow } from "../clickhouse/tables";
 import type { LlmProvider } from "../llm/provider";
 import { DEFAULT_LLM_TIMEOUT_MS, llmEventId, structuredCall, type StructuredCallResult } from "../llm/structured-call";
-import { draftFormProblems, episodeDraft, type EpisodeDraft, type Series, type TitleRules } from "./draft";
+import { draftFormProblems, episodeDraft, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
 import { commitSubject, verifyDraft, type VerifyResult } from "./verify";
 
 /**

@@ -1,5 +1,5 @@
 import type { ChangeFact, Fact, Facts } from "../analysis/facts";
-import type { DraftClaim, EpisodeDraft, Series, TitleRules } from "./draft";
+import type { DraftClaim, EpisodeDraft, Series, TitleRules } from "../episode/draft";
 
 /**
  * The deterministic writer: the same draft structure as the LLM's, built from

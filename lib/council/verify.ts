@@ -1,5 +1,5 @@
 import type { Fact, FactUnit, Facts } from "../analysis/facts";
-import { draftToContent, type DraftClaim, type EpisodeContent, type EpisodeDraft } from "./draft";
+import { draftToContent, type DraftClaim, type EpisodeContent, type EpisodeDraft } from "../episode/draft";
 
 /**
  * THE TRUTH RULE (shared/design/episodes.md): every number an episode's prose

@@ -1,4 +1,4 @@
-import type { EpisodeFrontMatter } from "../council/render";
+import type { EpisodeFrontMatter } from "../episode/file";
 import { formatFractionPct, formatNumber, formatUsd } from "./format";
 import type { Lang } from "./i18n";
 

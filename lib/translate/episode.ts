@@ -1,7 +1,7 @@
 import { facts as factsSchema } from "../analysis/facts";
 import type { EpisodeRow } from "../clickhouse/tables";
-import { demoteHeadings, type EpisodeSection } from "../council/draft";
-import { episodeFilePath, episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../council/render";
+import { demoteHeadings, type EpisodeSection } from "../episode/draft";
+import { episodeFilePath, episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../episode/file";
 import { truthContext, type TruthContext } from "../council/verify";
 import type { TranslationLang, TranslationOutput } from "./llm";
 import type { TranslatableText } from "./verify";

@@ -1,4 +1,4 @@
-import type { EpisodeSection } from "../council/draft";
+import type { EpisodeSection } from "../episode/draft";
 import { extractNumbers, type StatedNumber, type TruthContext } from "../council/verify";
 
 /**

@@ -2,7 +2,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { changeFact, confidenceBreakdown, factUnit, facts as factsSchema, type Facts } from "../analysis/facts";
 import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type DraftClaim, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
-import { commitSubject, roundTo, type ResolvedClaim } from "./verify";
+import { commitSubject, roundTo, type ResolvedClaim } from "../council/verify";
 
 /**
  * An episode as the markdown file of shared/design/episodes.md: YAML
