@@ -7,7 +7,22 @@ import type { Db } from "../clickhouse/client";
  * the way they arrived) and then reads the live claims: the earliest live
  * claim holds the lease, the others back off. A crashed run never releases
  * its claim; the claim simply stops being live at `expires_at`.
+ *
+ * On replicated ClickHouse (Cloud, a cluster) the read must see the insert:
+ * the client sends select_sequential_consistency (and quorum inserts on a
+ * cluster) with every request, see `consistencySettings`. A run that cannot
+ * see its own claim never assumes it holds the lease: that is an error.
  */
+
+export class LockNotVisibleError extends Error {
+  constructor(agent: string, runId: string) {
+    super(
+      `the lease claim of ${agent} run ${runId} is not visible right after its insert: reads reach a replica that lags; ` +
+        "set CLICKHOUSE_DEPLOYMENT (cloud or cluster) so reads are sequentially consistent",
+    );
+    this.name = "LockNotVisibleError";
+  }
+}
 
 export type LockOutcome = { acquired: true } | { acquired: false; holderRunId: string; holderSince: string };
 
@@ -19,16 +34,18 @@ export async function acquireAgentLock(db: Db, agent: string, runId: string, ttl
      SELECT {agent:String}, {run_id:UUID}, now64(3), now64(3) + toIntervalSecond({ttl:UInt32}), 0, now64(3)`,
     { agent, run_id: runId, ttl: ttlSeconds },
   );
-  const holder = await db.queryOne(
+  const live = await db.query(
     `SELECT toString(run_id) AS run_id, acquired_at
        FROM agent_locks FINAL
       WHERE agent = {agent:String} AND released = 0 AND expires_at > now64(3)
       ORDER BY acquired_at, run_id
-      LIMIT 1`,
+      LIMIT 100`,
     { agent },
     claimRow,
   );
-  if (!holder || holder.run_id === runId) return { acquired: true };
+  const holder = live[0];
+  if (!live.some((claim) => claim.run_id === runId)) throw new LockNotVisibleError(agent, runId);
+  if (holder.run_id === runId) return { acquired: true };
   await releaseAgentLock(db, agent, runId);
   return { acquired: false, holderRunId: holder.run_id, holderSince: holder.acquired_at };
 }

@@ -11,6 +11,52 @@ export interface ClickHouseConfig {
   database: string;
   requestTimeoutMs: number;
   asyncInsert: boolean;
+  /**
+   * What serves the URL: one server (default), ClickHouse Cloud, or a
+   * self-hosted cluster of replicas behind a load balancer. Decides the
+   * consistency settings every request carries (see `consistencySettings`).
+   */
+  deployment?: ClickHouseDeployment;
+  /** Cluster name (deployment "cluster"): migrations run ON CLUSTER with Replicated engines. */
+  cluster?: string;
+}
+
+export type ClickHouseDeployment = "single" | "cloud" | "cluster";
+
+/** CLICKHOUSE_DEPLOYMENT=auto: cluster when a cluster is named, cloud for a ClickHouse Cloud host, else single. */
+export function resolveDeployment(setting: string | undefined, url: string | undefined, cluster: string | undefined): ClickHouseDeployment {
+  if (setting === "single" || setting === "cloud" || setting === "cluster") return setting;
+  if (cluster) return "cluster";
+  if (url) {
+    try {
+      if (/\.clickhouse\.cloud$/i.test(new URL(url).hostname)) return "cloud";
+    } catch {
+      // not a URL: single
+    }
+  }
+  return "single";
+}
+
+/**
+ * Read-your-writes across replicas. Muse's claims (agent leases, episode
+ * numbers, Idempotency-Keys, deployment state) insert a row and read it back,
+ * and behind a load-balanced endpoint the read may reach a replica that has
+ * not seen the insert yet. ClickHouse's mechanisms, sent with every request:
+ * - cloud (SharedMergeTree): `select_sequential_consistency=1` makes the
+ *   replica sync its part list with Keeper before reading, so a SELECT sees
+ *   every INSERT acknowledged before it started.
+ * - cluster (ReplicatedMergeTree): the same on reads, plus
+ *   `insert_quorum='auto'` (a majority of replicas have the part before the
+ *   INSERT returns) and `insert_quorum_parallel=0` (without which sequential
+ *   consistency is not guaranteed).
+ * - single: nothing (one server is always consistent with itself).
+ * All of these are plain settings the local engine accepts (and ignores on
+ * non-replicated tables), so one code path serves every deployment.
+ */
+export function consistencySettings(deployment: ClickHouseDeployment | undefined): ClickHouseSettings {
+  if (deployment === "cloud") return { select_sequential_consistency: "1" };
+  if (deployment === "cluster") return { select_sequential_consistency: "1", insert_quorum: "auto", insert_quorum_parallel: 0 };
+  return {};
 }
 
 export function clickHouseConfig(env: Env): ClickHouseConfig {
@@ -21,6 +67,8 @@ export function clickHouseConfig(env: Env): ClickHouseConfig {
     database: env.CLICKHOUSE_DATABASE,
     requestTimeoutMs: env.CLICKHOUSE_REQUEST_TIMEOUT_MS,
     asyncInsert: env.CLICKHOUSE_ASYNC_INSERT,
+    deployment: resolveDeployment(env.CLICKHOUSE_DEPLOYMENT, env.CLICKHOUSE_URL, env.CLICKHOUSE_CLUSTER),
+    ...(env.CLICKHOUSE_CLUSTER ? { cluster: env.CLICKHOUSE_CLUSTER } : {}),
   };
 }
 
@@ -116,7 +164,7 @@ export function createDb(config: ClickHouseConfig): Db {
     password: config.password,
     database: config.database,
     request_timeout: config.requestTimeoutMs,
-    clickhouse_settings: BASE_SETTINGS,
+    clickhouse_settings: { ...BASE_SETTINGS, ...consistencySettings(config.deployment) },
     application: "muse",
   });
   return new Db(client, config);

@@ -236,6 +236,8 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
     }
     // Not recorded yet, but another request with this key may be in flight: the key's first body wins.
     const firstBody = await storage("idempotency claim", () => claimIdempotencyKey(db, key, opts.bodySha256));
+    // undefined: not even this request's own claim is visible (a lagging replica): not a conflict, a storage failure.
+    if (firstBody === undefined) throw new EventStoreError("idempotency claim", { cause: new Error("the claim is not visible after its insert (a lagging replica: set CLICKHOUSE_DEPLOYMENT)") });
     if (firstBody !== opts.bodySha256) throw new IdempotencyConflictError(key);
   }
 
@@ -249,8 +251,9 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
  * Claims `key` for a body (ingest_key_claims, sql/005) and returns the body
  * hash of the key's earliest claim. Claims are stamped by the server's clock
  * in the INSERT itself, and (as for the agent lock and episode numbers) a
- * claim is visible once its INSERT returns, so of two racing requests the
- * later one always reads the earlier one's claim.
+ * claim is visible once its INSERT returns — on replicated ClickHouse because
+ * the client reads with select_sequential_consistency (`consistencySettings`)
+ * — so of two racing requests the later one always reads the earlier one's claim.
  */
 async function claimIdempotencyKey(db: Db, key: string, bodySha256: string): Promise<string | undefined> {
   await db.command(
