@@ -77,10 +77,10 @@ export const ENV_SPEC = {
   MUSE_LOCAL_CLICKHOUSE_HOST: spec({ schema: withDefault("127.0.0.1"), default: "127.0.0.1", group: "Local ClickHouse", description: "Interface the local ClickHouse listens on (loopback unless you mean otherwise)." }),
   MUSE_LOCAL_CLICKHOUSE_PORT: spec({ schema: int(18123, 1, 65535), default: "18123", group: "Local ClickHouse", description: "Port of the local ClickHouse HTTP interface." }),
   MUSE_LOCAL_CLICKHOUSE_DATA: spec({ schema: withDefault(".muse/clickhouse"), default: ".muse/clickhouse", group: "Local ClickHouse", description: "Data directory of the local ClickHouse (git-ignored)." }),
-  MUSE_LOCAL_CLICKHOUSE_USER: spec({ schema: optionalString, default: "(none: no auth)", group: "Local ClickHouse", description: "If set, the local ClickHouse requires basic auth with this user and MUSE_LOCAL_CLICKHOUSE_PASSWORD." }),
-  MUSE_LOCAL_CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(empty)", group: "Local ClickHouse", description: "Password the local ClickHouse requires when MUSE_LOCAL_CLICKHOUSE_USER is set.", secret: true }),
+  MUSE_LOCAL_CLICKHOUSE_USER: spec({ schema: optionalString, default: "default", group: "Local ClickHouse", description: "User the local ClickHouse requires (always with a password)." }),
+  MUSE_LOCAL_CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(generated: .muse/local-clickhouse.password)", group: "Local ClickHouse", description: "Password the local ClickHouse requires; unset, one is generated on first use and kept in .muse/local-clickhouse.password, which the server and the clients both read.", secret: true }),
 
-  // Tokens (see shared/design/api.md)
+  // Tokens (see docs/security.md)
   CRON_SECRET: spec({ schema: optionalString, default: "(unset: cron routes answer 503)", group: "Tokens", description: "Bearer token Vercel Cron sends to GET /api/cron/*.", secret: true }),
   MUSE_ADMIN_TOKEN: spec({ schema: optionalString, default: "(unset: admin routes answer 503)", group: "Tokens", description: "Bearer token for maintainers: POST /api/agents/*, /api/revalidate, GET /api/runs.", secret: true }),
   MUSE_INGEST_TOKEN: spec({ schema: optionalString, default: "(unset: ingest routes answer 503)", group: "Tokens", description: "Bearer token upstream systems send to POST /api/ingest/*.", secret: true }),

@@ -1,14 +1,17 @@
 /** `npm run clickhouse`: ClickHouse's HTTP interface over chDB, on loopback by default. */
 import { loadEnv } from "../lib/env";
+import { localClickHouseCredentials } from "../lib/local-clickhouse/credentials";
 import { startLocalClickHouse } from "../lib/local-clickhouse/server";
 
 const env = loadEnv();
+// Always with a password (generated under .muse/ unless MUSE_LOCAL_CLICKHOUSE_PASSWORD is set).
+const credentials = localClickHouseCredentials(env);
 const server = await startLocalClickHouse({
   host: env.MUSE_LOCAL_CLICKHOUSE_HOST,
   port: env.MUSE_LOCAL_CLICKHOUSE_PORT,
   dataDir: env.MUSE_LOCAL_CLICKHOUSE_DATA,
-  user: env.MUSE_LOCAL_CLICKHOUSE_USER,
-  password: env.MUSE_LOCAL_CLICKHOUSE_PASSWORD,
+  user: credentials.user,
+  password: credentials.password,
   log: (line) => process.stdout.write(`[clickhouse] ${line}\n`),
 });
 

@@ -1,6 +1,7 @@
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client-web";
 import type { z } from "zod";
 import type { Env } from "../env";
+import { localClickHouseCredentials } from "../local-clickhouse/credentials";
 
 export const LOCAL_CLICKHOUSE_URL = "http://127.0.0.1:18123";
 
@@ -59,11 +60,18 @@ export function consistencySettings(deployment: ClickHouseDeployment | undefined
   return {};
 }
 
+/**
+ * CLICKHOUSE_URL with CLICKHOUSE_USER/PASSWORD, or, when it is unset, the local
+ * ClickHouse with its credentials (lib/local-clickhouse/credentials.ts: the
+ * generated password under .muse/ that the server requires too).
+ */
 export function clickHouseConfig(env: Env): ClickHouseConfig {
+  const local = env.CLICKHOUSE_URL ? undefined : localClickHouseCredentials(env);
+  const host = env.MUSE_LOCAL_CLICKHOUSE_HOST.includes(":") ? `[${env.MUSE_LOCAL_CLICKHOUSE_HOST}]` : env.MUSE_LOCAL_CLICKHOUSE_HOST;
   return {
-    url: env.CLICKHOUSE_URL ?? `http://${env.MUSE_LOCAL_CLICKHOUSE_HOST}:${env.MUSE_LOCAL_CLICKHOUSE_PORT}`,
-    username: env.CLICKHOUSE_URL ? env.CLICKHOUSE_USER : (env.MUSE_LOCAL_CLICKHOUSE_USER ?? env.CLICKHOUSE_USER),
-    password: env.CLICKHOUSE_URL ? env.CLICKHOUSE_PASSWORD : (env.MUSE_LOCAL_CLICKHOUSE_USER ? env.MUSE_LOCAL_CLICKHOUSE_PASSWORD : env.CLICKHOUSE_PASSWORD),
+    url: env.CLICKHOUSE_URL ?? `http://${host}:${env.MUSE_LOCAL_CLICKHOUSE_PORT}`,
+    username: local ? local.user : env.CLICKHOUSE_USER,
+    password: local ? local.password : env.CLICKHOUSE_PASSWORD,
     database: env.CLICKHOUSE_DATABASE,
     requestTimeoutMs: env.CLICKHOUSE_REQUEST_TIMEOUT_MS,
     asyncInsert: env.CLICKHOUSE_ASYNC_INSERT,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localClickHouseCredentials, type LocalClickHouseCredentials } from "./credentials";
 
 /**
  * Starts the local ClickHouse for the dev, demo and test commands when no
@@ -24,6 +25,8 @@ export interface EnsuredClickHouse {
   url: string;
   /** True when this call started the server (and `stop` will end it). */
   started: boolean;
+  /** Who to authenticate as: CLICKHOUSE_USER/PASSWORD for a configured URL, else the local server's credentials. */
+  credentials: LocalClickHouseCredentials;
   stop(): Promise<void>;
 }
 
@@ -39,11 +42,16 @@ export interface EnsureOptions {
 
 export async function ensureLocalClickHouse(options: EnsureOptions = {}): Promise<EnsuredClickHouse> {
   const configured = process.env.CLICKHOUSE_URL?.trim();
-  if (configured) return { url: configured, started: false, stop: async () => {} };
+  if (configured) {
+    const credentials = { user: process.env.CLICKHOUSE_USER || "default", password: process.env.CLICKHOUSE_PASSWORD ?? "" };
+    return { url: configured, started: false, credentials, stop: async () => {} };
+  }
+  // Read (or generated) before the server starts, so the server and this process agree.
+  const credentials = localClickHouseCredentials(process.env, projectRoot);
   const host = options.host ?? process.env.MUSE_LOCAL_CLICKHOUSE_HOST ?? "127.0.0.1";
   const port = options.port ?? Number(process.env.MUSE_LOCAL_CLICKHOUSE_PORT ?? 18123);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  if (await pingClickHouse(url)) return { url, started: false, stop: async () => {} };
+  if (await pingClickHouse(url)) return { url, started: false, credentials, stop: async () => {} };
 
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   log(`starting the local ClickHouse on ${url} ...`);
@@ -77,6 +85,7 @@ export async function ensureLocalClickHouse(options: EnsureOptions = {}): Promis
   return {
     url,
     started: true,
+    credentials,
     async stop() {
       if (exited !== null) return;
       const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));

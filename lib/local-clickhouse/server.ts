@@ -11,8 +11,17 @@ import { gunzipSync, gzipSync, inflateSync, deflateSync, brotliDecompressSync } 
  * Only this process opens the data directory; everything else (Next.js, the
  * CLI, tests) talks to it over HTTP with @clickhouse/client-web, exactly as it
  * would talk to ClickHouse Cloud. It implements the parts of the protocol that
- * client uses (see shared/design/local-clickhouse.md) and is never imported by
- * the Next.js app.
+ * client uses and is never imported by the Next.js app.
+ *
+ * It is a development server on loopback, but a loopback server is still
+ * reachable from every web page a developer opens: a page can POST SQL to it
+ * (a "simple" cross-origin request needs no preflight) and, through DNS
+ * rebinding, read the answers. So it refuses every request a browser makes on
+ * another site's behalf (an `Origin` header, or `Sec-Fetch-Site` other than
+ * `none`), every request whose `Host` names something other than an IP
+ * literal, `localhost` or the configured host (DNS rebinding), and, with a
+ * user configured (scripts/clickhouse-server.ts always configures one; see
+ * credentials.ts), every request without its password. See docs/security.md.
  */
 
 const require = createRequire(import.meta.url);
@@ -116,6 +125,8 @@ export interface LocalClickHouseOptions {
   password?: string;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Host names (besides IP literals, `localhost` and `host`) a request's Host header may name. */
+  allowedHosts?: string[];
   log?: (line: string) => void;
 }
 
@@ -145,6 +156,36 @@ function safeEqual(a: string, b: string): boolean {
   const ha = createHash("sha256").update(a).digest();
   const hb = createHash("sha256").update(b).digest();
   return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/** IPv4 or IPv6 literal (a DNS-rebinding attack needs a name, never an address). */
+function isIpLiteral(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || (hostname.includes(":") && /^[0-9a-f:.]+$/i.test(hostname));
+}
+
+/** The host name of a Host header value (`name:port`, `[v6]:port`), lower-cased. */
+export function hostHeaderName(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (v.startsWith("[")) return v.slice(1, v.indexOf("]") >= 0 ? v.indexOf("]") : undefined);
+  const colon = v.lastIndexOf(":");
+  return colon >= 0 && v.indexOf(":") === colon ? v.slice(0, colon) : v;
+}
+
+/**
+ * Why a request must be refused before it is read, or undefined: requests a
+ * browser sends for a web page (cross-site request forgery) and requests for a
+ * name that is not this machine's (DNS rebinding). ClickHouse clients outside
+ * browsers (Node's fetch, curl, the CLI) send neither `Origin` nor `Sec-Fetch-Site`.
+ */
+export function refusedRequest(headers: IncomingMessage["headers"], allowedHosts: ReadonlySet<string>): string | undefined {
+  if (headers.origin !== undefined) return `requests from web pages (Origin: ${String(headers.origin).slice(0, 100)}) are refused`;
+  const site = headers["sec-fetch-site"];
+  if (site !== undefined && site !== "none") return `requests a browser sends for a page (Sec-Fetch-Site: ${String(site).slice(0, 40)}) are refused`;
+  const host = headers.host;
+  if (host === undefined) return undefined; // HTTP/1.0 without Host: not a browser
+  const name = hostHeaderName(host);
+  if (name === "localhost" || isIpLiteral(name) || allowedHosts.has(name)) return undefined;
+  return `Host ${host.slice(0, 100)} is not this server's (DNS rebinding?)`;
 }
 
 function quoteIdentifier(name: string): string {
@@ -278,7 +319,18 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     }
   }
 
+  const allowedHosts = new Set([options.host, ...(options.allowedHosts ?? [])].map((h) => hostHeaderName(h)));
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = refusedRequest(req.headers, allowedHosts);
+    if (refused) {
+      log(`refused ${req.method} ${String(req.url).slice(0, 60)}: ${refused}`);
+      // No CORS headers: a browser's page never reads this (or any) answer.
+      res.writeHead(403, { "Content-Type": "text/plain; charset=UTF-8", "X-ClickHouse-Exception-Code": "497" });
+      res.end(`Code: 497. DB::Exception: ${refused}. (ACCESS_DENIED)\n`);
+      req.resume();
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/ping" || (url.pathname === "/" && req.method === "GET" && !url.searchParams.has("query"))) {
       res.writeHead(200, { "Content-Type": "text/plain; charset=UTF-8" }).end("Ok.\n");

@@ -39,6 +39,8 @@ export default async function setup() {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CLICKHOUSE_URL: process.env.CLICKHOUSE_URL || clickhouse.url,
+    CLICKHOUSE_USER: clickhouse.credentials.user,
+    CLICKHOUSE_PASSWORD: clickhouse.credentials.password,
     CLICKHOUSE_DATABASE: database,
     BANTERHEARTS_DIR: path.join(work, "banterhearts"),
     BANTERPACKS_DIR: path.join(work, "banterpacks"),

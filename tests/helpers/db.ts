@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { createDb, withDatabase, type ClickHouseConfig, type Db } from "../../lib/clickhouse/client";
 import { migrate } from "../../lib/clickhouse/migrations";
+import { localClickHouseCredentials } from "../../lib/local-clickhouse/credentials";
 
 /** Connection settings of the ClickHouse the test run uses (see global-setup.ts). */
 export function testClickHouseConfig(database = "default"): ClickHouseConfig {
   const url = process.env.MUSE_TEST_CLICKHOUSE_URL ?? process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:18123";
+  // global-setup.ts sets CLICKHOUSE_USER/PASSWORD to the local ClickHouse's credentials when it is the one in use.
+  const local = process.env.CLICKHOUSE_URL || process.env.CLICKHOUSE_PASSWORD !== undefined ? undefined : localClickHouseCredentials(process.env);
   return {
     url,
-    username: process.env.CLICKHOUSE_USER ?? "default",
-    password: process.env.CLICKHOUSE_PASSWORD ?? "",
+    username: process.env.CLICKHOUSE_USER ?? local?.user ?? "default",
+    password: process.env.CLICKHOUSE_PASSWORD ?? local?.password ?? "",
     database,
     requestTimeoutMs: 60_000,
     asyncInsert: false,

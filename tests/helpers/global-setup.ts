@@ -13,6 +13,12 @@ export default async function setup() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "muse-test-ch-"));
   const clickhouse = await ensureLocalClickHouse({ quiet: true, dataDir });
   process.env.MUSE_TEST_CLICKHOUSE_URL = clickhouse.url;
+  if (!process.env.CLICKHOUSE_URL) {
+    // The local ClickHouse requires its (generated) password; tests that point
+    // CLICKHOUSE_URL at it authenticate with CLICKHOUSE_USER/PASSWORD.
+    process.env.CLICKHOUSE_USER = clickhouse.credentials.user;
+    process.env.CLICKHOUSE_PASSWORD = clickhouse.credentials.password;
+  }
   return async () => {
     await clickhouse.stop();
     rmSync(dataDir, { recursive: true, force: true });

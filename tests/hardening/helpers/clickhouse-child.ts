@@ -58,7 +58,8 @@ export async function startClickHouseChild(options: { dataDir: string; port?: nu
     MUSE_LOCAL_CLICKHOUSE_PORT: String(port),
     MUSE_LOCAL_CLICKHOUSE_DATA: path.resolve(options.dataDir),
   };
-  // The child serves without auth, and must not inherit a remote target.
+  // The child requires the local ClickHouse's generated password (the one the
+  // tests' clients use, see global-setup.ts), and must not inherit a remote target.
   for (const name of ["CLICKHOUSE_URL", "MUSE_LOCAL_CLICKHOUSE_USER", "MUSE_LOCAL_CLICKHOUSE_PASSWORD"]) delete env[name];
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "scripts", "clickhouse-server.ts")], {
     cwd: projectRoot,

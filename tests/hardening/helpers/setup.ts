@@ -20,8 +20,7 @@ export const HARDENING_SECRETS = {
 } as const;
 
 for (const [name, value] of Object.entries(HARDENING_SECRETS)) process.env[name] = value;
-// A ClickHouse password the local server ignores (it runs without auth) but every request carries.
-if (!process.env.CLICKHOUSE_URL && !process.env.CLICKHOUSE_PASSWORD) process.env.CLICKHOUSE_PASSWORD = "hardening-clickhouse-password-5e0b";
+// CLICKHOUSE_PASSWORD is the local ClickHouse's generated password here (global-setup.ts): a secret watched like the tokens.
 const dlqDir = mkdtempSync(path.join(os.tmpdir(), "muse-hardening-dlq-"));
 process.env.MUSE_DLQ_DIR = dlqDir;
 process.env.MUSE_LOG_LEVEL = "debug";

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * The local ClickHouse's credentials. The server always requires a password:
+ * MUSE_LOCAL_CLICKHOUSE_PASSWORD when set, else one generated on first use and
+ * kept (mode 0600) in `.muse/local-clickhouse.password` of the working
+ * directory. The server (scripts/clickhouse-server.ts) and every client that
+ * talks to it (lib/clickhouse/client.ts when CLICKHOUSE_URL is unset, the
+ * tests' helpers) call this same function, so a freshly started server and
+ * existing clients always agree; whichever comes first creates the file.
+ */
+
+export const LOCAL_CLICKHOUSE_PASSWORD_FILE = path.join(".muse", "local-clickhouse.password");
+export const LOCAL_CLICKHOUSE_DEFAULT_USER = "default";
+
+export interface LocalClickHouseCredentials {
+  user: string;
+  password: string;
+}
+
+/** The validated Env or process.env: only the two variables are read. */
+type CredentialEnv = { MUSE_LOCAL_CLICKHOUSE_USER?: string | undefined; MUSE_LOCAL_CLICKHOUSE_PASSWORD?: string | undefined; [name: string]: unknown };
+
+export function localClickHouseCredentials(env: CredentialEnv, cwd = process.cwd()): LocalClickHouseCredentials {
+  const user = env.MUSE_LOCAL_CLICKHOUSE_USER?.trim() || LOCAL_CLICKHOUSE_DEFAULT_USER;
+  const configured = env.MUSE_LOCAL_CLICKHOUSE_PASSWORD;
+  if (configured !== undefined && configured !== "") return { user, password: configured };
+  return { user, password: generatedPassword(path.resolve(cwd, LOCAL_CLICKHOUSE_PASSWORD_FILE)) };
+}
+
+function readPassword(file: string): string | undefined {
+  try {
+    const value = readFileSync(file, "utf8").trim();
+    return value === "" ? undefined : value;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Reads the password file, creating it atomically (write a temp file, hard-link it into place) when missing. */
+export function generatedPassword(file: string): string {
+  const existing = readPassword(file);
+  if (existing) return existing;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  writeFileSync(tmp, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    linkSync(tmp, file); // fails with EEXIST when another process won the race
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
+  const created = readPassword(file);
+  if (!created) throw new Error(`could not read the local ClickHouse password from ${file}`);
+  return created;
+}
