@@ -6,15 +6,17 @@ import { episodeStaticParams, htmlResponse, renderEpisodePage, type EpisodeRoute
  * page, because every App Router page ships the Next.js + React client
  * runtime (~128 kB gzip) and this one needs no hydration.
  *
- * Statically generated for every episode × language at build time. Episodes
- * published later render on first request (dynamicParams) and are cached the
- * same way. Like every cached route, its entries carry the implicit tag of the
- * root layout, so the publisher's `revalidatePath("/", "layout")`
- * (lib/http/revalidate.ts) refreshes them too.
+ * Statically generated for every episode × language at build time, and only
+ * those: any other path is a 404 that is neither rendered nor cached
+ * (`dynamicParams = false`), so made-up URLs cannot fill the cache. A newly
+ * published episode's page comes with the next build (in production every
+ * publish commit deploys). Like every cached route, its entries carry the
+ * implicit tag of the root layout, so the publisher's
+ * `revalidatePath("/", "layout")` (lib/http/revalidate.ts) refreshes them.
  */
 
 export const dynamic = "force-static";
-export const dynamicParams = true;
+export const dynamicParams = false;
 
 export async function generateStaticParams(): Promise<EpisodeRouteParams[]> {
   return episodeStaticParams();

@@ -13,7 +13,8 @@ import { parseEpisodeSlug } from "@/lib/site/paths";
  */
 
 export const dynamic = "force-static";
-export const dynamicParams = true;
+/** Only the episodes of generateStaticParams: any other path is a 404, never rendered or cached (about 32 KB a PNG). */
+export const dynamicParams = false;
 
 export async function generateStaticParams(): Promise<EpisodeRouteParams[]> {
   return episodeStaticParams();
@@ -23,7 +24,8 @@ export async function GET(_request: Request, { params }: { params: Promise<Episo
   const { lang, series, episode: slug } = await params;
   const n = parseEpisodeSlug(slug);
   const episode = n === undefined ? undefined : findEpisode(await loadContent(), series, n);
-  if (!episode || !isLang(lang)) return ogImage({ eyebrow: "Banterblogs", title: "Banterblogs", footer: "Episode not found" });
+  // Unreachable through Next (dynamicParams = false), but never an image for an unknown episode.
+  if (!episode || !isLang(lang)) return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
   const title = resolveEpisode(episode, lang).variant.frontMatter.title;
   return ogImage({
     eyebrow: `${seriesName(episode.series)} - Episode ${episode.episode}`,
