@@ -21,10 +21,57 @@ import type { Logger } from "./log";
  * (ReplacingMergeTree collapses them; Datadog keeps the last value for a
  * timestamp). An entry is removed only after its replay succeeded.
  *
- * The store is as durable as the disk under it: on a serverless platform the
- * default directory is read-only or ephemeral, so adding fails there and the
- * caller answers as if there were no store (see the ingest routes).
+ * The store is as durable as the disk under it. On a serverless platform the
+ * default directory is read-only, and a writable one (`/tmp`) belongs to one
+ * short-lived instance: an entry there is lost with the instance, and nobody
+ * replays it. So `dlqDurability` decides whether the routes may queue at all
+ * (never on a serverless platform unless MUSE_DLQ_DURABLE=true says the
+ * directory is durable storage); without it they answer 503 + Retry-After
+ * and the sender keeps its batch.
+ *
+ * The store is capped (MUSE_DLQ_MAX_ENTRIES, MUSE_DLQ_MAX_BYTES): a new entry
+ * that would pass the cap is refused with a DlqFullError naming the cap, and
+ * the routes answer 503 saying so. Refreshing an existing entry is always
+ * allowed (it does not grow the store by more than its own difference).
  */
+
+export const DEFAULT_DLQ_MAX_ENTRIES = 10_000;
+export const DEFAULT_DLQ_MAX_BYTES = 256 * 1024 * 1024;
+
+export class DlqFullError extends Error {
+  constructor(
+    readonly depth: number,
+    readonly bytes: number,
+    readonly limit: { maxEntries: number; maxBytes: number },
+  ) {
+    super(
+      `the dead-letter store is full (${depth} entries, ${bytes} bytes; caps MUSE_DLQ_MAX_ENTRIES=${limit.maxEntries}, MUSE_DLQ_MAX_BYTES=${limit.maxBytes}): ` +
+        "replay it (`muse dlq replay`) once ClickHouse is back",
+    );
+    this.name = "DlqFullError";
+  }
+}
+
+/** The platform variables that mark a serverless instance (its files are per-instance and temporary). */
+const SERVERLESS_MARKERS = ["VERCEL", "AWS_LAMBDA_FUNCTION_NAME", "NETLIFY", "K_SERVICE", "FUNCTIONS_WORKER_RUNTIME"] as const;
+
+export type DlqDurability = { durable: true } | { durable: false; reason: string };
+
+/**
+ * May a route queue writes in the dead-letter store here? `setting` is
+ * MUSE_DLQ_DURABLE: "true" (the directory is durable storage shared by the
+ * instances: a mounted volume), "false", or "auto": durable except on a
+ * serverless platform (detected from `processEnv`).
+ */
+export function dlqDurability(setting: "auto" | "true" | "false", processEnv: Record<string, string | undefined> = process.env): DlqDurability {
+  if (setting === "true") return { durable: true };
+  if (setting === "false") return { durable: false, reason: "MUSE_DLQ_DURABLE=false" };
+  const marker = SERVERLESS_MARKERS.find((name) => (processEnv[name] ?? "") !== "");
+  if (marker) {
+    return { durable: false, reason: `a serverless instance (${marker} is set): its files are per-instance and temporary; set MUSE_DLQ_DURABLE=true only for durable shared storage` };
+  }
+  return { durable: true };
+}
 
 export const DEFAULT_DLQ_DIR = ".muse/dlq";
 
@@ -113,6 +160,10 @@ export interface DlqOptions {
   /** Called with the number of entries after every add, list and replay (the `muse.dlq.depth` gauge). */
   onDepth?: (depth: number) => void;
   clock?: () => Date;
+  /** Cap on the number of entries (default 10 000). */
+  maxEntries?: number;
+  /** Cap on the bytes of all entries (default 256 MiB). */
+  maxBytes?: number;
 }
 
 export function errorText(error: unknown): string {
@@ -201,6 +252,22 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
     return (await entryFiles()).length;
   }
 
+  const maxEntries = options.maxEntries ?? DEFAULT_DLQ_MAX_ENTRIES;
+  const maxBytes = options.maxBytes ?? DEFAULT_DLQ_MAX_BYTES;
+
+  /** Refuses a new entry that would take the store past its caps. */
+  async function ensureRoom(input: NewDlqEntry): Promise<void> {
+    const files = await entryFiles();
+    let bytes = 0;
+    for (const file of files) bytes += (await stat(path.join(/*turbopackIgnore: true*/ dir, file)).catch(() => undefined))?.size ?? 0;
+    const incoming = Buffer.byteLength(JSON.stringify(input.payload));
+    if (files.length + 1 > maxEntries || bytes + incoming > maxBytes) {
+      options.onDepth?.(files.length);
+      options.log?.error("dead-letter store full: write refused", { dlq_depth: files.length, dlq_bytes: bytes, max_entries: maxEntries, max_bytes: maxBytes });
+      throw new DlqFullError(files.length, bytes, { maxEntries, maxBytes });
+    }
+  }
+
   async function reportDepth(): Promise<number> {
     const n = await depth();
     options.onDepth?.(n);
@@ -232,6 +299,7 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
       if (!KEY.test(input.key)) throw new Error(`invalid dead-letter key ${JSON.stringify(input.key)}`);
       const at = now().toISOString();
       const previous = await read(input.key).catch(() => undefined);
+      if (!previous) await ensureRoom(input);
       const entry = dlqEntry.parse({
         version: 1,
         id: input.key,
@@ -278,6 +346,16 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
       return result;
     },
   };
+}
+
+/** The store as the routes configure it from the environment, or why they may not queue here. */
+export function routeDlq(
+  env: { MUSE_DLQ_DIR: string; MUSE_DLQ_DURABLE: "auto" | "true" | "false"; MUSE_DLQ_MAX_ENTRIES: number; MUSE_DLQ_MAX_BYTES: number },
+  options: Pick<DlqOptions, "log" | "onDepth"> & { processEnv?: Record<string, string | undefined> } = {},
+): { dlq: DeadLetterQueue } | { dlq: undefined; reason: string } {
+  const durability = dlqDurability(env.MUSE_DLQ_DURABLE, options.processEnv);
+  if (!durability.durable) return { dlq: undefined, reason: durability.reason };
+  return { dlq: createDlq({ dir: env.MUSE_DLQ_DIR, log: options.log, onDepth: options.onDepth, maxEntries: env.MUSE_DLQ_MAX_ENTRIES, maxBytes: env.MUSE_DLQ_MAX_BYTES }) };
 }
 
 /** Replays `clickhouse.insert` entries: the same rows, in order, with the same deduplication tokens. */

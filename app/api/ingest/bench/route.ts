@@ -1,6 +1,6 @@
 import { appLogger } from "@/lib/agents/deps";
 import { getDb } from "@/lib/clickhouse";
-import { createDlq, errorText, retryWrite } from "@/lib/dlq";
+import { errorText, retryWrite, routeDlq } from "@/lib/dlq";
 import { loadEnv } from "@/lib/env";
 import { afterResponse } from "@/lib/http/after";
 import { requireToken } from "@/lib/http/auth";
@@ -65,14 +65,17 @@ export async function POST(request: Request): Promise<Response> {
       const why = error.unreachable ? "ClickHouse is unreachable" : "ClickHouse refused the write";
       let queued = false;
       try {
-        const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
-        await spoolReports(dlq, validated.reports, "/api/ingest/bench", error);
-        queued = true;
+        // Only onto durable storage: on a serverless instance the copy would vanish with it (lib/dlq.ts).
+        const store = routeDlq(env, { log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
+        if (store.dlq) {
+          await spoolReports(store.dlq, validated.reports, "/api/ingest/bench", error);
+          queued = true;
+        }
       } catch (spoolError) {
         log.error("bench rows could not be queued either", { error: errorText(spoolError) });
       }
       const also = queued ? "; the reports were also queued for replay" : "";
-      return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)${also}`), "storage_unavailable");
+      return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)${also}`, {}, { "Retry-After": "30" }), "storage_unavailable");
     }
   } finally {
     await afterResponse(() => metrics.flush());

@@ -1,6 +1,6 @@
 import { after } from "next/server";
 import { getDb } from "@/lib/clickhouse";
-import { createDlq, errorText, retryWrite } from "@/lib/dlq";
+import { DlqFullError, errorText, retryWrite, routeDlq } from "@/lib/dlq";
 import { loadEnv, secretNames, type Env } from "@/lib/env";
 import { requireToken } from "@/lib/http/auth";
 import { readBodyCapped, UNREADABLE_BODY_MESSAGE } from "@/lib/http/body";
@@ -30,11 +30,13 @@ const ROUTE_TAG = "events";
  *
  * When ClickHouse cannot take the events after quick retries, the validated
  * rows go to the dead-letter store and the answer is 202
- * `{"accepted":N,"queued":true}`: the overlay sending them cannot hold a batch
- * across page loads, so refusing would lose them, while the queued rows carry
- * their final event_ids and `muse dlq replay` writes them exactly once. Only
- * when the store cannot be written either (e.g. a read-only file system) is
- * the answer 503, as before.
+ * `{"accepted":N,"queued":true}`: the queued rows carry their final event_ids
+ * and `muse dlq replay` writes them exactly once. That answer is only given
+ * where the store is durable (lib/dlq.ts `dlqDurability`): on a serverless
+ * instance, whose files are per-instance and temporary, a 202 would lose the
+ * events silently, so the answer is 503 with Retry-After and the sender keeps
+ * its batch (the overlay keeps it in its retry buffer). So is it when the
+ * store is full (its cap is named) or cannot be written.
  */
 export async function POST(request: Request): Promise<Response> {
   const env = loadEnv();
@@ -101,16 +103,26 @@ export async function POST(request: Request): Promise<Response> {
     if (error instanceof EventStoreError) {
       log.error("events not stored", { operation: error.operation, error: error.cause });
       metrics.count("muse.clickhouse.write_errors", 1, { table: "ui_events" });
-      const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
-      try {
-        const queued = await spoolEvents(dlq, validation.events, ingestOptions, error);
-        metrics.count("muse.ingest.events_accepted", queued.accepted);
-        return respond(json({ accepted: queued.accepted, queued: true }, 202));
-      } catch (spoolError) {
-        log.error("events could not be queued either", { error: errorText(spoolError) });
+      const store = routeDlq(env, { log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
+      let why = "ClickHouse is unavailable; the events were not stored";
+      if (store.dlq) {
+        try {
+          const queued = await spoolEvents(store.dlq, validation.events, ingestOptions, error);
+          metrics.count("muse.ingest.events_accepted", queued.accepted);
+          return respond(json({ accepted: queued.accepted, queued: true }, 202));
+        } catch (spoolError) {
+          log.error("events could not be queued either", { error: errorText(spoolError) });
+          if (spoolError instanceof DlqFullError) {
+            why = "ClickHouse is unavailable and the dead-letter store is full; the events were not stored";
+            return respond(jsonError(503, `${why}: keep them and retry with the same Idempotency-Key`, {}, { "Retry-After": "30" }), "dlq_full");
+          }
+          why = "ClickHouse is unavailable; the events may not have been stored";
+        }
+      } else {
+        log.warn("events not queued: no durable dead-letter store here", { reason: store.reason });
       }
       return respond(
-        jsonError(503, "ClickHouse is unavailable; the events may not have been stored, retry with the same Idempotency-Key", {}, { "Retry-After": "5" }),
+        jsonError(503, `${why}: keep them and retry with the same Idempotency-Key`, {}, { "Retry-After": "5" }),
         "clickhouse_unavailable",
       );
     }
