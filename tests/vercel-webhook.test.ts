@@ -35,6 +35,7 @@ let episodeRunId = "";
 let publishRunId = "";
 beforeEach(async () => {
   await t.db.command("TRUNCATE TABLE deployments");
+  await t.db.command("TRUNCATE TABLE deployment_events");
   episodeRunId = randomUUID();
   publishRunId = randomUUID();
   // What the publisher records right after its commit.
@@ -257,6 +258,55 @@ describe("POST /api/webhooks/vercel", () => {
     expect(noDeployment.status).toBe(400);
     expect(noDeployment.body.error).toMatch(/payload\.deployment/);
     expect(await versions()).toBe(1);
+  });
+});
+
+describe("POST /api/webhooks/vercel under attack and under load", () => {
+  /** A chunked body (no Content-Length) of `total` bytes, counting what the handler pulls. */
+  function chunkedBody(total: number) {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+  const post = (body: ReadableStream<Uint8Array>, headers: Record<string, string>) =>
+    handleVercelWebhook(new Request("http://localhost/api/webhooks/vercel", { method: "POST", body, headers: { "content-type": "application/json", ...headers }, duplex: "half" } as RequestInit), () => makeDeps());
+
+  it("never buffers a chunked body past the 1 MiB cap, and reads none of an unsigned one", async () => {
+    const signed = chunkedBody(64 * 1024 * 1024);
+    const res = await post(signed.stream, { "x-vercel-signature": "0".repeat(40) });
+    expect(res.status).toBe(413);
+    expect(signed.pulled()).toBeLessThanOrEqual(1024 * 1024 + 2 * 64 * 1024);
+
+    const unsigned = chunkedBody(64 * 1024 * 1024);
+    expect((await post(unsigned.stream, {})).status).toBe(401);
+    expect(unsigned.pulled()).toBeLessThanOrEqual(2 * 64 * 1024);
+  });
+
+  it("concurrent deliveries for one commit lose no event and no duration", async () => {
+    const commits = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(40).slice(0, 40).replace(/^./, "e"));
+    await t.db.insert("deployments", commits.map((commitSha) => pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha })));
+    await Promise.all(
+      commits.flatMap((commit, i) => [
+        send(event({ id: `evt_created_${i}`, type: "deployment.created", at: T0, commit })),
+        send(event({ id: `evt_ready_${i}`, type: "deployment.succeeded", at: T0 + 60_000, commit })),
+      ]),
+    );
+    for (const [i, commit] of commits.entries()) {
+      const row = (await current(commit))!;
+      expect({ commit, status: row.status, duration_ms: row.duration_ms, events: [...row.events_seen].sort() }).toEqual({
+        commit,
+        status: "ready",
+        duration_ms: 60_000,
+        events: [`evt_created_${i}`, `evt_ready_${i}`],
+      });
+    }
   });
 });
 

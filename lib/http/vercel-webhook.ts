@@ -10,6 +10,7 @@ import type { Logger } from "../log";
 import { metricsFromEnv, type Metrics } from "../metrics";
 import { afterResponse } from "./after";
 import { constantTimeEqual } from "./auth";
+import { readBodyCapped } from "./body";
 import { json, jsonError } from "./responses";
 
 /**
@@ -26,12 +27,20 @@ import { json, jsonError } from "./responses";
  *   deployment.ready) → ready, with the URL and duration_ms = its time − the
  *   created event's time; deployment.error → error, with the message;
  *   deployment.canceled → canceled. Other types: 200, ignored.
- * - Each change is a newer version of the row (ReplacingMergeTree on
- *   updated_at); updated_at is the event's time (kept increasing), so the
- *   building version's updated_at is when the build started. The event id goes
- *   into `events_seen`: a replayed delivery changes nothing. Deliveries may
- *   arrive out of order: an event older than the recorded state does not move
- *   it back (a late `created` only fills in a missing duration).
+ * - Concurrency: each delivery appends its event to `deployment_events`
+ *   (sql/010), then derives the row from all of the commit's events, folded
+ *   in arrival order over the pending row (`foldDeploymentEvents`), and writes
+ *   that as a newer version of the `deployments` row (ReplacingMergeTree on
+ *   updated_at; a version is written only when the state changes, above the
+ *   version it read). After writing, it reads the commit's events again and
+ *   folds again if another delivery appended one meanwhile, so whichever
+ *   delivery writes last has folded every event: concurrent deliveries cannot
+ *   lose an `events_seen` entry or a duration, as a read-modify-write of the
+ *   row could. updated_at is the event's time (kept increasing), so the
+ *   building version's updated_at is when the build started. A delivered event
+ *   id is a replay: it changes nothing. Deliveries may arrive out of order: an
+ *   event older than the recorded state does not move it back (a late
+ *   `created` only fills in a missing duration).
  * - An event for a commit without a row (a deployment Muse did not cause: a
  *   code push, a manual redeploy of another commit) is acknowledged with 200
  *   and records nothing: the table holds the deployments publishing triggered.
@@ -169,17 +178,101 @@ async function readDeployment(db: Db, commitSha: string): Promise<DeploymentRow 
   );
 }
 
+/** One delivered event as `deployment_events` keeps it (sql/010). */
+export const storedDeploymentEvent = z.object({
+  event_id: z.string(),
+  type: z.enum(Object.keys(DEPLOYMENT_EVENT_STATUS) as [DeploymentEventType, ...DeploymentEventType[]]),
+  created_at_ms: z.coerce.number(),
+  deployment_id: z.string(),
+  url: z.string(),
+  error_msg: z.string(),
+});
+export type StoredDeploymentEvent = z.infer<typeof storedDeploymentEvent>;
+
+/** The commit's events, each once (its first delivery), in arrival order. */
+async function readEvents(db: Db, commitSha: string): Promise<StoredDeploymentEvent[]> {
+  return db.query(
+    `SELECT event_id, argMin(type, received_at) AS type, toUnixTimestamp64Milli(argMin(created_at, received_at)) AS created_at_ms,
+            argMin(deployment_id, received_at) AS deployment_id, argMin(url, received_at) AS url,
+            argMin(error_msg, received_at) AS error_msg, min(received_at) AS first_received
+       FROM deployment_events
+      WHERE commit_sha = {sha:FixedString(40)}
+      GROUP BY event_id
+      ORDER BY first_received, event_id`,
+    { sha: commitSha },
+    storedDeploymentEvent,
+  );
+}
+
+/** The row as the publisher recorded it, before any event. */
+export function pendingBase(row: DeploymentRow): DeploymentRow {
+  return { ...row, status: "pending", vercel_deployment_id: "", url: "", duration_ms: 0, error_msg: "", events_seen: [], updated_at: row.ts };
+}
+
+/**
+ * The deployment row after `events` (arrival order) applied one by one to the
+ * pending row, and what became of each event. Pure and deterministic: every
+ * delivery that reads the same events derives the same row.
+ */
+export function foldDeploymentEvents(pending: DeploymentRow, events: readonly StoredDeploymentEvent[]): { row: DeploymentRow; outcomes: Map<string, WebhookOutcome> } {
+  let row = pending;
+  const outcomes = new Map<string, WebhookOutcome>();
+  for (const e of events) {
+    const outcome = applyDeploymentEvent(
+      row,
+      { id: e.event_id, type: e.type, createdAtMs: e.created_at_ms, deploymentId: e.deployment_id, url: e.url || null, errorMessage: e.error_msg || null },
+      row.commit_sha,
+    );
+    outcomes.set(e.event_id, outcome);
+    if (outcome.recorded) row = outcome.row;
+  }
+  return { row, outcomes };
+}
+
+const sameState = (a: DeploymentRow, b: DeploymentRow | undefined) =>
+  b !== undefined &&
+  a.status === b.status &&
+  a.vercel_deployment_id === b.vercel_deployment_id &&
+  a.url === b.url &&
+  a.duration_ms === b.duration_ms &&
+  a.error_msg === b.error_msg &&
+  a.events_seen.join("\n") === b.events_seen.join("\n");
+
+/** Folds the commit's events and writes the result when it changed; again while other deliveries keep appending. */
+async function recordFromEvents(db: Db, current: DeploymentRow, commitSha: string): Promise<{ before: DeploymentRow; row: DeploymentRow; outcomes: Map<string, WebhookOutcome> }> {
+  const base = pendingBase(current);
+  let events = await readEvents(db, commitSha);
+  for (let attempt = 0; ; attempt++) {
+    const { row, outcomes } = foldDeploymentEvents(base, events);
+    const latest = (await readDeployment(db, commitSha)) ?? current;
+    if (!sameState(row, latest)) {
+      // Above the version read, so this (more complete) fold replaces it.
+      const version = Math.max(Date.parse(row.updated_at), Date.parse(latest.updated_at) + 1);
+      await db.insert("deployments", [deploymentRow.parse({ ...row, updated_at: new Date(version).toISOString() })]);
+    }
+    const again = await readEvents(db, commitSha);
+    if (again.length === events.length || attempt >= 4) return { before: current, row, outcomes };
+    events = again;
+  }
+}
+
+const MAX_SIGNATURE_LENGTH = 200;
+
 export async function handleVercelWebhook(request: Request, makeDeps: () => WebhookDeps = webhookDeps): Promise<Response> {
   const deps = makeDeps();
   const secret = deps.env.VERCEL_WEBHOOK_SECRET;
   if (!secret) return jsonError(503, "VERCEL_WEBHOOK_SECRET is not configured on this deployment, so this route is closed");
 
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return jsonError(413, `body too large: at most ${MAX_BODY_BYTES} bytes`);
-  const raw = new Uint8Array(await request.arrayBuffer());
-  if (raw.byteLength > MAX_BODY_BYTES) return jsonError(413, `body too large: at most ${MAX_BODY_BYTES} bytes`);
+  // Unsigned requests are refused before a byte of the body is read.
   const signature = request.headers.get(VERCEL_SIGNATURE_HEADER);
   if (!signature) return jsonError(401, `missing ${VERCEL_SIGNATURE_HEADER} header`);
+  if (signature.length > MAX_SIGNATURE_LENGTH) return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
+  // Content-Length first, then the bytes actually received: a chunked body is never buffered past the cap.
+  const read = await readBodyCapped(request, MAX_BODY_BYTES);
+  if (!read.ok) {
+    return read.problem === "too_large" ? jsonError(413, `body too large: at most ${MAX_BODY_BYTES} bytes`) : jsonError(400, "the request body could not be read (the upload broke off)");
+  }
+  const raw = read.bytes;
   if (!verifyVercelSignature(secret, raw, signature)) return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
 
   let body: unknown;
@@ -213,21 +306,25 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
 
   try {
     const current = await readDeployment(deps.db, commitSha);
-    const outcome = applyDeploymentEvent(
-      current,
-      { id: event.id, type, createdAtMs: event.createdAt, deploymentId: deployment.id, url: deployment.url, errorMessage: deployment.errorMessage ?? payload.data.errorMessage },
-      commitSha,
-    );
-    if (!outcome.recorded) {
+    const notRecorded = (outcome: Extract<WebhookOutcome, { recorded: false }>) => {
       log.info("deployment event not recorded", { commit_sha: commitSha, reason: outcome.reason, detail: outcome.detail });
       return json({ received: true, recorded: false, reason: outcome.reason, detail: outcome.detail, commit_sha: commitSha });
+    };
+    if (!current) return notRecorded({ recorded: false, reason: "unknown_commit", detail: `no deployment recorded for commit ${commitSha}` });
+    if ((await readEvents(deps.db, commitSha)).some((e) => e.event_id === event.id) || current.events_seen.includes(event.id)) {
+      return notRecorded({ recorded: false, reason: "duplicate", detail: `event ${event.id} was already recorded` });
     }
-    await deps.db.insert("deployments", [outcome.row]);
-    const changed = outcome.row.status !== current?.status;
-    if (changed) deps.metrics.count("muse.publish.deployments", 1, { status: outcome.row.status });
-    if (outcome.row.status === "ready" && outcome.row.duration_ms > 0) deps.metrics.gauge("muse.publish.deploy_duration_ms", outcome.row.duration_ms);
-    log.info("deployment status recorded", { commit_sha: commitSha, status: outcome.row.status, duration_ms: outcome.row.duration_ms });
-    return json({ received: true, recorded: true, commit_sha: commitSha, status: outcome.row.status, duration_ms: outcome.row.duration_ms, url: outcome.row.url });
+    const errorMessage = deployment.errorMessage ?? payload.data.errorMessage ?? "";
+    await deps.db.insert("deployment_events", [
+      { commit_sha: commitSha, event_id: event.id, type, created_at: new Date(event.createdAt).toISOString(), deployment_id: deployment.id, url: deployment.url ?? "", error_msg: errorMessage.slice(0, 2_000) },
+    ]);
+    const { before, row, outcomes } = await recordFromEvents(deps.db, current, commitSha);
+    const outcome = outcomes.get(event.id) ?? { recorded: false, reason: "duplicate", detail: `event ${event.id} was already recorded` };
+    if (!outcome.recorded) return notRecorded(outcome);
+    if (row.status !== before.status) deps.metrics.count("muse.publish.deployments", 1, { status: row.status });
+    if (row.status === "ready" && row.duration_ms > 0 && row.duration_ms !== before.duration_ms) deps.metrics.gauge("muse.publish.deploy_duration_ms", row.duration_ms);
+    log.info("deployment status recorded", { commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms });
+    return json({ received: true, recorded: true, commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms, url: row.url });
   } catch (error) {
     log.error("could not record the deployment event", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
     // Non-2xx: Vercel delivers the event again later.
