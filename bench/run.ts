@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
  *
@@ -20,11 +20,12 @@ import { parseArgs } from "node:util";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { agentsSection } from "./agents";
 import { analyticsSection } from "./analytics";
+import { changepointsSection } from "./changepoints";
 import { ingestSection } from "./ingest";
 import { renderTable, say, type Row, type SectionResult } from "./lib";
 import { siteSection } from "./site";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -58,6 +59,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   analytics: () => (quick ? analyticsSection({ days: 3, budgetMinutes: 5, small: 10_000, large: 100_000 }) : analyticsSection({ days, budgetMinutes: 15 })),
   site: () => siteSection({ episodes: quick ? [10, 40] : [100, 1_000] }),
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
+  changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
 };
 
 const resultsFile = path.join(projectRoot, "bench", "results.json");
