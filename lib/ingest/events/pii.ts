@@ -8,7 +8,9 @@ import { UAParser } from "ua-parser-js";
  * small set of anchored regular expressions, each tested in tests/pii.test.ts.
  * The bias is deliberate: over-redacting an odd string is cheaper than storing
  * one e-mail address. Every pattern is anchored with a look-behind so it starts
- * only at a token boundary, which keeps the scan linear on 16 KiB strings.
+ * only at a token boundary, and no pattern has a nested unbounded repetition,
+ * which keeps the scan linear on 16 KiB strings (tests/pii-linear.test.ts
+ * checks that 16 KiB costs about 16 × 1 KiB on adversarial inputs).
  *
  * Not covered (stated, not forgotten): PII inside JSON numbers (a phone number
  * sent as a bare number is indistinguishable from an id), names and postal
@@ -94,36 +96,68 @@ export function isSecretKey(key: string, value?: unknown): boolean {
 // ---------------------------------------------------------------------------
 // Free text
 
-/** Names of secrets inside text: `password=...`, `?access_token=...`, `"api_key": "..."`. */
+/**
+ * Names of secrets inside text: `password=...`, `?access_token=...`, `"api_key": "..."`.
+ * The name starts at a token boundary or after `_`/`-` (`db_password=`,
+ * `x-api-key:`): the prefix (`db_`, `x-`) stays in the text as it was. It is
+ * not part of the pattern: `(?:[A-Za-z0-9]+[_-])*` before the name made the
+ * scan quadratic on `a_a_a_...` (every boundary re-read the rest of the run).
+ */
 const SECRET_NAME_IN_TEXT =
-  "(?:[A-Za-z0-9]+[_-])*(?:pass(?:word|wd|phrase)?|pwd|secret|token|auth(?:orization)?|cookie|api[_-]?key|access[_-]?key|private[_-]?key|signature|sig|credentials?|session[_-]?key|jwt|csrf|xsrf)";
+  "(?:pass(?:word|wd|phrase)?|pwd|secret|token|auth(?:orization)?|cookie|api[_-]?key|access[_-]?key|private[_-]?key|signature|sig|credentials?|session[_-]?key|jwt|csrf|xsrf)";
 
-const PATTERNS: { name: string; re: RegExp; replace: string | ((match: string, ...groups: string[]) => string) }[] = [
+/**
+ * What a pattern needs to find anything in a text, checked before it runs
+ * (plain substring and character tests, linear and native): most strings in
+ * UI metadata ("Enter", "overlay.open", a CSS selector) skip most patterns.
+ * A prefilter may only skip texts in which the pattern cannot match.
+ */
+interface TextFacts {
+  text: string;
+  lower: string;
+  digits: number;
+}
+
+function factsOf(text: string): TextFacts {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  return { text, lower: text.toLowerCase(), digits };
+}
+
+const twoColons = (t: string) => {
+  const first = t.indexOf(":");
+  return first >= 0 && t.indexOf(":", first + 1) >= 0;
+};
+
+const PATTERNS: { name: string; needs: (f: TextFacts) => boolean; re: RegExp; replace: string | ((match: string, ...groups: string[]) => string) }[] = [
   // Blocks first: they contain characters later patterns would split on.
   {
-    name: "private key block",
+    name: "private key block", needs: (f) => f.text.includes("-----BEGIN "),
     re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
     replace: MARKERS.key,
   },
   // https://user:pass@host — before e-mail, which would otherwise eat "pass@host" and leave the user.
   {
-    name: "url credentials",
+    name: "url credentials", needs: (f) => f.text.includes("://") && f.text.includes("@"),
     re: /(?<![\w+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]+:[^\s/?#@]*@/gi,
     replace: (_m, scheme: string) => `${scheme}${MARKERS.secret}@`,
   },
   {
-    name: "authorization header",
+    name: "authorization header", needs: (f) => f.lower.includes("authorization"),
     re: /(?<![\w])((?:proxy-)?authorization"?\s*[:=]\s*"?)(?:(?:Basic|Digest|Token|Negotiate|NTLM|Bearer)\s+)?[^\s",;]+/gi,
     replace: (_m, head: string) => `${head}${MARKERS.token}`,
   },
-  { name: "bearer token", re: /(?<![\w-])Bearer\s+[A-Za-z0-9\-._~+/]+=*/gi, replace: `Bearer ${MARKERS.token}` },
+  { name: "bearer token", needs: (f) => f.lower.includes("bearer"), re: /(?<![\w-])Bearer\s+[A-Za-z0-9\-._~+/]+=*/gi, replace: `Bearer ${MARKERS.token}` },
   {
-    name: "jwt",
+    name: "jwt", needs: (f) => f.text.includes("eyJ"),
     re: /(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
     replace: MARKERS.token,
   },
   {
-    name: "vendor api key",
+    name: "vendor api key", needs: (f) => f.text.length >= 14,
     re: new RegExp(
       "(?<![A-Za-z0-9_-])(?:" +
         [
@@ -148,42 +182,42 @@ const PATTERNS: { name: string; re: RegExp; replace: string | ((match: string, .
   },
   // password=hunter2, ?access_token=..., "api_key": "..." inside a string.
   {
-    name: "secret-named parameter",
+    name: "secret-named parameter", needs: (f) => f.text.includes("=") || f.text.includes(":"),
     re: new RegExp(`(?<![A-Za-z0-9])(${SECRET_NAME_IN_TEXT}"?\\s*[:=]\\s*"?)(?!\\[)[^\\s"&,;#]+`, "gi"),
     replace: (_m, head: string) => `${head}${MARKERS.secret}`,
   },
   {
-    name: "email",
+    name: "email", needs: (f) => f.text.includes("@"),
     re: /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}(?![\p{L}\p{N}])/gu,
     replace: MARKERS.email,
   },
   // Bounded runs of one character class keep the scan linear; net.isIP decides.
-  { name: "ipv6", re: /(?<![\w:.%])[0-9A-Fa-f:.]{2,46}(?:%[\w.-]{1,32})?(?![\w:.%])/g, replace: redactIpv6Candidate },
-  { name: "ipv4", re: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g, replace: redactIpv4Candidate },
+  { name: "ipv6", needs: (f) => twoColons(f.text), re: /(?<![\w:.%])[0-9A-Fa-f:.]{2,46}(?:%[\w.-]{1,32})?(?![\w:.%])/g, replace: redactIpv6Candidate },
+  { name: "ipv4", needs: (f) => f.digits >= 4 && f.text.includes("."), re: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g, replace: redactIpv4Candidate },
   // +44 20 7946 0958, +1 (555) 123-4567, 0044 20..., +8613800138000
   {
-    name: "international phone",
+    name: "international phone", needs: (f) => f.digits >= 7 && (f.text.includes("+") || f.text.includes("00")),
     re: /(?<![\w+])(?:\+|00(?=[1-9]))\d(?:[ .\-()]{0,2}\d){6,15}(?![\w]|[.-]\d)/g,
     replace: (candidate: string) =>
       // "00" without any separator is more often a zero-padded id than a phone number.
       candidate.startsWith("00") && /^\d+$/.test(candidate) ? candidate : phoneIfDigits(8, 15)(candidate),
   },
-  { name: "tel uri", re: /(?<![\w])tel:[+\d][\d\-.() ]*\d/gi, replace: MARKERS.phone },
+  { name: "tel uri", needs: (f) => f.lower.includes("tel:"), re: /(?<![\w])tel:[+\d][\d\-.() ]*\d/gi, replace: MARKERS.phone },
   // (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567
   {
-    name: "north american phone",
+    name: "north american phone", needs: (f) => f.digits >= 10,
     re: /(?<![\w.+\-/])(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)/g,
     replace: MARKERS.phone,
   },
   // National numbers with a trunk 0: 020 7946 0958, 07700 900123, (030) 1234567, 030/1234567, 01 23 45 67 89
   {
-    name: "national phone",
+    name: "national phone", needs: (f) => f.digits >= 9 && f.text.includes("0"),
     re: /(?<![\w.+\-/])(?:\(0\d{1,4}\)\s?|0\d{1,4}[ .\-/])\d{2,8}(?:[ .-]\d{2,8}){0,3}(?![\w]|[.-]\d)/g,
     replace: nationalPhone,
   },
   // Hex ≥ 32 (API keys, secrets; a git sha is kept by key name, see scrubMetadata).
-  { name: "long hex", re: /(?<![A-Za-z0-9_+/=-])[0-9A-Fa-f]{32,}(?![A-Za-z0-9_+/=-])/g, replace: hexIfMixed },
-  { name: "long base64", re: /(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])/g, replace: base64IfRandom },
+  { name: "long hex", needs: (f) => f.text.length >= 32, re: /(?<![A-Za-z0-9_+/=-])[0-9A-Fa-f]{32,}(?![A-Za-z0-9_+/=-])/g, replace: hexIfMixed },
+  { name: "long base64", needs: (f) => f.text.length >= 32, re: /(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])/g, replace: base64IfRandom },
 ];
 
 function redactIpv6Candidate(candidate: string): string {
@@ -249,8 +283,14 @@ function base64IfRandom(candidate: string): string {
 /** Redacts e-mail and IP addresses, phone numbers, bearer tokens and API keys in one string. */
 export function scrubText(text: string): string {
   let out = text;
-  for (const { re, replace } of PATTERNS) {
-    out = typeof replace === "string" ? out.replace(re, replace) : out.replace(re, replace as (m: string, ...g: string[]) => string);
+  let facts: TextFacts | undefined;
+  for (const { needs, re, replace } of PATTERNS) {
+    facts ??= factsOf(out);
+    if (!needs(facts)) continue;
+    const next = typeof replace === "string" ? out.replace(re, replace) : out.replace(re, replace as (m: string, ...g: string[]) => string);
+    // A replacement changed the text: the next prefilter looks at the new one.
+    if (next !== out) facts = undefined;
+    out = next;
   }
   return out;
 }
