@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { securityHeaders } from "./lib/http/security-headers";
 
 const nextConfig: NextConfig = {
   // chDB (566 MB native library) lives only in the local ClickHouse process;
@@ -8,6 +9,10 @@ const nextConfig: NextConfig = {
   },
   serverExternalPackages: ["chdb"],
   poweredByHeader: false,
+  // CSP, nosniff, no framing, … on every response (see lib/http/security-headers.ts, docs/security.md).
+  async headers() {
+    return [{ source: "/:path*", headers: securityHeaders() }];
+  },
   reactStrictMode: true,
 };
 

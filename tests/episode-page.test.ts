@@ -133,7 +133,7 @@ describe("the episode route", () => {
     const { html } = await get("/en/episodes/chimera/ep-001");
     const toc = /<nav class="toc" aria-labelledby="toc-heading">([\s\S]*?)<\/nav>/.exec(html)![1];
     const anchors = all(toc, /href="#([^"]+)"/g).map((m) => m[1]);
-    expect(anchors).toEqual(["what-changed", "the-commit", "why-it-matters", "benchmarks-summary", "next-steps", "links--artifacts", "episode-metrics", "episode-evidence", "episode-claims"]);
+    expect(anchors).toEqual(["user-content-what-changed", "user-content-the-commit", "user-content-why-it-matters", "user-content-benchmarks-summary", "user-content-next-steps", "user-content-links--artifacts", "episode-metrics", "episode-evidence", "episode-claims"]);
     for (const id of anchors) expect(html, id).toMatch(new RegExp(`<h[23] id="${id}">`));
     expect(html).toContain('<table class="metrics">');
     expect(html).toMatch(/<table class="claims">[\s\S]*<td class="source">/);

@@ -2,6 +2,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as episodeRoute from "../app/[lang]/episodes/[series]/[episode]/route";
 import * as ogRoute from "../app/og/[lang]/[series]/[episode]/route";
+import nextConfig from "../next.config";
+import { renderMarkdown } from "../lib/content/markdown";
+import { contentSecurityPolicy, rumIntakeOrigin } from "../lib/http/security-headers";
+import { THEME_SCRIPT } from "../components/StaticThemeToggle";
+import { rumScript, RUM_BUNDLE_PATH } from "../components/StaticDocument";
 import { setEnv, saveEnv } from "./helpers/env";
 
 /**
@@ -40,5 +45,76 @@ describe("per-episode routes: made-up paths are 404s, never rendered or cached",
       expect({ params, status: response.status }).toEqual({ params, status: 404 });
       expect(response.headers.get("content-type")).not.toBe("image/png");
     }
+  });
+});
+
+describe("security headers on every response", () => {
+  async function headersFor(env: Record<string, string | undefined> = {}) {
+    const saved = saveEnv(Object.keys(env));
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    try {
+      const rules = (await nextConfig.headers?.()) ?? [];
+      const all = rules.find((r) => r.source === "/:path*");
+      return new Map((all?.headers ?? []).map((h) => [h.key.toLowerCase(), h.value]));
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+  const directive = (csp: string, name: string) => csp.split(";").map((d) => d.trim().split(/\s+/)).find((d) => d[0] === name)?.slice(1);
+
+  it("sends a CSP (no framing, no plugins, images from this site), nosniff and the rest", async () => {
+    const h = await headersFor({ NEXT_PUBLIC_DD_APPLICATION_ID: undefined, NEXT_PUBLIC_DD_CLIENT_TOKEN: undefined });
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+    const csp = h.get("content-security-policy")!;
+    expect(directive(csp, "frame-ancestors")).toEqual(["'none'"]);
+    expect(directive(csp, "object-src")).toEqual(["'none'"]);
+    expect(directive(csp, "default-src")).toEqual(["'self'"]);
+    expect(directive(csp, "img-src")).toEqual(["'self'", "data:"]);
+    expect(directive(csp, "connect-src")).toEqual(["'self'"]);
+  });
+
+  it("lets the zero-JS page's inline scripts and same-origin RUM bundle run, and RUM reach its intake", async () => {
+    const h = await headersFor({ NEXT_PUBLIC_DD_APPLICATION_ID: "app", NEXT_PUBLIC_DD_CLIENT_TOKEN: "pub", NEXT_PUBLIC_DD_SITE: "datadoghq.eu" });
+    const csp = h.get("content-security-policy")!;
+    // The theme script and the RUM loader are inline; the bundle is same-origin.
+    expect(THEME_SCRIPT.length).toBeGreaterThan(0);
+    expect(rumScript({ applicationId: "app", clientToken: "pub", site: "datadoghq.eu", service: "muse", env: "test" })).toContain(RUM_BUNDLE_PATH);
+    expect(directive(csp, "script-src")).toEqual(expect.arrayContaining(["'self'", "'unsafe-inline'"]));
+    expect(directive(csp, "script-src")).not.toContain("'unsafe-eval'");
+    expect(directive(csp, "connect-src")).toEqual(["'self'", "https://browser-intake-datadoghq.eu"]);
+    expect(rumIntakeOrigin("datadoghq.com")).toBe("https://browser-intake-datadoghq.com");
+    expect(rumIntakeOrigin("us3.datadoghq.com")).toBe("https://browser-intake-us3-datadoghq.com");
+    expect(contentSecurityPolicy({ dev: true })).toContain("'unsafe-eval'");
+  });
+});
+
+describe("episode markdown cannot clobber the page or embed other sites' images", () => {
+  it("prefixes every id from the markdown (headings, footnotes) and the in-page links to them", async () => {
+    const { html, toc } = await renderMarkdown("## main\n\n## toc-heading\n\nSee [above](#main) and a note[^1].\n\n[^1]: the note\n");
+    expect(html).not.toMatch(/\sid="(main|toc-heading)"/);
+    expect(html).toContain('<h2 id="user-content-main">');
+    expect(html).toContain('href="#user-content-main"');
+    expect(toc.map((e) => e.id)).toEqual(["user-content-main", "user-content-toc-heading"]);
+    for (const id of [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1])) expect(id).toMatch(/^user-content-/);
+    // Every fragment link points at an id that exists.
+    const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+    for (const target of [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1])) expect(ids, target).toContain(target);
+  });
+
+  it("keeps images from this site only (no tracking pixels)", async () => {
+    const { html } = await renderMarkdown(
+      "![a](https://tracker.example/p.gif) ![b](http://tracker.example/p.gif) ![c](//tracker.example/p.gif) ![d](/og/en/chimera/ep-001) ![e](data:image/png;base64,AAAA)\n",
+    );
+    expect(html).not.toContain("tracker.example");
+    expect(html).not.toContain("data:image");
+    expect(html).toContain('<img src="/og/en/chimera/ep-001" alt="d">');
   });
 });

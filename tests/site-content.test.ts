@@ -157,12 +157,12 @@ describe("markdown rendering", () => {
       "## What changed\n\nText with `code`.\n\n### The commit\n\n```python\ndef f(x):\n    return x\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Links & artifacts\n\n- [abc1234](https://github.com/acme/hearts/commit/abc1234)\n",
     );
     expect(toc).toEqual([
-      { id: "what-changed", text: "What changed", depth: 2 },
-      { id: "the-commit", text: "The commit", depth: 3 },
-      { id: "links--artifacts", text: "Links & artifacts", depth: 2 },
+      { id: "user-content-what-changed", text: "What changed", depth: 2 },
+      { id: "user-content-the-commit", text: "The commit", depth: 3 },
+      { id: "user-content-links--artifacts", text: "Links & artifacts", depth: 2 },
     ]);
-    expect(html).toContain('<h2 id="what-changed">');
-    expect(html).toContain('href="#what-changed"');
+    expect(html).toContain('<h2 id="user-content-what-changed">');
+    expect(html).toContain('href="#user-content-what-changed"');
     expect(html).toMatch(/<code class="hljs language-python">/);
     expect(html).toMatch(/<span class="hljs-keyword">def<\/span>/);
     expect(html).toContain("<table>");

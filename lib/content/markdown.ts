@@ -41,13 +41,22 @@ interface HastNode {
 type AttributeList = NonNullable<NonNullable<SanitizeSchema["attributes"]>[string]>;
 const listOf = (value: AttributeList | undefined): AttributeList => value ?? [];
 
-/** GitHub's schema plus: highlight classes, heading ids (unprefixed: the TOC links to them), heading anchors. */
+/** The prefix of every id episode markdown produces (headings, footnotes), as on GitHub. */
+export const CONTENT_ID_PREFIX = "user-content-";
+
+/**
+ * GitHub's schema plus: highlight classes, heading ids and their anchors.
+ * Every id (and name, aria-describedby/labelledby) from the markdown gets the
+ * `user-content-` prefix, so no heading can take an id the page itself uses
+ * (`main`, `toc-heading`, a global a script reads): DOM clobbering.
+ * In-page links are prefixed to match (prefixFragmentLinks). Images only from
+ * this site: a relative `src` (an LLM-written text cannot embed a tracking
+ * pixel from another host; see docs/security.md).
+ */
 export const sanitizeSchema: SanitizeSchema = {
   ...defaultSchema,
-  // Ids come only from rehype-slug (raw HTML never gets here), so they need no
-  // `user-content-` prefix; remark-rehype already prefixes footnote ids itself.
-  clobberPrefix: "",
-  clobber: [],
+  clobberPrefix: CONTENT_ID_PREFIX,
+  clobber: ["ariaDescribedBy", "ariaLabelledBy", "id", "name"],
   attributes: {
     ...defaultSchema.attributes,
     code: [["className", /^language-./, "hljs"]],
@@ -57,19 +66,51 @@ export const sanitizeSchema: SanitizeSchema = {
       ["className", "data-footnote-backref", "heading-anchor"],
       "ariaHidden",
       "tabIndex",
-      ["id", /^user-content-fnref-/],
+      ["id", /^fnref-/],
     ],
     h2: [...listOf(defaultSchema.attributes?.h2), "id"],
     h3: ["id"],
     h4: ["id"],
     h5: ["id"],
     h6: ["id"],
-    // Ids elsewhere only for GFM footnotes (remark-rehype's `user-content-` ids).
+    // Ids elsewhere only for GFM footnotes (prefixed here, not by remark-rehype).
     "*": (defaultSchema.attributes?.["*"] ?? []).filter((a) => a !== "id" && a !== "name"),
-    li: [...listOf(defaultSchema.attributes?.li), ["id", /^user-content-fn-/]],
+    li: [...listOf(defaultSchema.attributes?.li), ["id", /^fn-/]],
   },
-  protocols: { ...defaultSchema.protocols, href: ["http", "https", "mailto"] },
+  // No protocol for src: only relative URLs (this site) survive.
+  protocols: { ...defaultSchema.protocols, href: ["http", "https", "mailto"], src: [] },
 };
+
+/** `href="#x"` → `#user-content-x`, matching the prefixed ids (what GitHub does in the browser). */
+function prefixFragmentLinks() {
+  return (tree: HastNode) => {
+    const visit = (node: HastNode) => {
+      const href = node.type === "element" && node.tagName === "a" ? node.properties?.href : undefined;
+      if (typeof href === "string" && href.length > 1 && href.startsWith("#") && !href.startsWith(`#${CONTENT_ID_PREFIX}`)) {
+        node.properties!.href = `#${CONTENT_ID_PREFIX}${href.slice(1)}`;
+      }
+      for (const child of node.children ?? []) visit(child);
+    };
+    visit(tree);
+  };
+}
+
+/** Drops images whose src is not on this site (protocol-relative `//host/x` included). */
+function sameSiteImagesOnly() {
+  return (tree: HastNode) => {
+    const visit = (node: HastNode) => {
+      if (node.children) {
+        node.children = node.children.filter((child) => {
+          if (child.type !== "element" || child.tagName !== "img") return true;
+          const src = child.properties?.src;
+          return typeof src === "string" && src.startsWith("/") && !src.startsWith("//") && !src.startsWith("/\\");
+        });
+        node.children.forEach(visit);
+      }
+    };
+    visit(tree);
+  };
+}
 
 function textOf(node: HastNode): string {
   if (node.type === "text") return node.value ?? "";
@@ -106,7 +147,8 @@ function collectToc() {
 const processor = unified()
   .use(remarkParse)
   .use(remarkGfm)
-  .use(remarkRehype)
+  // Footnote ids unprefixed here: the sanitiser prefixes every id once.
+  .use(remarkRehype, { clobberPrefix: "" })
   .use(rehypeSlug)
   .use(rehypeAutolinkHeadings, {
     behavior: "append",
@@ -115,6 +157,8 @@ const processor = unified()
   })
   .use(rehypeHighlight, { detect: false })
   .use(rehypeSanitize, sanitizeSchema)
+  .use(prefixFragmentLinks)
+  .use(sameSiteImagesOnly)
   .use(collectToc)
   .use(rehypeStringify)
   .freeze();
