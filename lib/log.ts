@@ -41,7 +41,7 @@ const MAX_DEPTH = 6;
 export function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
   if (typeof value === "string") {
     let out = value;
-    for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join(REDACTED);
+    for (const s of secrets) if (s.length > 0 && out.includes(s)) out = out.split(s).join(REDACTED);
     return out;
   }
   if (typeof value === "bigint") return value.toString();
@@ -66,7 +66,8 @@ const defaultWrite = (line: string, level: LogLevel) => {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = LEVELS[options.level ?? "info"];
   const write = options.write ?? defaultWrite;
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  // Every configured secret, however short: a short one garbles log text, but is never written.
+  const secrets = [...(options.secrets ?? [])].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   const base = options.fields ?? {};
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < min) return;

@@ -96,9 +96,12 @@ describe("GET /api/episodes", () => {
     const series = await get("?series=nope");
     expect(series.status).toBe(400);
     expect(String(series.body.error)).toMatch(/series/);
-    const unknown = await get("?lang=en&limit=5");
+    const unknown = await get("?lang=en&page=5");
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toMatchObject({ parameter: "limit" });
+    expect(unknown.body).toMatchObject({ parameter: "page" });
+    const limit = await get("?lang=en&limit=500");
+    expect(limit.status).toBe(400);
+    expect(limit.body).toMatchObject({ parameter: "limit" });
     const repeated = await get("?lang=en&lang=de");
     expect(repeated.status).toBe(400);
     expect(String(repeated.body.error)).toMatch(/lang.*more than once/);

@@ -41,7 +41,10 @@ describe("GET /api/health", () => {
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(body.clickhouse).toBe("unreachable");
-    expect(body.error).toContain(`127.0.0.1:${closedPort}`);
+    // Public: it says what is wrong, never where ClickHouse lives.
+    expect(body.error).toBe("ClickHouse is unreachable");
+    expect(JSON.stringify(body)).not.toContain(String(closedPort));
+    expect(JSON.stringify(body)).not.toContain("127.0.0.1");
   });
 
   it("never echoes credentials", async () => {

@@ -7,6 +7,16 @@ import { renderMarkdown } from "../lib/content/markdown";
 import { contentSecurityPolicy, rumIntakeOrigin } from "../lib/http/security-headers";
 import { THEME_SCRIPT } from "../components/StaticThemeToggle";
 import { rumScript, RUM_BUNDLE_PATH } from "../components/StaticDocument";
+import { GET as episodesGET } from "../app/api/episodes/route";
+import { createDb } from "../lib/clickhouse/client";
+import { parseEnv } from "../lib/env";
+import { checkHealth } from "../lib/health";
+import { requireToken } from "../lib/http/auth";
+import { handleVercelWebhook } from "../lib/http/vercel-webhook";
+import { memoryLogger } from "../lib/log";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { testClickHouseConfig } from "./helpers/db";
 import { setEnv, saveEnv } from "./helpers/env";
 
 /**
@@ -116,5 +126,66 @@ describe("episode markdown cannot clobber the page or embed other sites' images"
     expect(html).not.toContain("tracker.example");
     expect(html).not.toContain("data:image");
     expect(html).toContain('<img src="/og/en/chimera/ep-001" alt="d">');
+  });
+});
+
+describe("public surfaces say no more than they must", () => {
+  it("GET /api/episodes is paged (limit ≤ 100, offset, next), count is the total", async () => {
+    const get = async (q: string) => {
+      const res = await episodesGET(new Request(`${SITE}/api/episodes${q}`));
+      return { status: res.status, body: (await res.json()) as { count: number; limit: number; offset: number; next: string | null; episodes: { episode: number; series: string }[] } };
+    };
+    const all = await get("");
+    expect(all.body.limit).toBe(50);
+    expect(all.body.episodes.length).toBe(Math.min(all.body.count, 50));
+    const first = await get("?limit=1");
+    expect(first.body.episodes).toHaveLength(1);
+    expect(first.body.next).toBe(`${SITE}/api/episodes?lang=en&limit=1&offset=1`);
+    const second = await get("?limit=1&offset=1");
+    expect(second.body.episodes[0]).toEqual(all.body.episodes[1]);
+    const last = await get(`?limit=1&offset=${all.body.count - 1}`);
+    expect(last.body.next).toBeNull();
+    for (const bad of ["?limit=0", "?limit=101", "?limit=-1", "?offset=x", "?limit=1e3"]) expect((await get(bad)).status, bad).toBe(400);
+  });
+
+  it("GET /api/health does not name the ClickHouse host when it is down", async () => {
+    const db = createDb({ ...testClickHouseConfig(), url: "http://clickhouse.internal.example:1", requestTimeoutMs: 2_000 });
+    const details: string[] = [];
+    const health = await checkHealth(db, (d) => details.push(d));
+    await db.close();
+    expect(health).toEqual({ status: "error", clickhouse: "unreachable", error: "ClickHouse is unreachable" });
+    expect(JSON.stringify(health)).not.toContain("clickhouse.internal.example");
+    expect(details.join(" ")).toContain("clickhouse.internal.example");
+  });
+
+  it("redacts secrets of any length from the log", () => {
+    const log = memoryLogger({ secrets: ["abc", "xy9"] });
+    log.info("connecting with abc and xy9");
+    expect(log.lines.join("\n")).not.toMatch(/abc|xy9/);
+  });
+
+  it("refuses to open a route with a token or webhook secret shorter than 16 characters", async () => {
+    const request = () => new Request(`${SITE}/api/runs`, { headers: { authorization: "Bearer short-token" } });
+    const closed = requireToken(request(), "MUSE_ADMIN_TOKEN", parseEnv({ MUSE_ADMIN_TOKEN: "short-token" }));
+    expect(closed?.status).toBe(503);
+    expect(((await closed!.json()) as { error: string }).error).toMatch(/MUSE_ADMIN_TOKEN is shorter than 16/);
+    expect(requireToken(new Request(SITE, { headers: { authorization: "Bearer a-long-enough-token-0001" } }), "MUSE_ADMIN_TOKEN", parseEnv({ MUSE_ADMIN_TOKEN: "a-long-enough-token-0001" }))).toBeUndefined();
+    const env = parseEnv({ VERCEL_WEBHOOK_SECRET: "short" });
+    const res = await handleVercelWebhook(new Request(`${SITE}/api/webhooks/vercel`, { method: "POST", body: "{}", headers: { "x-vercel-signature": "0" } }), () => ({
+      db: undefined as never,
+      env,
+      log: memoryLogger(),
+      metrics: { count: () => {}, gauge: () => {}, flush: async () => {} },
+      clock: { now: () => new Date() },
+    }));
+    expect(res.status).toBe(503);
+  });
+
+  it("git ignores every .env*.local file", () => {
+    expect(readFileSync(path.join(import.meta.dirname, "..", ".gitignore"), "utf8")).toMatch(/^\.env\*\.local$/m);
+    for (const name of [".env.local", ".env.production.local", ".env.development.local"]) {
+      const out = execFileSync("git", ["check-ignore", "--no-index", "-v", name], { cwd: path.join(import.meta.dirname, ".."), encoding: "utf8" });
+      expect(out, name).toContain(".gitignore");
+    }
   });
 });

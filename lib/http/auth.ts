@@ -3,13 +3,24 @@ import { loadEnv, type EnvName } from "../env";
 import { jsonError } from "./responses";
 
 /**
- * Bearer-token guards of shared/design/api.md: a route whose token variable is
- * not configured refuses with 503 naming it (never open by default); a missing
+ * Bearer-token guards (docs/security.md): a route whose token variable is
+ * not configured, or configured shorter than MIN_TOKEN_LENGTH, refuses with
+ * 503 naming it (never open by default, never guessable); a missing
  * or wrong token gets 401 with `WWW-Authenticate: Bearer`. Comparison is
  * constant-time (both sides hashed to equal length first).
  */
 
 export type TokenVariable = Extract<EnvName, "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN">;
+
+/** Shortest token or webhook secret a route accepts being configured with. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** The 503 of a token variable that is unset or too short, or undefined when it is usable. */
+export function unusableToken(variable: string, value: string | undefined): Response | undefined {
+  if (!value) return jsonError(503, `${variable} is not configured on this deployment, so this route is closed`);
+  if (value.length < MIN_TOKEN_LENGTH) return jsonError(503, `${variable} is shorter than ${MIN_TOKEN_LENGTH} characters, so this route is closed`);
+  return undefined;
+}
 
 export function constantTimeEqual(a: string, b: string): boolean {
   const ha = createHash("sha256").update(a, "utf8").digest();
@@ -27,9 +38,8 @@ export function bearerToken(request: Request): string | undefined {
 /** Undefined when the request may proceed; otherwise the response to send. */
 export function requireToken(request: Request, variable: TokenVariable, env = loadEnv()): Response | undefined {
   const expected = env[variable];
-  if (!expected) {
-    return jsonError(503, `${variable} is not configured on this deployment, so this route is closed`);
-  }
+  const closed = unusableToken(variable, expected);
+  if (closed || !expected) return closed;
   const given = bearerToken(request);
   if (!given) {
     return jsonError(401, "missing bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse"' });

@@ -9,7 +9,7 @@ import { loadEnv, type Env } from "../env";
 import type { Logger } from "../log";
 import { metricsFromEnv, type Metrics } from "../metrics";
 import { afterResponse } from "./after";
-import { constantTimeEqual } from "./auth";
+import { constantTimeEqual, unusableToken } from "./auth";
 import { readBodyCapped } from "./body";
 import { json, jsonError } from "./responses";
 
@@ -261,7 +261,8 @@ const MAX_SIGNATURE_LENGTH = 200;
 export async function handleVercelWebhook(request: Request, makeDeps: () => WebhookDeps = webhookDeps): Promise<Response> {
   const deps = makeDeps();
   const secret = deps.env.VERCEL_WEBHOOK_SECRET;
-  if (!secret) return jsonError(503, "VERCEL_WEBHOOK_SECRET is not configured on this deployment, so this route is closed");
+  const closed = unusableToken("VERCEL_WEBHOOK_SECRET", secret);
+  if (closed || !secret) return closed!;
 
   // Unsigned requests are refused before a byte of the body is read.
   const signature = request.headers.get(VERCEL_SIGNATURE_HEADER);

@@ -6,17 +6,32 @@ import { absoluteUrl, paths } from "@/lib/site/paths";
 import { siteUrl } from "@/lib/site/view";
 
 /**
- * GET /api/episodes?lang=&series= — the published episodes, newest first,
- * each in the requested language when translated, else the English original
- * (`fallback: true`). Unknown or repeated parameters are refused (400 naming
- * the parameter).
+ * GET /api/episodes?lang=&series=&limit=&offset= — the published episodes,
+ * newest first, each in the requested language when translated, else the
+ * English original (`fallback: true`). Paged: at most `limit` (default 50,
+ * at most 100) from `offset`; `count` is the total, `next` the URL of the
+ * next page (null on the last). Unknown or repeated parameters are refused
+ * (400 naming the parameter).
  */
 
 export const dynamic = "force-dynamic";
+export const maxDuration = 10;
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, "expected a non-negative integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
 
 const query = z.strictObject({
   lang: z.enum(SITE_LANGS).default("en"),
   series: z.enum(SERIES).optional(),
+  limit: integer(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
+  offset: integer(0, 1_000_000, 0),
 });
 
 export async function GET(request: Request): Promise<Response> {
@@ -33,7 +48,7 @@ export async function GET(request: Request): Promise<Response> {
     const message = issue.code === "unrecognized_keys" ? "unknown query parameter" : issue.message;
     return jsonError(400, `invalid query parameter ${name}: ${message}`, { parameter: name });
   }
-  const { lang, series } = parsed.data;
+  const { lang, series, limit, offset } = parsed.data;
   let content;
   try {
     content = await loadContent();
@@ -41,8 +56,9 @@ export async function GET(request: Request): Promise<Response> {
     return jsonError(500, "the content directory could not be read");
   }
   const site = siteUrl();
-  const episodes = content.episodes
-    .filter((e) => series === undefined || e.series === series)
+  const matching = content.episodes.filter((e) => series === undefined || e.series === series);
+  const episodes = matching
+    .slice(offset, offset + limit)
     .map((e) => {
       const r = resolveEpisode(e, lang);
       const fm = r.variant.frontMatter;
@@ -70,5 +86,14 @@ export async function GET(request: Request): Promise<Response> {
         run_id: original.run_id,
       };
     });
-  return json({ lang, series: series ?? null, count: episodes.length, episodes });
+  let next: string | null = null;
+  if (offset + limit < matching.length) {
+    const url = new URL("/api/episodes", site);
+    url.searchParams.set("lang", lang);
+    if (series) url.searchParams.set("series", series);
+    url.searchParams.set("limit", String(limit));
+    url.searchParams.set("offset", String(offset + limit));
+    next = url.toString();
+  }
+  return json({ lang, series: series ?? null, count: matching.length, limit, offset, next, episodes });
 }
