@@ -2,6 +2,7 @@ import { getDb } from "@/lib/clickhouse";
 import { checkHealth } from "@/lib/health";
 
 export const dynamic = "force-dynamic";
+export const maxDuration = 10;
 
 export async function GET(): Promise<Response> {
   const health = await checkHealth(getDb());

@@ -6,6 +6,7 @@ import { requireToken } from "@/lib/http/auth";
 import { json, jsonError } from "@/lib/http/responses";
 
 export const dynamic = "force-dynamic";
+export const maxDuration = 10;
 
 const query = z.object({
   agent: z.enum(AGENT_NAMES).optional(),

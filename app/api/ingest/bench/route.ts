@@ -9,6 +9,7 @@ import { IngestWriteError, ingestReports, readBenchRequest, spoolReports, valida
 import { metricsFromEnv } from "@/lib/metrics";
 
 export const dynamic = "force-dynamic";
+export const maxDuration = 60;
 
 const ROUTE = "bench";
 

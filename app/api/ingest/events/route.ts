@@ -22,6 +22,7 @@ import { createLogger, type Logger } from "@/lib/log";
 import { metricsFromEnv, type Metrics } from "@/lib/metrics";
 
 export const dynamic = "force-dynamic";
+export const maxDuration = 60;
 
 const ROUTE_TAG = "events";
 
