@@ -112,7 +112,7 @@ export function EpisodeArticle({ lang, episode, resolved: r, html, toc, prev, ne
         <section aria-labelledby="episode-metrics">
           <h2 id="episode-metrics">{s.metrics}</h2>
           <MetricsTable rows={metricRows(original.metrics, lang)} caption={s.metrics} metricLabel={s.metric} valueLabel={s.value} />
-          <ChangesTable changes={original.metrics.changes} caption={s.changes} />
+          <ChangesTable metrics={original.metrics} lang={lang} caption={s.changes} strings={s.changeEvents} />
         </section>
 
         <section aria-labelledby="episode-evidence">

@@ -1,6 +1,9 @@
 import type { TocEntry } from "@/lib/content/markdown";
+import type { ChangeEvent } from "@/lib/analysis/facts";
 import type { EpisodeFrontMatter } from "@/lib/episode/file";
+import { episodeEvents, formatPct, formatPctInterval, formatQ, shortSha, usersFelt } from "@/lib/site/events";
 import { formatClaimValue, formatNumber } from "@/lib/site/format";
+import type { ChangeEventStrings, Lang } from "@/lib/site/i18n";
 import type { MetricRow } from "@/lib/site/metrics";
 
 /** Server-rendered parts of the episode page. */
@@ -47,7 +50,88 @@ export function MetricsTable({ rows, caption, metricLabel, valueLabel }: { rows:
   );
 }
 
-export function ChangesTable({ changes, caption }: { changes: EpisodeFrontMatter["metrics"]["changes"]; caption: string }) {
+/**
+ * What changed: the episode's events by commit (new episodes), else the
+ * window-vs-window changes of episodes written before change points.
+ */
+export function ChangesTable({ metrics, lang, caption, strings }: { metrics: EpisodeFrontMatter["metrics"]; lang: Lang; caption: string; strings: ChangeEventStrings }) {
+  const events = episodeEvents(metrics);
+  if (events.length > 0) return <EventsTable events={events} lang={lang} strings={strings} />;
+  return <WindowChangesTable changes={metrics.changes} caption={caption} />;
+}
+
+/** One row per event: commit, kind, lead series with its change, interval and q-value, the users' side, the status. */
+export function EventsTable({ events, lang, strings: t }: { events: ChangeEvent[]; lang: Lang; strings: ChangeEventStrings }) {
+  if (events.length === 0) return null;
+  return (
+    <div className="table-scroll events-scroll">
+      <table className="events">
+        <caption>{t.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t.commit}</th>
+            <th scope="col">{t.kind}</th>
+            <th scope="col">{t.series}</th>
+            <th scope="col" className="num">
+              {t.change}
+            </th>
+            <th scope="col" className="num">
+              {t.interval}
+            </th>
+            <th scope="col" className="num">
+              {t.qValue}
+            </th>
+            <th scope="col">{t.usersFelt}</th>
+            <th scope="col" className="num">
+              {t.userLatency}
+            </th>
+            <th scope="col">{t.status}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => {
+            const felt = usersFelt(e, t);
+            const users = e.users && e.users.measurable ? e.users : null;
+            return (
+              <tr key={`${e.n}-${e.commit_sha}`} data-event={e.n}>
+                <th scope="row">
+                  <code title={e.subject}>{shortSha(e.commit_sha)}</code>
+                </th>
+                <td>
+                  <span className={`badge badge-${e.kind}`}>{e.kind === "regression" ? t.regression : t.improvement}</span>
+                </td>
+                <td>
+                  {e.lead.label}
+                  {e.series_changed > 1 ? <small className="muted"> {t.moreSeries(e.series_changed - 1)}</small> : null}
+                </td>
+                <td className="num">{formatPct(e.lead.change_pct, lang)}</td>
+                <td className="num">{formatPctInterval(e.lead.ci_pct, lang)}</td>
+                <td className="num">{formatQ(e.lead.q_value, lang)}</td>
+                <td className={`felt felt-${felt.state}`}>{felt.text}</td>
+                <td className="num">
+                  {users && users.latency_change_pct !== null ? (
+                    <>
+                      {formatPct(users.latency_change_pct, lang)} <small>{formatPctInterval(users.latency_ci_pct, lang)}</small>
+                    </>
+                  ) : (
+                    "–"
+                  )}
+                </td>
+                <td className={`event-status status-${e.status}`}>
+                  {e.status === "open" ? t.open : e.status === "fixed" ? t.fixed : t.kept}
+                  {e.status === "fixed" && e.fixed_by_sha ? <small> ({t.fixedBy(shortSha(e.fixed_by_sha))})</small> : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Old episodes: the window-vs-window changes. */
+function WindowChangesTable({ changes, caption }: { changes: EpisodeFrontMatter["metrics"]["changes"]; caption: string }) {
   if (changes.length === 0) return null;
   return (
     <div className="table-scroll">

@@ -1,6 +1,7 @@
 import type { EpisodeFrontMatter } from "@/lib/episode/file";
+import { episodeEvents, eventMarkers } from "@/lib/site/events";
 import { formatFractionPct, formatNumber } from "@/lib/site/format";
-import type { Lang } from "@/lib/site/i18n";
+import { uiStrings, type Lang } from "@/lib/site/i18n";
 import { LineChart } from "./charts/LineChart";
 import { ScatterChart } from "./charts/ScatterChart";
 
@@ -107,6 +108,10 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
   const hasUser = daily.some((d) => d.user_latency_ms !== null);
   const hasErrors = daily.some((d) => d.error_rate !== null);
   const hasP95 = daily.some((d) => d.latency_p95_ms !== null);
+  // The episode's events at their commits, on the latency charts (each chart keeps those within its days).
+  const eventStrings = uiStrings(lang).changeEvents;
+  const markers = eventMarkers(episodeEvents(m), lang, eventStrings);
+  const marked = { markers, markersLabel: eventStrings.markersLabel };
   return (
     <div className="evidence">
       {hasP95 ? (
@@ -121,6 +126,7 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
           formatTick={msAxis}
           tableLabel={tableLabel}
           dayLabel={t.day}
+          {...marked}
         />
       ) : null}
       {hasUser ? (
@@ -135,6 +141,7 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
           formatTick={msAxis}
           tableLabel={tableLabel}
           dayLabel={t.day}
+          {...marked}
         />
       ) : null}
       {hasErrors ? (

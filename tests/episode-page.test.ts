@@ -354,3 +354,124 @@ describe("the Open Graph image route", () => {
     expect([...bytes.slice(1, 4)].map((b) => String.fromCharCode(b)).join("")).toBe("PNG");
   }, 60_000);
 });
+
+describe("change events (what changed, by commit)", () => {
+  const FIX_SHA = "b".repeat(40);
+  const REG_SHA = "c0ffee1234567890abcdef1234567890abcdef12";
+  /** ep-002 with two events: a fixed regression inside the charted days, an improvement before them. */
+  const withEvents = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "muse-episode-events-"));
+    temps.push(dir);
+    cpSync(FIXTURES, dir, { recursive: true });
+    const events = `  change_events:
+    - n: 1
+      commit_sha: "${REG_SHA}"
+      commit_ts: "2026-11-10T18:00:00.000Z"
+      subject: "kv-cache: larger blocks"
+      candidates: ["${REG_SHA}"]
+      kind: "regression"
+      status: "fixed"
+      fixed_by_sha: "${FIX_SHA}"
+      fixed_ts: "2026-11-12T09:00:00.000Z"
+      lead: { label: "llama-3.1-8b q4_k_m p95", metric: "latency_p95_ms", change_pct: 18.3456, ci_pct: [12.25, 24.5], q_value: 0.00031, mean_before: 186.07, mean_after: 220.15, n_before: 9, n_after: 12 }
+      series_changed: 3
+      series_same_direction: 3
+      median_change_pct: 15.2
+      users: { measurable: true, felt: true, latency_change_pct: 9.75, latency_ci_pct: [4.5, 15.25], latency_p_value: 0.004 }
+    - n: 2
+      commit_sha: "${"d".repeat(40)}"
+      commit_ts: "2026-10-20T10:00:00.000Z"
+      subject: "older: outside the charted days"
+      candidates: []
+      kind: "improvement"
+      status: "kept"
+      fixed_by_sha: ""
+      fixed_ts: null
+      lead: { label: "mistral-7b q8_0 tokens/s", metric: "tokens_per_sec", change_pct: 7.5, ci_pct: [2, 13], q_value: 0.02, mean_before: 40, mean_after: 43, n_before: 8, n_after: 8 }
+      series_changed: 1
+      series_same_direction: 1
+      median_change_pct: 7.5
+      users: null
+`;
+    const file = path.join(dir, "episodes", "chimera", "ep-002.md");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("  days: 7\n");
+    writeFileSync(file, text.replace("  days: 7\n", `${events}  days: 7\n`));
+    setEnv({ MUSE_CONTENT_DIR: dir });
+  };
+
+  it("marks the events within the charts' days on the latency charts, with accessible text", async () => {
+    withEvents();
+    const { status, html } = await get("/en/episodes/chimera/ep-002");
+    expect(status).toBe(200);
+    for (const chart of ["ev-p95", "ev-user"]) {
+      const figure = new RegExp(`<figure class="chart" aria-labelledby="${chart}-caption">([\\s\\S]*?)</figure>`).exec(html)![1];
+      const markers = all(figure, /<g class="chart-marker marker-(\w+)" data-commit="(\w+)"><title>([^<]+)<\/title><line ([^>]*)><\/line><text[^>]*>(\w+)<\/text><\/g>/g);
+      // Only the regression: the improvement's commit is before the first charted day.
+      expect(markers.map((m) => [m[1], m[2], m[5]])).toEqual([["regression", "c0ffee1", "c0ffee1"]]);
+      expect(markers[0][3]).toBe("regression at commit c0ffee1 (Nov 10, 2026): llama-3.1-8b q4_k_m p95 +18.3%");
+      expect(markers[0][4]).toContain('stroke-dasharray="4 3"');
+      // The SVG's description and the visible list under it say what the marker marks.
+      expect(figure).toMatch(new RegExp(`<desc id="${chart}-desc">[^<]*regression at commit c0ffee1 \\(Nov 10, 2026\\)`));
+      expect(figure).toContain('<ul class="chart-notes" aria-label="Commits marked on the chart"><li class="marker-regression">regression at commit c0ffee1');
+    }
+    // Not on the error-rate chart.
+    expect(/<figure class="chart" aria-labelledby="ev-errors-caption">([\s\S]*?)<\/figure>/.exec(html)![1]).not.toContain('<g class="chart-marker');
+  });
+
+  it("places a marker at its commit's time: a quarter day right of its day's point at 18:00", async () => {
+    const { markerX } = await import("../components/charts/LineChart");
+    const days = ["2026-11-08", "2026-11-09", "2026-11-10"];
+    const x = Object.assign((d: string) => ({ "2026-11-08": 0, "2026-11-09": 100, "2026-11-10": 200 })[d], { step: () => 100 });
+    expect(markerX("2026-11-10T18:00:00.000Z", days, x)).toBe(225);
+    expect(markerX("2026-11-08T00:00:00.000Z", days, x)).toBe(-50);
+    expect(markerX("2026-11-07T23:59:59.000Z", days, x)).toBeUndefined();
+    expect(markerX("2026-11-11T00:00:00.000Z", days, x)).toBeUndefined();
+    expect(markerX("not a date", days, x)).toBeUndefined();
+  });
+
+  it("lists the events in a scrollable table: commit, kind, lead series, change with its interval, q-value, users, status", async () => {
+    withEvents();
+    const { html } = await get("/en/episodes/chimera/ep-002");
+    expect(html).toMatch(/<div class="table-scroll events-scroll"><table class="events"><caption>What changed, by commit<\/caption>/);
+    const rows = all(/<table class="events">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1], /<tr data-event="\d+">([\s\S]*?)<\/tr>/g).map((m) =>
+      all(m[1], /<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g).map((c) => c[1].replace(/<[^>]+>/g, "")),
+    );
+    expect(rows).toEqual([
+      ["c0ffee1", "regression", "llama-3.1-8b q4_k_m p95 +2 more series", "+18.3%", "[+12.3%, +24.5%]", "0.00031", "yes", "+9.8% [+4.5%, +15.3%]", "fixed (fixed by bbbbbbb)"],
+      ["dddddddd".slice(0, 7), "improvement", "mistral-7b q8_0 tokens/s", "+7.5%", "[+2.0%, +13.0%]", "0.02", "not measurable", "–", "kept"],
+    ]);
+    expect(html).toContain('<code title="kv-cache: larger blocks">c0ffee1</code>');
+    // The old window-vs-window table is not shown for an episode with events.
+    expect(html).not.toContain('<th scope="col">quant</th>');
+  });
+
+  it("formats the table's numbers in the page's locale", async () => {
+    withEvents();
+    // ep-002 has a zh translation; the table and charts come from the original's front-matter.
+    const zh = (await get("/zh/episodes/chimera/ep-002")).html;
+    expect(zh).toContain("<caption>按提交列出的变化</caption>");
+    const de = (await get("/de/episodes/chimera/ep-002")).html;
+    expect(de).toContain("<caption>Was sich geändert hat, nach Commit</caption>");
+    // German: decimal comma, a (non-breaking) space before %.
+    expect(de).toMatch(/>\+18,3\s%</);
+    expect(de).toMatch(/>\[\+12,3\s%, \+24,5\s%\]</);
+    expect(de).toContain(">Verschlechterung<");
+    expect(de).toContain("behoben durch bbbbbbb");
+  });
+
+  it("still renders old episodes' window-vs-window changes, without markers", async () => {
+    const { html } = await get("/en/episodes/chimera/ep-001");
+    expect(html).toContain("<caption>Significant changes</caption>");
+    expect(html).toContain('<th scope="col">quant</th>');
+    expect(html).not.toContain('<table class="events"');
+    expect(html).not.toContain('<g class="chart-marker');
+    expect(html).not.toContain('<ul class="chart-notes"');
+  });
+
+  it("renders the events page exactly as react-dom/server does", async () => {
+    withEvents();
+    const { document } = await episodePageTree({ lang: "de", series: "chimera", episode: "ep-002" });
+    expect(renderStaticMarkup(document)).toBe(renderToStaticMarkup(document));
+  });
+});

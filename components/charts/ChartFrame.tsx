@@ -17,7 +17,13 @@ export interface DataTable {
   rows: (string | number)[][];
 }
 
-export function ChartFrame({ id, title, description, table, tableLabel, legend, children, height = HEIGHT }: { id: string; title: string; description: string; table: DataTable; tableLabel: string; legend?: { label: string; className: string }[]; children: ReactNode; height?: number }) {
+/** Notes under the chart (e.g. the commits it marks): visible text; the SVG's description says the same. */
+export interface ChartNotes {
+  label: string;
+  items: { text: string; className: string }[];
+}
+
+export function ChartFrame({ id, title, description, table, tableLabel, legend, notes, children, height = HEIGHT }: { id: string; title: string; description: string; table: DataTable; tableLabel: string; legend?: { label: string; className: string }[]; notes?: ChartNotes; children: ReactNode; height?: number }) {
   return (
     <figure className="chart" aria-labelledby={`${id}-caption`}>
       <figcaption id={`${id}-caption`} className="chart-title">
@@ -37,6 +43,15 @@ export function ChartFrame({ id, title, description, table, tableLabel, legend, 
         <desc id={`${id}-desc`}>{description}</desc>
         {children}
       </svg>
+      {notes && notes.items.length > 0 ? (
+        <ul className="chart-notes" aria-label={notes.label}>
+          {notes.items.map((n) => (
+            <li key={n.text} className={n.className}>
+              {n.text}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <details className="chart-data">
         <summary>{tableLabel}</summary>
         <div className="table-scroll">

@@ -70,6 +70,8 @@ export interface UiStrings {
   source: string;
   unit: string;
   changes: string;
+  /** The change-point events of an episode (table, chart markers). */
+  changeEvents: ChangeEventStrings;
   seriesNav: string;
   previousEpisode: string;
   nextEpisode: string;
@@ -90,6 +92,135 @@ export interface UiStrings {
   tagged: (tag: string) => string;
   footer: string;
 }
+
+export interface ChangeEventStrings {
+  caption: string;
+  commit: string;
+  kind: string;
+  regression: string;
+  improvement: string;
+  series: string;
+  change: string;
+  interval: string;
+  qValue: string;
+  usersFelt: string;
+  userLatency: string;
+  status: string;
+  yes: string;
+  no: string;
+  notMeasurable: string;
+  open: string;
+  fixed: string;
+  kept: string;
+  /** "fixed by 1a2b3c4" */
+  fixedBy: (sha: string) => string;
+  /** Series beyond the lead one. */
+  moreSeries: (n: number) => string;
+  /** A chart marker's accessible text. */
+  marker: (kind: string, sha: string, date: string, change: string) => string;
+  /** The markers' list under a chart. */
+  markersLabel: string;
+}
+
+const CHANGE_EVENTS_EN: ChangeEventStrings = {
+  caption: "What changed, by commit",
+  commit: "Commit",
+  kind: "Kind",
+  regression: "regression",
+  improvement: "improvement",
+  series: "Series (lead)",
+  change: "Change",
+  interval: "95 % interval",
+  qValue: "q-value",
+  usersFelt: "Users felt it",
+  userLatency: "User latency change",
+  status: "Status",
+  yes: "yes",
+  no: "no",
+  notMeasurable: "not measurable",
+  open: "open",
+  fixed: "fixed",
+  kept: "kept",
+  fixedBy: (sha) => `fixed by ${sha}`,
+  moreSeries: (n) => (n === 1 ? "+1 more series" : `+${n} more series`),
+  marker: (kind, sha, date, change) => `${kind} at commit ${sha} (${date}): ${change}`,
+  markersLabel: "Commits marked on the chart",
+};
+
+const CHANGE_EVENTS_DE: ChangeEventStrings = {
+  caption: "Was sich geändert hat, nach Commit",
+  commit: "Commit",
+  kind: "Art",
+  regression: "Verschlechterung",
+  improvement: "Verbesserung",
+  series: "Reihe (führend)",
+  change: "Änderung",
+  interval: "95-%-Intervall",
+  qValue: "q-Wert",
+  usersFelt: "Für Nutzer spürbar",
+  userLatency: "Änderung der Nutzerlatenz",
+  status: "Status",
+  yes: "ja",
+  no: "nein",
+  notMeasurable: "nicht messbar",
+  open: "offen",
+  fixed: "behoben",
+  kept: "bleibt",
+  fixedBy: (sha) => `behoben durch ${sha}`,
+  moreSeries: (n) => (n === 1 ? "+1 weitere Reihe" : `+${n} weitere Reihen`),
+  marker: (kind, sha, date, change) => `${kind} bei Commit ${sha} (${date}): ${change}`,
+  markersLabel: "Im Diagramm markierte Commits",
+};
+
+const CHANGE_EVENTS_ZH: ChangeEventStrings = {
+  caption: "按提交列出的变化",
+  commit: "提交",
+  kind: "类型",
+  regression: "退化",
+  improvement: "改进",
+  series: "序列（主要）",
+  change: "变化",
+  interval: "95% 区间",
+  qValue: "q 值",
+  usersFelt: "用户是否感知",
+  userLatency: "用户延迟变化",
+  status: "状态",
+  yes: "是",
+  no: "否",
+  notMeasurable: "无法测量",
+  open: "未解决",
+  fixed: "已修复",
+  kept: "保持",
+  fixedBy: (sha) => `由 ${sha} 修复`,
+  moreSeries: (n) => `另有 ${n} 个序列`,
+  marker: (kind, sha, date, change) => `提交 ${sha}（${date}）处的${kind}：${change}`,
+  markersLabel: "图中标记的提交",
+};
+
+const CHANGE_EVENTS_HI: ChangeEventStrings = {
+  caption: "क्या बदला, कमिट के अनुसार",
+  commit: "कमिट",
+  kind: "प्रकार",
+  regression: "गिरावट",
+  improvement: "सुधार",
+  series: "सीरीज़ (मुख्य)",
+  change: "बदलाव",
+  interval: "95 % अंतराल",
+  qValue: "q-मान",
+  usersFelt: "उपयोगकर्ताओं ने महसूस किया",
+  userLatency: "उपयोगकर्ता लेटेंसी में बदलाव",
+  status: "स्थिति",
+  yes: "हाँ",
+  no: "नहीं",
+  notMeasurable: "मापने योग्य नहीं",
+  open: "खुला",
+  fixed: "ठीक किया गया",
+  kept: "बना रहा",
+  fixedBy: (sha) => `${sha} द्वारा ठीक किया गया`,
+  moreSeries: (n) => `+${n} और सीरीज़`,
+  marker: (kind, sha, date, change) => `कमिट ${sha} (${date}) पर ${kind}: ${change}`,
+  markersLabel: "चार्ट पर चिह्नित कमिट",
+};
 
 const en: UiStrings = {
   siteTitle: "Banterblogs",
@@ -139,6 +270,7 @@ const en: UiStrings = {
   source: "Source",
   unit: "Unit",
   changes: "Significant changes",
+  changeEvents: CHANGE_EVENTS_EN,
   seriesNav: "More in this series",
   previousEpisode: "Previous episode",
   nextEpisode: "Next episode",
@@ -211,6 +343,7 @@ const de: UiStrings = {
   source: "Quelle",
   unit: "Einheit",
   changes: "Signifikante Änderungen",
+  changeEvents: CHANGE_EVENTS_DE,
   seriesNav: "Mehr aus dieser Serie",
   previousEpisode: "Vorherige Folge",
   nextEpisode: "Nächste Folge",
@@ -283,6 +416,7 @@ const zh: UiStrings = {
   source: "来源",
   unit: "单位",
   changes: "显著变化",
+  changeEvents: CHANGE_EVENTS_ZH,
   seriesNav: "本系列更多文章",
   previousEpisode: "上一期",
   nextEpisode: "下一期",
@@ -355,6 +489,7 @@ const hi: UiStrings = {
   source: "स्रोत",
   unit: "इकाई",
   changes: "महत्वपूर्ण बदलाव",
+  changeEvents: CHANGE_EVENTS_HI,
   seriesNav: "इस सीरीज़ में और",
   previousEpisode: "पिछला एपिसोड",
   nextEpisode: "अगला एपिसोड",
