@@ -1,9 +1,12 @@
 import { createServer } from "node:http";
 import { v5 as uuidv5 } from "uuid";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderToStaticMarkup } from "react-dom/server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import * as statusPage from "../app/[lang]/status/page";
 import { createDb } from "../lib/clickhouse/client";
 import { loadStatus, scrub, sectionNotice, windowDays } from "../lib/site/status";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
+import { saveEnv, setEnv } from "./helpers/env";
 
 /**
  * The status page's data loader against real ClickHouse (the test run's
@@ -188,5 +191,34 @@ describe("graceful degradation", () => {
     expect(sectionNotice(new Error("Code: 62. DB::Exception: Syntax error at https://user:pw@host"), ["x"])).toBe("Not available: this query failed.");
     expect(scrub("GET https://u:p@h.example/x with Bearer abc.def and api_key=XYZ123 token: qq")).toBe("GET https://[redacted]@h.example/x with Bearer [redacted] and api_key=[redacted] token: [redacted]");
     expect(scrub("x".repeat(500)).length).toBe(240);
+  });
+});
+
+describe("the public status page", () => {
+  it("is regenerated at most once a minute (not rendered per request) and its loader makes at most 8 queries", async () => {
+    expect((statusPage as Record<string, unknown>).dynamic).toBeUndefined();
+    expect(statusPage.revalidate).toBe(60);
+    const spy = vi.spyOn(t.db, "query");
+    try {
+      await loadStatus(t.db, { now: NOW, days: 7 });
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(8);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("shows agent runs' outcomes but never their error text (that is for maintainers, /api/runs)", async () => {
+    const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
+    await setEnv({ CLICKHOUSE_URL: t.config.url, CLICKHOUSE_DATABASE: t.config.database });
+    try {
+      const tree = await statusPage.default({ params: Promise.resolve({ lang: "en" }) });
+      const html = renderToStaticMarkup(tree);
+      expect(html).toContain("Recent agent runs");
+      expect(html).toMatch(/status-bad">error</);
+      expect(html).not.toContain("github.example");
+      expect(html).not.toMatch(/failed; Authorization/);
+    } finally {
+      await setEnv(saved);
+    }
   });
 });

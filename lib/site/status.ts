@@ -300,22 +300,22 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
     ),
   );
   const ingestPerDay = await section(["session_stats", "bench_runs"], async () => {
-    const events = await db.query(
-      `SELECT toString(toDate(hour)) AS day, sum(events_count) AS a, uniqExact(session_id) AS b
+    // One request for both tables (UNION ALL), not one each.
+    const both = await db.query(
+      `SELECT 'events' AS kind, toString(toDate(hour)) AS day, sum(events_count) AS a, uniqExact(session_id) AS b
          FROM session_stats FINAL
         WHERE hour >= {from:DateTime64(3, 'UTC')}
-        GROUP BY day`,
-      { from: params.from },
-      countDayRow,
-    );
-    const bench = await db.query(
-      `SELECT toString(toDate(ts)) AS day, count() AS a, uniqExact(run_id) AS b
+        GROUP BY day
+       UNION ALL
+       SELECT 'bench' AS kind, toString(toDate(ts)) AS day, count() AS a, uniqExact(run_id) AS b
          FROM bench_runs FINAL
         WHERE ts >= {from:DateTime64(3, 'UTC')}
         GROUP BY day`,
       { from: params.from },
-      countDayRow,
+      countDayRow.extend({ kind: z.enum(["events", "bench"]) }),
     );
+    const events = both.filter((r) => r.kind === "events");
+    const bench = both.filter((r) => r.kind === "bench");
     const byDay = new Map<string, IngestDay>();
     const get = (day: string) => byDay.get(day) ?? byDay.set(day, { day, events: 0, sessions: 0, bench_rows: 0, bench_reports: 0 }).get(day)!;
     for (const r of events) Object.assign(get(r.day), { events: r.a, sessions: r.b });

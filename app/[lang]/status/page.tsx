@@ -11,12 +11,16 @@ import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { loadStatus, windowDays, type Section, type StatusReport } from "@/lib/site/status";
 
 /**
- * Live pipeline status, read from ClickHouse on every request. When
- * ClickHouse is unreachable or a table is missing the page says so (200, not
- * an error page). The operational labels are in English.
+ * Pipeline status, read from ClickHouse at most once a minute per language:
+ * the page is static and regenerated in the background once `revalidate`
+ * seconds have passed, so a hit costs ClickHouse no query. When ClickHouse is
+ * unreachable or a table is missing the page says so (200, not an error
+ * page). Agent runs' error texts are not shown here (they are for
+ * maintainers: GET /api/runs, admin token). The operational labels are in
+ * English.
  */
 
-export const dynamic = "force-dynamic";
+export const revalidate = 60;
 
 type Props = { params: Promise<{ lang: string }> };
 
@@ -235,7 +239,6 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <th scope="col">outcome</th>
                   <th scope="col" className="num">duration</th>
                   <th scope="col" className="num">attempts</th>
-                  <th scope="col">error</th>
                 </tr>
               </thead>
               <tbody>
@@ -247,7 +250,6 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                     <td className={statusClass(a.status)}>{a.status}</td>
                     <td className="num">{formatNumber(a.duration_ms / 1000, 1)} s</td>
                     <td className="num">{n0(a.attempts)}</td>
-                    <td>{a.error || "–"}</td>
                   </tr>
                 ))}
               </tbody>
