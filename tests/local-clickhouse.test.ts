@@ -6,7 +6,7 @@ import { createClient, ClickHouseError, type ClickHouseClient } from "@clickhous
 import { startLocalClickHouse, type LocalClickHouse } from "../lib/local-clickhouse/server";
 
 /**
- * The HTTP fidelity the app relies on (shared/design/local-clickhouse.md),
+ * The HTTP fidelity the app relies on (README: "the local ClickHouse"),
  * each case driven through @clickhouse/client-web itself. This file runs its
  * own server (with basic auth, on a free port) so it tests our server even
  * when the suite as a whole runs against a real ClickHouse.

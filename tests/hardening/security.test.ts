@@ -15,7 +15,7 @@ import { forgetLeaks, leaks } from "./helpers/leaks";
 import { HARDENING_SECRETS } from "./helpers/setup";
 
 /**
- * Security of the HTTP surface (shared/design/api.md) and of what the site
+ * Security of the HTTP surface (docs/security.md) and of what the site
  * renders:
  * - every mutating route — found by walking app/api, so a new one cannot be
  *   missed — refuses a missing or wrong token with 401 (WWW-Authenticate:
