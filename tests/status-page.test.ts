@@ -4,7 +4,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as statusPage from "../app/[lang]/status/page";
 import { createDb } from "../lib/clickhouse/client";
-import { loadStatus, scrub, sectionNotice, windowDays } from "../lib/site/status";
+import { loadStatus, OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
 
@@ -70,6 +70,26 @@ beforeAll(async () => {
     ts, run_id: id(name), commit_sha: SHA, benchmark_type: "quantization", variant, model: "llama-3.1-8b", quant: "q4_k_m", dataset: "d", device: "cuda", latency_mean_ms: 10, latency_p50_ms: null, latency_p95_ms: 14, latency_p99_ms: null, tokens_per_sec: 100, cost_per_1k: null, memory_peak_mb: null, extra: "{}", source_path: "",
   });
   await db.insert("bench_runs", [bench("b1", "2026-11-20T09:00:00.000Z", "a"), bench("b1", "2026-11-20T09:00:00.000Z", "b"), bench("b2", "2026-11-18T09:00:00.000Z", "a")]);
+
+  // bench_changes: two open regressions (one re-detected: a newer version), one fixed since, a kept improvement, a withdrawn one.
+  const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) => ({
+    change_id: id(`change-${name}`), detected_at: "2026-11-19T12:00:00.000Z", updated_at: "2026-11-19T12:00:00.000Z", run_id: id("r2"),
+    benchmark_type: "quantization", model: "llama-3.1-8b", quant: "q4_k_m", variant: "q4_k_m", dataset: "d", device: "cuda", metric: "latency_p95_ms",
+    commit_sha: commit.repeat(40), commit_ts: "2026-11-18T09:00:00.000Z", commit_candidates: [commit.repeat(40)], previous_sha: "0".repeat(40),
+    kind: "regression", change_pct: 18.3, ci_low_pct: 12.25, ci_high_pct: 24.5, p_value: 0.0001, q_value: 0.00031, mean_before: 186, mean_after: 220, n_before: 9, n_after: 12,
+    status, fixed_by_sha: "", fixed_ts: null, ...overrides,
+  });
+  await db.insert("bench_changes", [
+    change("open-old", "1", "open", { change_pct: 10 }),
+    change("open-new", "2", "open", { commit_ts: "2026-11-20T08:00:00.000Z", model: "mistral-7b", quant: "q8_0", variant: "q8_0", metric: "tokens_per_sec", change_pct: -7.5, ci_low_pct: -11, ci_high_pct: -4, q_value: 0.02, commit_candidates: ["2".repeat(40), "3".repeat(40)] }),
+    change("fixed", "4", "open"),
+    change("kept", "5", "kept", { kind: "improvement", change_pct: -12 }),
+    change("withdrawn", "6", "withdrawn"),
+  ]);
+  await db.insert("bench_changes", [
+    change("open-old", "1", "open", { updated_at: "2026-11-20T11:00:00.000Z" }),
+    change("fixed", "4", "fixed", { updated_at: "2026-11-20T11:00:00.000Z", fixed_by_sha: "7".repeat(40), fixed_ts: "2026-11-20T10:00:00.000Z" }),
+  ]);
 });
 afterAll(async () => {
   await t.drop();
@@ -134,12 +154,27 @@ describe("status data from ClickHouse", () => {
     expect(windowDays(r)).toEqual(["2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]);
   });
 
-  it("lists the regressions found in the episodes' facts (not improvements, not rejected drafts)", async () => {
+  it("lists the open regressions of bench_changes (FINAL: latest version; not fixed, kept or withdrawn), newest commit first", async () => {
     const r = await loadStatus(t.db, { now: NOW, days: 7 });
-    expect(r.regressions).toEqual({
-      ok: true,
-      rows: [{ series: "chimera", episode: 3, status: "published", ts: "2026-11-20T11:05:00.000Z", title: "Episode e2", model: "llama-3.1-8b", quant: "q4_k_m", metric: "latency_p95_ms", change_pct: 18.3, p_value: 0.002 }],
-    });
+    if (!r.openRegressions.ok) throw new Error(r.openRegressions.notice);
+    expect(r.openRegressions.rows.map((x) => [x.commit_sha.slice(0, 1), x.label, x.metric, x.change_pct])).toEqual([
+      ["2", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", -7.5],
+      ["1", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3],
+    ]);
+    expect(r.openRegressions.rows[0]).toMatchObject({ commit_ts: "2026-11-20T08:00:00.000Z", commit_candidates: ["2".repeat(40), "3".repeat(40)], ci_low_pct: -11, ci_high_pct: -4, q_value: 0.02 });
+  });
+
+  it("reads open regressions in one bounded query", async () => {
+    const spy = vi.spyOn(t.db, "query");
+    try {
+      await loadStatus(t.db, { now: NOW, days: 7 });
+      const sql = spy.mock.calls.map((c) => String(c[0])).filter((q) => q.includes("bench_changes"));
+      expect(sql).toHaveLength(1);
+      expect(sql[0]).toMatch(/FROM bench_changes FINAL WHERE status = 'open'.*LIMIT \{limit:UInt32\}/s);
+      expect(spy.mock.calls.find((c) => String(c[0]).includes("bench_changes"))![1]).toEqual({ limit: OPEN_REGRESSIONS_LIMIT });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("only looks at the window", async () => {
@@ -155,11 +190,12 @@ describe("graceful degradation", () => {
     try {
       const r = await loadStatus(bare.db, { now: NOW });
       expect(r.clickhouse).toEqual({ reachable: true });
-      for (const key of ["freshness", "watcher", "agentRuns", "agentOutcomes", "episodesPerDay", "llmPerDay", "ingestPerDay", "regressions"] as const) {
+      for (const key of ["freshness", "watcher", "agentRuns", "agentOutcomes", "episodesPerDay", "llmPerDay", "ingestPerDay", "openRegressions"] as const) {
         expect(r[key].ok, key).toBe(false);
       }
       expect(r.watcher).toEqual({ ok: false, notice: expect.stringMatching(/table watcher_runs is missing.*migrate/) });
       expect(r.llmPerDay).toEqual({ ok: false, notice: expect.stringMatching(/table llm_events is missing/) });
+      expect(r.openRegressions).toEqual({ ok: false, notice: expect.stringMatching(/table bench_changes is missing/) });
     } finally {
       await bare.drop();
     }
@@ -217,6 +253,25 @@ describe("the public status page", () => {
       expect(html).toMatch(/status-bad">error</);
       expect(html).not.toContain("github.example");
       expect(html).not.toMatch(/failed; Authorization/);
+    } finally {
+      await setEnv(saved);
+    }
+  });
+
+  it("shows the open regressions from bench_changes, with change, interval and q-value", async () => {
+    const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
+    await setEnv({ CLICKHOUSE_URL: t.config.url, CLICKHOUSE_DATABASE: t.config.database });
+    try {
+      const html = renderToStaticMarkup(await statusPage.default({ params: Promise.resolve({ lang: "en" }) }));
+      expect(html).toContain('<h2 id="open-regressions">Open regressions</h2>');
+      expect(html).not.toContain("Regressions found");
+      const section = /<section aria-labelledby="open-regressions">([\s\S]*?)<\/section>/.exec(html)![1];
+      const rows = [...section.matchAll(/<tr data-change="[^"]+">([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "")));
+      expect(rows.map((r) => r.slice(0, 6))).toEqual([
+        ["2222222 (1 of 2)", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", "-7.5%", "[-11.0%, -4.0%]", "0.02"],
+        ["1111111", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", "+18.3%", "[+12.3%, +24.5%]", "0.00031"],
+      ]);
+      expect(section).not.toContain("4444444"); // fixed since
     } finally {
       await setEnv(saved);
     }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { changeFact } from "../analysis/facts";
+import { openRegressions } from "../analysis/changes";
+import { seriesLabel } from "../analysis/series";
 import type { Db } from "../clickhouse/client";
 
 /**
@@ -78,17 +79,23 @@ export interface IngestDay {
   bench_reports: number;
 }
 
-export interface RegressionRow {
-  series: string;
-  episode: number;
-  status: string;
-  ts: string;
-  title: string;
-  model: string;
-  quant: string;
+/** An open regression of bench_changes (one series × metric × commit), for the status page. */
+export interface OpenRegressionRow {
+  change_id: string;
+  /** The series, readable: benchmark type, model, quant, variant (dataset, device). */
+  label: string;
   metric: string;
+  commit_sha: string;
+  commit_ts: string;
+  /** More than one: the change could not be pinned to one commit. */
+  commit_candidates: string[];
   change_pct: number;
-  p_value: number;
+  ci_low_pct: number;
+  ci_high_pct: number;
+  q_value: number;
+  mean_before: number;
+  mean_after: number;
+  detected_at: string;
 }
 
 export interface StatusReport {
@@ -102,8 +109,21 @@ export interface StatusReport {
   episodesPerDay: Section<EpisodesDay>;
   llmPerDay: Section<LlmDay>;
   ingestPerDay: Section<IngestDay>;
-  regressions: Section<RegressionRow>;
+  /**
+   * Open regressions from bench_changes FINAL (status = 'open'), newest first.
+   * This replaced "Regressions found", which parsed the `changes` of recent
+   * episodes' facts: those were window-vs-window comparisons with no commit
+   * and no lifecycle, so a regression stayed "found" after it was fixed, and
+   * an old episode's table re-parsed on every request could not say whether it
+   * still held. bench_changes is where the council tracks a change from its
+   * commit until a later commit fixes it; old episodes keep their own table
+   * on their pages.
+   */
+  openRegressions: Section<OpenRegressionRow>;
 }
+
+/** Open regressions shown at most (the query's LIMIT). */
+export const OPEN_REGRESSIONS_LIMIT = 50;
 
 export interface StatusOptions {
   now?: Date;
@@ -178,7 +198,6 @@ const outcomeRow = z.object({ agent: str, ok: num, skipped: num, blocked: num, e
 const episodesDayRow = z.object({ day: str, drafts: num, published: num, rejected: num, total: num, avg_confidence: nullableNum, max_confidence: nullableNum });
 const llmDayRow = z.object({ day: str, calls: num, tokens_in: num, tokens_out: num, cost_usd: num, failures: num });
 const countDayRow = z.object({ day: str, a: num, b: num });
-const regressionSource = z.object({ series: str, episode_num: num, status: str, ts: str, title: str, facts: str });
 
 /** The newest of two nullable ISO timestamps' age in seconds at `now`. */
 const ageOf = (iso: string | null, now: Date) => (iso ? Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)) : null);
@@ -202,7 +221,7 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
       episodesPerDay: empty,
       llmPerDay: empty,
       ingestPerDay: empty,
-      regressions: empty,
+      openRegressions: empty,
     };
   }
   // Dates travel as Date (the client sends epoch seconds); an ISO string with "Z" does not parse as DateTime64.
@@ -322,33 +341,24 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
     for (const r of bench) Object.assign(get(r.day), { bench_rows: r.a, bench_reports: r.b });
     return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
   });
-  const regressions = await section(["episodes"], async () => {
-    const rows = await db.query(
-      `SELECT series, episode_num, status, ts, title, facts
-         FROM episodes FINAL
-        WHERE ts >= {from:DateTime64(3, 'UTC')} AND lang = 'en' AND status != 'rejected'
-        ORDER BY ts DESC
-        LIMIT {limit:UInt32}`,
-      params,
-      regressionSource,
-    );
-    const out: RegressionRow[] = [];
-    for (const r of rows) {
-      let changes: unknown = [];
-      try {
-        changes = (JSON.parse(r.facts) as { changes?: unknown }).changes ?? [];
-      } catch {
-        continue;
-      }
-      const parsed = z.array(changeFact).safeParse(changes);
-      if (!parsed.success) continue;
-      for (const c of parsed.data) {
-        if (c.kind !== "regression") continue;
-        out.push({ series: r.series, episode: r.episode_num, status: r.status, ts: r.ts, title: r.title, model: c.model, quant: c.quant, metric: c.metric, change_pct: c.change_pct, p_value: c.p_value });
-      }
-    }
-    return out;
-  });
+  // One bounded query: bench_changes FINAL WHERE status = 'open' … LIMIT (lib/analysis/changes.ts).
+  const openRegressionsSection = await section(["bench_changes"], async () =>
+    (await openRegressions(db, OPEN_REGRESSIONS_LIMIT)).map((c) => ({
+      change_id: c.change_id,
+      label: seriesLabel(c),
+      metric: c.metric,
+      commit_sha: c.commit_sha,
+      commit_ts: c.commit_ts,
+      commit_candidates: c.commit_candidates,
+      change_pct: c.change_pct,
+      ci_low_pct: c.ci_low_pct,
+      ci_high_pct: c.ci_high_pct,
+      q_value: c.q_value,
+      mean_before: c.mean_before,
+      mean_after: c.mean_after,
+      detected_at: c.detected_at,
+    })),
+  );
 
   return {
     ...base,
@@ -360,7 +370,7 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
     episodesPerDay,
     llmPerDay,
     ingestPerDay,
-    regressions,
+    openRegressions: openRegressionsSection,
   };
 }
 

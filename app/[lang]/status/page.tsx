@@ -8,7 +8,8 @@ import { getDb } from "@/lib/clickhouse";
 import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/site/format";
 import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
-import { loadStatus, windowDays, type Section, type StatusReport } from "@/lib/site/status";
+import { formatPct, formatPctInterval, formatQ, shortSha } from "@/lib/site/events";
+import { loadStatus, OPEN_REGRESSIONS_LIMIT, windowDays, type Section, type StatusReport } from "@/lib/site/status";
 
 /**
  * Pipeline status, read from ClickHouse at most once a minute per language:
@@ -45,13 +46,13 @@ function statusClass(status: string): string {
   return "status-warn";
 }
 
-function SectionBlock<T>({ id, title, section, children }: { id: string; title: string; section: Section<T>; children: (rows: T[]) => ReactNode }) {
+function SectionBlock<T>({ id, title, section, children, empty = "No rows in this window." }: { id: string; title: string; section: Section<T>; children: (rows: T[]) => ReactNode; empty?: string }) {
   return (
     <section aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
       {section.ok ? (
         section.rows.length === 0 ? (
-          <p className="muted">No rows in this window.</p>
+          <p className="muted">{empty}</p>
         ) : (
           children(section.rows)
         )
@@ -347,36 +348,40 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
         )}
       </SectionBlock>
 
-      <SectionBlock id="regressions" title="Regressions found" section={r.regressions}>
+      <SectionBlock id="open-regressions" title="Open regressions" section={r.openRegressions} empty="No open regressions: every regression found is fixed.">
         {(rows) => (
           <div className="table-scroll">
             <table>
-              <caption>Significant regressions the council found (from the episodes&apos; facts)</caption>
+              <caption>
+                Benchmark regressions no later commit has fixed yet (bench_changes, newest commit first
+                {rows.length >= OPEN_REGRESSIONS_LIMIT ? `; the first ${OPEN_REGRESSIONS_LIMIT}` : ""})
+              </caption>
               <thead>
                 <tr>
-                  <th scope="col">episode</th>
-                  <th scope="col">status</th>
-                  <th scope="col">model</th>
-                  <th scope="col">quant</th>
+                  <th scope="col">commit</th>
+                  <th scope="col">series</th>
                   <th scope="col">metric</th>
                   <th scope="col" className="num">change</th>
-                  <th scope="col" className="num">p</th>
+                  <th scope="col" className="num">95 % interval</th>
+                  <th scope="col" className="num">q</th>
+                  <th scope="col">since</th>
                 </tr>
               </thead>
               <tbody>
-                {rows.map((x, i) => (
-                  <tr key={i}>
+                {rows.map((x) => (
+                  <tr key={x.change_id} data-change={x.change_id}>
                     <th scope="row">
-                      {x.episode > 0 ? <a href={paths.episode(lang, x.series, x.episode)}>{`${x.series} #${x.episode}`}</a> : `${x.series} (unnumbered)`} · {x.title}
+                      <code title={x.commit_candidates.length > 1 ? `one of ${x.commit_candidates.length} commits: ${x.commit_candidates.map(shortSha).join(", ")}` : undefined}>{shortSha(x.commit_sha)}</code>
+                      {x.commit_candidates.length > 1 ? ` (1 of ${x.commit_candidates.length})` : ""}
                     </th>
-                    <td className={statusClass(x.status)}>{x.status}</td>
-                    <td>{x.model}</td>
-                    <td>{x.quant}</td>
+                    <td>{x.label}</td>
                     <td>
                       <code>{x.metric}</code>
                     </td>
-                    <td className="num">{formatNumber(x.change_pct, 1)}%</td>
-                    <td className="num">{x.p_value.toPrecision(3)}</td>
+                    <td className="num status-bad">{formatPct(x.change_pct, lang)}</td>
+                    <td className="num">{formatPctInterval([x.ci_low_pct, x.ci_high_pct], lang)}</td>
+                    <td className="num">{formatQ(x.q_value, lang)}</td>
+                    <td>{formatDateTime(x.commit_ts, lang)}</td>
                   </tr>
                 ))}
               </tbody>
