@@ -62,7 +62,7 @@ const BEARER_ROUTES: Guarded[] = [
 ];
 const WEBHOOK = { method: "POST", file: "webhooks/vercel/route.ts", variable: "VERCEL_WEBHOOK_SECRET" } as const;
 /** Routes anyone may call: read-only. */
-const PUBLIC = ["GET health/route.ts", "GET episodes/route.ts"];
+const PUBLIC = ["GET health/route.ts", "GET episodes/route.ts", "GET changes/route.ts"];
 
 let t: TestDatabase;
 const modules = new Map<string, RouteModule>();
