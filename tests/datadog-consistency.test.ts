@@ -76,6 +76,7 @@ describe("datadog/ definitions", () => {
         "clickhouse-write-errors",
         "dlq-depth",
         "publish-failures",
+        "open-regressions",
         ...["ingest", "collect", "watch", "council", "translate", "publish"].map((a) => `agent-failures-${a}`),
       ]),
     );
@@ -85,6 +86,8 @@ describe("datadog/ definitions", () => {
     expect(byId["kpi-data-freshness"].query).toMatch(/> 14400$/);
     expect(byId["kpi-content-confidence"].query).toMatch(/< 0\.7$/);
     expect(byId["kpi-deployment-success"].query).toMatch(/< 99$/);
+    // Open regressions: alerts when the fewest open in the last 24 h is above 0, i.e. some stayed open all day.
+    expect(byId["open-regressions"].query).toBe("min(last_1d):max:muse.changes.open_regressions{*} by {env} > 0");
   });
 
   it("have metric SLOs for watcher availability, freshness and deployment success", () => {

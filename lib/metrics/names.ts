@@ -48,6 +48,7 @@ const specific = [
   // publish
   { name: "muse.publish.episodes", type: "count", description: "episodes published", tags: ["series"] },
   { name: "muse.publish.failures", type: "count", description: "publish attempts that failed", tags: [] },
+  { name: "muse.changes.open_regressions", type: "gauge", description: "benchmark series with an open regression (bench_changes)", tags: [] },
   { name: "muse.publish.deployments", type: "count", description: "deployment status changes from the Vercel webhook", tags: ["status"] },
   { name: "muse.publish.deploy_duration_ms", type: "gauge", unit: "millisecond", description: "deployment build duration", tags: [] },
   // translate
