@@ -59,7 +59,7 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
     const route = await migratedDatabase(clickhouse.url, "bench_ingest_route");
     const raw = await migratedDatabase(clickhouse.url, "bench_ingest_raw");
     const token = randomBytes(16).toString("hex");
-    await setEnv({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_DATABASE: "bench_ingest_route", MUSE_INGEST_TOKEN: token, MUSE_LOG_LEVEL: "warn", MUSE_DLQ_DIR: dlq.dir, DD_API_KEY: undefined });
+    await setEnv({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_USER: route.config.username, CLICKHOUSE_PASSWORD: route.config.password, CLICKHOUSE_DATABASE: "bench_ingest_route", MUSE_INGEST_TOKEN: token, MUSE_LOG_LEVEL: "warn", MUSE_DLQ_DIR: dlq.dir, DD_API_KEY: undefined });
 
     // What one request costs the local server itself: the client's per-request settings are applied and reset around each statement.
     const probe = createDb({ ...raw.config });
@@ -147,7 +147,7 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
     return { rows, details };
   } finally {
     await server.close();
-    await setEnv({ CLICKHOUSE_URL: undefined, CLICKHOUSE_DATABASE: undefined, MUSE_INGEST_TOKEN: undefined, MUSE_DLQ_DIR: undefined });
+    await setEnv({ CLICKHOUSE_URL: undefined, CLICKHOUSE_USER: undefined, CLICKHOUSE_PASSWORD: undefined, CLICKHOUSE_DATABASE: undefined, MUSE_INGEST_TOKEN: undefined, MUSE_DLQ_DIR: undefined });
     await clickhouse.stop();
     data.remove();
     dlq.remove();

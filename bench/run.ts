@@ -96,6 +96,12 @@ for (const section of selected) {
 }
 results.machine.load_average_at_end = os.loadavg().map((l) => Number(l.toFixed(2)));
 
+// With --only, the file is read again right before writing: sections another run wrote meanwhile are kept.
+if (values.only && existsSync(resultsFile)) {
+  const latest = JSON.parse(readFileSync(resultsFile, "utf8")) as Results;
+  const mine = Object.fromEntries(selected.flatMap((s) => (results.sections[s] ? [[s, results.sections[s]]] : [])));
+  results.sections = { ...(latest.sections ?? {}), ...mine };
+}
 const rows = SECTIONS.flatMap((s) => results.sections[s]?.rows ?? []);
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`\nMuse bench — ${os.cpus().length} cpus, node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? " (quick: not comparable)" : ""}\n\n`);

@@ -90,7 +90,7 @@ const BASE_SETTINGS: ClickHouseSettings = {
 export type QueryParams = Record<string, unknown>;
 
 export interface InsertOptions {
-  /** Same token → the server may drop the repeated block (ClickHouse Cloud does by default). */
+  /** Same token → the server may drop the repeated block (Cloud and clusters do by default; sent only there). */
   deduplicationToken?: string;
   /** Server-side batching for many small inserts (async_insert=1, wait_for_async_insert=1). */
   asyncInsert?: boolean;
@@ -138,7 +138,12 @@ export class Db {
   async insert<T extends object>(table: string, rows: readonly T[], options: InsertOptions = {}): Promise<InsertResult> {
     if (rows.length === 0) return { writtenRows: 0, queryId: "" };
     const settings: ClickHouseSettings = {};
-    if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
+    // Only replicated engines (Cloud's SharedMergeTree, ReplicatedMergeTree) deduplicate inserts by default; a
+    // single server's MergeTree ignores the token (non_replicated_deduplication_window = 0), and Muse's
+    // tables collapse a repeated block by key anyway — while the local engine still pays for the setting.
+    if (options.deduplicationToken && (this.config.deployment === "cloud" || this.config.deployment === "cluster")) {
+      settings.insert_deduplication_token = options.deduplicationToken;
+    }
     if (options.asyncInsert ?? false) {
       settings.async_insert = 1;
       settings.wait_for_async_insert = 1;

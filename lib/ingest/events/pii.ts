@@ -53,7 +53,22 @@ const UA_PARSE_LIMIT = 512;
  */
 export function reduceUserAgent(userAgent: string | null | undefined): string {
   if (!userAgent || !userAgent.trim()) return "unknown";
-  const { browser, os } = new UAParser(userAgent.slice(0, UA_PARSE_LIMIT)).getResult();
+  const input = userAgent.slice(0, UA_PARSE_LIMIT);
+  // Parsing is ~30 µs and a batch carries a handful of distinct user agents: remember the last few hundred.
+  const known = reducedAgents.get(input);
+  if (known !== undefined) return known;
+  const reduced = parseAndReduce(input);
+  if (reducedAgents.size >= REDUCED_AGENTS_MAX) reducedAgents.clear();
+  reducedAgents.set(input, reduced);
+  return reduced;
+}
+
+/** Bounded memo of reduceUserAgent (process memory only; cleared whole when full). */
+const REDUCED_AGENTS_MAX = 512;
+const reducedAgents = new Map<string, string>();
+
+function parseAndReduce(userAgent: string): string {
+  const { browser, os } = new UAParser(userAgent).getResult();
   const browserName = browser.name && KNOWN_BROWSERS.has(browser.name) ? browser.name : undefined;
   const major = browser.major && /^\d{1,5}$/.test(browser.major) ? browser.major : undefined;
   const osName = os.name && KNOWN_OSES.has(os.name) ? (OS_ALIASES[os.name] ?? os.name) : undefined;
@@ -282,6 +297,8 @@ function base64IfRandom(candidate: string): string {
 
 /** Redacts e-mail and IP addresses, phone numbers, bearer tokens and API keys in one string. */
 export function scrubText(text: string): string {
+  // Nothing shorter than "::" (an IPv6 address) is redacted.
+  if (text.length < 2) return text;
   let out = text;
   let facts: TextFacts | undefined;
   for (const { needs, re, replace } of PATTERNS) {
@@ -311,12 +328,40 @@ export function scrubMetadata(metadata: Record<string, unknown>): Record<string,
   return scrubObject(metadata);
 }
 
+/**
+ * What a key decides, whatever its value: metadata keys repeat from event to
+ * event ("scene", "query_chars"), so the verdict is remembered (bounded).
+ */
+interface KeyVerdict {
+  /** Dropped whatever the value. */
+  secret: boolean;
+  /** Dropped unless the value is a number or null (an LLM token count). */
+  secretUnlessCount: boolean;
+  hashKey: boolean;
+  scrubbed: string;
+}
+const KEY_VERDICTS_MAX = 1_024;
+const keyVerdicts = new Map<string, KeyVerdict>();
+
+function keyVerdict(key: string): KeyVerdict {
+  let verdict = keyVerdicts.get(key);
+  if (verdict) return verdict;
+  const always = isSecretKey(key, "text");
+  const asCount = isSecretKey(key, 0);
+  verdict = { secret: always && asCount, secretUnlessCount: always && !asCount, hashKey: HASH_KEY.test(key), scrubbed: scrubText(key) };
+  if (keyVerdicts.size >= KEY_VERDICTS_MAX) keyVerdicts.clear();
+  keyVerdicts.set(key, verdict);
+  return verdict;
+}
+
 function scrubObject(object: Record<string, unknown>): Record<string, unknown> {
   const entries: [string, unknown][] = [];
-  for (const [key, value] of Object.entries(object)) {
-    if (isSecretKey(key, value)) continue;
-    const keepHash = typeof value === "string" && HASH_KEY.test(key) && HASH_VALUE.test(value);
-    entries.push([scrubText(key), keepHash ? value : scrubValue(value)]);
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    const verdict = keyVerdict(key);
+    if (verdict.secret || (verdict.secretUnlessCount && typeof value !== "number" && value !== null)) continue;
+    const keepHash = verdict.hashKey && typeof value === "string" && HASH_VALUE.test(value);
+    entries.push([verdict.scrubbed, keepHash ? value : scrubValue(value)]);
   }
   // fromEntries defines own properties, so a "__proto__" key stays data.
   return Object.fromEntries(entries);

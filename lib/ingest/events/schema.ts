@@ -136,6 +136,51 @@ export function eventSchema(now: Date) {
   });
 }
 
+const FAST_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
+const FAST_SHA = /^[0-9a-fA-F]{40}$/;
+const FAST_EVENT_TYPE = /^[a-z0-9_.]{1,64}$/;
+
+/**
+ * The common case without zod: an event that is valid is returned exactly as
+ * `eventSchema(now).parse` returns it (tests/ingest-fast-path.test.ts compares
+ * the two on valid and invalid events); anything else — any doubt — is
+ * `undefined`, and the caller runs the schema for the messages. The schema
+ * stays the definition of what is valid; this only accepts a subset of it,
+ * ~10× faster, which is most of validation's share of ingest time.
+ */
+export function fastValidEvent(item: Record<string, unknown>, latestMs: number): ValidEvent | undefined {
+  const { ts, session_id, commit_sha, event_type, latency_ms, user_agent, metadata } = item;
+  let ms: number;
+  if (typeof ts === "number") {
+    if (!Number.isSafeInteger(ts)) return undefined;
+    ms = ts;
+  } else if (typeof ts === "string") {
+    const parsed = parseIsoWithZone(ts);
+    if (typeof parsed === "string") return undefined;
+    ms = parsed;
+  } else return undefined;
+  if (ms < MIN_EVENT_TS_MS || ms > latestMs) return undefined;
+  if (typeof session_id !== "string" || !FAST_UUID.test(session_id)) return undefined;
+  if (typeof commit_sha !== "string" || !FAST_SHA.test(commit_sha)) return undefined;
+  if (typeof event_type !== "string" || !FAST_EVENT_TYPE.test(event_type)) return undefined;
+  if (typeof latency_ms !== "number" || !Number.isInteger(latency_ms) || latency_ms < 0 || latency_ms > MAX_LATENCY_MS) return undefined;
+  if (user_agent !== undefined && user_agent !== null && (typeof user_agent !== "string" || user_agent.length > MAX_USER_AGENT_LENGTH)) return undefined;
+  if (metadata !== undefined && metadata !== null) {
+    if (!isPlainObject(metadata) || nestedDeeperThan(metadata, MAX_METADATA_DEPTH)) return undefined;
+    if (Buffer.byteLength(JSON.stringify(metadata), "utf8") > MAX_METADATA_BYTES) return undefined;
+  }
+  const event: ValidEvent = {
+    ts: new Date(ms).toISOString(),
+    session_id: session_id.toLowerCase(),
+    commit_sha: commit_sha.toLowerCase(),
+    event_type,
+    latency_ms,
+  };
+  if (Object.hasOwn(item, "user_agent")) event.user_agent = user_agent ?? undefined;
+  if (Object.hasOwn(item, "metadata")) event.metadata = (metadata ?? undefined) as ValidEvent["metadata"];
+  return event;
+}
+
 /**
  * A validated event, still raw: PII is scrubbed when the row is built
  * (ingest.ts), so nothing can reach ui_events without passing the scrubber.
