@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/changepoints";
 import { computeFacts, type Facts } from "../analysis/facts";
 import type { Db } from "../clickhouse/client";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
@@ -10,7 +11,9 @@ import { writeWithLlm } from "../council/llm-writer";
 import { claimEpisodeNumber, type ClaimOptions } from "../council/numbering";
 import { writeOffline } from "../council/offline-writer";
 import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, repoName, type WriterInfo } from "../episode/file";
-import { verifyContent } from "../council/verify";
+import type { EpisodeContent } from "../episode/draft";
+import { claimsOf, renderAndCheck } from "../episode/truth";
+import { emitOpenRegressions } from "../metrics/changes";
 import { readLatestWatcherRun, type LatestWatcherRun } from "./watch";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 
@@ -120,11 +123,30 @@ export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_IN
   return { due: true };
 }
 
+/** The last stored episode (any series, not rejected): the story tells what changed since. */
+export async function previousEpisode(db: Db): Promise<{ ts: string; window_to: string } | null> {
+  const last = await db.queryOne(
+    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to
+       FROM episodes FINAL
+      WHERE lang = 'en' AND status != 'rejected'
+      ORDER BY ts DESC
+      LIMIT 1`,
+    {},
+    lastEpisodeRow,
+  );
+  return last ? { ts: last.ts, window_to: last.window_to || last.ts } : null;
+}
+
 // ---------------------------------------------------------------- series
 
-export function chooseSeries(facts: Facts, config: { minCorrelation: number; publishThreshold: number }): Series {
-  const r = facts.correlation;
-  return r !== null && Math.abs(r) >= config.minCorrelation && facts.confidence.value >= config.publishThreshold ? "chimera" : "banterpacks";
+/**
+ * chimera — the performance story — when a benchmark change of this episode
+ * reached the users (the user-side test was significant in its direction);
+ * otherwise banterpacks, the overlay's story with the benchmarks as
+ * background. Either can be published: confidence decides that, not the series.
+ */
+export function chooseSeries(facts: Facts): Series {
+  return facts.events.some((e) => e.users?.felt) ? "chimera" : "banterpacks";
 }
 
 // ---------------------------------------------------------------- the run
@@ -156,6 +178,16 @@ function writerInfoOf(llm: LlmProvider | undefined, events: LlmEventRow[]): Writ
   };
 }
 
+export function changeConfig(env: Pick<Env, "MUSE_CHANGE_ALPHA" | "MUSE_CHANGE_MIN_RUNS" | "MUSE_CHANGE_MIN_PCT" | "MUSE_CHANGE_LOOKBACK_DAYS">) {
+  return {
+    ...DEFAULT_DETECTOR_OPTIONS,
+    alpha: env.MUSE_CHANGE_ALPHA,
+    minRunsEachSide: env.MUSE_CHANGE_MIN_RUNS,
+    minChangePct: env.MUSE_CHANGE_MIN_PCT,
+    lookbackDays: env.MUSE_CHANGE_LOOKBACK_DAYS,
+  };
+}
+
 export async function council(options: CouncilOptions, deps: AgentDeps, context: Pick<RunContext, "runId" | "progress">, hooks: CouncilHooks = {}): Promise<AgentResult<CouncilSummary>> {
   const { db, env, metrics } = deps;
   const now = deps.clock.now();
@@ -174,19 +206,38 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
 
   const windowDays = options.windowDays ?? env.MUSE_WINDOW_DAYS;
   const window = { from: new Date(now.getTime() - windowDays * 86_400_000), to: now };
-  const facts = await computeFacts(db, { window, now, freshSeconds: Math.max(env.MUSE_HEARTS_MAX_LAG_SECONDS, env.MUSE_PACKS_MAX_LAG_SECONDS) });
+  const facts = await computeFacts(db, {
+    window,
+    now,
+    freshSeconds: Math.max(env.MUSE_HEARTS_MAX_LAG_SECONDS, env.MUSE_PACKS_MAX_LAG_SECONDS),
+    changes: changeConfig(env),
+    impact: { periodHours: env.MUSE_IMPACT_HOURS, lagMinutes: env.MUSE_IMPACT_LAG_MINUTES, minHours: 6, alpha: env.MUSE_IMPACT_ALPHA, confidence: 0.95 },
+    correlationMinDays: env.MUSE_CORRELATION_MIN_DAYS,
+    previous: await previousEpisode(db),
+    runId: options.dryRun ? undefined : runId,
+  });
   const threshold = env.MUSE_PUBLISH_THRESHOLD;
-  const series = chooseSeries(facts, { minCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION, publishThreshold: threshold });
+  const series = chooseSeries(facts);
+  emitOpenRegressions(metrics, facts.open_regressions.length);
   context.progress(`facts computed: ${series}, confidence ${facts.confidence.value}`, { correlation: facts.correlation, facts: facts.facts.length });
 
   // Write.
   const llm = hooks.llm === null ? undefined : (hooks.llm ?? llmFromEnv(env));
   const titleRules = { maxLength: env.MUSE_TITLE_MAX_LENGTH };
+  const links = { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) };
+  /** Compose the draft (links, notice), render its references and run the residual check. */
+  const render = (d: EpisodeDraft) => {
+    const template = composeEpisode(d, facts, { runId, publishThreshold: threshold });
+    const rendered = renderAndCheck(template, facts, { lang: "en", links, runId, siteUrl: env.MUSE_SITE_URL });
+    const problems = [...rendered.problems];
+    if (rendered.content.title.length > titleRules.maxLength) problems.push(`title: the rendered title has ${rendered.content.title.length} characters; at most ${titleRules.maxLength} are allowed`);
+    return { template, rendered, problems };
+  };
   let draft: EpisodeDraft | undefined;
   let problems: string[] = [];
   let events: LlmEventRow[] = [];
   if (llm) {
-    const written = await writeWithLlm(facts, llm, { series, titleRules, runId, timeoutMs: env.MUSE_LLM_TIMEOUT_MS, now: () => deps.clock.now() });
+    const written = await writeWithLlm(facts, llm, { series, titleRules, runId, timeoutMs: env.MUSE_LLM_TIMEOUT_MS, now: () => deps.clock.now(), check: (d) => render(d).problems });
     events = written.events;
     // Every call is recorded, whatever became of the draft.
     if (events.length > 0) await db.insert("llm_events", events);
@@ -200,17 +251,17 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
     draft = writeOffline(facts, { series, titleRules });
   }
 
-  // Compose (links, notice) and check the whole against the truth rule.
-  const links = { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) };
-  const content = draft ? composeEpisode(draft, facts, { runId, publishThreshold: threshold, links }) : undefined;
-  const verification = content ? verifyContent(content, facts) : undefined;
-  if (verification && problems.length === 0) problems = verification.problems;
+  // Compose, render and check the whole against the truth rule.
+  const composed = draft ? render(draft) : undefined;
+  const content: EpisodeContent | undefined = composed?.rendered.content;
+  const template: EpisodeContent | undefined = composed?.template;
+  if (composed && problems.length === 0) problems = composed.problems;
   const status: EpisodeStatus = problems.length > 0 || !content ? "rejected" : facts.confidence.value >= threshold ? "publishable" : "draft";
 
   const episode = status === "publishable" && !options.dryRun ? await claimEpisodeNumber(db, series, runId, hooks.numbering) : 0;
   const filePath = episode > 0 ? episodeFilePath(series, episode) : "";
   const writer = writerInfoOf(llm, events);
-  const claims = verification?.claims ?? [];
+  const claims = composed ? claimsOf(composed.rendered.references, facts.facts) : [];
   let markdown = "";
   if (content) {
     try {
@@ -246,6 +297,7 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
     problems,
     writer: JSON.stringify(writer),
     translation_of: "",
+    template: template ? JSON.stringify(template) : "",
   });
   if (!options.dryRun) await db.insert("episodes", [row]);
 

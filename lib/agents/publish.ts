@@ -3,7 +3,17 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
 import { createContentRepo, type ContentRepo } from "../content";
-import { episodeFrontMatter, parseEpisodeFile } from "../episode/file";
+import { facts as factsSchema } from "../analysis/facts";
+import { episodeFrontMatter, parseEpisodeFile, repoName, type CommitLinks } from "../episode/file";
+import { checkEpisodeFile } from "../episode/truth";
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
@@ -77,6 +87,8 @@ export interface PublishSummary extends Record<string, unknown> {
 }
 
 export interface PublishHooks {
+  /** Whether translations are being produced (default: an LLM is configured, OPENAI_API_KEY). */
+  translationsExpected?: boolean;
   /** The content repository (default: from the environment). */
   contentRepo?: (env: Env) => ContentRepo;
   /** fetch for the revalidation call (default: the global one). */
@@ -111,7 +123,19 @@ interface WorkItem {
   translations: EpisodeRow[];
 }
 
-export async function findWork(db: Db, threshold: number): Promise<WorkItem[]> {
+/**
+ * With translations expected, an unpublished original waits until every
+ * language of `langs` has a publishable translation or `waitMinutes` have
+ * passed since it was written, so that an episode lands as ONE commit (and one
+ * deploy) with its translations; after the deadline it goes with what exists.
+ */
+export interface TranslationWait {
+  langs: readonly string[];
+  waitMinutes: number;
+  now: Date;
+}
+
+export async function findWork(db: Db, threshold: number, wait?: TranslationWait): Promise<WorkItem[]> {
   const rows = await db.query(CANDIDATES, { threshold }, episodeRow);
   const originals = new Map<string, EpisodeRow>();
   const translations = new Map<string, Map<string, EpisodeRow>>();
@@ -132,6 +156,12 @@ export async function findWork(db: Db, threshold: number): Promise<WorkItem[]> {
   for (const original of originals.values()) {
     const pending = [...(translations.get(key(original))?.values() ?? [])].sort((a, b) => LANG_ORDER.indexOf(a.lang) - LANG_ORDER.indexOf(b.lang));
     const publishOriginal = original.status === "publishable";
+    if (publishOriginal && wait) {
+      const have = new Set<string>(pending.map((t) => t.lang));
+      const complete = wait.langs.every((l) => have.has(l));
+      const waitedMinutes = (wait.now.getTime() - Date.parse(original.ts)) / 60_000;
+      if (!complete && waitedMinutes < wait.waitMinutes) continue;
+    }
     if (publishOriginal || pending.length > 0) items.push({ original, publishOriginal, translations: pending });
   }
   return items.sort((a, b) => (a.original.series === b.original.series ? a.original.episode_num - b.original.episode_num : a.original.series < b.original.series ? -1 : 1));
@@ -141,8 +171,13 @@ export async function findWork(db: Db, threshold: number): Promise<WorkItem[]> {
 
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
 
-/** Why a row's markdown must not be published (empty: it may). */
-export function episodeFileProblems(row: EpisodeRow): string[] {
+/**
+ * Why a row's markdown must not be published (empty: it may). Defence in
+ * depth: for episodes written with fact references (a template is stored),
+ * the truth rule runs again on the exact file — claims against the row's
+ * facts, and the residual check in the file's language.
+ */
+export function episodeFileProblems(row: EpisodeRow, truth: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
   if (row.markdown.trim() === "") return ["the row has no markdown"];
   const match = FRONT_MATTER.exec(row.markdown);
   if (!match) return ["the markdown has no YAML front-matter"];
@@ -169,6 +204,11 @@ export function episodeFileProblems(row: EpisodeRow): string[] {
     // Translations may translate the section headings: their front-matter must validate.
     const parsed = episodeFrontMatter.safeParse(data);
     if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `front-matter ${i.path.join(".") || "(root)"}: ${i.message}`));
+  }
+  if (problems.length === 0 && row.template !== "") {
+    const facts = factsSchema.safeParse(jsonOrUndefined(row.facts));
+    if (!facts.success) problems.push("the row's facts are not readable: the file cannot be checked against them");
+    else problems.push(...checkEpisodeFile(row.markdown, facts.data, truth).map((p) => `truth rule: ${p}`));
   }
   return problems;
 }
@@ -227,7 +267,9 @@ export async function publish(
   const { db, env, metrics, log } = deps;
   const threshold = env.MUSE_PUBLISH_THRESHOLD;
   const repo = (hooks.contentRepo ?? ((e: Env) => createContentRepo(e, { log })))(env);
-  const work = await findWork(db, threshold);
+  const translationsExpected = hooks.translationsExpected ?? Boolean(env.OPENAI_API_KEY);
+  const wait = translationsExpected ? { langs: env.MUSE_TRANSLATE_LANGS, waitMinutes: env.MUSE_TRANSLATION_WAIT_MINUTES, now: deps.clock.now() } : undefined;
+  const work = await findWork(db, threshold, wait);
   const summary: PublishSummary = {
     repo: repo.location,
     mode: repo.kind,
@@ -264,7 +306,7 @@ export async function publish(
         if (row === original) originalOk = false;
         continue;
       }
-      const problems = episodeFileProblems(row);
+      const problems = episodeFileProblems(row, { links: { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) }, siteUrl: env.MUSE_SITE_URL });
       if (problems.length > 0) {
         fail(row.lang, problems);
         if (row === original) originalOk = false;

@@ -6,6 +6,8 @@ import type { Metrics } from "../metrics";
 import { normaliseTranslation, renderTranslation, translationFilePath, translationSource, type TranslationSource } from "../translate/episode";
 import { TRANSLATION_LANGS, translateWithLlm, type TranslationLang } from "../translate/llm";
 import { verifyTranslation, type TranslatableText } from "../translate/verify";
+import { repoName, type CommitLinks } from "../episode/file";
+import { renderAndCheck } from "../episode/truth";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 
 /**
@@ -194,6 +196,7 @@ interface TranslationRowInput {
   llm: LlmProvider;
   now: Date;
   previousVersion: string | undefined;
+  links?: CommitLinks;
 }
 
 export function translationRow(input: TranslationRowInput): EpisodeRow {
@@ -203,13 +206,14 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
   let problems = input.problems;
   if (input.text) {
     try {
-      markdown = renderTranslation(source, lang, input.text);
+      markdown = renderTranslation(source, lang, input.text, input.links);
     } catch (error) {
       // Only a rejected translation can be malformed enough not to render; say why.
       if (input.status !== "rejected") throw error;
       problems = [...problems, `not renderable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`];
     }
   }
+  const rendered = input.text ? renderAndCheck(input.text, source.facts, { lang, links: input.links }).content : undefined;
   const tokensIn = events.reduce((n, e) => n + e.tokens_in, 0);
   const tokensOut = events.reduce((n, e) => n + e.tokens_out, 0);
   const cost = costOf(events);
@@ -220,8 +224,8 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
     series: original.series,
     episode_num: original.episode_num,
     lang,
-    title: input.text?.title ?? "",
-    summary: input.text?.summary ?? "",
+    title: rendered?.title ?? "",
+    summary: rendered?.summary ?? "",
     confidence_score: original.confidence_score,
     correlation_strength: original.correlation_strength,
     tokens_total: tokensIn + tokensOut,
@@ -235,6 +239,7 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
     problems,
     writer: JSON.stringify({ kind: "llm", model: input.llm.modelId, tokens_in: tokensIn, tokens_out: tokensOut, cost_usd: cost }),
     translation_of: source.path,
+    template: input.text ? JSON.stringify(input.text) : "",
   });
 }
 
@@ -284,12 +289,13 @@ export async function translate(
       continue;
     }
     const source = found.source;
-    const rules = { titleMaxLength: Math.max(env.MUSE_TITLE_MAX_LENGTH, Math.ceil(source.text.title.length * 1.5)) };
-    const result = await translateWithLlm(source.text, llm, {
+    const rules = { titleMaxLength: Math.max(env.MUSE_TITLE_MAX_LENGTH, Math.ceil(source.text.title.length * 1.5)) + 40 };
+    const links = { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) };
+    const result = await translateWithLlm(source.template, llm, {
       lang: item.lang,
       runId: context.runId,
       key: `${item.series}/${item.episode}/${item.lang}`,
-      check: (output) => verifyTranslation(source.text, normaliseTranslation(output), source.context, rules),
+      check: (output) => verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links),
       timeoutMs: env.MUSE_LLM_TIMEOUT_MS,
       now: () => deps.clock.now(),
     });
@@ -316,6 +322,7 @@ export async function translate(
       llm,
       now: deps.clock.now(),
       previousVersion: item.previousVersion,
+      links,
     });
     await db.insert("episodes", [row]);
     metrics.count("muse.translate.translations", 1, { lang: item.lang, status });

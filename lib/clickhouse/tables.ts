@@ -122,6 +122,8 @@ export const episodeRow = z.object({
   problems: z.array(z.string()),
   writer: z.string(),
   translation_of: z.string(),
+  /** The writer's prose with {{fact:…}} references (JSON of title, summary, sections): what translators translate. */
+  template: z.string().default(""),
 });
 export type EpisodeRow = z.infer<typeof episodeRow>;
 
@@ -208,6 +210,38 @@ export const ingestRequestRow = z.object({
 });
 export type IngestRequestRow = z.infer<typeof ingestRequestRow>;
 
+export const benchChangeRow = z.object({
+  change_id: z.uuid(),
+  detected_at: timestamp,
+  updated_at: timestamp,
+  run_id: z.uuid(),
+  benchmark_type: z.string(),
+  model: z.string(),
+  quant: z.string(),
+  variant: z.string(),
+  dataset: z.string(),
+  device: z.string(),
+  metric: z.string(),
+  commit_sha: z.string(),
+  commit_ts: timestamp,
+  commit_candidates: z.array(z.string()),
+  previous_sha: z.string(),
+  kind: z.enum(["regression", "improvement"]),
+  change_pct: z.number(),
+  ci_low_pct: z.number(),
+  ci_high_pct: z.number(),
+  p_value: z.number(),
+  q_value: z.number(),
+  mean_before: z.number(),
+  mean_after: z.number(),
+  n_before: z.number().int().min(0),
+  n_after: z.number().int().min(0),
+  status: z.enum(["open", "fixed", "kept", "withdrawn"]),
+  fixed_by_sha: z.string(),
+  fixed_ts: timestamp.nullable(),
+});
+export type BenchChangeRow = z.infer<typeof benchChangeRow>;
+
 export const TABLES = {
   bench_runs: benchRunRow,
   llm_events: llmEventRow,
@@ -220,5 +254,6 @@ export const TABLES = {
   agent_locks: agentLockRow,
   upstream_commits: upstreamCommitRow,
   ingest_requests: ingestRequestRow,
+  bench_changes: benchChangeRow,
 } as const;
 export type TableName = keyof typeof TABLES;

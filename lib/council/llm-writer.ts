@@ -4,7 +4,11 @@ import type { LlmEventRow } from "../clickhouse/tables";
 import type { LlmProvider } from "../llm/provider";
 import { DEFAULT_LLM_TIMEOUT_MS, llmEventId, structuredCall, type StructuredCallResult } from "../llm/structured-call";
 import { draftFormProblems, episodeDraft, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
-import { commitSubject, verifyDraft, type VerifyResult } from "./verify";
+import { formatFact } from "../episode/fact";
+import { commitSubject } from "../episode/file";
+
+/** The writer's check of a draft (the council composes it and runs the truth rule): problems, empty when accepted. */
+export type DraftCheck = (draft: EpisodeDraft) => string[];
 
 /**
  * The LLM writer: the facts go in as JSON, a structured episode (zod schema,
@@ -34,10 +38,12 @@ export interface LlmWriteOptions {
   /** Per call. */
   timeoutMs?: number;
   now?: () => Date;
+  /** The truth rule on a draft (composed and rendered by the caller). */
+  check: DraftCheck;
 }
 
 export type LlmWriteResult =
-  | { status: "accepted"; draft: EpisodeDraft; verification: VerifyResult; events: LlmEventRow[] }
+  | { status: "accepted"; draft: EpisodeDraft; events: LlmEventRow[] }
   | { status: "rejected"; draft: EpisodeDraft | undefined; problems: string[]; events: LlmEventRow[] }
   | { status: "failed"; error: string; transient: boolean; events: LlmEventRow[] };
 
@@ -50,32 +56,43 @@ export function systemPrompt(series: Series, titleRules: TitleRules): string {
   return [
     `You write one episode of Banterblogs, an engineering blog, in the "${series}" series: ${SERIES_STORY[series]}.`,
     "",
-    "THE TRUTH RULE. A program checks your answer and rejects it when it breaks any of these:",
-    "1. Every number you write (any digits in the title, summary or sections) must be the value of a fact from the fact list, rounded to at most the fact's `decimals` (a fact 18.43 may be written 18.43, 18.4 or 18, never 18.431). Copy values; never compute numbers of your own (no differences, ratios, sums, averages or percentages).",
-    "2. Every number you write must have an entry in `claims`: {fact_id, value, unit} with the fact's id, value and unit exactly as in the list.",
-    "3. Only percent facts may carry a % sign (they may also be written without it); only usd facts may carry a $ sign. Keep the sign of negative facts (r = -0.42).",
-    "4. Write numbers as digits, never as words, and never abbreviated (no 1.2k). Dates only as YYYY-MM-DD within the window. Identifiers such as p95, int8, fp16 or llama-3.1-8b are not numbers and are fine; put commit shas, ids and code in backticks.",
+    "THE TRUTH RULE. You never type a number. A program renders every number from computed facts and rejects your answer when any figure did not come from a reference:",
+    "1. Where a number goes, write a fact reference: {{fact:<id>}} with an id from the fact list, e.g. \"p95 latency rose by {{fact:event.1.change_pct}}\". The reference renders the value with its unit, sign and rounding: add no unit, %, sign or scale word next to it.",
+    "2. Where a commit goes, write {{commit:<sha>}} with a sha from the commit lists (at least 7 characters). Never quote a commit subject; the program lists them.",
+    "3. No digits anywhere in your text (not even in code, link titles, headings or list numbering) and no number words (one, two, twice, half, a third, dozen, million...). Dates are facts too ({{fact:window.from}}). Identifiers from the facts (model names such as llama-3.1-8b, quantizations such as int8, p95) are fine as they are.",
+    "4. Links only to the upstream repositories; no images, no HTML.",
     "",
-    `Form: the title is plain text of at most ${titleRules.maxLength} characters. The summary is one or two plain-text sentences. Sections are markdown without # or ## headings (use ### if needed). Do not list commits or the run id in "Links & artifacts": they are appended automatically.`,
-    "Be concrete and readable: say what changed, why it matters for users, and what to do next. Only state what the facts support.",
+    `Form: the title is plain text of at most ${titleRules.maxLength} characters once rendered, leading with the biggest event. The summary is one or two plain-text sentences. Sections are markdown without # or ## headings (use ### if needed). Do not list commits or the run id in "Links & artifacts": they are appended automatically.`,
+    "The story: \"What changed\" names each event with its commit, size and interval; \"Why it matters\" says whether users felt it (users.felt, with the user-side facts); \"Next steps\" comes from what is still open (which commit to look at, which benchmark to rerun). Only state what the facts support.",
   ].join("\n");
 }
 
-/** The facts as the model sees them: values it may state, and context without numbers of its own. */
+/** The facts as the model sees them: ids to reference (with their rendering, for understanding), events and commits. */
 export function factsPrompt(facts: Facts, series: Series): string {
   const payload = {
     series,
-    window: { from: facts.window.from, to: facts.window.to },
-    facts: facts.facts.map((f) => ({ id: f.id, label: f.label, value: f.value, unit: f.unit, decimals: f.decimals })),
-    significant_changes: facts.changes.map((c, i) => ({ facts: `change.${i + 1}.previous / .current / .change_pct`, model: c.model, quant: c.quant, metric: c.metric, kind: c.kind })),
+    facts: facts.facts.map((f) => ({ id: f.id, label: f.label, renders_as: formatFact(f, "en") })),
+    events: facts.events.map((e) => ({
+      facts: `event.${e.n}.*`,
+      commit: e.commit_sha.slice(0, 12),
+      kind: e.kind,
+      status: e.status,
+      fixed_by: e.fixed_by_sha ? e.fixed_by_sha.slice(0, 12) : null,
+      series: e.lead.label,
+      metric: e.lead.metric,
+      commits_in_range: e.candidates.length,
+      users_felt_it: e.users?.felt ?? null,
+      users_measurable: e.users?.measurable ?? false,
+    })),
     confidence_limited_by: facts.confidence.limiting,
     models: facts.models,
+    identifiers: facts.identifiers,
     commits: {
-      banterhearts: facts.commits.hearts.map((c) => ({ sha: c.sha.slice(0, 7), subject: commitSubject(c.message) })),
-      banterpacks: facts.commits.packs.map((c) => ({ sha: c.sha.slice(0, 7), subject: commitSubject(c.message) })),
+      banterhearts: facts.commits.hearts.map((c) => ({ sha: c.sha.slice(0, 12), subject: commitSubject(c.message) })),
+      banterpacks: facts.commits.packs.map((c) => ({ sha: c.sha.slice(0, 12), subject: commitSubject(c.message) })),
     },
   };
-  return `Write the episode from these computed facts (JSON). Every number you state must come from "facts" and be claimed.\n\n${JSON.stringify(payload, null, 2)}`;
+  return `Write the episode from these computed facts (JSON). Numbers only as {{fact:<id>}}, commits only as {{commit:<sha>}}.\n\n${JSON.stringify(payload, null, 2)}`;
 }
 
 export function repairPrompt(problems: string[]): string {
@@ -83,7 +100,7 @@ export function repairPrompt(problems: string[]): string {
     "The episode was rejected by the truth-rule checker:",
     ...problems.map((p) => `- ${p}`),
     "",
-    "Return the complete corrected episode in the same JSON shape. Remove or replace every number that is not a fact from the list, and claim every number you keep.",
+    "Return the complete corrected episode in the same JSON shape. Replace every typed number or number word with a {{fact:<id>}} reference (or remove it), and use only ids from the fact list.",
   ].join("\n");
 }
 
@@ -116,11 +133,7 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
     return outcome;
   }
 
-  const check = (draft: EpisodeDraft) => {
-    const verification = verifyDraft(draft, facts);
-    const problems = [...draftFormProblems(draft, options.titleRules), ...verification.problems];
-    return { verification, problems };
-  };
+  const check = (draft: EpisodeDraft) => ({ problems: [...draftFormProblems(draft, options.titleRules), ...options.check(draft)] });
   /** A successful call whose draft was refused is a success of the call, noted on its row. */
   const noteRejection = (problems: string[]) => {
     const last = events.at(-1);
@@ -132,7 +145,7 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   let problems: string[];
   if (first.kind === "output") {
     const checked = check(first.output);
-    if (checked.problems.length === 0) return { status: "accepted", draft: first.output, verification: checked.verification, events };
+    if (checked.problems.length === 0) return { status: "accepted", draft: first.output, events };
     problems = checked.problems;
     noteRejection(problems);
     messages.push({ role: "assistant", content: JSON.stringify(first.output) });
@@ -148,7 +161,7 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   if (second.kind === "failed") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [...problems, `repair: ${second.error}`], events };
   if (second.kind === "invalid") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [second.problem], events };
   const checked = check(second.output);
-  if (checked.problems.length === 0) return { status: "accepted", draft: second.output, verification: checked.verification, events };
+  if (checked.problems.length === 0) return { status: "accepted", draft: second.output, events };
   noteRejection(checked.problems);
   return { status: "rejected", draft: second.output, problems: checked.problems, events };
 }

@@ -1,73 +1,32 @@
-import type { ChangeFact, Fact, Facts } from "../analysis/facts";
-import type { DraftClaim, EpisodeDraft, Series, TitleRules } from "../episode/draft";
+import type { ChangeEvent, Facts } from "../analysis/facts";
+import type { EpisodeDraft, Series, TitleRules } from "../episode/draft";
 
 /**
  * The deterministic writer: the same draft structure as the LLM's, built from
- * the same facts without a model. Every number it writes goes through
- * `Prose.state`, which formats the fact at its own decimals and records the
- * claim, so its drafts pass the truth rule by construction (tested on several
- * shapes of facts).
+ * the same facts without a model. Like the model, it writes no figure: every
+ * number is a `{{fact:<id>}}` reference and every commit a `{{commit:<sha>}}`
+ * reference, rendered later by the one formatter (lib/episode).
+ *
+ * The story: what changed (each change point with its commit, size and
+ * interval), whether users felt it, the benchmark figures, and next steps from
+ * what is still open. The title leads with the biggest event.
  */
 
-const UNIT_WORDS: Record<ChangeFact["metric"], { name: string; unit: string; worse: string; better: string }> = {
-  latency_p95_ms: { name: "p95 latency", unit: "ms", worse: "rose", better: "fell" },
-  tokens_per_sec: { name: "throughput", unit: "tokens/s", worse: "fell", better: "rose" },
+const METRIC_NAMES: Record<string, string> = {
+  latency_p95_ms: "p95 latency",
+  latency_mean_ms: "mean latency",
+  tokens_per_sec: "throughput",
+  memory_peak_mb: "peak memory",
 };
 
-/** Formats a fact at its decimals, with thousands commas and its unit. */
-export function formatFact(f: Pick<Fact, "value" | "decimals" | "unit">): string {
-  const digits = f.value.toLocaleString("en-US", { minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals, useGrouping: true });
-  switch (f.unit) {
-    case "ms":
-      return `${digits} ms`;
-    case "tokens/s":
-      return `${digits} tokens/s`;
-    case "usd":
-      return f.value < 0 ? `-$${digits.slice(1)}` : `$${digits}`;
-    case "percent":
-      return `${digits}%`;
-    default:
-      return digits;
-  }
-}
+const ref = (id: string) => `{{fact:${id}}}`;
+const commit = (sha: string) => `{{commit:${sha.slice(0, 12)}}}`;
 
-/** Prose that may only state facts: each statement records its claim. */
-class Prose {
-  readonly claims: DraftClaim[] = [];
-  private readonly byId: Map<string, Fact>;
-  constructor(facts: Fact[]) {
-    this.byId = new Map(facts.map((f) => [f.id, f]));
-  }
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-  value(id: string): number | undefined {
-    return this.byId.get(id)?.value;
-  }
-  /** The fact, formatted with its unit, claimed. */
-  state(id: string): string {
-    const f = this.byId.get(id);
-    if (!f) throw new Error(`offline writer: no fact ${id}`);
-    if (!this.claims.some((c) => c.fact_id === id)) this.claims.push({ fact_id: id, value: f.value, unit: f.unit });
-    return formatFact(f);
-  }
-  /** "1 regression" / "3 regressions", the count claimed. */
-  count(id: string, singular: string, plural = `${singular}s`): string {
-    return `${this.state(id)} ${this.value(id) === 1 ? singular : plural}`;
-  }
-}
-
-const day = (iso: string) => iso.slice(0, 10);
-
-function strength(r: number): string {
-  const a = Math.abs(r);
-  if (a >= 0.7) return "strong";
-  if (a >= 0.4) return "moderate";
-  return "weak";
-}
+/** A template's length once rendered, roughly: a reference renders to about a dozen characters. */
+const renderedLength = (t: string) => t.replace(/\{\{[^{}]*\}\}/g, "x".repeat(12)).length;
 
 function fitTitle(candidates: string[], rules: TitleRules): string {
-  const fitting = candidates.find((c) => c.length <= rules.maxLength);
+  const fitting = candidates.find((c) => renderedLength(c) <= rules.maxLength);
   if (fitting) return fitting;
   const words = candidates.at(-1)!.split(" ");
   let title = "";
@@ -78,115 +37,146 @@ function fitTitle(candidates: string[], rules: TitleRules): string {
   return `${title}…`;
 }
 
-function changeLine(p: Prose, c: ChangeFact, index: number): string {
-  const words = UNIT_WORDS[c.metric];
-  const key = `change.${index + 1}`;
-  const verb = c.kind === "regression" ? words.worse : words.better;
-  return `- **${c.model} ${c.quant}** (${c.kind}): ${words.name} ${verb} from ${p.state(`${key}.previous`)} to ${p.state(`${key}.current`)}, a change of ${p.state(`${key}.change_pct`)} against the previous window.`;
+function strength(r: number): string {
+  const a = Math.abs(r);
+  if (a >= 0.7) return "strong";
+  if (a >= 0.4) return "moderate";
+  return "weak";
+}
+
+/** "rose" / "fell": the direction of the lead metric, not its judgement. */
+const direction = (e: ChangeEvent) => (e.lead.change_pct > 0 ? "rose" : "fell");
+
+function eventParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
+  const k = `event.${e.n}`;
+  const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
+  const attribution =
+    e.candidates.length <= 1
+      ? `commit ${commit(e.commit_sha)}`
+      : `a commit among ${ref(`${k}.candidates`)} up to ${commit(e.commit_sha)} (the runs in between cannot tell them apart)`;
+  const lines = [
+    `**${e.kind === "regression" ? "Regression" : "Improvement"} at ${attribution}** (${ref(`${k}.date`)}):`,
+    `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+  ];
+  if (e.series_changed > 1) {
+    lines.push(`At this commit ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`);
+  }
+  if (e.status === "fixed" && has(`${k}.fixed_after_days`)) lines.push(`It was reversed by ${commit(e.fixed_by_sha)} after ${ref(`${k}.fixed_after_days`)} days.`);
+  else if (e.status === "open") lines.push("It is still open.");
+  return lines.join(" ");
+}
+
+function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
+  const k = `event.${e.n}`;
+  const u = e.users;
+  if (!u || !u.measurable || !has(`${k}.users.latency_change_pct`)) {
+    return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit to tell whether users felt it.`;
+  }
+  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, ${ref(`${k}.users.hours`)} hours each side)`;
+  const errors = has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`) ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}` : "";
+  const verdict = u.felt ? "**users felt it**" : "users did not measurably feel it";
+  return `- ${commit(e.commit_sha)}: ${verdict}: ${change}${errors}.`;
 }
 
 export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules }): EpisodeDraft {
-  const p = new Prose(facts.facts);
+  const ids = new Set(facts.facts.map((f) => f.id));
+  const has = (id: string) => ids.has(id);
   const { series } = options;
-  const from = day(facts.window.from);
-  const to = day(facts.window.to);
-  const regressions = facts.changes.filter((c) => c.kind === "regression");
-  const joined = p.value("window.joined_days") ?? 0;
-  const r = p.has("correlation.latency_user") ? p.value("correlation.latency_user")! : null;
+  const events = facts.events;
+  const felt = events.filter((e) => e.users?.felt);
+  const open = events.filter((e) => e.status === "open");
 
-  // What changed: upstream activity, then the significant changes per model × quant.
-  const whatChanged: string[] = [];
-  whatChanged.push(
-    `Between ${from} and ${to}, Banterhearts recorded ${p.count("commits.hearts", "commit")} and Banterpacks ${p.count("commits.packs", "commit")}.`,
-  );
-  if (facts.changes.length === 0) {
-    whatChanged.push("No model × quantization pair changed significantly against the previous window (Welch's t-test).");
+  // What changed.
+  const whatChanged: string[] = [
+    `Between ${ref("window.from")} and ${ref("window.to")}, Banterhearts recorded ${ref("commits.hearts")} commits and Banterpacks ${ref("commits.packs")}.`,
+  ];
+  if (events.length === 0) {
+    whatChanged.push(`No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (e-divisive with a t-test per series, corrected across series with Benjamini–Hochberg).`);
   } else {
-    whatChanged.push(`Against the previous window, Welch's t-test found ${p.count("changes.regressions", "regression")} and ${p.count("changes.improvements", "improvement")}:`);
-    whatChanged.push(facts.changes.map((c, i) => changeLine(p, c, i)).join("\n"));
-  }
-
-  // Why it matters: does what the benchmarks measure reach the user?
-  const why: string[] = [];
-  if (joined === 0) {
-    why.push("No day in the window had data from both Banterhearts and Banterpacks, so nothing can be said yet about how benchmark latency reaches users.");
-  } else if (r === null) {
-    why.push(`Over ${p.count("window.joined_days", "day")} with data from both sources, no correlation between p95 latency and user-facing latency could be computed (the series did not vary).`);
-  } else {
-    why.push(
-      `Over ${p.count("window.joined_days", "day")} with data from both sources, daily p95 latency and the latency users saw in the overlay moved together with a ${strength(r)} ${r < 0 ? "negative" : "positive"} correlation (Pearson r = ${p.state("correlation.latency_user")}).`,
+    whatChanged.push(
+      `Change-point detection over ${ref("detect.series_tested")} benchmark series (e-divisive with a t-test per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
     );
-    if (series === "chimera") why.push("Benchmark regressions are therefore likely to be felt by users, which makes them worth fixing first.");
-    else why.push("How the overlay feels is the story this window; benchmark movements explain it only in part.");
+    for (const e of events) whatChanged.push(eventParagraph(e, has));
   }
-  if (p.has("correlation.latency_errors")) why.push(`Between p95 latency and the error rate, r = ${p.state("correlation.latency_errors")}.`);
-  why.push(`The confidence score is ${p.state("confidence")}, limited by ${facts.confidence.limiting}.`);
 
-  // Benchmarks (summary): the window's headline figures.
+  // Why it matters: did users feel it?
+  const why: string[] = [];
+  if (events.length > 0) {
+    why.push("For each change, the Banterpacks overlay before the commit against after it (Welch's t-test on hourly user latency):");
+    why.push(events.map((e) => usersParagraph(e, has)).join("\n"));
+  } else {
+    why.push("With no benchmark change this window, there is nothing new for users to feel from Banterhearts.");
+  }
+  if (has("correlation.latency_user") && facts.correlation !== null) {
+    const ci = has("correlation.ci_low") ? ` (interval ${ref("correlation.ci_low")} to ${ref("correlation.ci_high")})` : "";
+    why.push(
+      `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
+    );
+  }
+  why.push(`The confidence score is ${ref("confidence")}, limited by ${facts.confidence.limiting}.`);
+
+  // Benchmarks (summary).
   const bullets: string[] = [];
   const line = (id: string, label: string) => {
-    if (p.has(id)) bullets.push(`- ${label}: ${p.state(id)}`);
+    if (has(id)) bullets.push(`- ${label}: ${ref(id)}`);
   };
-  const heartsFirst = series === "chimera";
   const hearts = () => {
     line("hearts.latency_p95_ms", "Mean daily p95 latency (Banterhearts)");
     line("hearts.tokens_per_sec", "Mean daily throughput");
-    line("hearts.cost_per_1k", "Mean cost per thousand tokens");
+    line("hearts.cost_per_1k", "Mean cost per 1k tokens");
   };
   const packs = () => {
     line("packs.user_latency_ms", "Mean user-facing latency (Banterpacks)");
     line("packs.error_rate_pct", "Error rate");
     line("packs.abandonment_pct", "Abandoned queries");
   };
-  if (heartsFirst) {
+  if (series === "chimera") {
     hearts();
     packs();
   } else {
     packs();
     hearts();
   }
-  bullets.push(`- Data: ${p.count("volume.bench_rows", "benchmark row")}, ${p.count("volume.events", "UI event")} in ${p.count("volume.sessions", "session")}`);
+  bullets.push(`- Data: ${ref("volume.bench_rows")} benchmark rows, ${ref("volume.events")} UI events in ${ref("volume.sessions")} sessions`);
   if (facts.models.length > 0) bullets.push(`- Models covered: ${facts.models.map((m) => `\`${m}\``).join(", ")}`);
 
-  // Next steps: what the numbers ask for.
+  // Next steps: from what is still open.
   const steps: string[] = [];
-  for (const c of regressions) steps.push(`- Investigate the ${UNIT_WORDS[c.metric].name} regression of \`${c.model}\` \`${c.quant}\` and bisect the Banterhearts commits of the window.`);
-  if (joined < (p.value("window.days") ?? 0)) steps.push("- Backfill the days that lack data from one of the sources before drawing conclusions.");
-  if (facts.confidence.correlation < 0.5) steps.push("- Keep collecting: the link between benchmark latency and user latency is not established yet.");
+  for (const e of open) {
+    const suspects = e.candidates.length > 1 ? `bisect the ${ref(`event.${e.n}.candidates`)} commits up to ${commit(e.commit_sha)}` : `look at ${commit(e.commit_sha)}`;
+    steps.push(`- Open regression in \`${e.lead.label}\`: ${suspects}, then rerun that benchmark to confirm the fix.`);
+  }
+  if (has("changes.open_regressions") && open.length === 0 && (facts.open_regressions ?? []).length > 0) {
+    steps.push(`- Earlier regressions are still open in ${ref("changes.open_regressions")} series: see the status page.`);
+  }
+  for (const e of events.filter((x) => x.status === "fixed")) steps.push(`- Rerun \`${e.lead.label}\` after ${commit(e.fixed_by_sha)} to keep the fix from regressing.`);
+  if (facts.confidence.completeness < 1) steps.push("- Backfill the days that lack data from either source before drawing conclusions.");
   if (facts.confidence.recency < 1) steps.push("- Check the ingest and collect agents: the newest data is older than the freshness threshold.");
   if (facts.confidence.volume < 1) steps.push("- Raise the data volume: run the benchmark suite and overlay sessions more often.");
-  if (steps.length === 0) steps.push("- Keep the benchmark cadence and watch the next window for changes.");
+  if (steps.length === 0) steps.push("- Nothing is open: keep the benchmark cadence so the next change is caught at its commit.");
 
-  const links = [
-    "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`) and listed with its query in the front-matter `claims`.",
-  ].join("\n");
+  const links = "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`, `bench_changes`) and listed with its query or method in the front-matter `claims`; each links to its evidence below.";
 
-  // Title and summary last: they may only state what the sections already claim or more facts.
+  // Title and summary: lead with the biggest event.
+  const biggest = events[0];
   let title: string;
   let summary: string;
-  if (series === "chimera") {
-    const first = regressions[0];
+  const name = series === "chimera" ? "Chimera" : "Banterpacks";
+  if (biggest) {
+    const metric = METRIC_NAMES[biggest.lead.metric] ?? biggest.lead.metric;
+    const what = biggest.kind === "regression" ? `${metric} regression` : `${metric} improvement`;
+    const fixed = biggest.status === "fixed" ? ", since fixed" : biggest.status === "open" ? ", still open" : "";
     title = fitTitle(
-      [
-        first ? `Chimera: ${UNIT_WORDS[first.metric].name} regression in ${first.model} ${first.quant}` : "Chimera: benchmark latency and user latency move together",
-        first ? `Chimera: a ${UNIT_WORDS[first.metric].name} regression` : "Chimera: benchmarks reach users",
-      ],
+      [`${name}: ${what} of ${ref("event.1.change_pct")} at ${commit(biggest.commit_sha)}${fixed}`, `${name}: a ${what} at ${commit(biggest.commit_sha)}`, `${name}: a ${what}`],
       options.titleRules,
     );
-    const lat = p.has("hearts.latency_p95_ms") ? `Mean daily p95 latency was ${p.state("hearts.latency_p95_ms")}` : "Benchmark latency was not measured";
-    const user = p.has("packs.user_latency_ms") ? ` while users saw ${p.state("packs.user_latency_ms")}` : "";
-    const corr = r !== null ? ` (r = ${p.state("correlation.latency_user")})` : "";
-    summary = `${lat}${user}${corr}; ${p.count("changes.regressions", "regression")} found against the previous window.`;
+    const usersLine = felt.length > 0 ? `users felt ${felt.length === events.length ? "all of them" : "some of them"} in the overlay` : "users did not measurably feel them";
+    summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, each tied to its commit; ${usersLine}.`;
   } else {
-    title = fitTitle(["Banterpacks: how the overlay felt this window", "Banterpacks: the overlay this window"], options.titleRules);
-    const parts: string[] = [];
-    if (p.has("packs.user_latency_ms")) parts.push(`a mean latency of ${p.state("packs.user_latency_ms")}`);
-    if (p.has("packs.error_rate_pct")) parts.push(`an error rate of ${p.state("packs.error_rate_pct")}`);
-    if (p.has("packs.abandonment_pct")) parts.push(`${p.state("packs.abandonment_pct")} of queries abandoned`);
-    summary =
-      parts.length > 0
-        ? `Over ${p.count("window.joined_days", "day")} with data from both sources, overlay users saw ${parts.join(", ")}.`
-        : `No Banterpacks session data joined the benchmarks in this window (${p.count("volume.sessions", "session")}).`;
+    title = series === "chimera" ? `${name}: benchmarks held steady` : `${name}: how the overlay felt this window`;
+    summary = has("packs.user_latency_ms")
+      ? `No benchmark change point this window; overlay users saw a mean latency of ${ref("packs.user_latency_ms")}.`
+      : "No benchmark change point this window.";
   }
 
   return {
@@ -194,11 +184,10 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     summary,
     sections: {
       what_changed: whatChanged.join("\n\n"),
-      why_it_matters: why.join(" "),
+      why_it_matters: why.join("\n\n"),
       benchmarks_summary: bullets.join("\n"),
       next_steps: steps.join("\n"),
       links_and_artifacts: links,
     },
-    claims: p.claims,
   };
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * The writer's output (the LLM's structured output, and what the offline
  * writer produces): title, summary, the five sections of episodes.md as
- * markdown, and a claim for every number the prose states.
+ * markdown, numbers and commits only as references (lib/episode/references.ts).
  *
  * The schema is what the model sees as its JSON schema, so it stays
  * strict-mode friendly: every field required, no open maps, no numeric or
@@ -26,18 +26,11 @@ export const SECTIONS = [
 export type SectionKey = (typeof SECTIONS)[number]["key"];
 export const DATA_QUALITY_HEADING = "Data quality notice";
 
-export const draftClaim = z.object({
-  fact_id: z.string().describe("The id of the fact this number comes from, exactly as in the fact list (e.g. hearts.latency_p95_ms)."),
-  value: z.number().describe("The fact's value, exactly as in the fact list (not rounded further)."),
-  unit: z.string().describe("The fact's unit, as in the fact list (ms, tokens/s, usd, percent, count, days, coefficient, score, ratio)."),
-});
-export type DraftClaim = z.infer<typeof draftClaim>;
-
 const sectionText = (what: string) =>
-  z.string().describe(`Markdown body of the section (no heading; use ### for sub-headings). ${what} Every number must be a fact from the list, claimed in \`claims\`.`);
+  z.string().describe(`Markdown body of the section (no heading; use ### for sub-headings). ${what} Write no digits: every number is a {{fact:<id>}} reference, every commit a {{commit:<sha>}} reference.`);
 
 export const episodeDraft = z.object({
-  title: z.string().describe("A short, specific headline in plain text (no markdown). Numbers only if they are claimed facts."),
+  title: z.string().describe("A short, specific headline in plain text (no markdown), leading with the biggest event. No digits: numbers only as {{fact:<id>}} references."),
   summary: z.string().describe("One or two plain-text sentences: what happened and why a reader should care."),
   sections: z
     .object({
@@ -48,9 +41,6 @@ export const episodeDraft = z.object({
       links_and_artifacts: sectionText("Where the data comes from (the commit list and run id are appended automatically)."),
     })
     .describe("The five sections of the episode, in order."),
-  claims: z
-    .array(draftClaim)
-    .describe("One entry for every number stated anywhere in title, summary and sections: the fact it states. A number not claimed here gets the draft rejected."),
 });
 export type EpisodeDraft = z.infer<typeof episodeDraft>;
 
@@ -63,7 +53,9 @@ export function draftFormProblems(draft: EpisodeDraft, rules: TitleRules): strin
   const problems: string[] = [];
   const title = draft.title.trim();
   if (title === "") problems.push("title: the title is empty");
-  if (title.length > rules.maxLength) problems.push(`title: the title has ${title.length} characters; at most ${rules.maxLength} are allowed`);
+  // References render to about a dozen characters; the rendered title is checked again after rendering.
+  const length = title.replace(/\{\{[^{}]*\}\}/g, "x".repeat(12)).length;
+  if (length > rules.maxLength) problems.push(`title: the title has about ${length} characters once rendered; at most ${rules.maxLength} are allowed`);
   if (/[\r\n]/.test(title)) problems.push("title: the title must be a single line");
   if (draft.summary.trim() === "") problems.push("summary: the summary is empty");
   for (const { key, heading } of SECTIONS) {
@@ -78,12 +70,11 @@ export interface EpisodeSection {
   markdown: string;
 }
 
-/** What the truth rule is checked on, and what is rendered: the prose and its claims. */
+/** An episode's prose: with {{fact:…}} references (a template) or rendered. */
 export interface EpisodeContent {
   title: string;
   summary: string;
   sections: EpisodeSection[];
-  claims: DraftClaim[];
 }
 
 /**
@@ -107,6 +98,5 @@ export function draftToContent(draft: EpisodeDraft): EpisodeContent {
     title: draft.title.trim(),
     summary: draft.summary.trim(),
     sections: SECTIONS.map(({ key, heading }) => ({ heading, markdown: demoteHeadings(draft.sections[key]) })),
-    claims: draft.claims,
   };
 }

@@ -1,8 +1,31 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { changeFact, confidenceBreakdown, factUnit, facts as factsSchema, type Facts } from "../analysis/facts";
-import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type DraftClaim, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
-import { commitSubject, roundTo, type ResolvedClaim } from "../council/verify";
+import { changeEvent, changeFact, confidenceBreakdown, factUnit, facts as factsSchema, type Facts } from "../analysis/facts";
+import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
+import { LANGS, roundTo } from "./fact";
+
+export { LANGS } from "./fact";
+
+/** A fact the episode states, as the front-matter lists it: id, value, unit and where it came from. */
+export interface ResolvedClaim {
+  id: string;
+  value: number;
+  unit: z.infer<typeof factUnit>;
+  source: string;
+}
+
+/** A commit message's first line, whitespace collapsed: how episodes quote commits (in code). */
+export function commitSubject(message: string): string {
+  return (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** Inline code that holds any text (backticks in upstream's words included). */
+export function codeSpan(text: string): string {
+  const runs = text.match(/`+/g) ?? [];
+  const fence = "`".repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
 
 /**
  * An episode as the markdown file of shared/design/episodes.md: YAML
@@ -12,7 +35,6 @@ import { commitSubject, roundTo, type ResolvedClaim } from "../council/verify";
  */
 
 const isoUtc = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "expected an ISO 8601 UTC timestamp");
-export const LANGS = ["en", "de", "zh", "hi"] as const;
 
 export const writerInfo = z.object({
   kind: z.enum(["llm", "offline"]),
@@ -37,7 +59,12 @@ export const episodeMetrics = z.object({
   confidence: confidenceBreakdown,
   regressions: z.number().int().min(0),
   improvements: z.number().int().min(0),
-  changes: z.array(changeFact),
+  /** Episodes before change points: window-vs-window changes. */
+  changes: z.array(changeFact).default([]),
+  /** What changed, by commit: change points, their commits, intervals and the users' side (NOT `events`, the UI event count). */
+  change_events: z.array(changeEvent).default([]),
+  /** Benchmark series with an open regression when the episode was written. */
+  open_regressions: z.number().int().min(0).default(0),
   days: z.number().int().min(0),
   joined_days: z.number().int().min(0),
   bench_rows: z.number().int().min(0),
@@ -83,12 +110,10 @@ export function repoName(ref: string | undefined): string | undefined {
 
 const MAX_LISTED_COMMITS = 20;
 
-function commitList(label: string, commits: { sha: string; message?: string }[], repo: string | undefined, webUrl: string): string[] {
+function commitList(label: string, commits: { sha: string; message?: string }[]): string[] {
   const listed = commits.slice(0, MAX_LISTED_COMMITS).map((c) => {
-    const short = `\`${c.sha.slice(0, 7)}\``;
-    const ref = repo ? `[${short}](${webUrl}/${repo}/commit/${c.sha})` : short;
     const subject = c.message ? commitSubject(c.message) : "";
-    return `- ${label} ${ref}${subject ? ` ${subject}` : ""}`;
+    return `- ${label} {{commit:${c.sha.slice(0, 12)}}}${subject ? ` ${codeSpan(subject)}` : ""}`;
   });
   if (commits.length > MAX_LISTED_COMMITS) listed.push(`- Further ${label} commits are listed in the front-matter.`);
   return listed;
@@ -101,63 +126,52 @@ export function episodeCommits(facts: Facts): { hearts: { sha: string; message?:
   return { hearts, packs: facts.commits.packs };
 }
 
-/** The generated part of Links & artifacts: the commits and the run. */
-export function linksAppendix(facts: Facts, runId: string, links: CommitLinks = {}): string {
-  const webUrl = links.webUrl ?? "https://github.com";
+/** The generated part of Links & artifacts: the commits (as references) and the run. */
+export function linksAppendix(facts: Facts, runId: string): string {
   const commits = episodeCommits(facts);
-  const lines = [...commitList("Banterhearts", commits.hearts, links.hearts, webUrl), ...commitList("Banterpacks", commits.packs, links.packs, webUrl)];
+  const lines = [...commitList("Banterhearts", commits.hearts), ...commitList("Banterpacks", commits.packs)];
   return [lines.length > 0 ? `Commits:\n\n${lines.join("\n")}` : "No upstream commits fell in the window.", `Council run: \`${runId}\``].join("\n\n");
 }
 
 /**
  * The Data quality notice for drafts below the publish threshold: what is
- * missing (the conditions of facts.missing, one per confidence component),
- * stated with facts only (facts.missing's own wording carries derived numbers
- * such as the count of missing days, which are no facts), claims included.
+ * missing, one line per weak confidence component, with references only.
  */
-export function dataQualityNotice(facts: Facts, threshold: number): { section: EpisodeSection; claims: DraftClaim[] } | undefined {
+export function dataQualityNotice(facts: Facts, threshold: number): EpisodeSection | undefined {
   if (facts.confidence.value >= threshold) return undefined;
-  const byId = new Map(facts.facts.map((f) => [f.id, f]));
-  const claims: DraftClaim[] = [];
-  const state = (id: string): string => {
-    const f = byId.get(id)!;
-    if (!claims.some((c) => c.fact_id === id)) claims.push({ fact_id: id, value: f.value, unit: f.unit });
-    return f.value.toLocaleString("en-US", { minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals });
-  };
+  const has = (id: string) => facts.facts.some((f) => f.id === id);
   const c = facts.confidence;
   const items: string[] = [];
-  if (c.completeness < 1) items.push(`- Completeness: only ${state("window.joined_days")} of ${state("window.days")} days have data from both Banterhearts and Banterpacks.`);
-  if (c.correlation < threshold) {
+  if (c.completeness < 1) items.push("- Completeness: only {{fact:window.joined_days}} of {{fact:window.days}} days have data from both Banterhearts and Banterpacks.");
+  if (c.recency < 1) items.push("- Recency: the newest data is older than the freshness threshold.");
+  if (c.volume < 1) items.push("- Volume: {{fact:volume.bench_rows}} benchmark rows and {{fact:volume.events}} UI events are less than a full-confidence window needs.");
+  if ((c.evidence ?? 1) < 1) {
     items.push(
-      byId.has("correlation.latency_user")
-        ? `- Correlation: p95 latency and user-facing latency correlate too weakly to support conclusions (r = ${state("correlation.latency_user")}).`
-        : "- Correlation: no correlation between p95 latency and user-facing latency could be computed.",
+      facts.events.length > 0
+        ? "- Evidence: the weakest change this episode reports is not certain enough after the correction across series."
+        : has("detect.series_tested")
+          ? "- Evidence: only {{fact:detect.series_tested}} benchmark series have enough runs to show a change."
+          : "- Evidence: too few benchmark runs to show a change.",
     );
   }
-  if (c.recency < 1) items.push("- Recency: the newest data is older than the freshness threshold.");
-  if (c.volume < 1) items.push(`- Volume: ${state("volume.bench_rows")} benchmark rows and ${state("volume.events")} UI events are less than a full-confidence window needs.`);
   const markdown = [
-    `The confidence score is ${state("confidence")}, below the publish threshold: this episode is a draft and will not be published. What is missing:`,
+    "The confidence score is {{fact:confidence}}, below the publish threshold: this episode is a draft and will not be published. What is missing:",
     items.join("\n"),
-    `Confidence is the weakest of completeness, correlation, recency and volume; here ${c.limiting} limits it.`,
+    `Confidence is the weakest of completeness, recency, volume and evidence; here ${c.limiting} limits it.`,
   ]
     .filter(Boolean)
     .join("\n\n");
-  return { section: { heading: DATA_QUALITY_HEADING, markdown }, claims };
+  return { heading: DATA_QUALITY_HEADING, markdown };
 }
 
-/** The writer's draft + the generated links and notice: everything the truth rule checks and the file shows. */
-export function composeEpisode(draft: EpisodeDraft, facts: Facts, options: { runId: string; publishThreshold: number; links?: CommitLinks }): EpisodeContent {
+/** The writer's draft + the generated links and notice: the episode's template (references not yet rendered). */
+export function composeEpisode(draft: EpisodeDraft, facts: Facts, options: { runId: string; publishThreshold: number }): EpisodeContent {
   const content = draftToContent(draft);
   const sections = content.sections.map((s) =>
-    s.heading === "Links & artifacts" ? { ...s, markdown: `${s.markdown}\n\n${linksAppendix(facts, options.runId, options.links)}`.trim() } : s,
+    s.heading === "Links & artifacts" ? { ...s, markdown: `${s.markdown}\n\n${linksAppendix(facts, options.runId)}`.trim() } : s,
   );
   const notice = dataQualityNotice(facts, options.publishThreshold);
-  return {
-    ...content,
-    sections: notice ? [notice.section, ...sections] : sections,
-    claims: [...content.claims, ...(notice?.claims ?? [])],
-  };
+  return { ...content, sections: notice ? [notice, ...sections] : sections };
 }
 
 // ---------------------------------------------------------------- front-matter
@@ -175,9 +189,11 @@ export function episodeMetricsOf(facts: Facts): EpisodeMetrics {
     abandonment_rate: fraction(factValue(facts, "packs.abandonment_pct")),
     correlation: factValue(facts, "correlation.latency_user"),
     confidence: facts.confidence,
-    regressions: facts.changes.filter((c) => c.kind === "regression").length,
-    improvements: facts.changes.filter((c) => c.kind === "improvement").length,
+    regressions: facts.events.filter((c) => c.kind === "regression").length,
+    improvements: facts.events.filter((c) => c.kind === "improvement").length,
     changes: facts.changes,
+    change_events: facts.events,
+    open_regressions: factValue(facts, "changes.open_regressions") ?? 0,
     days: facts.window.days,
     joined_days: facts.daily.length,
     bench_rows: facts.volume.bench_rows,

@@ -1,8 +1,10 @@
-import { facts as factsSchema } from "../analysis/facts";
+import { z } from "zod";
+import { facts as factsSchema, type Facts } from "../analysis/facts";
 import type { EpisodeRow } from "../clickhouse/tables";
 import { demoteHeadings, type EpisodeSection } from "../episode/draft";
 import { episodeFilePath, episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../episode/file";
-import { truthContext, type TruthContext } from "../council/verify";
+import type { CommitLinks } from "../episode/file";
+import { renderAndCheck } from "../episode/truth";
 import type { TranslationLang, TranslationOutput } from "./llm";
 import type { TranslatableText } from "./verify";
 
@@ -22,9 +24,17 @@ export interface TranslationSource {
   text: TranslatableText;
   /** The original's content path, e.g. `episodes/chimera/ep-001.md`. */
   path: string;
-  /** Window and commits of the original: dates and shas are judged as for it. */
-  context: TruthContext;
+  /** The original's template (prose with fact references): what is translated. */
+  template: TranslatableText;
+  /** The facts the references render from. */
+  facts: Facts;
 }
+
+const templateSchema = z.object({
+  title: z.string(),
+  summary: z.string(),
+  sections: z.array(z.object({ heading: z.string(), markdown: z.string() })),
+});
 
 function json(text: string): unknown {
   try {
@@ -50,16 +60,17 @@ export function translationSource(row: EpisodeRow): { source: TranslationSource 
   if (fm.episode !== row.episode_num || fm.episode < 1) problems.push(`front-matter episode ${fm.episode} is not the row's ${row.episode_num}`);
   if (problems.length > 0) return { problems };
   const facts = factsSchema.safeParse(json(row.facts));
-  const context: TruthContext = facts.success
-    ? truthContext(facts.data)
-    : { facts: [], window: fm.window, commits: [...fm.commits.hearts, ...fm.commits.packs].map((sha) => ({ sha })) };
+  const template = templateSchema.safeParse(json(row.template));
+  if (!facts.success) return { problems: ["the original's facts are not readable"] };
+  if (!template.success) return { problems: ["the original has no template with fact references (written before references): it cannot be translated"] };
   return {
     source: {
       row,
       frontMatter: fm,
       text: { title: fm.title, summary: fm.summary, sections: parsed.sections },
       path: episodeFilePath(fm.series, fm.episode),
-      context,
+      template: template.data,
+      facts: facts.data,
     },
   };
 }
@@ -77,8 +88,9 @@ export function translationFilePath(source: TranslationSource, lang: Translation
   return episodeFilePath(source.frontMatter.series, source.frontMatter.episode, lang);
 }
 
-/** The translation's episode file: the original's front-matter, translated prose. Throws when the front-matter would not validate. */
-export function renderTranslation(source: TranslationSource, lang: TranslationLang, text: TranslatableText): string {
+/** The translation's episode file: the original's front-matter, the translated template rendered in its language. Throws when the front-matter would not validate. */
+export function renderTranslation(source: TranslationSource, lang: TranslationLang, template: TranslatableText, links: CommitLinks = {}): string {
+  const text = renderAndCheck(template, source.facts, { lang, links }).content;
   const frontMatter = episodeFrontMatter.parse({
     ...source.frontMatter,
     title: text.title,

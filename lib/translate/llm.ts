@@ -58,10 +58,10 @@ export function translateSystemPrompt(lang: TranslationLang): string {
     `You translate one episode of Banterblogs, an engineering blog about LLM inference benchmarks and the user experience of an overlay, from English into ${language}.`,
     "",
     "A program compares your translation with the original and rejects it when any of these is broken:",
-    "1. NUMBERS: copy every number exactly as the original writes it: the ASCII digits 0-9, \".\" as the decimal point, \",\" only between thousands, the same decimals, the same minus, % and $ signs. Never use local number formats (no decimal comma, no dots or spaces between thousands), never other scripts' digits (no Devanagari ०-९, no full-width ０-９), never numbers in words, never round, convert or compute. Add no number the original does not state, and drop none.",
-    "2. CODE: copy every `code span` and code block character for character, backticks included. Do not put anything else in backticks.",
-    "3. LINKS: keep every link target (the URL in (...)) and every bare URL unchanged; you may translate the link text unless it is code.",
-    "4. Keep identifiers as they are: model names (llama-3.1-8b), quantizations (int8, fp16), metric names (p95), commit shas, run ids, and dates written YYYY-MM-DD. Copy the commit list lines under \"Commits:\" verbatim after the translated label: commit subjects are upstream's words and stay in English.",
+    "1. REFERENCES: the text holds no numbers; it holds references such as {{fact:event.1.change_pct}} and {{commit:abc1234def56}}. Copy every reference exactly, character for character, as many times as the original has it; move it to where your sentence needs it, but add none, drop none, change none. Put no unit, %, sign or number word next to a reference: it renders its own value, unit and sign in your language's number format.",
+    "2. NO NUMBERS of your own: no digits in any script (no 0-9, no Devanagari ०-९, no full-width ０-９) and no number words (no zwei, zweimal, Hälfte, 两倍, 三, दो, आधा ...).",
+    "3. CODE and LINKS: copy every `code span` and code block character for character, backticks included, and keep every link target (the URL in (...)) unchanged; you may translate link text unless it is code. Commit subjects in code stay in English.",
+    "4. Keep identifiers as they are: model names (llama-3.1-8b), quantizations (int8, fp16), metric names (p95).",
     "5. STRUCTURE: return exactly one section per source section, in the same order; translate each heading (plain text, no #). Keep the markdown structure: paragraphs, lists, ### sub-headings (translated), emphasis. No # or ## headings inside a section. The title is one line of plain text.",
     "",
     `Write natural, fluent ${language} for engineers; keep technical terms that are usually left in English.`,
@@ -83,7 +83,7 @@ export function translateRepairPrompt(problems: string[]): string {
     "The translation was rejected by the checker:",
     ...problems.map((p) => `- ${p}`),
     "",
-    "Return the complete corrected translation in the same JSON shape. Copy every number, code span and link target exactly as the original has it; add none and drop none.",
+    "Return the complete corrected translation in the same JSON shape. Copy every {{…}} reference, code span and link target exactly as the original has it; add none, drop none, and write no number of your own.",
   ].join("\n");
 }
 

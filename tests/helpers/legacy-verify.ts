@@ -1,5 +1,22 @@
-import type { Fact, FactUnit, Facts } from "../analysis/facts";
-import { draftToContent, type DraftClaim, type EpisodeContent, type EpisodeDraft } from "../episode/draft";
+import type { Fact, FactUnit, Facts } from "../../lib/analysis/facts";
+
+/**
+ * THE OLD CHECKER, kept only as a test fixture: the value-matching truth rule
+ * Muse used before fact references (lib/episode/truth.ts). The truth-rule
+ * tests run every attack against it too, to show each one was a hole.
+ */
+
+export interface DraftClaim {
+  fact_id: string;
+  value: number;
+  unit: string;
+}
+export interface LegacyContent {
+  title: string;
+  summary: string;
+  sections: { heading: string; markdown: string }[];
+  claims: DraftClaim[];
+}
 
 /**
  * THE TRUTH RULE (shared/design/episodes.md): every number an episode's prose
@@ -305,7 +322,7 @@ export function verifyProse(pieces: ProsePiece[], claims: DraftClaim[], context:
   return { ok: unique.length === 0, problems: unique, claims: resolved };
 }
 
-export function contentPieces(content: Pick<EpisodeContent, "title" | "summary" | "sections">): ProsePiece[] {
+export function contentPieces(content: Pick<LegacyContent, "title" | "summary" | "sections">): ProsePiece[] {
   return [
     { where: "title", text: content.title },
     { where: "summary", text: content.summary },
@@ -313,10 +330,7 @@ export function contentPieces(content: Pick<EpisodeContent, "title" | "summary" 
   ];
 }
 
-export function verifyContent(content: EpisodeContent, facts: Facts): VerifyResult {
+export function verifyContent(content: LegacyContent, facts: Facts): VerifyResult {
   return verifyProse(contentPieces(content), content.claims, truthContext(facts));
 }
 
-export function verifyDraft(draft: EpisodeDraft, facts: Facts): VerifyResult {
-  return verifyContent(draftToContent(draft), facts);
-}

@@ -1,0 +1,205 @@
+import { v5 as uuidv5 } from "uuid";
+import { z } from "zod";
+import type { Db } from "../clickhouse/client";
+import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
+import { benjaminiHochberg, detectChangePoints, type DetectorOptions, type SegmentStats } from "./changepoints";
+import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey } from "./series";
+
+/**
+ * What changed in the benchmarks, and because of which commit.
+ *
+ * 1. Every series (lib/analysis/series.ts) with at least 2 × minRunsEachSide
+ *    runs goes through the change-point detector (changepoints.ts:
+ *    e-divisive candidates, t-test significance, Otava-style pruning).
+ * 2. All candidate changes of all series form one family: their p-values are
+ *    corrected with Benjamini–Hochberg, and a change is kept when q ≤ alpha
+ *    (the false discovery rate across series is controlled, not just each
+ *    series' error rate).
+ * 3. Attribution: a change sits between the last run before it and the first
+ *    run after it; the commits of Banterhearts in (commit of the run before,
+ *    commit of the run after] are the candidates — one commit when every
+ *    commit has runs, as in Banterhearts' CI.
+ * 4. Lifecycle: a regression is open until a later change of the same series
+ *    and metric goes the other way (fixed, by that commit); improvements are
+ *    kept. Rows in `bench_changes`, keyed by series, metric and commit.
+ */
+
+export interface ChangeConfig extends DetectorOptions {
+  /** Days of series history the detector looks at. */
+  lookbackDays: number;
+}
+
+export interface AttributedChange {
+  change_id: string;
+  key: SeriesKey;
+  label: string;
+  kind: "regression" | "improvement";
+  change_pct: number;
+  ci_pct: [number, number];
+  p_value: number;
+  q_value: number;
+  before: SegmentStats;
+  after: SegmentStats;
+  deterministic: boolean;
+  /** The first run after the change belongs to this commit. */
+  commit_sha: string;
+  commit_ts: string;
+  /** The last run before the change belongs to this commit. */
+  previous_sha: string;
+  /** Banterhearts commits in (previous, commit]: the suspects. */
+  candidates: string[];
+  status: "open" | "fixed" | "kept";
+  fixed_by_sha: string;
+  fixed_ts: string | null;
+}
+
+export interface DetectionResult {
+  changes: AttributedChange[];
+  /** Series with enough runs to be tested. */
+  series_tested: number;
+  /** Series seen at all. */
+  series_total: number;
+  /** Candidate changes before the correction across series. */
+  candidates: number;
+}
+
+const CHANGE_NAMESPACE = "b7c4e2a1-93d5-4f6e-8a1b-2c3d4e5f6a7b";
+
+export function changeId(key: SeriesKey, commitSha: string): string {
+  return uuidv5(`${seriesId(key)}@${commitSha}`, CHANGE_NAMESPACE);
+}
+
+/** Runs the detector over every series, corrects across them, attributes and links fixes. */
+export function detectChanges(series: Series[], commits: { sha: string; ts: string }[], config: ChangeConfig): DetectionResult {
+  const byTime = [...commits].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+  const raw: { s: Series; c: ReturnType<typeof detectChangePoints>[number] }[] = [];
+  let tested = 0;
+  for (const s of series) {
+    if (s.points.length < 2 * config.minRunsEachSide) continue;
+    tested += 1;
+    for (const c of detectChangePoints(s.points.map((p) => p.value), config)) raw.push({ s, c });
+  }
+  const q = benjaminiHochberg(raw.map((r) => r.c.p_value));
+  const kept: AttributedChange[] = [];
+  raw.forEach(({ s, c }, i) => {
+    if (q[i] > config.alpha) return;
+    const before = s.points[c.index - 1];
+    const after = s.points[c.index];
+    const from = Date.parse(before.commit_ts);
+    const to = Date.parse(after.commit_ts);
+    let candidates = byTime.filter((k) => Date.parse(k.ts) > from && Date.parse(k.ts) <= to).map((k) => k.sha);
+    if (candidates.length === 0 && after.commit_sha !== before.commit_sha) candidates = [after.commit_sha];
+    const worse = HIGHER_IS_WORSE[s.key.metric] ? c.change_pct > 0 : c.change_pct < 0;
+    kept.push({
+      change_id: changeId(s.key, after.commit_sha),
+      key: s.key,
+      label: seriesLabel(s.key),
+      kind: worse ? "regression" : "improvement",
+      change_pct: c.change_pct,
+      ci_pct: c.ci_pct,
+      p_value: c.p_value,
+      q_value: q[i],
+      before: c.before,
+      after: c.after,
+      deterministic: c.deterministic,
+      commit_sha: after.commit_sha,
+      commit_ts: after.commit_ts,
+      previous_sha: before.commit_sha,
+      candidates,
+      status: worse ? "open" : "kept",
+      fixed_by_sha: "",
+      fixed_ts: null,
+    });
+  });
+  linkFixes(kept);
+  return { changes: kept, series_tested: tested, series_total: series.length, candidates: raw.length };
+}
+
+/** A regression is fixed by the next change of the same series and metric that goes the other way. */
+export function linkFixes(changes: AttributedChange[]): void {
+  const bySeries = new Map<string, AttributedChange[]>();
+  for (const c of changes) {
+    const id = seriesId(c.key);
+    bySeries.set(id, [...(bySeries.get(id) ?? []), c]);
+  }
+  for (const list of bySeries.values()) {
+    list.sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
+    list.forEach((c, i) => {
+      if (c.kind !== "regression") return;
+      const fix = list.slice(i + 1).find((later) => later.kind === "improvement");
+      if (fix) {
+        c.status = "fixed";
+        c.fixed_by_sha = fix.commit_sha;
+        c.fixed_ts = fix.commit_ts;
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------- storage
+
+const existingRow = z.object({ change_id: z.string(), detected_at: z.string(), status: z.string() });
+
+/**
+ * Writes the run's changes: a change seen before keeps its first detection
+ * time; a stored change of the lookback that this run no longer finds is
+ * withdrawn (newer data moved or dissolved it). Idempotent: the same run
+ * writes the same versions.
+ */
+export async function storeChanges(db: Db, result: DetectionResult, options: { now: Date; runId: string; lookbackFrom: Date }): Promise<BenchChangeRow[]> {
+  const existing = await db.query(
+    `SELECT toString(change_id) AS change_id, detected_at, status FROM bench_changes FINAL WHERE commit_ts >= {from:DateTime64(3, 'UTC')}`,
+    { from: options.lookbackFrom },
+    existingRow,
+  );
+  const firstSeen = new Map(existing.map((e) => [e.change_id, e.detected_at]));
+  const now = options.now.toISOString();
+  const rows: BenchChangeRow[] = result.changes.map((c) =>
+    benchChangeRow.parse({
+      change_id: c.change_id,
+      detected_at: firstSeen.get(c.change_id) ?? now,
+      updated_at: now,
+      run_id: options.runId,
+      ...c.key,
+      commit_sha: c.commit_sha,
+      commit_ts: c.commit_ts,
+      commit_candidates: c.candidates,
+      previous_sha: c.previous_sha,
+      kind: c.kind,
+      change_pct: c.change_pct,
+      ci_low_pct: finite(c.ci_pct[0]),
+      ci_high_pct: finite(c.ci_pct[1]),
+      p_value: c.p_value,
+      q_value: c.q_value,
+      mean_before: c.before.mean,
+      mean_after: c.after.mean,
+      n_before: c.before.n,
+      n_after: c.after.n,
+      status: c.status,
+      fixed_by_sha: c.fixed_by_sha,
+      fixed_ts: c.fixed_ts,
+    }),
+  );
+  const found = new Set(rows.map((r) => r.change_id));
+  const withdrawn = existing.filter((e) => !found.has(e.change_id) && e.status !== "withdrawn").map((e) => e.change_id);
+  if (withdrawn.length > 0) {
+    const old = await db.query(`SELECT * FROM bench_changes FINAL WHERE change_id IN {ids:Array(UUID)}`, { ids: withdrawn }, benchChangeRow);
+    rows.push(...old.map((r) => ({ ...r, status: "withdrawn" as const, updated_at: now, run_id: options.runId })));
+  }
+  if (rows.length > 0) await db.insert("bench_changes", rows);
+  return rows;
+}
+
+/** ClickHouse Float64 has no infinity in JSON: an unbounded interval end is stored as ±1e308. */
+function finite(v: number): number {
+  return Number.isFinite(v) ? v : Math.sign(v) * 1e308;
+}
+
+/** Open regressions (latest version of each change), newest first: for the status page, the API, Datadog. */
+export async function openRegressions(db: Db, limit = 50): Promise<BenchChangeRow[]> {
+  return db.query(
+    `SELECT * FROM bench_changes FINAL WHERE status = 'open' ORDER BY commit_ts DESC, abs(change_pct) DESC LIMIT {limit:UInt32}`,
+    { limit },
+    benchChangeRow,
+  );
+}

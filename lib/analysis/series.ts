@@ -1,0 +1,105 @@
+import { z } from "zod";
+import type { Db } from "../clickhouse/client";
+
+/**
+ * Benchmark series: one per (benchmark type, model, quant, variant, dataset,
+ * device) and metric, its runs ordered by the upstream commit each belongs to
+ * (the commit's time; runs of one commit by their own time). Report variants
+ * (datasets, devices, backends) are never pooled: each is its own series, as
+ * Otava and Bencher keep one series per benchmark and metric.
+ */
+
+export const SERIES_METRICS = ["latency_p95_ms", "latency_mean_ms", "tokens_per_sec", "memory_peak_mb"] as const;
+export type SeriesMetric = (typeof SERIES_METRICS)[number];
+
+/** Higher is worse for latency and memory, better for throughput. */
+export const HIGHER_IS_WORSE: Record<SeriesMetric, boolean> = {
+  latency_p95_ms: true,
+  latency_mean_ms: true,
+  tokens_per_sec: false,
+  memory_peak_mb: true,
+};
+
+export const METRIC_UNITS = { latency_p95_ms: "ms", latency_mean_ms: "ms", tokens_per_sec: "tokens/s", memory_peak_mb: "mb" } as const;
+
+export interface SeriesKey {
+  benchmark_type: string;
+  model: string;
+  quant: string;
+  variant: string;
+  dataset: string;
+  device: string;
+  metric: SeriesMetric;
+}
+
+export interface SeriesPoint {
+  run_id: string;
+  run_ts: string;
+  commit_sha: string;
+  /** The commit's time (the run's own when the commit is not known). */
+  commit_ts: string;
+  value: number;
+}
+
+export interface Series {
+  key: SeriesKey;
+  points: SeriesPoint[];
+}
+
+const nullableNum = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
+const runRow = z.object({
+  benchmark_type: z.string(),
+  model: z.string(),
+  quant: z.string(),
+  variant: z.string(),
+  dataset: z.string(),
+  device: z.string(),
+  run_id: z.string(),
+  run_ts: z.string(),
+  commit_sha: z.string(),
+  commit_ts: z.string(),
+  latency_p95_ms: nullableNum,
+  latency_mean_ms: nullableNum,
+  tokens_per_sec: nullableNum,
+  memory_peak_mb: nullableNum,
+});
+
+/** The runs of every series in [from, to), in commit order. */
+export const SERIES_SQL = `
+  SELECT b.benchmark_type AS benchmark_type, b.model AS model, b.quant AS quant, b.variant AS variant,
+         b.dataset AS dataset, b.device AS device, toString(b.run_id) AS run_id, b.ts AS run_ts,
+         toString(b.commit_sha) AS commit_sha,
+         if(c.sha = '', b.ts, c.ts) AS commit_ts,
+         b.latency_p95_ms AS latency_p95_ms, b.latency_mean_ms AS latency_mean_ms,
+         b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb
+    FROM (SELECT * FROM bench_runs FINAL
+           WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS b
+    LEFT JOIN (SELECT toString(sha) AS sha, ts FROM upstream_commits FINAL WHERE repo = 'banterhearts') AS c
+      ON toString(b.commit_sha) = c.sha
+   ORDER BY benchmark_type, model, quant, variant, dataset, device, commit_ts, run_ts, run_id`;
+
+export const seriesId = (k: SeriesKey) => [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device, k.metric].join("|");
+
+export async function loadSeries(db: Db, window: { from: Date; to: Date }): Promise<Series[]> {
+  const rows = await db.query(SERIES_SQL, { from: window.from, to: window.to }, runRow);
+  const byId = new Map<string, Series>();
+  for (const row of rows) {
+    for (const metric of SERIES_METRICS) {
+      const value = row[metric];
+      if (value === null || !Number.isFinite(value)) continue;
+      const key: SeriesKey = { benchmark_type: row.benchmark_type, model: row.model, quant: row.quant, variant: row.variant, dataset: row.dataset, device: row.device, metric };
+      const id = seriesId(key);
+      let s = byId.get(id);
+      if (!s) byId.set(id, (s = { key, points: [] }));
+      s.points.push({ run_id: row.run_id, run_ts: row.run_ts, commit_sha: row.commit_sha, commit_ts: row.commit_ts, value });
+    }
+  }
+  return [...byId.values()];
+}
+
+/** A short human name of a series: "quantization llama-3.1-8b int8 (wikitext, cuda)". */
+export function seriesLabel(k: Omit<SeriesKey, "metric">): string {
+  const parts = [k.benchmark_type, k.model, k.quant, k.variant && k.variant !== k.quant ? k.variant : ""].filter((p) => p && p !== "unknown");
+  const where = [k.dataset, k.device].filter((p) => p && p !== "unknown");
+  return `${parts.join(" ")}${where.length ? ` (${where.join(", ")})` : ""}`;
+}

@@ -1,0 +1,134 @@
+import { formatFact, type Fact, type Lang } from "./fact";
+
+/**
+ * Fact references: how a number (or a commit) gets into an episode.
+ *
+ * Writers — the LLM and the offline writer alike — never type a figure. Where
+ * a number goes they write `{{fact:<id>}}` (an id of the computed facts), and
+ * where a commit goes `{{commit:<sha prefix>}}`. `renderTemplate` replaces
+ * each reference with the fact as `formatFact` renders it in the file's
+ * language, so value, rounding, unit, sign and number format come from one
+ * place. In markdown a fact renders as a link to its evidence row
+ * (`[123.5 ms](#fact-hearts.latency_p95_ms)`), which is also how the residual
+ * check (residual.ts) recognises a rendered number in the final file.
+ */
+
+export const REFERENCE_PATTERN = /\{\{\s*(fact|commit)\s*:\s*([^{}\s]+?)\s*\}\}/g;
+/** Anything that looks like a reference but is not a well-formed one. */
+const BROKEN_REFERENCE = /\{\{|\}\}/;
+
+export const FACT_ANCHOR_PREFIX = "fact-";
+
+export interface CommitRef {
+  sha: string;
+  repo: "banterhearts" | "banterpacks";
+  /** The commit message's first line: upstream's words, only ever shown in code. */
+  subject: string;
+}
+
+export interface ReferenceContext {
+  facts: Fact[];
+  commits: CommitRef[];
+  /** owner/name of each upstream on GitHub; unset: commits are shown by sha only. */
+  repos?: { banterhearts?: string; banterpacks?: string };
+  webUrl?: string;
+}
+
+export interface Reference {
+  kind: "fact" | "commit";
+  id: string;
+}
+
+export function factAnchor(id: string): string {
+  return `${FACT_ANCHOR_PREFIX}${id}`;
+}
+
+/** The references a template holds, in order (a multiset: repeats kept). */
+export function referencesIn(template: string): Reference[] {
+  return [...template.matchAll(REFERENCE_PATTERN)].map((m) => ({ kind: m[1] as Reference["kind"], id: m[2] }));
+}
+
+export const referenceKey = (r: Reference) => `${r.kind}:${r.id}`;
+
+export function findCommit(context: ReferenceContext, id: string): CommitRef | undefined {
+  const prefix = id.toLowerCase();
+  if (!/^[0-9a-f]{7,40}$/.test(prefix)) return undefined;
+  const found = context.commits.filter((c) => c.sha.toLowerCase().startsWith(prefix));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+export function commitUrl(context: ReferenceContext, commit: CommitRef): string | undefined {
+  const repo = context.repos?.[commit.repo];
+  return repo ? `${context.webUrl ?? "https://github.com"}/${repo}/commit/${commit.sha}` : undefined;
+}
+
+export interface RenderedTemplate {
+  text: string;
+  references: Reference[];
+  problems: string[];
+}
+
+/** Where a reference may not stand: glued to a sign, or followed by a unit or scale word of the writer's own. */
+const SIGN_BEFORE = /(?:[-−+±]|[=:(]\s*[-−+±]\s*)$/;
+const UNIT_AFTER = /^\s*(?:%|％|‰|percent\b|per cent\b|prozent\b|ms\b|s\b|secs?\b|seconds?\b|minutes?\b|hours?\b|x\b|×|times\b|fold\b|k\b|m\b|b\b|bn\b|g\b|thousand|million|billion|trillion|倍|百分|प्रतिशत|गुना)/i;
+
+/**
+ * Renders the references of a template (`markdown`: facts as evidence links,
+ * commits as code links; `plain`: text only, for title and summary). Unknown
+ * ids, broken braces, and a sign or unit the writer glued onto a reference are
+ * problems (the reference's own rendering carries sign and unit).
+ */
+export function renderTemplate(template: string, context: ReferenceContext, options: { lang: Lang; mode: "markdown" | "plain"; where: string }): RenderedTemplate {
+  const facts = new Map(context.facts.map((f) => [f.id, f]));
+  const problems: string[] = [];
+  const references: Reference[] = [];
+  const text = template.replace(REFERENCE_PATTERN, (match: string, kind: string, id: string, offset: number) => {
+    const before = template.slice(Math.max(0, offset - 3), offset);
+    const after = template.slice(offset + match.length, offset + match.length + 12);
+    if (kind === "fact" && SIGN_BEFORE.test(before) && !/(^|\n)\s*[-+*]\s$/.test(template.slice(Math.max(0, offset - 6), offset))) problems.push(`${options.where}: a sign is written before ${match}; the reference renders the fact's own sign`);
+    if (UNIT_AFTER.test(after)) problems.push(`${options.where}: "${after.trim().split(/\s/)[0]}" follows ${match}; the reference renders the fact's own unit — add no unit, scale or percent sign`);
+    if (kind === "fact") {
+      const f = facts.get(id);
+      if (!f) {
+        problems.push(`${options.where}: ${match} names no fact; use an id from the fact list`);
+        return "";
+      }
+      references.push({ kind: "fact", id });
+      const shown = formatFact(f, options.lang);
+      return options.mode === "markdown" ? `[${shown}](#${factAnchor(id)})` : shown;
+    }
+    const commit = findCommit(context, id);
+    if (!commit) {
+      problems.push(`${options.where}: ${match} names no commit of the facts (use a sha prefix of at least 7 characters from the commit list)`);
+      return "";
+    }
+    references.push({ kind: "commit", id: commit.sha.slice(0, 7) });
+    const short = commit.sha.slice(0, 7);
+    if (options.mode === "plain") return short;
+    const url = commitUrl(context, commit);
+    return url ? `[\`${short}\`](${url})` : `\`${short}\``;
+  });
+  if (BROKEN_REFERENCE.test(text)) problems.push(`${options.where}: a malformed reference ("{{" or "}}" left over); write {{fact:<id>}} or {{commit:<sha>}}`);
+  return { text, references, problems };
+}
+
+/** Multiset difference of two reference lists, as readable problems. */
+export function compareReferences(expected: Reference[], actual: Reference[], where: string): string[] {
+  const count = (list: Reference[]) => {
+    const m = new Map<string, number>();
+    for (const r of list) m.set(referenceKey(r), (m.get(referenceKey(r)) ?? 0) + 1);
+    return m;
+  };
+  const want = count(expected);
+  const got = count(actual);
+  const problems: string[] = [];
+  for (const [key, n] of want) {
+    const have = got.get(key) ?? 0;
+    if (have < n) problems.push(`${where}: {{${key}}} appears ${have} time(s); the original has it ${n} time(s) — keep every reference exactly`);
+  }
+  for (const [key, n] of got) {
+    if (!want.has(key)) problems.push(`${where}: {{${key}}} is not in the original — add no reference`);
+    else if (n > want.get(key)!) problems.push(`${where}: {{${key}}} appears ${n} time(s); the original has it ${want.get(key)} time(s)`);
+  }
+  return problems;
+}

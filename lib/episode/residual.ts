@@ -1,0 +1,207 @@
+import remarkGfm from "remark-gfm";
+import remarkParse from "remark-parse";
+import { unified } from "unified";
+import { formatFact, type Fact, type Lang } from "./fact";
+import { FACT_ANCHOR_PREFIX } from "./references";
+
+/**
+ * THE RESIDUAL CHECK: after references are rendered, nothing in an episode may
+ * state a number that did not come from a fact reference.
+ *
+ * The markdown is parsed with the same remark + GFM pipeline the site renders
+ * with, so the check sees what a reader sees: every text node, link text and
+ * title, image alt, code span and block, heading and table cell, after entity
+ * decoding (remark's) and Unicode NFKC. A token is a violation when it holds a
+ * digit of any script (\p{Nd}, \p{No}) or a number word (English always, and
+ * the file's language; Chinese and Hindi words in any file, their scripts
+ * cannot be mistaken), unless it is
+ * - a rendered fact: a link to `#fact-<id>` whose text is exactly that fact
+ *   as `formatFact` renders it in the file's language (anything else in such a
+ *   link is a violation: a forged evidence link);
+ * - an identifier the facts themselves carry (model names, quantizations,
+ *   datasets, commit shas, commit subjects, the run id) or a metric name of
+ *   the fixed vocabulary (p50, p95, p99, per 1k tokens).
+ * Structure that shows numbers is refused too: raw HTML, images, ordered
+ * lists not starting at 1, footnote labels with digits, and links to hosts
+ * other than this site and the upstream repositories.
+ */
+
+export interface ResidualRules {
+  lang: Lang;
+  /** The facts a rendered evidence link may show. */
+  facts: Fact[];
+  /** Identifiers the facts carry; matched case-insensitively as whole words. */
+  identifiers: string[];
+  /** Link targets allowed besides `#fact-…` and site-relative paths: URL prefixes. */
+  allowedUrlPrefixes: string[];
+}
+
+/** Metric names and units that contain digits but state no figure. */
+export const FIXED_VOCABULARY = ["p50", "p90", "p95", "p99", "per 1k tokens", "1k tokens"];
+
+const NUMBER_WORDS_EN = [
+  "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+  "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
+  "hundreds", "thousand", "thousands", "million", "millions", "billion", "billions", "trillion", "dozen", "dozens", "twice", "thrice", "double",
+  "doubled", "doubles", "triple", "tripled", "quadruple", "quadrupled", "half", "halved", "halves", "third", "thirds", "quarter", "quarters",
+];
+const NUMBER_WORDS_DE = [
+  "null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf", "zwanzig", "dreißig", "hundert",
+  "tausend", "million", "millionen", "milliarde", "milliarden", "doppelt", "verdoppelt", "verdreifacht", "halb", "halbiert", "hälfte", "drittel",
+  "viertel", "zweimal", "dreimal", "zweifach", "dreifach",
+];
+/** German compounds: zweiundvierzig, dreizehn, fünfzig, zweihundert, dreitausend. */
+const GERMAN_COMPOUND = /^[\p{L}]*(?:zehn|zig|ßig|hundert|tausend)$/u;
+const NUMBER_WORDS_HI = [
+  "शून्य", "दो", "तीन", "चार", "पाँच", "पांच", "छह", "छः", "सात", "आठ", "नौ", "दस", "ग्यारह", "बारह", "बीस", "तीस", "चालीस", "पचास", "साठ", "सत्तर", "अस्सी",
+  "नब्बे", "सौ", "हज़ार", "हजार", "लाख", "करोड़", "दोगुना", "दोगुनी", "दुगना", "दुगुना", "तिगुना", "आधा", "आधी", "तिहाई", "चौथाई",
+];
+/** Chinese numerals (一 alone is too common to flag; with 倍/半 it is caught). */
+const CHINESE_NUMERAL = /[二三四五六七八九十百千万亿两〇零]|一[倍半]|[一二三四五六七八九十]+分之|百分之|半数/u;
+/** Words that contain those characters without stating a number. */
+const CHINESE_WORDS_OK = ["十分", "千万", "万一", "一一"];
+
+const WORD = /[\p{L}\p{M}\p{N}_]+(?:[.,:][\p{N}]+)*/gu;
+const DIGIT = /[\p{Nd}\p{No}]/u;
+
+function numberWords(lang: Lang): Set<string> {
+  const words = new Set(NUMBER_WORDS_EN);
+  for (const w of NUMBER_WORDS_HI) words.add(w);
+  if (lang === "de") for (const w of NUMBER_WORDS_DE) words.add(w);
+  return words;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Removes allowed phrases (whole words, case-insensitive), longest first. */
+function withoutPhrases(text: string, phrases: string[]): string {
+  let out = text;
+  for (const phrase of [...new Set(phrases.filter((p) => p.trim() !== ""))].sort((a, b) => b.length - a.length)) {
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(phrase.normalize("NFKC"))}(?![\\p{L}\\p{N}_])`, "giu");
+    out = out.replace(pattern, " ");
+  }
+  return out;
+}
+
+function snippet(text: string, index: number, length: number): string {
+  const from = Math.max(0, index - 25);
+  const to = Math.min(text.length, index + length + 25);
+  return `${from > 0 ? "…" : ""}${text.slice(from, to).replace(/\s+/g, " ").trim()}${to < text.length ? "…" : ""}`;
+}
+
+/** The violations in one piece of visible text. */
+export function numbersIn(text: string, rules: Pick<ResidualRules, "identifiers" | "lang">, extraAllowed: string[] = []): string[] {
+  const normal = text.normalize("NFKC");
+  const rest = withoutPhrases(withoutPhrases(normal, extraAllowed), [...rules.identifiers, ...FIXED_VOCABULARY]);
+  const found: string[] = [];
+  const words = numberWords(rules.lang);
+  for (const m of rest.matchAll(WORD)) {
+    const token = m[0];
+    const lower = token.toLowerCase();
+    if (DIGIT.test(token)) found.push(`"${token}" is a number that no fact reference rendered (in "${snippet(rest, m.index, token.length)}")`);
+    else if (words.has(lower) || (rules.lang === "de" && GERMAN_COMPOUND.test(lower) && lower.length > 4)) {
+      found.push(`"${token}" is a number word; numbers come only from fact references (in "${snippet(rest, m.index, token.length)}")`);
+    }
+  }
+  let han = rest;
+  for (const ok of CHINESE_WORDS_OK) han = han.split(ok).join(" ");
+  const chinese = CHINESE_NUMERAL.exec(han);
+  if (chinese) found.push(`"${chinese[0]}" is a Chinese numeral; numbers come only from fact references (in "${snippet(han, chinese.index, chinese[0].length)}")`);
+  // Number signs that read as figures even without digits in the word pattern.
+  for (const m of rest.matchAll(/[%％‰]/g)) found.push(`"${m[0]}" stands without a fact reference (in "${snippet(rest, m.index, 1)}")`);
+  return found;
+}
+
+// ---------------------------------------------------------------- markdown
+
+interface MdNode {
+  type: string;
+  value?: string;
+  url?: string;
+  title?: string | null;
+  alt?: string | null;
+  label?: string | null;
+  ordered?: boolean | null;
+  start?: number | null;
+  children?: MdNode[];
+}
+
+const parser = unified().use(remarkParse).use(remarkGfm);
+
+function textContent(node: MdNode): string {
+  if (node.type === "text" || node.type === "inlineCode") return node.value ?? "";
+  return (node.children ?? []).map(textContent).join("");
+}
+
+function urlAllowed(url: string, rules: ResidualRules): boolean {
+  if (url.startsWith("#")) return true;
+  if (url.startsWith("/") && !url.startsWith("//")) return true;
+  return rules.allowedUrlPrefixes.some((prefix) => url.startsWith(prefix));
+}
+
+/** The residual check on one markdown piece (a section body or heading). */
+export function checkMarkdown(markdown: string, where: string, rules: ResidualRules): string[] {
+  const facts = new Map(rules.facts.map((f) => [f.id, f]));
+  const problems: string[] = [];
+  const say = (p: string) => problems.push(`${where}: ${p}`);
+  const scan = (text: string | null | undefined, what?: string) => {
+    if (!text) return;
+    for (const p of numbersIn(text, rules)) say(what ? `${what} ${p}` : p);
+  };
+  const visit = (node: MdNode) => {
+    switch (node.type) {
+      case "text":
+      case "inlineCode":
+      case "code":
+        scan(node.value);
+        return;
+      case "html":
+        say(`raw HTML is not allowed (${JSON.stringify((node.value ?? "").slice(0, 40))})`);
+        return;
+      case "image":
+      case "imageReference":
+        say(`images are not allowed in episode prose (${JSON.stringify(node.alt ?? "")})`);
+        return;
+      case "footnoteReference":
+      case "footnoteDefinition":
+        scan(node.label, "footnote label");
+        break;
+      case "definition":
+        scan(node.title, "link title");
+        if (node.url && !urlAllowed(node.url, rules)) say(`link target ${JSON.stringify(node.url)} is neither this site nor an upstream repository`);
+        return;
+      case "list":
+        if (node.ordered && node.start !== null && node.start !== undefined && node.start !== 1) say(`an ordered list starts at ${node.start}: lists must start at 1`);
+        break;
+      case "link": {
+        const url = node.url ?? "";
+        scan(node.title, "link title");
+        if (url.startsWith(`#${FACT_ANCHOR_PREFIX}`)) {
+          const id = url.slice(1 + FACT_ANCHOR_PREFIX.length);
+          const f = facts.get(id);
+          const shown = textContent(node);
+          const onlyText = (node.children ?? []).every((c) => c.type === "text");
+          if (!f) say(`an evidence link points to ${JSON.stringify(id)}, which is no fact`);
+          else if (!onlyText || shown !== formatFact(f, rules.lang)) say(`an evidence link to ${id} shows "${shown}" but the fact renders as "${formatFact(f, rules.lang)}"`);
+          return;
+        }
+        if (!urlAllowed(url, rules)) say(`link target ${JSON.stringify(url)} is neither this site nor an upstream repository`);
+        break;
+      }
+      default:
+        break;
+    }
+    for (const child of node.children ?? []) visit(child);
+  };
+  visit(parser.parse(markdown) as MdNode);
+  return problems;
+}
+
+/**
+ * The residual check on plain text (title, summary): only the renderings of
+ * the given facts may carry digits.
+ */
+export function checkPlain(text: string, where: string, rules: ResidualRules, renderedFacts: Fact[]): string[] {
+  const shown = renderedFacts.map((f) => formatFact(f, rules.lang));
+  return numbersIn(text, rules, shown).map((p) => `${where}: ${p}`);
+}

@@ -1,0 +1,134 @@
+import type { Facts } from "../analysis/facts";
+import type { EpisodeContent } from "./draft";
+import { formatFact, type Fact, type Lang } from "./fact";
+import { commitSubject, parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
+import { renderTemplate, referencesIn, type Reference, type ReferenceContext } from "./references";
+import { checkMarkdown, checkPlain, type ResidualRules } from "./residual";
+
+/**
+ * THE TRUTH RULE, by construction: an episode's prose is a template whose
+ * numbers are fact references; rendering puts the facts in; the residual check
+ * proves nothing else in the rendered text states a number. Used by the
+ * council (on its draft), the translator (on each language) and the publisher
+ * (on the exact file it commits).
+ */
+
+export function referenceContext(facts: Facts, links: CommitLinks = {}): ReferenceContext {
+  const commits = [
+    ...facts.commits.hearts.map((c) => ({ sha: c.sha, repo: "banterhearts" as const, subject: commitSubject(c.message) })),
+    ...facts.commits.packs.map((c) => ({ sha: c.sha, repo: "banterpacks" as const, subject: commitSubject(c.message) })),
+  ];
+  const known = new Set(commits.map((c) => c.sha));
+  // Commits of the story's changes (possibly older than the window) and those whose runs are used.
+  for (const e of facts.events) {
+    for (const sha of [e.commit_sha, e.fixed_by_sha, ...e.candidates]) {
+      if (sha && !known.has(sha)) {
+        known.add(sha);
+        commits.push({ sha, repo: "banterhearts", subject: sha === e.commit_sha ? e.subject : "" });
+      }
+    }
+  }
+  for (const sha of facts.hearts_commits_used) if (!known.has(sha)) commits.push({ sha, repo: "banterhearts", subject: "" });
+  return { facts: facts.facts, commits, repos: { banterhearts: links.hearts, banterpacks: links.packs }, webUrl: links.webUrl };
+}
+
+export function residualRules(facts: Facts, lang: Lang, links: CommitLinks = {}, runId?: string, siteUrl?: string): ResidualRules {
+  const context = referenceContext(facts, links);
+  const webUrl = links.webUrl ?? "https://github.com";
+  const identifiers = [
+    ...facts.identifiers,
+    ...facts.models,
+    ...context.commits.flatMap((c) => [c.sha, c.sha.slice(0, 7), c.sha.slice(0, 12), c.subject]),
+    ...(runId ? [runId] : []),
+  ];
+  const allowedUrlPrefixes = [links.hearts, links.packs].filter((r): r is string => Boolean(r)).map((repo) => `${webUrl}/${repo}/`);
+  if (siteUrl) allowedUrlPrefixes.push(siteUrl.replace(/\/?$/, "/"));
+  return { lang, facts: facts.facts, identifiers, allowedUrlPrefixes };
+}
+
+export interface RenderedEpisode {
+  content: EpisodeContent;
+  /** Every reference, in order of appearance (title, summary, sections). */
+  references: Reference[];
+  problems: string[];
+}
+
+/** Renders every reference of a template in `lang`, then runs the residual check on the result. */
+export function renderAndCheck(template: EpisodeContent, facts: Facts, options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string }): RenderedEpisode {
+  const context = referenceContext(facts, options.links);
+  const rules = residualRules(facts, options.lang, options.links, options.runId, options.siteUrl);
+  const problems: string[] = [];
+  const references: Reference[] = [];
+  const plain = (text: string, where: string) => {
+    const r = renderTemplate(text, context, { lang: options.lang, mode: "plain", where });
+    problems.push(...r.problems);
+    references.push(...r.references);
+    const used = factsOf(r.references, facts.facts);
+    problems.push(...checkPlain(r.text, where, rules, used));
+    return r.text;
+  };
+  const title = plain(template.title, "title");
+  const summary = plain(template.summary, "summary");
+  const sections = template.sections.map((s) => {
+    if (referencesIn(s.heading).length > 0 || /\{\{/.test(s.heading)) problems.push(`${s.heading}: a heading holds a reference; headings carry no numbers`);
+    problems.push(...checkPlain(s.heading, `heading "${s.heading}"`, rules, []));
+    const r = renderTemplate(s.markdown, context, { lang: options.lang, mode: "markdown", where: s.heading });
+    problems.push(...r.problems);
+    references.push(...r.references);
+    problems.push(...checkMarkdown(r.text, s.heading, rules));
+    return { heading: s.heading, markdown: r.text };
+  });
+  return { content: { title, summary, sections }, references, problems: [...new Set(problems)] };
+}
+
+function factsOf(references: Reference[], facts: Fact[]): Fact[] {
+  const byId = new Map(facts.map((f) => [f.id, f]));
+  return references.flatMap((r) => (r.kind === "fact" && byId.has(r.id) ? [byId.get(r.id)!] : []));
+}
+
+/** The front-matter claims: every fact the episode references, once, in order. */
+export function claimsOf(references: Reference[], facts: Fact[]): ResolvedClaim[] {
+  const claims: ResolvedClaim[] = [];
+  for (const f of factsOf(references, facts)) {
+    if (!claims.some((c) => c.id === f.id)) claims.push({ id: f.id, value: f.value, unit: f.unit, source: f.source });
+  }
+  return claims;
+}
+
+/**
+ * Defence in depth, on the exact file about to be committed: parse it, check
+ * every claim against the facts it was computed from, and run the residual
+ * check on title, summary, headings and sections in the file's language.
+ */
+export function checkEpisodeFile(text: string, facts: Facts, options: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
+  let parsed: ReturnType<typeof parseEpisodeFile>;
+  try {
+    parsed = parseEpisodeFile(text);
+  } catch (error) {
+    const list = (error as { problems?: unknown }).problems;
+    return Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)];
+  }
+  const fm = parsed.frontMatter;
+  const rules = residualRules(facts, fm.lang, options.links, fm.run_id, options.siteUrl);
+  const byId = new Map(facts.facts.map((f) => [f.id, f]));
+  const problems: string[] = [];
+  const claimed: Fact[] = [];
+  for (const c of fm.claims) {
+    const f = byId.get(c.id);
+    if (!f) problems.push(`claims: ${c.id} is not a computed fact`);
+    else if (f.value !== c.value || f.unit !== c.unit) problems.push(`claims: ${c.id} is ${c.value} ${c.unit} in the file but ${f.value} ${f.unit} in the facts`);
+    else claimed.push(f);
+  }
+  problems.push(...checkPlain(fm.title, "title", rules, claimed));
+  problems.push(...checkPlain(fm.summary, "summary", rules, claimed));
+  for (const s of parsed.sections) {
+    problems.push(...checkPlain(s.heading, `heading "${s.heading}"`, rules, []));
+    problems.push(...checkMarkdown(s.markdown, s.heading, rules));
+  }
+  return [...new Set(problems)];
+}
+
+/** How a fact reads in a language (for prompts and tests). */
+export function shown(f: Fact, lang: Lang = "en"): string {
+  return formatFact(f, lang);
+}
