@@ -19,16 +19,10 @@ export function commitSubject(message: string): string {
   return (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
 }
 
-/** Inline code that holds any text (backticks in upstream's words included). */
-export function codeSpan(text: string): string {
-  const runs = text.match(/`+/g) ?? [];
-  const fence = "`".repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
+export { codeSpan } from "./references";
 
 /**
- * An episode as the markdown file of shared/design/episodes.md: YAML
+ * An episode as a markdown file (docs/episodes.md): YAML
  * front-matter, then the H2 sections in order (a Data quality notice first
  * when confidence is below the publish threshold). The front-matter schema is
  * exported for the site and the publisher; `parseEpisodeFile` validates.
@@ -113,7 +107,7 @@ const MAX_LISTED_COMMITS = 20;
 function commitList(label: string, commits: { sha: string; message?: string }[]): string[] {
   const listed = commits.slice(0, MAX_LISTED_COMMITS).map((c) => {
     const subject = c.message ? commitSubject(c.message) : "";
-    return `- ${label} {{commit:${c.sha.slice(0, 12)}}}${subject ? ` ${codeSpan(subject)}` : ""}`;
+    return `- ${label} {{commit:${c.sha.slice(0, 12)}}}${subject ? ` {{subject:${c.sha.slice(0, 12)}}}` : ""}`;
   });
   if (commits.length > MAX_LISTED_COMMITS) listed.push(`- Further ${label} commits are listed in the front-matter.`);
   return listed;

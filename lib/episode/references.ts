@@ -13,7 +13,7 @@ import { formatFact, type Fact, type Lang } from "./fact";
  * check (residual.ts) recognises a rendered number in the final file.
  */
 
-export const REFERENCE_PATTERN = /\{\{\s*(fact|commit)\s*:\s*([^{}\s]+?)\s*\}\}/g;
+export const REFERENCE_PATTERN = /\{\{\s*(fact|commit|subject)\s*:\s*([^{}\s]+?)\s*\}\}/g;
 /** Anything that looks like a reference but is not a well-formed one. */
 const BROKEN_REFERENCE = /\{\{|\}\}/;
 
@@ -35,8 +35,17 @@ export interface ReferenceContext {
 }
 
 export interface Reference {
-  kind: "fact" | "commit";
+  /** subject: a commit's subject line, rendered escaped in code (the commit list uses it). */
+  kind: "fact" | "commit" | "subject";
   id: string;
+}
+
+/** Inline code that holds any text (backticks in upstream's words included). */
+export function codeSpan(text: string): string {
+  const runs = text.match(/`+/g) ?? [];
+  const fence = "`".repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
 }
 
 export function factAnchor(id: string): string {
@@ -102,7 +111,8 @@ export function renderTemplate(template: string, context: ReferenceContext, opti
       problems.push(`${options.where}: ${match} names no commit of the facts (use a sha prefix of at least 7 characters from the commit list)`);
       return "";
     }
-    references.push({ kind: "commit", id: commit.sha.slice(0, 7) });
+    references.push({ kind: kind as "commit" | "subject", id: commit.sha.slice(0, 7) });
+    if (kind === "subject") return options.mode === "markdown" ? codeSpan(commit.subject) : commit.subject;
     const short = commit.sha.slice(0, 7);
     if (options.mode === "plain") return short;
     const url = commitUrl(context, commit);

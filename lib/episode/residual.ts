@@ -32,6 +32,8 @@ export interface ResidualRules {
   facts: Fact[];
   /** Identifiers the facts carry; matched case-insensitively as whole words. */
   identifiers: string[];
+  /** Upstream's words (commit subjects): allowed only as the whole text of a code span, where the renderer puts them. */
+  quoted?: string[];
   /** Link targets allowed besides `#fact-…` and site-relative paths: URL prefixes. */
   allowedUrlPrefixes: string[];
 }
@@ -150,8 +152,11 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
   };
   const visit = (node: MdNode) => {
     switch (node.type) {
-      case "text":
       case "inlineCode":
+        if (rules.quoted?.includes((node.value ?? "").normalize("NFKC"))) return;
+        scan(node.value);
+        return;
+      case "text":
       case "code":
         scan(node.value);
         return;

@@ -38,12 +38,13 @@ export function residualRules(facts: Facts, lang: Lang, links: CommitLinks = {},
   const identifiers = [
     ...facts.identifiers,
     ...facts.models,
-    ...context.commits.flatMap((c) => [c.sha, c.sha.slice(0, 7), c.sha.slice(0, 12), c.subject]),
+    ...context.commits.flatMap((c) => [c.sha, c.sha.slice(0, 7), c.sha.slice(0, 12)]),
     ...(runId ? [runId] : []),
   ];
+  const quoted = context.commits.map((c) => c.subject.normalize("NFKC")).filter((q) => q !== "");
   const allowedUrlPrefixes = [links.hearts, links.packs].filter((r): r is string => Boolean(r)).map((repo) => `${webUrl}/${repo}/`);
   if (siteUrl) allowedUrlPrefixes.push(siteUrl.replace(/\/?$/, "/"));
-  return { lang, facts: facts.facts, identifiers, allowedUrlPrefixes };
+  return { lang, facts: facts.facts, identifiers, quoted, allowedUrlPrefixes };
 }
 
 export interface RenderedEpisode {
@@ -67,6 +68,12 @@ export function renderAndCheck(template: EpisodeContent, facts: Facts, options: 
     problems.push(...checkPlain(r.text, where, rules, used));
     return r.text;
   };
+  // Upstream's words are data: the writer refers to a commit, it never quotes one (the commit list does, in code).
+  for (const c of context.commits) {
+    if (c.subject.length < 8) continue;
+    const pieces = [template.title, template.summary, ...template.sections.map((s) => s.markdown)];
+    if (pieces.some((p) => p.toLowerCase().includes(c.subject.toLowerCase()))) problems.push(`the text quotes the subject of commit ${c.sha.slice(0, 7)}; refer to it as {{commit:${c.sha.slice(0, 12)}}}`);
+  }
   const title = plain(template.title, "title");
   const summary = plain(template.summary, "summary");
   const sections = template.sections.map((s) => {

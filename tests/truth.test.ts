@@ -1,0 +1,240 @@
+import { describe, expect, it } from "vitest";
+import { facts as factsSchema, type Facts } from "../lib/analysis/facts";
+import { writeOffline } from "../lib/council/offline-writer";
+import { renderMarkdown } from "../lib/content/markdown";
+import type { EpisodeDraft } from "../lib/episode/draft";
+import { formatFact } from "../lib/episode/fact";
+import { buildFrontMatter, composeEpisode, renderEpisode } from "../lib/episode/file";
+import { checkEpisodeFile, claimsOf, renderAndCheck } from "../lib/episode/truth";
+import { contentPieces, truthContext, verifyProse, type DraftClaim } from "./helpers/legacy-verify";
+
+/**
+ * The truth rule by construction (lib/episode): every attack form found
+ * against the old value-matching checker, run through the full pipeline —
+ * the writer's template is composed, its references rendered, the residual
+ * check run — and, to show each form WAS a hole, through the old checker
+ * (tests/helpers/legacy-verify.ts) with the site's markdown renderer showing
+ * the false number on the page.
+ */
+
+const RUN = "7a2d3b4c-5e6f-4a70-9b8c-0d1e2f3a4b5c";
+const HEARTS = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+const BUMP = "b2c3d4e5f60718293a4b5c6d7e8f901234567890";
+const PACKS = "c3d4e5f60718293a4b5c6d7e8f90123456789012";
+const FROM = "2026-11-08T00:00:00.000Z";
+const TO = "2026-11-15T00:00:00.000Z";
+
+function fixtureFacts(): Facts {
+  const f = (id: string, value: number, unit: Facts["facts"][number]["unit"], decimals: number, signed?: boolean) => ({ id, label: id, value, unit, decimals, source: "test", ...(signed ? { signed } : {}) });
+  return factsSchema.parse({
+    window: { from: FROM, to: TO, days: 7 },
+    generated_at: TO,
+    facts: [
+      f("window.from", Date.parse(FROM), "date", 0),
+      f("window.to", Date.parse(TO), "date", 0),
+      f("window.days", 7, "days", 0),
+      f("window.joined_days", 7, "days", 0),
+      f("hearts.latency_p95_ms", 123.456, "ms", 1),
+      f("hearts.tokens_per_sec", 1234.5, "tokens/s", 1),
+      f("hearts.cost_per_1k", 0.0032, "usd", 4),
+      f("packs.user_latency_ms", 431.9, "ms", 1),
+      f("packs.error_rate_pct", 1.5, "percent", 2),
+      f("packs.abandonment_pct", 4.5, "percent", 1),
+      f("correlation.latency_user", -0.82, "coefficient", 2),
+      f("correlation.ci_low", -0.95, "coefficient", 2),
+      f("correlation.ci_high", -0.41, "coefficient", 2),
+      f("correlation.days", 7, "days", 0),
+      f("confidence", 0.82, "score", 2),
+      f("volume.bench_rows", 140, "count", 0),
+      f("volume.events", 15445, "count", 0),
+      f("volume.sessions", 42, "count", 0),
+      f("commits.hearts", 2, "count", 0),
+      f("commits.packs", 1, "count", 0),
+      f("detect.series_tested", 24, "count", 0),
+      f("detect.min_runs", 3, "count", 0),
+      f("changes.regressions", 1, "count", 0),
+      f("changes.improvements", 0, "count", 0),
+      f("changes.open_regressions", 1, "count", 0),
+      f("event.1.date", Date.parse("2026-11-10T06:00:00.000Z"), "date", 0),
+      f("event.1.change_pct", 41.2, "percent", 1, true),
+      f("event.1.ci_low_pct", 35.1, "percent", 1, true),
+      f("event.1.ci_high_pct", 47.9, "percent", 1, true),
+      f("event.1.before", 100.2, "ms", 1),
+      f("event.1.after", 141.5, "ms", 1),
+      f("event.1.runs_before", 9, "count", 0),
+      f("event.1.runs_after", 12, "count", 0),
+      f("event.1.q_value", 0.00012, "p_value", 2),
+      f("event.1.series", 1, "count", 0),
+      f("event.1.series_same", 1, "count", 0),
+      f("event.1.median_change_pct", 41.2, "percent", 1, true),
+      f("event.1.candidates", 1, "count", 0),
+    ],
+    confidence: { value: 0.82, completeness: 1, recency: 1, volume: 0.82, evidence: 0.99, limiting: "volume" },
+    correlation: -0.82,
+    daily: [],
+    events: [
+      {
+        n: 1, commit_sha: HEARTS, commit_ts: "2026-11-10T06:00:00.000Z", subject: "perf: cut p95 latency to 99 ms", candidates: [HEARTS], kind: "regression", status: "open", fixed_by_sha: "", fixed_ts: null,
+        lead: { label: "quantization Qwen 1.5 7B int8 (wikitext-2, cuda)", metric: "latency_p95_ms", change_pct: 41.2, ci_pct: [35.1, 47.9], q_value: 0.00012, mean_before: 100.2, mean_after: 141.5, n_before: 9, n_after: 12 },
+        series_changed: 1, series_same_direction: 1, median_change_pct: 41.2, users: { measurable: false, felt: false, latency_change_pct: null, latency_ci_pct: null, latency_p_value: null },
+      },
+    ],
+    commits: {
+      hearts: [
+        { sha: HEARTS, ts: "2026-11-10T06:00:00.000Z", message: "perf: cut p95 latency to 99 ms" },
+        { sha: BUMP, ts: "2026-11-11T06:00:00.000Z", message: "chore(deps): bump torch 1.2" },
+      ],
+      packs: [{ sha: PACKS, ts: "2026-11-12T06:00:00.000Z", message: "feat(overlay): 2 columns", files_changed: 1, additions: 2, deletions: 0 }],
+    },
+    hearts_commits_used: [HEARTS],
+    models: ["Qwen 1.5 7B", "llama-3.1-8b"],
+    identifiers: ["Qwen 1.5 7B", "llama-3.1-8b", "int8", "quantization", "wikitext-2", "cuda"],
+    volume: { bench_rows: 140, events: 15445, sessions: 42 },
+    missing: [],
+  });
+}
+
+const facts = fixtureFacts();
+const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
+const honest = (): EpisodeDraft => writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
+
+/** The whole pipeline on a draft: compose, render the references, run the residual check. */
+function pipeline(draft: EpisodeDraft) {
+  const template = composeEpisode(draft, facts, { runId: RUN, publishThreshold: 0.6 });
+  return renderAndCheck(template, facts, { lang: "en", links: LINKS, runId: RUN });
+}
+
+/** The draft with `text` appended to "Why it matters", as a model would write it. */
+const attacked = (text: string): EpisodeDraft => {
+  const d = honest();
+  return { ...d, sections: { ...d.sections, why_it_matters: `${d.sections.why_it_matters}\n\n${text}` } };
+};
+
+/** The old checker on old-style prose: `prose` with honest claims of every fact. */
+function oldChecker(prose: string) {
+  // The old world had no date facts; every other fact is claimed, as an honest old draft would.
+  // Its facts were stored rounded to their decimals (123.456 → 123.5), which is what let 124 through.
+  const legacyFacts = { ...facts, facts: facts.facts.filter((f) => f.unit !== "date").map((f) => ({ ...f, value: Number(f.value.toFixed(f.decimals)) })) };
+  const claims: DraftClaim[] = legacyFacts.facts.map((f) => ({ fact_id: f.id, value: f.value, unit: f.unit }));
+  return verifyProse(contentPieces({ title: "t", summary: "s", sections: [{ heading: "Why it matters", markdown: prose }] }), claims, truthContext(legacyFacts));
+}
+const oldCheckerAccepts = (prose: string) => oldChecker(prose).ok;
+
+interface Attack {
+  form: string;
+  /** What the model writes (the new world: its template). */
+  template: string;
+  /** The same attack in the old world's prose (typed numbers), when it differs. */
+  legacy?: string;
+  /** The false figure a reader would see. */
+  shows: string;
+  /** Why the old checker's verdict on this form is not asserted, when it is not. */
+  oldNote?: string;
+}
+
+const ATTACKS: Attack[] = [
+  { form: "link title", template: '[run](https://github.com/acme/banterhearts "p95 was 999 ms")', shows: "p95 was 999 ms" },
+  { form: "inline code", template: "The worst run took `999` ms.", shows: "999" },
+  { form: "fenced code", template: "```\np95 999 ms\n```", shows: "999" },
+  { form: "tilde fence", template: "~~~\np95 999 ms\n~~~", shows: "999" },
+  { form: "HTML entities", template: "p95 reached &#x39;&#x39;&#x39; ms.", shows: "999" },
+  { form: "issue-style number", template: "Latency peaked at #999 this week.", shows: "#999" },
+  { form: "ordered list start", template: "999. runs were slow\n1000. and more", shows: 'start="999"' },
+  { form: "quoted commit subject", template: "The commit perf: cut p95 latency to 99 ms changed everything.", shows: "99 ms" },
+  { form: "scale suffix B", template: "The model has 1.2B parameters.", shows: "1.2B" },
+  { form: "scale suffix G", template: "It used 99G of memory.", shows: "99G" },
+  { form: "multiplier x10", template: "Throughput improved x10.", shows: "x10" },
+  { form: "exponent", template: "About 1e3 requests failed.", shows: "1e3" },
+  { form: "dotted date", template: "Since 01.01.2020 nothing changed.", shows: "01.01.2020" },
+  { form: "number word: twice", template: "Latency is now twice as high.", shows: "twice", oldNote: "the old checker did not look at words" },
+  { form: "number word: a third", template: "A third of users left.", shows: "third" },
+  { form: "number word: forty-two", template: "Forty-two sessions failed.", shows: "Forty-two" },
+  { form: "number word: 两倍", template: "延迟是两倍。", shows: "两倍" },
+  { form: "Devanagari digits", template: "p95 was ९९९ ms.", shows: "९९९" },
+  { form: "full-width digits", template: "p95 was ９９９ ms.", shows: "９９９" },
+  { form: "percent on a count", template: "{{fact:volume.sessions}} percent of users felt it.", legacy: "42 percent of users felt it.", shows: "42 percent" },
+  { form: "seconds for milliseconds", template: "p95 was {{fact:hearts.latency_p95_ms}} s.", legacy: "p95 was 123.5 s.", shows: "123.5 ms s" },
+  { form: "sign flipped", template: "The correlation is r = −{{fact:correlation.latency_user}}.", legacy: "The correlation is r = 0.82.", shows: "0.82" },
+  { form: "double rounding", template: "p95 was 124 ms.", shows: "124 ms" },
+  { form: "scale word after a fact", template: "We saw {{fact:event.1.series}} million requests.", legacy: "We saw 1 million requests.", shows: "million" },
+  { form: "forged evidence link", template: "p95 was [999 ms](#fact-hearts.latency_p95_ms).", shows: "999 ms", oldNote: "found here: the old checker rejected it (its digits were prose)" },
+  { form: "remote image", template: "![p95 999 ms](https://evil.example/999.png)", shows: "evil.example", oldNote: "found here: the old checker rejected the alt text's digits, but allowed any remote image" },
+  { form: "raw HTML", template: "<b>999</b> ms", shows: "999", oldNote: "raw HTML is dropped by the site's sanitiser, so the old checker passing it showed nothing" },
+  { form: "footnote label", template: "See the note[^999].\n\n[^999]: p95 note", shows: "999", oldNote: "found here: the old checker rejected the label's digits" },
+  { form: "unknown fact id", template: "p95 was {{fact:hearts.latency_p99_ms}}.", legacy: "", shows: "", oldNote: "a reference is new syntax" },
+];
+
+describe("truth by construction: every attack form is rejected by the full pipeline", () => {
+  it("the honest offline draft is accepted first time (numeric commit subjects, spaced model names)", () => {
+    const result = pipeline(honest());
+    expect(result.problems).toEqual([]);
+    const links = result.content.sections.at(-1)!.markdown;
+    expect(links).toContain("`chore(deps): bump torch 1.2`");
+    expect(result.content.sections[0].markdown).toContain("Qwen 1.5 7B");
+    // Every figure on the page is an evidence link rendered by the formatter.
+    expect(result.content.sections[0].markdown).toContain(`[${formatFact(facts.facts.find((f) => f.id === "event.1.change_pct")!)}](#fact-event.1.change_pct)`);
+  });
+
+  for (const attack of ATTACKS) {
+    it(`rejects: ${attack.form}`, async () => {
+      const result = pipeline(attacked(attack.template));
+      expect(result.problems.length, JSON.stringify(result.content.sections[1].markdown)).toBeGreaterThan(0);
+
+      // It was a hole: the old checker accepted the same prose, and the site would have shown the figure.
+      if (!attack.oldNote) {
+        const legacy = attack.legacy ?? attack.template;
+        expect(oldChecker(legacy).problems, `old checker on ${JSON.stringify(legacy)}`).toEqual([]);
+        if (attack.form !== "remote image") {
+          const html = (await renderMarkdown(legacy)).html;
+          const visible = html.replace(/<[^>]*>/g, " ");
+          expect(`${html} ${visible}`).toContain(attack.shows.replace(/ ms s$/, " s"));
+        }
+      }
+    });
+  }
+
+  it("a file tampered with after the council fails the publisher's check; the untouched file passes", () => {
+    const rendered = pipeline(honest());
+    const claims = claimsOf(rendered.references, facts.facts);
+    const fm = buildFrontMatter(facts, rendered.content, claims, { series: "chimera", episode: 1, lang: "en", date: new Date(TO), runId: RUN, writer: { kind: "offline" } });
+    const file = renderEpisode(fm, rendered.content.sections);
+    expect(checkEpisodeFile(file, facts, { links: LINKS })).toEqual([]);
+    const shown = formatFact(facts.facts.find((f) => f.id === "event.1.after")!);
+    const forged = file.replace(`[${shown}](#fact-event.1.after)`, "[999.0 ms](#fact-event.1.after)");
+    expect(forged).not.toBe(file);
+    expect(checkEpisodeFile(forged, facts, { links: LINKS }).join("\n")).toMatch(/evidence link to event\.1\.after shows "999\.0 ms"/);
+    const typed = file.replace("## Next steps\n\n", "## Next steps\n\nAlso p95 hit 999 ms.\n");
+    expect(checkEpisodeFile(typed, facts, { links: LINKS }).join("\n")).toMatch(/"999" is a number/);
+  });
+});
+
+describe("one formatter, every locale", () => {
+  it("renders the same facts in en, de, zh and hi with the locale's number format", () => {
+    const template = composeEpisode(honest(), facts, { runId: RUN, publishThreshold: 0.6 });
+    const en = renderAndCheck(template, facts, { lang: "en", links: LINKS, runId: RUN });
+    const de = renderAndCheck(template, facts, { lang: "de", links: LINKS, runId: RUN });
+    const zh = renderAndCheck(template, facts, { lang: "zh", links: LINKS, runId: RUN });
+    const hi = renderAndCheck(template, facts, { lang: "hi", links: LINKS, runId: RUN });
+    for (const r of [en, de, zh, hi]) expect(r.problems).toEqual([]);
+    const tps = facts.facts.find((f) => f.id === "hearts.tokens_per_sec")!;
+    expect(formatFact(tps, "en")).toBe("1,234.5 tokens/s");
+    expect(formatFact(tps, "de")).toBe("1.234,5 tokens/s");
+    expect(formatFact(tps, "zh")).toBe("1,234.5 tokens/s");
+    expect(formatFact(tps, "hi")).toBe("1,234.5 tokens/s");
+    expect(formatFact({ value: 123456.5, unit: "count", decimals: 1 }, "hi")).toBe("1,23,456.5");
+    expect(formatFact({ value: 1.5, unit: "percent", decimals: 2 }, "de")).toBe("1,50\u00a0%");
+    expect(formatFact({ value: 41.2, unit: "percent", decimals: 1, signed: true }, "en")).toBe("+41.2%");
+    expect(formatFact({ value: -0.82, unit: "coefficient", decimals: 2 }, "de")).toBe("-0,82");
+    // Never rounded to nothing: p-values keep their significant digits.
+    expect(formatFact({ value: 0.00012, unit: "p_value", decimals: 2 }, "en")).toBe("0.00012");
+    // The same references, in the same places.
+    expect(de.references).toEqual(en.references);
+    const benchEn = en.content.sections.find((s) => s.heading === "Benchmarks (summary)")!.markdown;
+    const benchDe = de.content.sections.find((s) => s.heading === "Benchmarks (summary)")!.markdown;
+    expect(benchEn).toContain("[1,234.5 tokens/s](#fact-hearts.tokens_per_sec)");
+    expect(benchDe).toContain("[1.234,5 tokens/s](#fact-hearts.tokens_per_sec)");
+    // The German file passes the residual check in German (its own number format is what the evidence links show).
+    const fm = buildFrontMatter(facts, de.content, claimsOf(de.references, facts.facts), { series: "chimera", episode: 1, lang: "de", date: new Date(TO), runId: RUN, writer: { kind: "offline" } });
+    expect(checkEpisodeFile(renderEpisode(fm, de.content.sections), facts, { links: LINKS })).toEqual([]);
+  });
+});
