@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDlq } from "../lib/dlq";
 import { parseEnv } from "../lib/env";
 import { memoryLogger } from "../lib/log";
-import { createMetrics, metricsFromEnv, postSeries, type SeriesPoint } from "../lib/metrics";
+import { createMetrics, metricsFromEnv, postSeries, PROCESS_INSTANCE, type SeriesPoint } from "../lib/metrics";
 
 /**
  * The metrics sender against a local server that checks what Datadog's v2
@@ -220,7 +220,8 @@ describe("metricsFromEnv", () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ kind: "datadog.series", source: "metrics", last_error: expect.stringContaining("503") });
     if (entries[0].kind !== "datadog.series") throw new Error("expected series");
-    expect(entries[0].payload.series[0].tags).toEqual(["service:muse-x", "env:staging", "status:valid"]);
+    // instance: one series per process, so concurrent instances never overwrite each other's counts (tests/metrics-instances.test.ts).
+    expect(entries[0].payload.series[0].tags).toEqual(["service:muse-x", "env:staging", `instance:${PROCESS_INSTANCE}`, "status:valid"]);
 
     const result = await dlq.replay({ "datadog.series": (p) => postSeries({ apiKey: KEY, apiUrl: url, retryDelayMs: 5 }, p.series) });
     expect(result).toMatchObject({ replayed: [entries[0].id], failed: [], depth: 0 });

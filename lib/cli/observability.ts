@@ -5,7 +5,7 @@ import { DatadogApiError, DefinitionError, MissingDatadogKeysError, applyDatadog
 import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
 import { loadEnv } from "../env";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
-import { datadogApiUrl, metricsFromEnv, postSeries } from "../metrics";
+import { datadogApiUrl, metricsFromEnv, postSeries, replayableSeries } from "../metrics";
 import type { Command } from "./index";
 
 /** `muse datadog apply` and `muse dlq list|replay`. */
@@ -97,7 +97,12 @@ export const dlqCommand: Command = {
       }
       if (env.DD_API_KEY) {
         const sender = { apiKey: env.DD_API_KEY, apiUrl: datadogApiUrl(env) };
-        handlers["datadog.series"] = (payload) => postSeries(sender, payload.series);
+        handlers["datadog.series"] = async (payload) => {
+          // Points older than Datadog's window would be dropped silently: they go in at the replay's time, tagged.
+          const { series, moved } = replayableSeries(payload.series, Date.now());
+          if (moved > 0) out(`  ${moved} point(s) older than Datadog's one-hour window sent at the replay's time, tagged replayed:true`);
+          await postSeries(sender, series);
+        };
       }
       try {
         const result = await dlq.replay(handlers, values.id ? { ids: values.id } : {});

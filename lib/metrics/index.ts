@@ -1,5 +1,6 @@
+import { createHash, randomBytes } from "node:crypto";
 import pRetry, { AbortError } from "p-retry";
-import { createDlq, dlqKey, errorText } from "../dlq";
+import { dlqKey, errorText, routeDlq } from "../dlq";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import { metricSpec, type MetricName } from "./names";
@@ -13,6 +14,24 @@ export { METRICS, type MetricName } from "./names";
  * to the log instead. Flushing never throws: Datadog being down must not stop
  * the pipeline; series it did not take after the retries are handed to
  * `spool` (the dead-letter store, replayed by `muse dlq replay`).
+ *
+ * Counts that add up across instances. Datadog keeps the LAST value it
+ * receives for a series (metric + tags) and timestamp. Muse runs as many
+ * serverless instances at once, each flushing after every request, so two
+ * flushes for one 10 s bucket — from two instances, or two requests of one —
+ * would overwrite each other. Hence (see docs/clickhouse-production.md):
+ * - every series carries `instance:<random id of the process>` (metricsFromEnv),
+ *   so instances never write the same series; the dashboards and monitors sum
+ *   counts with `sum:` (checked in tests/datadog-consistency.test.ts), which
+ *   aggregates across that tag, so no query changes;
+ * - within an instance, a CountLedger keeps each bucket's running total and a
+ *   flush sends that total (not the flush's own increment): the last write is
+ *   then the right value, and sending it twice changes nothing (idempotent);
+ * - flushes of one process are serialized, so totals arrive in order;
+ * - a bucket whose flush failed is frozen at the total that was spooled:
+ *   later increments for it move to the next bucket, so a replay of the spooled
+ *   total is exact and never rolls a newer total back.
+ * Replaying points older than Datadog's window is `replayableSeries`.
  */
 
 export type Tags = Record<string, string | number | boolean | undefined>;
@@ -50,22 +69,78 @@ export interface MetricsOptions {
   retryDelayMs?: number;
   /** Where series go that Datadog did not take after the retries (never called without an API key). */
   spool?: (series: SeriesPoint[], error: unknown) => Promise<void>;
+  /** Running totals shared by every Metrics of the process (metricsFromEnv); without one each flush sends its own increments. */
+  ledger?: CountLedger;
 }
+
+/** The process's id in the `instance` tag: random, so concurrent serverless instances never share a series. */
+export const PROCESS_INSTANCE = randomBytes(6).toString("hex");
+
+/**
+ * Running count totals per (series, bucket) for one process, and the queue
+ * that keeps its flushes in order. Buckets older than `retainSeconds` are
+ * forgotten (Datadog takes no points older than an hour anyway).
+ */
+export interface CountLedger {
+  /** Adds `delta` to the bucket's total and returns the new total. */
+  add(key: string, delta: number): number;
+  freeze(key: string): void;
+  isFrozen(key: string): boolean;
+  /** Runs flushes one after another. */
+  serial<T>(task: () => Promise<T>): Promise<T>;
+  prune(nowSeconds: number): void;
+}
+
+export function createCountLedger(retainSeconds = 2 * 3600): CountLedger {
+  const totals = new Map<string, { value: number; bucket: number }>();
+  const frozen = new Set<string>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const bucketOf = (key: string) => Number(key.slice(key.lastIndexOf("|") + 1));
+  return {
+    add(key, delta) {
+      const entry = totals.get(key) ?? { value: 0, bucket: bucketOf(key) };
+      entry.value += delta;
+      totals.set(key, entry);
+      return entry.value;
+    },
+    freeze: (key) => void frozen.add(key),
+    isFrozen: (key) => frozen.has(key),
+    serial(task) {
+      const run = queue.then(task, task);
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    prune(nowSeconds) {
+      for (const [key, entry] of totals) if (entry.bucket < nowSeconds - retainSeconds) totals.delete(key);
+      for (const key of frozen) if (bucketOf(key) < nowSeconds - retainSeconds) frozen.delete(key);
+    },
+  };
+}
+
+/** The ledger of this process (routes create a Metrics per request; they all share it). */
+export const processLedger = createCountLedger();
 
 export function datadogApiUrl(env: Env): string {
   return env.DD_API_URL ?? `https://api.${env.DD_SITE}`;
 }
 
 export function metricsFromEnv(env: Env, log: Logger): Metrics {
-  const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log });
+  // Only onto durable storage: on a serverless instance a spooled series would vanish with it (lib/dlq.ts).
+  const store = routeDlq(env, { log });
+  const dlq = store.dlq;
   return createMetrics({
     apiKey: env.DD_API_KEY,
     apiUrl: datadogApiUrl(env),
-    baseTags: [`service:${env.DD_SERVICE}`, `env:${env.DD_ENV}`],
+    baseTags: [`service:${env.DD_SERVICE}`, `env:${env.DD_ENV}`, `instance:${PROCESS_INSTANCE}`],
     log,
-    spool: async (series, error) => {
-      await dlq.add({ kind: "datadog.series", key: dlqKey("series", JSON.stringify(series)), source: "metrics", error, payload: { series } });
-    },
+    ledger: processLedger,
+    ...(dlq
+      ? {
+          spool: async (series: SeriesPoint[], error: unknown) => {
+            await dlq.add({ kind: "datadog.series", key: dlqKey("series", JSON.stringify(series)), source: "metrics", error, payload: { series } });
+          },
+        }
+      : {}),
   });
 }
 
@@ -162,9 +237,36 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
     pending: () => [...batch.values()],
     async flush() {
       if (batch.size === 0) return;
-      const series = [...batch.values()];
+      const taken = [...batch.values()];
       batch = new Map();
-      if (!options.apiKey) {
+      // The log sink shows this flush's own increments; Datadog gets bucket totals.
+      if (options.ledger && options.apiKey) {
+        const ledger = options.ledger;
+        await ledger.serial(() => {
+          ledger.prune(Math.floor(now() / 1000));
+          return send(taken.map((point) => withTotal(ledger, point)), ledger);
+        });
+        return;
+      }
+      await send(taken);
+    },
+  };
+
+  /**
+   * The point as the ledger sends it: a count's bucket total so far (moved to
+   * the next bucket not frozen by a failed flush), a gauge as it is.
+   */
+  function withTotal(ledger: CountLedger, point: SeriesPoint): SeriesPoint {
+    if (point.type !== INTAKE_TYPE.count) return point;
+    let timestamp = point.points[0].timestamp;
+    const keyAt = (ts: number) => `${point.metric}|${point.tags.join(",")}|${ts}`;
+    while (ledger.isFrozen(keyAt(timestamp))) timestamp += interval;
+    const total = ledger.add(keyAt(timestamp), point.points[0].value);
+    return { ...point, points: [{ timestamp, value: total }] };
+  }
+
+  async function send(series: SeriesPoint[], ledger?: CountLedger): Promise<void> {
+    if (!options.apiKey) {
         options.log.info("metrics", { sink: "log", series: series.map((s) => ({ metric: s.metric, value: s.points[0].value, tags: s.tags })) });
         return;
       }
@@ -175,6 +277,8 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
           await postSeries(sender, chunk);
         } catch (e) {
           options.log.warn("metrics not delivered to Datadog", { error: errorText(e), series: chunk.length });
+          // The totals spooled (or lost) are final for their buckets: later increments go to the next bucket.
+          for (const point of chunk) if (ledger && point.type === INTAKE_TYPE.count) ledger.freeze(`${point.metric}|${point.tags.join(",")}|${point.points[0].timestamp}`);
           // A refusal (bad key, malformed body) would be refused again on replay: only outages are queued.
           if (!options.spool || (e instanceof SeriesIntakeError && e.permanent)) continue;
           try {
@@ -184,6 +288,42 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
           }
         }
       }
-    },
-  };
+  }
+}
+
+/** Datadog's intake drops points older than an hour; replays keep a margin. */
+export const DATADOG_MAX_AGE_SECONDS = 3_600;
+const REPLAY_MARGIN_SECONDS = 300;
+
+/**
+ * Series of a dead-letter entry as a replay sends them. Points still inside
+ * Datadog's window keep their timestamps (a bucket total sent again changes
+ * nothing). Older ones would be dropped silently, so they are moved to the
+ * replay's own 10 s bucket and tagged `replayed:true` and
+ * `instance:replay-<entry>` (a series of their own, one per entry, so two
+ * entries never overwrite each other); counts of one series are summed, a
+ * gauge keeps its latest value. Totals over a period that includes the replay
+ * then add up; the time of those points is the replay's, as the tag says.
+ */
+export function replayableSeries(series: SeriesPoint[], nowMs: number, interval = 10): { series: SeriesPoint[]; moved: number } {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const oldest = nowSeconds - DATADOG_MAX_AGE_SECONDS + REPLAY_MARGIN_SECONDS;
+  const replayTag = `instance:replay-${createHash("sha256").update(JSON.stringify(series)).digest("hex").slice(0, 12)}`;
+  const bucket = Math.floor(nowSeconds / interval) * interval;
+  const kept: SeriesPoint[] = [];
+  const moved = new Map<string, SeriesPoint>();
+  let movedPoints = 0;
+  for (const s of series) {
+    const fresh = s.points.filter((p) => p.timestamp >= oldest);
+    if (fresh.length) kept.push({ ...s, points: fresh });
+    for (const p of s.points.filter((q) => q.timestamp < oldest).sort((a, b) => a.timestamp - b.timestamp)) {
+      movedPoints += 1;
+      const tags = [...s.tags.filter((t) => !t.startsWith("instance:") && t !== "replayed:true"), replayTag, "replayed:true"].sort();
+      const key = `${s.metric}|${tags.join(",")}`;
+      const existing = moved.get(key);
+      if (existing) existing.points[0].value = s.type === INTAKE_TYPE.count ? existing.points[0].value + p.value : p.value;
+      else moved.set(key, { ...s, tags, points: [{ timestamp: bucket, value: p.value }], ...(s.type === INTAKE_TYPE.count ? { interval } : {}) });
+    }
+  }
+  return { series: [...kept, ...moved.values()], moved: movedPoints };
 }

@@ -52,7 +52,11 @@ export function fixedClock(iso: string): Clock & { set(iso: string): void; advan
 export function testDeps(db: Db, overrides: Partial<Omit<AgentDeps, "log" | "metrics" | "env">> & { envVars?: Record<string, string> } = {}) {
   const log = memoryLogger();
   const env: Env = parseEnv({ MUSE_LOCK_TTL_SECONDS: "60", ...(overrides.envVars ?? {}) });
-  const metrics = createMetrics({ apiUrl: "http://127.0.0.1:9", baseTags: ["env:test"], log });
+  // Metrics bucket counts per 10 s: on the wall clock, two counts of one test could fall into two
+  // buckets (a flaky count). They run on the injected clock, or on one fixed instant without one.
+  const frozenAt = Date.now();
+  const metricsClock = overrides.clock ? () => overrides.clock!.now().getTime() : () => frozenAt;
+  const metrics = createMetrics({ apiUrl: "http://127.0.0.1:9", baseTags: ["env:test"], log, clock: metricsClock });
   return {
     db,
     upstream: overrides.upstream ?? { hearts: new MemoryRepo("banterhearts"), packs: new MemoryRepo("banterpacks") },
