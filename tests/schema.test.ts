@@ -12,6 +12,12 @@ const T = "2026-11-20T10:15:30.123Z";
 // agent_locks rows expire (TTL) a day after expires_at, so its sample lies in the future.
 
 const samples: { [K in TableName]: Record<string, unknown> } = {
+  bench_changes: {
+    change_id: "5f0e1d2c-3b4a-4596-8877-665544332211", detected_at: T, updated_at: T, run_id: RUN, benchmark_type: "quantization", model: "llama-3.1-8b", quant: "int8",
+    variant: "int8", dataset: "wikitext-2", device: "cuda", metric: "latency_p95_ms", commit_sha: SHA_A, commit_ts: T, commit_candidates: [SHA_A], previous_sha: SHA_A,
+    kind: "regression", change_pct: 41.25, ci_low_pct: 35.5, ci_high_pct: 47.75, p_value: 0.0001, q_value: 0.0004, mean_before: 100.5, mean_after: 141.75,
+    n_before: 9, n_after: 12, status: "open", fixed_by_sha: "", fixed_ts: null,
+  },
   bench_runs: {
     ts: T, run_id: RUN, commit_sha: SHA_A, benchmark_type: "quantization", variant: "int8", model: "llama-3.1-8b", quant: "int8",
     dataset: "wikitext-2", device: "cuda", latency_mean_ms: 12.5, latency_p50_ms: 12.25, latency_p95_ms: 18.75, latency_p99_ms: null,
