@@ -34,7 +34,7 @@ function hobbyEnv(): Record<string, string> {
 }
 
 describe("vercel.json", () => {
-  it("declares one cron per implemented agent, on the schedule of agents.md", () => {
+  it("declares one cron per implemented agent, on its default schedule (lib/agents/schedule.ts)", () => {
     const crons = Object.fromEntries(vercelJson.crons.map((c) => [c.path, c.schedule]));
     const expected = Object.fromEntries(registeredAgents().map((a) => [`/api/cron/${a}`, AGENT_SCHEDULES[a]]));
     expect(crons).toEqual(expected);
