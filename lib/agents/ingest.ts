@@ -44,6 +44,8 @@ export interface IngestSummary extends Record<string, unknown> {
   bench_rows: number;
   llm_rows: number;
   rejected: RejectedFile[];
+  /** Variants a report says failed (a backend that did not compile, an errored method): stored as failed rows, listed here. */
+  failed_variants: { commit: string; path: string; variant: string; error: string }[];
   latest_commit: string | null;
   dry_run: boolean;
 }
@@ -70,6 +72,7 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
     bench_rows: 0,
     llm_rows: 0,
     rejected: [],
+    failed_variants: [],
     latest_commit: null,
     dry_run: options.dryRun,
   };
@@ -111,12 +114,15 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
         }
         throw error;
       }
-      const result = validateReports([{ report: parsed, commitSha: commit.sha, sourcePath: file.path }]);
+      const result = validateReports([{ report: parsed, commitSha: commit.sha, sourcePath: file.path }], { now: deps.clock.now() });
       if (!result.ok) {
         summary.rejected.push({ commit: commit.sha, path: file.path, problems: result.problems.slice(0, 10).map((p) => `${p.path || "(report)"}: ${p.message}`) });
         continue;
       }
       pending.push(...result.reports);
+      for (const report of result.reports) {
+        for (const f of report.failed_variants) if (summary.failed_variants.length < 100) summary.failed_variants.push({ commit: commit.sha, path: file.path, variant: f.variant, error: f.error.slice(0, 300) });
+      }
     }
     pendingCommits.push(commit);
     if (pending.length >= options.batchReports || i === commits.length - 1) {

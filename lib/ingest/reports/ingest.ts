@@ -5,7 +5,7 @@ import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "../../http/body";
 import type { ItemProblem } from "../../http/responses";
 import { nestedDeeperThan } from "../json-depth";
-import { normalizeReport, type NormalizedReport } from "./normalize";
+import { normalizeReport, utcTimestamp, type NormalizedReport } from "./normalize";
 import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
 
 /**
@@ -29,7 +29,11 @@ export type ValidationResult = { ok: true; reports: NormalizedReport[] } | { ok:
  */
 export const MAX_REPORT_DEPTH = 64;
 
-export function validateReports(inputs: readonly ReportInput[]): ValidationResult {
+/** A report dated later than this after `now` is refused: its producer's clock is wrong, and it would pin the watcher's lag at 0. */
+export const MAX_REPORT_FUTURE_SKEW_MS = 5 * 60_000;
+
+export function validateReports(inputs: readonly ReportInput[], options: { now?: Date } = {}): ValidationResult {
+  const latest = (options.now ?? new Date()).getTime() + MAX_REPORT_FUTURE_SKEW_MS;
   const problems: ItemProblem[] = [];
   const reports: NormalizedReport[] = [];
   inputs.forEach((input, index) => {
@@ -45,6 +49,16 @@ export function validateReports(inputs: readonly ReportInput[]): ValidationResul
     const given = input.commitSha === undefined ? undefined : commitShaSchema.safeParse(input.commitSha);
     if (given && !given.success) {
       problems.push({ index, path: "commit_sha", message: "the commit sha given with the report is not 40 hex" });
+      return;
+    }
+    const generatedMs = Date.parse(utcTimestamp(parsed.data.generated_at));
+    if (generatedMs > latest) {
+      const minutes = Math.ceil((generatedMs - latest + MAX_REPORT_FUTURE_SKEW_MS) / 60_000);
+      problems.push({
+        index,
+        path: "generated_at",
+        message: `generated_at ${parsed.data.generated_at} is ${minutes} minutes in the future (at most ${MAX_REPORT_FUTURE_SKEW_MS / 60_000} are accepted): check the clock of the machine that wrote the report`,
+      });
       return;
     }
     const commitSha = parsed.data.commit_sha ?? given?.data;

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from "uuid";
 import type { BenchRunRow, LlmEventRow } from "../../clickhouse/tables";
 import { costPer1k, tokenCostUsd } from "../../pricing";
-import type { BenchmarkReport, BenchmarkType, ModelConfig, TimingBlock } from "./schemas";
+import { isFailed, type BenchmarkReport, type BenchmarkType, type FailedVariant, type ModelConfig, type TimingBlock } from "./schemas";
 
 /**
  * A validated Banterhearts report → `bench_runs` rows (one per variant) and
@@ -31,6 +31,8 @@ export interface NormalizedReport {
   source_path: string;
   bench_runs: BenchRunRow[];
   llm_events: LlmEventRow[];
+  /** Variants the report says failed (stored with `extra.failed`), with their errors. */
+  failed_variants: { variant: string; error: string }[];
 }
 
 export interface NormalizeContext {
@@ -118,7 +120,7 @@ const NO_FIGURES: Figures = {
 };
 
 /** Column figures of a timing block, and the rest of it (std/min/max, utilisation, extra keys) for `extra`. */
-function splitTiming(timing: TimingBlock | undefined): { figures: Figures; rest: Record<string, unknown> | null } {
+function splitTiming(timing: TimingBlock | null | undefined): { figures: Figures; rest: Record<string, unknown> | null } {
   if (!timing) return { figures: NO_FIGURES, rest: null };
   const { mean_time_ms, p50_time_ms, p95_time_ms, p99_time_ms, throughput_tokens_per_sec, memory_used_mb, ...rest } = timing;
   return {
@@ -143,9 +145,24 @@ interface Variant {
   quant?: string;
 }
 
-function timed(variant: string, timing: TimingBlock | undefined, extra: Record<string, unknown>): Variant {
+function timed(variant: string, timing: TimingBlock | null | undefined, extra: Record<string, unknown>): Variant {
   const { figures, rest } = splitTiming(timing);
   return { variant, figures, extra: { ...extra, timing: rest } };
+}
+
+/** A variant the report says failed: no figures, `failed: true` and its error in `extra`. */
+function failedVariant(variant: string, error: string, extra: Record<string, unknown>): Variant {
+  return { variant, figures: NO_FIGURES, extra: { ...extra, failed: true, error } };
+}
+
+function timedMethod(method: string, entry: { benchmark?: TimingBlock | null } & Record<string, unknown>): Variant {
+  const { benchmark, ...figures } = entry;
+  return timed(method, benchmark, figures);
+}
+
+/** A timing entry, or the failed variant it stands for. */
+function timedOrFailed(variant: string, entry: TimingBlock | FailedVariant, extra: Record<string, unknown>): Variant {
+  return isFailed(entry) ? failedVariant(variant, entry.error, { ...extra, ...entry.details }) : timed(variant, entry, extra);
 }
 
 function variantsOf(report: BenchmarkReport): Variant[] {
@@ -154,7 +171,7 @@ function variantsOf(report: BenchmarkReport): Variant[] {
       return Object.entries(report.backends).map(([backend, entry]) => {
         const { compilation, benchmark, ...other } = entry;
         const { success, compile_time_s, error, ...compilationRest } = compilation;
-        return timed(backend, benchmark, {
+        const extra = {
           compile_success: success,
           compile_time_s,
           compile_error: error ?? null,
@@ -162,21 +179,27 @@ function variantsOf(report: BenchmarkReport): Variant[] {
           runs: report.settings.runs,
           warmup_runs: report.settings.warmup_runs,
           ...other,
-        });
+        };
+        // Failed to compile, or compiled without a benchmark: a failed variant, the other backends are kept.
+        if (!benchmark) {
+          const why = error?.trim() || (success ? "no benchmark block for a backend that compiled" : "compilation failed");
+          return failedVariant(backend, why, extra);
+        }
+        return timed(backend, benchmark, extra);
       });
     case "quantization":
-      return Object.entries(report.quantization_methods).map(([method, { benchmark, ...figures }]) => ({
+      return Object.entries(report.quantization_methods).map(([method, entry]) => ({
         // The baseline is the unquantized model, which runs in its dtype.
-        ...timed(method, benchmark, figures),
+        ...(isFailed(entry) ? failedVariant(method, entry.error, entry.details) : timedMethod(method, entry)),
         quant: method === "baseline" ? dtypeLabel(report.model.dtype) : method,
       }));
     case "kernel_optimization":
       return Object.entries(report.kernels).flatMap(([group, variants]) =>
-        Object.entries(variants).map(([name, timing]) => timed(`${group}/${name}`, timing, { kernel_group: group, kernel: name })),
+        Object.entries(variants).map(([name, timing]) => timedOrFailed(`${group}/${name}`, timing, { kernel_group: group, kernel: name })),
       );
     case "attention_mechanism":
       return Object.entries(report.performance_results).map(([name, timing]) =>
-        timed(name, timing, { ...report.attention_configs[name], cross_comparison: report.cross_comparison[name] ?? null }),
+        timedOrFailed(name, timing, { ...report.attention_configs[name], cross_comparison: report.cross_comparison[name] ?? null }),
       );
     case "memory_optimization": {
       const methods = new Set([
@@ -185,8 +208,10 @@ function variantsOf(report: BenchmarkReport): Variant[] {
         ...Object.keys(report.compression_ratio),
       ]);
       return [...methods].map((method) => {
-        const { benchmark, ...details } = report.optimization_methods[method] ?? { benchmark: undefined };
-        const variant = timed(method, benchmark, { compression_ratio: report.compression_ratio[method] ?? null, method: details });
+        const { benchmark, error, ...details } = report.optimization_methods[method] ?? { benchmark: undefined, error: undefined };
+        const extra = { compression_ratio: report.compression_ratio[method] ?? null, method: details };
+        // A method that errored (an `error` and no benchmark) is a failed variant; its memory figure is still the report's.
+        const variant = error?.trim() && !benchmark ? failedVariant(method, error.trim(), extra) : timed(method, benchmark, extra);
         // The method's own memory figure is the one the report lists for it.
         const memory = report.memory_usage[method];
         return memory === undefined ? variant : { ...variant, figures: { ...variant.figures, memory_peak_mb: memory } };
@@ -303,7 +328,8 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
   const device = report.model?.device ?? report.environment.device ?? UNKNOWN;
   const model_config = modelExtra(report.model);
 
-  const bench_runs = variantsOf(report).map((v): BenchRunRow => {
+  const variants = variantsOf(report);
+  const bench_runs = variants.map((v): BenchRunRow => {
     const rowModel = v.model ?? model;
     return {
       ts,
@@ -330,5 +356,6 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
     source_path: sourcePath,
     bench_runs,
     llm_events: llmEventsOf(report, runId, ts),
+    failed_variants: variants.filter((v) => v.extra.failed === true).map((v) => ({ variant: v.variant, error: String(v.extra.error) })),
   };
 }

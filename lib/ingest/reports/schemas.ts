@@ -80,6 +80,45 @@ export const timingBlock = z.looseObject({
 });
 export type TimingBlock = z.infer<typeof timingBlock>;
 
+/**
+ * A variant the run could not measure, as real reports carry it: an `error`
+ * text where the figures would be (`{"error": "CUDA out of memory"}`, maybe
+ * with nulls). Stored as a failed variant (figures NULL, `extra.failed`,
+ * `extra.error`) while the report's other variants are ingested.
+ */
+export interface FailedVariant {
+  failed: true;
+  error: string;
+  /** The rest of the entry, kept for `extra`. */
+  details: Record<string, unknown>;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * `schema`, or a FailedVariant for an entry that has an `error` text and lacks
+ * the figure `required` (an entry with its figures is measured, whatever else
+ * it says). Anything else is validated by `schema`, with its own messages.
+ */
+export function failedOr<S extends z.ZodType>(schema: S, required: string) {
+  return z.unknown().transform((value, ctx): z.output<S> | FailedVariant => {
+    if (isPlainRecord(value) && typeof value.error === "string" && value.error.trim() !== "" && (value[required] === undefined || value[required] === null)) {
+      const { error, ...details } = value;
+      return { failed: true, error: error.trim().slice(0, 2_000), details };
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data as z.output<S>;
+    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: value } as z.core.$ZodRawIssue);
+    return z.NEVER;
+  });
+}
+
+export function isFailed(value: unknown): value is FailedVariant {
+  return isPlainRecord(value) && value.failed === true && typeof value.error === "string" && "details" in value;
+}
+
 export const modelConfig = z.looseObject({
   name,
   device: z.enum(DEVICES),
@@ -106,20 +145,20 @@ const common = {
   dataset: name.nullish(),
 };
 
-const compilationBackend = z
-  .looseObject({
-    compilation: z.looseObject({
-      success: z.boolean(),
-      // A backend that failed to compile has no time.
-      compile_time_s: figure.nullable(),
-      error: z.string().nullish(),
-    }),
-    benchmark: timingBlock.optional(),
-  })
-  .refine((b) => !b.compilation.success || b.benchmark !== undefined, {
-    message: "benchmark is required when compilation succeeded",
-    path: ["benchmark"],
-  });
+/**
+ * A backend that failed to compile (`success: false`, an `error`, `benchmark:
+ * null`), or compiled without a benchmark block, is a failed variant of the
+ * report: stored with its error, while the backends that ran are ingested.
+ */
+const compilationBackend = z.looseObject({
+  compilation: z.looseObject({
+    success: z.boolean(),
+    // A backend that failed to compile has no time.
+    compile_time_s: figure.nullable(),
+    error: z.string().nullish(),
+  }),
+  benchmark: timingBlock.nullish(),
+});
 
 export const compilationReport = z.looseObject({
   benchmark_type: z.literal("compilation"),
@@ -139,12 +178,15 @@ export const quantizationReport = z.looseObject({
   model: modelConfig,
   quantization_methods: enumRecord(
     QUANTIZATION_METHODS,
-    z.looseObject({
-      accuracy: z.number().min(0).max(1),
-      loss: figure,
-      model_size_bytes: count,
-      benchmark: timingBlock.optional(),
-    }),
+    failedOr(
+      z.looseObject({
+        accuracy: z.number().min(0).max(1),
+        loss: figure,
+        model_size_bytes: count,
+        benchmark: timingBlock.nullish(),
+      }),
+      "accuracy",
+    ),
     "quantization method",
   ),
 });
@@ -153,7 +195,7 @@ export const kernelOptimizationReport = z.looseObject({
   benchmark_type: z.literal("kernel_optimization"),
   ...common,
   model: modelConfig.optional(),
-  kernels: namedRecord(namedRecord(timingBlock, "kernel variant"), "kernel group"),
+  kernels: namedRecord(namedRecord(failedOr(timingBlock, "mean_time_ms"), "kernel variant"), "kernel group"),
 });
 
 export const attentionMechanismReport = z
@@ -173,7 +215,7 @@ export const attentionMechanismReport = z
       }),
       "attention config",
     ),
-    performance_results: namedRecord(timingBlock, "performance result"),
+    performance_results: namedRecord(failedOr(timingBlock, "mean_time_ms"), "performance result"),
     cross_comparison: z.record(name, z.record(name, z.number())),
   })
   .check((ctx) => {
@@ -190,7 +232,7 @@ export const memoryOptimizationReport = z
     ...common,
     model: modelConfig,
     // Method details are free-form; a `benchmark` timing block is read when present.
-    optimization_methods: z.record(name, z.looseObject({ benchmark: timingBlock.optional() })),
+    optimization_methods: z.record(name, z.looseObject({ benchmark: timingBlock.nullish(), error: z.string().nullish() })),
     memory_usage: z.record(name, figure),
     compression_ratio: z.record(name, z.number().positive()),
   })
