@@ -3,7 +3,7 @@ import type { Db } from "../clickhouse/client";
 import { fact, type Fact, type FactUnit } from "../episode/fact";
 import { detectChanges, storeChanges, type AttributedChange, type ChangeConfig } from "./changes";
 import { DEFAULT_IMPACT, userImpact, type ImpactConfig, type UserImpact } from "./impact";
-import { commitsInWindow, correlations, dataVolume, joinedDays, type Window } from "./queries";
+import { MODEL_LEVEL_TYPES, commitsInWindow, correlations, dataVolume, joinedDays, type Window } from "./queries";
 import { METRIC_UNITS, loadSeries } from "./series";
 
 export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
@@ -23,9 +23,9 @@ export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
  * - volume       = min(1, bench rows / expected, events / expected);
  * - evidence     = with changes to tell: 1 − the largest Benjamini–Hochberg
  *                  q-value among them (the weakest change the story relies on);
- *                  without: the share of benchmark series with enough runs to
- *                  have shown a change (2 × MUSE_CHANGE_MIN_RUNS), i.e. how
- *                  well "nothing changed" is covered.
+ *                  without: the share of model-level benchmark series with
+ *                  enough runs to have shown a change (2 × MUSE_CHANGE_MIN_RUNS),
+ *                  i.e. how well "nothing changed" is covered.
  * The hearts↔packs correlation is background (with its Fisher-z interval), not
  * certainty: an effect size of daily means says nothing about how sure we are.
  */
@@ -205,24 +205,53 @@ export function fisherInterval(r: number, n: number): [number, number] | null {
 
 const subjectOf = (message: string) => (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
 
-/** Groups the story's changes by the commit they are attributed to; biggest lead first. */
+/**
+ * Groups the story's changes into events: changes in the same direction whose
+ * suspect commit ranges overlap are one event (one commit moved many series).
+ * The event's suspects are the commits every member's range shares — the
+ * series together narrow the attribution, often to one commit — and its commit
+ * is the one most members point at. Biggest lead first.
+ */
 export function groupEvents(changes: AttributedChange[], subjects: Map<string, string>): Omit<ChangeEvent, "n" | "users">[] {
-  const byCommit = new Map<string, AttributedChange[]>();
-  for (const c of changes) byCommit.set(c.commit_sha, [...(byCommit.get(c.commit_sha) ?? []), c]);
-  const events = [...byCommit.values()].map((list) => {
+  const parent = changes.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const suspects = changes.map((c) => new Set(c.candidates.length > 0 ? c.candidates : [c.commit_sha]));
+  for (let i = 0; i < changes.length; i++) {
+    for (let j = i + 1; j < changes.length; j++) {
+      if (changes[i].kind !== changes[j].kind) continue;
+      if ([...suspects[i]].some((sha) => suspects[j].has(sha))) parent[find(i)] = find(j);
+    }
+  }
+  const groups = new Map<number, number[]>();
+  changes.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
+  const events = [...groups.values()].map((members) => {
+    const list = members.map((i) => changes[i]);
+    const votes = new Map<string, number>();
+    for (const c of list) votes.set(c.commit_sha, (votes.get(c.commit_sha) ?? 0) + 1);
+    const commit = [...votes.keys()].reduce((a, b) => ((votes.get(b) ?? 0) > (votes.get(a) ?? 0) ? b : a));
+    // Suspects: the commits a majority of the event's series point at (their ranges overlap there).
+    const inRanges = new Map<string, number>();
+    for (const i of members) for (const sha of suspects[i]) inRanges.set(sha, (inRanges.get(sha) ?? 0) + 1);
+    let shared = [...inRanges.entries()].filter(([, n]) => n > members.length / 2).map(([sha]) => sha);
+    if (!shared.includes(commit)) shared = [commit, ...shared];
+    // The fix: what most of the event's regressed series were reversed by.
+    const fixes = new Map<string, { n: number; ts: string | null }>();
+    for (const c of list) if (c.fixed_by_sha) fixes.set(c.fixed_by_sha, { n: (fixes.get(c.fixed_by_sha)?.n ?? 0) + 1, ts: c.fixed_ts });
+    const fixed = [...fixes.entries()].reduce<[string, { n: number; ts: string | null }] | null>((a, b) => (a === null || b[1].n > a[1].n ? b : a), null);
+    const fixedCount = list.filter((c) => c.status === "fixed").length;
     const p95 = list.filter((c) => c.key.metric === "latency_p95_ms");
     const pool = p95.length > 0 ? p95 : list;
     const lead = pool.reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
-    const same = list.filter((c) => c.kind === lead.kind).length;
+    const at = list.find((c) => c.commit_sha === commit) ?? lead;
     return {
-      commit_sha: lead.commit_sha,
-      commit_ts: lead.commit_ts,
-      subject: subjects.get(lead.commit_sha) ?? "",
-      candidates: lead.candidates,
+      commit_sha: commit,
+      commit_ts: at.commit_ts,
+      subject: subjects.get(commit) ?? "",
+      candidates: shared,
       kind: lead.kind,
-      status: lead.status,
-      fixed_by_sha: lead.fixed_by_sha,
-      fixed_ts: lead.fixed_ts,
+      status: lead.kind === "improvement" ? ("kept" as const) : fixedCount > list.length / 2 && fixed ? ("fixed" as const) : ("open" as const),
+      fixed_by_sha: lead.kind === "regression" && fixedCount > list.length / 2 && fixed ? fixed[0] : "",
+      fixed_ts: lead.kind === "regression" && fixedCount > list.length / 2 && fixed ? fixed[1].ts : null,
       lead: {
         label: lead.label,
         metric: lead.key.metric,
@@ -235,12 +264,12 @@ export function groupEvents(changes: AttributedChange[], subjects: Map<string, s
         n_after: lead.after.n,
       },
       series_changed: list.length,
-      series_same_direction: same,
+      series_same_direction: list.filter((c) => c.kind === lead.kind).length,
       // Median of the lead's metric across the event's series, for "most series moved by about…".
       median_change_pct: median(pool.map((c) => c.change_pct)),
     };
   });
-  return events.sort((a, b) => Math.abs(b.lead.change_pct) - Math.abs(a.lead.change_pct));
+  return events.sort((a, b) => b.series_changed - a.series_changed || Math.abs(b.lead.change_pct) - Math.abs(a.lead.change_pct));
 }
 
 export async function computeFacts(db: Db, options: FactOptions): Promise<Facts> {
@@ -278,7 +307,9 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     .map((v) => Date.parse(v));
   // The older of the two sources' newest data decides recency.
   const newestDataAgeSeconds = newest.length === 2 ? Math.max(0, (now.getTime() - Math.min(...newest)) / 1000) : null;
-  const coverage = detection.series_total === 0 ? 0 : detection.series_tested / detection.series_total;
+  // "Nothing changed" is as certain as the model-level series (what users wait for) that had runs enough to show a change.
+  const modelLevel = series.filter((x) => (MODEL_LEVEL_TYPES as readonly string[]).includes(x.key.benchmark_type));
+  const coverage = modelLevel.length === 0 ? 0 : modelLevel.filter((x) => x.points.length >= 2 * options.changes.minRunsEachSide).length / modelLevel.length;
   const confidence = scoreConfidence({
     joinedDays: days.length,
     windowDays,
@@ -375,7 +406,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
       add(maybe(`${key}.users.ci_low_pct`, "lower end of the 95 % interval of the user latency change", u.latency_ci_pct?.[0] ?? null, "percent", 1, usrc, true));
       add(maybe(`${key}.users.ci_high_pct`, "upper end of the 95 % interval of the user latency change", u.latency_ci_pct?.[1] ?? null, "percent", 1, usrc, true));
       add(maybe(`${key}.users.p_value`, "p-value of the user latency change", u.latency_p_value, "p_value", 2, usrc));
-      add(maybe(`${key}.users.hours`, "hours compared on each side", Math.min(u.hours_before, u.hours_after), "count", 0, usrc));
+      add(maybe(`${key}.users.hours`, "hours compared on each side", Math.min(u.hours_before, u.hours_after), "hours", 0, usrc));
       add(maybe(`${key}.users.error_before_pct`, "error rate before", u.error_rate_before_pct, "percent", 2, usrc));
       add(maybe(`${key}.users.error_after_pct`, "error rate after", u.error_rate_after_pct, "percent", 2, usrc));
       add(maybe(`${key}.users.error_p_value`, "p-value of the error rate change", u.error_rate_p_value, "p_value", 2, usrc));

@@ -50,9 +50,10 @@ const direction = (e: ChangeEvent) => (e.lead.change_pct > 0 ? "rose" : "fell");
 function eventParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   const k = `event.${e.n}`;
   const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
+  const subject = e.subject ? ` {{subject:${e.commit_sha.slice(0, 12)}}}` : "";
   const attribution =
     e.candidates.length <= 1
-      ? `commit ${commit(e.commit_sha)}`
+      ? `commit ${commit(e.commit_sha)}${subject}`
       : `a commit among ${ref(`${k}.candidates`)} up to ${commit(e.commit_sha)} (the runs in between cannot tell them apart)`;
   const lines = [
     `**${e.kind === "regression" ? "Regression" : "Improvement"} at ${attribution}** (${ref(`${k}.date`)}):`,
@@ -72,31 +73,53 @@ function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   if (!u || !u.measurable || !has(`${k}.users.latency_change_pct`)) {
     return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit to tell whether users felt it.`;
   }
-  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, ${ref(`${k}.users.hours`)} hours each side)`;
+  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, ${ref(`${k}.users.hours`)} each side)`;
   const errors = has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`) ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}` : "";
   const verdict = u.felt ? "**users felt it**" : "users did not measurably feel it";
   return `- ${commit(e.commit_sha)}: ${verdict}: ${change}${errors}.`;
+}
+
+/** A smaller change, one line: the commit, the series, the size and its interval. */
+function minorLine(e: ChangeEvent): string {
+  const k = `event.${e.n}`;
+  const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
+  return `- ${commit(e.commit_sha)} (${ref(`${k}.date`)}): ${metric} of \`${e.lead.label}\` ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}), ${e.kind}${e.status === "open" ? ", still open" : e.status === "fixed" ? ", since reversed" : ""}`;
+}
+
+/**
+ * The events the story tells in full: those that moved many series (a commit
+ * that changed a kernel shows in every model and backend), at most five.
+ * The rest are listed in one line each.
+ */
+export function majorEvents(facts: Facts): ChangeEvent[] {
+  const tested = facts.facts.find((f) => f.id === "detect.series_tested")?.value ?? 0;
+  const bar = Math.max(3, Math.ceil(0.05 * tested));
+  const major = facts.events.filter((e) => e.series_changed >= bar).slice(0, 5);
+  return major.length > 0 ? major : facts.events.slice(0, 1);
 }
 
 export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules }): EpisodeDraft {
   const ids = new Set(facts.facts.map((f) => f.id));
   const has = (id: string) => ids.has(id);
   const { series } = options;
-  const events = facts.events;
+  const major = majorEvents(facts);
+  const minor = facts.events.filter((e) => !major.includes(e));
+  const events = major;
   const felt = events.filter((e) => e.users?.felt);
-  const open = events.filter((e) => e.status === "open");
+  const open = facts.events.filter((e) => e.status === "open");
 
   // What changed.
   const whatChanged: string[] = [
     `Between ${ref("window.from")} and ${ref("window.to")}, Banterhearts recorded ${ref("commits.hearts")} commits and Banterpacks ${ref("commits.packs")}.`,
   ];
-  if (events.length === 0) {
+  if (facts.events.length === 0) {
     whatChanged.push(`No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (e-divisive with a t-test per series, corrected across series with Benjamini–Hochberg).`);
   } else {
     whatChanged.push(
       `Change-point detection over ${ref("detect.series_tested")} benchmark series (e-divisive with a t-test per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
     );
-    for (const e of events) whatChanged.push(eventParagraph(e, has));
+    for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has));
+    if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map(minorLine).join("\n")}`);
   }
 
   // Why it matters: did users feel it?
@@ -167,10 +190,11 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     const what = biggest.kind === "regression" ? `${metric} regression` : `${metric} improvement`;
     const fixed = biggest.status === "fixed" ? ", since fixed" : biggest.status === "open" ? ", still open" : "";
     title = fitTitle(
-      [`${name}: ${what} of ${ref("event.1.change_pct")} at ${commit(biggest.commit_sha)}${fixed}`, `${name}: a ${what} at ${commit(biggest.commit_sha)}`, `${name}: a ${what}`],
+      [`${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`, `${name}: a ${what} at ${commit(biggest.commit_sha)}`, `${name}: a ${what}`],
       options.titleRules,
     );
-    const usersLine = felt.length > 0 ? `users felt ${felt.length === events.length ? "all of them" : "some of them"} in the overlay` : "users did not measurably feel them";
+    const usersLine =
+      felt.length === 0 ? "users did not measurably feel the biggest of them" : felt.length === events.length ? "users felt each of the biggest in the overlay" : "users felt some of the biggest in the overlay";
     summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, each tied to its commit; ${usersLine}.`;
   } else {
     title = series === "chimera" ? `${name}: benchmarks held steady` : `${name}: how the overlay felt this window`;

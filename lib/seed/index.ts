@@ -85,9 +85,11 @@ export async function seed(options: SeedOptions): Promise<SeedSummary> {
       message = release.message;
       for (const f of release.files) files[f] = `# ${release.message}\n# sample source file (${time.toISOString()})\n`;
     }
-    const model = SAMPLE_MODELS[i % SAMPLE_MODELS.length];
     const stamp = time.toISOString().replace(/[:.]/g, "-");
-    for (const type of reportTypesFor(i)) {
+    // Banterhearts' CI runs the model-level suites for every model on every commit (so each series has a
+    // run per commit and a change can be pinned to one commit), and one rotating suite for one model.
+    const runs = SAMPLE_MODELS.flatMap((model, m) => reportTypesFor(i).filter((type, k) => k < 2 || m === i % SAMPLE_MODELS.length).map((type) => ({ model, type })));
+    for (const { model, type } of runs) {
       const report = generateReport(type, { generatedAt: time, commitSha: "0".repeat(40), model, performance: perf(time), rng }) as Record<string, unknown>;
       // The commit that adds the file is the one that produced it (the ingest agent fills it in).
       delete report.commit_sha;
