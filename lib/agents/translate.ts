@@ -295,7 +295,8 @@ export async function translate(
       lang: item.lang,
       runId: context.runId,
       key: `${item.series}/${item.episode}/${item.lang}`,
-      check: (output) => verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links),
+      check: (output) =>
+        verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links, { runId: source.frontMatter.run_id, siteUrl: env.MUSE_SITE_URL }),
       timeoutMs: env.MUSE_LLM_TIMEOUT_MS,
       now: () => deps.clock.now(),
     });

@@ -255,7 +255,7 @@ export interface ParsedEpisode {
 }
 
 /** Parses and validates an episode file: front-matter schema, H2 sections in order. */
-export function parseEpisodeFile(text: string): ParsedEpisode {
+export function parseEpisodeFile(text: string, options: { translatedHeadings?: boolean } = {}): ParsedEpisode {
   const normalized = text.replace(/\r\n/g, "\n");
   const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(normalized);
   if (!match) throw new EpisodeFileError(["the file must start with YAML front-matter between --- lines"]);
@@ -275,7 +275,8 @@ export function parseEpisodeFile(text: string): ParsedEpisode {
   for (let i = 1; i < chunks.length; i += 2) sections.push({ heading: chunks[i].trim(), markdown: (chunks[i + 1] ?? "").trim() });
   const expected = SECTIONS.map((s) => s.heading);
   const story = sections.map((s) => s.heading).filter((h) => h !== DATA_QUALITY_HEADING);
-  if (story.join("\n") !== expected.join("\n")) problems.push(`body: expected the H2 sections ${expected.map((h) => `"${h}"`).join(", ")} in this order, found ${story.map((h) => `"${h}"`).join(", ") || "none"}`);
+  // A translation's headings are translated: its sections map to the original's by position.
+  if (!options.translatedHeadings && story.join("\n") !== expected.join("\n")) problems.push(`body: expected the H2 sections ${expected.map((h) => `"${h}"`).join(", ")} in this order, found ${story.map((h) => `"${h}"`).join(", ") || "none"}`);
   if (sections.filter((s) => s.heading === DATA_QUALITY_HEADING).length > 1) problems.push(`body: more than one "${DATA_QUALITY_HEADING}" section`);
 
   if (problems.length > 0 || !parsed.success) throw new EpisodeFileError(problems);

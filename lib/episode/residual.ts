@@ -79,7 +79,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 function withoutPhrases(text: string, phrases: string[]): string {
   let out = text;
   for (const phrase of [...new Set(phrases.filter((p) => p.trim() !== ""))].sort((a, b) => b.length - a.length)) {
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(phrase.normalize("NFKC"))}(?![\\p{L}\\p{N}_])`, "giu");
+    // Whole words; Chinese writes no spaces, so a Han character next to the phrase is a boundary too ("p95延迟", "为170.0 ms").
+    const pattern = new RegExp(`(?:(?<![\\p{L}\\p{N}_])|(?<=\\p{sc=Han}))${escapeRegExp(phrase.normalize("NFKC"))}(?:(?![\\p{L}\\p{N}_])|(?=\\p{sc=Han}))`, "giu");
     out = out.replace(pattern, " ");
   }
   return out;

@@ -110,7 +110,9 @@ export function claimsOf(references: Reference[], facts: Fact[]): ResolvedClaim[
 export function checkEpisodeFile(text: string, facts: Facts, options: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
   let parsed: ReturnType<typeof parseEpisodeFile>;
   try {
-    parsed = parseEpisodeFile(text);
+    // Translations keep the original's sections with translated headings; an original must have the English ones.
+    parsed = parseEpisodeFile(text, { translatedHeadings: true });
+    if (parsed.frontMatter.lang === "en") parsed = parseEpisodeFile(text);
   } catch (error) {
     const list = (error as { problems?: unknown }).problems;
     return Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)];

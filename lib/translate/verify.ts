@@ -119,6 +119,16 @@ export function translationFormProblems(original: TranslatableText, translation:
 }
 
 /**
+ * What the residual check of the translation's file knows besides the facts,
+ * as the council's and the publisher's checks know it: the original's run id
+ * (the front-matter's, shown in code in the Links section) and the site's URL.
+ */
+export interface TranslationFileContext {
+  runId?: string;
+  siteUrl?: string;
+}
+
+/**
  * References, code spans and link targets of each piece of the translation
  * against the same piece of the original (the original's template): the same
  * multiset of {{fact:…}} and {{commit:…}} references — none dropped, added or
@@ -127,7 +137,14 @@ export function translationFormProblems(original: TranslatableText, translation:
  * number word (English, German, Chinese, Hindi lists) that no reference put
  * there rejects it.
  */
-export function translationTruthProblems(original: TranslatableText, translation: TranslatableText, facts: Facts, lang: Lang, links: CommitLinks = {}): string[] {
+export function translationTruthProblems(
+  original: TranslatableText,
+  translation: TranslatableText,
+  facts: Facts,
+  lang: Lang,
+  links: CommitLinks = {},
+  file: TranslationFileContext = {},
+): string[] {
   const problems: string[] = [];
   const sourcePieces = translationPieces(original);
   const targetPieces = translationPieces(translation);
@@ -146,7 +163,7 @@ export function translationTruthProblems(original: TranslatableText, translation
     for (const link of srcLinks) if (!dstLinks.has(link)) problems.push(`${where}: the link target ${link} of ${of} is missing or changed: keep every URL unchanged`);
     for (const link of dstLinks) if (!srcLinks.has(link)) problems.push(`${where}: the link target ${link} is not in ${of}: do not add or alter links`);
   }
-  problems.push(...renderAndCheck(translation, facts, { lang, links }).problems);
+  problems.push(...renderAndCheck(translation, facts, { lang, links, runId: file.runId, siteUrl: file.siteUrl }).problems);
   return [...new Set(problems)];
 }
 
@@ -155,6 +172,14 @@ function short(span: string): string {
   return oneLine.length > 80 ? `${oneLine.slice(0, 77)}…` : oneLine;
 }
 
-export function verifyTranslation(original: TranslatableText, translation: TranslatableText, facts: Facts, lang: Lang, rules: TranslationRules, links: CommitLinks = {}): string[] {
-  return [...translationFormProblems(original, translation, rules), ...translationTruthProblems(original, translation, facts, lang, links)];
+export function verifyTranslation(
+  original: TranslatableText,
+  translation: TranslatableText,
+  facts: Facts,
+  lang: Lang,
+  rules: TranslationRules,
+  links: CommitLinks = {},
+  file: TranslationFileContext = {},
+): string[] {
+  return [...translationFormProblems(original, translation, rules), ...translationTruthProblems(original, translation, facts, lang, links, file)];
 }
