@@ -5,24 +5,36 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { v5 as uuidv5 } from "uuid";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { facts as factsSchema, type Facts } from "../lib/analysis/facts";
+import { council, councilOptions } from "../lib/agents/council";
 import { createPublishAgent, episodeFilePathOf, publish, publishAgent, type PublishSummary } from "../lib/agents/publish";
+import { translationRow } from "../lib/agents/translate";
 import { getAgent, registeredAgents } from "../lib/agents/registry";
 import { runAgent } from "../lib/agents/runner";
 import { episodeRow, type EpisodeRow } from "../lib/clickhouse/tables";
 import { createLocalContentRepo } from "../lib/content";
 import { SECTIONS } from "../lib/episode/draft";
+import { formatFact, type Fact } from "../lib/episode/fact";
 import { episodeFrontMatter, parseEpisodeFile, renderEpisode, type EpisodeFrontMatter } from "../lib/episode/file";
+import type { LlmProvider } from "../lib/llm/provider";
+import { translationSource } from "../lib/translate/episode";
+import type { TranslationLang } from "../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
-import { testDeps } from "./helpers/deps";
+import { fixedClock, testDeps } from "./helpers/deps";
+import { SAMPLE_SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The publish agent on real ClickHouse and a real git repository in a temp
  * directory (the local content repository): what gets published (publishable
  * originals at or above the threshold and their verified translations; never
  * drafts or rejected rows), one commit per episode, rows marked, one pending
- * deployment, and idempotence under retries, crashes and racing publishers.
+ * deployment, and idempotence under retries, crashes and racing publishers;
+ * with the council's own episodes (fact references): waiting for the
+ * translations so an episode lands in one commit, and the truth rule run again
+ * on the exact file (a tampered file is refused). Time is the injected clock.
  */
 
 let t: TestDatabase;
@@ -60,8 +72,10 @@ beforeEach(async () => {
   siteAnswer = 200;
 });
 
-const deps = (envVars: Record<string, string> = {}) =>
-  testDeps(t.db, { envVars: { MUSE_CONTENT_DIR: contentDir, MUSE_SITE_URL: siteUrl, MUSE_ADMIN_TOKEN: ADMIN, ...envVars } });
+/** The publisher's "now" in the fixture tests (no wall clock). */
+const NOW = "2026-11-20T14:00:00.000Z";
+const deps = (envVars: Record<string, string> = {}, clock = fixedClock(NOW)) =>
+  testDeps(t.db, { clock, envVars: { MUSE_CONTENT_DIR: contentDir, MUSE_SITE_URL: siteUrl, MUSE_ADMIN_TOKEN: ADMIN, ...envVars } });
 const context = () => ({ runId: randomUUID(), progress: () => {} });
 const git = (...args: string[]) => execFileSync("git", args, { cwd: contentDir, encoding: "utf8" }).trim();
 const commitCount = () => Number(git("rev-list", "--count", "HEAD"));
@@ -70,7 +84,7 @@ const treeFiles = () => git("ls-tree", "-r", "--name-only", "HEAD").split("\n").
 // ---------------------------------------------------------------- fixtures
 
 const HOUR = 3_600_000;
-const created = new Date(Date.now() - 2 * HOUR).toISOString();
+const created = new Date(Date.parse(NOW) - 2 * HOUR).toISOString();
 
 function frontMatter(series: string, episode: number, lang: EpisodeFrontMatter["lang"], runId: string): EpisodeFrontMatter {
   return episodeFrontMatter.parse({
@@ -234,8 +248,8 @@ describe("publish agent", () => {
     expect(first.summary.published.map((p) => p.langs)).toEqual([["en"]]);
 
     // The translator finishes (and verifies) the zh translation later.
-    await insert({ ...zh, status: "publishable", updated_at: new Date().toISOString() });
-    const second = await publish({ dryRun: false, limit: 10 }, deps(), context());
+    await insert({ ...zh, status: "publishable", updated_at: new Date(Date.parse(NOW) + HOUR).toISOString() });
+    const second = await publish({ dryRun: false, limit: 10 }, deps({}, fixedClock(new Date(Date.parse(NOW) + 2 * HOUR).toISOString())), context());
     expect(second.summary.published).toEqual([
       expect.objectContaining({ series: "chimera", episode: 4, langs: ["zh"], files: ["episodes/chimera/ep-004.zh.md"], created: true }),
     ]);
@@ -339,5 +353,163 @@ describe("publish agent", () => {
     expect((record.summary as PublishSummary).published.map((p) => p.episode)).toEqual([11]);
     expect((record.summary as PublishSummary).candidates).toBe(2);
     await expect(runAgent(agent, deps(), { trigger: "api", options: { limit: 0 } })).rejects.toThrow(/limit/);
+  });
+});
+
+// ---------------------------------------------------------------- the council's episodes
+
+const NS = "3f0c9a61-7d2e-4b8a-9c5f-2e1d0b7a6c43";
+const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
+const MINUTE = 60_000;
+/** The council's, translator's and publisher's configuration: commit links on GitHub (the truth rule allows those links). */
+const ENV = { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200", BANTERHEARTS_REPO: "acme/banterhearts", BANTERPACKS_REPO: "acme/banterpacks" };
+const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
+const HEADINGS: Record<TranslationLang, string[]> = {
+  de: ["Was sich geändert hat", "Warum es wichtig ist", "Benchmarks (Zusammenfassung)", "Nächste Schritte", "Links & Artefakte"],
+  zh: ["变化", "为什么重要", "基准测试（摘要）", "后续步骤", "链接与产物"],
+  hi: ["क्या बदला", "यह क्यों मायने रखता है", "बेंचमार्क (सारांश)", "अगले कदम", "लिंक और आर्टिफ़ैक्ट"],
+};
+
+describe("publish agent with the council's episodes (fact references, translations expected)", () => {
+  let original: EpisodeRow;
+  let facts: Facts;
+  let series: string;
+  const fact = (id: string): Fact => facts.facts.find((f) => f.id === id)!;
+
+  beforeAll(async () => {
+    await seedSampleWindowWithCommits(t.db, NS);
+    await t.db.insert("watcher_runs", [
+      {
+        ts: "2026-11-15T00:55:00.000Z", run_id: uuidv5("watcher", NS), hearts_commit: SAMPLE_SHA, packs_commit: SAMPLE_SHA, hearts_rows_found: 1, packs_rows_found: 1, hearts_newest_ts: null, packs_newest_ts: null,
+        hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status: "valid", reasons: [], duration_ms: 5,
+      },
+    ]);
+    const written = await council(councilOptions.parse({ force: true }), testDeps(t.db, { clock: fixedClock(COUNCIL_NOW), envVars: ENV }), { runId: uuidv5("council", NS), progress: () => {} }, { llm: null });
+    expect(written.summary).toMatchObject({ status: "publishable", episode: 1, problems: [] });
+    [original] = await t.db.query("SELECT * FROM episodes FINAL WHERE lang = 'en' AND episode_num = 1", {}, episodeRow);
+    expect(original.template).not.toBe("");
+    facts = factsSchema.parse(JSON.parse(original.facts));
+    series = original.series;
+  });
+  beforeEach(async () => {
+    await insert(original);
+  });
+
+  /** A publishable translation as the translator stores it: the original's template (headings translated), rendered in its language. */
+  function translation(lang: TranslationLang, at: number): EpisodeRow {
+    const found = translationSource(original);
+    if (!("source" in found)) throw new Error(found.problems.join("; "));
+    const template = found.source.template;
+    const text = { ...template, sections: template.sections.map((s, i) => ({ ...s, heading: HEADINGS[lang][i] ?? s.heading })) };
+    const llm = { modelId: "gpt-4o-mini", provider: "mock" } as LlmProvider;
+    return translationRow({ source: found.source, lang, status: "publishable", text, problems: [], events: [], llm, now: new Date(at), previousVersion: undefined, links: LINKS });
+  }
+  const councilTs = () => Date.parse(original.ts);
+  const run = (clock: ReturnType<typeof fixedClock>) => publish({ dryRun: false, limit: 10 }, deps(ENV, clock), context(), { translationsExpected: true });
+  const headFiles = () => git("show", "--name-only", "--format=", "HEAD").split("\n").filter(Boolean).sort();
+  const nnn = (lang: string) => `episodes/${series}/ep-001${lang === "en" ? "" : `.${lang}`}.md`;
+
+  it("waits for every translation before the deadline, then publishes the original with all of them in ONE commit", async () => {
+    expect(original.ts).toBe(COUNCIL_NOW);
+    const clock = fixedClock(new Date(councilTs() + 30 * MINUTE).toISOString());
+    await insert(translation("de", clock.now().getTime()));
+    // Half an hour after the council: zh and hi are missing, the original waits (and the German file with it).
+    const early = await run(clock);
+    expect(early).toMatchObject({ status: "skipped", summary: { candidates: 0, published: [] } });
+    expect(await createLocalContentRepo(contentDir).head()).toBeUndefined();
+
+    clock.advance(60 * MINUTE);
+    await insert(translation("zh", clock.now().getTime()));
+    expect((await run(clock)).summary.published).toEqual([]);
+
+    clock.advance(MINUTE);
+    await insert(translation("hi", clock.now().getTime()));
+    const d = deps(ENV, clock);
+    const done = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
+    expect(done.summary.failed).toEqual([]);
+    expect(done.summary.published).toEqual([
+      { series, episode: 1, langs: ["en", "de", "zh", "hi"], files: ["en", "de", "zh", "hi"].map(nnn), commit: git("rev-parse", "HEAD"), created: true },
+    ]);
+    expect(commitCount()).toBe(1);
+    expect(headFiles()).toEqual(["de", "hi", "en", "zh"].map(nnn).sort());
+    expect(git("log", "-1", "--format=%s")).toBe(`Publish ${series} episode 001 (en, de, zh, hi)`);
+    // Each file states the same facts in its own number format.
+    const p95 = fact("hearts.latency_p95_ms");
+    for (const lang of ["en", "de", "zh", "hi"] as const) expect(readFileSync(path.join(contentDir, nnn(lang)), "utf8")).toContain(`[${formatFact(p95, lang)}](#fact-hearts.latency_p95_ms)`);
+    expect(readFileSync(path.join(contentDir, nnn("de")), "utf8")).toContain("[170,0 ms](#fact-hearts.latency_p95_ms)");
+    const head = git("rev-parse", "HEAD");
+    expect((await episodes()).map((r) => [r.lang, r.status, r.commit_sha])).toEqual(["de", "en", "hi", "zh"].map((l) => [l, "published", head]));
+    expect(await deployments()).toEqual([expect.objectContaining({ commit_sha: head, status: "pending", episode_run_id: original.run_id })]);
+    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.episodes").map((m) => m.points[0].value)).toEqual([1]);
+  });
+
+  it("after MUSE_TRANSLATION_WAIT_MINUTES, publishes the original with the translations that exist; a later one goes on its own", async () => {
+    const clock = fixedClock(new Date(councilTs() + 119 * MINUTE).toISOString());
+    await insert(translation("de", clock.now().getTime()));
+    expect((await run(clock)).summary.published).toEqual([]);
+    expect(await createLocalContentRepo(contentDir).head()).toBeUndefined();
+
+    clock.set(new Date(councilTs() + 120 * MINUTE).toISOString());
+    const due = await run(clock);
+    expect(due.summary.published).toEqual([expect.objectContaining({ langs: ["en", "de"], files: [nnn("en"), nnn("de")], created: true })]);
+    expect(headFiles()).toEqual([nnn("de"), nnn("en")].sort());
+
+    clock.advance(10 * MINUTE);
+    await insert(translation("zh", clock.now().getTime()));
+    const later = await run(clock);
+    expect(later.summary.published).toEqual([expect.objectContaining({ langs: ["zh"], files: [nnn("zh")], created: true })]);
+    expect(commitCount()).toBe(2);
+    expect(git("log", "-1", "--format=%s")).toBe(`Publish translations of ${series} episode 001 (zh)`);
+  });
+
+  it("a shorter MUSE_TRANSLATION_WAIT_MINUTES is honoured; without translations expected the original goes at once", async () => {
+    const clock = fixedClock(new Date(councilTs() + 5 * MINUTE).toISOString());
+    expect((await publish({ dryRun: false, limit: 10 }, deps({ ...ENV, MUSE_TRANSLATION_WAIT_MINUTES: "10" }, clock), context(), { translationsExpected: true })).summary.published).toEqual([]);
+    const now = await publish({ dryRun: false, limit: 10 }, deps(ENV, clock), context(), { translationsExpected: false });
+    expect(now.summary.published).toEqual([expect.objectContaining({ langs: ["en"] })]);
+  });
+
+  it.each<[string, (markdown: string) => string, RegExp]>([
+    [
+      "a number inserted into the prose",
+      (m) => m.replace("## Next steps\n\n", "## Next steps\n\nExpect latency to drop by 35 ms next week.\n\n"),
+      /^truth rule: Next steps: "35" is a number that no fact reference rendered/,
+    ],
+    [
+      "an evidence link showing another value",
+      (m) => m.replace(`[${formatFact(fact("hearts.latency_p95_ms"), "en")}](#fact-hearts.latency_p95_ms)`, "[120.0 ms](#fact-hearts.latency_p95_ms)"),
+      /^truth rule: Benchmarks \(summary\): an evidence link to hearts\.latency_p95_ms shows "120\.0 ms" but the fact renders as "170\.0 ms"$/,
+    ],
+    [
+      "a claim's value changed in the front-matter",
+      (m) => m.replace(/(- id: "hearts\.latency_p95_ms"\n\s+value: )170\n/, "$1120\n"),
+      /^truth rule: claims: hearts\.latency_p95_ms is 120 ms in the file but 170 ms in the facts$/,
+    ],
+  ])("refuses an original whose markdown was tampered with after the council (%s): counted, nothing committed", async (_label, tamper, problem) => {
+    const markdown = tamper(original.markdown);
+    expect(markdown).not.toBe(original.markdown);
+    const clock = fixedClock(new Date(councilTs() + 3 * HOUR).toISOString());
+    await insert({ ...original, markdown, updated_at: new Date(councilTs() + MINUTE).toISOString() });
+    await insert(...(["de", "zh", "hi"] as const).map((l) => translation(l, councilTs() + 2 * MINUTE)));
+    const d = deps(ENV, clock);
+    const result = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
+    expect(result.summary.published).toEqual([]);
+    expect(result.summary.failed).toEqual([{ series, episode: 1, lang: "en", problems: [expect.stringMatching(problem)] }]);
+    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
+    expect(await createLocalContentRepo(contentDir).head()).toBeUndefined();
+    expect((await episodes()).map((r) => r.status)).toEqual(["publishable", "publishable", "publishable", "publishable"]);
+  });
+
+  it("refuses a tampered translation (a number word of its own); its original and the others go without it", async () => {
+    const clock = fixedClock(new Date(councilTs() + 3 * HOUR).toISOString());
+    const de = translation("de", councilTs() + MINUTE);
+    await insert({ ...de, markdown: de.markdown.replace("## Nächste Schritte\n\n", "## Nächste Schritte\n\nDie Latenz hat sich verdoppelt.\n\n") });
+    await insert(translation("zh", councilTs() + MINUTE), translation("hi", councilTs() + MINUTE));
+    const d = deps(ENV, clock);
+    const result = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
+    expect(result.summary.failed).toEqual([{ series, episode: 1, lang: "de", problems: [expect.stringMatching(/^truth rule: Nächste Schritte: "verdoppelt" is a number word/)] }]);
+    expect(result.summary.published).toEqual([expect.objectContaining({ langs: ["en", "zh", "hi"] })]);
+    expect(headFiles()).toEqual([nnn("en"), nnn("hi"), nnn("zh")].sort());
+    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
   });
 });

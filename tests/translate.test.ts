@@ -16,12 +16,16 @@ import type { AgentResult } from "../lib/agents/types";
 import type { Db } from "../lib/clickhouse/client";
 import { episodeRow, type EpisodeRow } from "../lib/clickhouse/tables";
 import { llmEventId } from "../lib/council/llm-writer";
+import type { Facts } from "../lib/analysis/facts";
+import { facts as factsSchema } from "../lib/analysis/facts";
+import { formatFact, type Fact, type Lang } from "../lib/episode/fact";
 import { parseEpisodeFile } from "../lib/episode/file";
-import type { TruthContext } from "../lib/council/verify";
+import { referencesIn } from "../lib/episode/references";
+import { checkEpisodeFile, renderAndCheck } from "../lib/episode/truth";
 import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import type { TranslationOutput } from "../lib/translate/llm";
-import { normaliseTranslation } from "../lib/translate/episode";
+import { normaliseTranslation, renderTranslation, translationSource } from "../lib/translate/episode";
 import { codeSpans, linkTargets, verifyTranslation, type TranslatableText } from "../lib/translate/verify";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
@@ -29,11 +33,14 @@ import { HEARTS_COMMIT, SAMPLE_SHA as SHA, seedSampleWindowWithCommits } from ".
 
 /**
  * The translator on real ClickHouse: an English original written by the
- * council's offline writer (stored by the council itself), translated through
- * the AI SDK with a mock model — accepted, repaired, rejected (numbers, code
- * spans, links), skipped without a key, idempotent under retries — and then
- * published with its original in one commit by the publisher. The check itself
- * (numerals of other scripts, regional number forms) is tested on its own.
+ * council's offline writer (stored by the council itself, with its TEMPLATE:
+ * prose with {{fact:…}} and {{commit:…}} references), translated through the
+ * AI SDK with a mock model — the template is what is translated: accepted,
+ * repaired, rejected (references dropped, added or changed, numbers of its
+ * own, code spans, links), skipped without a key, idempotent under retries —
+ * rendered in its language (numbers in the locale's format) and then
+ * published with its original in one commit by the publisher. The check
+ * itself is tested on its own against the same original's template and facts.
  */
 
 const NS = "0c6a3b52-1d8e-4f7a-9b3c-5e2d7f9a1b4c";
@@ -41,7 +48,9 @@ const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
 const NOW = "2026-11-15T03:00:00.000Z";
 const run = (n: number) => uuidv5(`translate-run-${n}`, NS);
 const ORIGINAL_RUN = uuidv5("council-original", NS);
-const ORIGINAL_PATH = "episodes/chimera/ep-001.md";
+/** The council's env: commit links on GitHub. The translator and publisher run with the same configuration. */
+const ENV = { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200", BANTERHEARTS_REPO: "acme/banterhearts", BANTERPACKS_REPO: "acme/banterpacks" };
+const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 
 // ---------------------------------------------------------------- data (tests/helpers/sample-window.ts, as tests/council.test.ts)
 
@@ -55,6 +64,48 @@ async function seed(db: Db) {
   ]);
 }
 
+// ---------------------------------------------------------------- the original (the council's, with its template)
+
+let t: TestDatabase;
+let original: EpisodeRow;
+/** The original's template: what is translated. */
+let template: TranslatableText;
+let facts: Facts;
+let series: string;
+let originalPath: string;
+/** A faithful "German" translation of the template. */
+let good: TranslationOutput;
+const temps: string[] = [];
+
+const fact = (id: string): Fact => {
+  const f = facts.facts.find((x) => x.id === id);
+  if (!f) throw new Error(`no fact ${id}`);
+  return f;
+};
+const allText = (x: TranslatableText) => [x.title, x.summary, ...x.sections.flatMap((s) => [s.heading, s.markdown])].join("\n");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The text an evidence link to `id` shows in a rendered file. */
+const shownIn = (markdown: string, id: string) => new RegExp(`\\[([^\\]]*)\\]\\(#fact-${escapeRegExp(id)}\\)`).exec(markdown)?.[1];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await seed(t.db);
+  // The original: written by the council's offline writer, with commit links (BANTERHEARTS_REPO); the council stores its template.
+  const councilDeps = testDeps(t.db, { clock: fixedClock(COUNCIL_NOW), envVars: ENV });
+  const written = await council(councilOptions.parse({ force: true }), councilDeps, { runId: ORIGINAL_RUN, progress: () => {} }, { llm: null });
+  series = written.summary.series as string;
+  originalPath = `episodes/${series}/ep-001.md`;
+  expect(written.summary).toMatchObject({ status: "publishable", episode: 1, file_path: originalPath, problems: [] });
+  [original] = await t.db.query("SELECT * FROM episodes FINAL WHERE lang = 'en'", {}, episodeRow);
+  template = JSON.parse(original.template) as TranslatableText;
+  facts = factsSchema.parse(JSON.parse(original.facts));
+  good = german(template);
+});
+afterAll(async () => {
+  await t.drop();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
 // ---------------------------------------------------------------- translations the mock model returns
 
 const HEADINGS_DE: Record<string, string> = {
@@ -66,26 +117,30 @@ const HEADINGS_DE: Record<string, string> = {
 };
 const WORDS_DE: Record<string, string> = { latency: "Latenz", and: "und", users: "Nutzer", the: "die", is: "ist", with: "mit", Commits: "Commits", Council: "Council-Lauf" };
 
-/** A "German" rendering that translates some words and leaves numbers, code, links and commit subjects alone. */
+/** A "German" rendering that translates some words and leaves references, code, links and URLs alone. */
 function germanProse(text: string): string {
   return text
-    .split(/(`+[\s\S]*?`+|\]\([^)]*\)|https?:\/\/\S+)/)
+    .split(/(\{\{[^{}]*\}\}|`+[\s\S]*?`+|\]\([^)]*\)|https?:\/\/\S+)/)
     .map((part, i) => (i % 2 === 1 ? part : part.replace(/\b[A-Za-z]+\b/g, (w) => WORDS_DE[w] ?? w)))
     .join("");
 }
 
-function german(original: TranslatableText): TranslationOutput {
+function german(source: TranslatableText): TranslationOutput {
   return {
-    title: `DE: ${germanProse(original.title)}`,
-    summary: germanProse(original.summary),
-    sections: original.sections.map((s) => ({ heading: HEADINGS_DE[s.heading] ?? s.heading, markdown: germanProse(s.markdown) })),
+    title: `DE: ${germanProse(source.title)}`,
+    summary: germanProse(source.summary),
+    sections: source.sections.map((s) => ({ heading: HEADINGS_DE[s.heading] ?? s.heading, markdown: germanProse(s.markdown) })),
   };
 }
 
-const withSection = (t: TranslationOutput, i: number, edit: (markdown: string) => string): TranslationOutput => ({
-  ...t,
-  sections: t.sections.map((s, j) => (j === i ? { ...s, markdown: edit(s.markdown) } : s)),
+const withSection = (x: TranslationOutput, i: number, edit: (markdown: string) => string): TranslationOutput => ({
+  ...x,
+  sections: x.sections.map((s, j) => (j === i ? { ...s, markdown: edit(s.markdown) } : s)),
 });
+/** Section indexes of the offline writer's episode (no Data quality notice: its confidence is above the threshold). */
+const WHY = 1;
+const BENCHMARKS = 2;
+const LINKS_SECTION = 4;
 
 const USAGE = { inputTokens: { total: 2100, noCache: 2100, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 900, text: 900, reasoning: undefined } };
 
@@ -104,13 +159,18 @@ function mockLlm(answers: (TranslationOutput | string)[]): { llm: LlmProvider; m
 }
 
 const promptText = (call: LanguageModelV3CallOptions) => JSON.stringify(call.prompt);
+/** The text of the last message of a call's prompt (the repair request). */
+const lastMessage = (call: LanguageModelV3CallOptions) => {
+  const last = call.prompt.at(-1)!;
+  return typeof last.content === "string" ? last.content : last.content.map((c) => ("text" in c ? c.text : "")).join("");
+};
 
 // ---------------------------------------------------------------- reading back
 
 const translationRows = (db: Db, lang: string) =>
   db.query(
-    `SELECT * FROM episodes FINAL WHERE series = 'chimera' AND episode_num = 1 AND lang = {lang:String} ORDER BY updated_at`,
-    { lang },
+    `SELECT * FROM episodes FINAL WHERE series = {series:String} AND episode_num = 1 AND lang = {lang:String} ORDER BY updated_at`,
+    { series, lang },
     episodeRow,
   );
 
@@ -124,58 +184,45 @@ const llmEvents = (db: Db, runId: string) =>
 // ---------------------------------------------------------------- the agent
 
 describe("translate agent", () => {
-  let t: TestDatabase;
-  let original: EpisodeRow;
-  let source: TranslatableText;
-  let good: TranslationOutput;
-  const temps: string[] = [];
-
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    await seed(t.db);
-    // The original: written by the council's offline writer, with commit links (BANTERHEARTS_REPO).
-    const councilDeps = testDeps(t.db, {
-      clock: fixedClock(COUNCIL_NOW),
-      envVars: { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200", BANTERHEARTS_REPO: "acme/banterhearts", BANTERPACKS_REPO: "acme/banterpacks" },
-    });
-    const written = await council(councilOptions.parse({ force: true }), councilDeps, { runId: ORIGINAL_RUN, progress: () => {} }, { llm: null });
-    expect(written.summary).toMatchObject({ status: "publishable", episode: 1, file_path: ORIGINAL_PATH });
-    [original] = await t.db.query("SELECT * FROM episodes FINAL WHERE lang = 'en'", {}, episodeRow);
-    const file = parseEpisodeFile(original.markdown);
-    source = { title: file.frontMatter.title, summary: file.frontMatter.summary, sections: file.sections };
-    good = german(source);
-  });
-  afterAll(async () => {
-    await t.drop();
-    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-  });
   beforeEach(async () => {
     // Each case starts from the original alone.
     await t.db.command("TRUNCATE TABLE episodes");
     await t.db.insert("episodes", [original]);
   });
 
-  const deps = (envVars: Record<string, string> = {}) => testDeps(t.db, { clock: fixedClock(NOW), envVars });
+  const deps = (envVars: Record<string, string> = {}) => testDeps(t.db, { clock: fixedClock(NOW), envVars: { ...ENV, ...envVars } });
   const ctx = (runId: string) => ({ runId, progress: () => {} });
   const options = (o: Record<string, unknown> = {}) => translateOptions.parse(o);
 
-  it("the original has what a translation must keep: numbers, code spans and commit links", () => {
-    const text = source.sections.map((s) => s.markdown).join("\n");
-    expect(codeSpans(text)).toEqual(expect.arrayContaining(["`eeeeeee`", `\`${ORIGINAL_RUN}\``]));
-    expect(linkTargets(text)).toContain(`https://github.com/acme/banterhearts/commit/${HEARTS_COMMIT}`);
-    expect(text).toMatch(/\d+\.\d+ ms/);
+  it("the original's template holds references where numbers go; its file has them rendered, with code spans and commit links", () => {
+    const text = allText(template);
+    expect(referencesIn(text).map((r) => `${r.kind}:${r.id}`)).toEqual(
+      expect.arrayContaining(["fact:hearts.latency_p95_ms", "fact:volume.events", "fact:packs.user_latency_ms", `commit:${HEARTS_COMMIT.slice(0, 12)}`]),
+    );
+    const p95 = formatFact(fact("hearts.latency_p95_ms"), "en");
+    expect(p95).toBe("170.0 ms");
+    expect(text).not.toContain(p95);
+    expect(shownIn(original.markdown, "hearts.latency_p95_ms")).toBe(p95);
+    expect(codeSpans(text)).toContain(`\`${ORIGINAL_RUN}\``);
+    expect(linkTargets(original.markdown)).toContain(`https://github.com/acme/banterhearts/commit/${HEARTS_COMMIT}`);
+    expect(checkEpisodeFile(original.markdown, facts, { links: LINKS })).toEqual([]);
   });
 
-  it("stores a translation that keeps every number: publishable, lang de, translation_of, front-matter copied, the mock's exact usage in llm_events", async () => {
+  it("stores a translation of the template that keeps every reference: publishable, rendered in German, translation_of, front-matter copied, the mock's exact usage in llm_events", async () => {
     const { llm, model } = mockLlm([good]);
     const d = deps();
     const result = await translate(options({ langs: ["de"] }), d, ctx(run(1)), { llm });
     expect(model.doGenerateCalls).toHaveLength(1);
     const prompt = promptText(model.doGenerateCalls[0]);
     expect(prompt).toContain("German (Deutsch)");
-    expect(prompt).toContain("copy every number exactly as the original writes it");
-    expect(result).toMatchObject({ status: "ok", summary: { pending: 1, translated: [{ series: "chimera", episode: 1, lang: "de", status: "publishable", file_path: "episodes/chimera/ep-001.de.md", translation_of: ORIGINAL_PATH, problems: [] }] } });
+    expect(prompt).toContain("Copy every reference exactly");
+    // The model sees the template: references, never a rendered number.
+    expect(prompt).toContain("{{fact:hearts.latency_p95_ms}}");
+    expect(prompt).not.toContain(formatFact(fact("hearts.latency_p95_ms"), "en"));
+    expect(result).toMatchObject({ status: "ok", summary: { pending: 1, translated: [{ series, episode: 1, lang: "de", status: "publishable", file_path: `episodes/${series}/ep-001.de.md`, translation_of: originalPath, problems: [] }] } });
 
+    const rendered = renderAndCheck(normaliseTranslation(good), facts, { lang: "de", links: LINKS, runId: ORIGINAL_RUN });
+    expect(rendered.problems).toEqual([]);
     const [row] = await translationRows(t.db, "de");
     const cost = llmCostUsd("gpt-4o-mini", 2100, 900)!;
     expect(row).toMatchObject({
@@ -183,26 +230,32 @@ describe("translate agent", () => {
       lang: "de",
       run_id: ORIGINAL_RUN,
       ts: original.ts,
-      translation_of: ORIGINAL_PATH,
-      file_path: "episodes/chimera/ep-001.de.md",
-      title: good.title,
+      translation_of: originalPath,
+      file_path: `episodes/${series}/ep-001.de.md`,
+      title: rendered.content.title,
       tokens_total: 3000,
       claims: original.claims,
       problems: [],
     });
+    expect(row.title).toMatch(/^DE: /);
+    expect(row.title).not.toContain("{{");
+    expect(JSON.parse(row.template)).toEqual(normaliseTranslation(good));
     expect(row.cost_total).toBeCloseTo(cost, 9);
     expect(JSON.parse(row.writer)).toEqual({ kind: "llm", model: "gpt-4o-mini", tokens_in: 2100, tokens_out: 900, cost_usd: cost });
 
-    // The file: the original's front-matter except title, summary, lang and translation_of; German headings.
+    // The file: the original's front-matter except title, summary, lang and translation_of; German headings; German numbers.
     const [, yaml] = /^---\n([\s\S]*?)\n---\n/.exec(row.markdown)!;
     const fm = parseYaml(yaml) as Record<string, unknown>;
     const originalFm = parseEpisodeFile(original.markdown).frontMatter;
-    expect(fm).toEqual({ ...originalFm, title: good.title, summary: good.summary, lang: "de", translation_of: ORIGINAL_PATH });
+    expect(fm).toEqual({ ...originalFm, title: rendered.content.title, summary: rendered.content.summary, lang: "de", translation_of: originalPath });
     expect(row.markdown).toContain("## Warum es wichtig ist");
     expect(row.markdown).toContain(`https://github.com/acme/banterhearts/commit/${HEARTS_COMMIT}`);
+    expect(shownIn(row.markdown, "hearts.latency_p95_ms")).toBe("170,0 ms");
+    // What the publisher will check on the exact file.
+    expect(checkEpisodeFile(row.markdown, facts, { links: LINKS })).toEqual([]);
 
     expect(await llmEvents(t.db, run(1))).toEqual([
-      { event_id: llmEventId(run(1), "translate:chimera/1/de", 1), source: "translate", operation: "translate.de", model: "gpt-4o-mini", tokens_in: 2100, tokens_out: 900, cost_usd: cost, status: "success", error_msg: "" },
+      { event_id: llmEventId(run(1), "translate:chimera/1/de".replace("chimera", series), 1), source: "translate", operation: "translate.de", model: "gpt-4o-mini", tokens_in: 2100, tokens_out: 900, cost_usd: cost, status: "success", error_msg: "" },
     ]);
     const pending = d.metrics.pending();
     expect(pending.filter((s) => s.metric === "muse.translate.translations").map((s) => s.tags)).toEqual([expect.arrayContaining(["lang:de", "status:publishable"])]);
@@ -210,41 +263,75 @@ describe("translate agent", () => {
     expect(pending.filter((s) => s.metric === "muse.llm.calls").map((s) => s.tags)).toEqual([expect.arrayContaining(["agent:translate", "status:success"])]);
   });
 
-  it("a changed number is sent back once; the repaired translation is stored", async () => {
-    const changed = withSection(good, 2, (m) => m.replace(/(\d+)\.(\d+) ms/, (_m, a: string, b: string) => `${a},${b} ms`));
-    expect(changed).not.toEqual(good);
-    const { llm, model } = mockLlm([changed, good]);
+  it("a dropped reference (the number typed instead) is sent back once; the repaired translation is stored", async () => {
+    const typed = withSection(good, BENCHMARKS, (m) => m.replace("{{fact:packs.user_latency_ms}}", formatFact(fact("packs.user_latency_ms"), "zh")));
+    expect(typed).not.toEqual(good);
+    const { llm, model } = mockLlm([typed, good]);
     const result = await translate(options({ langs: ["zh"] }), deps(), ctx(run(2)), { llm });
     expect(model.doGenerateCalls).toHaveLength(2);
-    const repair = JSON.stringify(model.doGenerateCalls[1].prompt.at(-1));
-    expect(repair).toMatch(/rejected by the checker.*section 3.*is not a number of the original section 3 \(\\"Benchmarks \(summary\)\\"\)/);
-    expect(repair).toMatch(/is missing: keep it/);
+    const repair = lastMessage(model.doGenerateCalls[1]);
+    expect(repair).toContain("rejected by the checker");
+    expect(repair).toContain(`section 3 ("Benchmarks (Zusammenfassung)"): {{fact:packs.user_latency_ms}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`);
+    expect(repair).toContain(`Benchmarks (Zusammenfassung): "500.0" is a number that no fact reference rendered`);
     expect(result.summary.translated).toEqual([expect.objectContaining({ lang: "zh", status: "publishable", problems: [], tokens: 6000 })]);
     const [row] = await translationRows(t.db, "zh");
     expect(row).toMatchObject({ status: "publishable", tokens_total: 6000 });
+    expect(shownIn(row.markdown, "packs.user_latency_ms")).toBe("500.0 ms");
     expect((await llmEvents(t.db, run(2))).map((e) => [e.operation, e.status, e.error_msg, e.tokens_in, e.tokens_out])).toEqual([
       ["translate.zh", "success", expect.stringMatching(/^translation rejected: \d+ problems?$/), 2100, 900],
       ["translate.zh.repair", "success", "", 2100, 900],
     ]);
   });
 
-  it("still a changed number after the repair → stored rejected with its problems, never publishable; both calls recorded", async () => {
-    const added = withSection(good, 1, (m) => `${m} Die Latenz stieg um 999.9 ms.`);
+  it("an added reference, then a changed one: rejected after the one repair, with the problems of the last answer", async () => {
+    const added = withSection(good, WHY, (m) => `${m} {{fact:hearts.latency_p95_ms}}`);
+    const changed = withSection(good, BENCHMARKS, (m) => m.replace("{{fact:hearts.latency_p95_ms}}", "{{fact:hearts.tokens_per_sec}}"));
+    expect(changed).not.toEqual(good);
+    const { llm, model } = mockLlm([added, changed]);
+    const result = await translate(options({ langs: ["de"] }), deps(), ctx(run(19)), { llm });
+    expect(lastMessage(model.doGenerateCalls[1])).toContain(`section 2 ("Warum es wichtig ist"): {{fact:hearts.latency_p95_ms}} is not in the original — add no reference`);
+    expect(result.summary.translated).toEqual([expect.objectContaining({ lang: "de", status: "rejected", file_path: "" })]);
+    const [row] = await translationRows(t.db, "de");
+    expect(row).toMatchObject({ status: "rejected", file_path: "" });
+    expect(row.problems).toEqual([
+      `section 3 ("Benchmarks (Zusammenfassung)"): {{fact:hearts.latency_p95_ms}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+      `section 3 ("Benchmarks (Zusammenfassung)"): {{fact:hearts.tokens_per_sec}} appears 2 time(s); the original has it 1 time(s)`,
+    ]);
+  });
+
+  it("still a number of its own after the repair → stored rejected with its problems, never publishable; both calls recorded", async () => {
+    const added = withSection(good, WHY, (m) => `${m} Die Latenz stieg um 999.9 ms.`);
     const { llm } = mockLlm([added, added]);
     const d = deps();
     const result = await translate(options({ langs: ["hi"] }), d, ctx(run(3)), { llm });
     expect(result.summary.translated).toEqual([expect.objectContaining({ lang: "hi", status: "rejected", file_path: "" })]);
     const [row] = await translationRows(t.db, "hi");
-    expect(row).toMatchObject({ status: "rejected", file_path: "", translation_of: ORIGINAL_PATH, tokens_total: 6000 });
-    expect(row.problems).toEqual([expect.stringMatching(/section 2 \("Warum es wichtig ist"\): "999.9" is not a number of the original section 2/)]);
+    expect(row).toMatchObject({ status: "rejected", file_path: "", translation_of: originalPath, tokens_total: 6000 });
+    expect(row.problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "999\.9" is a number that no fact reference rendered/)]);
     expect(row.markdown).toContain("999.9"); // kept for inspection; the publisher never takes a rejected row
     expect(await llmEvents(t.db, run(3))).toHaveLength(2);
     expect(d.metrics.pending().filter((s) => s.metric === "muse.translate.translations").map((s) => s.tags)).toEqual([expect.arrayContaining(["lang:hi", "status:rejected"])]);
   });
 
+  it("number words and digits of other scripts are numbers too: zwei (de), 两倍 (zh), Devanagari digits (hi) are rejected", async () => {
+    const de = withSection(good, WHY, (m) => `${m} Sie stieg in zwei Schritten.`);
+    const zh = withSection(good, WHY, (m) => `${m} 延迟增加了两倍。`);
+    const hi = withSection(good, WHY, (m) => `${m} विलंबता ७ दिनों तक बढ़ी।`);
+    const { llm } = mockLlm([de, de, zh, zh, hi, hi]);
+    const result = await translate(options({ langs: ["de", "zh", "hi"] }), deps(), ctx(run(20)), { llm });
+    expect(result.summary.translated.map((x) => [x.lang, x.status])).toEqual([
+      ["de", "rejected"],
+      ["zh", "rejected"],
+      ["hi", "rejected"],
+    ]);
+    expect((await translationRows(t.db, "de"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "zwei" is a number word; numbers come only from fact references/)]);
+    expect((await translationRows(t.db, "zh"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "两" is a Chinese numeral; numbers come only from fact references/)]);
+    expect((await translationRows(t.db, "hi"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "७" is a number that no fact reference rendered/)]);
+  });
+
   it("a dropped code span or a changed link is rejected", async () => {
-    const dropped = withSection(good, 4, (m) => m.replace(`\`${ORIGINAL_RUN}\``, ORIGINAL_RUN));
-    const relinked = withSection(good, 4, (m) => m.replace("https://github.com/acme/banterhearts/commit/", "https://example.com/commit/"));
+    const dropped = withSection(good, LINKS_SECTION, (m) => m.replace(`\`${ORIGINAL_RUN}\``, ORIGINAL_RUN));
+    const relinked = withSection(good, LINKS_SECTION, (m) => `${m}\n\n[Mehr](https://example.com/commit/${HEARTS_COMMIT})`);
     const { llm } = mockLlm([dropped, dropped, relinked, relinked]);
     const result = await translate(options({ langs: ["de", "zh"] }), deps(), ctx(run(4)), { llm });
     expect(result.summary.translated.map((x) => [x.lang, x.status])).toEqual([
@@ -255,10 +342,53 @@ describe("translate agent", () => {
     expect(de.problems).toEqual([`section 5 ("Links & Artefakte"): the code \`${ORIGINAL_RUN}\` of the original section 5 ("Links & artifacts") is missing or changed: copy code spans and blocks character for character`]);
     const [zh] = await translationRows(t.db, "zh");
     expect(zh.problems).toEqual([
-      `section 5 ("Links & Artefakte"): the link target https://github.com/acme/banterhearts/commit/${HEARTS_COMMIT} of the original section 5 ("Links & artifacts") is missing or changed: keep every URL unchanged`,
       `section 5 ("Links & Artefakte"): the link target https://example.com/commit/${HEARTS_COMMIT} is not in the original section 5 ("Links & artifacts"): do not add or alter links`,
+      `Links & Artefakte: link target "https://example.com/commit/${HEARTS_COMMIT}" is neither this site nor an upstream repository`,
     ]);
     expect((await llmEvents(t.db, run(4))).map((e) => e.operation)).toEqual(["translate.de", "translate.de.repair", "translate.zh", "translate.zh.repair"]);
+  });
+
+  it("one episode in German, Chinese and Hindi: the same facts, each in its locale's number format", async () => {
+    const { llm } = mockLlm([good, good, good]);
+    const result = await translate(options({ langs: ["de", "zh", "hi"] }), deps(), ctx(run(21)), { llm });
+    expect(result.summary.translated.map((x) => [x.lang, x.status])).toEqual([
+      ["de", "publishable"],
+      ["zh", "publishable"],
+      ["hi", "publishable"],
+    ]);
+    const rows = { en: original, de: (await translationRows(t.db, "de"))[0], zh: (await translationRows(t.db, "zh"))[0], hi: (await translationRows(t.db, "hi"))[0] };
+    const shown = (id: string) => Object.fromEntries(Object.entries(rows).map(([lang, row]) => [lang, shownIn(row.markdown, id)]));
+    // What Intl.NumberFormat / DateTimeFormat give for these facts (formatFact), in each file.
+    expect(shown("hearts.latency_p95_ms")).toEqual({ en: "170.0 ms", de: "170,0 ms", zh: "170.0 ms", hi: "170.0 ms" });
+    expect(shown("volume.events")).toEqual({ en: "1,400", de: "1.400", zh: "1,400", hi: "1,400" });
+    expect(shown("packs.error_rate_pct")).toEqual({ en: "2.00%", de: "2,00\u00a0%", zh: "2.00%", hi: "2.00%" });
+    expect(shown("hearts.cost_per_1k")).toEqual({ en: "$0.0002", de: "0,0002\u00a0$", zh: "US$0.0002", hi: "$0.0002" });
+    expect(shown("window.from")).toEqual({ en: "Nov 8, 2026", de: "8. Nov. 2026", zh: "2026年11月8日", hi: "8 नव॰ 2026" });
+    for (const [lang, row] of Object.entries(rows)) {
+      expect(row.markdown, lang).toContain(`lang: "${lang}"`);
+      for (const f of facts.facts) if (shownIn(row.markdown, f.id) !== undefined) expect(shownIn(row.markdown, f.id), `${lang} ${f.id}`).toBe(formatFact(f, lang as Lang));
+      expect(checkEpisodeFile(row.markdown, facts, { links: LINKS }), lang).toEqual([]);
+    }
+  });
+
+  it("renders 1234.5 ms and 1234567 events of that episode as 1.234,5 ms in German and with Indian grouping in Hindi", () => {
+    const patched: Facts = {
+      ...facts,
+      facts: facts.facts.map((f) => (f.id === "hearts.latency_p95_ms" ? { ...f, value: 1234.5 } : f.id === "volume.events" ? { ...f, value: 1234567 } : f)),
+    };
+    const found = translationSource({ ...original, facts: JSON.stringify(patched) });
+    if (!("source" in found)) throw new Error(found.problems.join("; "));
+    const translated = normaliseTranslation(good);
+    const files = {
+      en: renderAndCheck(template, patched, { lang: "en", links: LINKS, runId: ORIGINAL_RUN }).content.sections.map((s) => s.markdown).join("\n"),
+      de: renderTranslation(found.source, "de", translated, LINKS),
+      zh: renderTranslation(found.source, "zh", translated, LINKS),
+      hi: renderTranslation(found.source, "hi", translated, LINKS),
+    };
+    const shown = (id: string) => Object.fromEntries(Object.entries(files).map(([lang, text]) => [lang, shownIn(text, id)]));
+    expect(shown("hearts.latency_p95_ms")).toEqual({ en: "1,234.5 ms", de: "1.234,5 ms", zh: "1,234.5 ms", hi: "1,234.5 ms" });
+    expect(shown("volume.events")).toEqual({ en: "1,234,567", de: "1.234.567", zh: "1,234,567", hi: "12,34,567" });
+    for (const lang of ["de", "zh", "hi"] as const) expect(renderAndCheck(translated, patched, { lang, links: LINKS, runId: ORIGINAL_RUN }).problems, lang).toEqual([]);
   });
 
   it("an answer that is not valid for the schema is repaired like any other problem", async () => {
@@ -270,6 +400,18 @@ describe("translate agent", () => {
       ["translate.de", "failure"],
       ["translate.de.repair", "success"],
     ]);
+  });
+
+  it("an original without a template (written before references) is not translated: a clear problem, no call", async () => {
+    await t.db.command("TRUNCATE TABLE episodes");
+    await t.db.insert("episodes", [episodeRow.parse({ ...original, template: "" })]);
+    const { llm, model } = mockLlm([good]);
+    const result = await translate(options({ langs: ["de"] }), deps(), ctx(run(22)), { llm });
+    expect(model.doGenerateCalls).toHaveLength(0);
+    expect(result.summary.failed).toEqual([
+      expect.objectContaining({ lang: "de", error: expect.stringMatching(/the original has no template with fact references \(written before references\): it cannot be translated/) }),
+    ]);
+    expect(await translationRows(t.db, "de")).toEqual([]);
   });
 
   it("without an LLM key: skipped with the reason, nothing stored, no event (through the runner)", async () => {
@@ -291,13 +433,13 @@ describe("translate agent", () => {
   });
 
   it("a retried translation never duplicates: rejected, then repaired by the next run, then nothing left to do", async () => {
-    const added = withSection(good, 1, (m) => `${m} 999.9`);
+    const added = withSection(good, WHY, (m) => `${m} 999.9`);
     const first = await translate(options({ langs: ["de"] }), deps(), ctx(run(7)), { llm: mockLlm([added, added]).llm });
     expect(first.summary.translated.map((x) => x.status)).toEqual(["rejected"]);
     // The next run retries the rejected translation (it is not "publishable" or "published").
     const retry = await translate(options({ langs: ["de"] }), deps(), ctx(run(8)), { llm: mockLlm([good]).llm });
     expect(retry.summary).toMatchObject({ pending: 1, translated: [expect.objectContaining({ status: "publishable" })] });
-    const count = await t.db.query<{ n: number }>("SELECT count() AS n FROM episodes FINAL WHERE series = 'chimera' AND episode_num = 1 AND lang = 'de'");
+    const count = await t.db.query<{ n: number }>("SELECT count() AS n FROM episodes FINAL WHERE episode_num = 1 AND lang = 'de'");
     expect(count).toEqual([{ n: 1 }]);
     expect((await translationRows(t.db, "de"))[0].status).toBe("publishable");
     const nothing = await translate(options({ langs: ["de"] }), deps(), ctx(run(10)), { llm: mockLlm([]).llm });
@@ -305,13 +447,11 @@ describe("translate agent", () => {
   });
 
   it("retries across days collapse too: the translation keeps the original's ts (its partition)", async () => {
-    const added = withSection(good, 1, (m) => `${m} 999.9`);
+    const added = withSection(good, WHY, (m) => `${m} 999.9`);
     await translate(options({ langs: ["de"] }), deps(), ctx(run(11)), { llm: mockLlm([added, added]).llm });
-    const later = testDeps(t.db, { clock: fixedClock("2026-11-18T09:00:00.000Z") });
+    const later = testDeps(t.db, { clock: fixedClock("2026-11-18T09:00:00.000Z"), envVars: ENV });
     await translate(options({ langs: ["de"] }), later, ctx(run(12)), { llm: mockLlm([good]).llm });
-    const rows = await t.db.query<{ n: number; status: string }>(
-      "SELECT count() AS n, any(status) AS status FROM episodes FINAL WHERE series = 'chimera' AND episode_num = 1 AND lang = 'de'",
-    );
+    const rows = await t.db.query<{ n: number; status: string }>("SELECT count() AS n, any(status) AS status FROM episodes FINAL WHERE episode_num = 1 AND lang = 'de'");
     expect(rows).toEqual([{ n: 1, status: "publishable" }]);
   });
 
@@ -328,8 +468,8 @@ describe("translate agent", () => {
       pending: 3,
       deferred: 1,
       would_translate: [
-        { series: "chimera", episode: 1, lang: "de", retry: false },
-        { series: "chimera", episode: 1, lang: "zh", retry: false },
+        { series, episode: 1, lang: "de", retry: false },
+        { series, episode: 1, lang: "zh", retry: false },
       ],
     });
     expect(model.doGenerateCalls).toHaveLength(0);
@@ -358,16 +498,15 @@ describe("translate agent", () => {
     await translate(options({ langs: ["de"] }), deps(), ctx(run(15)), { llm: mockLlm([good]).llm });
     const contentDir = mkdtempSync(path.join(tmpdir(), "muse-translate-content-"));
     temps.push(contentDir);
-    const published = await publish({ dryRun: false, limit: 10 }, testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_CONTENT_DIR: contentDir } }), ctx(run(16)));
+    const published = await publish({ dryRun: false, limit: 10 }, deps({ MUSE_CONTENT_DIR: contentDir }), ctx(run(16)));
     expect(published.summary.failed).toEqual([]);
-    expect(published.summary.published).toEqual([expect.objectContaining({ series: "chimera", episode: 1, langs: ["en", "de"], created: true })]);
+    expect(published.summary.published).toEqual([expect.objectContaining({ series, episode: 1, langs: ["en", "de"], created: true })]);
     const git = (...args: string[]) => execFileSync("git", args, { cwd: contentDir, encoding: "utf8" }).trim();
     const files = git("show", "--name-only", "--format=", "HEAD").split("\n").filter(Boolean).sort();
-    expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/episodes\/chimera\/ep-001\.de\.md$/), expect.stringMatching(/episodes\/chimera\/ep-001\.md$/)]));
-    expect(files).toHaveLength(2);
-    const deFile = files.find((f) => f.endsWith("ep-001.de.md"))!;
-    const text = git("show", `HEAD:${deFile}`);
-    expect((parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(text)![1]) as Record<string, unknown>).translation_of).toBe(ORIGINAL_PATH);
+    expect(files).toEqual([`episodes/${series}/ep-001.de.md`, `episodes/${series}/ep-001.md`]);
+    const text = git("show", `HEAD:episodes/${series}/ep-001.de.md`);
+    expect((parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(text)![1]) as Record<string, unknown>).translation_of).toBe(originalPath);
+    expect(shownIn(text, "hearts.latency_p95_ms")).toBe("170,0 ms");
     // Both rows are marked published with that commit; the translation is then done.
     const rows = await t.db.query<{ lang: string; status: string; commit_sha: string }>("SELECT lang, status, commit_sha FROM episodes FINAL WHERE episode_num = 1 ORDER BY lang");
     const head = git("rev-parse", "HEAD");
@@ -382,29 +521,16 @@ describe("translate agent", () => {
 
 // ---------------------------------------------------------------- the check on its own
 
-describe("verifyTranslation", () => {
-  const context: TruthContext = {
-    facts: [],
-    window: { from: "2026-11-08T00:00:00.000Z", to: "2026-11-15T00:00:00.000Z" },
-    commits: [{ sha: "a".repeat(40), ts: "2026-11-10T09:30:00.000Z", message: "Quantize llama to int8 (2 kernels)" }],
-  };
-  const original: TranslatableText = {
-    title: "p95 latency rose to 1,234.5 ms",
-    summary: "Errors reached 18.43% on 2026-11-12; cost per 1k tokens is $0.0004.",
-    sections: [
-      { heading: "What changed", markdown: "llama-3.1-8b int8 p95 latency rose from 130.2 ms to 1,234.5 ms over 7 days; 123456 events, r = -0.82." },
-      { heading: "Links & artifacts", markdown: "- Banterhearts [`aaaaaaa`](https://github.com/acme/hearts/commit/" + "a".repeat(40) + ") Quantize llama to int8 (2 kernels)\n\nRun: `run-1`" },
-    ],
-  };
-  const rules = { titleMaxLength: 80 };
-  const check = (translation: TranslatableText) => verifyTranslation(original, translation, context, rules);
-  const zh = (over: Partial<{ title: string; summary: string; s1: string; s2: string }> = {}): TranslatableText => ({
-    title: over.title ?? "p95延迟升至1,234.5 ms",
-    summary: over.summary ?? "错误率在2026-11-12达到18.43%；每1k个token的成本为$0.0004。",
-    sections: [
-      { heading: "变化", markdown: over.s1 ?? "llama-3.1-8b int8的p95延迟在7天内从130.2 ms升至1,234.5 ms；123456个事件，r = -0.82。" },
-      { heading: "链接与产物", markdown: over.s2 ?? original.sections[1].markdown.replace("Run:", "运行：") },
-    ],
+describe("verifyTranslation (on the council original's template and facts)", () => {
+  const rules = { titleMaxLength: 300 };
+  const check = (translation: TranslatableText, lang: Lang) => verifyTranslation(template, translation, facts, lang, rules, LINKS, { runId: ORIGINAL_RUN });
+  const HEADINGS_ZH: Record<string, string> = { "What changed": "变化", "Why it matters": "为什么重要", "Benchmarks (summary)": "基准测试（摘要）", "Next steps": "后续步骤", "Links & artifacts": "链接与产物" };
+  /** A Chinese translation of a piece: its references glued to Chinese text (no spaces), then its code spans. */
+  const zhPiece = (text: string) => `${referencesIn(text).map((r) => `数值为{{${r.kind}:${r.id}}}`).join("，")}${codeSpans(text).map((c) => `，代码${c}`).join("")}。`;
+  const zh = (): TranslatableText => ({
+    title: `p95延迟：${zhPiece(template.title)}`,
+    summary: zhPiece(template.summary),
+    sections: template.sections.map((s) => ({ heading: HEADINGS_ZH[s.heading] ?? s.heading, markdown: zhPiece(s.markdown) })),
   });
 
   it("normalises the model's headings (one line, no leading #) and demotes H1/H2 inside sections", () => {
@@ -412,65 +538,70 @@ describe("verifyTranslation", () => {
     expect(normalised).toEqual({ title: "Titel", summary: "S", sections: [{ heading: "Was sich änderte", markdown: "### Unterpunkt\n\nText" }] });
   });
 
-  it("accepts a faithful Chinese translation with translated headings, numbers glued to CJK text", () => {
-    expect(check(zh())).toEqual([]);
+  it("accepts the faithful German translation, and a Chinese one whose references are moved and glued to Chinese text", () => {
+    expect(check(normaliseTranslation(good), "de")).toEqual([]);
+    expect(check(zh(), "zh")).toEqual([]);
   });
 
-  it("accepts regional forms of the same figures: ％, a space before %, lakh grouping, no-break-space grouping, 'pro 1k'", () => {
-    expect(check(zh({ summary: "错误率在2026-11-12达到18.43％；每1k个token的成本为$0.0004。" }))).toEqual([]);
-    const hi: TranslatableText = {
-      title: "p95 विलंबता 1,234.5 ms तक बढ़ी",
-      summary: "2026-11-12 को त्रुटियाँ 18.43 % तक पहुँचीं; प्रति 1k टोकन लागत $0.0004 है।",
-      sections: [
-        { heading: "क्या बदला", markdown: "llama-3.1-8b int8 की p95 विलंबता 7 दिनों में 130.2 ms से 1,234.5 ms हो गई; 1,23,456 इवेंट, r = -0.82।" },
-        { heading: "लिंक और आर्टिफ़ैक्ट", markdown: original.sections[1].markdown },
-      ],
-    };
-    expect(check(hi)).toEqual([]);
-    const de = zh({ title: "p95-Latenz stieg auf 1\u202F234.5 ms", summary: "Fehler erreichten am 2026-11-12 18.43 %; Kosten pro 1k Tokens: $0.0004." });
-    expect(check({ ...de, sections: [{ heading: "Was sich geändert hat", markdown: original.sections[0].markdown }, de.sections[1]] })).toEqual([]);
-  });
-
-  it("rejects Devanagari and full-width digits as changed numbers (never normalised)", () => {
-    const problems = check(zh({ s1: "llama-3.1-8b int8的p95延迟在७ दिन内从130.2 ms升至1,234.5 ms；123456个事件，r = -0.82。", title: "p95延迟升至１,２３４.５ ms" }));
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^title: "１" uses non-ASCII digits/),
-        expect.stringMatching(/^title: the number "1,234.5" of the original title is missing/),
-        expect.stringMatching(/^section 1 \("变化"\): "७" uses non-ASCII digits/),
-        expect.stringMatching(/^section 1 \("变化"\): the number "7" of the original section 1 \("What changed"\) is missing/),
-      ]),
-    );
-  });
-
-  it("rejects a decimal comma, dotted thousands, a rounded figure, a number in words, a % the original has not", () => {
-    const problems = check(
-      zh({
-        title: "p95延迟升至1.234,5 ms",
-        s1: "llama-3.1-8b int8的p95延迟在七天内从130 ms升至1,234.5 ms；123456个事件，r = -0.82%。",
-      }),
-    );
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^title: "1.234" is not a number of the original title/),
-        expect.stringMatching(/^title: "5" is not a number of the original title/),
-        expect.stringMatching(/^section 1 \("变化"\): "130" is not a number of the original section 1/),
-        expect.stringMatching(/^section 1 \("变化"\): the number "7" of the original section 1 \("What changed"\) is missing/),
-        expect.stringMatching(/^section 1 \("变化"\): the number "130.2" of the original section 1 \("What changed"\) is missing/),
-        expect.stringMatching(/^section 1 \("变化"\): "-0.82%" carries a % sign that the original section 1 \("What changed"\) does not give it/),
-      ]),
-    );
-  });
-
-  it("rejects a translated commit subject's new digits, an added code span, a changed link, a missing section", () => {
-    const s2 = "- Banterhearts [`aaaaaaa`](https://github.com/acme/hearts/commit/" + "a".repeat(40) + ") 将llama量化为int8（3个内核）\n\n运行：`run-1` `999`";
-    expect(check(zh({ s2 }))).toEqual([
-      'section 2 ("链接与产物"): "3" is not a number of the original section 2 ("Links & artifacts"): copy every number exactly as the original writes it (ASCII digits, "." as the decimal point, "," only between thousands), and add none (in "…aaaaaaaaaaaaaa) 将llama量化为int8（3个内核） 运行：`run-1` `999`")',
-      'section 2 ("链接与产物"): the code `999` is not in the original section 2 ("Links & artifacts"): do not add or alter code spans',
+  it("rejects a reference dropped, added or changed, piece by piece", () => {
+    const base = normaliseTranslation(good);
+    const dropped = { ...base, summary: base.summary.replace("{{fact:changes.improvements}}", "") };
+    expect(check(dropped, "de")).toEqual([`summary: {{fact:changes.improvements}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`]);
+    const added = { ...base, summary: `${base.summary} {{fact:volume.sessions}}` };
+    expect(check(added, "de")).toEqual([`summary: {{fact:volume.sessions}} is not in the original — add no reference`]);
+    // Moved to another piece: the title lost it and the summary gained it.
+    const moved = { ...base, title: base.title.replace(/\{\{commit:[0-9a-f]+\}\}/, "dem Commit"), summary: `${base.summary} {{commit:${SHA.slice(0, 12)}}}` };
+    expect(check(moved, "de")).toEqual([
+      `title: {{commit:${SHA.slice(0, 12)}}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+      `summary: {{commit:${SHA.slice(0, 12)}}} is not in the original — add no reference`,
     ]);
-    const moved = zh({ s2: original.sections[1].markdown.replace("acme/hearts", "acme/other") });
-    expect(check(moved)).toHaveLength(2);
-    const short = { ...zh(), sections: zh().sections.slice(0, 1) };
-    expect(check(short)).toEqual([expect.stringMatching(/^sections: the original has 2 sections \("What changed", "Links & artifacts"\); return exactly one translated section for each, in the same order \(got 1\)$/)]);
+    const unknown = { ...base, summary: base.summary.replace("{{fact:changes.improvements}}", "{{fact:changes.improvments}}") };
+    expect(check(unknown, "de")).toEqual([
+      `summary: {{fact:changes.improvements}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+      `summary: {{fact:changes.improvments}} is not in the original — add no reference`,
+      `summary: {{fact:changes.improvments}} names no fact; use an id from the fact list`,
+    ]);
+  });
+
+  it("rejects numbers of its own in any script: digits, full-width and Devanagari digits, German, Chinese and Hindi number words", () => {
+    const base = normaliseTranslation(good);
+    const say = (extra: string) => ({ ...base, summary: `${base.summary} ${extra}` });
+    expect(check(say("Das sind 42 mehr."), "de")).toEqual([expect.stringMatching(/^summary: "42" is a number that no fact reference rendered/)]);
+    expect(check(say("Das sind zwei mehr."), "de")).toEqual([expect.stringMatching(/^summary: "zwei" is a number word/)]);
+    expect(check(say("Sie hat sich verdoppelt, zweiundvierzig Mal."), "de")).toEqual([
+      expect.stringMatching(/^summary: "verdoppelt" is a number word/),
+      expect.stringMatching(/^summary: "zweiundvierzig" is a number word/),
+    ]);
+    expect(check(say("延迟增加了两倍。"), "zh")).toEqual([expect.stringMatching(/^summary: "两" is a Chinese numeral/)]);
+    // Full-width digits are digits (NFKC): glued to Chinese text, the whole word is reported.
+    expect(check(say("延迟为１２ms。"), "zh")).toEqual([expect.stringMatching(/^summary: "延迟为12ms" is a number that no fact reference rendered/)]);
+    expect(check(say("विलंबता ७ दिन में दोगुनी हुई।"), "hi")).toEqual([
+      expect.stringMatching(/^summary: "७" is a number that no fact reference rendered/),
+      expect.stringMatching(/^summary: "दोगुनी" is a number word/),
+    ]);
+    // English number words are numbers in every language.
+    expect(check(say("twice"), "hi")).toEqual([expect.stringMatching(/^summary: "twice" is a number word/)]);
+  });
+
+  it("rejects a unit, percent sign or sign written next to a reference (the reference renders its own)", () => {
+    const base = normaliseTranslation(good);
+    expect(check({ ...base, summary: base.summary.replace("{{fact:changes.regressions}}", "{{fact:changes.regressions}} %") }, "de")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^summary: "%" follows \{\{fact:changes\.regressions\}\}/)]),
+    );
+    expect(check({ ...base, summary: base.summary.replace("{{fact:changes.regressions}}", "-{{fact:changes.regressions}}") }, "de")).toEqual([
+      `summary: a sign is written before {{fact:changes.regressions}}; the reference renders the fact's own sign`,
+    ]);
+  });
+
+  it("rejects an added code span, a changed link, a missing section", () => {
+    const base = normaliseTranslation(good);
+    const links = base.sections[LINKS_SECTION];
+    const coded = { ...base, sections: base.sections.map((s, i) => (i === LINKS_SECTION ? { ...s, markdown: `${s.markdown} \`999\`` } : s)) };
+    expect(check(coded, "de")).toEqual([
+      `section 5 ("${links.heading}"): the code \`999\` is not in the original section 5 ("Links & artifacts"): do not add or alter code spans`,
+      expect.stringMatching(new RegExp(`^${escapeRegExp(links.heading)}: "999" is a number that no fact reference rendered`)),
+    ]);
+    const short = { ...base, sections: base.sections.slice(0, 1) };
+    expect(check(short, "de")).toEqual([expect.stringMatching(/^sections: the original has 5 sections \("What changed", "Why it matters", "Benchmarks \(summary\)", "Next steps", "Links & artifacts"\); return exactly one translated section for each, in the same order \(got 1\)$/)]);
   });
 });

@@ -7,7 +7,7 @@ import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from "
 import { v5 as uuidv5 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeFacts } from "../../lib/analysis/facts";
-import { createCouncilAgent } from "../../lib/agents/council";
+import { changeConfig, createCouncilAgent } from "../../lib/agents/council";
 import { createPublishAgent } from "../../lib/agents/publish";
 import { runAgent, type RunRecord } from "../../lib/agents/runner";
 import { createTranslateAgent } from "../../lib/agents/translate";
@@ -16,6 +16,7 @@ import type { EpisodeDraft } from "../../lib/episode/draft";
 import { writeOffline } from "../../lib/council/offline-writer";
 import { parseEpisodeFile } from "../../lib/episode/file";
 import { renderMarkdown } from "../../lib/content/markdown";
+import { parseEnv } from "../../lib/env";
 import type { LlmProvider } from "../../lib/llm/provider";
 import type { TranslationOutput } from "../../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -49,7 +50,10 @@ const USAGE = { inputTokens: { total: 1000, noCache: 1000, cacheRead: undefined,
 
 let t: TestDatabase;
 let contentDir: string;
+/** The first episode's draft: the window's change is its story. */
 let good: EpisodeDraft;
+/** A later episode's draft: the change was told by the first episode, so it tells no new event. */
+let later: EpisodeDraft;
 
 let runs = 0;
 /**
@@ -129,8 +133,8 @@ async function publishRun(): Promise<RunRecord> {
 }
 
 const episodeRows = () =>
-  t.db.query<{ run: string; lang: string; status: string; episode_num: number; problems: string[]; markdown: string }>(
-    "SELECT toString(run_id) AS run, lang, status, episode_num, problems, markdown FROM episodes FINAL ORDER BY ts, lang",
+  t.db.query<{ run: string; series: string; lang: string; status: string; episode_num: number; problems: string[]; markdown: string }>(
+    "SELECT toString(run_id) AS run, series, lang, status, episode_num, problems, markdown FROM episodes FINAL ORDER BY ts, lang",
   );
 
 const publishedFiles = () =>
@@ -143,9 +147,16 @@ beforeAll(async () => {
   t = await createTestDatabase();
   contentDir = mkdtempSync(path.join(tmpdir(), "muse-hardening-llm-content-"));
   await seedSampleWindow(t.db, NS);
-  const facts = await computeFacts(t.db, { window: { from: new Date(NOW - 7 * DAY), to: new Date(NOW) }, now: new Date(NOW), freshSeconds: 172_800 });
+  const window = { from: new Date(NOW - 7 * DAY), to: new Date(NOW) };
+  const changes = changeConfig(parseEnv({}));
+  const facts = await computeFacts(t.db, { window, now: new Date(NOW), freshSeconds: 172_800, changes });
   expect(facts.confidence.value).toBeGreaterThanOrEqual(0.6);
+  expect(facts.events.length).toBeGreaterThan(0);
   good = writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
+  // As the runs after the first episode compute them (the council passes the previous episode).
+  const laterFacts = await computeFacts(t.db, { window, now: new Date(NOW), freshSeconds: 172_800, changes, previous: { ts: new Date(NOW).toISOString(), window_to: new Date(NOW).toISOString() } });
+  expect(laterFacts.events).toEqual([]);
+  later = writeOffline(laterFacts, { series: "chimera", titleRules: { maxLength: 80 } });
 });
 afterAll(async () => {
   await t?.drop();
@@ -187,8 +198,9 @@ describe("council with a failing LLM", () => {
     ["not JSON", () => "{ this is not json"],
     ["JSON of the wrong shape", () => ({ title: "x", sections: "none" })],
     ["an empty answer", () => ""],
-    ["made-up numbers", () => ({ ...good, summary: `${good.summary} Latency reached 999.9 ms at peak.` })],
-  ])("%s, twice: stored as rejected with its problems, never numbered", async (_label, bad) => {
+    // Digits typed into the prose instead of a fact reference: the residual check on the rendered text rejects them.
+    ["made-up numbers", () => ({ ...later, summary: `${later.summary} Latency reached 999.9 ms at peak.` })],
+  ])("%s, twice: stored as rejected with its problems, never numbered", async (label, bad) => {
     const value = bad();
     const { llm, calls } = model([value, value]);
     const record = await councilRun(llm, 2);
@@ -197,13 +209,14 @@ describe("council with a failing LLM", () => {
     const [row] = (await episodeRows()).filter((r) => r.run === record.run_id);
     expect(row).toMatchObject({ status: "rejected", episode_num: 0 });
     expect(row.problems.length).toBeGreaterThan(0);
+    if (label === "made-up numbers") expect(row.problems).toEqual([expect.stringMatching(/^summary: "999\.9" is a number that no fact reference rendered/)]);
     expect((await llmRows(record.run_id)).map((r) => r.operation)).toEqual(["episode", "episode.repair"]);
     const claimed = await t.db.query("SELECT * FROM episode_numbers WHERE run_id = {run:UUID}", { run: record.run_id });
     expect(claimed).toEqual([]);
   });
 
   it("not JSON, then repaired: the repair is what is stored", async () => {
-    const { llm } = model(["<html>502 Bad Gateway</html>", good]);
+    const { llm } = model(["<html>502 Bad Gateway</html>", later]);
     const record = await councilRun(llm, 1);
     expect(record).toMatchObject({ status: "ok", summary: { status: "publishable", episode: 2 } });
     expect((await llmRows(record.run_id)).map((r) => [r.operation, r.status])).toEqual([
@@ -214,10 +227,10 @@ describe("council with a failing LLM", () => {
 
   it("script and javascript: links in an otherwise true draft: whatever is stored renders without them", async () => {
     const hostile: EpisodeDraft = {
-      ...good,
+      ...later,
       sections: {
-        ...good.sections,
-        next_steps: `${good.sections.next_steps}\n\n<script>alert("pwned")</script>\n\n[details](javascript:alert(1)) <img src=x onerror=alert(1)> <a href="javascript:alert(2)" onclick="alert(3)">x</a>`,
+        ...later.sections,
+        next_steps: `${later.sections.next_steps}\n\n<script>alert("pwned")</script>\n\n[details](javascript:alert(1)) <img src=x onerror=alert(1)> <a href="javascript:alert(2)" onclick="alert(3)">x</a>`,
       },
     };
     const { llm } = model([hostile, hostile]);
@@ -266,7 +279,8 @@ describe("translate with a failing LLM", () => {
     const garbage = model(["{{{", "still not json"]);
     const first = await translateRun(garbage.llm, 1);
     expect(first).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected", file_path: "" })] } });
-    const changed = fromPrompt((t) => ({ ...t, sections: t.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\d+(\.\d+)?/, "12345.6") })) }));
+    // The translator types a number where the original has a fact reference: the reference is missing and the digits are its own.
+    const changed = fromPrompt((t) => ({ ...t, sections: t.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\{\{fact:[^{}]+\}\}/, "12345.6 ms") })) }));
     const numbers = model([changed, changed]);
     const second = await translateRun(numbers.llm, 1);
     expect(second).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected" })] } });
@@ -274,20 +288,23 @@ describe("translate with a failing LLM", () => {
     const rows = await deRows();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.status === "rejected" && r.episode_num > 0 && r.problems.length > 0)).toBe(true);
+    expect(rows.some((r) => r.problems.some((p) => /"12345\.6" is a number that no fact reference rendered/.test(p)))).toBe(true);
   });
 
   it("the publisher publishes the verified original, never the rejected translation or a rejected draft", async () => {
     const record = await publishRun();
     expect(record.status).toBe("ok");
     const files = publishedFiles();
-    expect(files).toContain("episodes/chimera/ep-001.md");
+    // The series is the council's choice (chimera when users felt a change, else banterpacks).
+    const [first] = (await episodeRows()).filter((r) => r.lang === "en" && r.episode_num === 1);
+    expect(files).toContain(`episodes/${first.series}/ep-001.md`);
     expect(files.filter((f) => /\.de\.md$/.test(f))).toEqual([]);
     // Exactly the numbered (verified) originals went out; the rejected drafts have no number and no file.
     const en = (await episodeRows()).filter((r) => r.lang === "en");
     const numbered = en.filter((r) => r.episode_num > 0);
     expect(numbered.every((r) => r.status === "published")).toBe(true);
     expect(en.filter((r) => r.status === "rejected").every((r) => r.episode_num === 0)).toBe(true);
-    expect(files).toEqual(numbered.map((r) => `episodes/chimera/ep-${String(r.episode_num).padStart(3, "0")}.md`).sort());
+    expect(files).toEqual(numbered.map((r) => `episodes/${r.series}/ep-${String(r.episode_num).padStart(3, "0")}.md`).sort());
   });
 
   it("a good translation after all that: publishable, then published beside its original", async () => {
