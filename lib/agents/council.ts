@@ -248,7 +248,7 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
     draft = written.draft;
     if (written.status === "rejected") problems = written.problems;
   } else {
-    draft = writeOffline(facts, { series, titleRules });
+    draft = writeOffline(facts, { series, titleRules, strongCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION });
   }
 
   // Compose, render and check the whole against the truth rule.

@@ -37,10 +37,11 @@ function fitTitle(candidates: string[], rules: TitleRules): string {
   return `${title}…`;
 }
 
-function strength(r: number): string {
-  const a = Math.abs(r);
-  if (a >= 0.7) return "strong";
-  if (a >= 0.4) return "moderate";
+/** "strong" only when the whole interval clears the bar (MUSE_CHIMERA_MIN_CORRELATION), not just the point estimate. */
+function strength(r: number, ciLow: number | undefined, ciHigh: number | undefined, bar: number): string {
+  const near = r >= 0 ? ciLow : ciHigh === undefined ? undefined : -ciHigh;
+  if (near !== undefined && near >= bar) return "strong";
+  if (Math.abs(r) >= 0.4) return "moderate";
   return "weak";
 }
 
@@ -98,9 +99,10 @@ export function majorEvents(facts: Facts): ChangeEvent[] {
   return major.length > 0 ? major : facts.events.slice(0, 1);
 }
 
-export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules }): EpisodeDraft {
+export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules; strongCorrelation?: number }): EpisodeDraft {
   const ids = new Set(facts.facts.map((f) => f.id));
   const has = (id: string) => ids.has(id);
+  const value = (id: string) => facts.facts.find((f) => f.id === id)?.value;
   const { series } = options;
   const major = majorEvents(facts);
   const minor = facts.events.filter((e) => !major.includes(e));
@@ -133,7 +135,7 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   if (has("correlation.latency_user") && facts.correlation !== null) {
     const ci = has("correlation.ci_low") ? ` (interval ${ref("correlation.ci_low")} to ${ref("correlation.ci_high")})` : "";
     why.push(
-      `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
+      `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation, value("correlation.ci_low"), value("correlation.ci_high"), options.strongCorrelation ?? 0.5)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
     );
   }
   why.push(`The confidence score is ${ref("confidence")}, limited by ${facts.confidence.limiting}.`);
