@@ -51,7 +51,7 @@ describe("migrations", () => {
   it("create every table from an empty server, then apply nothing the second time", async () => {
     const config = freshConfig();
     const first = await migrate(config);
-    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql", "004_episode_numbers.sql", "005_ingest_key_claims.sql", "006_bench_changes.sql", "010_deployment_events.sql"]);
+    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql", "004_episode_numbers.sql", "005_ingest_key_claims.sql", "006_bench_changes.sql", "007_retention_indexes_codecs.sql", "010_deployment_events.sql"]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 
     const second = await migrate(config);

@@ -41,6 +41,34 @@ export function splitStatements(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * A migration statement as it runs on the configured deployment. The files are
+ * written for one server, and mean the same on ClickHouse Cloud, which turns
+ * every MergeTree-family engine into SharedMergeTree by itself. On a
+ * self-hosted cluster (CLICKHOUSE_CLUSTER) DDL runs ON CLUSTER and tables use
+ * the Replicated engines, one replica path per table:
+ * `/clickhouse/tables/{shard}/{database}/{table}` with `{replica}`, the
+ * server's own macros. Checksums are of the files, so one migration history
+ * serves every deployment.
+ */
+export function renderStatement(statement: string, target: { cluster?: string } = {}): string {
+  if (!target.cluster) return statement;
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(target.cluster)) throw new MigrationError(`invalid cluster name ${JSON.stringify(target.cluster)}`);
+  const onCluster = `ON CLUSTER '${target.cluster}'`;
+  let out = statement.replace(
+    /^(\s*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME|EXCHANGE)\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|DATABASE|(?:MATERIALIZED\s+)?VIEW|DICTIONARY)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:`[^`]+`|\{[^}]+\}|[\w.]+))(?!\s+ON\s+CLUSTER)/i,
+    `$1 ${onCluster}`,
+  );
+  out = out.replace(
+    /\bENGINE\s*=\s*(Replacing|Summing|Aggregating|Collapsing|VersionedCollapsing|Graphite)?MergeTree\b(?:\s*\(([^()]*)\))?/g,
+    (_m, family: string | undefined, args: string | undefined) => {
+      const rest = args?.trim() ? `, ${args.trim()}` : "";
+      return `ENGINE = Replicated${family ?? ""}MergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}'${rest})`;
+    },
+  );
+  return out;
+}
+
 export async function loadMigrations(dir: string): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
   const migrations: Migration[] = [];
@@ -80,18 +108,20 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const log = options.log ?? (() => {});
   const migrations = await loadMigrations(options.dir ?? DEFAULT_MIGRATIONS_DIR);
+  const target = { cluster: config.deployment === "cluster" ? config.cluster : undefined };
+  if (config.deployment === "cluster" && !config.cluster) throw new MigrationError("CLICKHOUSE_DEPLOYMENT=cluster needs CLICKHOUSE_CLUSTER (the cluster name for ON CLUSTER)");
 
   // The target database may not exist yet, so bootstrap through `default`.
   const bootstrap = createDb(withDatabase(config, "default"));
   try {
-    await bootstrap.command("CREATE DATABASE IF NOT EXISTS {db:Identifier}", { db: config.database });
+    await bootstrap.command(renderStatement("CREATE DATABASE IF NOT EXISTS {db:Identifier}", target), { db: config.database });
   } finally {
     await bootstrap.close();
   }
 
   const db = createDb(config);
   try {
-    await db.command(`
+    await db.command(renderStatement(`
       CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}
       (
           version    UInt32,
@@ -100,7 +130,7 @@ export async function migrate(
           applied_at DateTime64(3, 'UTC')
       )
       ENGINE = ReplacingMergeTree(applied_at)
-      ORDER BY version`);
+      ORDER BY version`, target));
     const applied = new Map(
       (await db.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} FINAL`, {}, appliedRow)).map((r) => [r.version, r]),
     );
@@ -122,7 +152,7 @@ export async function migrate(
         continue;
       }
       log(`applying ${migration.file} (${migration.statements.length} statements)`);
-      for (const statement of migration.statements) await applyStatement(db, statement);
+      for (const statement of migration.statements) await applyStatement(db, renderStatement(statement, target));
       await db.insert(MIGRATIONS_TABLE, [
         { version: migration.version, name: migration.name, checksum: migration.checksum, applied_at: new Date().toISOString() },
       ]);
