@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | production
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
  *
@@ -22,10 +22,11 @@ import { agentsSection } from "./agents";
 import { analyticsSection } from "./analytics";
 import { changepointsSection } from "./changepoints";
 import { ingestSection } from "./ingest";
+import { productionSection } from "./production";
 import { renderTable, say, type Row, type SectionResult } from "./lib";
 import { siteSection } from "./site";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "production"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -60,6 +61,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   site: () => siteSection({ episodes: quick ? [10, 40] : [100, 1_000] }),
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
+  production: () => productionSection(quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 }),
 };
 
 const resultsFile = path.join(projectRoot, "bench", "results.json");
