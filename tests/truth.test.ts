@@ -118,7 +118,6 @@ function oldChecker(prose: string) {
   const claims: DraftClaim[] = legacyFacts.facts.map((f) => ({ fact_id: f.id, value: f.value, unit: f.unit }));
   return verifyProse(contentPieces({ title: "t", summary: "s", sections: [{ heading: "Why it matters", markdown: prose }] }), claims, truthContext(legacyFacts));
 }
-const oldCheckerAccepts = (prose: string) => oldChecker(prose).ok;
 
 interface Attack {
   form: string;
