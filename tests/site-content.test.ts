@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { episodesIn, findEpisode, loadContent, parseEpisodeText, resolveEpisode, seriesNeighbours, tagCounts, tagSlug } from "../lib/content/episodes";
 import { renderMarkdown } from "../lib/content/markdown";
 import { memoryLogger } from "../lib/log";
-import { preferredLang } from "../lib/site/i18n";
+import { preferredLang } from "../lib/site/negotiate";
 import { applyListQuery, listQueryString, parseListQuery, type IndexItem } from "../lib/site/list";
 import { episodeSlug, parseEpisodeSlug, switchLangPath } from "../lib/site/paths";
 

@@ -531,19 +531,3 @@ const NAMES_IN: Record<Lang, Record<Lang, string>> = {
 export function languageName(lang: Lang, inLang: Lang = lang): string {
   return NAMES_IN[inLang][lang];
 }
-
-/** The best of the site's languages for an Accept-Language header (English by default). */
-export function preferredLang(header: string | null | undefined): Lang {
-  if (!header) return DEFAULT_LANG;
-  const ranked = header
-    .split(",")
-    .map((part, i) => {
-      const [tag, ...rest] = part.trim().split(";");
-      const q = rest.map((r) => /^q=([\d.]+)$/.exec(r.trim())).find((m) => m !== null);
-      return { lang: tag.trim().toLowerCase().split("-")[0], q: q ? Number(q[1]) : 1, i };
-    })
-    .filter((x) => x.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i);
-  const best = ranked.find((x) => isLang(x.lang));
-  return best && isLang(best.lang) ? best.lang : DEFAULT_LANG;
-}
