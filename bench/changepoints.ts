@@ -1,4 +1,8 @@
 import { benjaminiHochberg, DEFAULT_DETECTOR_OPTIONS, detectChangePoints, studentTTwoSidedP, type DetectorOptions } from "../lib/analysis/changepoints";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../lib/local-clickhouse/launcher";
+import { groupedBarSvg } from "./chart";
 import { say, type Row, type SectionResult } from "./lib";
 
 /**
@@ -253,6 +257,9 @@ export async function changepointsSection(options: { reps: number; clean: number
     { section: "changepoints", measure: "detector time", value: `${(detectorMs / series.length).toFixed(2)} ms a series (20–60 runs)`, ratio: `${n500Ms.toFixed(1)} ms at 500 runs` },
   ];
 
+  // The chart docs/change-points.md shows: recall by step size and by noise, both methods side by side.
+  writeRecallCharts(detector, window);
+
   // The readable breakdown: recall (exact) for every size × CV cell, both methods.
   const grid = gridTable(series, detected, windowed);
   process.stdout.write(`\nchangepoints: recall ±1 (exact) by step size × noise CV — detector | window\n\n${grid.text}\n\n`);
@@ -288,4 +295,38 @@ function gridTable(series: Series[], det: number[][], win: number[][]): { text: 
   const width = header.map((_, c) => Math.max(...all.map((l) => l[c].length)));
   const line = (l: string[]) => `| ${l.map((x, c) => x.padEnd(width[c])).join(" | ")} |`;
   return { text: [line(header), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(line)].join("\n"), cells };
+}
+
+const CHART_SERIES = [
+  { label: "change points (recall ±1 run)", color: "#2f6fb0" },
+  { label: "change points (exact commit)", color: "#8fb8e0" },
+  { label: "window vs window (recall)", color: "#c0504d" },
+];
+
+function writeRecallCharts(detector: Score, window: Score): void {
+  const dir = path.join(projectRoot, "docs", "img");
+  mkdirSync(dir, { recursive: true });
+  const group = (label: string, a: Tally, b: Tally) => ({ label, values: [pct(a.found, a.planted), pct(a.exact, a.planted), pct(b.found, b.planted)] });
+  writeFileSync(
+    path.join(dir, "changepoints-by-size.svg"),
+    groupedBarSvg({
+      title: "Planted steps found, by step size (all noise levels)",
+      series: CHART_SERIES,
+      groups: SIZES.map((size) => group(`${size} %`, detector.bySize[String(size)], window.bySize[String(size)])),
+      xLabel: "step size",
+      yLabel: "% of planted changes",
+      yMax: 100,
+    }),
+  );
+  writeFileSync(
+    path.join(dir, "changepoints-by-noise.svg"),
+    groupedBarSvg({
+      title: "Planted steps found, by noise (coefficient of variation, all sizes)",
+      series: CHART_SERIES,
+      groups: CVS.map((cv) => group(`CV ${cv} %`, detector.byCv[String(cv)], window.byCv[String(cv)])),
+      xLabel: "noise",
+      yLabel: "% of planted changes",
+      yMax: 100,
+    }),
+  );
 }
