@@ -38,6 +38,13 @@ const withDefault = (fallback: string) =>
     .string()
     .optional()
     .transform((v) => (v === undefined || v === "" ? fallback : v));
+/** Datadog notification handles, space-separated: `@slack-muse @pagerduty-muse`. */
+const notifyHandles = optionalString.pipe(
+  z
+    .string()
+    .regex(/^\s*@[\w.+@-]+(\s+@[\w.+@-]+)*\s*$/, "expected space-separated @handles, e.g. @slack-muse-alerts @pagerduty-muse")
+    .optional(),
+);
 /** `owner/name` with an optional `@branch`. */
 const repoRef = optionalString.pipe(
   z
@@ -112,6 +119,11 @@ export const ENV_SPEC = {
   NEXT_PUBLIC_DD_APPLICATION_ID: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM application id (browser)." }),
   NEXT_PUBLIC_DD_CLIENT_TOKEN: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM client token (browser; public by design)." }),
   NEXT_PUBLIC_DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site for RUM." }),
+  MUSE_DD_NOTIFY_CRITICAL: spec({ schema: notifyHandles, default: "(unset: critical monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles critical (P1) monitors notify, space-separated, e.g. `@pagerduty-muse @slack-muse-alerts`." }),
+  MUSE_DD_NOTIFY_WARNING: spec({ schema: notifyHandles, default: "(unset: warning monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles warning (P3) monitors notify." }),
+  MUSE_DD_NOTIFY_INFO: spec({ schema: notifyHandles, default: "(unset: info monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles info (P5) monitors notify." }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: spec({ schema: optionalUrl, default: "(unset: no tracing)", group: "Datadog", description: "OTLP/HTTP collector base URL: agent runs and LLM calls are traced to <url>/v1/traces (JSON). Unset: nothing is traced or sent." }),
+  OTEL_EXPORTER_OTLP_HEADERS: spec({ schema: optionalString, default: "(unset)", group: "Datadog", description: "Headers sent with the traces, `key=value,key2=value2` (e.g. a collector's API key).", secret: true }),
 
   // Pipeline behaviour
   MUSE_SITE_URL: spec({ schema: withDefault("http://127.0.0.1:3000").pipe(z.url()), default: "http://127.0.0.1:3000", group: "Pipeline", description: "Public URL of the site (links, feeds, revalidation in local mode)." }),

@@ -15,7 +15,7 @@ import { METRICS, metricSpec } from "../lib/metrics/names";
  */
 
 const BASE_TAGS = ["service", "env"];
-const SECTIONS = ["System health", "Agent pipeline", "Data layer", "Content generation", "Deployments", "LLM cost and usage"];
+const SECTIONS = ["System health", "Agent pipeline", "Data layer", "Content generation", "Deployments", "LLM cost and usage", "Reader experience (Core Web Vitals)"];
 
 let defs: Definitions;
 let unused: Record<string, string>;
@@ -54,7 +54,7 @@ describe("the query parser", () => {
 });
 
 describe("datadog/ definitions", () => {
-  it("are one dashboard of 6 sections and at least 22 widgets, with env and agent template variables", () => {
+  it("are one dashboard of 7 sections and at least 22 widgets, with env and agent template variables", () => {
     const groups = defs.dashboard.widgets.map((w) => w.definition);
     expect(groups.map((g) => (g.type === "group" ? g.title : `(${g.type} outside a group)`))).toEqual(SECTIONS);
     const leaves = groups.flatMap((g) => (g.type === "group" ? g.widgets : []));

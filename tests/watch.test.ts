@@ -3,7 +3,10 @@ process.env.TZ = "Pacific/Kiritimati";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v5 as uuidv5 } from "uuid";
-import { readLatestWatcherRun, watch } from "../lib/agents/watch";
+import { z } from "zod";
+import { runAgent } from "../lib/agents/runner";
+import { TransientError } from "../lib/agents/types";
+import { readLatestWatcherRun, watch, watchAgent } from "../lib/agents/watch";
 import type { UpstreamRepo } from "../lib/upstream/types";
 import { UpstreamError } from "../lib/upstream/types";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
@@ -68,12 +71,67 @@ describe("watch agent", () => {
     expect(result.summary.verdict).toBe("degraded");
   });
 
+  it("emits the freshness gauge when the latest commit has no rows: the age of the source's newest row, else of the commit", async () => {
+    // Banterpacks' latest commit has no rows; its newest row (older commit) is from 10:30, 5 h before 15:30.
+    const newer = new MemoryRepo("banterpacks", [commit(PACKS_SHA, "2026-11-20T09:50:00.000Z"), commit(OLD_PACKS_SHA, "2026-11-20T12:00:00.000Z")]);
+    const deps = testDeps(t.db, { clock: fixedClock("2026-11-20T15:30:00.000Z"), upstream: { hearts, packs: newer } });
+    const result = await watch(deps, { runId: "7e9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
+    expect(result.summary.sources[1]).toMatchObject({ rows_found: 0, lag_seconds: null, data_age_seconds: 5 * 3600 });
+    expect(result.summary.reasons.at(-1)).toMatch(/no rows ingested yet for the latest commit cccccc.*newest row 5\.0 h old/);
+    const gauges = deps.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds");
+    expect(gauges.map((g) => [g.tags.find((x) => x.startsWith("source:")), g.points.at(-1)?.value])).toEqual([
+      ["source:banterhearts", 6.5 * 3600],
+      ["source:banterpacks", 5 * 3600],
+    ]);
+
+    // No row in the last week: at least a week (it keeps growing with the commit's age instead of resetting).
+    const late = testDeps(t.db, { clock: fixedClock("2026-11-28T12:00:00.000Z"), upstream: { hearts, packs: newer } });
+    const r1 = await watch(late, { runId: "7a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
+    expect(r1.summary.sources[1].data_age_seconds).toBe(8 * 86_400);
+    expect(r1.summary.reasons.at(-1)).toMatch(/no row in the last 168\.0 h/);
+
+    // A source with no rows at all: the latest commit's age (the data it should have brought is that late).
+    const empty = await createTestDatabase();
+    try {
+      const d2 = testDeps(empty.db, { clock: fixedClock("2026-11-20T15:30:00.000Z"), upstream: { hearts, packs: newer } });
+      const r2 = await watch(d2, { runId: "7f9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
+      expect(r2.summary.sources.map((x) => x.data_age_seconds)).toEqual([Date.parse("2026-11-20T15:30:00Z") / 1000 - Date.parse("2026-11-20T08:55:00Z") / 1000, 3.5 * 3600]);
+      expect(d2.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds")).toHaveLength(2);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it("a run whose verdict is error is not a success: the runner records an error, never status ok", async () => {
+    const missing: UpstreamRepo = { ...hearts, name: "banterhearts", location: "x", latestCommit: async () => { throw new UpstreamError("repository not found", false); }, listCommits: hearts.listCommits.bind(hearts), readFile: hearts.readFile.bind(hearts) };
+    const deps = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: missing, packs } });
+    const record = await runAgent(watchAgent, deps, { trigger: "cli", retryDelayMs: 1, runId: "1a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
+    expect(record.status).toBe("error");
+    expect(record.attempts).toBe(1);
+    expect(record.error).toMatch(/watch verdict is error: banterhearts: upstream unreachable \(repository not found\)/);
+    const runs = deps.metrics.pending().filter((s) => s.metric === "muse.watch.runs");
+    expect(runs.map((s) => s.tags.find((x) => x.startsWith("status:")))).toEqual(["status:error"]);
+
+    // A transient cause is retried; the stored verdict is the last attempt's (one row per run).
+    let calls = 0;
+    const flaky: UpstreamRepo = { ...missing, latestCommit: async () => { calls += 1; if (calls === 1) throw new UpstreamError("connect ECONNREFUSED", true); return hearts.latestCommit(); } };
+    const d2 = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: flaky, packs } });
+    const ok = await runAgent(watchAgent, d2, { trigger: "cli", retryDelayMs: 1, runId: "2a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
+    expect([ok.status, ok.attempts, calls]).toEqual(["ok", 2, 2]);
+    const rows = await t.db.query("SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}", { id: "2a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }, z.object({ status: z.string() }));
+    expect(rows).toEqual([{ status: "valid" }]);
+  });
+
   it("is error when an upstream repository cannot be reached, and honours configured thresholds", async () => {
     const broken: UpstreamRepo = { ...hearts, name: "banterhearts", location: "x", latestCommit: async () => { throw new UpstreamError("connect ECONNREFUSED", true); }, listCommits: hearts.listCommits.bind(hearts), readFile: hearts.readFile.bind(hearts) };
     const deps = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: broken, packs } });
-    const result = await watch(deps, { runId: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
-    expect(result.summary.verdict).toBe("error");
-    expect(result.summary.reasons[0]).toContain("upstream unreachable");
+    // The verdict is recorded, then the run fails (transient cause: the runner retries it).
+    const failed = await watch(deps, { runId: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(TransientError);
+    expect((failed as Error).message).toMatch(/^watch verdict is error: banterhearts: upstream unreachable/);
+    const stored = await t.db.query("SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}", { id: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }, z.object({ status: z.string() }));
+    expect(stored).toEqual([{ status: "error" }]);
+    expect(deps.metrics.pending().filter((s) => s.metric === "muse.watch.status").map((s) => s.tags)).toEqual([expect.arrayContaining(["status:error"])]);
 
     const strict = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts, packs }, envVars: { MUSE_PACKS_MAX_LAG_SECONDS: "600" } });
     const verdict = await watch(strict, { runId: "9d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });

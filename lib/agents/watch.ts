@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { watcherRunRow, type WatcherRunRow } from "../clickhouse/tables";
 import type { UpstreamRepo } from "../upstream/types";
-import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
+import { isTransient } from "./runner";
+import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 
 /**
  * watch: data freshness per source against the latest upstream commit.
@@ -15,6 +16,18 @@ import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./type
  * - error     when upstream or ClickHouse cannot be read.
  * The run's verdict is the worst source's. All times are UTC epoch arithmetic,
  * so the machine's time zone never matters.
+ *
+ * A run whose verdict is error has not checked anything: after recording the
+ * verdict (watcher_runs, muse.watch.status) it fails, so the runner records
+ * it as an error (muse.watch.runs{status:error}, the watcher-success KPI) and
+ * retries it when the cause was transient. watcher_runs keeps one row per run
+ * (ReplacingMergeTree by run_id): the last attempt's verdict.
+ *
+ * The freshness gauge muse.watch.lag_seconds is emitted for every source that
+ * could be read, also when its latest commit has no rows yet: then it is the
+ * age of the source's newest row of any commit (or, with no rows at all, the
+ * age of the latest commit), so data that stopped arriving keeps aging on the
+ * monitor instead of vanishing from it.
  */
 
 export const watchOptions = z.object({}).strict();
@@ -30,8 +43,17 @@ export interface SourceFreshness {
   rows_found: number;
   newest_row_ts: string | null;
   lag_seconds: number | null;
+  /**
+   * The freshness gauge's value: lag_seconds when the latest commit has rows;
+   * else the age of the source's newest row (any commit; at least a week when
+   * none is that recent), or of the latest commit when the source has no rows.
+   * Null only when nothing could be read.
+   */
+  data_age_seconds: number | null;
   threshold_seconds: number;
   reason?: string;
+  /** An error verdict whose cause may pass (network, 5xx): the run is retried. */
+  transient?: boolean;
 }
 
 export interface WatchSummary extends Record<string, unknown> {
@@ -60,6 +82,22 @@ export function rowsSince(source: SourceName, commitTs: string): string {
   return new Date(Math.max(0, (Number.isNaN(ms) ? 0 : ms) - ROWS_BEFORE_COMMIT_MS[source])).toISOString().replace("T", " ").replace("Z", "");
 }
 const rowsForCommit = z.object({ rows: z.coerce.number(), newest: z.string() });
+/**
+ * The newest row of a source, any commit, within the last week (daily
+ * partitions before are skipped); asked only when the latest commit has none.
+ * With nothing that recent, a trivial count (table metadata) tells an empty
+ * source from one whose newest row is over a week old.
+ */
+const NEWEST_ROW: Record<SourceName, string> = {
+  banterhearts: `SELECT count() AS rows, max(ts) AS newest FROM bench_runs WHERE ts >= {since:DateTime64(3, 'UTC')}`,
+  banterpacks: `SELECT count() AS rows, max(ts) AS newest FROM ui_events WHERE ts >= {since:DateTime64(3, 'UTC')}`,
+};
+const ANY_ROW: Record<SourceName, string> = {
+  banterhearts: `SELECT count() AS rows FROM bench_runs`,
+  banterpacks: `SELECT count() AS rows FROM ui_events`,
+};
+const NEWEST_ROW_WINDOW_S = 7 * 86_400;
+const anyRows = z.object({ rows: z.coerce.number() });
 
 const SEVERITY: Record<WatcherStatus, number> = { valid: 0, degraded: 1, error: 2 };
 export const worst = (statuses: WatcherStatus[]): WatcherStatus =>
@@ -71,12 +109,13 @@ function errorText(error: unknown): string {
 
 export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: number, now: Date): Promise<SourceFreshness> {
   const source = repo.name;
-  const base = { source, latest_commit: "", latest_commit_ts: null, rows_found: 0, newest_row_ts: null, lag_seconds: null, threshold_seconds: thresholdSeconds };
+  const base = { source, latest_commit: "", latest_commit_ts: null, rows_found: 0, newest_row_ts: null, lag_seconds: null, data_age_seconds: null, threshold_seconds: thresholdSeconds };
+  const ageOf = (iso: string) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   let latest: { sha: string; ts: string } | undefined;
   try {
     latest = await repo.latestCommit();
   } catch (error) {
-    return { ...base, status: "error", reason: `${source}: upstream unreachable (${errorText(error)})` };
+    return { ...base, status: "error", reason: `${source}: upstream unreachable (${errorText(error)})`, transient: isTransient(error) };
   }
   if (!latest) return { ...base, status: "degraded", reason: `${source}: the repository has no commits` };
 
@@ -84,15 +123,32 @@ export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: 
   try {
     [found] = await db.query(ROWS_FOR_COMMIT[source], { sha: latest.sha, since: rowsSince(source, latest.ts) }, rowsForCommit);
   } catch (error) {
-    return { ...base, latest_commit: latest.sha, latest_commit_ts: latest.ts, status: "error", reason: `${source}: ClickHouse unreachable (${errorText(error)})` };
+    return { ...base, latest_commit: latest.sha, latest_commit_ts: latest.ts, status: "error", reason: `${source}: ClickHouse unreachable (${errorText(error)})`, transient: isTransient(error) };
   }
   const withCommit = { ...base, latest_commit: latest.sha, latest_commit_ts: latest.ts, rows_found: found.rows };
   if (found.rows === 0) {
-    return { ...withCommit, status: "degraded", reason: `${source}: no rows ingested yet for the latest commit ${latest.sha.slice(0, 7)}` };
+    let age: number;
+    let since: string;
+    try {
+      const weekAgo = new Date(now.getTime() - NEWEST_ROW_WINDOW_S * 1000).toISOString().replace("T", " ").replace("Z", "");
+      const [recent] = await db.query(NEWEST_ROW[source], { since: weekAgo }, rowsForCommit);
+      if (recent.rows > 0) {
+        age = ageOf(recent.newest);
+        since = `newest row ${formatDuration(age)} old`;
+      } else {
+        const [all] = await db.query(ANY_ROW[source], {}, anyRows);
+        // Older than a week (a lower bound that keeps growing with the commit's age), or no rows at all: the commit's age.
+        age = all.rows > 0 ? Math.max(NEWEST_ROW_WINDOW_S, ageOf(latest.ts)) : ageOf(latest.ts);
+        since = all.rows > 0 ? `no row in the last ${formatDuration(NEWEST_ROW_WINDOW_S)}` : `no rows at all, commit ${formatDuration(age)} old`;
+      }
+    } catch (error) {
+      return { ...withCommit, status: "error", reason: `${source}: ClickHouse unreachable (${errorText(error)})`, transient: isTransient(error) };
+    }
+    return { ...withCommit, data_age_seconds: age, status: "degraded", reason: `${source}: no rows ingested yet for the latest commit ${latest.sha.slice(0, 7)} (${since})` };
   }
   const newestMs = Date.parse(found.newest);
-  const lag = Math.max(0, Math.round((now.getTime() - newestMs) / 1000));
-  const freshness = { ...withCommit, newest_row_ts: new Date(newestMs).toISOString(), lag_seconds: lag };
+  const lag = ageOf(found.newest);
+  const freshness = { ...withCommit, newest_row_ts: new Date(newestMs).toISOString(), lag_seconds: lag, data_age_seconds: lag };
   if (lag > thresholdSeconds) {
     return { ...freshness, status: "degraded", reason: `${source}: newest row is ${formatDuration(lag)} old (threshold ${formatDuration(thresholdSeconds)})` };
   }
@@ -135,11 +191,24 @@ export async function watch(deps: AgentDeps, context: Pick<RunContext, "runId">)
   // an error by the runner (there is nowhere to write the verdict).
   await deps.db.insert("watcher_runs", [row]);
   for (const s of sources) {
-    if (s.lag_seconds !== null) deps.metrics.gauge("muse.watch.lag_seconds", s.lag_seconds, { source: s.source });
+    if (s.data_age_seconds !== null) deps.metrics.gauge("muse.watch.lag_seconds", s.data_age_seconds, { source: s.source });
     deps.metrics.gauge("muse.watch.rows_found", s.rows_found, { source: s.source });
   }
   deps.metrics.count("muse.watch.status", 1, { status: verdict });
+  if (verdict === "error") {
+    // Not a success for the watcher KPI: the runner records the run as an error (and retries a transient cause).
+    const message = `watch verdict is error: ${reasons.join("; ")}`;
+    throw sources.some((s) => s.status === "error" && s.transient) ? new TransientError(message) : new WatchVerdictError(message);
+  }
   return { status: "ok", summary: { verdict, sources, reasons } };
+}
+
+/** A verdict of error whose cause will not pass by retrying (e.g. a repository that does not exist). */
+export class WatchVerdictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WatchVerdictError";
+  }
 }
 
 export const watchAgent: AgentDefinition<typeof watchOptions, WatchSummary> = {

@@ -1,7 +1,19 @@
 import { parseArgs } from "node:util";
 import { appLogger } from "../agents/deps";
 import { clickHouseConfig, createDb, type Db } from "../clickhouse/client";
-import { DatadogApiError, DefinitionError, MissingDatadogKeysError, applyDatadog, datadogClientFromEnv, formatPlanItem, loadDefinitions, planSummary } from "../datadog/apply";
+import {
+  DatadogApiError,
+  DefinitionError,
+  MissingDatadogKeysError,
+  applyDatadog,
+  confidenceKpiProblem,
+  datadogClientFromEnv,
+  formatPlanItem,
+  loadDefinitions,
+  notifyHandlesFromEnv,
+  planSummary,
+  silentTiers,
+} from "../datadog/apply";
 import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
 import { loadEnv } from "../env";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
@@ -17,7 +29,7 @@ const DATADOG_USAGE = "muse datadog apply [--dry-run] [--dir datadog]";
 
 export const datadogCommand: Command = {
   summary: "create or update the dashboard, monitors and SLOs of datadog/ in Datadog (idempotent; --dry-run prints the plan only)",
-  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>.`,
+  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>. Monitors notify the @handles of their tier: MUSE_DD_NOTIFY_CRITICAL, MUSE_DD_NOTIFY_WARNING, MUSE_DD_NOTIFY_INFO.`,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, dir: { type: "string" } } });
     if (positionals.length !== 1 || positionals[0] !== "apply") {
@@ -26,9 +38,15 @@ export const datadogCommand: Command = {
     }
     const dryRun = Boolean(values["dry-run"]);
     try {
-      const defs = await loadDefinitions(values.dir);
       const env = loadEnv();
+      const notify = notifyHandlesFromEnv(env);
+      const defs = await loadDefinitions(values.dir, { notify });
       const client = datadogClientFromEnv(env);
+      for (const { tier, monitors } of silentTiers(defs.monitors, notify)) {
+        err(`note: ${monitors} ${tier} monitor(s) notify nobody: set MUSE_DD_NOTIFY_${tier.toUpperCase()} to their @handles`);
+      }
+      const confidence = confidenceKpiProblem(defs, env.MUSE_PUBLISH_THRESHOLD);
+      if (confidence) err(`warning: ${confidence}`);
       out(`${dryRun ? "plan (dry run, nothing is changed)" : "applying"} against ${datadogApiUrl(env)}:`);
       const plan = await applyDatadog(client, defs, { dryRun, onItem: (item) => out(`  ${formatPlanItem(item)}`) });
       out(`${planSummary(plan)}${dryRun ? " (dry run: nothing was changed)" : ""}`);

@@ -13,12 +13,15 @@ import {
   monitorDefinition,
   monitorList,
   monitorResponse,
+  MONITOR_TIERS,
+  monitorTier,
   museIdOf,
   sloDefinition,
   sloList,
   sloResponse,
   type DashboardDefinition,
   type MonitorDefinition,
+  type MonitorTier,
   type SloDefinition,
 } from "./schemas";
 
@@ -64,8 +67,39 @@ async function readJson<S extends z.ZodType>(dir: string, file: string, schema: 
 const keysUnique = <T>(items: T[], keyOf: (t: T) => string | undefined) =>
   new Set(items.map(keyOf)).size === items.length;
 
-/** Reads and validates datadog/dashboard.json, monitors.json and slos.json. */
-export async function loadDefinitions(dir = DEFAULT_DATADOG_DIR): Promise<Definitions> {
+/**
+ * Where a monitor's notification handles go: every message in monitors.json
+ * ends with this placeholder, which loadDefinitions replaces with the handles
+ * of the monitor's tier (MUSE_DD_NOTIFY_CRITICAL / _WARNING / _INFO), or
+ * removes when the tier has none. Datadog never sees it.
+ */
+export const NOTIFY_PLACEHOLDER = "%%notify%%";
+
+/** @handles per monitor tier (each a space-separated list, or empty). */
+export type NotifyHandles = Partial<Record<MonitorTier, string>>;
+
+export function notifyHandlesFromEnv(env: Pick<Env, "MUSE_DD_NOTIFY_CRITICAL" | "MUSE_DD_NOTIFY_WARNING" | "MUSE_DD_NOTIFY_INFO">): NotifyHandles {
+  return { critical: env.MUSE_DD_NOTIFY_CRITICAL, warning: env.MUSE_DD_NOTIFY_WARNING, info: env.MUSE_DD_NOTIFY_INFO };
+}
+
+function withHandles(monitor: MonitorDefinition, notify: NotifyHandles): MonitorDefinition {
+  const handles = (notify[monitorTier(monitor)] ?? "").trim().split(/\s+/).filter(Boolean).join(" ");
+  const message = handles ? monitor.message.replace(NOTIFY_PLACEHOLDER, `Notify: ${handles}`) : monitor.message.replace(NOTIFY_PLACEHOLDER, "").trimEnd();
+  return { ...monitor, message };
+}
+
+/** Monitor tiers that notify nobody (no handles configured), with how many monitors each has. */
+export function silentTiers(monitors: readonly MonitorDefinition[], notify: NotifyHandles): { tier: MonitorTier; monitors: number }[] {
+  return MONITOR_TIERS.map((tier) => ({ tier, monitors: monitors.filter((m) => monitorTier(m) === tier).length })).filter(
+    ({ tier, monitors }) => monitors > 0 && !(notify[tier] ?? "").trim(),
+  );
+}
+
+/**
+ * Reads and validates datadog/dashboard.json, monitors.json and slos.json;
+ * fills each monitor's notification placeholder with its tier's handles.
+ */
+export async function loadDefinitions(dir = DEFAULT_DATADOG_DIR, options: { notify?: NotifyHandles } = {}): Promise<Definitions> {
   const [dashboard, monitors, slos] = await Promise.all([
     readJson(dir, "dashboard.json", dashboardDefinition),
     readJson(dir, "monitors.json", z.array(monitorDefinition)),
@@ -73,7 +107,26 @@ export async function loadDefinitions(dir = DEFAULT_DATADOG_DIR): Promise<Defini
   ]);
   if (!keysUnique(monitors, (m) => museIdOf(m.tags))) throw new DefinitionError("monitors.json", ["two monitors share a muse-id"]);
   if (!keysUnique(slos, (s) => museIdOf(s.tags))) throw new DefinitionError("slos.json", ["two SLOs share a muse-id"]);
-  return { dashboard, monitors, slos };
+  const placeholders = monitors.filter((m) => m.message.split(NOTIFY_PLACEHOLDER).length !== 2);
+  if (placeholders.length) {
+    throw new DefinitionError("monitors.json", placeholders.map((m) => `${museIdOf(m.tags)}: the message must contain ${NOTIFY_PLACEHOLDER} once (where its tier's handles go)`));
+  }
+  return { dashboard, monitors: monitors.map((m) => withHandles(m, options.notify ?? {})), slos };
+}
+
+/**
+ * The confidence KPI (kpi-content-confidence) against the publish gate
+ * (MUSE_PUBLISH_THRESHOLD): the KPI is a target for the daily average set
+ * above the gate, so it warns while drafts still pass. A gate at or above the
+ * KPI makes the monitor meaningless (drafts under it are no longer
+ * published); this says so.
+ */
+export function confidenceKpiProblem(defs: Definitions, publishThreshold: number): string | undefined {
+  const kpi = defs.monitors.find((m) => museIdOf(m.tags) === "kpi-content-confidence");
+  if (!kpi) return undefined;
+  const target = kpi.options.thresholds.critical;
+  if (publishThreshold < target) return undefined;
+  return `MUSE_PUBLISH_THRESHOLD (${publishThreshold}) is not below the confidence KPI (${target}, monitor kpi-content-confidence): the monitor would only fire for averages of drafts that are no longer published; raise the KPI in datadog/monitors.json above the gate`;
 }
 
 // ---------------------------------------------------------------------------

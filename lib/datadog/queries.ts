@@ -1,5 +1,6 @@
 import type { Definitions } from "./apply";
-import type { LeafWidgetDefinition } from "./schemas";
+import type { z } from "zod";
+import type { LeafWidgetDefinition, rumQuery } from "./schemas";
 
 /**
  * Metric references inside Datadog query strings, e.g.
@@ -66,9 +67,25 @@ export interface QueryLocation {
   templateVariables: Map<string, string>;
 }
 
+/** The metric query strings of a widget (RUM event queries are not metrics: see rumQueries). */
 function leafQueries(def: LeafWidgetDefinition): string[] {
   if (def.type === "note") return [];
-  return def.requests.flatMap((r) => r.queries.map((q) => q.query));
+  return def.requests.flatMap((r) => r.queries.flatMap((q) => (q.data_source === "metrics" ? [q.query] : [])));
+}
+
+/** Every RUM event query of the dashboard, with the widget's title. */
+export function rumQueries(defs: Definitions): { title: string; query: z.output<typeof rumQuery> }[] {
+  const out: { title: string; query: z.output<typeof rumQuery> }[] = [];
+  const visit = (def: LeafWidgetDefinition) => {
+    if (def.type === "note") return;
+    for (const r of def.requests) for (const q of r.queries) if (q.data_source === "rum") out.push({ title: def.title, query: q });
+  };
+  for (const w of defs.dashboard.widgets) {
+    const d = w.definition;
+    if (d.type === "group") d.widgets.forEach((child) => visit(child.definition));
+    else visit(d);
+  }
+  return out;
 }
 
 /** Every query string of the definitions, with where it is. */

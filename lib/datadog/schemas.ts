@@ -27,6 +27,29 @@ export const metricQuery = z
   })
   .strict();
 
+/**
+ * A RUM event query (formula-and-function, data_source rum): e.g. the p75 of
+ * a view's Core Web Vital (`@view.largest_contentful_paint`, in ns).
+ */
+export const rumQuery = z
+  .object({
+    data_source: z.literal("rum"),
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, "query names are lower-case identifiers"),
+    indexes: z.array(z.string()).optional(),
+    compute: z
+      .object({
+        aggregation: z.enum(["count", "cardinality", "median", "pc75", "pc90", "pc95", "pc98", "pc99", "sum", "min", "max", "avg"]),
+        metric: z.string().regex(/^@[\w.]+$/, "a RUM measure is an @attribute").optional(),
+        interval: z.number().int().positive().optional(),
+      })
+      .strict(),
+    search: z.object({ query: z.string() }).strict(),
+    group_by: z
+      .array(z.object({ facet: z.string(), limit: z.number().int().min(1).optional(), sort: z.object({ aggregation: z.string(), order: z.enum(["asc", "desc"]), metric: z.string().optional() }).strict().optional() }).strict())
+      .optional(),
+  })
+  .strict();
+
 const formula = z
   .object({
     formula: z.string().min(1),
@@ -58,7 +81,7 @@ function formulasUseTheirQueries<T extends { queries: { name: string }[]; formul
 const timeseriesRequest = z
   .object({
     response_format: z.literal("timeseries"),
-    queries: z.array(metricQuery).min(1),
+    queries: z.array(z.discriminatedUnion("data_source", [metricQuery, rumQuery])).min(1),
     formulas: z.array(formula).min(1),
     display_type: z.enum(["line", "bars", "area"]).optional(),
     style: z
@@ -76,7 +99,7 @@ const timeseriesRequest = z
 const scalarRequest = z
   .object({
     response_format: z.literal("scalar"),
-    queries: z.array(metricQuery.extend({ aggregator: metricQuery.shape.aggregator.unwrap() })).min(1),
+    queries: z.array(z.discriminatedUnion("data_source", [metricQuery.extend({ aggregator: metricQuery.shape.aggregator.unwrap() }), rumQuery])).min(1),
     formulas: z.array(formula).min(1),
     conditional_formats: z.array(conditionalFormat).optional(),
   })
@@ -207,7 +230,8 @@ export const monitorDefinition = z
     query: z.string().min(1),
     message: z.string().min(1),
     tags: managedTags,
-    priority: z.number().int().min(1).max(5).optional(),
+    /** Datadog's P1–P5; Muse uses three tiers (MONITOR_TIERS), named by a `severity:` tag. */
+    priority: z.union([z.literal(1), z.literal(3), z.literal(5)]),
     options: z
       .object({
         thresholds: z
@@ -237,10 +261,41 @@ export const monitorDefinition = z
     else if (Number(m[2]) !== monitor.options.thresholds.critical) {
       ctx.addIssue({ code: "custom", path: ["options", "thresholds", "critical"], message: `critical threshold must equal the query's ${m[2]}` });
     }
-    if (!/^(avg|sum|min|max)\(last_\d+[mhdw]\):/.test(monitor.query)) {
+    const window = monitorWindowMinutes(monitor.query);
+    if (window === undefined) {
       ctx.addIssue({ code: "custom", path: ["query"], message: "a query alert starts with <aggregation>(last_<window>):" });
     }
+    // No data is only "no data" once a whole window is empty: a shorter no-data timeframe never fires (or fires at random).
+    if (monitor.options.notify_no_data) {
+      const timeframe = monitor.options.no_data_timeframe;
+      if (timeframe === undefined) ctx.addIssue({ code: "custom", path: ["options", "no_data_timeframe"], message: "notify_no_data needs a no_data_timeframe" });
+      else if (window !== undefined && timeframe < window) {
+        ctx.addIssue({ code: "custom", path: ["options", "no_data_timeframe"], message: `no_data_timeframe (${timeframe} min) is shorter than the query's window (${window} min)` });
+      }
+    }
+    const severities = monitor.tags.filter((t) => t.startsWith("severity:"));
+    const tier = MONITOR_TIERS.find((t) => TIER_PRIORITY[t] === monitor.priority);
+    if (severities.length !== 1 || severities[0] !== `severity:${tier}`) {
+      ctx.addIssue({ code: "custom", path: ["tags"], message: `priority ${monitor.priority} needs exactly one tag severity:${tier}` });
+    }
   });
+
+/** Monitor tiers, their Datadog priority, and (`muse datadog apply`) whom they notify. */
+export const MONITOR_TIERS = ["critical", "warning", "info"] as const;
+export type MonitorTier = (typeof MONITOR_TIERS)[number];
+export const TIER_PRIORITY: Record<MonitorTier, 1 | 3 | 5> = { critical: 1, warning: 3, info: 5 };
+
+export function monitorTier(monitor: { priority: number }): MonitorTier {
+  return MONITOR_TIERS.find((t) => TIER_PRIORITY[t] === monitor.priority) ?? "info";
+}
+
+const WINDOW_MINUTES: Record<string, number> = { m: 1, h: 60, d: 1440, w: 10080 };
+
+/** The evaluation window of a query alert in minutes (`sum(last_4h):…` → 240). */
+export function monitorWindowMinutes(query: string): number | undefined {
+  const m = /^(?:avg|sum|min|max)\(last_(\d+)([mhdw])\):/.exec(query);
+  return m ? Number(m[1]) * WINDOW_MINUTES[m[2]] : undefined;
+}
 export type MonitorDefinition = z.infer<typeof monitorDefinition>;
 
 const sloTimeframe = z.enum(["7d", "30d", "90d"]);
