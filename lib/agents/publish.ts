@@ -98,7 +98,7 @@ export interface PublishHooks {
 const LANG_ORDER = ["en", "de", "zh", "hi"] as const;
 const SERIES_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-/** The content-relative path of an episode file (shared/design/episodes.md). */
+/** The content-relative path of an episode file (docs/episodes.md). */
 export function episodeFilePathOf(series: string, episode: number, lang: string): string {
   if (!SERIES_NAME.test(series)) throw new Error(`series "${series}" is not a valid directory name`);
   if (!Number.isInteger(episode) || episode < 1) throw new Error(`episode number ${episode} is not publishable`);

@@ -1,6 +1,6 @@
 import type { AgentName } from "./names";
 
-/** Default schedules (shared/design/agents.md); vercel.json declares the same (checked by a test). */
+/** Default schedules (docs/operations.md, Schedules); vercel.json declares the same (checked by a test). */
 export const AGENT_SCHEDULES: Record<AgentName, string> = {
   ingest: "*/5 * * * *",
   collect: "*/15 * * * *",

@@ -11,7 +11,7 @@ import { episodeSlug } from "../site/paths";
 /**
  * The published episodes, read (never written) from
  * `${MUSE_CONTENT_DIR}/episodes/<series>/ep-NNN.md` and its translations
- * `ep-NNN.<lang>.md` (shared/design/episodes.md). Server only: it reads the
+ * `ep-NNN.<lang>.md` (docs/episodes.md). Server only: it reads the
  * filesystem.
  *
  * Every file is validated with the council's front-matter schema

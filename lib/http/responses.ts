@@ -1,4 +1,4 @@
-/** JSON responses of shared/design/api.md: errors are `{"error": "...", ...details}`, nothing else leaks. */
+/** JSON responses of docs/api.md: errors are `{"error": "...", ...details}`, nothing else leaks. */
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { "Cache-Control": "no-store", ...headers } });

@@ -10,7 +10,7 @@ import type { TranslatableText } from "./verify";
 
 /**
  * From an English original's row to what is translated and checked, and from
- * a translation back to an episode file (shared/design/episodes.md):
+ * a translation back to an episode file (docs/episodes.md):
  * `episodes/<series>/ep-NNN.<lang>.md`, rendered with the council's
  * renderEpisode, its front-matter COPIED from the original's (numbers,
  * metrics, claims, commits, window, date, run id, writer) except `title`,

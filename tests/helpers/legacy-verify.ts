@@ -19,7 +19,7 @@ export interface LegacyContent {
 }
 
 /**
- * THE TRUTH RULE (shared/design/episodes.md): every number an episode's prose
+ * THE TRUTH RULE (docs/truth-rule.md): every number an episode's prose
  * states must equal a computed fact within the fact's rounding, and be covered
  * by a claim naming that fact. Used on the council's drafts and, unchanged, on
  * translations (which must keep every number).

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { nestedDeeperThan } from "../json-depth";
 
 /**
- * One UI event of POST /api/ingest/events (shared/design/api.md, "Ingest rules").
+ * One UI event of POST /api/ingest/events (docs/api.md, "POST /api/ingest/events").
  *
  * Unknown top-level keys are ignored and never stored: the overlay may add
  * fields before Muse knows them, and rejecting a whole batch for that would

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * Banterhearts benchmark reports (shared/design/report-formats.md), one schema
+ * Banterhearts benchmark reports (docs/report-formats.md), one schema
  * per `benchmark_type`, joined as a discriminated union.
  *
  * Strict where the contract is precise (required figures, enumerated backends,

@@ -14,7 +14,7 @@ export const maxDuration = 60;
 const ROUTE = "bench";
 
 /**
- * POST /api/ingest/bench: one Banterhearts report or an array of them (shared/design/api.md).
+ * POST /api/ingest/bench: one Banterhearts report or an array of them (docs/api.md).
  *
  * When ClickHouse cannot take the rows after quick retries the answer stays
  * 503 (the sender, a CI job, retries, and its reports also stay in git for the

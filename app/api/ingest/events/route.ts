@@ -27,7 +27,7 @@ export const maxDuration = 60;
 const ROUTE_TAG = "events";
 
 /**
- * POST /api/ingest/events (shared/design/api.md): thin HTTP shell around lib/ingest/events.
+ * POST /api/ingest/events (docs/api.md): thin HTTP shell around lib/ingest/events.
  *
  * When ClickHouse cannot take the events after quick retries, the validated
  * rows go to the dead-letter store and the answer is 202
