@@ -66,6 +66,7 @@ export function syntheticFacts(i: number, to: Date): Facts {
       fact("packs.error_rate_pct", "error rate", 2, "percent", 2),
       fact("packs.abandonment_pct", "query abandonment rate", 10, "percent", 1),
       fact("correlation.latency_user", "Pearson r, p95 latency vs user latency", 0.98, "coefficient", 2),
+      fact("correlation.days", "days the correlation is computed over", 7, "days", 0),
       fact("confidence", "confidence score", 0.9, "score", 2),
       fact("volume.bench_rows", "model-level benchmark rows", 140, "count", 0),
       fact("volume.events", "UI events", events, "count", 0),

@@ -132,7 +132,7 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   } else {
     why.push("With no benchmark change this window, there is nothing new for users to feel from Banterhearts.");
   }
-  if (has("correlation.latency_user") && facts.correlation !== null) {
+  if (has("correlation.latency_user") && has("correlation.days") && facts.correlation !== null) {
     const ci = has("correlation.ci_low") ? ` (interval ${ref("correlation.ci_low")} to ${ref("correlation.ci_high")})` : "";
     why.push(
       `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation, value("correlation.ci_low"), value("correlation.ci_high"), options.strongCorrelation ?? 0.5)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
