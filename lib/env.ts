@@ -122,7 +122,8 @@ export const ENV_SPEC = {
   MUSE_DD_NOTIFY_CRITICAL: spec({ schema: notifyHandles, default: "(unset: critical monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles critical (P1) monitors notify, space-separated, e.g. `@pagerduty-muse @slack-muse-alerts`." }),
   MUSE_DD_NOTIFY_WARNING: spec({ schema: notifyHandles, default: "(unset: warning monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles warning (P3) monitors notify." }),
   MUSE_DD_NOTIFY_INFO: spec({ schema: notifyHandles, default: "(unset: info monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles info (P5) monitors notify." }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: spec({ schema: optionalUrl, default: "(unset: no tracing)", group: "Datadog", description: "OTLP/HTTP collector base URL: agent runs and LLM calls are traced to <url>/v1/traces (JSON). Unset: nothing is traced or sent." }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: spec({ schema: optionalUrl, default: "(unset: no tracing)", group: "Datadog", description: "OTLP/HTTP collector base URL (e.g. a Datadog Agent's :4318): agent runs and LLM calls are traced to <url>/v1/traces. Unset: nothing is traced or sent." }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: spec({ schema: optionalString.pipe(z.enum(["http/protobuf", "http/json"]).optional()), default: "http/protobuf", group: "Datadog", description: "OTLP encoding of the traces: http/protobuf or http/json." }),
   OTEL_EXPORTER_OTLP_HEADERS: spec({ schema: optionalString, default: "(unset)", group: "Datadog", description: "Headers sent with the traces, `key=value,key2=value2` (e.g. a collector's API key).", secret: true }),
 
   // Pipeline behaviour

@@ -9,12 +9,16 @@ import type { AgentName } from "./names";
 import type { AgentDefinition, AgentDeps, AgentResult, Trigger } from "./types";
 import { TransientError } from "./types";
 import { UpstreamError } from "../upstream/types";
+import { SpanStatusCode } from "@opentelemetry/api";
+import { inSpan } from "../telemetry";
 
 /**
  * The one runner every trigger shares (Vercel Cron, maintainers' API, CLI):
  * validates options, takes the agent's lease (refusing an overlapping run),
  * records the run in `agent_runs`, retries transient failures with backoff,
  * and emits the per-agent metrics. Authentication is the route's job.
+ * Each run is one trace span, `agent <name>` (lib/telemetry.ts: exported only
+ * when a collector is configured), with the LLM calls' spans under it.
  */
 
 export const runRecord = z.object({
@@ -90,12 +94,25 @@ export async function runAgent<S extends Record<string, unknown>>(
   deps: AgentDeps,
   runOptions: RunOptions,
 ): Promise<RunRecord> {
+  const runId = runOptions.runId ?? randomUUID();
+  return inSpan(`agent ${agent.name}`, { "muse.agent": agent.name, "muse.run_id": runId, "muse.trigger": runOptions.trigger }, async (span) => {
+    const record = await runTraced(agent, deps, { ...runOptions, runId });
+    span.setAttributes({ "muse.status": record.status, "muse.attempts": record.attempts, "muse.duration_ms": record.duration_ms });
+    if (record.status === "error") span.setStatus({ code: SpanStatusCode.ERROR, message: record.error ?? "error" });
+    return record;
+  });
+}
+
+async function runTraced<S extends Record<string, unknown>>(
+  agent: AgentDefinition<z.ZodType, S>,
+  deps: AgentDeps,
+  runOptions: RunOptions & { runId: string },
+): Promise<RunRecord> {
   const parsed = agent.options.safeParse(runOptions.options ?? {});
   if (!parsed.success) {
     throw new OptionsError(parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
   }
-  const runId = runOptions.runId ?? randomUUID();
-  const { trigger } = runOptions;
+  const { runId, trigger } = runOptions;
   const log = deps.log.child({ agent: agent.name, run_id: runId, trigger });
   const lock = await acquireAgentLock(deps.db, agent.name, runId, deps.env.MUSE_LOCK_TTL_SECONDS);
   if (!lock.acquired) {

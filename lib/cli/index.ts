@@ -7,6 +7,7 @@ import { seed } from "../seed";
 import { runPipeline } from "./pipeline";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
 import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIGRATIONS_DIR } from "../clickhouse/migrations";
+import { flushTelemetry, registerTelemetry } from "../telemetry";
 
 /**
  * The CLI: each command is a small async function returning an exit code.
@@ -182,6 +183,8 @@ export async function runCli(argv: string[]): Promise<number> {
   // Without CLICKHOUSE_URL and with nothing answering locally, the command
   // starts the local ClickHouse for its own duration.
   const clickhouse = command.needsClickHouse ? await ensureLocalClickHouse({ quiet: true }) : undefined;
+  // Agent runs from the CLI are traced like the server's when a collector is configured (lib/telemetry.ts).
+  const traced = await registerTelemetry();
   try {
     return await command.run(rest);
   } catch (e) {
@@ -200,6 +203,7 @@ export async function runCli(argv: string[]): Promise<number> {
     err(`${name} failed: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   } finally {
+    if (traced) await flushTelemetry().catch((e: unknown) => err(`traces not sent: ${e instanceof Error ? e.message : String(e)}`));
     await clickhouse?.stop();
   }
 }

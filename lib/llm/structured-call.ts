@@ -91,6 +91,14 @@ export async function structuredCall<T>(options: StructuredCallOptions<T>): Prom
       output: Output.object({ schema: options.schema, name: options.name, description: options.description }),
       maxRetries: 0,
       abortSignal: signal,
+      // Spans (ai.generateText …) only reach a collector when lib/telemetry.ts registered one; never the prompt or the answer.
+      experimental_telemetry: {
+        isEnabled: true,
+        functionId: `muse.${operation}`,
+        recordInputs: false,
+        recordOutputs: false,
+        metadata: { run_id: options.runId, source: options.source, operation, event_id: options.eventId },
+      },
     });
     const output = result.output;
     return { kind: "output", output, event: event({ model: result.response.modelId, ...tokens(result.usage), status: "success", error_msg: "" }) };
