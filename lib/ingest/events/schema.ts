@@ -136,9 +136,41 @@ export function eventSchema(now: Date) {
   });
 }
 
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const FAST_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 const FAST_SHA = /^[0-9a-fA-F]{40}$/;
 const FAST_EVENT_TYPE = /^[a-z0-9_.]{1,64}$/;
+
+/**
+ * Certainly within MAX_METADATA_DEPTH and MAX_METADATA_BYTES, by one walk of
+ * a parsed JSON value (iterative: no stack to overflow) that bounds its
+ * serialized size from above (6 bytes per string code unit: a \uXXXX escape;
+ * 24 per number). false: over the depth limit, not plain JSON, or too close
+ * to the size limit to tell — the schema then decides exactly.
+ */
+function smallAndShallow(value: Record<string, unknown>): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  let bound = 0;
+  while (pending.length > 0) {
+    const { value: current, depth } = pending.pop()!;
+    if (typeof current === "string") bound += 6 * current.length + 2;
+    else if (typeof current === "number" || typeof current === "boolean" || current === null) bound += 24;
+    else if (Array.isArray(current)) {
+      if (depth >= MAX_METADATA_DEPTH) return false;
+      bound += 2 + current.length;
+      for (const child of current) pending.push({ value: child, depth: depth + 1 });
+    } else if (isPlainObject(current)) {
+      if (depth >= MAX_METADATA_DEPTH) return false;
+      bound += 2;
+      for (const key of Object.keys(current)) {
+        bound += 6 * key.length + 4;
+        pending.push({ value: current[key], depth: depth + 1 });
+      }
+    } else return false;
+    if (bound > MAX_METADATA_BYTES) return false;
+  }
+  return true;
+}
 
 /**
  * The common case without zod: an event that is valid is returned exactly as
@@ -151,13 +183,21 @@ const FAST_EVENT_TYPE = /^[a-z0-9_.]{1,64}$/;
 export function fastValidEvent(item: Record<string, unknown>, latestMs: number): ValidEvent | undefined {
   const { ts, session_id, commit_sha, event_type, latency_ms, user_agent, metadata } = item;
   let ms: number;
+  let iso: string | undefined;
   if (typeof ts === "number") {
     if (!Number.isSafeInteger(ts)) return undefined;
     ms = ts;
   } else if (typeof ts === "string") {
-    const parsed = parseIsoWithZone(ts);
-    if (typeof parsed === "string") return undefined;
-    ms = parsed;
+    if (CANONICAL_ISO.test(ts)) {
+      // What senders send (Date#toISOString): valid exactly when it round-trips (2026-02-30 does not).
+      ms = Date.parse(ts);
+      iso = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+      if (iso !== ts) return undefined;
+    } else {
+      const parsed = parseIsoWithZone(ts);
+      if (typeof parsed === "string") return undefined;
+      ms = parsed;
+    }
   } else return undefined;
   if (ms < MIN_EVENT_TS_MS || ms > latestMs) return undefined;
   if (typeof session_id !== "string" || !FAST_UUID.test(session_id)) return undefined;
@@ -166,11 +206,10 @@ export function fastValidEvent(item: Record<string, unknown>, latestMs: number):
   if (typeof latency_ms !== "number" || !Number.isInteger(latency_ms) || latency_ms < 0 || latency_ms > MAX_LATENCY_MS) return undefined;
   if (user_agent !== undefined && user_agent !== null && (typeof user_agent !== "string" || user_agent.length > MAX_USER_AGENT_LENGTH)) return undefined;
   if (metadata !== undefined && metadata !== null) {
-    if (!isPlainObject(metadata) || nestedDeeperThan(metadata, MAX_METADATA_DEPTH)) return undefined;
-    if (Buffer.byteLength(JSON.stringify(metadata), "utf8") > MAX_METADATA_BYTES) return undefined;
+    if (!isPlainObject(metadata) || !smallAndShallow(metadata)) return undefined;
   }
   const event: Partial<Pick<ValidEvent, "user_agent" | "metadata">> & Omit<ValidEvent, "user_agent" | "metadata"> = {
-    ts: new Date(ms).toISOString(),
+    ts: iso ?? new Date(ms).toISOString(),
     session_id: session_id.toLowerCase(),
     commit_sha: commit_sha.toLowerCase(),
     event_type,
