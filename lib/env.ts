@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TRANSLATION_LANGS } from "./episode/langs";
 
 /**
  * Every environment variable Muse reads, declared once: its schema, its default
@@ -56,7 +57,7 @@ const langList = withDefault("de,zh,hi").pipe(
   z
     .string()
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(["de", "zh", "hi"])).min(0)),
+    .pipe(z.array(z.enum(TRANSLATION_LANGS)).min(0)),
 );
 
 interface VarSpec<S extends z.ZodType = z.ZodType> {

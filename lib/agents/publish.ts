@@ -17,6 +17,7 @@ function jsonOrUndefined(text: string): unknown {
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
+import { LANGS } from "../episode/fact";
 
 /**
  * publish: publishable episodes → one commit each in the content repository.
@@ -95,7 +96,7 @@ export interface PublishHooks {
   fetch?: typeof globalThis.fetch;
 }
 
-const LANG_ORDER = ["en", "de", "zh", "hi"] as const;
+const LANG_ORDER = LANGS;
 const SERIES_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The content-relative path of an episode file (docs/episodes.md). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LANGS } from "../episode/fact";
 
 /**
  * Typed rows of Muse's tables, as written (JSONEachRow in) and read back
@@ -106,7 +107,7 @@ export const episodeRow = z.object({
   run_id: z.uuid(),
   series: z.string(),
   episode_num: z.number().int().min(0).max(65535),
-  lang: z.enum(["en", "de", "zh", "hi"]),
+  lang: z.enum(LANGS),
   title: z.string(),
   summary: z.string(),
   confidence_score: z.number(),

@@ -24,10 +24,8 @@ export const fact = z.object({
 });
 export type Fact = z.infer<typeof fact>;
 
-/** Site and episode languages, and the locale each renders numbers in. */
-export const LANGS = ["en", "de", "zh", "hi"] as const;
-export type Lang = (typeof LANGS)[number];
-export const NUMBER_LOCALES: Record<Lang, string> = { en: "en-US", de: "de-DE", zh: "zh-CN", hi: "hi-IN" };
+export { LANGS, NUMBER_LOCALES, TRANSLATION_LANGS, type Lang, type TranslationLang } from "./langs";
+import { NUMBER_LOCALES, type Lang } from "./langs";
 
 /** Significant digits kept for p-values (they are never rounded to 0). */
 const P_VALUE_DIGITS = 2;

@@ -6,8 +6,10 @@
  * Episode prose is translated by the translate agent; these are only the
  * labels around it.
  */
+import { LANGS } from "../episode/langs";
 
-export const SITE_LANGS = ["en", "de", "zh", "hi"] as const;
+/** The site speaks every episode language (one list: lib/episode/langs.ts). */
+export const SITE_LANGS = LANGS;
 export type Lang = (typeof SITE_LANGS)[number];
 export const DEFAULT_LANG: Lang = "en";
 
@@ -76,6 +78,7 @@ export interface UiStrings {
   previousEpisode: string;
   nextEpisode: string;
   sampleData: string;
+  /** May carry inline Markdown (`code`, **strong**): rendered by components/InlineMarkdown.tsx. */
   sampleDataNotice: string;
   untranslatedNotice: (language: string) => string;
   originalLanguage: string;

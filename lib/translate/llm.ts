@@ -21,8 +21,8 @@ import type { TranslatableText } from "./verify";
  * The call itself and its row: lib/llm/structured-call.ts.
  */
 
-export const TRANSLATION_LANGS = ["de", "zh", "hi"] as const;
-export type TranslationLang = (typeof TRANSLATION_LANGS)[number];
+export { TRANSLATION_LANGS, type TranslationLang } from "../episode/fact";
+import type { TranslationLang } from "../episode/fact";
 
 export const LANGUAGE_NAMES: Record<TranslationLang, string> = {
   de: "German (Deutsch)",
