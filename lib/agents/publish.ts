@@ -1,10 +1,9 @@
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
 import { createContentRepo, type ContentRepo } from "../content";
 import { facts as factsSchema } from "../analysis/facts";
-import { episodeFrontMatter, parseEpisodeFile, repoName, type CommitLinks } from "../episode/file";
+import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, readFrontMatter, repoName, type CommitLinks } from "../episode/file";
 import { checkEpisodeFile } from "../episode/truth";
 
 function jsonOrUndefined(text: string): unknown {
@@ -170,7 +169,6 @@ export async function findWork(db: Db, threshold: number, wait?: TranslationWait
 
 // ---------------------------------------------------------------- checking
 
-const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
 
 /**
  * Why a row's markdown must not be published (empty: it may). Defence in
@@ -180,13 +178,11 @@ const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
  */
 export function episodeFileProblems(row: EpisodeRow, truth: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
   if (row.markdown.trim() === "") return ["the row has no markdown"];
-  const match = FRONT_MATTER.exec(row.markdown);
-  if (!match) return ["the markdown has no YAML front-matter"];
   let data: unknown;
   try {
-    data = parseYaml(match[1]);
+    data = readFrontMatter(row.markdown).data;
   } catch (error) {
-    return [`the front-matter is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`];
+    return error instanceof EpisodeFileError ? error.problems : [String(error)];
   }
   const problems: string[] = [];
   const fm = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;

@@ -1,8 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { DATA_QUALITY_HEADING, SERIES, type Series } from "../episode/draft";
-import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, type EpisodeFrontMatter } from "../episode/file";
+import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, readFrontMatter, splitSections, type EpisodeFrontMatter } from "../episode/file";
 import { loadEnv } from "../env";
 import { createLogger, type Logger } from "../log";
 import { SITE_LANGS, type Lang } from "../site/i18n";
@@ -151,33 +150,13 @@ interface ParsedFile {
   raw: Record<string, unknown>;
 }
 
-function splitFrontMatter(text: string): { yaml: string; body: string } | undefined {
-  const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text.replace(/\r\n/g, "\n"));
-  return match ? { yaml: match[1], body: match[2] } : undefined;
-}
-
-function splitSections(body: string): EpisodeSectionText[] {
-  const chunks = body.split(/^## (.+)$/m);
-  const sections: EpisodeSectionText[] = [];
-  for (let i = 1; i < chunks.length; i += 2) sections.push({ heading: chunks[i].trim(), markdown: (chunks[i + 1] ?? "").trim() });
-  return sections;
-}
-
 /**
  * Parses one episode file. English originals must pass the council's
  * `parseEpisodeFile` entirely; translations must have valid front-matter (their
  * headings may be translated). Throws EpisodeFileError naming the problems.
  */
 export function parseEpisodeText(text: string, lang: Lang): ParsedFile {
-  const split = splitFrontMatter(text);
-  if (!split) throw new EpisodeFileError(["the file must start with YAML front-matter between --- lines"]);
-  let raw: unknown;
-  try {
-    raw = parseYaml(split.yaml);
-  } catch (error) {
-    throw new EpisodeFileError([`front-matter is not valid YAML: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-  const rawObject = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const { data: raw, raw: rawObject, body } = readFrontMatter(text);
   try {
     const parsed = parseEpisodeFile(text);
     return { frontMatter: parsed.frontMatter, body: parsed.body, sections: parsed.sections, raw: rawObject };
@@ -190,9 +169,9 @@ export function parseEpisodeText(text: string, lang: Lang): ParsedFile {
   if (!frontMatter.success) {
     throw new EpisodeFileError(frontMatter.error.issues.map((i) => `front-matter ${i.path.join(".") || "(root)"}: ${i.message}`));
   }
-  const sections = splitSections(split.body);
+  const sections = splitSections(body);
   if (sections.length === 0) throw new EpisodeFileError(["body: no H2 sections"]);
-  return { frontMatter: frontMatter.data, body: split.body, sections, raw: rawObject };
+  return { frontMatter: frontMatter.data, body, sections, raw: rawObject };
 }
 
 /** Seeder hints in the front-matter: `sample: true` (or `sample_data`, `data: sample`, `writer.sample`). */

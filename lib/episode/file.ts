@@ -254,10 +254,14 @@ export interface ParsedEpisode {
   body: string;
 }
 
-/** Parses and validates an episode file: front-matter schema, H2 sections in order. */
-export function parseEpisodeFile(text: string, options: { translatedHeadings?: boolean } = {}): ParsedEpisode {
-  const normalized = text.replace(/\r\n/g, "\n");
-  const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(normalized);
+/**
+ * The one reader of an episode file's envelope: YAML front-matter between
+ * `---` lines, then the body. Throws EpisodeFileError when there is none or
+ * the YAML does not parse. (The site, the publisher and parseEpisodeFile all
+ * read files through here.)
+ */
+export function readFrontMatter(text: string): { data: unknown; raw: Record<string, unknown>; body: string } {
+  const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text.replace(/\r\n/g, "\n"));
   if (!match) throw new EpisodeFileError(["the file must start with YAML front-matter between --- lines"]);
   let data: unknown;
   try {
@@ -265,14 +269,26 @@ export function parseEpisodeFile(text: string, options: { translatedHeadings?: b
   } catch (error) {
     throw new EpisodeFileError([`front-matter is not valid YAML: ${error instanceof Error ? error.message : String(error)}`]);
   }
+  const raw = data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  return { data, raw, body: match[2] };
+}
+
+/** The body's H2 sections, in order. */
+export function splitSections(body: string): EpisodeSection[] {
+  const chunks = body.split(/^## (.+)$/m);
+  const sections: EpisodeSection[] = [];
+  for (let i = 1; i < chunks.length; i += 2) sections.push({ heading: chunks[i].trim(), markdown: (chunks[i + 1] ?? "").trim() });
+  return sections;
+}
+
+/** Parses and validates an episode file: front-matter schema, H2 sections in order. */
+export function parseEpisodeFile(text: string, options: { translatedHeadings?: boolean } = {}): ParsedEpisode {
+  const { data, body } = readFrontMatter(text);
   const parsed = episodeFrontMatter.safeParse(data);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `front-matter ${i.path.join(".") || "(root)"}: ${i.message}`);
 
-  const body = match[2];
-  const sections: EpisodeSection[] = [];
-  const chunks = body.split(/^## (.+)$/m);
-  if (chunks[0].trim() !== "") problems.push("body: text before the first H2 section");
-  for (let i = 1; i < chunks.length; i += 2) sections.push({ heading: chunks[i].trim(), markdown: (chunks[i + 1] ?? "").trim() });
+  const sections = splitSections(body);
+  if (body.split(/^## .+$/m)[0].trim() !== "") problems.push("body: text before the first H2 section");
   const expected = SECTIONS.map((s) => s.heading);
   const story = sections.map((s) => s.heading).filter((h) => h !== DATA_QUALITY_HEADING);
   // A translation's headings are translated: its sections map to the original's by position.
