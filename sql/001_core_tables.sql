@@ -1,5 +1,5 @@
--- The seven tables of shared/seeds/clickhouse-schema.md, with the original's
--- defects fixed (see sql/README.md): every table a retry can write twice is a
+-- The seven core tables of Muse's schema (docs/schema.md), with the original
+-- design's defects fixed (see sql/README.md): every table a retry can write twice is a
 -- ReplacingMergeTree keyed by a deterministic id, and reads that must not see
 -- duplicates use FINAL (or argMax) as noted in their queries.
 

@@ -71,7 +71,12 @@ describe("migrations", () => {
     await migrate(config, { dir });
 
     const file = path.join(dir, "002_agent_runs.sql");
-    await writeFile(file, (await readFile(file, "utf8")) + "\n-- an innocent-looking edit\n");
+    const original = await readFile(file, "utf8");
+    // A corrected comment is not a change of the migration.
+    await writeFile(file, `${original}\n-- a corrected comment\n`);
+    expect((await migrate(config, { dir })).applied).toEqual([]);
+    // A changed statement is.
+    await writeFile(file, original.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, "CREATE TABLE IF NOT EXISTS $1_renamed"));
     const attempt = migrate(config, { dir });
     await expect(attempt).rejects.toBeInstanceOf(MigrationError);
     await expect(migrate(config, { dir })).rejects.toThrow(/002_agent_runs\.sql was changed after it was applied/);
@@ -94,5 +99,20 @@ describe("migrations", () => {
       "CREATE TABLE a (x UInt8) ENGINE = Memory",
       "SELECT 1",
     ]);
+  });
+});
+
+describe("migration checksums", () => {
+  const base = { file: "001_core_tables.sql" };
+  it("accept a file whose comments changed but refuse changed statements", async () => {
+    const { loadMigrations, checksumAccepts } = await import("../lib/clickhouse/migrations");
+    const [first] = await loadMigrations(new URL("../sql", import.meta.url).pathname);
+    // A database that recorded the new, statement-only checksum.
+    expect(checksumAccepts(first.checksum, first)).toBe(true);
+    // A database that applied the file before its header comment was corrected (whole-file checksum then).
+    expect(checksumAccepts("191c98b2ba306f4bac9d6a78da3ce9981d271040f6b969a375f3a5bdecbb0fd6", first)).toBe(true);
+    // The same old record against changed statements: refused.
+    expect(checksumAccepts("191c98b2ba306f4bac9d6a78da3ce9981d271040f6b969a375f3a5bdecbb0fd6", { ...base, checksum: "0".repeat(64), legacyChecksum: "1".repeat(64) })).toBe(false);
+    expect(checksumAccepts("2".repeat(64), first)).toBe(false);
   });
 });
