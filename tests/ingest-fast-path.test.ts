@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { referenceUiEventId, uiEventId, validateEvents } from "../lib/ingest/events/ingest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IdempotencyConflictError, ingestEvents, PIPELINE_FROM, referenceUiEventId, uiEventId, validateEvents } from "../lib/ingest/events/ingest";
+import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { eventSchema, fastValidEvent, MAX_FUTURE_SKEW_MS } from "../lib/ingest/events/schema";
 
 /**
@@ -87,5 +88,33 @@ describe("uiEventId", () => {
     for (const identity of ["key:abc", `body:${"f".repeat(64)}`, "key:ünïcødé ✓"]) {
       for (const index of [0, 1, 99, 9_999]) expect(uiEventId(identity, index)).toBe(referenceUiEventId(identity, index));
     }
+  });
+});
+
+describe("a batch large enough to be written in chunks", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it("writes every row once, records the key after the last chunk, replays and refuses like one insert", async () => {
+    const session = randomUUID();
+    const n = PIPELINE_FROM + 2_345;
+    const items = Array.from({ length: n }, (_, i) => ({ ...base(), session_id: session, ts: NOW.getTime() - 60_000 - i, latency_ms: i % 1000 }));
+    const valid = validateEvents(items, NOW);
+    if (!valid.ok) throw new Error("invalid");
+    const key = `chunked-${randomUUID()}`;
+    expect(await ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "a".repeat(64), now: NOW })).toEqual({ accepted: n, replayed: false });
+    const count = async () => Number((await t.db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL WHERE session_id = {s:UUID}", { s: session }))[0].n);
+    expect(await count()).toBe(n);
+    expect(await ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "a".repeat(64), now: NOW })).toEqual({ accepted: n, replayed: true });
+    await expect(ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "b".repeat(64), now: NOW })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    // Without a key, the same body again collapses onto the same rows.
+    await ingestEvents(t.db, valid.events, { bodySha256: "c".repeat(64), now: NOW });
+    await ingestEvents(t.db, valid.events, { bodySha256: "c".repeat(64), now: NOW });
+    expect(await count()).toBe(2 * n);
   });
 });
