@@ -1,4 +1,5 @@
-import { ROWS_FOR_COMMIT, rowsSince } from "../lib/agents/watch";
+import { rowsSince } from "../lib/agents/watch";
+import { EVENTS_FOR_COMMIT_SQL } from "../lib/clickhouse/queries/ui-events";
 import type { Db } from "../lib/clickhouse/client";
 import { memoryLogger } from "../lib/log";
 import { createCountLedger, createMetrics, type SeriesPoint } from "../lib/metrics";
@@ -63,7 +64,7 @@ export async function productionSection(options: { days: number; eventsPerDay: n
     for (let i = 0; i < 3; i++) {
       before.push(await readRows(db, BEFORE, { sha: latest }));
       indexOnly.push(await readRows(db, UNBOUNDED, { sha: latest }));
-      after.push(await readRows(db, ROWS_FOR_COMMIT.banterpacks, bounded));
+      after.push(await readRows(db, EVENTS_FOR_COMMIT_SQL, bounded));
     }
     if (before[0].rows !== after[0].rows) throw new Error(`the bounded query counts ${after[0].rows} rows, the unbounded ${before[0].rows}`);
     const total = options.days * options.eventsPerDay;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import type { UpstreamCommit } from "../upstream/types";
+import { eventHours, rollUpSessionHours } from "../clickhouse/queries/ui-events";
+import { insertUpstreamCommits, newestCommitTs } from "../clickhouse/queries/upstream-commits";
 import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
 
 /**
@@ -42,68 +43,6 @@ export interface CollectSummary extends Record<string, unknown> {
   dry_run: boolean;
 }
 
-export function commitRows(repo: "banterhearts" | "banterpacks", commits: UpstreamCommit[]) {
-  return commits.map((c) => ({
-    repo,
-    sha: c.sha,
-    ts: c.ts,
-    author: c.author,
-    message: c.message,
-    files: c.files.map((f) => f.path),
-    files_changed: c.files.length,
-    additions: c.files.reduce((n, f) => n + f.additions, 0),
-    deletions: c.files.reduce((n, f) => n + f.deletions, 0),
-  }));
-}
-
-const hourRow = z.object({ hour: z.string() });
-
-/** Hours of the window plus hours that got events since `since` (all hours when undefined). */
-async function hoursToRollUp(db: Db, windowFrom: Date, windowTo: Date, since: Date | undefined): Promise<string[]> {
-  const rows = await db.query(
-    `SELECT DISTINCT formatDateTime(toStartOfHour(ts), '%Y-%m-%d %H:00:00', 'UTC') AS hour
-       FROM ui_events
-      WHERE (ts >= {from:DateTime64(3, 'UTC')} AND ts <= {to:DateTime64(3, 'UTC')})
-         OR ingested_at >= {since:DateTime64(3, 'UTC')}
-      ORDER BY hour`,
-    { from: windowFrom, to: windowTo, since: since ?? new Date(0) },
-    hourRow,
-  );
-  return rows.map((r) => r.hour);
-}
-
-const ERROR_EVENT = "(event_type = 'error' OR endsWith(event_type, '.error') OR endsWith(event_type, '_error'))";
-const SELECTED_HOURS = `toStartOfHour(ts) IN (SELECT arrayJoin({hours:Array(DateTime('UTC'))}))
-  AND ts >= {first:DateTime('UTC')} AND ts < {last:DateTime('UTC')} + INTERVAL 1 HOUR`;
-
-export const ROLLUP_SQL = `
-INSERT INTO session_stats
-  (hour, session_id, commit_sha, avg_latency_ms, latency_sum_ms, error_rate, abandonment_rate,
-   events_count, errors_count, queries_count, abandoned_count, answers_count, answer_latency_sum_ms, duration_seconds, computed_at)
-SELECT
-  stat_hour, session_id, last_commit,
-  toUInt32(round(latency_sum / events)), latency_sum,
-  errors / events, if(submits = 0, 0, abandoned / submits),
-  events, errors, submits, abandoned, answers, answer_latency_sum, duration, now64(3)
-FROM
-(
-  SELECT
-    toStartOfHour(ts)                         AS stat_hour,
-    session_id,
-    argMax(commit_sha, ts)                    AS last_commit,
-    sum(latency_ms)                           AS latency_sum,
-    count()                                   AS events,
-    countIf(${ERROR_EVENT})                   AS errors,
-    countIf(event_type = 'query_submit')      AS submits,
-    countIf(event_type = 'query_result')      AS answers,
-    sumIf(latency_ms, event_type = 'query_result') AS answer_latency_sum,
-    toUInt64(greatest(toInt64(submits) - toInt64(answers), 0)) AS abandoned,
-    toUInt32(dateDiff('second', min(ts), max(ts))) AS duration
-  FROM ui_events FINAL
-  WHERE ${SELECTED_HOURS}
-  GROUP BY stat_hour, session_id
-)`;
-
 async function lastSuccessfulRunStart(db: Db, agent: string): Promise<Date | undefined> {
   const row = await db.queryOne(
     `SELECT max(started_at) AS started FROM agent_runs FINAL WHERE agent = {agent:String} AND status = 'ok' HAVING count() > 0`,
@@ -119,25 +58,21 @@ export async function collect(options: CollectOptions, deps: AgentDeps, context?
   const from = new Date(to.getTime() - options.hours * 3600_000);
 
   // The window, reaching back to the newest commit already recorded (or 30 days on a first run) so nothing is skipped.
-  const newest = await db.queryOne(
-    `SELECT max(ts) AS ts FROM upstream_commits FINAL WHERE repo = 'banterpacks' HAVING count() > 0`,
-    {},
-    z.object({ ts: z.string() }),
-  );
-  const since = new Date(Math.min(from.getTime(), newest ? Date.parse(newest.ts) : to.getTime() - FIRST_RUN_DAYS * 86_400_000));
+  const newest = await newestCommitTs(db, "banterpacks");
+  const since = new Date(Math.min(from.getTime(), newest ? Date.parse(newest) : to.getTime() - FIRST_RUN_DAYS * 86_400_000));
   const commits = await upstream.packs.listCommits({ since, until: to });
   context?.progress(`found ${commits.length} Banterpacks commits since ${since.toISOString()}`);
-  if (!options.dryRun && commits.length > 0) await db.insert("upstream_commits", commitRows("banterpacks", commits));
+  if (!options.dryRun) await insertUpstreamCommits(db, "banterpacks", commits);
 
   // A run's own start is the watermark: events ingested while it ran are picked up next time.
   const lastRun = await lastSuccessfulRunStart(db, "collect");
-  const hours = await hoursToRollUp(db, from, to, lastRun ? new Date(lastRun.getTime() - 5 * 60_000) : undefined);
+  const hours = await eventHours(db, from, to, lastRun ? new Date(lastRun.getTime() - 5 * 60_000) : undefined);
   let sessionRows = 0;
   const BATCH = 24 * 7;
   for (let i = 0; i < hours.length; i += BATCH) {
     const chunk = hours.slice(i, i + BATCH);
     if (!options.dryRun) {
-      await db.command(ROLLUP_SQL, { hours: chunk, first: chunk[0], last: chunk[chunk.length - 1] });
+      await rollUpSessionHours(db, chunk);
     }
     const [{ rows }] = await db.query<{ rows: number }>(
       `SELECT count() AS rows FROM session_stats FINAL

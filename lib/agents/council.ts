@@ -2,6 +2,8 @@ import { z } from "zod";
 import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/changepoints";
 import { computeFacts, type Facts } from "../analysis/facts";
 import type { Db } from "../clickhouse/client";
+import { insertEpisodes, lastEpisode } from "../clickhouse/queries/episodes";
+import { commitsSince } from "../clickhouse/queries/upstream-commits";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
 import type { Env } from "../env";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
@@ -89,8 +91,6 @@ export async function watcherGate(db: Db, env: Pick<Env, "MUSE_WATCHER_MAX_AGE_M
 
 export type CadenceResult = { due: true } | { due: false; reason: string };
 
-const lastEpisodeRow = z.object({ ts: z.string(), window_to: z.string() });
-const newCommitsRow = z.object({ commits: z.coerce.number() });
 
 /**
  * An episode tells what changed, so the council skips a run when the last
@@ -99,41 +99,21 @@ const newCommitsRow = z.object({ commits: z.coerce.number() });
  * repository) has landed after the end of that episode's window.
  */
 export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_INTERVAL_HOURS">, now: Date): Promise<CadenceResult> {
-  const last = await db.queryOne(
-    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to
-       FROM episodes FINAL
-      WHERE lang = 'en' AND status != 'rejected'
-      ORDER BY ts DESC
-      LIMIT 1`,
-    {},
-    lastEpisodeRow,
-  );
+  const last = await lastEpisode(db);
   if (!last) return { due: true };
   const ageHours = (now.getTime() - Date.parse(last.ts)) / 3_600_000;
   if (ageHours < env.MUSE_EPISODE_MIN_INTERVAL_HOURS) {
     return { due: false, reason: `the last episode is ${ageHours.toFixed(1)} h old; episodes are at least ${env.MUSE_EPISODE_MIN_INTERVAL_HOURS} h apart (MUSE_EPISODE_MIN_INTERVAL_HOURS)` };
   }
   const since = last.window_to || last.ts;
-  const [{ commits }] = await db.query(
-    `SELECT count() AS commits FROM upstream_commits FINAL WHERE ts > {since:DateTime64(3, 'UTC')}`,
-    { since: new Date(since) },
-    newCommitsRow,
-  );
+  const commits = await commitsSince(db, new Date(since));
   if (commits === 0) return { due: false, reason: `no upstream commit since the last episode's window ended (${since})` };
   return { due: true };
 }
 
 /** The last stored episode (any series, not rejected): the story tells what changed since. */
 export async function previousEpisode(db: Db): Promise<{ ts: string; window_to: string } | null> {
-  const last = await db.queryOne(
-    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to
-       FROM episodes FINAL
-      WHERE lang = 'en' AND status != 'rejected'
-      ORDER BY ts DESC
-      LIMIT 1`,
-    {},
-    lastEpisodeRow,
-  );
+  const last = await lastEpisode(db);
   return last ? { ts: last.ts, window_to: last.window_to || last.ts } : null;
 }
 
@@ -299,7 +279,7 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
     translation_of: "",
     template: template ? JSON.stringify(template) : "",
   });
-  if (!options.dryRun) await db.insert("episodes", [row]);
+  if (!options.dryRun) await insertEpisodes(db, [row]);
 
   if (!options.dryRun) metrics.count("muse.council.episodes", 1, { series, status });
   metrics.gauge("muse.council.confidence", facts.confidence.value, { series });

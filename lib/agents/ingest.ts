@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ingestReports, validateReports } from "../ingest/reports/ingest";
 import type { NormalizedReport } from "../ingest/reports/normalize";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
-import { commitRows } from "./collect";
+import { insertUpstreamCommits, latestCommitSha } from "../clickhouse/queries/upstream-commits";
 import type { UpstreamCommit } from "../upstream/types";
 import { IngestWriteError } from "../ingest/reports/ingest";
 
@@ -50,22 +50,16 @@ export interface IngestSummary extends Record<string, unknown> {
   dry_run: boolean;
 }
 
-const lastCommitRow = z.object({ sha: z.string() });
-
 export async function ingest(options: IngestOptions, deps: AgentDeps, context?: Pick<RunContext, "progress">): Promise<AgentResult<IngestSummary>> {
   const { db, upstream, metrics, log } = deps;
-  const last = await db.queryOne(
-    `SELECT sha FROM upstream_commits FINAL WHERE repo = 'banterhearts' ORDER BY ts DESC, collected_at DESC LIMIT 1`,
-    {},
-    lastCommitRow,
-  );
-  const all = await upstream.hearts.listCommits(last ? { afterSha: last.sha, limit: 100_000 } : { limit: 100_000 });
+  const lastSha = await latestCommitSha(db, "banterhearts");
+  const all = await upstream.hearts.listCommits(lastSha ? { afterSha: lastSha, limit: 100_000 } : { limit: 100_000 });
   const commits = all.slice(0, options.maxCommits);
-  context?.progress(`${all.length} new Banterhearts commit(s) since ${last ? last.sha.slice(0, 7) : "the beginning"}; reading ${commits.length}`);
+  context?.progress(`${all.length} new Banterhearts commit(s) since ${lastSha ? lastSha.slice(0, 7) : "the beginning"}; reading ${commits.length}`);
 
   const summary: IngestSummary = {
     repo: upstream.hearts.location,
-    since_commit: last?.sha ?? null,
+    since_commit: lastSha ?? null,
     commits: commits.length,
     files: 0,
     reports: 0,
@@ -91,7 +85,7 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
           throw error;
         }
       }
-      if (pendingCommits.length) await db.insert("upstream_commits", commitRows("banterhearts", pendingCommits));
+      await insertUpstreamCommits(db, "banterhearts", pendingCommits);
     }
     for (const r of pending) metrics.count("muse.ingest.reports", 1, { benchmark_type: r.benchmark_type, route: "agent" });
     summary.reports += pending.length;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
+import { insertEpisodes, publishCandidates } from "../clickhouse/queries/episodes";
 import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
 import { createContentRepo, type ContentRepo } from "../content";
 import { facts as factsSchema } from "../analysis/facts";
@@ -107,14 +108,6 @@ export function episodeFilePathOf(series: string, episode: number, lang: string)
 
 // ---------------------------------------------------------------- reading
 
-const CANDIDATES = `
-  SELECT *
-    FROM episodes FINAL
-   WHERE episode_num > 0
-     AND ((lang = 'en' AND ((status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})) OR status = 'published'))
-          OR (lang != 'en' AND status = 'publishable'))
-   ORDER BY series, episode_num, lang, updated_at`;
-
 interface WorkItem {
   original: EpisodeRow;
   /** Include the original's file (it is not published yet). */
@@ -136,7 +129,7 @@ export interface TranslationWait {
 }
 
 export async function findWork(db: Db, threshold: number, wait?: TranslationWait): Promise<WorkItem[]> {
-  const rows = await db.query(CANDIDATES, { threshold }, episodeRow);
+  const rows = await publishCandidates(db, threshold);
   const originals = new Map<string, EpisodeRow>();
   const translations = new Map<string, Map<string, EpisodeRow>>();
   const key = (r: EpisodeRow) => `${r.series}\u0000${r.episode_num}`;
@@ -333,7 +326,7 @@ export async function publish(
       const marked = rows.map((row) =>
         episodeRow.parse({ ...row, status: "published", commit_sha: commitSha, file_path: paths.get(row)!, updated_at: nextVersionTime(now, row.updated_at) }),
       );
-      await db.insert("episodes", marked);
+      await insertEpisodes(db, marked);
       metrics.count("muse.publish.episodes", 1, { series: original.series });
       summary.published.push({ series: original.series, episode: original.episode_num, langs, files: Object.keys(files), commit: commitSha, created: result.created });
       context.progress(`published ${original.series} episode ${original.episode_num}`, { langs, commit: commitSha, created: result.created });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
+import { insertEpisodes, translatableOriginals, translationKeys } from "../clickhouse/queries/episodes";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
 import type { Metrics } from "../metrics";
@@ -105,28 +106,6 @@ export interface TranslateHooks {
 
 // ---------------------------------------------------------------- reading
 
-const ORIGINALS = `
-  SELECT *
-    FROM episodes FINAL
-   WHERE lang = 'en'
-     AND episode_num > 0
-     AND (status = 'published' OR (status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})))
-   ORDER BY series, episode_num, updated_at`;
-
-const TRANSLATIONS = `
-  SELECT series, episode_num, lang, status, toString(run_id) AS run_id, updated_at
-    FROM episodes FINAL
-   WHERE lang IN ({langs:Array(String)}) AND episode_num > 0`;
-
-const translationKey = z.object({
-  series: z.string(),
-  episode_num: z.number(),
-  lang: z.string(),
-  status: z.string(),
-  run_id: z.string(),
-  updated_at: z.string(),
-});
-
 interface WorkItem extends TranslationWork {
   original: EpisodeRow;
   /** updated_at of the existing version of this translation row (same key), if any. */
@@ -136,14 +115,14 @@ interface WorkItem extends TranslationWork {
 export async function findTranslationWork(db: Db, langs: TranslationLang[], threshold: number): Promise<WorkItem[]> {
   const originals = new Map<string, EpisodeRow>();
   const key = (series: string, episode: number) => `${series}\u0000${episode}`;
-  for (const row of await db.query(ORIGINALS, { threshold }, episodeRow)) {
+  for (const row of await translatableOriginals(db, threshold)) {
     // One original per series and number (numbers are claimed); should there ever be two, the published one, else the newest.
     const existing = originals.get(key(row.series, row.episode_num));
     if (!existing || existing.status !== "published" || row.status === "published") originals.set(key(row.series, row.episode_num), row);
   }
   const done = new Set<string>();
   const tried = new Map<string, { run_id: string; updated_at: string }[]>();
-  for (const t of await db.query(TRANSLATIONS, { langs }, translationKey)) {
+  for (const t of await translationKeys(db, langs)) {
     const k = `${key(t.series, t.episode_num)}\u0000${t.lang}`;
     if (t.status === "publishable" || t.status === "published") done.add(k);
     else tried.set(k, [...(tried.get(k) ?? []), { run_id: t.run_id, updated_at: t.updated_at }]);
@@ -325,7 +304,7 @@ export async function translate(
       previousVersion: item.previousVersion,
       links,
     });
-    await db.insert("episodes", [row]);
+    await insertEpisodes(db, [row]);
     metrics.count("muse.translate.translations", 1, { lang: item.lang, status });
     summary.translated.push({
       series: row.series,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
+import { ANY_EVENT_SQL, EVENTS_FOR_COMMIT_SQL, NEWEST_EVENT_SQL } from "../clickhouse/queries/ui-events";
 import { watcherRunRow, type WatcherRunRow } from "../clickhouse/tables";
 import type { UpstreamRepo } from "../upstream/types";
 import { isTransient } from "./runner";
@@ -71,7 +72,7 @@ export interface WatchSummary extends Record<string, unknown> {
  */
 export const ROWS_FOR_COMMIT: Record<SourceName, string> = {
   banterhearts: `SELECT count() AS rows, max(ts) AS newest FROM bench_runs FINAL WHERE commit_sha = {sha:FixedString(40)} AND ts >= {since:DateTime64(3, 'UTC')}`,
-  banterpacks: `SELECT count() AS rows, max(ts) AS newest FROM ui_events FINAL WHERE commit_sha = {sha:FixedString(40)} AND ts >= {since:DateTime64(3, 'UTC')}`,
+  banterpacks: EVENTS_FOR_COMMIT_SQL,
 };
 /** How long before its commit's timestamp a row of that commit may be dated. */
 export const ROWS_BEFORE_COMMIT_MS: Record<SourceName, number> = { banterhearts: 7 * 86_400_000, banterpacks: 86_400_000 };
@@ -90,11 +91,11 @@ const rowsForCommit = z.object({ rows: z.coerce.number(), newest: z.string() });
  */
 const NEWEST_ROW: Record<SourceName, string> = {
   banterhearts: `SELECT count() AS rows, max(ts) AS newest FROM bench_runs WHERE ts >= {since:DateTime64(3, 'UTC')}`,
-  banterpacks: `SELECT count() AS rows, max(ts) AS newest FROM ui_events WHERE ts >= {since:DateTime64(3, 'UTC')}`,
+  banterpacks: NEWEST_EVENT_SQL,
 };
 const ANY_ROW: Record<SourceName, string> = {
   banterhearts: `SELECT count() AS rows FROM bench_runs`,
-  banterpacks: `SELECT count() AS rows FROM ui_events`,
+  banterpacks: ANY_EVENT_SQL,
 };
 const NEWEST_ROW_WINDOW_S = 7 * 86_400;
 const anyRows = z.object({ rows: z.coerce.number() });

@@ -91,15 +91,8 @@ export const correlationRow = z.object({
 });
 export type Correlations = z.infer<typeof correlationRow>;
 
-const JOINED_SQL = `
-  WITH hearts AS (
-    SELECT toDate(ts) AS d, avgOrNull(latency_p95_ms) AS latency_p95_ms, avgOrNull(tokens_per_sec) AS tokens_per_sec,
-           avgOrNull(toFloat64(cost_per_1k)) AS cost_per_1k, count() AS bench_rows
-      FROM bench_runs FINAL
-     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
-     GROUP BY d
-  ),
-  packs AS (
+/** The packs side per day (column `d`) from the session_stats rollup. */
+const PACKS_DAYS_SQL = `
     SELECT toDate(hour) AS d,
            if(sum(answers_count) = 0, NULL, sum(answer_latency_sum_ms) / sum(answers_count)) AS user_latency_ms,
            if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))   AS error_rate,
@@ -107,11 +100,41 @@ const JOINED_SQL = `
            uniqExact(session_id) AS sessions, sum(events_count) AS events
       FROM session_stats FINAL
      WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
+     GROUP BY d`;
+
+/**
+ * Both sources per day, joined on the day. Parameters: `from`, `to`
+ * (DateTime64), `types` (Array(String)). `packs` is the packs side per day
+ * (a query with the columns of PACKS_DAYS_SQL, day as `d`): the rollup's by
+ * default; bench/analytics.ts passes the same questions on raw ui_events.
+ */
+export function joinedSql(packs: string = PACKS_DAYS_SQL): string {
+  return `
+  WITH hearts AS (
+    SELECT toDate(ts) AS d, avgOrNull(latency_p95_ms) AS latency_p95_ms, avgOrNull(tokens_per_sec) AS tokens_per_sec,
+           avgOrNull(toFloat64(cost_per_1k)) AS cost_per_1k, count() AS bench_rows
+      FROM bench_runs FINAL
+     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
      GROUP BY d
+  ),
+  packs AS (${packs}
   )
   SELECT toString(hearts.d) AS day, latency_p95_ms, tokens_per_sec, cost_per_1k, bench_rows,
          user_latency_ms, error_rate, abandonment_rate, sessions, events
     FROM hearts INNER JOIN packs ON hearts.d = packs.d`;
+}
+export const JOINED_SQL = joinedSql();
+
+/** Pearson correlations over the days of `joined` (JOINED_SQL or another joinedSql()), by ClickHouse's corr(). */
+export function correlationsSql(joined: string = JOINED_SQL): string {
+  return `SELECT count() AS days,
+            corr(latency_p95_ms, user_latency_ms)   AS latency_vs_user_latency,
+            corr(latency_p95_ms, error_rate)        AS latency_vs_error_rate,
+            corr(tokens_per_sec, user_latency_ms)   AS throughput_vs_user_latency,
+            corr(latency_p95_ms, abandonment_rate)  AS latency_vs_abandonment
+       FROM (${joined})
+      WHERE latency_p95_ms IS NOT NULL AND user_latency_ms IS NOT NULL`;
+}
 
 /** Both sources per day, joined on the day (days missing from either side drop out). */
 export async function joinedDays(db: Db, window: Window): Promise<JoinedDay[]> {
@@ -121,13 +144,7 @@ export async function joinedDays(db: Db, window: Window): Promise<JoinedDay[]> {
 /** Pearson correlations over the joined days, computed by ClickHouse's corr(). */
 export async function correlations(db: Db, window: Window): Promise<Correlations> {
   const [row] = await db.query(
-    `SELECT count() AS days,
-            corr(latency_p95_ms, user_latency_ms)   AS latency_vs_user_latency,
-            corr(latency_p95_ms, error_rate)        AS latency_vs_error_rate,
-            corr(tokens_per_sec, user_latency_ms)   AS throughput_vs_user_latency,
-            corr(latency_p95_ms, abandonment_rate)  AS latency_vs_abandonment
-       FROM (${JOINED_SQL})
-      WHERE latency_p95_ms IS NOT NULL AND user_latency_ms IS NOT NULL`,
+    correlationsSql(),
     { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
     correlationRow,
   );

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { openRegressions } from "../analysis/changes";
 import { seriesLabel } from "../analysis/series";
 import type { Db } from "../clickhouse/client";
+import { episodesPerDay as queryEpisodesPerDay } from "../clickhouse/queries/episodes";
 
 /**
  * The status page's data, read live from ClickHouse with parameterised
@@ -195,7 +196,6 @@ const watcherRow = z.object({
 });
 const agentRunRow = z.object({ run_id: str, agent: str, trigger: str, status: str, started_at: str, duration_ms: num, attempts: num, error: str });
 const outcomeRow = z.object({ agent: str, ok: num, skipped: num, blocked: num, error: num, running: num, last_started: str });
-const episodesDayRow = z.object({ day: str, drafts: num, published: num, rejected: num, total: num, avg_confidence: nullableNum, max_confidence: nullableNum });
 const llmDayRow = z.object({ day: str, calls: num, tokens_in: num, tokens_out: num, cost_usd: num, failures: num });
 const countDayRow = z.object({ day: str, a: num, b: num });
 
@@ -291,21 +291,7 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
       outcomeRow,
     ),
   );
-  const episodesPerDay = await section(["episodes"], () =>
-    db.query(
-      `SELECT toString(toDate(ts)) AS day,
-              countIf(status IN ('draft', 'publishable')) AS drafts, countIf(status = 'published') AS published,
-              countIf(status = 'rejected') AS rejected, count() AS total,
-              if(countIf(status != 'rejected') = 0, NULL, round(avgIf(confidence_score, status != 'rejected'), 4)) AS avg_confidence,
-              if(count() = 0, NULL, round(max(confidence_score), 4)) AS max_confidence
-         FROM episodes FINAL
-        WHERE ts >= {from:DateTime64(3, 'UTC')} AND lang = 'en'
-        GROUP BY day
-        ORDER BY day`,
-      { from: params.from },
-      episodesDayRow,
-    ),
-  );
+  const episodesPerDay = await section(["episodes"], () => queryEpisodesPerDay(db, params.from));
   const llmPerDay = await section(["llm_events"], () =>
     db.query(
       `SELECT toString(toDate(ts)) AS day, count() AS calls, sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out,
