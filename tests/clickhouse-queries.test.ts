@@ -13,8 +13,8 @@ const commit = (sha: string, ts: string): UpstreamCommit => ({
   author: "a",
   message: `commit ${sha}`,
   files: [
-    { path: "src/a.ts", additions: 3, deletions: 1 },
-    { path: "src/b.ts", additions: 2, deletions: 0 },
+    { path: "src/a.ts", status: "modified", additions: 3, deletions: 1 },
+    { path: "src/b.ts", status: "added", additions: 2, deletions: 0 },
   ],
 });
 
