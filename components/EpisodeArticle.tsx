@@ -2,7 +2,7 @@ import { resolveEpisode, type Episode, type ResolvedEpisode } from "@/lib/conten
 import type { TocEntry } from "@/lib/content/markdown";
 import { formatDate } from "@/lib/site/format";
 import { languageName, uiStrings, type Lang } from "@/lib/site/i18n";
-import { metricRows, seriesName } from "@/lib/site/metrics";
+import { metricRows, seriesName } from "@/lib/site/episode-metrics";
 import { paths } from "@/lib/site/paths";
 import { ChangesTable, ClaimsTable, MetricsTable, TableOfContents } from "./EpisodeParts";
 import { Evidence } from "./Evidence";

@@ -4,7 +4,7 @@ import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { episodeEvents, formatPct, formatPctInterval, formatQ, shortSha, usersFelt } from "@/lib/site/events";
 import { formatClaimValue, formatNumber } from "@/lib/site/format";
 import type { ChangeEventStrings, Lang } from "@/lib/site/i18n";
-import type { MetricRow } from "@/lib/site/metrics";
+import type { MetricRow } from "@/lib/site/episode-metrics";
 
 /** Server-rendered parts of the episode page. */
 

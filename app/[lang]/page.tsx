@@ -5,7 +5,7 @@ import { EpisodeBrowser, EpisodeBrowserFallback, type BrowserProps } from "@/com
 import { SiteHeader } from "@/components/SiteHeader";
 import { loadContent, tagCounts } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
-import { SERIES_NAMES } from "@/lib/site/metrics";
+import { SERIES_NAMES } from "@/lib/site/episode-metrics";
 import { languageAlternates, feedAlternate } from "@/lib/site/paths";
 import { browserStrings, listLabels, toIndexItems } from "@/lib/site/view";
 

@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { SiteHeader } from "@/components/SiteHeader";
 import { episodesIn, loadContent, SERIES } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
-import { seriesName } from "@/lib/site/metrics";
+import { seriesName } from "@/lib/site/episode-metrics";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 
 type Props = { params: Promise<{ lang: string }> };

@@ -4,7 +4,7 @@ import { EpisodeList } from "@/components/EpisodeList";
 import { SiteHeader } from "@/components/SiteHeader";
 import { episodesIn, loadContent, SERIES } from "@/lib/content/episodes";
 import { isLang, uiStrings } from "@/lib/site/i18n";
-import { seriesName } from "@/lib/site/metrics";
+import { seriesName } from "@/lib/site/episode-metrics";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { listLabels, toIndexItems } from "@/lib/site/view";
 

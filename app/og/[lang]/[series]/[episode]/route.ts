@@ -1,7 +1,7 @@
 import { findEpisode, loadContent, resolveEpisode } from "@/lib/content/episodes";
 import { episodeStaticParams, type EpisodeRouteParams } from "@/lib/site/episode-params";
 import { isLang } from "@/lib/site/i18n";
-import { seriesName } from "@/lib/site/metrics";
+import { seriesName } from "@/lib/site/episode-metrics";
 import { isOgSafe, ogImage } from "@/lib/site/og";
 import { parseEpisodeSlug } from "@/lib/site/paths";
 
