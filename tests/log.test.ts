@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { appLogger, secretValues } from "../lib/agents/deps";
+import { appLogger, secretValues } from "../lib/app-logger";
 import { AgentBusyError, runAgent } from "../lib/agents/runner";
 import type { AgentDefinition } from "../lib/agents/types";
 import { ENV_SPEC, parseEnv, secretNames, type Env } from "../lib/env";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { appLogger } from "../agents/deps";
+import { appLogger } from "../app-logger";
 import { clickHouseConfig, createDb, type Db } from "../clickhouse/client";
 import {
   DatadogApiError,

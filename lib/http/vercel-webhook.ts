@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { appLogger } from "../agents/deps";
+import { appLogger } from "../app-logger";
 import { systemClock, type Clock } from "../agents/types";
 import { getDb } from "../clickhouse";
 import type { Db } from "../clickhouse/client";

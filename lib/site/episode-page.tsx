@@ -7,7 +7,7 @@ import { loadEnv } from "../env";
 import type { EpisodeRouteParams } from "./episode-params";
 import { DEFAULT_LANG, isLang, OG_LOCALES, uiStrings, type Lang } from "./i18n";
 import { inlineCss } from "./inline-css";
-import { seriesName } from "./metrics";
+import { seriesName } from "./episode-metrics";
 import { OG_SIZE, ogImagePath } from "./og-meta";
 import { absoluteUrl, parseEpisodeSlug, paths } from "./paths";
 import { renderStaticMarkup } from "./static-markup";

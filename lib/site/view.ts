@@ -5,7 +5,7 @@ import { loadEnv } from "../env";
 import { formatDate } from "./format";
 import { SITE_LANGS, uiStrings, type Lang } from "./i18n";
 import type { IndexItem } from "./list";
-import { SERIES_NAMES } from "./metrics";
+import { SERIES_NAMES } from "./episode-metrics";
 import { paths } from "./paths";
 
 /** Server helpers shared by the reader pages, feeds and the episodes API. */

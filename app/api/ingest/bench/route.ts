@@ -1,4 +1,4 @@
-import { appLogger } from "@/lib/agents/deps";
+import { appLogger } from "@/lib/app-logger";
 import { getDb } from "@/lib/clickhouse";
 import { errorText, retryWrite, routeDlq } from "@/lib/dlq";
 import { loadEnv } from "@/lib/env";
