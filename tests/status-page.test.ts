@@ -4,7 +4,8 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as statusPage from "../app/[lang]/status/page";
 import { createDb } from "../lib/clickhouse/client";
-import { loadStatus, OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
+import { OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
+import { loadEpisodesPerDay, loadLlmPerDay, loadStatus } from "../lib/site/status.server";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
 
@@ -172,6 +173,19 @@ describe("status data from ClickHouse", () => {
       expect(sql).toHaveLength(1);
       expect(sql[0]).toMatch(/FROM bench_changes FINAL WHERE status = 'open'.*LIMIT \{limit:UInt32\}/s);
       expect(spy.mock.calls.find((c) => String(c[0]).includes("bench_changes"))![1]).toEqual({ limit: OPEN_REGRESSIONS_LIMIT });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("loads each section on its own with one query, as loadStatus composes it", async () => {
+    const from = new Date("2026-11-14T00:00:00.000Z");
+    const r = await loadStatus(t.db, { now: NOW, days: 7 });
+    const spy = vi.spyOn(t.db, "query");
+    try {
+      expect(await loadEpisodesPerDay(t.db, from)).toEqual(r.episodesPerDay);
+      expect(await loadLlmPerDay(t.db, from)).toEqual(r.llmPerDay);
+      expect(spy.mock.calls.length).toBe(2);
     } finally {
       spy.mockRestore();
     }

@@ -19,6 +19,21 @@ import type { ReactNode } from "react";
  * dispatcher: a component calling one throws), context, class components,
  * async components, client components ("use client" references) and event
  * handler props — none can work in a page that ships no JavaScript.
+ *
+ * Kept rather than replaced by `hast` + `hast-util-to-html` (issue 16,
+ * decided): the episode page is made of the same JSX components the
+ * React-rendered pages use (components/EpisodeArticle, Evidence, the charts).
+ * hast would replace only the last step, serialisation; the part that knows
+ * React's element symbols — walking elements, calling function components,
+ * unwrapping memo/forwardRef — would still be needed to turn JSX into hast,
+ * plus a props → hast properties mapping as long as this file's attribute
+ * rules. The alternative that avoids React entirely, writing the page as hast
+ * builders, means a second, untyped copy of every component. And
+ * hast-util-to-html is only a transitive dependency (of rehype-stringify).
+ * The risk of relying on React's symbols — an upgrade renaming them — is
+ * caught by tests/episode-page.test.ts, which compares this renderer with
+ * react-dom/server's renderToStaticMarkup on whole pages. `escapeHtml` is
+ * browser-safe (this module imports only React's types).
  */
 
 const ELEMENT = Symbol.for("react.transitional.element");

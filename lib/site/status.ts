@@ -1,17 +1,17 @@
-import { z } from "zod";
-import { openRegressions } from "../analysis/changes";
-import { seriesLabel } from "../analysis/series";
-import type { Db } from "../clickhouse/client";
-import { episodesPerDay as queryEpisodesPerDay, type EpisodesDay } from "../clickhouse/queries/episodes";
-
 /**
- * The status page's data, read live from ClickHouse with parameterised
- * queries (FINAL on the ReplacingMergeTree tables). It never throws: when
- * ClickHouse is unreachable the report says so, and each section degrades on
- * its own (a missing table is a notice naming it, not an error page). Nothing
- * in it is a secret: no URLs, no credentials, no environment values, and
- * error texts from agent runs are scrubbed of URL credentials and tokens.
+ * The status page's data: its types and the helpers that need no server
+ * (scrubbing, notices, the window's days). Browser-safe: no ClickHouse, no
+ * Node APIs, no environment. The loader that reads ClickHouse is
+ * ./status.server.ts (server-only).
+ *
+ * Nothing in a report is a secret: no URLs, no credentials, no environment
+ * values, and error texts from agent runs are scrubbed of URL credentials and
+ * tokens.
  */
+
+import type { EpisodesDay } from "../clickhouse/queries/episodes";
+
+export type { EpisodesDay };
 
 export type Section<T> = { ok: true; rows: T[] } | { ok: false; notice: string };
 
@@ -53,7 +53,6 @@ export interface AgentOutcome {
   last_started: string;
 }
 
-export type { EpisodesDay };
 
 export interface LlmDay {
   day: string;
@@ -126,8 +125,6 @@ export interface StatusOptions {
   pingTimeoutMs?: number;
 }
 
-const UNREACHABLE = "ClickHouse is unreachable, so live status cannot be shown. The published episodes are not affected.";
-
 /** Scrubs what must never be shown: credentials in URLs, bearer tokens, key-like values. */
 export function scrub(text: string, max = 240): string {
   const cleaned = text
@@ -146,269 +143,6 @@ export function sectionNotice(error: unknown, tables: string[]): string {
   if (/UNKNOWN_DATABASE|Code: 81\b/i.test(message)) return 'Not available: the database is missing (run "npm run muse -- migrate").';
   if (/fetch failed|ECONNREFUSED|ETIMEDOUT|timeout|socket|network/i.test(message)) return "Not available: ClickHouse did not answer this query.";
   return "Not available: this query failed.";
-}
-
-async function section<T>(tables: string[], run: () => Promise<T[]>): Promise<Section<T>> {
-  try {
-    return { ok: true, rows: await run() };
-  } catch (error) {
-    return { ok: false, notice: sectionNotice(error, tables) };
-  }
-}
-
-async function reachable(db: Db, timeoutMs: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    const ping = db.ping().then((r) => r.ok, () => false);
-    return await Promise.race([ping, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const num = z.coerce.number();
-const nullableNum = z.union([z.null(), z.coerce.number()]);
-const str = z.string();
-
-/** The newest of two nullable ISO timestamps' age in seconds at `now`. */
-const ageOf = (iso: string | null, now: Date) => (iso ? Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)) : null);
-/** ClickHouse returns the epoch for max() over no rows of a non-Nullable column. */
-const realTs = (iso: string | null) => (iso && !iso.startsWith("1970-01-01") ? iso : null);
-
-// ------------------------------------------------------------- one loader per section
-//
-// Each section is one typed query (two for none) wrapped by `section()`, which
-// turns a failure into the section's notice. loadStatus composes them.
-
-const watcherRunRow = z.object({
-  ts: str,
-  status: str,
-  lag_seconds: num,
-  hearts_lag_seconds: nullableNum,
-  packs_lag_seconds: nullableNum,
-  hearts_rows_found: num,
-  packs_rows_found: num,
-  hearts_newest_ts: z.string().nullable(),
-  packs_newest_ts: z.string().nullable(),
-  reasons: z.array(z.string()),
-});
-/** A watcher run as read: what the page shows plus what freshness takes from the latest run. */
-export type WatcherRunRead = z.infer<typeof watcherRunRow>;
-
-/** The last 10 watcher runs, newest first. */
-export function loadWatcherRuns(db: Db): Promise<Section<WatcherRunRead>> {
-  return section(["watcher_runs"], () =>
-    db.query(
-      `SELECT ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, hearts_rows_found, packs_rows_found, hearts_newest_ts, packs_newest_ts, reasons
-         FROM watcher_runs FINAL
-        ORDER BY ts DESC
-        LIMIT {limit:UInt32}`,
-      { limit: 10 },
-      watcherRunRow,
-    ),
-  );
-}
-
-/** The watcher section as shown: reasons scrubbed. */
-export function watcherSection(runs: Section<WatcherRunRead>): Section<WatcherRun> {
-  if (!runs.ok) return runs;
-  return {
-    ok: true,
-    rows: runs.rows.map(({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons }) => ({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons: reasons.map((x) => scrub(x)) })),
-  };
-}
-
-const sourceTimesRow = z.object({ newest_bench: z.string().nullable(), newest_session_hour: z.string().nullable(), newest_event: z.string().nullable() });
-
-/**
- * Freshness per source: the newest bench row, session hour and raw event (one
- * cross-table query), with the watcher's lag and rows found from its latest run.
- */
-export async function loadFreshness(db: Db, now: Date, latestWatcherRun: WatcherRunRead | undefined): Promise<Section<FreshnessRow>> {
-  return section(["bench_runs", "session_stats", "ui_events"], async () => {
-    const [s] = await db.query(
-      `SELECT
-         (SELECT if(count() = 0, NULL, max(ts)) FROM bench_runs FINAL) AS newest_bench,
-         (SELECT if(count() = 0, NULL, max(hour)) FROM session_stats FINAL) AS newest_session_hour,
-         (SELECT if(count() = 0, NULL, max(ts)) FROM ui_events) AS newest_event`,
-      {},
-      sourceTimesRow,
-    );
-    const latest = latestWatcherRun;
-    const packsNewest = [realTs(s.newest_event), s.newest_session_hour ? new Date(Date.parse(s.newest_session_hour) + 3_600_000).toISOString() : null]
-      .filter((v): v is string => v !== null)
-      .sort()
-      .pop() ?? null;
-    const heartsNewest = realTs(s.newest_bench);
-    return [
-      { source: "banterhearts", newest_data: heartsNewest, age_seconds: ageOf(heartsNewest, now), watcher_lag_seconds: latest?.hearts_lag_seconds ?? null, watcher_rows_found: latest?.hearts_rows_found ?? null },
-      { source: "banterpacks", newest_data: packsNewest, age_seconds: ageOf(packsNewest, now), watcher_lag_seconds: latest?.packs_lag_seconds ?? null, watcher_rows_found: latest?.packs_rows_found ?? null },
-    ];
-  });
-}
-
-const agentRunRow = z.object({ run_id: str, agent: str, trigger: str, status: str, started_at: str, duration_ms: num, attempts: num, error: str });
-
-/** The newest agent runs (FINAL: one row per run), errors scrubbed. */
-export function loadAgentRuns(db: Db, limit: number): Promise<Section<AgentRun>> {
-  return section(["agent_runs"], async () =>
-    (
-      await db.query(
-        `SELECT toString(run_id) AS run_id, agent, trigger, status, started_at, duration_ms, attempts, error
-           FROM agent_runs FINAL
-          ORDER BY started_at DESC
-          LIMIT {limit:UInt32}`,
-        { limit },
-        agentRunRow,
-      )
-    ).map((r) => ({ ...r, error: scrub(r.error) })),
-  );
-}
-
-const outcomeRow = z.object({ agent: str, ok: num, skipped: num, blocked: num, error: num, running: num, last_started: str });
-
-/** Runs per agent and status since `from`. */
-export function loadAgentOutcomes(db: Db, from: Date): Promise<Section<AgentOutcome>> {
-  return section(["agent_runs"], () =>
-    db.query(
-      `SELECT agent,
-              countIf(status = 'ok') AS ok, countIf(status = 'skipped') AS skipped, countIf(status = 'blocked') AS blocked,
-              countIf(status = 'error') AS error, countIf(status = 'running') AS running, max(started_at) AS last_started
-         FROM agent_runs FINAL
-        WHERE started_at >= {from:DateTime64(3, 'UTC')}
-        GROUP BY agent
-        ORDER BY agent`,
-      { from },
-      outcomeRow,
-    ),
-  );
-}
-
-/** English episodes per day since `from` (lib/clickhouse/queries/episodes.ts). */
-export function loadEpisodesPerDay(db: Db, from: Date): Promise<Section<EpisodesDay>> {
-  return section(["episodes"], () => queryEpisodesPerDay(db, from));
-}
-
-const llmDayRow = z.object({ day: str, calls: num, tokens_in: num, tokens_out: num, cost_usd: num, failures: num });
-
-/** LLM calls, tokens, cost and failures per day since `from`. */
-export function loadLlmPerDay(db: Db, from: Date): Promise<Section<LlmDay>> {
-  return section(["llm_events"], () =>
-    db.query(
-      `SELECT toString(toDate(ts)) AS day, count() AS calls, sum(tokens_in) AS tokens_in, sum(tokens_out) AS tokens_out,
-              toFloat64(sum(ifNull(cost_usd, 0))) AS cost_usd, countIf(status IN ('failure', 'timeout')) AS failures
-         FROM llm_events FINAL
-        WHERE ts >= {from:DateTime64(3, 'UTC')}
-        GROUP BY day
-        ORDER BY day`,
-      { from },
-      llmDayRow,
-    ),
-  );
-}
-
-const countDayRow = z.object({ kind: z.enum(["events", "bench"]), day: str, a: num, b: num });
-
-/** Events and sessions (session_stats), bench rows and reports (bench_runs) per day since `from`: one request (UNION ALL). */
-export function loadIngestPerDay(db: Db, from: Date): Promise<Section<IngestDay>> {
-  return section(["session_stats", "bench_runs"], async () => {
-    const both = await db.query(
-      `SELECT 'events' AS kind, toString(toDate(hour)) AS day, sum(events_count) AS a, uniqExact(session_id) AS b
-         FROM session_stats FINAL
-        WHERE hour >= {from:DateTime64(3, 'UTC')}
-        GROUP BY day
-       UNION ALL
-       SELECT 'bench' AS kind, toString(toDate(ts)) AS day, count() AS a, uniqExact(run_id) AS b
-         FROM bench_runs FINAL
-        WHERE ts >= {from:DateTime64(3, 'UTC')}
-        GROUP BY day`,
-      { from },
-      countDayRow,
-    );
-    const byDay = new Map<string, IngestDay>();
-    const get = (day: string) => byDay.get(day) ?? byDay.set(day, { day, events: 0, sessions: 0, bench_rows: 0, bench_reports: 0 }).get(day)!;
-    for (const r of both) {
-      if (r.kind === "events") Object.assign(get(r.day), { events: r.a, sessions: r.b });
-    }
-    for (const r of both) {
-      if (r.kind === "bench") Object.assign(get(r.day), { bench_rows: r.a, bench_reports: r.b });
-    }
-    return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
-  });
-}
-
-/** The open regressions: one bounded query, bench_changes FINAL WHERE status = 'open' … LIMIT (lib/analysis/changes.ts). */
-export function loadOpenRegressions(db: Db): Promise<Section<OpenRegressionRow>> {
-  return section(["bench_changes"], async () =>
-    (await openRegressions(db, OPEN_REGRESSIONS_LIMIT)).map((c) => ({
-      change_id: c.change_id,
-      label: seriesLabel(c),
-      metric: c.metric,
-      commit_sha: c.commit_sha,
-      commit_ts: c.commit_ts,
-      commit_candidates: c.commit_candidates,
-      change_pct: c.change_pct,
-      ci_low_pct: c.ci_low_pct,
-      ci_high_pct: c.ci_high_pct,
-      q_value: c.q_value,
-      mean_before: c.mean_before,
-      mean_after: c.mean_after,
-      detected_at: c.detected_at,
-    })),
-  );
-}
-
-/** Agent runs listed at most. */
-const AGENT_RUNS_LIMIT = 25;
-
-/**
- * The whole report: a ping, then the sections' loaders one request at a time
- * (the local ClickHouse serves requests sequentially anyway): 8 queries.
- */
-export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<StatusReport> {
-  const now = options.now ?? new Date();
-  const days = options.days ?? 14;
-  // Dates travel as Date (the client sends epoch seconds); an ISO string with "Z" does not parse as DateTime64.
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * 86_400_000);
-  const base = { generatedAt: now.toISOString(), days };
-  if (!(await reachable(db, options.pingTimeoutMs ?? 3000))) {
-    const empty = { ok: false as const, notice: UNREACHABLE };
-    return {
-      ...base,
-      clickhouse: { reachable: false, notice: UNREACHABLE },
-      freshness: empty,
-      watcher: empty,
-      agentRuns: empty,
-      agentOutcomes: empty,
-      episodesPerDay: empty,
-      llmPerDay: empty,
-      ingestPerDay: empty,
-      openRegressions: empty,
-    };
-  }
-  const watcherRuns = await loadWatcherRuns(db);
-  const freshness = await loadFreshness(db, now, watcherRuns.ok ? watcherRuns.rows[0] : undefined);
-  const agentRuns = await loadAgentRuns(db, AGENT_RUNS_LIMIT);
-  const agentOutcomes = await loadAgentOutcomes(db, from);
-  const episodesPerDay = await loadEpisodesPerDay(db, from);
-  const llmPerDay = await loadLlmPerDay(db, from);
-  const ingestPerDay = await loadIngestPerDay(db, from);
-  const openRegressionsSection = await loadOpenRegressions(db);
-  return {
-    ...base,
-    clickhouse: { reachable: true },
-    freshness,
-    watcher: watcherSection(watcherRuns),
-    agentRuns,
-    agentOutcomes,
-    episodesPerDay,
-    llmPerDay,
-    ingestPerDay,
-    openRegressions: openRegressionsSection,
-  };
 }
 
 /** Every day of the window (for charts with empty days as zero). */

@@ -9,7 +9,8 @@ import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/s
 import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { formatPct, formatPctInterval, formatQ, shortSha } from "@/lib/site/events";
-import { loadStatus, OPEN_REGRESSIONS_LIMIT, windowDays, type Section, type StatusReport } from "@/lib/site/status";
+import { OPEN_REGRESSIONS_LIMIT, windowDays, type Section, type StatusReport } from "@/lib/site/status";
+import { loadStatus } from "@/lib/site/status.server";
 
 /**
  * Pipeline status, read from ClickHouse at most once a minute per language:
