@@ -4,7 +4,8 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | production
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | production | lighthouse
+ *   npm run bench -- --skip-lighthouse     everything but Lighthouse (a build, then 3 mobile runs × 7 pages: slow)
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
  *
@@ -24,15 +25,17 @@ import { changepointsSection } from "./changepoints";
 import { ingestSection } from "./ingest";
 import { productionSection } from "./production";
 import { renderTable, say, type Row, type SectionResult } from "./lib";
+import { lighthouseSection } from "./lighthouse";
 import { siteSection } from "./site";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "production"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "production", "lighthouse"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
     "skip-site": { type: "boolean", default: false },
+    "skip-lighthouse": { type: "boolean", default: false },
     days: { type: "string", default: "30" },
     quick: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -52,7 +55,7 @@ if (!Number.isInteger(days) || days < 3 || days > 90) {
   process.stderr.write("--days must be a whole number from 3 to 90\n");
   process.exit(2);
 }
-const selected = SECTIONS.filter((s) => (values.only ? values.only.includes(s) : !(s === "site" && values["skip-site"])));
+const selected = SECTIONS.filter((s) => (values.only ? values.only.includes(s) : !(s === "site" && values["skip-site"]) && !(s === "lighthouse" && values["skip-lighthouse"])));
 const quick = values.quick;
 
 const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
@@ -62,6 +65,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
   production: () => productionSection(quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 }),
+  lighthouse: () => lighthouseSection({ runs: quick ? 1 : 3 }),
 };
 
 const resultsFile = path.join(projectRoot, "bench", "results.json");

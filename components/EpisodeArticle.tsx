@@ -6,6 +6,7 @@ import { metricRows, seriesName } from "@/lib/site/episode-metrics";
 import { paths } from "@/lib/site/paths";
 import { ChangesTable, ClaimsTable, MetricsTable, TableOfContents } from "./EpisodeParts";
 import { Evidence } from "./Evidence";
+import { InlineMarkdown } from "./InlineMarkdown";
 import { SampleBadge } from "./SampleBadge";
 
 /**
@@ -59,13 +60,12 @@ export function EpisodeArticle({ lang, episode, resolved: r, html, toc, prev, ne
           </p>
           {r.fallback ? (
             <p className="notice" role="note" data-notice="untranslated">
-              {s.untranslatedNotice(languageName(lang, lang))}
+              <InlineMarkdown text={s.untranslatedNotice(languageName(lang, lang))} />
             </p>
           ) : null}
           {episode.sample ? (
             <p className="notice sample" role="note" data-notice="sample">
-              <strong>{s.sampleData}.</strong>
-              {s.sampleDataNotice}
+              <strong>{s.sampleData}.</strong> <InlineMarkdown text={s.sampleDataNotice} />
             </p>
           ) : null}
           {!r.fallback && lang !== "en" ? (

@@ -1,16 +1,19 @@
-"use client";
-
-import { useSearchParams } from "next/navigation";
-import { useId, type ChangeEvent, type MouseEvent } from "react";
-import { applyListQuery, DEFAULT_QUERY, listQueryString, parseListQuery, PAGE_SIZE, type IndexItem, type ListQuery } from "@/lib/site/list";
+import { applyListQuery, DEFAULT_QUERY, PAGE_SIZE, type IndexItem } from "@/lib/site/list";
+import { scriptJson } from "./StaticDocument";
 import { EpisodeList, type EpisodeListLabels } from "./EpisodeList";
+import { EPISODE_INDEX_SCRIPT } from "./EpisodeIndexScript";
 
 /**
  * The episode index: search, series and tag filters, sort and paging over the
  * JSON list the page embeds, with the state in the URL's search params
- * (history.replaceState/pushState: no server round trip). A plain filter, not
- * a search engine: every word must occur in the title, summary, series, tags
- * or models.
+ * (?q=&series=&tag=&sort=&page=, history.replaceState/pushState: no server
+ * round trip). A plain filter, not a search engine: every word must occur in
+ * the title, summary, series, tags or models (lib/site/list.ts).
+ *
+ * Hook-free and server-rendered: the first page of the default view is plain
+ * HTML, and the search is a small island — an inline script of a few kB
+ * (EpisodeIndexScript.ts), no framework runtime — that takes over the form,
+ * the list and the paging links. Without JavaScript the default view stays.
  */
 
 export interface BrowserStrings {
@@ -42,56 +45,32 @@ export interface BrowserProps {
   tags: string[];
 }
 
-export function EpisodeBrowser(props: BrowserProps) {
-  const params = useSearchParams();
-  const query = parseListQuery(params);
-  const navigate = (next: ListQuery, push = false) => {
-    const url = `${window.location.pathname}${listQueryString(next)}`;
-    if (push) window.history.pushState(null, "", url);
-    else window.history.replaceState(null, "", url);
+const ID = "episodes";
+
+/** What the island needs, embedded as JSON: the items (with their formatted dates), the labels and strings. */
+function islandData({ items, strings, labels }: BrowserProps) {
+  return {
+    pageSize: PAGE_SIZE,
+    strings,
+    labels: { episode: labels.episode, sampleData: labels.sampleData, originalLanguage: labels.originalLanguage, seriesNames: labels.seriesNames, tags: labels.tags, tagBase: labels.tagBase },
+    items: items.map((i) => ({ ...i, dateLabel: labels.dates[i.id] ?? i.date.slice(0, 10) })),
   };
-  return <BrowserView {...props} query={query} navigate={navigate} />;
 }
 
-/** The first, server-rendered view (default query) shown until the browser takes over, and without JavaScript. */
-export function EpisodeBrowserFallback(props: BrowserProps) {
-  return <BrowserView {...props} query={DEFAULT_QUERY} />;
-}
-
-function BrowserView({ items, strings, labels, series, tags, query, navigate }: BrowserProps & { query: ListQuery; navigate?: (next: ListQuery, push?: boolean) => void }) {
-  const id = useId();
-  const result = applyListQuery(items, query, PAGE_SIZE);
-  const update = (patch: Partial<ListQuery>) => navigate?.({ ...query, ...patch, page: patch.page ?? 1 });
-  const onSelect = (key: "series" | "tag" | "sort") => (e: ChangeEvent<HTMLSelectElement>) => update({ [key]: e.target.value } as Partial<ListQuery>);
-  const pageLink = (page: number) => ({
-    href: listQueryString({ ...query, page }) || "?",
-    onClick: (e: MouseEvent<HTMLAnchorElement>) => {
-      if (!navigate || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-      e.preventDefault();
-      navigate({ ...query, page }, true);
-      document.getElementById(`${id}-results`)?.focus();
-    },
-  });
+export function EpisodeBrowser(props: BrowserProps) {
+  const { items, strings, labels, series, tags } = props;
+  const result = applyListQuery(items, DEFAULT_QUERY, PAGE_SIZE);
   const count = result.total === 1 ? strings.resultsOne : strings.resultsMany.replace("{n}", String(result.total));
   return (
-    <div className="browser">
-      <form role="search" className="filters" onSubmit={(e) => e.preventDefault()} aria-label={strings.search}>
+    <div className="browser" id={ID}>
+      <form role="search" className="filters" aria-label={strings.search} action="">
         <div className="field field-search">
-          <label htmlFor={`${id}-q`}>{strings.search}</label>
-          <input
-            id={`${id}-q`}
-            name="q"
-            type="search"
-            placeholder={strings.searchPlaceholder}
-            value={navigate ? query.q : undefined}
-            defaultValue={navigate ? undefined : query.q}
-            onChange={(e) => update({ q: e.target.value })}
-            autoComplete="off"
-          />
+          <label htmlFor={`${ID}-q`}>{strings.search}</label>
+          <input id={`${ID}-q`} name="q" type="search" placeholder={strings.searchPlaceholder} autoComplete="off" />
         </div>
         <div className="field">
-          <label htmlFor={`${id}-series`}>{strings.filterSeries}</label>
-          <select id={`${id}-series`} name="series" value={query.series} onChange={onSelect("series")}>
+          <label htmlFor={`${ID}-series`}>{strings.filterSeries}</label>
+          <select id={`${ID}-series`} name="series">
             <option value="">{strings.allSeries}</option>
             {series.map((s) => (
               <option key={s.value} value={s.value}>
@@ -101,8 +80,8 @@ function BrowserView({ items, strings, labels, series, tags, query, navigate }: 
           </select>
         </div>
         <div className="field">
-          <label htmlFor={`${id}-tag`}>{strings.filterTag}</label>
-          <select id={`${id}-tag`} name="tag" value={query.tag} onChange={onSelect("tag")}>
+          <label htmlFor={`${ID}-tag`}>{strings.filterTag}</label>
+          <select id={`${ID}-tag`} name="tag">
             <option value="">{strings.allTags}</option>
             {tags.map((t) => (
               <option key={t} value={t}>
@@ -112,42 +91,33 @@ function BrowserView({ items, strings, labels, series, tags, query, navigate }: 
           </select>
         </div>
         <div className="field">
-          <label htmlFor={`${id}-sort`}>{strings.sort}</label>
-          <select id={`${id}-sort`} name="sort" value={query.sort} onChange={onSelect("sort")}>
+          <label htmlFor={`${ID}-sort`}>{strings.sort}</label>
+          <select id={`${ID}-sort`} name="sort">
             <option value="newest">{strings.sortNewest}</option>
             <option value="oldest">{strings.sortOldest}</option>
             <option value="confidence">{strings.sortConfidence}</option>
           </select>
         </div>
-        <noscript>
-          <button type="submit">{strings.search}</button>
-        </noscript>
       </form>
-      <p className="result-count" role="status" aria-live="polite">
+      <p className="result-count" role="status" aria-live="polite" id={`${ID}-count`}>
         {items.length === 0 ? strings.noEpisodes : result.total === 0 ? strings.noResults : count}
       </p>
-      <div id={`${id}-results`} tabIndex={-1} className="results">
+      <div id={`${ID}-results`} tabIndex={-1} className="results">
         <EpisodeList items={result.items} labels={labels} />
       </div>
-      {result.pages > 1 ? (
-        <nav aria-label={strings.pagination} className="pagination">
-          {result.page > 1 ? (
-            <a rel="prev" {...pageLink(result.page - 1)}>
-              ← {strings.previousPage}
-            </a>
-          ) : (
-            <span />
-          )}
-          <span>{strings.pageOf.replace("{n}", String(result.page)).replace("{of}", String(result.pages))}</span>
-          {result.page < result.pages ? (
-            <a rel="next" {...pageLink(result.page + 1)}>
-              {strings.nextPage} →
-            </a>
-          ) : (
-            <span />
-          )}
-        </nav>
-      ) : null}
+      <nav aria-label={strings.pagination} className="pagination" id={`${ID}-pages`} hidden={result.pages <= 1}>
+        <span />
+        <span>{strings.pageOf.replace("{n}", "1").replace("{of}", String(result.pages))}</span>
+        {result.pages > 1 ? (
+          <a rel="next" href="?page=2">
+            {strings.nextPage} →
+          </a>
+        ) : (
+          <span />
+        )}
+      </nav>
+      <script type="application/json" id={`${ID}-data`} dangerouslySetInnerHTML={{ __html: scriptJson(islandData(props)) }} />
+      <script dangerouslySetInnerHTML={{ __html: EPISODE_INDEX_SCRIPT }} />
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import type { TocEntry } from "@/lib/content/markdown";
 import type { ChangeEvent } from "@/lib/analysis/facts";
 import type { EpisodeFrontMatter } from "@/lib/episode/file";
+import { CONTENT_ID_PREFIX } from "@/lib/content/markdown";
+import { FACT_ANCHOR_PREFIX } from "@/lib/episode/references";
 import { episodeEvents, formatPct, formatPctInterval, formatQ, shortSha, usersFelt } from "@/lib/site/events";
 import { formatClaimValue, formatNumber } from "@/lib/site/format";
 import type { ChangeEventStrings, Lang } from "@/lib/site/i18n";
@@ -203,12 +205,25 @@ export function ClaimsTable({ claims, caption, labels }: { claims: EpisodeFrontM
         </thead>
         <tbody>
           {claims.map((c) => (
-            <tr key={c.id}>
-              <th scope="row">
+            // The row is the target of the body's evidence links ([123.5 ms](#fact-<id>)). The sanitiser
+            // (lib/content/markdown.ts) prefixes fragment links as it prefixes ids, so the rendered link is
+            // #user-content-fact-<id>: the row's header cell carries that id, and the row shows as targeted.
+            <tr key={c.id} id={`${FACT_ANCHOR_PREFIX}${c.id}`}>
+              <th scope="row" id={`${CONTENT_ID_PREFIX}${FACT_ANCHOR_PREFIX}${c.id}`}>
                 <code>{c.id}</code>
               </th>
-              <td className="num">{formatClaimValue(c.value, c.unit)}</td>
-              <td className="source">{c.source}</td>
+              <td className="num">
+                <span className="cell-label" aria-hidden="true">
+                  {labels.value}
+                </span>
+                {formatClaimValue(c.value, c.unit)}
+              </td>
+              <td className="source">
+                <span className="cell-label" aria-hidden="true">
+                  {labels.source}
+                </span>
+                {c.source}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -169,6 +169,8 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
           yLabel={t.userLatency}
           formatX={ms}
           formatY={ms}
+          formatTickX={msAxis}
+          formatTickY={msAxis}
           tableLabel={tableLabel}
           pointLabel={t.day}
         />

@@ -29,7 +29,7 @@ export function BarChart({ id, title, description, days, series, yLabel, format,
   const inner = scaleBand<number>({ domain: series.map((_, i) => i), range: [0, x.bandwidth()], padding: 0.1 });
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const y = scaleLinear<number>({ domain: paddedDomain([0, ...all], { zero: true }), range: [innerH, 0], nice: true });
-  const every = Math.max(1, Math.ceil(days.length / 8));
+  const every = Math.max(1, Math.ceil(days.length / 6));
   // Counts get whole-number ticks only (no "0.2 episodes").
   const integerTicks = all.every(Number.isInteger) ? y.ticks(5).filter(Number.isInteger) : undefined;
   const table = {

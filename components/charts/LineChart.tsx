@@ -59,7 +59,7 @@ export function LineChart({ id, title, description, days, series, yLabel, format
   const x = scalePoint<string>({ domain: days, range: [0, innerW], padding: 0.4 });
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const y = scaleLinear<number>({ domain: paddedDomain(all, { zero }), range: [innerH, 0], nice: true });
-  const every = Math.max(1, Math.ceil(days.length / 8));
+  const every = Math.max(1, Math.ceil(days.length / 6));
   const table = {
     caption: title,
     columns: [dayLabel, ...series.map((s) => s.label)],
@@ -105,7 +105,7 @@ export function LineChart({ id, title, description, days, series, yLabel, format
           <g key={`${m.label}-${m.ts}`} className={`chart-marker marker-${m.kind}`} data-commit={m.label}>
             <title>{m.text}</title>
             <line x1={m.at} x2={m.at} y1={0} y2={innerH} stroke="currentColor" strokeWidth={1.5} strokeDasharray="4 3" />
-            <text x={m.at > innerW - 48 ? m.at - 3 : m.at + 3} y={10 + (i % 3) * 11} textAnchor={m.at > innerW - 48 ? "end" : "start"} fill="currentColor" fontSize={10} fontFamily="ui-monospace, monospace">
+            <text x={m.at > innerW - 48 ? m.at - 3 : m.at + 3} y={11 + (i % 3) * 12} textAnchor={m.at > innerW - 48 ? "end" : "start"} fill="currentColor" fontSize={11} fontFamily="ui-monospace, monospace">
               {m.label}
             </text>
           </g>

@@ -18,6 +18,9 @@ export interface ScatterChartProps {
   yLabel: string;
   formatX: (v: number) => string;
   formatY: (v: number) => string;
+  /** Axis ticks (default: formatX / formatY): shorter, without the unit the axis label names. */
+  formatTickX?: (v: number) => string;
+  formatTickY?: (v: number) => string;
   tableLabel: string;
   pointLabel: string;
 }
@@ -35,7 +38,7 @@ function fit(points: ScatterPoint[]): { slope: number; intercept: number } | und
 }
 
 /** One point per day: x against y, with the least-squares line. */
-export function ScatterChart({ id, title, description, points, xLabel, yLabel, formatX, formatY, tableLabel, pointLabel }: ScatterChartProps) {
+export function ScatterChart({ id, title, description, points, xLabel, yLabel, formatX, formatY, formatTickX = formatX, formatTickY = formatY, tableLabel, pointLabel }: ScatterChartProps) {
   const innerW = WIDTH - MARGIN.left - MARGIN.right;
   const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const xd = paddedDomain(points.map((p) => p.x));
@@ -48,11 +51,11 @@ export function ScatterChart({ id, title, description, points, xLabel, yLabel, f
     // 12 px taller than the plot needs: room for the x-axis label below the tick labels (it was clipped).
     <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel} height={HEIGHT + 12}>
       <Group left={MARGIN.left} top={MARGIN.top}>
-        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatY(Number(v))} {...axisProps} />
+        <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatTickY(Number(v))} {...axisProps} />
         <AxisLabel orientation="left" range={y.range()} offset={44}>
           {yLabel}
         </AxisLabel>
-        <AxisBottom top={innerH} scale={x} numTicks={6} tickFormat={(v) => formatX(Number(v))} {...axisProps} />
+        <AxisBottom top={innerH} scale={x} numTicks={5} tickFormat={(v) => formatTickX(Number(v))} {...axisProps} />
         <AxisLabel orientation="bottom" range={x.range()} offset={14} top={innerH}>
           {xLabel}
         </AxisLabel>

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,8 +13,23 @@ import { uniqueDatabaseName, testClickHouseConfig } from "../helpers/db";
  *   (ingest → collect → watch → council → publish) whose episode is committed
  *   into a temporary content repository;
  * - the hand-written fixture episodes (with de/zh translations) beside it;
- * - `next build` + `next start` on a free loopback port.
+ * - `next build` + `next start` on a free loopback port, in a copy of the app
+ *   under `.muse/browser-site` (sources only; node_modules resolve from the
+ *   checkout): the checkout's own `.next` is never touched, and the build
+ *   type-checks the app, not the test helpers.
  */
+
+const SKIP = new Set(["node_modules", ".next", ".git", ".muse", "tests", "bench", "content", "coverage", "test-results", "tsconfig.tsbuildinfo", ".vercel"]);
+
+function copyApp(target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  for (const name of readdirSync(projectRoot)) {
+    if (SKIP.has(name)) continue;
+    cpSync(path.join(projectRoot, name), path.join(target, name), { recursive: true });
+  }
+  mkdirSync(path.join(target, "content"), { recursive: true });
+}
 
 const say = (line: string) => process.stderr.write(`[browser-setup] ${line}\n`);
 
@@ -68,9 +83,12 @@ export default async function setup() {
   muse("pipeline");
 
   say("building the site ...");
-  execFileSync("npx", ["next", "build"], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
+  const app = path.join(projectRoot, ".muse", "browser-site");
+  copyApp(app);
+  const next = path.join(projectRoot, "node_modules", "next", "dist", "bin", "next");
+  execFileSync(process.execPath, [next, "build"], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"] });
   const port = await freePort();
-  const server: ChildProcess = spawn("npx", ["next", "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"], detached: true });
+  const server: ChildProcess = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"], detached: true });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 120; i++) {
     if (await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false)) break;
@@ -93,5 +111,6 @@ export default async function setup() {
     await admin.close();
     await clickhouse.stop();
     rmSync(work, { recursive: true, force: true });
+    rmSync(app, { recursive: true, force: true });
   };
 }

@@ -1,4 +1,5 @@
 import { Feed } from "feed";
+import { inlineMarkdownHtml } from "@/components/InlineMarkdown";
 import { loadContent, resolveEpisode } from "@/lib/content/episodes";
 import { renderMarkdown } from "@/lib/content/markdown";
 import { isLang, languageName, SITE_LANGS, uiStrings, type Lang } from "@/lib/site/i18n";
@@ -41,7 +42,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ lan
     const { html } = await renderMarkdown(r.variant.body);
     const notes = [
       r.fallback ? `<p><em>${escapeHtml(s.untranslatedNotice(languageName(lang, lang)))}</em></p>` : "",
-      episode.sample ? `<p><strong>${escapeHtml(s.sampleData)}:</strong> ${escapeHtml(s.sampleDataNotice)}</p>` : "",
+      episode.sample ? `<p><strong>${escapeHtml(s.sampleData)}:</strong> ${inlineMarkdownHtml(s.sampleDataNotice)}</p>` : "",
     ].join("");
     feed.addItem({
       title: episode.sample ? `[${s.sampleData}] ${fm.title}` : fm.title,
