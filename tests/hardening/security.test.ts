@@ -4,6 +4,7 @@ import path from "node:path";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { xml2js } from "xml-js";
 import { syntheticEpisode } from "../../bench/episodes";
 import { JsonLd } from "../../components/EpisodeParts";
 import { renderMarkdown } from "../../lib/content/markdown";
@@ -377,10 +378,10 @@ describe("episode markdown cannot inject script into the site", () => {
       const episode = syntheticEpisode("chimera", 1, { langs: ["en"] });
       const file = episode.files.get("en")!;
       const hostile = file.markdown
-        .replace(/^title: ".*"$/m, 'title: "Evil ]]><script>alert(1)</script><img src=x onerror=alert(2)>"')
+        .replace(/^title: ".*"$/m, 'title: "Evil ]]><script>alert(1)</script> twice ]]> thrice ]]]]><img src=x onerror=alert(2)>"')
         .replace(/^summary: ".*"$/m, 'summary: "Summary ]]></description><script>alert(3)</script><img src=x onerror=alert(4)>"');
       mkdirSync(path.join(dir, "episodes", "chimera"), { recursive: true });
-      writeFileSync(path.join(dir, file.path), `${hostile}\n<script>alert(5)</script>\n\n[x](javascript:alert(6))\n`);
+      writeFileSync(path.join(dir, file.path), `${hostile}\n<script>alert(5)</script>\n\n[x](javascript:alert(6))\n\nA body with ]]> once, ]]> twice and \`]]>\` in code.\n`);
       await setEnv({ MUSE_CONTENT_DIR: dir });
       const { GET } = (await import("../../app/[lang]/rss.xml/route")) as { GET: (r: Request, c: { params: Promise<{ lang: string }> }) => Promise<Response> };
       const res = await GET(new Request(`${BASE}/en/rss.xml`), { params: Promise.resolve({ lang: "en" }) });
@@ -395,6 +396,16 @@ describe("episode markdown cannot inject script into the site", () => {
     /** The text of each `element`, its CDATA sections unwrapped (a CDATA section may contain "</element>"). */
     const texts = (element: string) =>
       [...xml.matchAll(new RegExp(`<${element}>((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|[^<])*)</${element}>`, "g"))].map((m) => m[1].replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, "$1"));
+
+    // feed wraps text in CDATA but splits only the first "]]>" of each: a second one used to end the section.
+    it("stays well-formed XML however many times titles and bodies say ]]>", () => {
+      expect(() => xml2js(xml, { compact: false })).not.toThrow();
+      const parsed = xml2js(xml, { compact: true }) as { rss: { channel: { item: { title: { _cdata: string | string[] }; "content:encoded": { _cdata: string | string[] } } } } };
+      const item = parsed.rss.channel.item;
+      const join = (v: string | string[]) => (Array.isArray(v) ? v.join("") : v);
+      expect(join(item.title._cdata).replace(/\u200b/g, "")).toContain("twice ]]> thrice ]]]]>");
+      expect(join(item["content:encoded"]._cdata)).toMatch(/once, \]\]&gt; twice/);
+    });
 
     it("keeps the markup of the body out (content:encoded is the sanitised HTML)", () => {
       expect(xml).toContain("<item>");

@@ -17,6 +17,15 @@ export function generateStaticParams() {
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/**
+ * `feed` wraps titles and content in CDATA and splits only the FIRST "]]>" of
+ * each: a second one ends the section and breaks the XML. HTML content keeps
+ * its meaning with the ">" as an entity; plain-text titles get a zero-width
+ * space inside the sequence (the reader sees the same text).
+ */
+const cdataSafeHtml = (html: string) => html.replaceAll("]]>", "]]&gt;");
+const cdataSafeText = (text: string) => text.replaceAll("]]>", "]]\u200b>");
+
 export async function GET(_request: Request, { params }: { params: Promise<{ lang: string }> }): Promise<Response> {
   const { lang: raw } = await params;
   if (!isLang(raw)) return new Response("Not found", { status: 404 });
@@ -45,13 +54,13 @@ export async function GET(_request: Request, { params }: { params: Promise<{ lan
       episode.sample ? `<p><strong>${escapeHtml(s.sampleData)}:</strong> ${inlineMarkdownHtml(s.sampleDataNotice)}</p>` : "",
     ].join("");
     feed.addItem({
-      title: episode.sample ? `[${s.sampleData}] ${fm.title}` : fm.title,
+      title: cdataSafeText(episode.sample ? `[${s.sampleData}] ${fm.title}` : fm.title),
       id: link,
       link,
       date: new Date(episode.date),
       // Readers render <description> as HTML; the summary is plain prose, so it goes in as text.
       description: escapeHtml(fm.summary),
-      content: notes + html,
+      content: cdataSafeHtml(notes + html),
       category: episode.tags.map((name) => ({ name })),
     });
   }
