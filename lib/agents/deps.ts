@@ -1,19 +1,18 @@
-import { appLogger } from "../app-logger";
-import { getDb } from "../clickhouse";
-import { loadEnv, type Env } from "../env";
+import type { Env } from "../env";
 import type { Logger } from "../log";
-import { metricsFromEnv } from "../metrics";
+import { serverContext } from "../server-context";
 import { createUpstreamRepos } from "../upstream";
-import { systemClock, type AgentDeps } from "./types";
+import type { AgentDeps } from "./types";
 
-/** Production dependencies, from the environment. */
-export function createAgentDeps(env: Env = loadEnv(), log: Logger = appLogger(env)): AgentDeps {
+/** Production dependencies: the server context (lib/server-context.ts) and the upstream repositories. */
+export function createAgentDeps(env?: Env, log?: Logger): AgentDeps {
+  const context = serverContext({ env, log });
   return {
-    db: getDb(),
-    upstream: createUpstreamRepos(env),
-    clock: systemClock,
-    metrics: metricsFromEnv(env, log),
-    log,
-    env,
+    db: context.db,
+    upstream: createUpstreamRepos(context.env),
+    clock: context.clock,
+    metrics: context.metrics,
+    log: context.log,
+    env: context.env,
   };
 }

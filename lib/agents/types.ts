@@ -3,13 +3,11 @@ import type { Db } from "../clickhouse/client";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
+import type { Clock } from "../server-context";
 import type { UpstreamRepos } from "../upstream/types";
 import type { AgentName } from "./names";
 
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from "../server-context";
 
 /** Everything an agent may touch, injected so tests can substitute any part. */
 export interface AgentDeps {

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { appLogger } from "../app-logger";
 import { clickHouseConfig, createDb, type Db } from "../clickhouse/client";
 import {
   DatadogApiError,
@@ -17,7 +16,8 @@ import {
 import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
 import { loadEnv } from "../env";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
-import { datadogApiUrl, metricsFromEnv, postSeries, replayableSeries } from "../metrics";
+import { datadogApiUrl, postSeries, replayableSeries } from "../metrics";
+import { serverContext } from "../server-context";
 import type { Command } from "./index";
 
 /** `muse datadog apply` and `muse dlq list|replay`. */
@@ -81,9 +81,7 @@ export const dlqCommand: Command = {
       err(`Usage: npm run ${DLQ_USAGE.replace(/^muse/, "muse --")}`);
       return 2;
     }
-    const env = loadEnv();
-    const log = appLogger(env, { command: `dlq ${sub}` });
-    const metrics = metricsFromEnv(env, log);
+    const { env, log, metrics } = serverContext({ fields: { command: `dlq ${sub}` } });
     const dlq = createDlq({ dir: env.MUSE_DLQ_DIR, log, onDepth: (depth) => metrics.gauge("muse.dlq.depth", depth) });
     try {
       if (sub === "list") {

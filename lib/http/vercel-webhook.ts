@@ -1,13 +1,11 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { appLogger } from "../app-logger";
-import { systemClock, type Clock } from "../agents/types";
-import { getDb } from "../clickhouse";
 import type { Db } from "../clickhouse/client";
 import { deploymentRow, type DeploymentRow } from "../clickhouse/tables";
-import { loadEnv, type Env } from "../env";
+import type { Env } from "../env";
 import type { Logger } from "../log";
-import { metricsFromEnv, type Metrics } from "../metrics";
+import type { Metrics } from "../metrics";
+import { serverContext, type Clock } from "../server-context";
 import { afterResponse } from "./after";
 import { constantTimeEqual, unusableToken } from "./auth";
 import { readBodyCapped } from "./body";
@@ -161,9 +159,7 @@ export interface WebhookDeps {
 }
 
 export function webhookDeps(): WebhookDeps {
-  const env = loadEnv();
-  const log = appLogger(env, { route: "/api/webhooks/vercel" });
-  return { db: getDb(), env, log, metrics: metricsFromEnv(env, log), clock: systemClock };
+  return serverContext({ fields: { route: "/api/webhooks/vercel" } });
 }
 
 async function readDeployment(db: Db, commitSha: string): Promise<DeploymentRow | undefined> {
