@@ -2,7 +2,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 import path from "node:path";
 
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  // server-only throws outside React's server condition, which vitest does not set: its empty module here.
+  resolve: { alias: { "@": path.resolve(import.meta.dirname), "server-only": path.resolve(import.meta.dirname, "node_modules/server-only/empty.js") } },
   test: {
     // chDB must never load in a worker thread (it crashes the process when the
     // worker exits); tests talk to it over HTTP from forked processes anyway.

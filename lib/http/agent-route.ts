@@ -1,3 +1,4 @@
+import "server-only";
 import { ClickHouseError } from "@clickhouse/client-web";
 import { createAgentDeps } from "../agents/deps";
 import { getAgent } from "../agents/registry";

@@ -1,3 +1,4 @@
+import "server-only";
 import { revalidatePath } from "next/cache";
 import { requireToken } from "./auth";
 import { json, jsonError } from "./responses";

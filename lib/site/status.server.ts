@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { openRegressions } from "../analysis/changes";
 import { seriesLabel } from "../analysis/series";
