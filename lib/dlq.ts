@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import pRetry, { AbortError } from "p-retry";
 import { z } from "zod";
 import type { Db } from "./clickhouse/client";
 import { TABLES } from "./clickhouse/tables";
@@ -365,22 +364,4 @@ export function clickHouseReplayer(db: Db): (payload: InsertPayload) => Promise<
       await db.insert(insert.table, insert.rows, insert.deduplication_token ? { deduplicationToken: insert.deduplication_token } : {});
     }
   };
-}
-
-/**
- * Runs a write with a few quick retries for failures worth retrying (no answer
- * from the server), before the caller gives up on it and spools it.
- */
-export async function retryWrite<T>(write: () => Promise<T>, isRetryable: (error: unknown) => boolean, options: { retries?: number; minTimeoutMs?: number } = {}): Promise<T> {
-  return pRetry(
-    async () => {
-      try {
-        return await write();
-      } catch (error) {
-        if (!isRetryable(error)) throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-        throw error;
-      }
-    },
-    { retries: options.retries ?? 2, minTimeout: options.minTimeoutMs ?? 100, maxTimeout: 1_000, factor: 3 },
-  );
 }

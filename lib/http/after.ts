@@ -17,3 +17,16 @@ export async function afterResponse(task: () => Promise<void>): Promise<void> {
     await task();
   }
 }
+
+/**
+ * As afterResponse, but outside a request scope the task is started and not
+ * awaited: the answer never waits on it (the ingest routes' metrics flush,
+ * which must not hold up an ingest answer while Datadog is slow).
+ */
+export function afterResponseInBackground(task: () => Promise<void>): void {
+  try {
+    after(task);
+  } catch {
+    void task();
+  }
+}

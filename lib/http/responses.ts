@@ -1,3 +1,5 @@
+import { MAX_PROBLEMS, type ItemProblem } from "../ingest/problems";
+
 /** JSON responses of docs/api.md: errors are `{"error": "...", ...details}`, nothing else leaks. */
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -8,14 +10,7 @@ export function jsonError(status: number, error: string, details: Record<string,
   return json({ error, ...details }, status, headers);
 }
 
-/** One validation problem of an ingest request (api.md: index, path, message). */
-export interface ItemProblem {
-  index: number;
-  path: string;
-  message: string;
-}
-
-export const MAX_PROBLEMS = 100;
+export { MAX_PROBLEMS, type ItemProblem } from "../ingest/problems";
 
 export function validationError(message: string, problems: ItemProblem[]): Response {
   return jsonError(400, message, { problems: problems.slice(0, MAX_PROBLEMS), problem_count: problems.length });

@@ -5,86 +5,21 @@ import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
 import type { IngestRequestRow, UiEventRow } from "../../clickhouse/tables";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
-import { acceptedMediaType } from "../../http/body";
-import { MAX_PROBLEMS, type ItemProblem } from "../../http/responses";
+import { MAX_PROBLEMS, type ItemProblem } from "../problems";
 import { reduceUserAgent, scrubMetadata } from "./pii";
 import { eventSchema, fastValidEvent, MAX_FUTURE_SKEW_MS, type ValidEvent } from "./schema";
 
 export type { ValidEvent } from "./schema";
 
 /**
- * The write path of POST /api/ingest/events, usable without HTTP (the seeder
- * sends sample events through validateEvents + ingestEvents):
- * parse → validate all (nothing written on any problem) → scrub → one insert.
+ * The write path of POST /api/ingest/events, free of HTTP (the seeder sends
+ * sample events through validateEvents + ingestEvents; lib/http/ingest-events.ts
+ * reads the request): validate all (nothing written on any problem) → scrub →
+ * one insert.
  */
 
 export const EVENTS_ROUTE = "/api/ingest/events";
 export const MAX_EVENTS_PER_REQUEST = 10_000;
-export const MAX_EVENTS_BODY_BYTES = 5 * 1024 * 1024;
-
-export type EventsContentType = "application/json" | "application/x-ndjson";
-
-export type ParseResult =
-  | { ok: true; items: unknown[] }
-  | { ok: false; status: 400 | 413 | 415; reason: "not_json" | "bad_shape" | "too_many_events" | "unsupported_media_type"; error: string; problems?: ItemProblem[]; problemCount?: number };
-
-/** The media type of a Content-Type header when it is one this route accepts (UTF-8 only). */
-export function eventsContentType(header: string | null): EventsContentType | undefined {
-  return acceptedMediaType<EventsContentType>(header, ["application/json", "application/x-ndjson"]);
-}
-
-/**
- * `{"events":[...]}` for application/json, one event per non-empty line for
- * application/x-ndjson. NDJSON problems carry the event's index (the same
- * index validation and event_id use) and name the line number in the message.
- */
-export function parseEventsBody(contentType: string, bodyText: string): ParseResult {
-  const type = eventsContentType(contentType);
-  if (!type) {
-    return { ok: false, status: 415, reason: "unsupported_media_type", error: "Content-Type must be application/json or application/x-ndjson (UTF-8)" };
-  }
-  if (type === "application/json") {
-    let body: unknown;
-    try {
-      body = JSON.parse(bodyText);
-    } catch {
-      // JSON.parse's message quotes the body; ours does not echo it back.
-      return { ok: false, status: 400, reason: "not_json", error: "body is not valid JSON" };
-    }
-    const events = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>).events : undefined;
-    if (!Array.isArray(events)) {
-      return { ok: false, status: 400, reason: "bad_shape", error: 'events: body must be a JSON object {"events": [...]}' };
-    }
-    if (events.length > MAX_EVENTS_PER_REQUEST) return tooManyEvents(events.length);
-    return { ok: true, items: events };
-  }
-
-  const lines = bodyText.split("\n");
-  const nonEmpty = lines.reduce((n, line) => (line.trim() ? n + 1 : n), 0);
-  if (nonEmpty > MAX_EVENTS_PER_REQUEST) return tooManyEvents(nonEmpty);
-  const items: unknown[] = [];
-  const problems: ItemProblem[] = [];
-  lines.forEach((line, lineIndex) => {
-    if (!line.trim()) return;
-    const index = items.length;
-    try {
-      items.push(JSON.parse(line));
-    } catch {
-      items.push(undefined);
-      problems.push({ index, path: "", message: `line ${lineIndex + 1} is not valid JSON` });
-    }
-  });
-  if (problems.length > 0) {
-    return { ok: false, status: 400, reason: "not_json", error: `${problems.length} NDJSON line(s) are not valid JSON; nothing was written`, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length };
-  }
-  // An empty body is an empty batch, as `{"events":[]}` is: accepted, nothing written.
-  return { ok: true, items };
-}
-
-function tooManyEvents(count: number): ParseResult {
-  return { ok: false, status: 413, reason: "too_many_events", error: `events: ${count} events in one request, at most ${MAX_EVENTS_PER_REQUEST}` };
-}
-
 export type ValidationResult =
   | { ok: true; events: ValidEvent[] }
   | { ok: false; problems: ItemProblem[]; problemCount: number };

@@ -2,8 +2,7 @@ import { ClickHouseError } from "@clickhouse/client-web";
 import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
-import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "../../http/body";
-import type { ItemProblem } from "../../http/responses";
+import type { ItemProblem } from "../problems";
 import { nestedDeeperThan } from "../json-depth";
 import { normalizeReport, utcTimestamp, type NormalizedReport } from "./normalize";
 import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
@@ -132,62 +131,4 @@ export async function spoolReports(dlq: DeadLetterQueue, reports: readonly Norma
   ].filter((i) => i.rows.length > 0);
   if (inserts.length === 0) return;
   await dlq.add({ kind: "clickhouse.insert", key: dlqKey("bench", [...runIds].sort().join(",")), source, error, payload: { inserts } });
-}
-
-// --- The HTTP request of POST /api/ingest/bench -------------------------------------------
-
-export const MAX_BENCH_BODY_BYTES = 1024 * 1024;
-export const MAX_REPORTS_PER_REQUEST = 1000;
-
-export type BenchRequest =
-  | { ok: true; inputs: ReportInput[] }
-  | { ok: false; status: 400 | 413 | 415; reason: string; error: string; problems?: ItemProblem[] };
-
-const fail = (status: 400 | 413 | 415, reason: string, error: string, problems?: ItemProblem[]): BenchRequest => ({
-  ok: false,
-  status,
-  reason,
-  error,
-  problems,
-});
-
-/**
- * Content type, size, JSON and shape of an ingest request (one report or an
- * array of them), with X-Commit-Sha attached to every report. The reports
- * themselves are checked by validateReports.
- */
-export async function readBenchRequest(request: Request): Promise<BenchRequest> {
-  if (!acceptedMediaType(request.headers.get("content-type"), ["application/json"])) {
-    return fail(415, "unsupported_media_type", "Content-Type must be application/json (UTF-8)");
-  }
-
-  const header = request.headers.get("x-commit-sha");
-  const commitSha = header === null ? undefined : commitShaSchema.safeParse(header.trim());
-  if (commitSha && !commitSha.success) return fail(400, "invalid_commit_sha", "X-Commit-Sha must be a 40-hex commit sha");
-
-  const read = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
-  if (!read.ok) {
-    return read.problem === "too_large"
-      ? fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`)
-      : fail(400, "unreadable_body", UNREADABLE_BODY_MESSAGE);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(read.bytes));
-  } catch {
-    return fail(400, "invalid_json", "body is not valid JSON (expected a report object or an array of reports)");
-  }
-
-  const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
-  if (!isObject(body) && !Array.isArray(body)) {
-    return fail(400, "invalid", "expected a report object or an array of reports", [
-      { index: 0, path: "", message: "expected a report object or an array of reports" },
-    ]);
-  }
-  const reports: unknown[] = Array.isArray(body) ? body : [body];
-  if (reports.length === 0) return fail(400, "invalid", "expected at least one report");
-  if (reports.length > MAX_REPORTS_PER_REQUEST) {
-    return fail(413, "too_large", `at most ${MAX_REPORTS_PER_REQUEST} reports per request (got ${reports.length})`);
-  }
-  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data })) };
 }

@@ -1,0 +1,116 @@
+import type { ItemProblem } from "../ingest/problems";
+import { IngestWriteError, ingestReports, spoolReports, validateReports, type IngestResult, type ReportInput } from "../ingest/reports/ingest";
+import type { NormalizedReport } from "../ingest/reports/normalize";
+import { commitSha as commitShaSchema } from "../ingest/reports/schemas";
+import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "./body";
+import { answer, type IngestSpec } from "./ingest-route";
+import { json, jsonError, validationError } from "./responses";
+
+/**
+ * POST /api/ingest/bench: one Banterhearts report or an array of them
+ * (docs/api.md), over HTTP; the write is lib/ingest/reports.
+ *
+ * When ClickHouse cannot take the rows after quick retries the answer stays
+ * 503 (the sender, a CI job, retries, and its reports also stay in git for the
+ * ingest agent), and the validated rows are queued in the dead-letter store
+ * as well, so a sender that gives up loses nothing: the retry and the replay
+ * write the same run_ids, which collapse.
+ */
+
+export const BENCH_ROUTE = "/api/ingest/bench";
+export const MAX_BENCH_BODY_BYTES = 1024 * 1024;
+export const MAX_REPORTS_PER_REQUEST = 1000;
+
+export type BenchRequest =
+  | { ok: true; inputs: ReportInput[] }
+  | { ok: false; status: 400 | 413 | 415; reason: string; error: string; problems?: ItemProblem[] };
+
+const fail = (status: 400 | 413 | 415, reason: string, error: string, problems?: ItemProblem[]): BenchRequest => ({
+  ok: false,
+  status,
+  reason,
+  error,
+  problems,
+});
+
+/**
+ * Content type, size, JSON and shape of an ingest request (one report or an
+ * array of them), with X-Commit-Sha attached to every report. The reports
+ * themselves are checked by validateReports.
+ */
+export async function readBenchRequest(request: Request): Promise<BenchRequest> {
+  if (!acceptedMediaType(request.headers.get("content-type"), ["application/json"])) {
+    return fail(415, "unsupported_media_type", "Content-Type must be application/json (UTF-8)");
+  }
+
+  const header = request.headers.get("x-commit-sha");
+  const commitSha = header === null ? undefined : commitShaSchema.safeParse(header.trim());
+  if (commitSha && !commitSha.success) return fail(400, "invalid_commit_sha", "X-Commit-Sha must be a 40-hex commit sha");
+
+  const read = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
+  if (!read.ok) {
+    return read.problem === "too_large"
+      ? fail(413, "too_large", `body is larger than ${MAX_BENCH_BODY_BYTES} bytes (1 MiB)`)
+      : fail(400, "unreadable_body", UNREADABLE_BODY_MESSAGE);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(read.bytes));
+  } catch {
+    return fail(400, "invalid_json", "body is not valid JSON (expected a report object or an array of reports)");
+  }
+
+  const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isObject(body) && !Array.isArray(body)) {
+    return fail(400, "invalid", "expected a report object or an array of reports", [
+      { index: 0, path: "", message: "expected a report object or an array of reports" },
+    ]);
+  }
+  const reports: unknown[] = Array.isArray(body) ? body : [body];
+  if (reports.length === 0) return fail(400, "invalid", "expected at least one report");
+  if (reports.length > MAX_REPORTS_PER_REQUEST) {
+    return fail(413, "too_large", `at most ${MAX_REPORTS_PER_REQUEST} reports per request (got ${reports.length})`);
+  }
+  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data })) };
+}
+
+export const benchIngest: IngestSpec<NormalizedReport[], IngestResult, void> = {
+  route: BENCH_ROUTE,
+  tag: "bench",
+  noun: "bench rows",
+
+  async accept(request) {
+    const body = await readBenchRequest(request);
+    if (!body.ok) {
+      const response = body.problems ? validationError(body.error, body.problems) : jsonError(body.status, body.error);
+      return { ok: false, answer: answer(response, body.reason) };
+    }
+    const validated = validateReports(body.inputs);
+    if (!validated.ok) {
+      const invalid = new Set(validated.problems.map((p) => p.index)).size;
+      return { ok: false, answer: answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid") };
+    }
+    return { ok: true, input: validated.reports };
+  },
+
+  write: (db, reports) => ingestReports(db, reports),
+
+  storeFailure: (error) => (error instanceof IngestWriteError ? { unreachable: error.unreachable, table: error.table, fields: { table: error.table, error: error.message } } : undefined),
+
+  stored(reports, result, metrics) {
+    for (const report of reports) {
+      metrics.count("muse.ingest.reports", 1, { benchmark_type: report.benchmark_type, route: "bench" });
+      metrics.count("muse.ingest.bench_rows", report.bench_runs.length, { benchmark_type: report.benchmark_type });
+    }
+    metrics.count("muse.ingest.llm_rows", result.llm_rows);
+    return answer(json({ accepted: result.accepted, run_ids: result.run_ids }, 202));
+  },
+
+  spool: (dlq, reports, error) => spoolReports(dlq, reports, BENCH_ROUTE, error),
+
+  unstored(outcome, failure) {
+    const why = failure.unreachable ? "ClickHouse is unreachable" : "ClickHouse refused the write";
+    const also = outcome.queued ? "; the reports were also queued for replay" : "";
+    return answer(jsonError(503, `${why}; retry the request (retries never duplicate rows)${also}`, {}, { "Retry-After": "30" }), "storage_unavailable");
+  },
+};
