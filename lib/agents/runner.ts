@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import pRetry, { AbortError } from "p-retry";
 import { z } from "zod";
 import { ClickHouseError } from "@clickhouse/client-web";
 import type { Db } from "../clickhouse/client";
@@ -11,6 +10,7 @@ import { TransientError } from "./types";
 import { UpstreamError } from "../upstream/types";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { inSpan } from "../telemetry";
+import { retry } from "../retry";
 
 /**
  * The one runner every trigger shares (Vercel Cron, maintainers' API, CLI):
@@ -151,22 +151,18 @@ async function runTraced<S extends Record<string, unknown>>(
         runOptions.onProgress?.(message, fields);
       },
     };
-    result = await pRetry(
+    result = await retry(
       async () => {
         attempts += 1;
-        try {
-          return await agent.run(parsed.data, deps, context);
-        } catch (error) {
-          if (!isTransient(error)) throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-          throw error;
-        }
+        return agent.run(parsed.data, deps, context);
       },
       {
+        isRetryable: isTransient,
         retries: Math.max(0, (runOptions.attempts ?? 3) - 1),
-        minTimeout: runOptions.retryDelayMs ?? 500,
+        minTimeoutMs: runOptions.retryDelayMs ?? 500,
         factor: 2,
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0 && isTransient(error)) {
+          if (retriesLeft > 0) {
             deps.metrics.count(`muse.${agent.name}.retries` as const);
             log.warn("transient failure, retrying", { attempt: attemptNumber, error: errorMessage(error) });
           }

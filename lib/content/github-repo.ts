@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createLogger } from "../log";
 import { branchResolver, createGitHubClient, fileText, parseRepoRef, responseParser, statusOf, type GitHubClientOptions } from "../upstream/github";
 import { ContentRepoError, contentPrefix, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
+import { sleep } from "../retry";
 
 /**
  * The content repository on GitHub, written through the git data API:
@@ -31,8 +32,6 @@ export interface GitHubContentRepoOptions extends Omit<GitHubClientOptions, "use
   /** Commit author (default: the token's user, as GitHub fills it in). */
   author?: { name: string; email: string };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- response shapes (only what is read)
 

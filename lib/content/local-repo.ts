@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile, rename } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ContentRepoError, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
+import { sleep } from "../retry";
 
 /**
  * The content repository as a real git repository on disk, written with the
@@ -79,8 +80,6 @@ function runGit(cwd: string, args: string[], options: { input?: string; env?: Re
     child.stdin.end(options.input ?? "");
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createLocalContentRepo(dir: string, options: LocalContentRepoOptions = {}): ContentRepo {
   const absDir = path.resolve(dir);

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import pRetry, { AbortError } from "p-retry";
+import { retry } from "../retry";
 import { z } from "zod";
 import type { Env } from "../env";
 import { projectRoot } from "../local-clickhouse/launcher";
@@ -151,6 +151,9 @@ export class DatadogApiError extends Error {
   }
 }
 
+/** A 2xx answer whose body is not what the API documents (not worth retrying). */
+class UnexpectedAnswer extends Error {}
+
 export interface DatadogClientOptions {
   apiUrl: string;
   apiKey: string;
@@ -183,17 +186,14 @@ export function datadogClient(options: DatadogClientOptions): DatadogClient {
           signal: AbortSignal.timeout(30_000),
         });
         const text = await res.text();
-        if (!res.ok) {
-          const error = new DatadogApiError(method, apiPath, res.status, text);
-          // A create is not retried (a lost answer would make a duplicate); nor is a 4xx but 429.
-          if (method === "POST" || (res.status < 500 && res.status !== 429)) throw new AbortError(error);
-          throw error;
-        }
+        if (!res.ok) throw new DatadogApiError(method, apiPath, res.status, text);
         const parsed = schema.safeParse(text ? JSON.parse(text) : {});
-        if (!parsed.success) throw new AbortError(new Error(`unexpected answer to ${method} ${apiPath}: ${parsed.error.issues[0]?.message}`));
+        if (!parsed.success) throw new UnexpectedAnswer(`unexpected answer to ${method} ${apiPath}: ${parsed.error.issues[0]?.message}`);
         return parsed.data;
       };
-      return pRetry(attempt, { retries: method === "POST" ? 0 : (options.retries ?? 2), minTimeout: options.retryDelayMs ?? 500 });
+      // A create is not retried (a lost answer would make a duplicate); nor is a 4xx but 429, nor an answer of the wrong shape.
+      const isRetryable = (error: unknown) => !(error instanceof UnexpectedAnswer) && !(error instanceof DatadogApiError && error.status < 500 && error.status !== 429);
+      return retry(attempt, { isRetryable, retries: method === "POST" ? 0 : (options.retries ?? 2), minTimeoutMs: options.retryDelayMs ?? 500 });
     },
   };
 }

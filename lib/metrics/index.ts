@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import pRetry, { AbortError } from "p-retry";
 import { dlqKey, errorText, routeDlq } from "../dlq";
 import type { Env } from "../env";
 import type { Logger } from "../log";
+import { retry } from "../retry";
 import { metricSpec, type MetricName } from "./names";
 
 export { METRICS, type MetricName } from "./names";
@@ -172,7 +172,7 @@ export async function postSeries(sender: SeriesSender, series: SeriesPoint[]): P
   const url = new URL("/api/v2/series", sender.apiUrl);
   const doFetch = sender.fetch ?? fetch;
   const minTimeout = sender.retryDelayMs ?? 200;
-  await pRetry(
+  await retry(
     async () => {
       const res = await doFetch(url, {
         method: "POST",
@@ -181,12 +181,10 @@ export async function postSeries(sender: SeriesSender, series: SeriesPoint[]): P
         signal: AbortSignal.timeout(10_000),
       });
       if (res.status === 202 || res.ok) return;
-      const error = new SeriesIntakeError(res.status, (await res.text()).slice(0, 200));
-      // 4xx other than 408/429 will not get better by retrying.
-      if (error.permanent) throw new AbortError(error);
-      throw error;
+      throw new SeriesIntakeError(res.status, (await res.text()).slice(0, 200));
     },
-    { retries: sender.retries ?? 2, minTimeout, maxTimeout: Math.max(minTimeout, 2_000) },
+    // 4xx other than 408/429 will not get better by retrying.
+    { isRetryable: (error) => !(error instanceof SeriesIntakeError && error.permanent), retries: sender.retries ?? 2, minTimeoutMs: minTimeout, maxTimeoutMs: Math.max(minTimeout, 2_000) },
   );
 }
 

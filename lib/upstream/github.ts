@@ -11,6 +11,7 @@ import {
   type UpstreamName,
   type UpstreamRepo,
 } from "./types";
+import { sleep } from "../retry";
 
 /**
  * An upstream repository read through GitHub's REST API with Octokit, retrying
@@ -75,8 +76,6 @@ export interface GitHubClientOptions {
 
 const MuseOctokit = Octokit.plugin(retry, throttling);
 export type GitHubClient = InstanceType<typeof MuseOctokit>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A write queue in the shape plugin-throttling schedules writes through
