@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { openRegressions } from "@/lib/analysis/changes";
 import { seriesLabel } from "@/lib/analysis/series";
-import { getDb } from "@/lib/clickhouse";
+import { serverContext } from "@/lib/server-context";
 import { benchChangeRow } from "@/lib/clickhouse/tables";
+import { readQuery } from "@/lib/http/query";
 import { json, jsonError } from "@/lib/http/responses";
 
 /**
@@ -28,23 +29,12 @@ const query = z.strictObject({
 });
 
 export async function GET(request: Request): Promise<Response> {
-  const searchParams = new URL(request.url).searchParams;
-  const seen = new Set<string>();
-  for (const key of searchParams.keys()) {
-    if (seen.has(key)) return jsonError(400, `query parameter ${key} is given more than once`, { parameter: key });
-    seen.add(key);
-  }
-  const parsed = query.safeParse(Object.fromEntries(searchParams));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : String(issue.path[0]);
-    const message = issue.code === "unrecognized_keys" ? "unknown query parameter" : issue.message;
-    return jsonError(400, `invalid query parameter ${name}: ${message}`, { parameter: name });
-  }
+  const parsed = readQuery(request, query);
+  if (!parsed.ok) return parsed.response;
   const { status, limit } = parsed.data;
   let rows;
   try {
-    const db = getDb();
+    const db = serverContext().db;
     rows =
       status === "open"
         ? await openRegressions(db, limit)

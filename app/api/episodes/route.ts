@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadContent, resolveEpisode, SERIES } from "@/lib/content/episodes";
+import { readQuery } from "@/lib/http/query";
 import { json, jsonError } from "@/lib/http/responses";
 import { SITE_LANGS } from "@/lib/site/i18n";
 import { absoluteUrl, paths } from "@/lib/site/paths";
@@ -35,19 +36,8 @@ const query = z.strictObject({
 });
 
 export async function GET(request: Request): Promise<Response> {
-  const searchParams = new URL(request.url).searchParams;
-  const seen = new Set<string>();
-  for (const key of searchParams.keys()) {
-    if (seen.has(key)) return jsonError(400, `query parameter ${key} is given more than once`);
-    seen.add(key);
-  }
-  const parsed = query.safeParse(Object.fromEntries(searchParams));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : String(issue.path[0]);
-    const message = issue.code === "unrecognized_keys" ? "unknown query parameter" : issue.message;
-    return jsonError(400, `invalid query parameter ${name}: ${message}`, { parameter: name });
-  }
+  const parsed = readQuery(request, query);
+  if (!parsed.ok) return parsed.response;
   const { lang, series, limit, offset } = parsed.data;
   let content;
   try {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getDb } from "@/lib/clickhouse";
+import { serverContext } from "@/lib/server-context";
 import { AGENT_NAMES } from "@/lib/agents/names";
 import { listRuns } from "@/lib/agents/runner";
 import { requireToken } from "@/lib/http/auth";
@@ -24,7 +24,7 @@ export async function GET(request: Request): Promise<Response> {
     return jsonError(400, `invalid query parameter ${String(issue.path[0])}: ${issue.message}`);
   }
   try {
-    return json({ runs: await listRuns(getDb(), parsed.data) });
+    return json({ runs: await listRuns(serverContext().db, parsed.data) });
   } catch {
     return jsonError(503, "ClickHouse is unreachable");
   }
