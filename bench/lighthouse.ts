@@ -82,7 +82,8 @@ export async function lighthouseOnce(url: string, env: NodeJS.ProcessEnv = proce
       return await lighthouseAttempt(url, env);
     } catch (error) {
       if (attempt >= 3) throw error;
-      say(`lighthouse: ${url}: ${error instanceof Error ? error.message.split("\n").pop() : String(error)}; again`);
+      const lines = (error instanceof Error ? error.message : String(error)).split("\n").filter((l) => l.trim());
+      say(`lighthouse: ${url}: ${lines.find((l) => /Runtime error|NO_[A-Z_]+|Error:/.test(l)) ?? lines.pop() ?? "failed"}; again (attempt ${attempt + 1} of 3)`);
     }
   }
 }

@@ -71,8 +71,9 @@ async function loadPage(): Promise<{ html: string; route: string; source: string
     .sort((a, b) => Number(b.endsWith(".body")) - Number(a.endsWith(".body")) || a.localeCompare(b));
   const file = episodes[0];
   if (file) return { html: readFileSync(file, "utf8"), route: routeOf(file), source: path.relative(process.cwd(), file) };
-  const index = path.join(appDir, "en.html");
-  if (existsSync(index)) return { html: readFileSync(index, "utf8"), route: "/en", source: path.relative(process.cwd(), index), note: "no episode page in this build (empty content directory?): measured the English index instead" };
+  // The home page is a static page (en.html) or, rendered without React's runtime, a route handler's body (en.body).
+  const index = [path.join(appDir, "en.body"), path.join(appDir, "en.html")].find(existsSync);
+  if (index) return { html: readFileSync(index, "utf8"), route: "/en", source: path.relative(process.cwd(), index), note: "no episode page in this build (empty content directory?): measured the English index instead" };
   fail("no prerendered episode page or /en page found");
 }
 

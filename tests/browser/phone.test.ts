@@ -7,7 +7,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
  * Every page on a phone: a 390 × 844 viewport (a common phone; `isMobile`, so
  * the viewport meta counts), in real headless Chromium against the built site.
  * On each page: nothing scrolls sideways, every visible table cell is at least
- * a few characters wide, chart text is legible at the size it is drawn, no UI
+ * a few characters wide and none is a squeezed column of running text (the
+ * old three-column claims table wrapped each source query into a narrow
+ * column a dozen lines tall), chart text is legible at the size it is drawn, no UI
  * string shows raw Markdown, and the layout does not shift while loading.
  * On the episode page, every evidence link lands on its claim row.
  * Full-page screenshots go to test-results/browser/phone-*.png.
@@ -19,6 +21,12 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const WIDTH = 390;
 /** "A few characters": a cell narrower than this many ems cannot show a word or a number. */
 const MIN_CELL_EMS = 2.5;
+/**
+ * A squeezed column: a cell narrower than this many ems whose text wraps into more than MAX_LINES lines (the
+ * old three-column claims table put each source query into a ~9 em column, a dozen lines tall).
+ */
+const MIN_TEXT_CELL_EMS = 12;
+const MAX_LINES = 6;
 /** Chart text, as shown on screen, in CSS px. */
 const MIN_CHART_TEXT_PX = 8.5;
 
@@ -66,7 +74,7 @@ interface PageReport {
 }
 
 /** Measures the page as laid out at 390 px (runs in the browser). */
-function inspect(args: { minCellEms: number; minChartText: number }): PageReport {
+function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: number; minChartText: number }): PageReport {
   const describe = (el: Element) => {
     const cls = typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).join(".")}` : "";
     const text = (el.textContent ?? "").trim().replace(/\s+/g, " ").slice(0, 40);
@@ -101,7 +109,12 @@ function inspect(args: { minCellEms: number; minChartText: number }): PageReport
     const style = getComputedStyle(cell);
     if (cell.closest("thead") && getComputedStyle(cell.closest("thead")!).position === "absolute") continue;
     const width = cell.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    if (width < args.minCellEms * parseFloat(style.fontSize)) narrowCells.push(`${describe(cell)} ${width.toFixed(0)} px`);
+    const fontSize = parseFloat(style.fontSize);
+    const ems = width / fontSize;
+    const lineHeight = parseFloat(style.lineHeight) || 1.6 * fontSize;
+    const lines = (cell.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)) / lineHeight;
+    const squeezed = ems < args.minTextCellEms && lines > args.maxLines;
+    if (ems < args.minCellEms || squeezed) narrowCells.push(`${describe(cell)} ${width.toFixed(0)} px = ${ems.toFixed(1)} em${squeezed ? `, ${Math.round(lines)} lines` : ""}`);
   }
   const smallChartText: string[] = [];
   for (const svg of Array.from(document.querySelectorAll<SVGSVGElement>("main svg.chart-svg"))) {
@@ -142,7 +155,7 @@ async function checkPage(name: string, p: string, status = 200) {
   const response = await page.goto(`${BASE}${p}`, { waitUntil: "networkidle" });
   expect(response?.status()).toBe(status);
   const cls = await layoutShift();
-  const report = await page.evaluate(inspect, { minCellEms: MIN_CELL_EMS, minChartText: MIN_CHART_TEXT_PX });
+  const report = await page.evaluate(inspect, { minCellEms: MIN_CELL_EMS, minTextCellEms: MIN_TEXT_CELL_EMS, maxLines: MAX_LINES, minChartText: MIN_CHART_TEXT_PX });
   await page.screenshot({ path: path.join(SHOTS, `phone-${name}.png`), fullPage: true });
   // Close-ups of what used to break on phones: the claims, the events table, a chart.
   for (const [part, selector] of [["claims", "table.claims"], ["events", ".events-scroll"], ["chart", "figure.chart"]] as const) {
