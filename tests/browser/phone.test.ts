@@ -112,7 +112,10 @@ function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: n
     const fontSize = parseFloat(style.fontSize);
     const ems = width / fontSize;
     const lineHeight = parseFloat(style.lineHeight) || 1.6 * fontSize;
-    const lines = (cell.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)) / lineHeight;
+    // The text's own height (a cell stretches to its row's), capped by the cell when it scrolls inside itself.
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = Math.min(range.getBoundingClientRect().height, cell.clientHeight) / lineHeight;
     const squeezed = ems < args.minTextCellEms && lines > args.maxLines;
     if (ems < args.minCellEms || squeezed) narrowCells.push(`${describe(cell)} ${width.toFixed(0)} px = ${ems.toFixed(1)} em${squeezed ? `, ${Math.round(lines)} lines` : ""}`);
   }
