@@ -164,6 +164,12 @@ const ATTACKS: Attack[] = [
 ];
 
 describe("truth by construction: every attack form is rejected by the full pipeline", () => {
+  it("counts agree with their nouns: one regression, two commits", () => {
+    const d = honest();
+    expect(d.sections.what_changed).toContain("{{fact:changes.regressions}} regression and {{fact:changes.improvements}} improvements");
+    expect(d.sections.what_changed).toContain("recorded {{fact:commits.hearts}} commits and Banterpacks {{fact:commits.packs}}.");
+  });
+
   it("the honest offline draft is accepted first time (numeric commit subjects, spaced model names)", () => {
     const result = pipeline(honest());
     expect(result.problems).toEqual([]);

@@ -99,6 +99,24 @@ export function majorEvents(facts: Facts): ChangeEvent[] {
   return major.length > 0 ? major : facts.events.slice(0, 1);
 }
 
+/** Nouns counted by a reference, and their singular for a count of exactly one. */
+const SINGULAR: Record<string, string> = {
+  regressions: "regression",
+  improvements: "improvement",
+  commits: "commit",
+  runs: "run",
+  days: "day",
+  sessions: "session",
+  "benchmark rows": "benchmark row",
+  "UI events": "UI event",
+};
+const COUNTED = new RegExp(`(\\{\\{fact:([a-z0-9_.]+)\\}\\}) (${Object.keys(SINGULAR).join("|")})\\b`, "g");
+
+/** "{{fact:x}} regressions" reads "1 regression" when the fact is one (the writer knows the values; it never types them). */
+function agreeNumbers(text: string, value: (id: string) => number | undefined): string {
+  return text.replace(COUNTED, (m: string, ref: string, id: string, noun: string) => (value(id) === 1 ? `${ref} ${SINGULAR[noun]}` : m));
+}
+
 export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules; strongCorrelation?: number }): EpisodeDraft {
   const ids = new Set(facts.facts.map((f) => f.id));
   const has = (id: string) => ids.has(id);
@@ -205,14 +223,15 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
       : "No benchmark change point this window.";
   }
 
+  const agree = (text: string) => agreeNumbers(text, value);
   return {
-    title,
-    summary,
+    title: agree(title),
+    summary: agree(summary),
     sections: {
-      what_changed: whatChanged.join("\n\n"),
-      why_it_matters: why.join("\n\n"),
-      benchmarks_summary: bullets.join("\n"),
-      next_steps: steps.join("\n"),
+      what_changed: agree(whatChanged.join("\n\n")),
+      why_it_matters: agree(why.join("\n\n")),
+      benchmarks_summary: agree(bullets.join("\n")),
+      next_steps: agree(steps.join("\n")),
       links_and_artifacts: links,
     },
   };
