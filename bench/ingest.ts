@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { POST as postEvents } from "../app/api/ingest/events/route";
+import * as nodeModule from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { createDb } from "../lib/clickhouse/client";
+import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { eventsWrite, sha256Hex, validateEvents } from "../lib/ingest/events/ingest";
 import { scrubText } from "../lib/ingest/events/pii";
 import { ADVERSARIAL, adversarialText } from "../tests/helpers/pii-adversarial";
@@ -51,7 +54,25 @@ function makeEvents(g: Gen, n: number, now: number): Record<string, unknown>[] {
   });
 }
 
+/**
+ * The route's modules import "server-only", which throws outside React's
+ * server condition (Next sets it; tsx does not): resolved to its empty module
+ * here, as vitest.config.ts aliases it, before the route is imported.
+ */
+type ResolveHook = (specifier: string, context: unknown, next: (specifier: string, context: unknown) => unknown) => unknown;
+// Node 22.15+/23.5+ (in-thread hooks, for import and require alike); @types/node here predates it.
+const { registerHooks } = nodeModule as unknown as { registerHooks(hooks: { resolve: ResolveHook }): unknown };
+let serverOnlyHook: unknown;
+async function loadRoute() {
+  serverOnlyHook ??= registerHooks({
+    resolve: (specifier, context, next) =>
+      specifier === "server-only" ? { url: pathToFileURL(path.join(projectRoot, "node_modules/server-only/empty.js")).href, shortCircuit: true } : next(specifier, context),
+  });
+  return (await import("../app/api/ingest/events/route")).POST;
+}
+
 export async function ingestSection(options: { eventsPerSize: number }): Promise<SectionResult> {
+  const postEvents = await loadRoute();
   const data = tempDir("ingest-ch");
   const dlq = tempDir("ingest-dlq");
   say("ingest: starting a ClickHouse of its own ...");
