@@ -109,13 +109,13 @@ export function EpisodeArticle({ lang, episode, resolved: r, html, toc, prev, ne
 
         <div className="prose" lang={contentLang} dangerouslySetInnerHTML={{ __html: html }} />
 
-        <section aria-labelledby="episode-metrics">
+        <section className="deferred deferred-metrics" aria-labelledby="episode-metrics">
           <h2 id="episode-metrics">{s.metrics}</h2>
           <MetricsTable rows={metricRows(original.metrics, lang)} caption={s.metrics} metricLabel={s.metric} valueLabel={s.value} />
           <ChangesTable metrics={original.metrics} lang={lang} caption={s.changes} strings={s.changeEvents} />
         </section>
 
-        <section aria-labelledby="episode-evidence">
+        <section className="deferred deferred-evidence" aria-labelledby="episode-evidence">
           <h2 id="episode-evidence">{s.evidence}</h2>
           <p className="muted">{s.evidenceIntro}</p>
           <Evidence frontMatter={original} lang={lang} tableLabel={s.dataTable} />

@@ -144,7 +144,7 @@ describe("the episode route", () => {
     expect(second.html).toMatch(/<a href="\/en\/episodes\/chimera\/ep-001" rel="prev"><small>← Previous episode<\/small>llama-3.1-8b/);
   });
 
-  it("shows the English original with a notice where the translation is missing, canonicalised to it and not indexed", async () => {
+  it("shows the English original with a notice where the translation is missing, canonicalised to it (not noindex: the canonical says which page to index)", async () => {
     const { status, html } = await get("/hi/episodes/chimera/ep-001");
     expect(status).toBe(200);
     expect(html).toContain('<html lang="hi">');
@@ -152,7 +152,9 @@ describe("the episode route", () => {
     expect(html).toContain('<h1 id="episode-title" lang="en">llama-3.1-8b q4_k_m got slower, and users felt it</h1>');
     expect(html).toContain('<div class="prose" lang="en">');
     expect(html).toContain(`<link rel="canonical" href="${SITE}/en/episodes/chimera/ep-001"/>`);
-    expect(html).toContain('<meta name="robots" content="noindex, follow"/>');
+    expect(html).not.toContain('name="robots"');
+    // hreflang lists only the languages the episode exists in: the fallback URL is never an alternate.
+    expect(html).not.toMatch(/<link rel="alternate" href="[^"]*\/hi\/episodes\/[^"]*" hrefLang="hi"/);
     // ep-002 has no Hindi translation either: its title in the series navigation is English, and marked so.
     expect(html).toMatch(/<a href="\/hi\/episodes\/chimera\/ep-002" rel="next" lang="en"><small lang="hi">/);
     const translated = await get("/de/episodes/chimera/ep-001");

@@ -81,8 +81,10 @@ export async function episodePageTree(params: EpisodeRouteParams): Promise<PageT
     names: [
       ["application-name", s.siteTitle],
       ["keywords", episode.tags.join(",")],
-      // A page showing the English original is not indexed; its canonical is the original.
-      ...(r.fallback ? [["robots", "noindex, follow"] as [string, string]] : []),
+      // A page showing the English original (no translation yet) is not marked noindex: its canonical is
+      // the original, which search engines index in its place (a noindex beside a canonical sends them
+      // contradictory signals). The sitemap and the hreflang alternates list only the languages the
+      // episode exists in, so the fallback URL is never advertised.
       ["twitter:card", "summary_large_image"],
       ["twitter:title", fm.title],
       ["twitter:description", fm.summary],
