@@ -55,12 +55,26 @@ export async function agentsSection(options: { days: number }): Promise<SectionR
     await setEnv(env);
     say(`agents: seeding ${options.days} days of demo data ...`);
     const seeded = await timed(() =>
-      seed({ days: options.days, now: new Date(), heartsDir: env.BANTERHEARTS_DIR, packsDir: env.BANTERPACKS_DIR, db: target.db, progress: (m) => say(`agents: seed: ${m}`) }),
+      seed({
+        days: options.days,
+        now: new Date(),
+        heartsDir: env.BANTERHEARTS_DIR,
+        packsDir: env.BANTERPACKS_DIR,
+        db: target.db,
+        progress: (m) => say(`agents: seed: ${m}`),
+      }),
     );
     say(`agents: seeded in ${fmt.ms(seeded.ms)}: ${seeded.value.hearts.reports} reports, ${seeded.value.events.accepted} events`);
 
     const log = createLogger({ level: "warn" });
-    const rows: Row[] = [{ section: "agents", measure: `seed ${options.days} days (demo data)`, value: fmt.ms(seeded.ms), note: `${seeded.value.hearts.reports} reports, ${seeded.value.events.accepted.toLocaleString("en-US")} events through the ingest path` }];
+    const rows: Row[] = [
+      {
+        section: "agents",
+        measure: `seed ${options.days} days (demo data)`,
+        value: fmt.ms(seeded.ms),
+        note: `${seeded.value.hearts.reports} reports, ${seeded.value.events.accepted.toLocaleString("en-US")} events through the ingest path`,
+      },
+    ];
     const runs: Record<string, unknown>[] = [];
     for (const pass of ["first run", "again, nothing new"] as const) {
       for (const agent of AGENTS) {
@@ -70,7 +84,12 @@ export async function agentsSection(options: { days: number }): Promise<SectionR
         if (record.status === "error") throw new Error(`${agent.name} failed: ${record.error}`);
         runs.push({ pass, agent: agent.name, status: record.status, duration_ms: record.duration_ms, wall_ms: ms, summary: brief(record) });
         say(`agents: ${agent.name} (${pass}): ${record.status} in ${fmt.ms(record.duration_ms)}`);
-        rows.push({ section: "agents", measure: `${agent.name} (${pass})`, value: fmt.ms(record.duration_ms), note: `${record.status}${brief(record) ? `: ${brief(record)}` : ""}` });
+        rows.push({
+          section: "agents",
+          measure: `${agent.name} (${pass})`,
+          value: fmt.ms(record.duration_ms),
+          note: `${record.status}${brief(record) ? `: ${brief(record)}` : ""}`,
+        });
       }
     }
     const peak = clickhouse.peakRssBytes();
@@ -78,7 +97,15 @@ export async function agentsSection(options: { days: number }): Promise<SectionR
     await target.db.close();
     return { rows, details: { days: options.days, seed_ms: seeded.ms, seeded: seeded.value, runs, clickhouse_peak_rss_bytes: peak } };
   } finally {
-    await setEnv({ CLICKHOUSE_URL: undefined, CLICKHOUSE_DATABASE: undefined, BANTERHEARTS_DIR: undefined, BANTERPACKS_DIR: undefined, MUSE_CONTENT_DIR: undefined, MUSE_DLQ_DIR: undefined, MUSE_PUBLISH_THRESHOLD: undefined });
+    await setEnv({
+      CLICKHOUSE_URL: undefined,
+      CLICKHOUSE_DATABASE: undefined,
+      BANTERHEARTS_DIR: undefined,
+      BANTERPACKS_DIR: undefined,
+      MUSE_CONTENT_DIR: undefined,
+      MUSE_DLQ_DIR: undefined,
+      MUSE_PUBLISH_THRESHOLD: undefined,
+    });
     await clickhouse.stop();
     data.remove();
     work.remove();

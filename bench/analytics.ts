@@ -1,5 +1,16 @@
 import { rollUpSessionHours } from "../lib/clickhouse/queries/ui-events";
-import { correlationRow, correlations, correlationsSql, dailyPacks, joinedDay, joinedDays, joinedSql, MODEL_LEVEL_TYPES, packsDay, type Window } from "../lib/analysis/queries";
+import {
+  correlationRow,
+  correlations,
+  correlationsSql,
+  dailyPacks,
+  joinedDay,
+  joinedDays,
+  joinedSql,
+  MODEL_LEVEL_TYPES,
+  packsDay,
+  type Window,
+} from "../lib/analysis/queries";
 import type { Db } from "../lib/clickhouse/client";
 import { migratedDatabase, startClickHouseChild } from "../tests/hardening/helpers/clickhouse-child";
 import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "./lib";
@@ -90,7 +101,13 @@ async function build(db: Db, perDay: number, days: number, start: Date): Promise
   const generate = await timed(async () => {
     await db.command(GENERATE_BENCH, { from: start, hours: days * 24 });
     for (let d = 0; d < days; d++) {
-      await db.command(GENERATE_EVENTS, { day: new Date(start.getTime() + d * DAY), d, n: perDay, sessions: SESSIONS_PER_DAY, per_session: Math.ceil(perDay / SESSIONS_PER_DAY) });
+      await db.command(GENERATE_EVENTS, {
+        day: new Date(start.getTime() + d * DAY),
+        d,
+        n: perDay,
+        sessions: SESSIONS_PER_DAY,
+        per_session: Math.ceil(perDay / SESSIONS_PER_DAY),
+      });
       if ((d + 1) % 5 === 0 || d === days - 1) say(`analytics ${perDay.toLocaleString("en-US")}/day: generated ${d + 1}/${days} days`);
     }
   });
@@ -102,7 +119,9 @@ async function build(db: Db, perDay: number, days: number, start: Date): Promise
     }
   });
   say(`analytics ${perDay.toLocaleString("en-US")}/day: rolled up ${days} days in ${fmt.ms(rollup.ms)}`);
-  const [counts] = await db.query<{ events: number; session_rows: number }>("SELECT (SELECT count() FROM ui_events) AS events, (SELECT count() FROM session_stats FINAL) AS session_rows");
+  const [counts] = await db.query<{ events: number; session_rows: number }>(
+    "SELECT (SELECT count() FROM ui_events) AS events, (SELECT count() FROM session_stats FINAL) AS session_rows",
+  );
   return { perDay, days, window, events: Number(counts.events), sessionRows: Number(counts.session_rows), generateMs: generate.ms, rollupMs: rollup.ms };
 }
 
@@ -117,7 +136,16 @@ const QUERIES: Query[] = [
 
 /** Same answer, numbers compared to 1e-9 relative (the raw path sums in another order). */
 function sameAnswer(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown): unknown => (Array.isArray(v) ? v.map(norm) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort().map(([k, x]) => [k, norm(x)])) : v);
+  const norm = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(norm)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort()
+              .map(([k, x]) => [k, norm(x)]),
+          )
+        : v;
   const close = (x: unknown, y: unknown): boolean => {
     if (typeof x === "number" || typeof y === "number") {
       const [p, q] = [Number(x), Number(y)];
@@ -134,13 +162,20 @@ function sameAnswer(a: unknown, b: unknown): boolean {
 }
 
 async function sessionRowsIn(db: Db, w: Window): Promise<number> {
-  const [r] = await db.query<{ n: number }>("SELECT count() AS n FROM session_stats FINAL WHERE hour >= {from:DateTime64(3, 'UTC')} AND hour < {to:DateTime64(3, 'UTC')}", { from: w.from, to: w.to });
+  const [r] = await db.query<{ n: number }>(
+    "SELECT count() AS n FROM session_stats FINAL WHERE hour >= {from:DateTime64(3, 'UTC')} AND hour < {to:DateTime64(3, 'UTC')}",
+    { from: w.from, to: w.to },
+  );
   return Number(r.n);
 }
 
 export async function analyticsSection(options: { days: number; budgetMinutes: number; small?: number; large?: number }): Promise<SectionResult> {
   const [smallPerDay, largePerDay] = [options.small ?? 100_000, options.large ?? 1_000_000];
-  const label = (n: number) => fmt.rate(n).replace(/\.0k$/, "k").replace(/^1000k$/, "1M");
+  const label = (n: number) =>
+    fmt
+      .rate(n)
+      .replace(/\.0k$/, "k")
+      .replace(/^1000k$/, "1M");
   const data = tempDir("analytics-ch");
   say("analytics: starting a ClickHouse of its own ...");
   const clickhouse = await startClickHouseChild({ dataDir: data.dir });
@@ -154,7 +189,10 @@ export async function analyticsSection(options: { days: number; budgetMinutes: n
     const perDayMs = (smallSet.generateMs + smallSet.rollupMs) / options.days;
     const budgetDays = Math.floor((options.budgetMinutes * 60_000) / (perDayMs * factor));
     const bigDays = Math.max(3, Math.min(options.days, budgetDays));
-    const note = bigDays < options.days ? `${label(largePerDay)}/day over ${bigDays} days, not ${options.days}: ${options.days} would take about ${fmt.ms(perDayMs * factor * options.days)} here` : undefined;
+    const note =
+      bigDays < options.days
+        ? `${label(largePerDay)}/day over ${bigDays} days, not ${options.days}: ${options.days} would take about ${fmt.ms(perDayMs * factor * options.days)} here`
+        : undefined;
     if (note) say(`analytics: ${note}`);
     const large = await migratedDatabase(clickhouse.url, "bench_analytics_1m");
     const largeSet = await build(large.db, largePerDay, bigDays, start);
@@ -167,9 +205,16 @@ export async function analyticsSection(options: { days: number; budgetMinutes: n
     const results: Record<string, unknown>[] = [];
     for (const q of QUERIES) {
       say(`analytics: ${q.name}, rollup and raw, at both sizes (median of 5) ...`);
-      const agree = sameAnswer(await q.rollup(small.db, smallWindow), await q.raw(small.db, smallWindow)) && sameAnswer(await q.rollup(large.db, largeSet.window), await q.raw(large.db, largeSet.window));
+      const agree =
+        sameAnswer(await q.rollup(small.db, smallWindow), await q.raw(small.db, smallWindow)) &&
+        sameAnswer(await q.rollup(large.db, largeSet.window), await q.raw(large.db, largeSet.window));
       // Interleaved rounds (after a warm-up of each), so load from elsewhere hits all four alike; medians of 5.
-      const cells = [() => q.rollup(small.db, smallWindow), () => q.rollup(large.db, largeSet.window), () => q.raw(small.db, smallWindow), () => q.raw(large.db, largeSet.window)];
+      const cells = [
+        () => q.rollup(small.db, smallWindow),
+        () => q.rollup(large.db, largeSet.window),
+        () => q.raw(small.db, smallWindow),
+        () => q.raw(large.db, largeSet.window),
+      ];
       const samples: number[][] = cells.map(() => []);
       for (const cell of cells) await cell();
       for (let round = 0; round < 5; round++) {
@@ -179,7 +224,12 @@ export async function analyticsSection(options: { days: number; budgetMinutes: n
         }
       }
       const [rollupSmall, rollupLarge, rawSmall, rawLarge] = samples.map(median);
-      results.push({ query: q.name, answers_agree: agree, rollup_ms: { small: rollupSmall, large: rollupLarge }, raw_ms: { small: rawSmall, large: rawLarge } });
+      results.push({
+        query: q.name,
+        answers_agree: agree,
+        rollup_ms: { small: rollupSmall, large: rollupLarge },
+        raw_ms: { small: rawSmall, large: rawLarge },
+      });
       rows.push({
         section: "analytics",
         measure: `${q.name} on the rollup (${sizes})`,
@@ -210,7 +260,14 @@ export async function analyticsSection(options: { days: number; budgetMinutes: n
       details: {
         sessions_per_day: SESSIONS_PER_DAY,
         session_stats_rows_compared: { small: smallRows, large: largeRows },
-        datasets: [smallSet, largeSet].map((s) => ({ events_per_day: s.perDay, days: s.days, events: s.events, session_stats_rows: s.sessionRows, generate_ms: s.generateMs, rollup_ms: s.rollupMs })),
+        datasets: [smallSet, largeSet].map((s) => ({
+          events_per_day: s.perDay,
+          days: s.days,
+          events: s.events,
+          session_stats_rows: s.sessionRows,
+          generate_ms: s.generateMs,
+          rollup_ms: s.rollupMs,
+        })),
         compared_days: bigDays,
         note,
         queries: results,

@@ -53,7 +53,15 @@ export function corpus(reps: number, clean: number, seed = 20261122): Series[] {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const series: Series[] = [];
-  const make = (kind: Kind, cv: number, n: number, level: (i: number, base: number) => number, planted: number[], size?: number, sd?: (i: number) => number) => {
+  const make = (
+    kind: Kind,
+    cv: number,
+    n: number,
+    level: (i: number, base: number) => number,
+    planted: number[],
+    size?: number,
+    sd?: (i: number) => number,
+  ) => {
     const base = 50 + r() * 450;
     // Noise in proportion to the level (a constant CV), as benchmark timings have: a 50 % regression is noisier too.
     const values = Array.from({ length: n }, (_, i) => level(i, base) * (1 + gauss() * (sd ? sd(i) : cv / 100)));
@@ -84,7 +92,15 @@ export function corpus(reps: number, clean: number, seed = 20261122): Series[] {
     for (let k = 0; k < Math.ceil(reps / 2); k++) {
       const n = int(20, 60);
       const at = int(EDGE, n - EDGE);
-      make("variance", cv, n, (_, b) => b, [], undefined, (i) => ((i < at ? 1 : 3) * cv) / 100);
+      make(
+        "variance",
+        cv,
+        n,
+        (_, b) => b,
+        [],
+        undefined,
+        (i) => ((i < at ? 1 : 3) * cv) / 100,
+      );
       // A slow drift: 0.1–0.4 % a run, no single commit to blame.
       const slope = (0.1 + r() * 0.3) / 100;
       make("trend", cv, int(20, 60), (i, b) => b * (1 + slope * i), []);
@@ -102,7 +118,12 @@ function windowVsWindow(values: number[]): { index: number; p: number }[] {
   };
   const [a, b] = [stats(values.slice(0, half)), stats(values.slice(half))];
   const se2 = a.v + b.v;
-  const p = se2 === 0 ? (a.mean === b.mean ? 1 : 0) : studentTTwoSidedP((b.mean - a.mean) / Math.sqrt(se2), (se2 * se2) / ((a.v * a.v) / (a.n - 1) + (b.v * b.v) / (b.n - 1)));
+  const p =
+    se2 === 0
+      ? a.mean === b.mean
+        ? 1
+        : 0
+      : studentTTwoSidedP((b.mean - a.mean) / Math.sqrt(se2), (se2 * se2) / ((a.v * a.v) / (a.n - 1) + (b.v * b.v) / (b.n - 1)));
   return p < 0.05 && Math.abs((b.mean - a.mean) / a.mean) * 100 >= 5 ? [{ index: half, p }] : [];
 }
 
@@ -127,7 +148,9 @@ const show = (x: number) => (Number.isNaN(x) ? "n/a" : `${x.toFixed(x >= 99.95 |
 function score(series: Series[], detections: number[][]): Score {
   const tally = (): Tally => ({ planted: 0, found: 0, exact: 0 });
   const s: Score = {
-    byKind: Object.fromEntries((["step", "two-step", "clean", "variance", "trend"] as Kind[]).map((k) => [k, { series: 0, flagged: 0, detections: 0 }])) as Score["byKind"],
+    byKind: Object.fromEntries(
+      (["step", "two-step", "clean", "variance", "trend"] as Kind[]).map((k) => [k, { series: 0, flagged: 0, detections: 0 }]),
+    ) as Score["byKind"],
     bySize: Object.fromEntries(SIZES.map((x) => [String(x), tally()])),
     byCv: Object.fromEntries(CVS.map((x) => [String(x), tally()])),
     goal: tally(),
@@ -191,7 +214,9 @@ function summary(s: Score): Summary {
 export async function changepointsSection(options: { reps: number; clean: number }): Promise<SectionResult> {
   const series = corpus(options.reps, options.clean);
   const count = (k: Kind) => series.filter((x) => x.kind === k).length;
-  say(`changepoints: ${series.length} series (${count("step")} steps, ${count("two-step")} regression + fix, ${count("clean")} clean, ${count("variance")} variance-only, ${count("trend")} trends)`);
+  say(
+    `changepoints: ${series.length} series (${count("step")} steps, ${count("two-step")} regression + fix, ${count("clean")} clean, ${count("variance")} variance-only, ${count("trend")} trends)`,
+  );
 
   const t0 = performance.now();
   const detected = runDetector(series, DEFAULT_DETECTOR_OPTIONS);
@@ -229,8 +254,18 @@ export async function changepointsSection(options: { reps: number; clean: number
   const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
   const pair = (a: number, b: number) => `detector ${show(a)} / window ${show(b)}`;
   const rows: Row[] = [
-    { section: "changepoints", measure: "recall ±1 run, steps ≥ 10 % at CV ≤ 3 %", value: pair(d.goal_recall, w.goal_recall), note: `goal ≥ 95 %: ${verdict(goal.recall)}` },
-    { section: "changepoints", measure: "exact commit, steps ≥ 10 % at CV ≤ 3 %", value: pair(d.goal_exact, w.goal_exact), note: `goal ≥ 90 %: ${verdict(goal.exact)}` },
+    {
+      section: "changepoints",
+      measure: "recall ±1 run, steps ≥ 10 % at CV ≤ 3 %",
+      value: pair(d.goal_recall, w.goal_recall),
+      note: `goal ≥ 95 %: ${verdict(goal.recall)}`,
+    },
+    {
+      section: "changepoints",
+      measure: "exact commit, steps ≥ 10 % at CV ≤ 3 %",
+      value: pair(d.goal_exact, w.goal_exact),
+      note: `goal ≥ 90 %: ${verdict(goal.exact)}`,
+    },
     {
       section: "changepoints",
       measure: "false alarms per 100 clean series",
@@ -238,14 +273,30 @@ export async function changepointsSection(options: { reps: number; clean: number
       note: `goal ≤ 1: ${verdict(goal.false_alarms)}; ${count("clean")} clean series, ${Math.round(OUTLIER_SHARE * 100)} % with an outlier`,
     },
     { section: "changepoints", measure: "precision (detections within ±1 of a planted change)", value: pair(d.precision, w.precision) },
-    { section: "changepoints", measure: "recall / exact, all planted changes", value: `detector ${show(d.recall)} / ${show(d.exact)}`, ratio: `window ${show(w.recall)} / ${show(w.exact)}`, note: `${detector.all.planted} planted changes` },
+    {
+      section: "changepoints",
+      measure: "recall / exact, all planted changes",
+      value: `detector ${show(d.recall)} / ${show(d.exact)}`,
+      ratio: `window ${show(w.recall)} / ${show(w.exact)}`,
+      note: `${detector.all.planted} planted changes`,
+    },
     ...SIZES.map((size) => {
       const [a, b] = [detector.bySize[String(size)], window.bySize[String(size)]];
-      return { section: "changepoints", measure: `recall / exact, ${size} % steps (all CVs)`, value: `detector ${show(pct(a.found, a.planted))} / ${show(pct(a.exact, a.planted))}`, ratio: `window ${show(pct(b.found, b.planted))} / ${show(pct(b.exact, b.planted))}` };
+      return {
+        section: "changepoints",
+        measure: `recall / exact, ${size} % steps (all CVs)`,
+        value: `detector ${show(pct(a.found, a.planted))} / ${show(pct(a.exact, a.planted))}`,
+        ratio: `window ${show(pct(b.found, b.planted))} / ${show(pct(b.exact, b.planted))}`,
+      };
     }),
     ...CVS.map((cv) => {
       const [a, b] = [detector.byCv[String(cv)], window.byCv[String(cv)]];
-      return { section: "changepoints", measure: `recall / exact, CV ${cv} % (all sizes)`, value: `detector ${show(pct(a.found, a.planted))} / ${show(pct(a.exact, a.planted))}`, ratio: `window ${show(pct(b.found, b.planted))} / ${show(pct(b.exact, b.planted))}` };
+      return {
+        section: "changepoints",
+        measure: `recall / exact, CV ${cv} % (all sizes)`,
+        value: `detector ${show(pct(a.found, a.planted))} / ${show(pct(a.exact, a.planted))}`,
+        ratio: `window ${show(pct(b.found, b.planted))} / ${show(pct(b.exact, b.planted))}`,
+      };
     }),
     {
       section: "changepoints",
@@ -254,7 +305,12 @@ export async function changepointsSection(options: { reps: number; clean: number
       ratio: `window ${show(pct(window.byKind.variance.flagged, window.byKind.variance.series))} / ${show(pct(window.byKind.trend.flagged, window.byKind.trend.series))}`,
       note: "not mean steps: not scored",
     },
-    { section: "changepoints", measure: "detector time", value: `${(detectorMs / series.length).toFixed(2)} ms a series (20–60 runs)`, ratio: `${n500Ms.toFixed(1)} ms at 500 runs` },
+    {
+      section: "changepoints",
+      measure: "detector time",
+      value: `${(detectorMs / series.length).toFixed(2)} ms a series (20–60 runs)`,
+      ratio: `${n500Ms.toFixed(1)} ms at 500 runs`,
+    },
   ];
 
   // The chart docs/change-points.md shows: recall by step size and by noise, both methods side by side.
@@ -268,7 +324,15 @@ export async function changepointsSection(options: { reps: number; clean: number
     rows,
     details: {
       options: DEFAULT_DETECTOR_OPTIONS,
-      corpus: { seed: 20261122, series: series.length, kinds: Object.fromEntries((["step", "two-step", "clean", "variance", "trend"] as Kind[]).map((k) => [k, count(k)])), planted_changes: detector.all.planted, edge_runs: EDGE, outlier_share: OUTLIER_SHARE, lengths: "20–60" },
+      corpus: {
+        seed: 20261122,
+        series: series.length,
+        kinds: Object.fromEntries((["step", "two-step", "clean", "variance", "trend"] as Kind[]).map((k) => [k, count(k)])),
+        planted_changes: detector.all.planted,
+        edge_runs: EDGE,
+        outlier_share: OUTLIER_SHARE,
+        lengths: "20–60",
+      },
       goals: { recall_ge_95_steps_ge_10_cv_le_3: goal.recall, exact_ge_90_steps_ge_10_cv_le_3: goal.exact, false_alarms_le_1_per_100_clean: goal.false_alarms },
       detector: { ...d, by_size: detector.bySize, by_cv: detector.byCv, by_kind: detector.byKind },
       window_vs_window: { ...w, by_size: window.bySize, by_cv: window.byCv, by_kind: window.byKind },
@@ -286,8 +350,23 @@ function gridTable(series: Series[], det: number[][], win: number[][]): { text: 
     `${cv} %`,
     ...SIZES.map((size) => {
       const idx = series.map((_, i) => i).filter((i) => series[i].size === size && series[i].cv === cv);
-      const [a, b] = [score(idx.map((i) => series[i]), idx.map((i) => det[i])).all, score(idx.map((i) => series[i]), idx.map((i) => win[i])).all];
-      cells.push({ cv, size, planted: a.planted, detector: { recall: pct(a.found, a.planted), exact: pct(a.exact, a.planted) }, window: { recall: pct(b.found, b.planted), exact: pct(b.exact, b.planted) } });
+      const [a, b] = [
+        score(
+          idx.map((i) => series[i]),
+          idx.map((i) => det[i]),
+        ).all,
+        score(
+          idx.map((i) => series[i]),
+          idx.map((i) => win[i]),
+        ).all,
+      ];
+      cells.push({
+        cv,
+        size,
+        planted: a.planted,
+        detector: { recall: pct(a.found, a.planted), exact: pct(a.exact, a.planted) },
+        window: { recall: pct(b.found, b.planted), exact: pct(b.exact, b.planted) },
+      });
       return `${show(pct(a.found, a.planted))} (${show(pct(a.exact, a.planted))}) | ${show(pct(b.found, b.planted))} (${show(pct(b.exact, b.planted))})`;
     }),
   ]);

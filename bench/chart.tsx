@@ -56,7 +56,14 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
       <Group left={MARGIN.left} top={MARGIN.top}>
         {chart.groups.map((g) =>
           g.values.map((v, i) => (
-            <Bar key={`${g.label}-${i}`} x={(x(g.label) ?? 0) + (inner(i) ?? 0)} y={y(v)} width={inner.bandwidth()} height={innerH - y(v)} fill={chart.series[i].color}>
+            <Bar
+              key={`${g.label}-${i}`}
+              x={(x(g.label) ?? 0) + (inner(i) ?? 0)}
+              y={y(v)}
+              width={inner.bandwidth()}
+              height={innerH - y(v)}
+              fill={chart.series[i].color}
+            >
               <title>{`${chart.series[i].label}, ${g.label}: ${v.toFixed(1)}`}</title>
             </Bar>
           )),
@@ -69,8 +76,24 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
             </text>
           </g>
         ) : null}
-        <AxisLeft scale={y} numTicks={5} tickLabelProps={() => ({ ...text, textAnchor: "end", dx: -4, dy: 3 })} stroke="#999" tickStroke="#999" label={chart.yLabel} labelProps={{ ...text, textAnchor: "middle" }} />
-        <AxisBottom top={innerH} scale={x} tickLabelProps={() => ({ ...text, textAnchor: "middle" })} stroke="#999" tickStroke="#999" label={chart.xLabel} labelProps={{ ...text, textAnchor: "middle" }} />
+        <AxisLeft
+          scale={y}
+          numTicks={5}
+          tickLabelProps={() => ({ ...text, textAnchor: "end", dx: -4, dy: 3 })}
+          stroke="#999"
+          tickStroke="#999"
+          label={chart.yLabel}
+          labelProps={{ ...text, textAnchor: "middle" }}
+        />
+        <AxisBottom
+          top={innerH}
+          scale={x}
+          tickLabelProps={() => ({ ...text, textAnchor: "middle" })}
+          stroke="#999"
+          tickStroke="#999"
+          label={chart.xLabel}
+          labelProps={{ ...text, textAnchor: "middle" }}
+        />
       </Group>
     </svg>
   );

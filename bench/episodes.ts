@@ -82,8 +82,21 @@ export function syntheticFacts(i: number, to: Date): Facts {
     changes: [],
     events: [],
     commits: {
-      hearts: [0, 1].map((k) => ({ sha: sha("hearts", k), ts: new Date(from.getTime() + (2 + k) * DAY).toISOString(), message: `bench: nightly run ${i}.${k}` })),
-      packs: [{ sha: sha("packs", 0), ts: new Date(from.getTime() + 4 * DAY).toISOString(), message: `feat(overlay): change ${i}`, files_changed: 2, additions: 30, deletions: 4 }],
+      hearts: [0, 1].map((k) => ({
+        sha: sha("hearts", k),
+        ts: new Date(from.getTime() + (2 + k) * DAY).toISOString(),
+        message: `bench: nightly run ${i}.${k}`,
+      })),
+      packs: [
+        {
+          sha: sha("packs", 0),
+          ts: new Date(from.getTime() + 4 * DAY).toISOString(),
+          message: `feat(overlay): change ${i}`,
+          files_changed: 2,
+          additions: 30,
+          deletions: 4,
+        },
+      ],
     },
     hearts_commits_used: [sha("hearts", 0), sha("hearts", 1)].sort(),
     models: ["llama-3.1-8b", "mistral-7b"],

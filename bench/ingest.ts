@@ -66,7 +66,9 @@ let serverOnlyHook: unknown;
 async function loadRoute() {
   serverOnlyHook ??= registerHooks({
     resolve: (specifier, context, next) =>
-      specifier === "server-only" ? { url: pathToFileURL(path.join(projectRoot, "node_modules/server-only/empty.js")).href, shortCircuit: true } : next(specifier, context),
+      specifier === "server-only"
+        ? { url: pathToFileURL(path.join(projectRoot, "node_modules/server-only/empty.js")).href, shortCircuit: true }
+        : next(specifier, context),
   });
   return (await import("../app/api/ingest/events/route")).POST;
 }
@@ -82,18 +84,41 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
     const route = await migratedDatabase(clickhouse.url, "bench_ingest_route");
     const raw = await migratedDatabase(clickhouse.url, "bench_ingest_raw");
     const token = randomBytes(16).toString("hex");
-    await setEnv({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_USER: route.config.username, CLICKHOUSE_PASSWORD: route.config.password, CLICKHOUSE_DATABASE: "bench_ingest_route", MUSE_INGEST_TOKEN: token, MUSE_LOG_LEVEL: "warn", MUSE_DLQ_DIR: dlq.dir, DD_API_KEY: undefined });
+    await setEnv({
+      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_USER: route.config.username,
+      CLICKHOUSE_PASSWORD: route.config.password,
+      CLICKHOUSE_DATABASE: "bench_ingest_route",
+      MUSE_INGEST_TOKEN: token,
+      MUSE_LOG_LEVEL: "warn",
+      MUSE_DLQ_DIR: dlq.dir,
+      DD_API_KEY: undefined,
+    });
 
     // What one request costs the local server itself: the client's per-request settings are applied and reset around each statement.
     const probe = createDb({ ...raw.config });
-    const withSettings = (await timed(async () => { for (let i = 0; i < 50; i++) await probe.query("SELECT 1 AS x"); })).ms / 50;
-    const bare = (await timed(async () => { for (let i = 0; i < 50; i++) await (await fetch(`${clickhouse.url}/?query=SELECT%201`)).text(); })).ms / 50;
+    const withSettings =
+      (
+        await timed(async () => {
+          for (let i = 0; i < 50; i++) await probe.query("SELECT 1 AS x");
+        })
+      ).ms / 50;
+    const bare =
+      (
+        await timed(async () => {
+          for (let i = 0; i < 50; i++) await (await fetch(`${clickhouse.url}/?query=SELECT%201`)).text();
+        })
+      ).ms / 50;
     await probe.close();
 
     const gen = new Gen(7);
     const now = Date.now();
     const rows: Row[] = [];
-    const details: Record<string, unknown> = { events_per_size: options.eventsPerSize, transport: "HTTP, node:http wrapper around the route handler, 1 client, sequential, keep-alive", per_size: [] as unknown[] };
+    const details: Record<string, unknown> = {
+      events_per_size: options.eventsPerSize,
+      transport: "HTTP, node:http wrapper around the route handler, 1 client, sequential, keep-alive",
+      per_size: [] as unknown[],
+    };
     for (const size of BATCHES) {
       const batches = Math.max(1, Math.round(options.eventsPerSize / size));
       say(`ingest: batches of ${size}: ${batches} × route and ${batches} × raw insert ...`);
@@ -125,7 +150,16 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
       const count = async (db: typeof raw.db) => Number((await db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL WHERE latency_ms >= 0"))[0].n);
       const routeRate = total / (routeMs.reduce((a, b) => a + b, 0) / 1000);
       const rawRate = total / (rawMs.reduce((a, b) => a + b, 0) / 1000);
-      const per = { batch: size, batches, events: total, route_events_per_s: Math.round(routeRate), raw_events_per_s: Math.round(rawRate), route_request_ms_p50: median(routeMs), raw_insert_ms_p50: median(rawMs), route_share_of_raw: routeRate / rawRate };
+      const per = {
+        batch: size,
+        batches,
+        events: total,
+        route_events_per_s: Math.round(routeRate),
+        raw_events_per_s: Math.round(rawRate),
+        route_request_ms_p50: median(routeMs),
+        raw_insert_ms_p50: median(rawMs),
+        route_share_of_raw: routeRate / rawRate,
+      };
       (details.per_size as unknown[]).push(per);
       rows.push({
         section: "ingest",
@@ -192,7 +226,14 @@ export async function ingestSection(options: { eventsPerSize: number }): Promise
     return { rows, details };
   } finally {
     await server.close();
-    await setEnv({ CLICKHOUSE_URL: undefined, CLICKHOUSE_USER: undefined, CLICKHOUSE_PASSWORD: undefined, CLICKHOUSE_DATABASE: undefined, MUSE_INGEST_TOKEN: undefined, MUSE_DLQ_DIR: undefined });
+    await setEnv({
+      CLICKHOUSE_URL: undefined,
+      CLICKHOUSE_USER: undefined,
+      CLICKHOUSE_PASSWORD: undefined,
+      CLICKHOUSE_DATABASE: undefined,
+      MUSE_INGEST_TOKEN: undefined,
+      MUSE_DLQ_DIR: undefined,
+    });
     await clickhouse.stop();
     data.remove();
     dlq.remove();

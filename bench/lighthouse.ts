@@ -49,7 +49,11 @@ interface PageResult {
 }
 
 /** Runs a command; `output` is the tail of stderr (and of stdout unless `stdoutIsData`). */
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdoutIsData?: boolean }): Promise<{ code: number; stdout: string; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; stdoutIsData?: boolean },
+): Promise<{ code: number; stdout: string; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -83,7 +87,9 @@ export async function lighthouseOnce(url: string, env: NodeJS.ProcessEnv = proce
     } catch (error) {
       if (attempt >= 3) throw error;
       const lines = (error instanceof Error ? error.message : String(error)).split("\n").filter((l) => l.trim());
-      say(`lighthouse: ${url}: ${lines.find((l) => /Runtime error|NO_[A-Z_]+|Error:/.test(l)) ?? lines.pop() ?? "failed"}; again (attempt ${attempt + 1} of 3)`);
+      say(
+        `lighthouse: ${url}: ${lines.find((l) => /Runtime error|NO_[A-Z_]+|Error:/.test(l)) ?? lines.pop() ?? "failed"}; again (attempt ${attempt + 1} of 3)`,
+      );
     }
   }
 }
@@ -92,7 +98,15 @@ async function lighthouseAttempt(url: string, env: NodeJS.ProcessEnv): Promise<L
   const bin = path.join(projectRoot, "node_modules", "lighthouse", "cli", "index.js");
   const result = await run(
     process.execPath,
-    [bin, url, "--output=json", "--output-path=stdout", "--quiet", `--chrome-flags=${CHROME_FLAGS}`, "--only-categories=performance,accessibility,best-practices,seo"],
+    [
+      bin,
+      url,
+      "--output=json",
+      "--output-path=stdout",
+      "--quiet",
+      `--chrome-flags=${CHROME_FLAGS}`,
+      "--only-categories=performance,accessibility,best-practices,seo",
+    ],
     { cwd: projectRoot, env: { ...env, CHROME_PATH: CHROME }, stdoutIsData: true },
   );
   if (result.code !== 0) throw new Error(`lighthouse ${url} exited with ${result.code}:\n${result.output.slice(-1_000)}`);
@@ -165,7 +179,8 @@ async function servedSite(): Promise<{ baseUrl: string; stop(): Promise<void> }>
     rmSync(app, { recursive: true, force: true });
   };
   try {
-    const muse = (...args: string[]) => execFileSync(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...args], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
+    const muse = (...args: string[]) =>
+      execFileSync(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...args], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
     say("lighthouse: seeding 10 days of sample data ...");
     muse("seed", "--days", "10");
     // The fixture episodes hold numbers 1 and 2 of both series: recorded as taken, so the pipeline's episode is number 3.
@@ -184,10 +199,21 @@ async function servedSite(): Promise<{ baseUrl: string; stop(): Promise<void> }>
     const build = await run(process.execPath, [next, "build"], { cwd: app, env });
     if (build.code !== 0) throw new Error(`next build failed:\n${build.output.slice(-4_000)}`);
     const port = await freePort();
-    server = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"], detached: true });
+    server = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], {
+      cwd: app,
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+      detached: true,
+    });
     const baseUrl = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 120; i++) {
-      if (await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${baseUrl}/api/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 500));
     }
     return { baseUrl, stop };

@@ -42,7 +42,12 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), "utf8").split("*/")[0].replace(/^\/\*\*?\n?/, "").replace(/^ \* ?/gm, ""));
+  process.stdout.write(
+    readFileSync(new URL(import.meta.url), "utf8")
+      .split("*/")[0]
+      .replace(/^\/\*\*?\n?/, "")
+      .replace(/^ \* ?/gm, ""),
+  );
   process.exit(0);
 }
 const unknown = (values.only ?? []).filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -55,7 +60,9 @@ if (!Number.isInteger(days) || days < 3 || days > 90) {
   process.stderr.write("--days must be a whole number from 3 to 90\n");
   process.exit(2);
 }
-const selected = SECTIONS.filter((s) => (values.only ? values.only.includes(s) : !(s === "site" && values["skip-site"]) && !(s === "lighthouse" && values["skip-lighthouse"])));
+const selected = SECTIONS.filter((s) =>
+  values.only ? values.only.includes(s) : !(s === "site" && values["skip-site"]) && !(s === "lighthouse" && values["skip-lighthouse"]),
+);
 const quick = values.quick;
 
 const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
@@ -64,7 +71,10 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   site: () => siteSection({ episodes: quick ? [10, 40] : [100, 1_000] }),
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
-  production: () => productionSection(quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 }),
+  production: () =>
+    productionSection(
+      quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 },
+    ),
   lighthouse: () => lighthouseSection({ runs: quick ? 1 : 3 }),
 };
 
@@ -110,7 +120,9 @@ if (values.only && existsSync(resultsFile)) {
 }
 const rows = SECTIONS.flatMap((s) => results.sections[s]?.rows ?? []);
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-process.stdout.write(`\nMuse bench — ${os.cpus().length} cpus, node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? " (quick: not comparable)" : ""}\n\n`);
+process.stdout.write(
+  `\nMuse bench — ${os.cpus().length} cpus, node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? " (quick: not comparable)" : ""}\n\n`,
+);
 process.stdout.write(`${renderTable(rows)}\n\n`);
 const stale = SECTIONS.filter((s) => results.sections[s] && !selected.includes(s));
 if (stale.length) process.stdout.write(`(${stale.join(", ")}: from an earlier run, ${stale.map((s) => results.sections[s]!.measured_at).join(", ")})\n`);

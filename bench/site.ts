@@ -106,17 +106,30 @@ export async function siteSection(options: { episodes: number[] }): Promise<Sect
         const files = writeEpisodes(content.dir, count);
         // What every page's read of the content costs (lib/content/episodes.ts loadContent, memoised on the files' names, sizes and mtimes).
         const reads = await contentReads(content.dir);
-        say(`site: ${count} episodes × ${ALL_LANGS.length} languages (${files} files) written; loadContent ${fmt.ms(reads.coldMs)} cold, ${fmt.ms(reads.warmMs)} memoised, ${fmt.ms(reads.inBuildMs)} in a build; next build ...`);
+        say(
+          `site: ${count} episodes × ${ALL_LANGS.length} languages (${files} files) written; loadContent ${fmt.ms(reads.coldMs)} cold, ${fmt.ms(reads.warmMs)} memoised, ${fmt.ms(reads.inBuildMs)} in a build; next build ...`,
+        );
         rmSync(path.join(app, ".next"), { recursive: true, force: true });
         const env: NodeJS.ProcessEnv = { ...process.env, MUSE_CONTENT_DIR: content.dir, NEXT_TELEMETRY_DISABLED: "1" };
-        const build = await timed(() => run(process.execPath, [path.join(projectRoot, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: app, env }));
+        const build = await timed(() =>
+          run(process.execPath, [path.join(projectRoot, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: app, env }),
+        );
         if (build.value.code !== 0) throw new Error(`next build with ${count} episodes failed:\n${build.value.output.slice(-4_000)}`);
         say(`site: ${count} episodes built in ${fmt.ms(build.ms)}`);
         const pages = (build.value.output.match(/Generating static pages[^\n]*\((\d+)\/(\d+)\)/g) ?? []).at(-1)?.match(/\/(\d+)\)/)?.[1];
-        const entry: Record<string, unknown> = { episodes: count, files, build_ms: build.ms, static_pages: pages ? Number(pages) : undefined, load_content_ms: reads };
+        const entry: Record<string, unknown> = {
+          episodes: count,
+          files,
+          build_ms: build.ms,
+          static_pages: pages ? Number(pages) : undefined,
+          load_content_ms: reads,
+        };
 
         if (existsSync(measureScript)) {
-          const measured = await run(process.execPath, ["--import", "tsx", measureScript, "--dir", path.join(app, ".next"), "--json"], { cwd: projectRoot, env: process.env });
+          const measured = await run(process.execPath, ["--import", "tsx", measureScript, "--dir", path.join(app, ".next"), "--json"], {
+            cwd: projectRoot,
+            env: process.env,
+          });
           if (measured.code === 0) {
             // The script's JSON (its own format; only these fields are read).
             const firstLoad = JSON.parse(measured.output.slice(measured.output.indexOf("{"))) as {
@@ -133,13 +146,16 @@ export async function siteSection(options: { episodes: number[] }): Promise<Sect
                 section: "site",
                 measure: "episode page first-load JS",
                 value: `${fmt.kb(firstLoad.total.gzip)} gzip`,
-                ratio: firstLoad.shared && firstLoad.route_own ? `framework ${fmt.kb(firstLoad.shared.gzip)} + page ${fmt.kb(firstLoad.route_own.gzip)}` : undefined,
+                ratio:
+                  firstLoad.shared && firstLoad.route_own ? `framework ${fmt.kb(firstLoad.shared.gzip)} + page ${fmt.kb(firstLoad.route_own.gzip)}` : undefined,
                 note: [
                   firstLoad.route,
                   `${fmt.kb(firstLoad.total.brotli)} brotli`,
                   firstLoad.document ? `HTML document ${fmt.kb(firstLoad.document.gzip)} gzip` : "",
                   firstLoad.rum_in_first_load === undefined ? "" : `RUM in first load: ${firstLoad.rum_in_first_load ? "yes" : "no"}`,
-                ].filter(Boolean).join("; "),
+                ]
+                  .filter(Boolean)
+                  .join("; "),
               });
             }
           } else {

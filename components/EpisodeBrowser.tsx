@@ -52,7 +52,14 @@ function islandData({ items, strings, labels }: BrowserProps) {
   return {
     pageSize: PAGE_SIZE,
     strings,
-    labels: { episode: labels.episode, sampleData: labels.sampleData, originalLanguage: labels.originalLanguage, seriesNames: labels.seriesNames, tags: labels.tags, tagBase: labels.tagBase },
+    labels: {
+      episode: labels.episode,
+      sampleData: labels.sampleData,
+      originalLanguage: labels.originalLanguage,
+      seriesNames: labels.seriesNames,
+      tags: labels.tags,
+      tagBase: labels.tagBase,
+    },
     items: items.map((i) => ({ ...i, dateLabel: labels.dates[i.id] ?? i.date.slice(0, 10) })),
   };
 }

@@ -56,7 +56,17 @@ export function MetricsTable({ rows, caption, metricLabel, valueLabel }: { rows:
  * What changed: the episode's events by commit (new episodes), else the
  * window-vs-window changes of episodes written before change points.
  */
-export function ChangesTable({ metrics, lang, caption, strings }: { metrics: EpisodeFrontMatter["metrics"]; lang: Lang; caption: string; strings: ChangeEventStrings }) {
+export function ChangesTable({
+  metrics,
+  lang,
+  caption,
+  strings,
+}: {
+  metrics: EpisodeFrontMatter["metrics"];
+  lang: Lang;
+  caption: string;
+  strings: ChangeEventStrings;
+}) {
   const events = episodeEvents(metrics);
   if (events.length > 0) return <EventsTable events={events} lang={lang} strings={strings} />;
   return <WindowChangesTable changes={metrics.changes} caption={caption} />;
@@ -188,7 +198,15 @@ function WindowChangesTable({ changes, caption }: { changes: EpisodeFrontMatter[
   );
 }
 
-export function ClaimsTable({ claims, caption, labels }: { claims: EpisodeFrontMatter["claims"]; caption: string; labels: { claim: string; value: string; source: string } }) {
+export function ClaimsTable({
+  claims,
+  caption,
+  labels,
+}: {
+  claims: EpisodeFrontMatter["claims"];
+  caption: string;
+  labels: { claim: string; value: string; source: string };
+}) {
   if (claims.length === 0) return null;
   return (
     <div className="table-scroll">

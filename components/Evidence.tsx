@@ -36,7 +36,8 @@ const TEXT: Record<Lang, EvidenceText> = {
     errorTitle: "Banterpacks error rate per day",
     errorDesc: (m) => `Line chart of the daily share of overlay events that were errors; the window mean is ${m}.`,
     scatterTitle: (r) => `p95 latency vs user latency, one point per day (r = ${r})`,
-    scatterDesc: (n, r) => `Scatter plot of ${n} days: Banterhearts p95 latency against Banterpacks user latency, with the least-squares line. Pearson r = ${r}.`,
+    scatterDesc: (n, r) =>
+      `Scatter plot of ${n} days: Banterhearts p95 latency against Banterpacks user latency, with the least-squares line. Pearson r = ${r}.`,
     p95: "p95 latency (ms)",
     userLatency: "user latency (ms)",
     errorRate: "error rate",

@@ -18,7 +18,13 @@ import { StaticDocument, type DocumentHead, type RumSettings } from "./StaticDoc
 function rumSettings(): RumSettings | undefined {
   const env = loadEnv();
   if (!env.NEXT_PUBLIC_DD_APPLICATION_ID || !env.NEXT_PUBLIC_DD_CLIENT_TOKEN) return undefined;
-  return { applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID, clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN, site: env.NEXT_PUBLIC_DD_SITE, service: env.DD_SERVICE, env: env.DD_ENV };
+  return {
+    applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
+    clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
+    site: env.NEXT_PUBLIC_DD_SITE,
+    service: env.DD_SERVICE,
+    env: env.DD_ENV,
+  };
 }
 
 export async function homeDocument(lang: Lang) {

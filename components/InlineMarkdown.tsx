@@ -38,6 +38,8 @@ export function InlineMarkdown({ text }: { text: string }) {
 /** The same, as escaped HTML (feeds). */
 export function inlineMarkdownHtml(text: string): string {
   return parseInlineMarkdown(text)
-    .map((p) => (p.kind === "code" ? `<code>${escapeHtml(p.text)}</code>` : p.kind === "strong" ? `<strong>${escapeHtml(p.text)}</strong>` : escapeHtml(p.text)))
+    .map((p) =>
+      p.kind === "code" ? `<code>${escapeHtml(p.text)}</code>` : p.kind === "strong" ? `<strong>${escapeHtml(p.text)}</strong>` : escapeHtml(p.text),
+    )
     .join("");
 }

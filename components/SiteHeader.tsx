@@ -11,5 +11,12 @@ export { LanguageSwitch, type Section } from "./SiteHeaderView";
  */
 export function SiteHeader({ lang, path, section = "none" }: { lang: Lang; path: string; section?: Section }) {
   const s = uiStrings(lang);
-  return <SiteHeaderView lang={lang} path={path} section={section} toggle={<ThemeToggle labels={{ theme: s.theme, system: s.themeSystem, light: s.themeLight, dark: s.themeDark }} />} />;
+  return (
+    <SiteHeaderView
+      lang={lang}
+      path={path}
+      section={section}
+      toggle={<ThemeToggle labels={{ theme: s.theme, system: s.themeSystem, light: s.themeLight, dark: s.themeDark }} />}
+    />
+  );
 }

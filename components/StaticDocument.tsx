@@ -47,18 +47,46 @@ export interface RumSettings {
 export const RUM_BUNDLE_PATH = "/rum/datadog-rum.js";
 
 /** JSON inside a <script>: `<` escaped so no value can close the element. */
-export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+export const scriptJson = (value: unknown) =>
+  JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 
 /**
  * Loads the RUM bundle asynchronously (never part of the first load, never
  * render-blocking) and initialises it with the same options as components/Rum.
  */
 export function rumScript(rum: RumSettings): string {
-  const config = { ...rum, sessionSampleRate: 100, sessionReplaySampleRate: 0, trackUserInteractions: true, trackResources: true, trackLongTasks: true, defaultPrivacyLevel: "mask-user-input" };
+  const config = {
+    ...rum,
+    sessionSampleRate: 100,
+    sessionReplaySampleRate: 0,
+    trackUserInteractions: true,
+    trackResources: true,
+    trackLongTasks: true,
+    defaultPrivacyLevel: "mask-user-input",
+  };
   return `(function(c){var s=document.createElement("script");s.src=${scriptJson(RUM_BUNDLE_PATH)};s.async=true;s.onload=function(){var R=window.DD_RUM;if(R&&!R.getInitConfiguration())R.init(c)};document.head.appendChild(s)})(${scriptJson(config)})`;
 }
 
-export function StaticDocument({ lang, head, css, rum, headerPath, section, children }: { lang: Lang; head: DocumentHead; css: string; rum?: RumSettings; headerPath: string; section?: Section; children: ReactNode }) {
+export function StaticDocument({
+  lang,
+  head,
+  css,
+  rum,
+  headerPath,
+  section,
+  children,
+}: {
+  lang: Lang;
+  head: DocumentHead;
+  css: string;
+  rum?: RumSettings;
+  headerPath: string;
+  section?: Section;
+  children: ReactNode;
+}) {
   const s = uiStrings(lang);
   return (
     <html lang={lang}>
@@ -88,7 +116,12 @@ export function StaticDocument({ lang, head, css, rum, headerPath, section, chil
         <a className="skip-link" href="#main">
           {s.skipToContent}
         </a>
-        <SiteHeaderView lang={lang} path={headerPath} section={section} toggle={<StaticThemeToggle labels={{ theme: s.theme, system: s.themeSystem, light: s.themeLight, dark: s.themeDark }} />} />
+        <SiteHeaderView
+          lang={lang}
+          path={headerPath}
+          section={section}
+          toggle={<StaticThemeToggle labels={{ theme: s.theme, system: s.themeSystem, light: s.themeLight, dark: s.themeDark }} />}
+        />
         {children}
         <footer className="site">
           <div>

@@ -13,7 +13,17 @@ const ID = "theme-toggle";
 
 export function StaticThemeToggle({ labels }: { labels: ThemeLabels }) {
   return (
-    <button type="button" id={ID} className="theme-toggle" hidden aria-label={`${labels.theme}: ${labels.system}`} data-label={labels.theme} data-system={labels.system} data-light={labels.light} data-dark={labels.dark}>
+    <button
+      type="button"
+      id={ID}
+      className="theme-toggle"
+      hidden
+      aria-label={`${labels.theme}: ${labels.system}`}
+      data-label={labels.theme}
+      data-system={labels.system}
+      data-light={labels.light}
+      data-dark={labels.dark}
+    >
       <span aria-hidden="true">◐</span>
       {` ${labels.system}`}
     </button>

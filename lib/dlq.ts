@@ -67,7 +67,10 @@ export function dlqDurability(setting: "auto" | "true" | "false", processEnv: Re
   if (setting === "false") return { durable: false, reason: "MUSE_DLQ_DURABLE=false" };
   const marker = SERVERLESS_MARKERS.find((name) => (processEnv[name] ?? "") !== "");
   if (marker) {
-    return { durable: false, reason: `a serverless instance (${marker} is set): its files are per-instance and temporary; set MUSE_DLQ_DURABLE=true only for durable shared storage` };
+    return {
+      durable: false,
+      reason: `a serverless instance (${marker} is set): its files are per-instance and temporary; set MUSE_DLQ_DURABLE=true only for durable shared storage`,
+    };
   }
   return { durable: true };
 }
@@ -312,7 +315,13 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
       });
       await writeAtomic(fileOf(entry.id), `${JSON.stringify(entry)}\n`);
       const n = await reportDepth();
-      options.log?.warn("write queued in the dead-letter store", { dlq_id: entry.id, kind: entry.kind, source: entry.source, error: entry.last_error, dlq_depth: n });
+      options.log?.warn("write queued in the dead-letter store", {
+        dlq_id: entry.id,
+        kind: entry.kind,
+        source: entry.source,
+        error: entry.last_error,
+        dlq_depth: n,
+      });
       return entry;
     },
 
@@ -333,7 +342,12 @@ export function createDlq(options: DlqOptions = {}): DeadLetterQueue {
           const failed = { ...entry, attempts: entry.attempts + 1, last_error: errorText(error), updated_at: now().toISOString() };
           await writeAtomic(fileOf(entry.id), `${JSON.stringify(failed)}\n`);
           result.failed.push({ id: entry.id, error: failed.last_error });
-          options.log?.warn("dead-letter replay failed; the entry stays", { dlq_id: entry.id, kind: entry.kind, attempts: failed.attempts, error: failed.last_error });
+          options.log?.warn("dead-letter replay failed; the entry stays", {
+            dlq_id: entry.id,
+            kind: entry.kind,
+            attempts: failed.attempts,
+            error: failed.last_error,
+          });
           continue;
         }
         // Only now, after the write succeeded, does the entry go.
@@ -354,7 +368,15 @@ export function routeDlq(
 ): { dlq: DeadLetterQueue } | { dlq: undefined; reason: string } {
   const durability = dlqDurability(env.MUSE_DLQ_DURABLE, options.processEnv);
   if (!durability.durable) return { dlq: undefined, reason: durability.reason };
-  return { dlq: createDlq({ dir: env.MUSE_DLQ_DIR, log: options.log, onDepth: options.onDepth, maxEntries: env.MUSE_DLQ_MAX_ENTRIES, maxBytes: env.MUSE_DLQ_MAX_BYTES }) };
+  return {
+    dlq: createDlq({
+      dir: env.MUSE_DLQ_DIR,
+      log: options.log,
+      onDepth: options.onDepth,
+      maxEntries: env.MUSE_DLQ_MAX_ENTRIES,
+      maxBytes: env.MUSE_DLQ_MAX_BYTES,
+    }),
+  };
 }
 
 /** Replays `clickhouse.insert` entries: the same rows, in order, with the same deduplication tokens. */

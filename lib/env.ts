@@ -56,7 +56,12 @@ const repoRef = optionalString.pipe(
 const langList = withDefault("de,zh,hi").pipe(
   z
     .string()
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(TRANSLATION_LANGS)).min(0)),
 );
 
@@ -74,87 +79,409 @@ const spec = <S extends z.ZodType>(s: VarSpec<S>) => s;
 
 export const ENV_SPEC = {
   // ClickHouse
-  CLICKHOUSE_URL: spec({ schema: optionalUrl, default: "(local: http://127.0.0.1:18123)", group: "ClickHouse", description: "ClickHouse HTTP(S) endpoint (ClickHouse Cloud or any server). Unset: the project's local ClickHouse over chDB." }),
+  CLICKHOUSE_URL: spec({
+    schema: optionalUrl,
+    default: "(local: http://127.0.0.1:18123)",
+    group: "ClickHouse",
+    description: "ClickHouse HTTP(S) endpoint (ClickHouse Cloud or any server). Unset: the project's local ClickHouse over chDB.",
+  }),
   CLICKHOUSE_USER: spec({ schema: withDefault("default"), default: "default", group: "ClickHouse", description: "ClickHouse user." }),
   CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(empty)", group: "ClickHouse", description: "ClickHouse password.", secret: true }),
-  CLICKHOUSE_DATABASE: spec({ schema: withDefault("chimera_metrics").pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a plain identifier")), default: "chimera_metrics", group: "ClickHouse", description: "Database holding Muse's tables (created by `muse migrate`)." }),
-  CLICKHOUSE_REQUEST_TIMEOUT_MS: spec({ schema: int(30_000, 1_000, 600_000), default: "30000", group: "ClickHouse", description: "Per-request timeout of the ClickHouse client." }),
-  CLICKHOUSE_ASYNC_INSERT: spec({ schema: boolFlag(false), default: "false", group: "ClickHouse", description: "Send event inserts with async_insert=1, wait_for_async_insert=1 (server-side batching for many small requests)." }),
-  CLICKHOUSE_DEPLOYMENT: spec({ schema: optionalString.pipe(z.enum(["auto", "single", "cloud", "cluster"]).optional()).transform((v) => v ?? "auto"), default: "auto", group: "ClickHouse", description: "single (one server), cloud (ClickHouse Cloud: SharedMergeTree, reads with select_sequential_consistency=1) or cluster (self-hosted replicas: ON CLUSTER migrations, Replicated engines, quorum inserts, sequentially consistent reads). auto: cluster when CLICKHOUSE_CLUSTER is set, cloud for *.clickhouse.cloud URLs, else single." }),
-  CLICKHOUSE_CLUSTER: spec({ schema: optionalString.pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "expected a cluster name").optional()), default: "(unset)", group: "ClickHouse", description: "Cluster name for a self-hosted cluster (one shard, several replicas): migrations run ON CLUSTER with Replicated engines." }),
-  MUSE_LOCAL_CLICKHOUSE_HOST: spec({ schema: withDefault("127.0.0.1"), default: "127.0.0.1", group: "Local ClickHouse", description: "Interface the local ClickHouse listens on (loopback unless you mean otherwise)." }),
-  MUSE_LOCAL_CLICKHOUSE_PORT: spec({ schema: int(18123, 1, 65535), default: "18123", group: "Local ClickHouse", description: "Port of the local ClickHouse HTTP interface." }),
-  MUSE_LOCAL_CLICKHOUSE_DATA: spec({ schema: withDefault(".muse/clickhouse"), default: ".muse/clickhouse", group: "Local ClickHouse", description: "Data directory of the local ClickHouse (git-ignored)." }),
-  MUSE_LOCAL_CLICKHOUSE_USER: spec({ schema: optionalString, default: "default", group: "Local ClickHouse", description: "User the local ClickHouse requires (always with a password)." }),
-  MUSE_LOCAL_CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(generated: .muse/local-clickhouse.password)", group: "Local ClickHouse", description: "Password the local ClickHouse requires; unset, one is generated on first use and kept in .muse/local-clickhouse.password, which the server and the clients both read.", secret: true }),
+  CLICKHOUSE_DATABASE: spec({
+    schema: withDefault("chimera_metrics").pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a plain identifier")),
+    default: "chimera_metrics",
+    group: "ClickHouse",
+    description: "Database holding Muse's tables (created by `muse migrate`).",
+  }),
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: spec({
+    schema: int(30_000, 1_000, 600_000),
+    default: "30000",
+    group: "ClickHouse",
+    description: "Per-request timeout of the ClickHouse client.",
+  }),
+  CLICKHOUSE_ASYNC_INSERT: spec({
+    schema: boolFlag(false),
+    default: "false",
+    group: "ClickHouse",
+    description: "Send event inserts with async_insert=1, wait_for_async_insert=1 (server-side batching for many small requests).",
+  }),
+  CLICKHOUSE_DEPLOYMENT: spec({
+    schema: optionalString.pipe(z.enum(["auto", "single", "cloud", "cluster"]).optional()).transform((v) => v ?? "auto"),
+    default: "auto",
+    group: "ClickHouse",
+    description:
+      "single (one server), cloud (ClickHouse Cloud: SharedMergeTree, reads with select_sequential_consistency=1) or cluster (self-hosted replicas: ON CLUSTER migrations, Replicated engines, quorum inserts, sequentially consistent reads). auto: cluster when CLICKHOUSE_CLUSTER is set, cloud for *.clickhouse.cloud URLs, else single.",
+  }),
+  CLICKHOUSE_CLUSTER: spec({
+    schema: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "expected a cluster name")
+        .optional(),
+    ),
+    default: "(unset)",
+    group: "ClickHouse",
+    description: "Cluster name for a self-hosted cluster (one shard, several replicas): migrations run ON CLUSTER with Replicated engines.",
+  }),
+  MUSE_LOCAL_CLICKHOUSE_HOST: spec({
+    schema: withDefault("127.0.0.1"),
+    default: "127.0.0.1",
+    group: "Local ClickHouse",
+    description: "Interface the local ClickHouse listens on (loopback unless you mean otherwise).",
+  }),
+  MUSE_LOCAL_CLICKHOUSE_PORT: spec({
+    schema: int(18123, 1, 65535),
+    default: "18123",
+    group: "Local ClickHouse",
+    description: "Port of the local ClickHouse HTTP interface.",
+  }),
+  MUSE_LOCAL_CLICKHOUSE_DATA: spec({
+    schema: withDefault(".muse/clickhouse"),
+    default: ".muse/clickhouse",
+    group: "Local ClickHouse",
+    description: "Data directory of the local ClickHouse (git-ignored).",
+  }),
+  MUSE_LOCAL_CLICKHOUSE_USER: spec({
+    schema: optionalString,
+    default: "default",
+    group: "Local ClickHouse",
+    description: "User the local ClickHouse requires (always with a password).",
+  }),
+  MUSE_LOCAL_CLICKHOUSE_PASSWORD: spec({
+    schema: withDefault(""),
+    default: "(generated: .muse/local-clickhouse.password)",
+    group: "Local ClickHouse",
+    description:
+      "Password the local ClickHouse requires; unset, one is generated on first use and kept in .muse/local-clickhouse.password, which the server and the clients both read.",
+    secret: true,
+  }),
 
   // Tokens (see docs/security.md)
-  CRON_SECRET: spec({ schema: optionalString, default: "(unset: cron routes answer 503)", group: "Tokens", description: "Bearer token Vercel Cron sends to GET /api/cron/*.", secret: true }),
-  MUSE_ADMIN_TOKEN: spec({ schema: optionalString, default: "(unset: admin routes answer 503)", group: "Tokens", description: "Bearer token for maintainers: POST /api/agents/*, /api/revalidate, GET /api/runs.", secret: true }),
-  MUSE_INGEST_TOKEN: spec({ schema: optionalString, default: "(unset: ingest routes answer 503)", group: "Tokens", description: "Bearer token upstream systems send to POST /api/ingest/*.", secret: true }),
-  VERCEL_WEBHOOK_SECRET: spec({ schema: optionalString, default: "(unset: webhook answers 503)", group: "Tokens", description: "Secret of the Vercel deployment webhook (x-vercel-signature, HMAC-SHA1).", secret: true }),
+  CRON_SECRET: spec({
+    schema: optionalString,
+    default: "(unset: cron routes answer 503)",
+    group: "Tokens",
+    description: "Bearer token Vercel Cron sends to GET /api/cron/*.",
+    secret: true,
+  }),
+  MUSE_ADMIN_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: admin routes answer 503)",
+    group: "Tokens",
+    description: "Bearer token for maintainers: POST /api/agents/*, /api/revalidate, GET /api/runs.",
+    secret: true,
+  }),
+  MUSE_INGEST_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: ingest routes answer 503)",
+    group: "Tokens",
+    description: "Bearer token upstream systems send to POST /api/ingest/*.",
+    secret: true,
+  }),
+  VERCEL_WEBHOOK_SECRET: spec({
+    schema: optionalString,
+    default: "(unset: webhook answers 503)",
+    group: "Tokens",
+    description: "Secret of the Vercel deployment webhook (x-vercel-signature, HMAC-SHA1).",
+    secret: true,
+  }),
 
   // Upstream and content repositories
-  GITHUB_TOKEN: spec({ schema: optionalString, default: "(unset: local git checkouts)", group: "GitHub", description: "GitHub token; with it upstream and content repositories are read and written through Octokit.", secret: true }),
-  GITHUB_API_URL: spec({ schema: withDefault("https://api.github.com").pipe(z.url()), default: "https://api.github.com", group: "GitHub", description: "GitHub REST API base URL (GitHub Enterprise, or a local test server)." }),
-  BANTERHEARTS_REPO: spec({ schema: repoRef, default: "(unset)", group: "GitHub", description: "Banterhearts repository, owner/name[@branch] (with GITHUB_TOKEN)." }),
-  BANTERPACKS_REPO: spec({ schema: repoRef, default: "(unset)", group: "GitHub", description: "Banterpacks repository, owner/name[@branch] (with GITHUB_TOKEN)." }),
-  BANTERHEARTS_DIR: spec({ schema: withDefault(".muse/upstream/banterhearts"), default: ".muse/upstream/banterhearts", group: "GitHub", description: "Local Banterhearts git checkout used without a token (the seed command creates it)." }),
-  BANTERPACKS_DIR: spec({ schema: withDefault(".muse/upstream/banterpacks"), default: ".muse/upstream/banterpacks", group: "GitHub", description: "Local Banterpacks git checkout used without a token (the seed command creates it)." }),
-  MUSE_CONTENT_REPO: spec({ schema: repoRef, default: "(unset: local git at MUSE_CONTENT_DIR)", group: "GitHub", description: "Repository episodes are committed to, owner/name[@branch] (with GITHUB_TOKEN)." }),
-  MUSE_CONTENT_DIR: spec({ schema: withDefault("content"), default: "content", group: "GitHub", description: "Content directory the site reads and the local publisher commits to." }),
+  GITHUB_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: local git checkouts)",
+    group: "GitHub",
+    description: "GitHub token; with it upstream and content repositories are read and written through Octokit.",
+    secret: true,
+  }),
+  GITHUB_API_URL: spec({
+    schema: withDefault("https://api.github.com").pipe(z.url()),
+    default: "https://api.github.com",
+    group: "GitHub",
+    description: "GitHub REST API base URL (GitHub Enterprise, or a local test server).",
+  }),
+  BANTERHEARTS_REPO: spec({
+    schema: repoRef,
+    default: "(unset)",
+    group: "GitHub",
+    description: "Banterhearts repository, owner/name[@branch] (with GITHUB_TOKEN).",
+  }),
+  BANTERPACKS_REPO: spec({
+    schema: repoRef,
+    default: "(unset)",
+    group: "GitHub",
+    description: "Banterpacks repository, owner/name[@branch] (with GITHUB_TOKEN).",
+  }),
+  BANTERHEARTS_DIR: spec({
+    schema: withDefault(".muse/upstream/banterhearts"),
+    default: ".muse/upstream/banterhearts",
+    group: "GitHub",
+    description: "Local Banterhearts git checkout used without a token (the seed command creates it).",
+  }),
+  BANTERPACKS_DIR: spec({
+    schema: withDefault(".muse/upstream/banterpacks"),
+    default: ".muse/upstream/banterpacks",
+    group: "GitHub",
+    description: "Local Banterpacks git checkout used without a token (the seed command creates it).",
+  }),
+  MUSE_CONTENT_REPO: spec({
+    schema: repoRef,
+    default: "(unset: local git at MUSE_CONTENT_DIR)",
+    group: "GitHub",
+    description: "Repository episodes are committed to, owner/name[@branch] (with GITHUB_TOKEN).",
+  }),
+  MUSE_CONTENT_DIR: spec({
+    schema: withDefault("content"),
+    default: "content",
+    group: "GitHub",
+    description: "Content directory the site reads and the local publisher commits to.",
+  }),
 
   // LLM
-  OPENAI_API_KEY: spec({ schema: optionalString, default: "(unset: deterministic offline writer)", group: "LLM", description: "OpenAI (or compatible) API key.", secret: true }),
-  OPENAI_BASE_URL: spec({ schema: optionalUrl, default: "(OpenAI)", group: "LLM", description: "Base URL of an OpenAI-compatible server (chat completions API)." }),
+  OPENAI_API_KEY: spec({
+    schema: optionalString,
+    default: "(unset: deterministic offline writer)",
+    group: "LLM",
+    description: "OpenAI (or compatible) API key.",
+    secret: true,
+  }),
+  OPENAI_BASE_URL: spec({
+    schema: optionalUrl,
+    default: "(OpenAI)",
+    group: "LLM",
+    description: "Base URL of an OpenAI-compatible server (chat completions API).",
+  }),
   MUSE_MODEL: spec({ schema: withDefault("gpt-4o-mini"), default: "gpt-4o-mini", group: "LLM", description: "Model the council and translator use." }),
-  MUSE_LLM_TIMEOUT_MS: spec({ schema: int(60_000, 1_000, 600_000), default: "60000", group: "LLM", description: "Timeout of each LLM call (the call is aborted and recorded as a timeout)." }),
+  MUSE_LLM_TIMEOUT_MS: spec({
+    schema: int(60_000, 1_000, 600_000),
+    default: "60000",
+    group: "LLM",
+    description: "Timeout of each LLM call (the call is aborted and recorded as a timeout).",
+  }),
 
   // Datadog
-  DD_API_KEY: spec({ schema: optionalString, default: "(unset: metrics go to the log)", group: "Datadog", description: "Datadog API key for the v2 series API.", secret: true }),
-  DD_APP_KEY: spec({ schema: optionalString, default: "(unset)", group: "Datadog", description: "Datadog application key (only `muse datadog apply` needs it).", secret: true }),
+  DD_API_KEY: spec({
+    schema: optionalString,
+    default: "(unset: metrics go to the log)",
+    group: "Datadog",
+    description: "Datadog API key for the v2 series API.",
+    secret: true,
+  }),
+  DD_APP_KEY: spec({
+    schema: optionalString,
+    default: "(unset)",
+    group: "Datadog",
+    description: "Datadog application key (only `muse datadog apply` needs it).",
+    secret: true,
+  }),
   DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site, e.g. datadoghq.eu." }),
-  DD_API_URL: spec({ schema: optionalUrl, default: "(https://api.<DD_SITE>)", group: "Datadog", description: "Override of the Datadog API base URL (tests point it at a local server)." }),
+  DD_API_URL: spec({
+    schema: optionalUrl,
+    default: "(https://api.<DD_SITE>)",
+    group: "Datadog",
+    description: "Override of the Datadog API base URL (tests point it at a local server).",
+  }),
   DD_SERVICE: spec({ schema: withDefault("muse"), default: "muse", group: "Datadog", description: "Service tag on every metric." }),
   DD_ENV: spec({ schema: withDefault("development"), default: "development", group: "Datadog", description: "env tag on every metric." }),
-  NEXT_PUBLIC_DD_APPLICATION_ID: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM application id (browser)." }),
-  NEXT_PUBLIC_DD_CLIENT_TOKEN: spec({ schema: optionalString, default: "(unset: no RUM)", group: "Datadog", description: "Datadog RUM client token (browser; public by design)." }),
+  NEXT_PUBLIC_DD_APPLICATION_ID: spec({
+    schema: optionalString,
+    default: "(unset: no RUM)",
+    group: "Datadog",
+    description: "Datadog RUM application id (browser).",
+  }),
+  NEXT_PUBLIC_DD_CLIENT_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: no RUM)",
+    group: "Datadog",
+    description: "Datadog RUM client token (browser; public by design).",
+  }),
   NEXT_PUBLIC_DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site for RUM." }),
-  MUSE_DD_NOTIFY_CRITICAL: spec({ schema: notifyHandles, default: "(unset: critical monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles critical (P1) monitors notify, space-separated, e.g. `@pagerduty-muse @slack-muse-alerts`." }),
-  MUSE_DD_NOTIFY_WARNING: spec({ schema: notifyHandles, default: "(unset: warning monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles warning (P3) monitors notify." }),
-  MUSE_DD_NOTIFY_INFO: spec({ schema: notifyHandles, default: "(unset: info monitors notify nobody)", group: "Datadog", description: "`muse datadog apply`: @handles info (P5) monitors notify." }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: spec({ schema: optionalUrl, default: "(unset: no tracing)", group: "Datadog", description: "OTLP/HTTP collector base URL (e.g. a Datadog Agent's :4318): agent runs and LLM calls are traced to <url>/v1/traces. Unset: nothing is traced or sent." }),
-  OTEL_EXPORTER_OTLP_PROTOCOL: spec({ schema: optionalString.pipe(z.enum(["http/protobuf", "http/json"]).optional()), default: "http/protobuf", group: "Datadog", description: "OTLP encoding of the traces: http/protobuf or http/json." }),
-  OTEL_EXPORTER_OTLP_HEADERS: spec({ schema: optionalString, default: "(unset)", group: "Datadog", description: "Headers sent with the traces, `key=value,key2=value2` (e.g. a collector's API key).", secret: true }),
+  MUSE_DD_NOTIFY_CRITICAL: spec({
+    schema: notifyHandles,
+    default: "(unset: critical monitors notify nobody)",
+    group: "Datadog",
+    description: "`muse datadog apply`: @handles critical (P1) monitors notify, space-separated, e.g. `@pagerduty-muse @slack-muse-alerts`.",
+  }),
+  MUSE_DD_NOTIFY_WARNING: spec({
+    schema: notifyHandles,
+    default: "(unset: warning monitors notify nobody)",
+    group: "Datadog",
+    description: "`muse datadog apply`: @handles warning (P3) monitors notify.",
+  }),
+  MUSE_DD_NOTIFY_INFO: spec({
+    schema: notifyHandles,
+    default: "(unset: info monitors notify nobody)",
+    group: "Datadog",
+    description: "`muse datadog apply`: @handles info (P5) monitors notify.",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: spec({
+    schema: optionalUrl,
+    default: "(unset: no tracing)",
+    group: "Datadog",
+    description:
+      "OTLP/HTTP collector base URL (e.g. a Datadog Agent's :4318): agent runs and LLM calls are traced to <url>/v1/traces. Unset: nothing is traced or sent.",
+  }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: spec({
+    schema: optionalString.pipe(z.enum(["http/protobuf", "http/json"]).optional()),
+    default: "http/protobuf",
+    group: "Datadog",
+    description: "OTLP encoding of the traces: http/protobuf or http/json.",
+  }),
+  OTEL_EXPORTER_OTLP_HEADERS: spec({
+    schema: optionalString,
+    default: "(unset)",
+    group: "Datadog",
+    description: "Headers sent with the traces, `key=value,key2=value2` (e.g. a collector's API key).",
+    secret: true,
+  }),
 
   // Pipeline behaviour
-  MUSE_SITE_URL: spec({ schema: withDefault("http://127.0.0.1:3000").pipe(z.url()), default: "http://127.0.0.1:3000", group: "Pipeline", description: "Public URL of the site (links, feeds, revalidation in local mode)." }),
-  MUSE_SAMPLE_DATA: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Site: label every episode as sample data (the demo sets it when episodes are written from `muse seed` data)." }),
+  MUSE_SITE_URL: spec({
+    schema: withDefault("http://127.0.0.1:3000").pipe(z.url()),
+    default: "http://127.0.0.1:3000",
+    group: "Pipeline",
+    description: "Public URL of the site (links, feeds, revalidation in local mode).",
+  }),
+  MUSE_SAMPLE_DATA: spec({
+    schema: boolFlag(false),
+    default: "false",
+    group: "Pipeline",
+    description: "Site: label every episode as sample data (the demo sets it when episodes are written from `muse seed` data).",
+  }),
   MUSE_WINDOW_DAYS: spec({ schema: int(7, 1, 365), default: "7", group: "Pipeline", description: "Days of data an episode describes." }),
   MUSE_PUBLISH_THRESHOLD: spec({ schema: num(0.6, 0, 1), default: "0.6", group: "Pipeline", description: "Confidence a draft needs to be published." }),
-  MUSE_HEARTS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterhearts freshness threshold (lag ≤ 4 h KPI)." }),
+  MUSE_HEARTS_MAX_LAG_SECONDS: spec({
+    schema: int(14_400, 1),
+    default: "14400",
+    group: "Pipeline",
+    description: "Watcher: Banterhearts freshness threshold (lag ≤ 4 h KPI).",
+  }),
   MUSE_PACKS_MAX_LAG_SECONDS: spec({ schema: int(14_400, 1), default: "14400", group: "Pipeline", description: "Watcher: Banterpacks freshness threshold." }),
-  MUSE_WATCHER_MAX_AGE_MINUTES: spec({ schema: int(30, 1), default: "30", group: "Pipeline", description: "Council: how recent the latest watcher run must be." }),
-  MUSE_EPISODE_MIN_INTERVAL_HOURS: spec({ schema: num(6, 0, 24 * 30), default: "6", group: "Pipeline", description: "Council: hours that must pass after an episode before the next one (runs in between are skipped); 0 allows one per run." }),
-  MUSE_COUNCIL_ALLOW_DEGRADED: spec({ schema: boolFlag(false), default: "false", group: "Pipeline", description: "Council: also run when the latest watcher run is degraded." }),
-  MUSE_CHIMERA_MIN_CORRELATION: spec({ schema: num(0.5, 0, 1), default: "0.5", group: "Pipeline", description: "Council: background only — the hearts↔packs correlation is called strong in an episode when the lower end of its Fisher-z interval reaches this." }),
-  MUSE_CORRELATION_MIN_DAYS: spec({ schema: int(5, 3, 365), default: "5", group: "Pipeline", description: "Council: full UTC days with both sources needed before the hearts↔packs correlation is stated (with its Fisher-z interval)." }),
-  MUSE_CHANGE_ALPHA: spec({ schema: num(0.0001, 0.000001, 0.2), default: "0.0001", group: "Pipeline", description: "Change points: false discovery rate across all series (Benjamini–Hochberg q ≤ this); also each split's test level." }),
-  MUSE_CHANGE_MIN_RUNS: spec({ schema: int(3, 2, 100), default: "3", group: "Pipeline", description: "Change points: runs required on each side of a change." }),
-  MUSE_CHANGE_MIN_PCT: spec({ schema: num(2, 0, 100), default: "2", group: "Pipeline", description: "Change points: smallest relative change (percent of the mean before) reported." }),
-  MUSE_CHANGE_LOOKBACK_DAYS: spec({ schema: int(30, 1, 365), default: "30", group: "Pipeline", description: "Change points: days of series history the detector reads." }),
-  MUSE_IMPACT_HOURS: spec({ schema: int(24, 1, 24 * 14), default: "24", group: "Pipeline", description: "User impact: hours of Banterpacks data compared before and after a change's commit." }),
-  MUSE_IMPACT_LAG_MINUTES: spec({ schema: int(30, 0, 24 * 60), default: "30", group: "Pipeline", description: "User impact: minutes after the commit before the 'after' period starts (deploy lag)." }),
-  MUSE_IMPACT_ALPHA: spec({ schema: num(0.05, 0.000001, 0.5), default: "0.05", group: "Pipeline", description: "User impact: significance level of 'users felt it'." }),
-  MUSE_TRANSLATION_WAIT_MINUTES: spec({ schema: int(120, 0, 7 * 24 * 60), default: "120", group: "Pipeline", description: "Publish: with an LLM configured, how long an original waits for its MUSE_TRANSLATE_LANGS translations so they land in one commit; after this it is published with what exists." }),
-  MUSE_TITLE_MAX_LENGTH: spec({ schema: int(80, 20, 200), default: "80", group: "Pipeline", description: "Council: longest episode title accepted (characters)." }),
+  MUSE_WATCHER_MAX_AGE_MINUTES: spec({
+    schema: int(30, 1),
+    default: "30",
+    group: "Pipeline",
+    description: "Council: how recent the latest watcher run must be.",
+  }),
+  MUSE_EPISODE_MIN_INTERVAL_HOURS: spec({
+    schema: num(6, 0, 24 * 30),
+    default: "6",
+    group: "Pipeline",
+    description: "Council: hours that must pass after an episode before the next one (runs in between are skipped); 0 allows one per run.",
+  }),
+  MUSE_COUNCIL_ALLOW_DEGRADED: spec({
+    schema: boolFlag(false),
+    default: "false",
+    group: "Pipeline",
+    description: "Council: also run when the latest watcher run is degraded.",
+  }),
+  MUSE_CHIMERA_MIN_CORRELATION: spec({
+    schema: num(0.5, 0, 1),
+    default: "0.5",
+    group: "Pipeline",
+    description:
+      "Council: background only — the hearts↔packs correlation is called strong in an episode when the lower end of its Fisher-z interval reaches this.",
+  }),
+  MUSE_CORRELATION_MIN_DAYS: spec({
+    schema: int(5, 3, 365),
+    default: "5",
+    group: "Pipeline",
+    description: "Council: full UTC days with both sources needed before the hearts↔packs correlation is stated (with its Fisher-z interval).",
+  }),
+  MUSE_CHANGE_ALPHA: spec({
+    schema: num(0.0001, 0.000001, 0.2),
+    default: "0.0001",
+    group: "Pipeline",
+    description: "Change points: false discovery rate across all series (Benjamini–Hochberg q ≤ this); also each split's test level.",
+  }),
+  MUSE_CHANGE_MIN_RUNS: spec({
+    schema: int(3, 2, 100),
+    default: "3",
+    group: "Pipeline",
+    description: "Change points: runs required on each side of a change.",
+  }),
+  MUSE_CHANGE_MIN_PCT: spec({
+    schema: num(2, 0, 100),
+    default: "2",
+    group: "Pipeline",
+    description: "Change points: smallest relative change (percent of the mean before) reported.",
+  }),
+  MUSE_CHANGE_LOOKBACK_DAYS: spec({
+    schema: int(30, 1, 365),
+    default: "30",
+    group: "Pipeline",
+    description: "Change points: days of series history the detector reads.",
+  }),
+  MUSE_IMPACT_HOURS: spec({
+    schema: int(24, 1, 24 * 14),
+    default: "24",
+    group: "Pipeline",
+    description: "User impact: hours of Banterpacks data compared before and after a change's commit.",
+  }),
+  MUSE_IMPACT_LAG_MINUTES: spec({
+    schema: int(30, 0, 24 * 60),
+    default: "30",
+    group: "Pipeline",
+    description: "User impact: minutes after the commit before the 'after' period starts (deploy lag).",
+  }),
+  MUSE_IMPACT_ALPHA: spec({
+    schema: num(0.05, 0.000001, 0.5),
+    default: "0.05",
+    group: "Pipeline",
+    description: "User impact: significance level of 'users felt it'.",
+  }),
+  MUSE_TRANSLATION_WAIT_MINUTES: spec({
+    schema: int(120, 0, 7 * 24 * 60),
+    default: "120",
+    group: "Pipeline",
+    description:
+      "Publish: with an LLM configured, how long an original waits for its MUSE_TRANSLATE_LANGS translations so they land in one commit; after this it is published with what exists.",
+  }),
+  MUSE_TITLE_MAX_LENGTH: spec({
+    schema: int(80, 20, 200),
+    default: "80",
+    group: "Pipeline",
+    description: "Council: longest episode title accepted (characters).",
+  }),
   MUSE_TRANSLATE_LANGS: spec({ schema: langList, default: "de,zh,hi", group: "Pipeline", description: "Languages the translator produces." }),
-  MUSE_LOCK_TTL_SECONDS: spec({ schema: int(900, 10), default: "900", group: "Pipeline", description: "Agent lock lifetime: a lock left by a crashed run expires after this." }),
-  MUSE_LOG_LEVEL: spec({ schema: withDefault("info").pipe(z.enum(["debug", "info", "warn", "error"])), default: "info", group: "Pipeline", description: "Lowest log level written." }),
-  MUSE_DLQ_DIR: spec({ schema: withDefault(".muse/dlq"), default: ".muse/dlq", group: "Pipeline", description: "Dead-letter store: writes not completed after retries (ClickHouse down during ingest, Datadog down during a metrics flush) wait here as JSON files for `muse dlq replay`. Must be durable and writable; where it is not, ingest answers 503 instead of queueing." }),
-  MUSE_DLQ_DURABLE: spec({ schema: optionalString.pipe(z.enum(["auto", "true", "false"]).optional()).transform((v) => v ?? "auto"), default: "auto", group: "Pipeline", description: "Is MUSE_DLQ_DIR durable storage that outlives the instance? auto: yes, except on a serverless platform (VERCEL, AWS_LAMBDA_FUNCTION_NAME, NETLIFY, K_SERVICE set), where ingest answers 503 + Retry-After instead of queueing onto per-instance files." }),
-  MUSE_DLQ_MAX_ENTRIES: spec({ schema: int(10_000, 1, 10_000_000), default: "10000", group: "Pipeline", description: "Cap on dead-letter entries; past it new writes are refused (ingest answers 503 saying the store is full)." }),
-  MUSE_DLQ_MAX_BYTES: spec({ schema: int(268_435_456, 1_024, 1_099_511_627_776), default: "268435456", group: "Pipeline", description: "Cap on the dead-letter store's bytes (default 256 MiB)." }),
+  MUSE_LOCK_TTL_SECONDS: spec({
+    schema: int(900, 10),
+    default: "900",
+    group: "Pipeline",
+    description: "Agent lock lifetime: a lock left by a crashed run expires after this.",
+  }),
+  MUSE_LOG_LEVEL: spec({
+    schema: withDefault("info").pipe(z.enum(["debug", "info", "warn", "error"])),
+    default: "info",
+    group: "Pipeline",
+    description: "Lowest log level written.",
+  }),
+  MUSE_DLQ_DIR: spec({
+    schema: withDefault(".muse/dlq"),
+    default: ".muse/dlq",
+    group: "Pipeline",
+    description:
+      "Dead-letter store: writes not completed after retries (ClickHouse down during ingest, Datadog down during a metrics flush) wait here as JSON files for `muse dlq replay`. Must be durable and writable; where it is not, ingest answers 503 instead of queueing.",
+  }),
+  MUSE_DLQ_DURABLE: spec({
+    schema: optionalString.pipe(z.enum(["auto", "true", "false"]).optional()).transform((v) => v ?? "auto"),
+    default: "auto",
+    group: "Pipeline",
+    description:
+      "Is MUSE_DLQ_DIR durable storage that outlives the instance? auto: yes, except on a serverless platform (VERCEL, AWS_LAMBDA_FUNCTION_NAME, NETLIFY, K_SERVICE set), where ingest answers 503 + Retry-After instead of queueing onto per-instance files.",
+  }),
+  MUSE_DLQ_MAX_ENTRIES: spec({
+    schema: int(10_000, 1, 10_000_000),
+    default: "10000",
+    group: "Pipeline",
+    description: "Cap on dead-letter entries; past it new writes are refused (ingest answers 503 saying the store is full).",
+  }),
+  MUSE_DLQ_MAX_BYTES: spec({
+    schema: int(268_435_456, 1_024, 1_099_511_627_776),
+    default: "268435456",
+    group: "Pipeline",
+    description: "Cap on the dead-letter store's bytes (default 256 MiB).",
+  }),
 } as const;
 
 type Spec = typeof ENV_SPEC;
@@ -169,9 +496,7 @@ export const envSchema = z.object(
 
 export class EnvError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(
-      `Invalid environment: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`,
-    );
+    super(`Invalid environment: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`);
     this.name = "EnvError";
   }
 }
@@ -181,9 +506,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const picked = Object.fromEntries(Object.keys(ENV_SPEC).map((k) => [k, source[k]]));
   const result = envSchema.safeParse(picked);
   if (!result.success) {
-    throw new EnvError(
-      result.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
-    );
+    throw new EnvError(result.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })));
   }
   return result.data as Env;
 }
@@ -211,5 +534,7 @@ export function envDocs() {
 }
 
 export function secretNames(): EnvName[] {
-  return envDocs().filter((d) => d.secret).map((d) => d.name as EnvName);
+  return envDocs()
+    .filter((d) => d.secret)
+    .map((d) => d.name as EnvName);
 }

@@ -1,8 +1,6 @@
 import type { Db } from "./clickhouse/client";
 
-export type Health =
-  | { status: "ok"; clickhouse: "ok"; database: string }
-  | { status: "error"; clickhouse: "unreachable"; error: string };
+export type Health = { status: "ok"; clickhouse: "ok"; database: string } | { status: "error"; clickhouse: "unreachable"; error: string };
 
 /**
  * Liveness plus a ClickHouse ping. Public (GET /api/health), so a failure says

@@ -78,7 +78,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     try {
       line = JSON.stringify(record);
     } catch (error) {
-      line = JSON.stringify(redact({ ts, level, msg: message, log_error: `fields not serializable: ${error instanceof Error ? error.message : String(error)}` }, secrets));
+      line = JSON.stringify(
+        redact({ ts, level, msg: message, log_error: `fields not serializable: ${error instanceof Error ? error.message : String(error)}` }, secrets),
+      );
     }
     write(line, level);
   };

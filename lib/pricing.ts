@@ -100,7 +100,7 @@ export const LLM_PRICES: Readonly<Record<string, LlmPrice>> = {
   "gpt-5-mini": { input: 0.25, output: 2 },
   "gpt-5": { input: 1.25, output: 10 },
   "o3-mini": { input: 1.1, output: 4.4 },
-  "o3": { input: 2, output: 8 },
+  o3: { input: 2, output: 8 },
   "o4-mini": { input: 1.1, output: 4.4 },
   "gpt-4-turbo": { input: 10, output: 30 },
   "gpt-4": { input: 30, output: 60 },

@@ -47,7 +47,11 @@ export async function retry<T>(run: () => Promise<T>, options: RetryOptions = {}
  * A write with a few quick retries for failures worth retrying (no answer from
  * the server), before the caller gives up on it and spools it (lib/dlq.ts).
  */
-export async function retryWrite<T>(write: () => Promise<T>, isRetryable: (error: unknown) => boolean, options: { retries?: number; minTimeoutMs?: number } = {}): Promise<T> {
+export async function retryWrite<T>(
+  write: () => Promise<T>,
+  isRetryable: (error: unknown) => boolean,
+  options: { retries?: number; minTimeoutMs?: number } = {},
+): Promise<T> {
   return retry(write, { isRetryable, retries: options.retries ?? 2, minTimeoutMs: options.minTimeoutMs ?? 100, maxTimeoutMs: 1_000, factor: 3 });
 }
 

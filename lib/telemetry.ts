@@ -28,7 +28,10 @@ export async function registerTelemetry(env: Record<string, string | undefined> 
   if (registered) return true;
   if (!telemetryConfigured(env)) return false;
   const { registerOTel } = await import("@vercel/otel");
-  registerOTel({ serviceName: env.OTEL_SERVICE_NAME?.trim() || env.DD_SERVICE?.trim() || "muse", attributes: { "deployment.environment.name": env.DD_ENV?.trim() || "development" } });
+  registerOTel({
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || env.DD_SERVICE?.trim() || "muse",
+    attributes: { "deployment.environment.name": env.DD_ENV?.trim() || "development" },
+  });
   registered = true;
   return true;
 }

@@ -143,7 +143,8 @@ export function readFunctions(output: string, root: string): FunctionInfo[] {
           info!.files += 1;
           info!.bytes += bytes;
           if (CHDB.test(file)) info!.chdb.push(file);
-          else if (file.endsWith(".js") && bytes < 20_000_000 && readFileSync(path.join(real, file), "utf8").includes("libchdb.so")) info!.chdb.push(`${file} (mentions libchdb.so)`);
+          else if (file.endsWith(".js") && bytes < 20_000_000 && readFileSync(path.join(real, file), "utf8").includes("libchdb.so"))
+            info!.chdb.push(`${file} (mentions libchdb.so)`);
         });
         for (const [target, source] of Object.entries(config.filePathMap ?? {})) {
           if (CHDB.test(target) || CHDB.test(source)) info.chdb.push(`${target} (filePathMap)`);
@@ -182,10 +183,11 @@ export function checkVercelOutput(options: CheckOptions): CheckResult {
 
   // route → function, for the base routes (not .rsc twins, not segment prefetches)
   const served = new Map<string, FunctionInfo>();
-  for (const fn of functions) for (const route of fn.routes) {
-    const base = baseRoute(route);
-    if (base !== null && !served.has(base)) served.set(base, fn);
-  }
+  for (const fn of functions)
+    for (const route of fn.routes) {
+      const base = baseRoute(route);
+      if (base !== null && !served.has(base)) served.set(base, fn);
+    }
 
   // 1. Limits: one source (route segment config), applied to the function.
   for (const [route, { file, maxDuration }] of limits) {
@@ -195,7 +197,8 @@ export function checkVercelOutput(options: CheckOptions): CheckResult {
     }
     const fn = served.get(route);
     if (!fn) failures.push(`${file} (maxDuration ${maxDuration}) has no function ${route}.func in the output`);
-    else if (fn.maxDuration !== maxDuration) failures.push(`function ${route} has maxDuration ${fn.maxDuration ?? "unset"}, its route file ${file} says ${maxDuration}`);
+    else if (fn.maxDuration !== maxDuration)
+      failures.push(`function ${route} has maxDuration ${fn.maxDuration ?? "unset"}, its route file ${file} says ${maxDuration}`);
   }
   for (const [route, fn] of served) {
     if (!route.startsWith("api/")) continue;
@@ -221,7 +224,8 @@ export function checkVercelOutput(options: CheckOptions): CheckResult {
     const fn = served.get(best.route)!;
     const intended = limits.get(best.route)?.maxDuration ?? null;
     if (intended === null) failures.push(`cron ${cron.path}: served by ${best.route}, which has no route file under ${options.app}/api declaring maxDuration`);
-    else if (fn.maxDuration !== intended) failures.push(`cron ${cron.path}: function ${best.route} has maxDuration ${fn.maxDuration ?? "unset"}, intended ${intended}`);
+    else if (fn.maxDuration !== intended)
+      failures.push(`cron ${cron.path}: function ${best.route} has maxDuration ${fn.maxDuration ?? "unset"}, intended ${intended}`);
   }
 
   // 3. chDB stays out of every function; sizes within Vercel's limit; runtime = engines.
@@ -232,7 +236,8 @@ export function checkVercelOutput(options: CheckOptions): CheckResult {
     const name = fn.routes.find((r) => baseRoute(r) !== null) ?? fn.routes[0];
     if (fn.chdb.length > 0) failures.push(`function ${name} bundles chDB: ${fn.chdb.slice(0, 5).join(", ")}`);
     if (fn.bytes > options.maxMb * 1_000_000) failures.push(`function ${name} is ${mb(fn.bytes)} uncompressed, over ${options.maxMb} MB`);
-    if (wantedMajor && fn.runtime !== `nodejs${wantedMajor}.x`) failures.push(`function ${name} runs on ${fn.runtime ?? "no runtime"}, package.json engines.node wants nodejs${wantedMajor}.x`);
+    if (wantedMajor && fn.runtime !== `nodejs${wantedMajor}.x`)
+      failures.push(`function ${name} runs on ${fn.runtime ?? "no runtime"}, package.json engines.node wants nodejs${wantedMajor}.x`);
   }
 
   // 4. The build log.
@@ -263,7 +268,9 @@ export function formatReport(result: CheckResult, output: string): string {
     const routes = fn.routes.map(baseRoute).filter((r): r is string => r !== null);
     const unique = [...new Set(routes)];
     const shown = unique.slice(0, 4).join(", ") + (unique.length > 4 ? ` (+${unique.length - 4} more)` : "");
-    lines.push(`  ${mb(fn.bytes).padStart(19)}  ${String(fn.files).padStart(5)}  ${String(fn.maxDuration ?? "-").padStart(11)}  ${(fn.runtime ?? "-").padEnd(11)}  ${shown}`);
+    lines.push(
+      `  ${mb(fn.bytes).padStart(19)}  ${String(fn.files).padStart(5)}  ${String(fn.maxDuration ?? "-").padStart(11)}  ${(fn.runtime ?? "-").padEnd(11)}  ${shown}`,
+    );
   }
   for (const cron of result.crons) lines.push(`  cron ${cron.path} ${cron.schedule}`);
   for (const note of result.notes) lines.push(`  note: ${note}`);

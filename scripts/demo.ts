@@ -88,7 +88,13 @@ const site = spawn("npx", ["next", "start", "-H", "127.0.0.1", "-p", "3000"], { 
 children.push(site);
 site.once("exit", (code) => void (stopping ? undefined : (say(`the site exited (${code})`), stop(1))));
 for (let i = 0; i < 120; i++) {
-  if (await fetch(`${SITE}/api/health`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`${SITE}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   await new Promise((r) => setTimeout(r, 500));
 }
 
@@ -98,7 +104,9 @@ for (const cron of vercel.crons) {
   const job = new Cron(cron.schedule, { protect: true }, async () => {
     const res = await fetch(`${SITE}${cron.path}`, { headers: { Authorization: `Bearer ${process.env.CRON_SECRET}` } }).catch(() => undefined);
     const record = res ? ((await res.json().catch(() => ({}))) as { status?: string; duration_ms?: number; reason?: string }) : {};
-    say(`cron ${cron.path}: ${res ? `${res.status} ${record.status ?? ""} ${record.duration_ms ?? ""} ms${record.reason ? ` (${record.reason})` : ""}` : "site unreachable"}`);
+    say(
+      `cron ${cron.path}: ${res ? `${res.status} ${record.status ?? ""} ${record.duration_ms ?? ""} ms${record.reason ? ` (${record.reason})` : ""}` : "site unreachable"}`,
+    );
   });
   timers.push(job);
   say(`cron ${cron.path} "${cron.schedule}" → next at ${job.nextRun()?.toISOString()}`);

@@ -50,7 +50,11 @@ function prerendered(dir: string): string[] {
   });
 }
 
-const routeOf = (file: string) => `/${path.relative(appDir, file).replace(/\\/g, "/").replace(/\.(body|html)$/, "")}`;
+const routeOf = (file: string) =>
+  `/${path
+    .relative(appDir, file)
+    .replace(/\\/g, "/")
+    .replace(/\.(body|html)$/, "")}`;
 
 async function loadPage(): Promise<{ html: string; route: string; source: string; note?: string }> {
   if (server) {
@@ -73,7 +77,13 @@ async function loadPage(): Promise<{ html: string; route: string; source: string
   if (file) return { html: readFileSync(file, "utf8"), route: routeOf(file), source: path.relative(process.cwd(), file) };
   // The home page is a static page (en.html) or, rendered without React's runtime, a route handler's body (en.body).
   const index = [path.join(appDir, "en.body"), path.join(appDir, "en.html")].find(existsSync);
-  if (index) return { html: readFileSync(index, "utf8"), route: "/en", source: path.relative(process.cwd(), index), note: "no episode page in this build (empty content directory?): measured the English index instead" };
+  if (index)
+    return {
+      html: readFileSync(index, "utf8"),
+      route: "/en",
+      source: path.relative(process.cwd(), index),
+      note: "no episode page in this build (empty content directory?): measured the English index instead",
+    };
   fail("no prerendered episode page or /en page found");
 }
 
@@ -110,7 +120,9 @@ async function scriptFile(src: string): Promise<Buffer> {
 
 const { html, route, source, note } = await loadPage();
 const manifestPath = path.join(dist, "build-manifest.json");
-const rootMain = new Set<string>(existsSync(manifestPath) ? ((JSON.parse(readFileSync(manifestPath, "utf8")) as { rootMainFiles?: string[] }).rootMainFiles ?? []) : []);
+const rootMain = new Set<string>(
+  existsSync(manifestPath) ? ((JSON.parse(readFileSync(manifestPath, "utf8")) as { rootMainFiles?: string[] }).rootMainFiles ?? []) : [],
+);
 
 const scripts: Script[] = [];
 const seen = new Set<string>();
@@ -130,7 +142,12 @@ for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
   inline += 1;
   const type = /\btype="([^"]+)"/i.exec(attrs)?.[1]?.toLowerCase();
   const isData = type !== undefined && type !== "module" && type !== "text/javascript" && type !== "application/javascript";
-  scripts.push({ name: `inline #${inline}${type ? ` (${type})` : ""}`, kind: isData ? "data" : "inline", ...sizes(Buffer.from(body)), rum: body.includes("DD_RUM") });
+  scripts.push({
+    name: `inline #${inline}${type ? ` (${type})` : ""}`,
+    kind: isData ? "data" : "inline",
+    ...sizes(Buffer.from(body)),
+    rum: body.includes("DD_RUM"),
+  });
 }
 
 const counted = scripts.filter((s) => s.kind !== "data");
@@ -175,14 +192,18 @@ if (values.json) {
   if (scripts.length === 0) out("  no scripts");
   for (const s of scripts) {
     const label = { framework: "framework", file: "file     ", inline: "inline   ", data: "data     " }[s.kind];
-    out(`  ${label}  ${kb(s.gzip).padStart(9)} gzip  ${kb(s.brotli).padStart(9)} br  ${kb(s.bytes).padStart(9)} raw  ${s.name}${s.kind === "data" ? "  (not executed, not counted)" : ""}${s.rum ? "  (Datadog RUM)" : ""}`);
+    out(
+      `  ${label}  ${kb(s.gzip).padStart(9)} gzip  ${kb(s.brotli).padStart(9)} br  ${kb(s.bytes).padStart(9)} raw  ${s.name}${s.kind === "data" ? "  (not executed, not counted)" : ""}${s.rum ? "  (Datadog RUM)" : ""}`,
+    );
   }
   out();
   out(`  framework chunks (Next.js + React): ${kb(sum(by("framework"), "gzip"))} gzip`);
   out(`  other script files:                 ${kb(sum(by("file"), "gzip"))} gzip`);
   out(`  inline scripts:                     ${kb(sum(by("inline"), "gzip"))} gzip`);
   out(`  total JavaScript:                   ${kb(total.gzip)} gzip, ${kb(total.brotli)} brotli (${counted.length} scripts, ${kb(total.bytes)} uncompressed)`);
-  out(`  the HTML document itself:           ${kb(documentSize.gzip)} gzip, ${kb(documentSize.brotli)} brotli (${kb(documentSize.bytes)} uncompressed; inline CSS and SVG charts included)`);
+  out(
+    `  the HTML document itself:           ${kb(documentSize.gzip)} gzip, ${kb(documentSize.brotli)} brotli (${kb(documentSize.bytes)} uncompressed; inline CSS and SVG charts included)`,
+  );
   out(`  Datadog RUM in first load: ${rumLoaded ? "YES (its loader; the bundle itself loads asynchronously after)" : "no"}`);
   out(`  budget ${budgetKb} kB gzip: ${pass ? "PASS" : `FAIL (over by ${kb(total.gzip - budgetKb * 1024)})`}`);
 }

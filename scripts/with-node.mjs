@@ -60,12 +60,18 @@ const prefix = path.join(root, ".muse", "tools", `node-${version}`);
 const binDir = process.platform === "win32" ? path.join(prefix, "node_modules", name, "bin") : path.join(prefix, "node_modules", name, "bin");
 const nodeBin = path.join(binDir, process.platform === "win32" ? "node.exe" : "node");
 if (!existsSync(nodeBin)) {
-  process.stderr.write(`Muse runs on Node.js ${wantedMajor} (what production runs); this machine has ${process.versions.node}. Fetching Node.js ${version} into ${path.relative(root, prefix)} once ...\n`);
+  process.stderr.write(
+    `Muse runs on Node.js ${wantedMajor} (what production runs); this machine has ${process.versions.node}. Fetching Node.js ${version} into ${path.relative(root, prefix)} once ...\n`,
+  );
   mkdirSync(prefix, { recursive: true });
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const install = spawnSync(npm, ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "-E", `${name}@${version}`], { stdio: "inherit" });
+  const install = spawnSync(npm, ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "-E", `${name}@${version}`], {
+    stdio: "inherit",
+  });
   if (install.status !== 0 || !existsSync(nodeBin)) {
-    process.stderr.write(`Could not fetch Node.js ${version} (${name}). Install Node.js ${wantedMajor} yourself (e.g. nvm install ${wantedMajor}) and run the command again.\n`);
+    process.stderr.write(
+      `Could not fetch Node.js ${version} (${name}). Install Node.js ${wantedMajor} yourself (e.g. nvm install ${wantedMajor}) and run the command again.\n`,
+    );
     process.exit(1);
   }
 }

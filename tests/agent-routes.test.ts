@@ -32,7 +32,11 @@ const cron = (agent: string, token?: string) =>
   handleAgentRequest(new Request(`http://localhost/api/cron/${agent}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }), agent, "cron", deps);
 const admin = (agent: string, body: string, token = ADMIN) =>
   handleAgentRequest(
-    new Request(`http://localhost/api/agents/${agent}`, { method: "POST", body, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } }),
+    new Request(`http://localhost/api/agents/${agent}`, {
+      method: "POST",
+      body,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    }),
     agent,
     "api",
     deps,

@@ -48,7 +48,13 @@ describe("analysis", () => {
 
   it("scores confidence from completeness, recency, volume and the evidence of the story's changes", async () => {
     // Newest data: benchmarks at 16:00 and sessions until 14:00 on the 14th, 11 h before now.
-    const facts = await computeFacts(t.db, { window: WINDOW, now: new Date("2026-11-15T01:00:00Z"), freshSeconds: 12 * 3600, eventsPerDay: 100, changes: changeConfig(parseEnv({})) });
+    const facts = await computeFacts(t.db, {
+      window: WINDOW,
+      now: new Date("2026-11-15T01:00:00Z"),
+      freshSeconds: 12 * 3600,
+      eventsPerDay: 100,
+      changes: changeConfig(parseEnv({})),
+    });
     expect(facts.confidence).toMatchObject({ completeness: 1, recency: 1, volume: 1 });
     // The story relies on the found changes: evidence = 1 − their largest q-value.
     expect(facts.events.length).toBeGreaterThan(0);
@@ -60,7 +66,18 @@ describe("analysis", () => {
   });
 
   it("lets the weakest component limit confidence", () => {
-    const base = { joinedDays: 7, windowDays: 7, newestDataAgeSeconds: 3600, freshSeconds: 14400, benchRows: 100, events: 100_000, benchRowsExpected: 14, eventsExpected: 1400, storyQValues: [0.001], coverage: 1 };
+    const base = {
+      joinedDays: 7,
+      windowDays: 7,
+      newestDataAgeSeconds: 3600,
+      freshSeconds: 14400,
+      benchRows: 100,
+      events: 100_000,
+      benchRowsExpected: 14,
+      eventsExpected: 1400,
+      storyQValues: [0.001],
+      coverage: 1,
+    };
     const partial = scoreConfidence({ ...base, joinedDays: 3 });
     expect(partial.limiting).toBe("completeness");
     expect(partial.value).toBeCloseTo(3 / 7, 4);
@@ -91,7 +108,13 @@ const sha = (label: string) => createHash("sha1").update(label).digest("hex");
 function series(model: string, values: number[], commitOf: (i: number) => string): Series {
   return {
     key: { benchmark_type: "quantization", model, quant: "int8", variant: "int8", dataset: "wikitext-2", device: "cuda", metric: "latency_p95_ms" },
-    points: values.map((value, i) => ({ run_id: `${model}-${i}`, run_ts: new Date(T0 + i * HOUR + 600_000).toISOString(), commit_sha: commitOf(i), commit_ts: new Date(T0 + i * HOUR).toISOString(), value })),
+    points: values.map((value, i) => ({
+      run_id: `${model}-${i}`,
+      run_ts: new Date(T0 + i * HOUR + 600_000).toISOString(),
+      commit_sha: commitOf(i),
+      commit_ts: new Date(T0 + i * HOUR).toISOString(),
+      value,
+    })),
   };
 }
 const noisy = (n: number, level: number, seed: number) => Array.from({ length: n }, (_, i) => level * (1 + 0.01 * Math.sin(seed + i * 1.7)));
@@ -116,7 +139,8 @@ describe("change points across series", () => {
     const values = [...noisy(10, 100, 3), ...noisy(10, 80, 4)];
     // Runs at commits c0..c9 and c12..c21; c10 and c11 landed in between with no run.
     const runCommit = (i: number) => sha(`d${i < 10 ? i : i + 2}`);
-    const at = (k: number) => (k < 10 ? T0 + k * HOUR : k === 10 ? T0 + 9 * HOUR + 20 * 60_000 : k === 11 ? T0 + 9 * HOUR + 40 * 60_000 : T0 + (k - 2) * HOUR + 3_000);
+    const at = (k: number) =>
+      k < 10 ? T0 + k * HOUR : k === 10 ? T0 + 9 * HOUR + 20 * 60_000 : k === 11 ? T0 + 9 * HOUR + 40 * 60_000 : T0 + (k - 2) * HOUR + 3_000;
     const commits = Array.from({ length: 22 }, (_, k) => ({ sha: sha(`d${k}`), ts: new Date(at(k)).toISOString() }));
     const points = series("mistral-7b", values, runCommit);
     // The run after the gap belongs to c12, committed at position 10 (after c10 and c11).
@@ -151,10 +175,18 @@ describe("change points across series", () => {
     await storeChanges(t.db, detected, { now: first, runId: "11111111-1111-4111-8111-111111111111", lookbackFrom: new Date(T0) });
     expect((await openRegressions(t.db)).map((r) => [r.commit_sha, r.status, r.detected_at])).toEqual([[sha("g8"), "open", first.toISOString()]]);
     // Re-detected later: same row, first detection time kept.
-    await storeChanges(t.db, detected, { now: new Date("2026-11-03T00:00:00.000Z"), runId: "22222222-2222-4222-8222-222222222222", lookbackFrom: new Date(T0) });
+    await storeChanges(t.db, detected, {
+      now: new Date("2026-11-03T00:00:00.000Z"),
+      runId: "22222222-2222-4222-8222-222222222222",
+      lookbackFrom: new Date(T0),
+    });
     expect((await openRegressions(t.db)).map((r) => r.detected_at)).toEqual([first.toISOString()]);
     // A later run that finds nothing withdraws it.
-    await storeChanges(t.db, { ...detected, changes: [] }, { now: new Date("2026-11-04T00:00:00.000Z"), runId: "33333333-3333-4333-8333-333333333333", lookbackFrom: new Date(T0) });
+    await storeChanges(
+      t.db,
+      { ...detected, changes: [] },
+      { now: new Date("2026-11-04T00:00:00.000Z"), runId: "33333333-3333-4333-8333-333333333333", lookbackFrom: new Date(T0) },
+    );
     expect(await openRegressions(t.db)).toEqual([]);
   });
 });
@@ -167,8 +199,20 @@ describe("did users feel it", () => {
       const answers = 20;
       const l = Math.round(latency(h));
       return {
-        hour: new Date(from + h * HOUR).toISOString(), session_id: uuidv5(`impact-${from}-${h}`, NS), commit_sha: "f".repeat(40), avg_latency_ms: l, latency_sum_ms: l * answers,
-        error_rate: errors(h) / 100, abandonment_rate: 0.1, events_count: 100, errors_count: errors(h), queries_count: 20, abandoned_count: 2, answers_count: answers, answer_latency_sum_ms: l * answers, duration_seconds: 600,
+        hour: new Date(from + h * HOUR).toISOString(),
+        session_id: uuidv5(`impact-${from}-${h}`, NS),
+        commit_sha: "f".repeat(40),
+        avg_latency_ms: l,
+        latency_sum_ms: l * answers,
+        error_rate: errors(h) / 100,
+        abandonment_rate: 0.1,
+        events_count: 100,
+        errors_count: errors(h),
+        queries_count: 20,
+        abandoned_count: 2,
+        answers_count: answers,
+        answer_latency_sum_ms: l * answers,
+        duration_seconds: 600,
       };
     });
     await t.db.insert("session_stats", rows);
@@ -178,8 +222,20 @@ describe("did users feel it", () => {
     const db = await createTestDatabase();
     try {
       const at = Date.parse("2026-10-10T12:00:00.000Z");
-      await hours(db, at - 24 * HOUR, 24, (h) => 400 + 10 * Math.sin(h), () => 1);
-      await hours(db, at + HOUR, 24, (h) => 520 + 10 * Math.sin(h), (h) => (h % 2 ? 5 : 4));
+      await hours(
+        db,
+        at - 24 * HOUR,
+        24,
+        (h) => 400 + 10 * Math.sin(h),
+        () => 1,
+      );
+      await hours(
+        db,
+        at + HOUR,
+        24,
+        (h) => 520 + 10 * Math.sin(h),
+        (h) => (h % 2 ? 5 : 4),
+      );
       const impact = await userImpact(db.db, new Date(at), "worse", { ...DEFAULT_IMPACT, lagMinutes: 30 });
       expect(impact).toMatchObject({ measurable: true, felt: true, hours_before: 24, hours_after: 24 });
       expect(impact.latency_change_pct!).toBeCloseTo(30, 0);
@@ -199,8 +255,20 @@ describe("did users feel it", () => {
     const db = await createTestDatabase();
     try {
       const at = Date.parse("2026-10-10T12:00:00.000Z");
-      await hours(db, at - 24 * HOUR, 24, (h) => 400 + 10 * Math.sin(h), () => 1);
-      await hours(db, at + HOUR, 24, (h) => 400 + 10 * Math.sin(h + 1), () => 1);
+      await hours(
+        db,
+        at - 24 * HOUR,
+        24,
+        (h) => 400 + 10 * Math.sin(h),
+        () => 1,
+      );
+      await hours(
+        db,
+        at + HOUR,
+        24,
+        (h) => 400 + 10 * Math.sin(h + 1),
+        () => 1,
+      );
       const flat = await userImpact(db.db, new Date(at), "worse");
       expect(flat).toMatchObject({ measurable: true, felt: false });
       expect(flat.latency_p_value!).toBeGreaterThan(0.05);

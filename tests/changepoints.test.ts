@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  benjaminiHochberg,
-  DEFAULT_DETECTOR_OPTIONS,
-  detectChangePoints,
-  studentTQuantileTwoSided,
-  studentTTwoSidedP,
-} from "../lib/analysis/changepoints";
+import { benjaminiHochberg, DEFAULT_DETECTOR_OPTIONS, detectChangePoints, studentTQuantileTwoSided, studentTTwoSidedP } from "../lib/analysis/changepoints";
 
 /** Seeded Gaussian noise (mulberry32 + Box–Muller): the same series on every run. */
 function noise(seed: number): () => number {
@@ -67,7 +61,15 @@ describe("detectChangePoints", () => {
   it("reports a jump between two flat stretches as deterministic, with p 0 and a point interval", () => {
     const changes = detectChangePoints([...flat(10, 5), ...flat(10, 7)]);
     expect(changes).toEqual([
-      { index: 10, before: { n: 10, mean: 5, stdev: 0 }, after: { n: 10, mean: 7, stdev: 0 }, change_pct: 40, ci_pct: [40, 40], p_value: 0, deterministic: true },
+      {
+        index: 10,
+        before: { n: 10, mean: 5, stdev: 0 },
+        after: { n: 10, mean: 7, stdev: 0 },
+        change_pct: 40,
+        ci_pct: [40, 40],
+        p_value: 0,
+        deterministic: true,
+      },
     ]);
   });
 

@@ -12,11 +12,35 @@ let t: TestDatabase;
 const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
 
 const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) => ({
-  change_id: id(name), detected_at: "2026-11-19T12:00:00.000Z", updated_at: "2026-11-19T12:00:00.000Z", run_id: id("run"),
-  benchmark_type: "quantization", model: "llama-3.1-8b", quant: "q4_k_m", variant: "q4_k_m", dataset: "d", device: "cuda", metric: "latency_p95_ms",
-  commit_sha: commit.repeat(40), commit_ts: "2026-11-18T09:00:00.000Z", commit_candidates: [commit.repeat(40)], previous_sha: "0".repeat(40),
-  kind: "regression", change_pct: 18.3, ci_low_pct: 12.25, ci_high_pct: 24.5, p_value: 0.0001, q_value: 0.0003, mean_before: 186, mean_after: 220, n_before: 9, n_after: 12,
-  status, fixed_by_sha: "", fixed_ts: null, ...overrides,
+  change_id: id(name),
+  detected_at: "2026-11-19T12:00:00.000Z",
+  updated_at: "2026-11-19T12:00:00.000Z",
+  run_id: id("run"),
+  benchmark_type: "quantization",
+  model: "llama-3.1-8b",
+  quant: "q4_k_m",
+  variant: "q4_k_m",
+  dataset: "d",
+  device: "cuda",
+  metric: "latency_p95_ms",
+  commit_sha: commit.repeat(40),
+  commit_ts: "2026-11-18T09:00:00.000Z",
+  commit_candidates: [commit.repeat(40)],
+  previous_sha: "0".repeat(40),
+  kind: "regression",
+  change_pct: 18.3,
+  ci_low_pct: 12.25,
+  ci_high_pct: 24.5,
+  p_value: 0.0001,
+  q_value: 0.0003,
+  mean_before: 186,
+  mean_after: 220,
+  n_before: 9,
+  n_after: 12,
+  status,
+  fixed_by_sha: "",
+  fixed_ts: null,
+  ...overrides,
 });
 
 beforeAll(async () => {
@@ -29,7 +53,14 @@ beforeAll(async () => {
     change("withdrawn", "4", "withdrawn"),
   ]);
   // A later run: the regression of commit 2 is fixed by commit 5 (newer version of the same change).
-  await t.db.insert("bench_changes", [change("fixed", "2", "fixed", { commit_ts: "2026-11-17T09:00:00.000Z", updated_at: "2026-11-20T12:00:00.000Z", fixed_by_sha: "5".repeat(40), fixed_ts: "2026-11-20T09:00:00.000Z" })]);
+  await t.db.insert("bench_changes", [
+    change("fixed", "2", "fixed", {
+      commit_ts: "2026-11-17T09:00:00.000Z",
+      updated_at: "2026-11-20T12:00:00.000Z",
+      fixed_by_sha: "5".repeat(40),
+      fixed_ts: "2026-11-20T09:00:00.000Z",
+    }),
+  ]);
 });
 afterAll(async () => {
   await setEnv(saved);
@@ -48,7 +79,16 @@ describe("GET /api/changes", () => {
     expect(cache).toContain("s-maxage=60");
     expect(body).toMatchObject({ status: "open", limit: 50, count: 1 });
     const [row] = body.changes as Record<string, unknown>[];
-    expect(row).toMatchObject({ change_id: id("open"), commit_sha: "1".repeat(40), status: "open", kind: "regression", change_pct: 18.3, ci_low_pct: 12.25, ci_high_pct: 24.5, label: "quantization llama-3.1-8b q4_k_m (d, cuda)" });
+    expect(row).toMatchObject({
+      change_id: id("open"),
+      commit_sha: "1".repeat(40),
+      status: "open",
+      kind: "regression",
+      change_pct: 18.3,
+      ci_low_pct: 12.25,
+      ci_high_pct: 24.5,
+      label: "quantization llama-3.1-8b q4_k_m (d, cuda)",
+    });
   });
 
   it("filters by status; all is open, fixed and kept (never withdrawn), newest commit first; limit bounds it", async () => {

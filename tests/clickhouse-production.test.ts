@@ -23,7 +23,9 @@ afterAll(async () => {
 describe("migrations rendered for a cluster", () => {
   it("every DDL statement runs ON CLUSTER, every table is Replicated, and each parses", async () => {
     const migrations = await loadMigrations(DEFAULT_MIGRATIONS_DIR);
-    const statements = migrations.flatMap((m) => m.statements.map((sql) => ({ file: m.file, sql, rendered: renderStatement(sql, { cluster: "muse_cluster" }) })));
+    const statements = migrations.flatMap((m) =>
+      m.statements.map((sql) => ({ file: m.file, sql, rendered: renderStatement(sql, { cluster: "muse_cluster" }) })),
+    );
     expect(statements.length).toBeGreaterThan(20);
     for (const { file, sql, rendered } of statements) {
       const where = `${file}: ${sql.split("\n")[0]}`;
@@ -40,7 +42,9 @@ describe("migrations rendered for a cluster", () => {
     expect(renderStatement("CREATE TABLE IF NOT EXISTS x (a UInt8, v UInt8) ENGINE = ReplacingMergeTree(v) ORDER BY a", { cluster: "c" })).toBe(
       "CREATE TABLE IF NOT EXISTS x ON CLUSTER 'c' (a UInt8, v UInt8) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v) ORDER BY a",
     );
-    expect(renderStatement("CREATE DATABASE IF NOT EXISTS {db:Identifier}", { cluster: "c" })).toBe("CREATE DATABASE IF NOT EXISTS {db:Identifier} ON CLUSTER 'c'");
+    expect(renderStatement("CREATE DATABASE IF NOT EXISTS {db:Identifier}", { cluster: "c" })).toBe(
+      "CREATE DATABASE IF NOT EXISTS {db:Identifier} ON CLUSTER 'c'",
+    );
   });
 
   it("one server and ClickHouse Cloud run the files as written; a cluster without a name is refused", async () => {
@@ -60,10 +64,21 @@ describe("sql/007 on the local engine", () => {
       { d: t.config.database },
     );
     expect(indexes.map((i) => `${i.table}.${i.name}:${i.type}`)).toEqual(
-      expect.arrayContaining(["bench_runs.idx_commit_sha:bloom_filter", "bench_runs.idx_run_id:bloom_filter", "llm_events.idx_run_id:bloom_filter", "ui_events.idx_commit_sha:bloom_filter", "ui_events.idx_session_id:bloom_filter"]),
+      expect.arrayContaining([
+        "bench_runs.idx_commit_sha:bloom_filter",
+        "bench_runs.idx_run_id:bloom_filter",
+        "llm_events.idx_run_id:bloom_filter",
+        "ui_events.idx_commit_sha:bloom_filter",
+        "ui_events.idx_session_id:bloom_filter",
+      ]),
     );
     const ddl = async (table: string) =>
-      (await t.db.query<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = {d:String} AND name = {t:String}", { d: t.config.database, t: table }))[0].q;
+      (
+        await t.db.query<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = {d:String} AND name = {t:String}", {
+          d: t.config.database,
+          t: table,
+        })
+      )[0].q;
     const events = await ddl("ui_events");
     expect(events).toContain("TTL toDateTime(ts) + toIntervalYear(3)");
     expect(events).toContain("ttl_only_drop_parts = 1");
@@ -107,7 +122,9 @@ describe("the watcher's rows-for-commit query", () => {
     expect(parts(bounded, "Min-Max")).toEqual([2, DAYS]);
     expect(bounded).toMatch(/Skip\n\s*Name: idx_commit_sha/);
 
-    const unbounded = await explain("SELECT count() AS rows, max(ts) AS newest FROM ui_events FINAL WHERE commit_sha = {sha:FixedString(40)}", { sha: latestCommit });
+    const unbounded = await explain("SELECT count() AS rows, max(ts) AS newest FROM ui_events FINAL WHERE commit_sha = {sha:FixedString(40)}", {
+      sha: latestCommit,
+    });
     expect(parts(unbounded, "Min-Max")).toEqual([DAYS, DAYS]);
 
     const [found] = await t.db.query<{ rows: number }>(ROWS_FOR_COMMIT.banterpacks, { sha: latestCommit, since });

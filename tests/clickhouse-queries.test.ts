@@ -48,7 +48,16 @@ describe("upstream_commits queries", () => {
 describe("ui_events queries", () => {
   it("lists the hours with events and rolls them up into session_stats", async () => {
     const session = "3b241101-e2bb-4255-8caf-4136c566a962";
-    const event = (id: string, ts: string, type: string) => ({ ts, event_id: id, session_id: session, commit_sha: "f".repeat(40), event_type: type, latency_ms: 100, user_agent: "", metadata: "{}" });
+    const event = (id: string, ts: string, type: string) => ({
+      ts,
+      event_id: id,
+      session_id: session,
+      commit_sha: "f".repeat(40),
+      event_type: type,
+      latency_ms: 100,
+      user_agent: "",
+      metadata: "{}",
+    });
     await t.db.insert("ui_events", [
       event("00000000-0000-4000-8000-000000000001", "2026-11-05T10:05:00.000Z", "query_submit"),
       event("00000000-0000-4000-8000-000000000002", "2026-11-05T10:06:00.000Z", "query_result"),

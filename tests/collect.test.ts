@@ -19,12 +19,36 @@ afterAll(async () => {
 });
 
 function event(session: string, ts: string, type: string, latency: number, sha = SHA1) {
-  return { ts, event_id: uuidv5(`${session}|${ts}|${type}`, NS), session_id: session, commit_sha: sha, event_type: type, latency_ms: latency, user_agent: "", metadata: "{}" };
+  return {
+    ts,
+    event_id: uuidv5(`${session}|${ts}|${type}`, NS),
+    session_id: session,
+    commit_sha: sha,
+    event_type: type,
+    latency_ms: latency,
+    user_agent: "",
+    metadata: "{}",
+  };
 }
 
 const packs = new MemoryRepo("banterpacks", [
-  { sha: SHA1, ts: "2026-11-19T08:00:00.000Z", author: "a", message: "feat: overlay v1", files: [{ path: "src/overlay.ts", status: "added", additions: 120, deletions: 0 }] },
-  { sha: SHA2, ts: "2026-11-20T08:00:00.000Z", author: "b", message: "perf: cache replies", files: [{ path: "src/overlay.ts", status: "modified", additions: 10, deletions: 4 }, { path: "src/cache.ts", status: "added", additions: 40, deletions: 0 }] },
+  {
+    sha: SHA1,
+    ts: "2026-11-19T08:00:00.000Z",
+    author: "a",
+    message: "feat: overlay v1",
+    files: [{ path: "src/overlay.ts", status: "added", additions: 120, deletions: 0 }],
+  },
+  {
+    sha: SHA2,
+    ts: "2026-11-20T08:00:00.000Z",
+    author: "b",
+    message: "perf: cache replies",
+    files: [
+      { path: "src/overlay.ts", status: "modified", additions: 10, deletions: 4 },
+      { path: "src/cache.ts", status: "added", additions: 40, deletions: 0 },
+    ],
+  },
 ]);
 
 describe("collect agent", () => {
@@ -53,9 +77,54 @@ describe("collect agent", () => {
          FROM session_stats FINAL ORDER BY h, s`,
     );
     expect(rows).toEqual([
-      { h: "2026-11-20 10:00:00", s: S1, commit_sha: SHA2, avg_latency_ms: 333, latency_sum_ms: 2000, error_rate: 0.1667, abandonment_rate: 0.5, events_count: 6, errors_count: 1, queries_count: 2, abandoned_count: 1, answers_count: 1, answer_latency_sum_ms: 900, duration_seconds: 600 },
-      { h: "2026-11-20 10:00:00", s: S2, commit_sha: SHA1, avg_latency_ms: 50, latency_sum_ms: 50, error_rate: 0, abandonment_rate: 0, events_count: 1, errors_count: 0, queries_count: 0, abandoned_count: 0, answers_count: 0, answer_latency_sum_ms: 0, duration_seconds: 0 },
-      { h: "2026-11-20 11:00:00", s: S1, commit_sha: SHA1, avg_latency_ms: 200, latency_sum_ms: 400, error_rate: 0, abandonment_rate: 0, events_count: 2, errors_count: 0, queries_count: 1, abandoned_count: 0, answers_count: 1, answer_latency_sum_ms: 300, duration_seconds: 1 },
+      {
+        h: "2026-11-20 10:00:00",
+        s: S1,
+        commit_sha: SHA2,
+        avg_latency_ms: 333,
+        latency_sum_ms: 2000,
+        error_rate: 0.1667,
+        abandonment_rate: 0.5,
+        events_count: 6,
+        errors_count: 1,
+        queries_count: 2,
+        abandoned_count: 1,
+        answers_count: 1,
+        answer_latency_sum_ms: 900,
+        duration_seconds: 600,
+      },
+      {
+        h: "2026-11-20 10:00:00",
+        s: S2,
+        commit_sha: SHA1,
+        avg_latency_ms: 50,
+        latency_sum_ms: 50,
+        error_rate: 0,
+        abandonment_rate: 0,
+        events_count: 1,
+        errors_count: 0,
+        queries_count: 0,
+        abandoned_count: 0,
+        answers_count: 0,
+        answer_latency_sum_ms: 0,
+        duration_seconds: 0,
+      },
+      {
+        h: "2026-11-20 11:00:00",
+        s: S1,
+        commit_sha: SHA1,
+        avg_latency_ms: 200,
+        latency_sum_ms: 400,
+        error_rate: 0,
+        abandonment_rate: 0,
+        events_count: 2,
+        errors_count: 0,
+        queries_count: 1,
+        abandoned_count: 0,
+        answers_count: 1,
+        answer_latency_sum_ms: 300,
+        duration_seconds: 1,
+      },
     ]);
 
     await collect(collectOptions.parse({ hours: 48 }), deps);

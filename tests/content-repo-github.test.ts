@@ -127,7 +127,10 @@ describe("GitHub content repository", () => {
     let other = "";
     gh.beforeRequest(
       () => {
-        other = gh.commit(REPO, { message: "another writer", files: { "content/episodes/banterpacks/ep-001.md": "other\n", "app/page.tsx": "export default 2;\n" } });
+        other = gh.commit(REPO, {
+          message: "another writer",
+          files: { "content/episodes/banterpacks/ep-001.md": "other\n", "app/page.tsx": "export default 2;\n" },
+        });
       },
       { match: (r) => r.method === "PATCH" },
     );
@@ -158,7 +161,10 @@ describe("GitHub content repository", () => {
     let other = "";
     gh.beforeRequest(
       () => {
-        other = gh.commit(REPO, { message: "a racing publisher", files: { "content/episodes/chimera/ep-001.md": EP, "content/episodes/chimera/ep-001.de.md": EP_DE } });
+        other = gh.commit(REPO, {
+          message: "a racing publisher",
+          files: { "content/episodes/chimera/ep-001.md": EP, "content/episodes/chimera/ep-001.de.md": EP_DE },
+        });
       },
       { match: (r) => r.method === "PATCH" },
     );
@@ -168,7 +174,10 @@ describe("GitHub content repository", () => {
   });
 
   it("gives up (transient) when the branch keeps moving", async () => {
-    gh.beforeRequest(() => void gh.commit(REPO, { message: "busy", files: { [`x-${Math.random()}`]: "x" } }), { match: (r) => r.method === "PATCH", times: 10 });
+    gh.beforeRequest(() => void gh.commit(REPO, { message: "busy", files: { [`x-${Math.random()}`]: "x" } }), {
+      match: (r) => r.method === "PATCH",
+      times: 10,
+    });
     const error = await open({ maxAttempts: 3 })
       .commitFiles({ files: FILES, message: "Publish" })
       .catch((e: unknown) => e);

@@ -41,7 +41,10 @@ describe("local content repository", () => {
     expect(await repo.head()).toBeUndefined();
     expect(existsSync(path.join(dir, ".git"))).toBe(true);
 
-    const first = await repo.commitFiles({ files: { "episodes/chimera/ep-001.md": EP, "episodes/chimera/ep-001.de.md": EP_DE }, message: "Publish chimera episode 001" });
+    const first = await repo.commitFiles({
+      files: { "episodes/chimera/ep-001.md": EP, "episodes/chimera/ep-001.de.md": EP_DE },
+      message: "Publish chimera episode 001",
+    });
     expect(first.created).toBe(true);
     expect(first.sha).toMatch(/^[0-9a-f]{40}$/);
     expect(await repo.head()).toBe(first.sha);
@@ -70,7 +73,10 @@ describe("local content repository", () => {
     expect(readdirSync(path.join(dir, "episodes/banterpacks"))).toEqual(["ep-001.md"]);
 
     // A change is a new commit holding only what changed.
-    const changed = await repo.commitFiles({ files: { "episodes/banterpacks/ep-001.md": `${EP}More.\n`, "episodes/banterpacks/ep-002.md": EP }, message: "Update" });
+    const changed = await repo.commitFiles({
+      files: { "episodes/banterpacks/ep-001.md": `${EP}More.\n`, "episodes/banterpacks/ep-002.md": EP },
+      message: "Update",
+    });
     expect(changed.created).toBe(true);
     expect(commitCount(dir)).toBe(2);
     expect(git(dir, "rev-parse", "HEAD^")).toBe(first.sha);

@@ -45,21 +45,58 @@ async function setWatcher(db: Db, status: "valid" | "degraded" | "error", ts: st
   watcherCount += 1;
   await db.insert("watcher_runs", [
     {
-      ts, run_id: uuidv5(`watcher-${watcherCount}`, NS), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 1, packs_rows_found: 1, hearts_newest_ts: null, packs_newest_ts: null,
-      hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status, reasons: status === "valid" ? [] : [`banterhearts: ${status} for the test`], duration_ms: 5,
+      ts,
+      run_id: uuidv5(`watcher-${watcherCount}`, NS),
+      hearts_commit: SHA,
+      packs_commit: SHA,
+      hearts_rows_found: 1,
+      packs_rows_found: 1,
+      hearts_newest_ts: null,
+      packs_newest_ts: null,
+      hearts_lag_seconds: 60,
+      packs_lag_seconds: 60,
+      lag_seconds: 60,
+      status,
+      reasons: status === "valid" ? [] : [`banterhearts: ${status} for the test`],
+      duration_ms: 5,
     },
   ]);
 }
 
 const episodeRows = (db: Db, where: string, params: Record<string, unknown> = {}) =>
-  db.query<{ run: string; series: string; episode_num: number; status: string; title: string; file_path: string; markdown: string; facts: string; claims: string; problems: string[]; writer: string; tokens_total: number; cost_total: number; confidence_score: number }>(
+  db.query<{
+    run: string;
+    series: string;
+    episode_num: number;
+    status: string;
+    title: string;
+    file_path: string;
+    markdown: string;
+    facts: string;
+    claims: string;
+    problems: string[];
+    writer: string;
+    tokens_total: number;
+    cost_total: number;
+    confidence_score: number;
+  }>(
     `SELECT toString(run_id) AS run, series, episode_num, status, title, file_path, markdown, facts, claims, problems, writer, tokens_total, toFloat64(cost_total) AS cost_total, confidence_score
        FROM episodes FINAL WHERE ${where} ORDER BY series, episode_num`,
     params,
   );
 
 const llmEvents = (db: Db, runId: string) =>
-  db.query<{ event_id: string; operation: string; model: string; tokens_in: number; tokens_out: number; latency_ms: number; cost_usd: number | null; status: string; error_msg: string }>(
+  db.query<{
+    event_id: string;
+    operation: string;
+    model: string;
+    tokens_in: number;
+    tokens_out: number;
+    latency_ms: number;
+    cost_usd: number | null;
+    status: string;
+    error_msg: string;
+  }>(
     `SELECT toString(event_id) AS event_id, operation, model, tokens_in, tokens_out, latency_ms, toFloat64OrNull(toString(cost_usd)) AS cost_usd, status, error_msg
        FROM llm_events FINAL WHERE run_id = {run_id:UUID} ORDER BY ts, operation`,
     { run_id: runId },
@@ -67,7 +104,10 @@ const llmEvents = (db: Db, runId: string) =>
 
 // ---------------------------------------------------------------- the mock model
 
-const USAGE = { inputTokens: { total: 1234, noCache: 1234, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 567, text: 567, reasoning: undefined } };
+const USAGE = {
+  inputTokens: { total: 1234, noCache: 1234, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 567, text: 567, reasoning: undefined },
+};
 
 function answer(draft: EpisodeDraft | string): LanguageModelV3GenerateResult {
   return {
@@ -111,7 +151,12 @@ describe("council gate (through the runner)", () => {
     expect(record.reason).toMatch(/is 31 min old; at most 30 min allowed/);
     const stored = (await listRuns(t.db, { agent: "council", limit: 10 })).find((r) => r.run_id === record.run_id);
     expect(stored).toMatchObject({ run_id: record.run_id, status: "blocked", error: expect.stringMatching(/31 min old/) });
-    expect(deps.metrics.pending().filter((s) => s.metric === "muse.council.blocked").map((s) => s.tags)).toEqual([expect.arrayContaining(["reason:stale"])]);
+    expect(
+      deps.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.council.blocked")
+        .map((s) => s.tags),
+    ).toEqual([expect.arrayContaining(["reason:stale"])]);
     // A configured longer age lets the same run through.
     const lenient = testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_WATCHER_MAX_AGE_MINUTES: "45" } });
     expect((await runAgent(agent, lenient, { trigger: "cron" })).status).toBe("ok");
@@ -127,7 +172,10 @@ describe("council gate (through the runner)", () => {
     await setWatcher(t.db, "degraded", "2026-11-15T00:56:00.000Z");
     const blocked = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW) }), { trigger: "cron" });
     expect(blocked).toMatchObject({ status: "blocked", reason: expect.stringMatching(/degraded \(MUSE_COUNCIL_ALLOW_DEGRADED is off\)/) });
-    const allowed = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_COUNCIL_ALLOW_DEGRADED: "true" } }), { trigger: "cron", options: { force: true } });
+    const allowed = await runAgent(agent, testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_COUNCIL_ALLOW_DEGRADED: "true" } }), {
+      trigger: "cron",
+      options: { force: true },
+    });
     // No data in this database: an honest draft with confidence 0, never numbered.
     if ((allowed.summary as { problems?: string[] }).problems?.length) console.log("PROBLEMS", (allowed.summary as { problems?: string[] }).problems);
     expect(allowed).toMatchObject({ status: "ok", summary: { status: "draft", episode: 0, confidence: 0, series: "banterpacks" } });
@@ -146,7 +194,13 @@ describe("council episodes", () => {
     await seed(t.db);
     await setWatcher(t.db, "valid", "2026-11-15T00:55:00.000Z");
     // The facts the council computes at NOW, to script the mock model's answers.
-    facts = await computeFacts(t.db, { window: { from: new Date(Date.parse(NOW) - 7 * 86_400_000), to: new Date(NOW) }, now: new Date(NOW), freshSeconds: 43_200, changes: changeConfig(parseEnv({})), previous: { ts: NOW, window_to: NOW } });
+    facts = await computeFacts(t.db, {
+      window: { from: new Date(Date.parse(NOW) - 7 * 86_400_000), to: new Date(NOW) },
+      now: new Date(NOW),
+      freshSeconds: 43_200,
+      changes: changeConfig(parseEnv({})),
+      previous: { ts: NOW, window_to: NOW },
+    });
     const offline = writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
     // Written as the later runs see it: the change was told by the first episode, so these drafts tell no new event.
     correct = { ...offline, title: "Chimera: p95 latency at {{fact:hearts.latency_p95_ms}} this week" };
@@ -158,7 +212,12 @@ describe("council episodes", () => {
   const deps = (envVars: Record<string, string> = {}) => testDeps(t.db, { clock: fixedClock(NOW), envVars: { ...FRESH, ...envVars } });
 
   it("finds the planted regression at the data's commit, and tells it once: a later episode has nothing new", async () => {
-    const first = await computeFacts(t.db, { window: { from: new Date(Date.parse(NOW) - 7 * 86_400_000), to: new Date(NOW) }, now: new Date(NOW), freshSeconds: 43_200, changes: changeConfig(parseEnv({})) });
+    const first = await computeFacts(t.db, {
+      window: { from: new Date(Date.parse(NOW) - 7 * 86_400_000), to: new Date(NOW) },
+      now: new Date(NOW),
+      freshSeconds: 43_200,
+      changes: changeConfig(parseEnv({})),
+    });
     expect(first.correlation).toBeCloseTo(1, 6);
     // Every run of the constructed data carries one commit, so all changes group into one event at it.
     expect(first.events.map((e) => [e.kind, e.commit_sha])).toEqual([["regression", SHA]]);
@@ -179,7 +238,15 @@ describe("council episodes", () => {
     expect(JSON.parse(row.writer)).toEqual({ kind: "offline" });
 
     const file = parseEpisodeFile(row.markdown);
-    expect(file.frontMatter).toMatchObject({ series, episode: 1, lang: "en", run_id: run(1), date: NOW, window: { to: NOW }, commits: { hearts: expect.arrayContaining([HEARTS_COMMIT, SHA]), packs: [PACKS_COMMIT] } });
+    expect(file.frontMatter).toMatchObject({
+      series,
+      episode: 1,
+      lang: "en",
+      run_id: run(1),
+      date: NOW,
+      window: { to: NOW },
+      commits: { hearts: expect.arrayContaining([HEARTS_COMMIT, SHA]), packs: [PACKS_COMMIT] },
+    });
     expect(file.frontMatter.metrics).toMatchObject({ confidence: { value: expect.any(Number), limiting: expect.any(String) }, regressions: 1, joined_days: 7 });
     expect(file.frontMatter.daily).toHaveLength(7);
     expect(file.sections.map((s) => s.heading)).toEqual(["What changed", "Why it matters", "Benchmarks (summary)", "Next steps", "Links & artifacts"]);
@@ -188,7 +255,12 @@ describe("council episodes", () => {
     // The stored file itself passes the truth rule with its front-matter claims.
     expect(checkEpisodeFile(row.markdown, factsSchema.parse(JSON.parse(row.facts)))).toEqual([]);
     expect(JSON.parse(row.claims)).toEqual(file.frontMatter.claims);
-    expect(d.metrics.pending().filter((s) => s.metric === "muse.council.episodes").map((s) => s.tags)).toEqual([expect.arrayContaining([`series:${series}`, "status:publishable"])]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.council.episodes")
+        .map((s) => s.tags),
+    ).toEqual([expect.arrayContaining([`series:${series}`, "status:publishable"])]);
   });
 
   it("AI SDK: a correct episode is stored with its claims and the provider's real usage in llm_events", async () => {
@@ -201,18 +273,41 @@ describe("council episodes", () => {
     expect(result.summary).toMatchObject({ status: "publishable", episode: 2, writer: "llm", tokens: 1234 + 567 });
 
     const [row] = await episodeRows(t.db, "run_id = {run_id:UUID}", { run_id: run(2) });
-    expect(row).toMatchObject({ status: "publishable", episode_num: 2, title: expect.stringMatching(/^Chimera: p95 latency at \d+\.\d ms this week$/), tokens_total: 1801 });
+    expect(row).toMatchObject({
+      status: "publishable",
+      episode_num: 2,
+      title: expect.stringMatching(/^Chimera: p95 latency at \d+\.\d ms this week$/),
+      tokens_total: 1801,
+    });
     const cost = llmCostUsd("gpt-4o-mini", 1234, 567)!;
     expect(cost).toBe(0.000525);
     expect(row.cost_total).toBeCloseTo(cost, 9);
     expect(JSON.parse(row.writer)).toEqual({ kind: "llm", model: "gpt-4o-mini", tokens_in: 1234, tokens_out: 567, cost_usd: cost });
-    expect(JSON.parse(row.claims).map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["hearts.latency_p95_ms", "correlation.latency_user", "detect.series_tested"]));
+    expect(JSON.parse(row.claims).map((c: { id: string }) => c.id)).toEqual(
+      expect.arrayContaining(["hearts.latency_p95_ms", "correlation.latency_user", "detect.series_tested"]),
+    );
 
     const events = await llmEvents(t.db, run(2));
     expect(events).toEqual([
-      { event_id: llmEventId(run(2), "council", 1), operation: "episode", model: "gpt-4o-mini", tokens_in: 1234, tokens_out: 567, latency_ms: expect.any(Number), cost_usd: cost, status: "success", error_msg: "" },
+      {
+        event_id: llmEventId(run(2), "council", 1),
+        operation: "episode",
+        model: "gpt-4o-mini",
+        tokens_in: 1234,
+        tokens_out: 567,
+        latency_ms: expect.any(Number),
+        cost_usd: cost,
+        status: "success",
+        error_msg: "",
+      },
     ]);
-    expect(d.metrics.pending().filter((s) => s.metric === "muse.llm.tokens").map((s) => s.points[0].value).sort((a, b) => a - b)).toEqual([567, 1234]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.llm.tokens")
+        .map((s) => s.points[0].value)
+        .sort((a, b) => a - b),
+    ).toEqual([567, 1234]);
   });
 
   it("AI SDK: a number the data does not support is sent back once and the repaired episode is stored", async () => {
@@ -262,7 +357,12 @@ describe("council episodes", () => {
       modelId: "gpt-4o-mini",
       doGenerate: ({ abortSignal }) => new Promise((_resolve, reject) => abortSignal?.addEventListener("abort", () => reject(abortSignal.reason as Error))),
     });
-    const attempt = council({ dryRun: false, force: true }, deps({ MUSE_LLM_TIMEOUT_MS: "1000" }), { runId: run(6), progress: () => {} }, { llm: { model, modelId: "gpt-4o-mini", provider: "mock" } });
+    const attempt = council(
+      { dryRun: false, force: true },
+      deps({ MUSE_LLM_TIMEOUT_MS: "1000" }),
+      { runId: run(6), progress: () => {} },
+      { llm: { model, modelId: "gpt-4o-mini", provider: "mock" } },
+    );
     await expect(attempt).rejects.toBeInstanceOf(TransientError);
     const events = await llmEvents(t.db, run(6));
     expect(events).toEqual([expect.objectContaining({ operation: "episode", status: "timeout", error_msg: "timed out after 1000 ms", tokens_in: 0 })]);
@@ -332,13 +432,47 @@ describe("council cadence", () => {
   it("skips while the last episode is younger than MUSE_EPISODE_MIN_INTERVAL_HOURS, and when nothing changed upstream since it", async () => {
     const fresh = await createTestDatabase();
     try {
-      const base = { ts: "2026-11-20T10:00:00.000Z", updated_at: "2026-11-20T10:00:00.000Z", run_id: "0f0e0d0c-0b0a-4908-8706-050403020100", series: "chimera", episode_num: 1, lang: "en", title: "t", summary: "s", confidence_score: 0.8, correlation_strength: 0.8, tokens_total: 0, cost_total: 0, status: "published", file_path: "episodes/chimera/ep-001.md", commit_sha: "", markdown: "", facts: JSON.stringify({ window: { from: "2026-11-13T10:00:00.000Z", to: "2026-11-20T10:00:00.000Z" } }), claims: "[]", problems: [], writer: "{}", translation_of: "" };
+      const base = {
+        ts: "2026-11-20T10:00:00.000Z",
+        updated_at: "2026-11-20T10:00:00.000Z",
+        run_id: "0f0e0d0c-0b0a-4908-8706-050403020100",
+        series: "chimera",
+        episode_num: 1,
+        lang: "en",
+        title: "t",
+        summary: "s",
+        confidence_score: 0.8,
+        correlation_strength: 0.8,
+        tokens_total: 0,
+        cost_total: 0,
+        status: "published",
+        file_path: "episodes/chimera/ep-001.md",
+        commit_sha: "",
+        markdown: "",
+        facts: JSON.stringify({ window: { from: "2026-11-13T10:00:00.000Z", to: "2026-11-20T10:00:00.000Z" } }),
+        claims: "[]",
+        problems: [],
+        writer: "{}",
+        translation_of: "",
+      };
       await fresh.db.insert("episodes", [base]);
       const env = { MUSE_EPISODE_MIN_INTERVAL_HOURS: 6 };
       expect(await episodeCadence(fresh.db, env, new Date("2026-11-20T12:00:00Z"))).toMatchObject({ due: false, reason: expect.stringContaining("2.0 h old") });
       const later = new Date("2026-11-20T20:00:00Z");
       expect(await episodeCadence(fresh.db, env, later)).toMatchObject({ due: false, reason: expect.stringContaining("no upstream commit") });
-      await fresh.db.insert("upstream_commits", [{ repo: "banterhearts", sha: "e".repeat(40), ts: "2026-11-20T15:00:00.000Z", author: "a", message: "m", files: [], files_changed: 0, additions: 0, deletions: 0 }]);
+      await fresh.db.insert("upstream_commits", [
+        {
+          repo: "banterhearts",
+          sha: "e".repeat(40),
+          ts: "2026-11-20T15:00:00.000Z",
+          author: "a",
+          message: "m",
+          files: [],
+          files_changed: 0,
+          additions: 0,
+          deletions: 0,
+        },
+      ]);
       expect(await episodeCadence(fresh.db, env, later)).toEqual({ due: true });
     } finally {
       await fresh.drop();

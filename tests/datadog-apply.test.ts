@@ -81,7 +81,8 @@ class FakeDatadog {
     }
     let body: unknown;
     if (method === "POST" || method === "PUT") {
-      if (!String(req.headers["content-type"]).startsWith("application/json")) this.problems.push(`${method} ${url.pathname}: Content-Type ${req.headers["content-type"]}`);
+      if (!String(req.headers["content-type"]).startsWith("application/json"))
+        this.problems.push(`${method} ${url.pathname}: Content-Type ${req.headers["content-type"]}`);
       try {
         body = JSON.parse(text);
       } catch {
@@ -122,7 +123,14 @@ class FakeDatadog {
       if (method === "GET") return { status: 200, body: current };
       if (method !== "PUT") return { status: 405, body: { errors: ["Method not allowed"] } };
       if (!valid(dashboardDefinition)) return bad;
-      const stored = this.stamp({ ...(body as Json), id: current.id, url: current.url, author_handle: current.author_handle, created_at: current.created_at, modified_at: new Date().toISOString() });
+      const stored = this.stamp({
+        ...(body as Json),
+        id: current.id,
+        url: current.url,
+        author_handle: current.author_handle,
+        created_at: current.created_at,
+        modified_at: new Date().toISOString(),
+      });
       this.dashboards.set(m[1], stored);
       return { status: 200, body: stored };
     }
@@ -187,7 +195,11 @@ class FakeDatadog {
     const withIds = (widgets: Json[]): Json[] =>
       widgets.map((w) => {
         const def = w.definition as Json;
-        return { ...w, id: Number.parseInt(randomBytes(6).toString("hex"), 16), definition: def.type === "group" ? { ...def, widgets: withIds(def.widgets as Json[]) } : def };
+        return {
+          ...w,
+          id: Number.parseInt(randomBytes(6).toString("hex"), 16),
+          definition: def.type === "group" ? { ...def, widgets: withIds(def.widgets as Json[]) } : def,
+        };
       });
     return { ...dashboard, widgets: withIds(dashboard.widgets as Json[]) };
   }
@@ -209,7 +221,16 @@ class FakeDatadog {
   }
 
   private sloAsStored(body: Json, id: string): Json {
-    return { ...body, id, tags: [...(body.tags as string[])].sort(), monitor_ids: [], monitor_tags: [], created_at: 1_700_000_000, modified_at: 1_700_000_100, creator: { email: "test@example.com" } };
+    return {
+      ...body,
+      id,
+      tags: [...(body.tags as string[])].sort(),
+      monitor_ids: [],
+      monitor_tags: [],
+      created_at: 1_700_000_000,
+      modified_at: 1_700_000_100,
+      creator: { email: "test@example.com" },
+    };
   }
 }
 
@@ -325,7 +346,14 @@ describe("muse datadog apply", () => {
   });
 
   it("leaves alone what it does not manage, and reports (never deletes) managed objects no longer defined", async () => {
-    dd.monitors.set(1, { id: 1, name: "someone else's monitor", type: "query alert", query: "avg(last_5m):avg:system.cpu.user{*} > 90", tags: ["team:other"], options: {} });
+    dd.monitors.set(1, {
+      id: 1,
+      name: "someone else's monitor",
+      type: "query alert",
+      query: "avg(last_5m):avg:system.cpu.user{*} > 90",
+      tags: ["team:other"],
+      options: {},
+    });
     dd.monitors.set(2, { id: 2, name: "retired muse monitor", type: "query alert", query: "q", tags: [MANAGED_TAG, "muse-id:retired"], options: {} });
     dd.dashboards.set("aaa-bbb-ccc", { id: "aaa-bbb-ccc", title: "Another dashboard", layout_type: "ordered", widgets: [] });
     const plan = await applyDatadog(client(), defs);

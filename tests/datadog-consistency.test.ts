@@ -15,7 +15,15 @@ import { METRICS, metricSpec } from "../lib/metrics/names";
  */
 
 const BASE_TAGS = ["service", "env"];
-const SECTIONS = ["System health", "Agent pipeline", "Data layer", "Content generation", "Deployments", "LLM cost and usage", "Reader experience (Core Web Vitals)"];
+const SECTIONS = [
+  "System health",
+  "Agent pipeline",
+  "Data layer",
+  "Content generation",
+  "Deployments",
+  "LLM cost and usage",
+  "Reader experience (Core Web Vitals)",
+];
 
 let defs: Definitions;
 let unused: Record<string, string>;
@@ -46,7 +54,11 @@ describe("the query parser", () => {
   });
 
   it("reads boolean scopes and reports what it could not read", () => {
-    expect(parseMetricQuery("sum:muse.ingest.requests{route:events AND (status:503 OR NOT status:500)}.as_count()").refs[0].tagKeys).toEqual(["route", "status", "status"]);
+    expect(parseMetricQuery("sum:muse.ingest.requests{route:events AND (status:503 OR NOT status:500)}.as_count()").refs[0].tagKeys).toEqual([
+      "route",
+      "status",
+      "status",
+    ]);
     expect(parseMetricQuery("avg:muse.watch.lag_seconds").leftovers).toEqual(["muse.watch.lag_seconds"]);
     expect(parseMetricQuery("avg:muse.watch.lag_seconds{source:x} by source}").leftovers).toContain("}");
     expect(parseMetricQuery("system.cpu.user{*}").refs[0].metric).toBe("system.cpu.user");
@@ -91,7 +103,9 @@ describe("datadog/ definitions", () => {
   });
 
   it("have metric SLOs for watcher availability, freshness and deployment success", () => {
-    expect(defs.slos.map((s) => museIdOf(s.tags))).toEqual(expect.arrayContaining(["slo-watcher-availability", "slo-data-freshness", "slo-deployment-success"]));
+    expect(defs.slos.map((s) => museIdOf(s.tags))).toEqual(
+      expect.arrayContaining(["slo-watcher-availability", "slo-data-freshness", "slo-deployment-success"]),
+    );
     for (const slo of defs.slos) expect(slo.type).toBe("metric");
   });
 });
@@ -124,8 +138,10 @@ describe("every query against lib/metrics/names.ts", () => {
     for (const { where, ref } of refs) {
       const spec = metricSpec(ref.metric);
       if (!spec) continue;
-      if (spec.type === "count" && (ref.aggregator !== "sum" || ref.modifier !== "as_count")) problems.push(`${where}: count ${ref.metric} must be sum:...as_count() (${ref.text})`);
-      if (spec.type === "gauge" && (ref.modifier || ref.aggregator === "sum" || ref.aggregator === "count")) problems.push(`${where}: gauge ${ref.metric} summed or counted (${ref.text})`);
+      if (spec.type === "count" && (ref.aggregator !== "sum" || ref.modifier !== "as_count"))
+        problems.push(`${where}: count ${ref.metric} must be sum:...as_count() (${ref.text})`);
+      if (spec.type === "gauge" && (ref.modifier || ref.aggregator === "sum" || ref.aggregator === "count"))
+        problems.push(`${where}: gauge ${ref.metric} summed or counted (${ref.text})`);
     }
     expect(problems).toEqual([]);
   });

@@ -63,9 +63,9 @@ describe("no data", () => {
     for (const m of defs.monitors.filter((x) => x.options.notify_no_data)) {
       expect(m.options.no_data_timeframe, museIdOf(m.tags)).toBeGreaterThanOrEqual(monitorWindowMinutes(m.query)!);
     }
-    await expect(loadEdited((ms) => ((ms.find((m) => idOf(m) === "kpi-watcher-success")!.options as Record<string, unknown>).no_data_timeframe = 60))).rejects.toThrow(
-      /no_data_timeframe \(60 min\) is shorter than the query's window \(240 min\)/,
-    );
+    await expect(
+      loadEdited((ms) => ((ms.find((m) => idOf(m) === "kpi-watcher-success")!.options as Record<string, unknown>).no_data_timeframe = 60)),
+    ).rejects.toThrow(/no_data_timeframe \(60 min\) is shorter than the query's window \(240 min\)/);
   });
 });
 
@@ -73,16 +73,22 @@ describe("priorities and notifications", () => {
   it("every monitor has a priority tier (critical P1, warning P3, info P5) named by its severity tag", () => {
     for (const m of defs.monitors) {
       expect([1, 3, 5], museIdOf(m.tags)).toContain(m.priority);
-      expect(m.tags.filter((t) => t.startsWith("severity:")), museIdOf(m.tags)).toEqual([`severity:${monitorTier(m)}`]);
+      expect(
+        m.tags.filter((t) => t.startsWith("severity:")),
+        museIdOf(m.tags),
+      ).toEqual([`severity:${monitorTier(m)}`]);
     }
     const tiers = Object.fromEntries(defs.monitors.map((m) => [museIdOf(m.tags), monitorTier(m)]));
-    for (const id of ["kpi-watcher-success", "kpi-data-freshness", "kpi-deployment-success", "clickhouse-write-errors", "publish-failures"]) expect(tiers[id], id).toBe("critical");
+    for (const id of ["kpi-watcher-success", "kpi-data-freshness", "kpi-deployment-success", "clickhouse-write-errors", "publish-failures"])
+      expect(tiers[id], id).toBe("critical");
     expect(tiers["agent-failures-council"]).toBe("warning");
     expect(tiers["open-regressions"]).toBe("info");
   });
 
   it("a priority without its tag, or a tier Muse does not use, is refused", async () => {
-    await expect(loadEdited((ms) => (ms[0].tags = (ms[0].tags as string[]).filter((t) => !t.startsWith("severity:"))))).rejects.toThrow(/priority 1 needs exactly one tag severity:critical/);
+    await expect(loadEdited((ms) => (ms[0].tags = (ms[0].tags as string[]).filter((t) => !t.startsWith("severity:"))))).rejects.toThrow(
+      /priority 1 needs exactly one tag severity:critical/,
+    );
     await expect(loadEdited((ms) => (ms[0].priority = 2))).rejects.toThrow(DefinitionError);
   });
 

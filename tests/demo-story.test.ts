@@ -110,7 +110,10 @@ describe("the sample world's story", () => {
     const refactor = bySubject(HEARTS_RELEASES[1].message)!;
     const fix = bySubject(HEARTS_RELEASES[2].message)!;
     const open = (await openRegressions(t.db, 500)).filter((r) => r.commit_sha === refactor.commit_sha);
-    const fixed = await t.db.query<{ fixed_by_sha: string }>("SELECT fixed_by_sha FROM bench_changes FINAL WHERE commit_sha = {sha:String} AND status = 'fixed'", { sha: refactor.commit_sha });
+    const fixed = await t.db.query<{ fixed_by_sha: string }>(
+      "SELECT fixed_by_sha FROM bench_changes FINAL WHERE commit_sha = {sha:String} AND status = 'fixed'",
+      { sha: refactor.commit_sha },
+    );
     expect(fixed.length).toBeGreaterThan(20);
     expect(fixed.filter((r) => r.fixed_by_sha === fix.commit_sha).length).toBeGreaterThan(fixed.length / 2);
     // Series whose fix fell too close to the end (fewer runs after it than the detector needs) stay open, honestly.

@@ -20,7 +20,17 @@ import { saveEnv, setEnv } from "./helpers/env";
  */
 
 const TOKEN = "dlq-durability-token-91";
-const ENV_KEYS = ["MUSE_INGEST_TOKEN", "CLICKHOUSE_URL", "MUSE_LOG_LEVEL", "MUSE_DLQ_DIR", "DD_API_KEY", "VERCEL", "MUSE_DLQ_DURABLE", "MUSE_DLQ_MAX_ENTRIES", "MUSE_DLQ_MAX_BYTES"] as const;
+const ENV_KEYS = [
+  "MUSE_INGEST_TOKEN",
+  "CLICKHOUSE_URL",
+  "MUSE_LOG_LEVEL",
+  "MUSE_DLQ_DIR",
+  "DD_API_KEY",
+  "VERCEL",
+  "MUSE_DLQ_DURABLE",
+  "MUSE_DLQ_MAX_ENTRIES",
+  "MUSE_DLQ_MAX_BYTES",
+] as const;
 const saved = saveEnv(ENV_KEYS);
 let dir: string;
 let closedUrl: string;
@@ -36,7 +46,17 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "muse-dlq-cap-"));
-  await setEnv({ MUSE_INGEST_TOKEN: TOKEN, CLICKHOUSE_URL: closedUrl, MUSE_LOG_LEVEL: "error", MUSE_DLQ_DIR: dir, DD_API_KEY: undefined, VERCEL: undefined, MUSE_DLQ_DURABLE: undefined, MUSE_DLQ_MAX_ENTRIES: undefined, MUSE_DLQ_MAX_BYTES: undefined });
+  await setEnv({
+    MUSE_INGEST_TOKEN: TOKEN,
+    CLICKHOUSE_URL: closedUrl,
+    MUSE_LOG_LEVEL: "error",
+    MUSE_DLQ_DIR: dir,
+    DD_API_KEY: undefined,
+    VERCEL: undefined,
+    MUSE_DLQ_DURABLE: undefined,
+    MUSE_DLQ_MAX_ENTRIES: undefined,
+    MUSE_DLQ_MAX_BYTES: undefined,
+  });
 });
 afterEach(async () => {
   await resetDb();
@@ -44,7 +64,14 @@ afterEach(async () => {
 });
 
 function event(i: number) {
-  return { ts: new Date(Date.now() - 60_000 - i * 1000).toISOString(), session_id: randomUUID(), commit_sha: "c".repeat(40), event_type: "test.event", latency_ms: 100 + i, metadata: { i } };
+  return {
+    ts: new Date(Date.now() - 60_000 - i * 1000).toISOString(),
+    session_id: randomUUID(),
+    commit_sha: "c".repeat(40),
+    event_type: "test.event",
+    latency_ms: 100 + i,
+    metadata: { i },
+  };
 }
 
 function send(events: unknown[], key?: string) {
@@ -115,7 +142,13 @@ describe("the store's cap", () => {
     const dlq = createDlq({ dir, maxBytes: 2_000 });
     const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i, pad: "x".repeat(100) }));
     await dlq.add({ kind: "clickhouse.insert", key: "a-1", source: "test", error: "down", payload: { inserts: [{ table: "ui_events", rows: rows(10) }] } });
-    const full = dlq.add({ kind: "clickhouse.insert", key: "a-2", source: "test", error: "down", payload: { inserts: [{ table: "ui_events", rows: rows(10) }] } });
+    const full = dlq.add({
+      kind: "clickhouse.insert",
+      key: "a-2",
+      source: "test",
+      error: "down",
+      payload: { inserts: [{ table: "ui_events", rows: rows(10) }] },
+    });
     await expect(full).rejects.toBeInstanceOf(DlqFullError);
     await expect(full).rejects.toThrow(/MUSE_DLQ_MAX_ENTRIES=10000, MUSE_DLQ_MAX_BYTES=2000/);
     expect(await dlq.depth()).toBe(1);

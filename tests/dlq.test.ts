@@ -39,7 +39,14 @@ async function closedPort(): Promise<string> {
 }
 
 function event(sessionId: string, i: number) {
-  return { ts: new Date(Date.now() - 60_000 - i * 1000).toISOString(), session_id: sessionId, commit_sha: SHA, event_type: `test.event_${i % 3}`, latency_ms: 100 + i, metadata: { i } };
+  return {
+    ts: new Date(Date.now() - 60_000 - i * 1000).toISOString(),
+    session_id: sessionId,
+    commit_sha: SHA,
+    event_type: `test.event_${i % 3}`,
+    latency_ms: 100 + i,
+    metadata: { i },
+  };
 }
 
 function sendEvents(events: unknown[], headers: Record<string, string> = {}) {
@@ -81,7 +88,14 @@ afterAll(async () => {
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "muse-dlq-"));
-  await setEnv({ MUSE_INGEST_TOKEN: TOKEN, CLICKHOUSE_URL: closedUrl, CLICKHOUSE_DATABASE: t.config.database, MUSE_LOG_LEVEL: "error", MUSE_DLQ_DIR: dir, DD_API_KEY: undefined });
+  await setEnv({
+    MUSE_INGEST_TOKEN: TOKEN,
+    CLICKHOUSE_URL: closedUrl,
+    CLICKHOUSE_DATABASE: t.config.database,
+    MUSE_LOG_LEVEL: "error",
+    MUSE_DLQ_DIR: dir,
+    DD_API_KEY: undefined,
+  });
 });
 
 afterEach(async () => {
@@ -201,7 +215,7 @@ describe("npm run muse -- dlq list|replay", () => {
     expect(listed.output).toMatch(/events-[0-9a-f]{32}\s+clickhouse\.insert\s+from \/api\/ingest\/events\s+2 ui_events/);
     expect(listed.output).toContain('"metric":"muse.dlq.depth","value":1');
 
-    const json = JSON.parse((await cli(["dlq", "list", "--json"])).output.split("\n{\"ts\"")[0]);
+    const json = JSON.parse((await cli(["dlq", "list", "--json"])).output.split('\n{"ts"')[0]);
     expect(json.depth).toBe(1);
 
     await setEnv({ CLICKHOUSE_URL: t.config.url });

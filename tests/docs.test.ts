@@ -14,7 +14,13 @@ import { currentEnvTableBlock, envTableBlock } from "../lib/cli/env-table";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
-const docPages = ["README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`), "sql/README.md"];
+const docPages = [
+  "README.md",
+  ...readdirSync(path.join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+  "sql/README.md",
+];
 
 /** Markdown without fenced code blocks and inline code, where a bracket is not a link. */
 function withoutCode(markdown: string): string {

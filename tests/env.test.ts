@@ -38,7 +38,16 @@ describe("environment", () => {
     expect(docs).toHaveLength(Object.keys(ENV_SPEC).length);
     for (const d of docs) expect(d.description.length).toBeGreaterThan(10);
     const secrets = docs.filter((d) => d.secret).map((d) => d.name);
-    for (const name of ["CLICKHOUSE_PASSWORD", "CRON_SECRET", "MUSE_ADMIN_TOKEN", "MUSE_INGEST_TOKEN", "GITHUB_TOKEN", "OPENAI_API_KEY", "DD_API_KEY", "VERCEL_WEBHOOK_SECRET"]) {
+    for (const name of [
+      "CLICKHOUSE_PASSWORD",
+      "CRON_SECRET",
+      "MUSE_ADMIN_TOKEN",
+      "MUSE_INGEST_TOKEN",
+      "GITHUB_TOKEN",
+      "OPENAI_API_KEY",
+      "DD_API_KEY",
+      "VERCEL_WEBHOOK_SECRET",
+    ]) {
       expect(secrets).toContain(name);
     }
   });

@@ -19,7 +19,14 @@ import { renderStaticMarkup } from "../lib/site/static-markup";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures", "content");
 const SITE = "https://blog.example.com";
-const VARS = ["MUSE_CONTENT_DIR", "MUSE_SITE_URL", "MUSE_SAMPLE_DATA", "NEXT_PUBLIC_DD_APPLICATION_ID", "NEXT_PUBLIC_DD_CLIENT_TOKEN", "MUSE_LOG_LEVEL"] as const;
+const VARS = [
+  "MUSE_CONTENT_DIR",
+  "MUSE_SITE_URL",
+  "MUSE_SAMPLE_DATA",
+  "NEXT_PUBLIC_DD_APPLICATION_ID",
+  "NEXT_PUBLIC_DD_CLIENT_TOKEN",
+  "MUSE_LOG_LEVEL",
+] as const;
 const saved = Object.fromEntries(VARS.map((v) => [v, process.env[v]]));
 const temps: string[] = [];
 
@@ -31,7 +38,16 @@ function setEnv(values: Partial<Record<(typeof VARS)[number], string | undefined
   resetEnvCache();
 }
 
-beforeAll(() => setEnv({ MUSE_CONTENT_DIR: FIXTURES, MUSE_SITE_URL: SITE, MUSE_SAMPLE_DATA: undefined, MUSE_LOG_LEVEL: "error", NEXT_PUBLIC_DD_APPLICATION_ID: undefined, NEXT_PUBLIC_DD_CLIENT_TOKEN: undefined }));
+beforeAll(() =>
+  setEnv({
+    MUSE_CONTENT_DIR: FIXTURES,
+    MUSE_SITE_URL: SITE,
+    MUSE_SAMPLE_DATA: undefined,
+    MUSE_LOG_LEVEL: "error",
+    NEXT_PUBLIC_DD_APPLICATION_ID: undefined,
+    NEXT_PUBLIC_DD_CLIENT_TOKEN: undefined,
+  }),
+);
 afterEach(() => setEnv({ MUSE_CONTENT_DIR: FIXTURES, NEXT_PUBLIC_DD_APPLICATION_ID: undefined, NEXT_PUBLIC_DD_CLIENT_TOKEN: undefined }));
 afterAll(() => {
   setEnv(saved);
@@ -48,7 +64,8 @@ const all = (html: string, re: RegExp) => [...html.matchAll(re)];
 const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
 const headOf = (html: string) => /<head>([\s\S]*)<\/head>/.exec(html)![1];
 /** Every attribute name of every start tag (values never span a quote: the renderer escapes them). */
-const attributeNames = (html: string) => all(html, /<[a-zA-Z][\w:-]*((?:\s+[^\s=>"'/]+(?:="[^"]*")?)*)\s*\/?>/g).flatMap((m) => all(m[1], /\s+([^\s=>"'/]+)(?:="[^"]*")?/g).map((a) => a[1]));
+const attributeNames = (html: string) =>
+  all(html, /<[a-zA-Z][\w:-]*((?:\s+[^\s=>"'/]+(?:="[^"]*")?)*)\s*\/?>/g).flatMap((m) => all(m[1], /\s+([^\s=>"'/]+)(?:="[^"]*")?/g).map((a) => a[1]));
 const scripts = (html: string) => all(html, /<script\b([^>]*)>([\s\S]*?)<\/script>/g).map((m) => ({ attrs: m[1], body: m[2] }));
 
 describe("the episode route", () => {
@@ -63,7 +80,7 @@ describe("the episode route", () => {
     const { status, type, html } = await get("/de/episodes/chimera/ep-001");
     expect(status).toBe(200);
     expect(type).toBe("text/html; charset=utf-8");
-    expect(html.startsWith("<!DOCTYPE html><html lang=\"de\">")).toBe(true);
+    expect(html.startsWith('<!DOCTYPE html><html lang="de">')).toBe(true);
     const head = headOf(html);
     expect(head).toContain("<title>llama-3.1-8b q4_k_m wurde langsamer, und die Nutzer merkten es · Banterblogs</title>");
     expect(head).toMatch(/<meta name="description" content="Eine Banterhearts-Änderung[^"]*"\/>/);
@@ -85,7 +102,7 @@ describe("the episode route", () => {
     // The site's stylesheet, inlined (and minified).
     const css = /<style>([\s\S]*?)<\/style>/.exec(head)![1];
     expect(css).toContain(".skip-link{");
-    expect(css).toContain(":root[data-theme=\"dark\"]");
+    expect(css).toContain(':root[data-theme="dark"]');
     expect(css).not.toContain("/*");
 
     const ld = scripts(html).filter((s) => s.attrs.includes("application/ld+json"));
@@ -112,7 +129,9 @@ describe("the episode route", () => {
     expect(body).toMatch(/<nav aria-label="Hauptnavigation" class="main-nav">.*href="\/de" aria-current="page">Folgen<\/a>.*href="\/de\/series">/s);
     expect(body).toMatch(/<footer class="site"><div><p>Jede Zahl wird aus ClickHouse-Zeilen berechnet/);
     // The theme toggle: present, hidden until the script wires it, no inline handler.
-    expect(body).toMatch(/<button type="button" id="theme-toggle" class="theme-toggle" hidden="" aria-label="Farbschema: System" data-label="Farbschema" data-system="System" data-light="hell" data-dark="dunkel">/);
+    expect(body).toMatch(
+      /<button type="button" id="theme-toggle" class="theme-toggle" hidden="" aria-label="Farbschema: System" data-label="Farbschema" data-system="System" data-light="hell" data-dark="dunkel">/,
+    );
   });
 
   it("draws the Evidence charts as accessible SVG, with data tables", async () => {
@@ -133,7 +152,17 @@ describe("the episode route", () => {
     const { html } = await get("/en/episodes/chimera/ep-001");
     const toc = /<nav class="toc" aria-labelledby="toc-heading">([\s\S]*?)<\/nav>/.exec(html)![1];
     const anchors = all(toc, /href="#([^"]+)"/g).map((m) => m[1]);
-    expect(anchors).toEqual(["user-content-what-changed", "user-content-the-commit", "user-content-why-it-matters", "user-content-benchmarks-summary", "user-content-next-steps", "user-content-links--artifacts", "episode-metrics", "episode-evidence", "episode-claims"]);
+    expect(anchors).toEqual([
+      "user-content-what-changed",
+      "user-content-the-commit",
+      "user-content-why-it-matters",
+      "user-content-benchmarks-summary",
+      "user-content-next-steps",
+      "user-content-links--artifacts",
+      "episode-metrics",
+      "episode-evidence",
+      "episode-claims",
+    ]);
     for (const id of anchors) expect(html, id).toMatch(new RegExp(`<h[23] id="${id}">`));
     expect(html).toContain('<table class="metrics">');
     expect(html).toMatch(/<table class="claims">[\s\S]*<td class="source">/);
@@ -202,7 +231,12 @@ describe("the episode route", () => {
   });
 
   it("answers 404 with a page in the language for unknown episodes, series and languages", async () => {
-    for (const [url, lang] of [["/de/episodes/chimera/ep-099", "de"], ["/en/episodes/nope/ep-001", "en"], ["/de/episodes/chimera/1", "de"], ["/fr/episodes/chimera/ep-001", "en"]] as const) {
+    for (const [url, lang] of [
+      ["/de/episodes/chimera/ep-099", "de"],
+      ["/en/episodes/nope/ep-001", "en"],
+      ["/de/episodes/chimera/1", "de"],
+      ["/fr/episodes/chimera/ep-001", "en"],
+    ] as const) {
       const { status, type, html } = await get(url);
       expect(status, url).toBe(404);
       expect(type).toBe("text/html; charset=utf-8");
@@ -238,7 +272,7 @@ describe("the episode route", () => {
     expect(status).toBe(200);
     expect(html).toContain("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(scripts(html).map((s) => s.attrs)).toEqual(["", ' type="application/ld+json"']);
-    expect(JSON.parse(scripts(html)[1].body).headline).toBe('</script><script>alert(1)</script> <b onmouseover=alert(1)>x');
+    expect(JSON.parse(scripts(html)[1].body).headline).toBe("</script><script>alert(1)</script> <b onmouseover=alert(1)>x");
     expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
     expect(html).not.toMatch(/javascript:/i);
     expect(html).not.toMatch(/<(iframe|img)\b/i);
@@ -267,12 +301,25 @@ describe("static markup", () => {
     const h = createElement;
     const tree = h(
       "div",
-      { className: "a", hidden: true, open: false, "aria-hidden": true, "data-x": false, tabIndex: -1, title: `"<&'>`, style: { fontSize: 11, opacity: 0.5, marginTop: 0, "--x": " y " }, suppressHydrationWarning: true },
+      {
+        className: "a",
+        hidden: true,
+        open: false,
+        "aria-hidden": true,
+        "data-x": false,
+        tabIndex: -1,
+        title: `"<&'>`,
+        style: { fontSize: 11, opacity: 0.5, marginTop: 0, "--x": " y " },
+        suppressHydrationWarning: true,
+      },
       "a",
       1,
       null,
       false,
-      [h("svg", { key: 1, viewBox: "0 0 1 1", strokeWidth: 2, clipPath: "url(#c)", xlinkHref: "#x" }), h("a", { key: 2, href: "javascript:alert(1)", hrefLang: "de" }, "x")],
+      [
+        h("svg", { key: 1, viewBox: "0 0 1 1", strokeWidth: 2, clipPath: "url(#c)", xlinkHref: "#x" }),
+        h("a", { key: 2, href: "javascript:alert(1)", hrefLang: "de" }, "x"),
+      ],
       h(Fragment, null, h("br"), h("img", { src: "", alt: "" })),
       h("p", { dangerouslySetInnerHTML: { __html: "<b>raw</b>" } }),
     );
@@ -282,7 +329,11 @@ describe("static markup", () => {
   it("refuses what cannot work without JavaScript: handlers, hooks, async and client components", () => {
     expect(() => renderStaticMarkup(createElement("button", { onClick: () => undefined }))).toThrow(/event handlers/);
     function WithHook() {
-      return createElement("p", null, useMemo(() => "x", []));
+      return createElement(
+        "p",
+        null,
+        useMemo(() => "x", []),
+      );
     }
     expect(() => renderStaticMarkup(createElement(WithHook))).toThrow(/WithHook.*no hooks/);
     async function Async() {
@@ -320,8 +371,14 @@ describe("the theme script", () => {
       addEventListener: (type: string, fn: () => void) => (listeners[type] ??= []).push(fn),
     };
     let ready = false;
-    const localStorage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v), removeItem: (k: string) => store.delete(k) };
-    new Function("document", "localStorage", "addEventListener", THEME_SCRIPT)(document, localStorage, (type: string, fn: () => void) => (listeners[type] ??= []).push(fn));
+    const localStorage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => store.set(k, v),
+      removeItem: (k: string) => store.delete(k),
+    };
+    new Function("document", "localStorage", "addEventListener", THEME_SCRIPT)(document, localStorage, (type: string, fn: () => void) =>
+      (listeners[type] ??= []).push(fn),
+    );
     const themeBefore = root.dataset.theme;
     ready = true;
     for (const fn of listeners.DOMContentLoaded ?? []) fn();
@@ -349,7 +406,9 @@ describe("the theme script", () => {
 
 describe("the Open Graph image route", () => {
   it("returns a PNG for an episode", async () => {
-    const response = await ogGET(new Request(`${SITE}/og/de/chimera/ep-001`), { params: Promise.resolve({ lang: "de", series: "chimera", episode: "ep-001" }) });
+    const response = await ogGET(new Request(`${SITE}/og/de/chimera/ep-001`), {
+      params: Promise.resolve({ lang: "de", series: "chimera", episode: "ep-001" }),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("image/png");
     const bytes = new Uint8Array(await response.arrayBuffer());
@@ -408,7 +467,10 @@ describe("change events (what changed, by commit)", () => {
     expect(status).toBe(200);
     for (const chart of ["ev-p95", "ev-user"]) {
       const figure = new RegExp(`<figure class="chart" aria-labelledby="${chart}-caption">([\\s\\S]*?)</figure>`).exec(html)![1];
-      const markers = all(figure, /<g class="chart-marker marker-(\w+)" data-commit="(\w+)"><title>([^<]+)<\/title><line ([^>]*)><\/line><text[^>]*>(\w+)<\/text><\/g>/g);
+      const markers = all(
+        figure,
+        /<g class="chart-marker marker-(\w+)" data-commit="(\w+)"><title>([^<]+)<\/title><line ([^>]*)><\/line><text[^>]*>(\w+)<\/text><\/g>/g,
+      );
       // Only the regression: the improvement's commit is before the first charted day.
       expect(markers.map((m) => [m[1], m[2], m[5]])).toEqual([["regression", "c0ffee1", "c0ffee1"]]);
       expect(markers[0][3]).toBe("regression at commit c0ffee1 (Nov 10, 2026): llama-3.1-8b q4_k_m p95 +18.3%");
@@ -440,7 +502,17 @@ describe("change events (what changed, by commit)", () => {
       all(m[1], /<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g).map((c) => c[1].replace(/<[^>]+>/g, "")),
     );
     expect(rows).toEqual([
-      ["c0ffee1", "regression", "llama-3.1-8b q4_k_m p95 +2 more series", "+18.3%", "[+12.3%, +24.5%]", "0.00031", "yes", "+9.8% [+4.5%, +15.3%]", "fixed (fixed by bbbbbbb)"],
+      [
+        "c0ffee1",
+        "regression",
+        "llama-3.1-8b q4_k_m p95 +2 more series",
+        "+18.3%",
+        "[+12.3%, +24.5%]",
+        "0.00031",
+        "yes",
+        "+9.8% [+4.5%, +15.3%]",
+        "fixed (fixed by bbbbbbb)",
+      ],
       ["dddddddd".slice(0, 7), "improvement", "mistral-7b q8_0 tokens/s", "+7.5%", "[+2.0%, +13.0%]", "0.02", "not measurable", "–", "kept"],
     ]);
     expect(html).toContain('<code title="kv-cache: larger blocks">c0ffee1</code>');

@@ -29,7 +29,11 @@ afterEach(() => {
   resetEnvCache();
 });
 afterAll(() => {
-  for (const [key, value] of [["MUSE_CONTENT_DIR", saved.dir], ["MUSE_SITE_URL", saved.site], ["MUSE_SAMPLE_DATA", saved.sample]] as const) {
+  for (const [key, value] of [
+    ["MUSE_CONTENT_DIR", saved.dir],
+    ["MUSE_SITE_URL", saved.site],
+    ["MUSE_SAMPLE_DATA", saved.sample],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -78,7 +82,13 @@ describe("GET /api/episodes", () => {
   it("gives each episode in the requested language, or the English original marked as a fallback", async () => {
     const { body } = await get("?lang=de");
     const byId = Object.fromEntries(body.episodes!.map((e) => [`${e.series}/${e.episode}`, e]));
-    expect(byId["chimera/1"]).toMatchObject({ lang: "de", requested_lang: "de", fallback: false, url: "https://blog.example.com/de/episodes/chimera/ep-001", path: "episodes/chimera/ep-001.de.md" });
+    expect(byId["chimera/1"]).toMatchObject({
+      lang: "de",
+      requested_lang: "de",
+      fallback: false,
+      url: "https://blog.example.com/de/episodes/chimera/ep-001",
+      path: "episodes/chimera/ep-001.de.md",
+    });
     expect(byId["chimera/1"].title).toMatch(/wurde langsamer/);
     expect(byId["chimera/2"]).toMatchObject({ lang: "en", requested_lang: "de", fallback: true, url: "https://blog.example.com/de/episodes/chimera/ep-002" });
     const zh = await get("?lang=zh&series=chimera");

@@ -142,7 +142,13 @@ describe("POST /api/ingest/bench", () => {
 
   it("a batch with one bad report is refused with its index and path, and nothing is written", async () => {
     const before = await counts();
-    const fresh = generateReport("compilation", { generatedAt: new Date("2026-05-01T00:00:00Z"), commitSha: HEADER_SHA, model: "mistral-7b", performance: 1, rng: () => 0.5 });
+    const fresh = generateReport("compilation", {
+      generatedAt: new Date("2026-05-01T00:00:00Z"),
+      commitSha: HEADER_SHA,
+      model: "mistral-7b",
+      performance: 1,
+      rng: () => 0.5,
+    });
     const bad = fixture("compilation");
     (bad.backends as Record<string, { benchmark: Record<string, unknown> }>).onnx.benchmark.p95_time_ms = -3;
     const res = await post([fresh, fixture("quantization"), bad]);

@@ -58,9 +58,7 @@ const postEvents = (events: unknown[], headers: Record<string, string> = {}) => 
 
 async function count(sessionId?: string): Promise<number> {
   const rows = await testDb.db.query<{ n: number }>(
-    sessionId
-      ? "SELECT count() AS n FROM ui_events FINAL WHERE session_id = {sid:UUID}"
-      : "SELECT count() AS n FROM ui_events FINAL",
+    sessionId ? "SELECT count() AS n FROM ui_events FINAL WHERE session_id = {sid:UUID}" : "SELECT count() AS n FROM ui_events FINAL",
     sessionId ? { sid: sessionId } : {},
   );
   return Number(rows[0].n);
@@ -95,7 +93,11 @@ describe("POST /api/ingest/events: accepted bodies", () => {
   it("accepts {events:[...]} as JSON and stores scrubbed rows", async () => {
     const sid = randomUUID();
     const res = await postEvents([
-      event({ session_id: sid, commit_sha: "ABCDEF0123456789ABCDEF0123456789ABCDEF01", user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36" }),
+      event({
+        session_id: sid,
+        commit_sha: "ABCDEF0123456789ABCDEF0123456789ABCDEF01",
+        user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+      }),
       event({ session_id: sid, event_type: "panel.open", metadata: { panel: "history", n: 3 } }),
     ]);
     expect(res.status).toBe(202);
@@ -113,7 +115,8 @@ describe("POST /api/ingest/events: accepted bodies", () => {
 
   it("accepts NDJSON (charset allowed, blank lines skipped)", async () => {
     const sid = randomUUID();
-    const body = [event({ session_id: sid }), event({ session_id: sid, latency_ms: 0 }), event({ session_id: sid })].map((e) => JSON.stringify(e)).join("\n\n") + "\n";
+    const body =
+      [event({ session_id: sid }), event({ session_id: sid, latency_ms: 0 }), event({ session_id: sid })].map((e) => JSON.stringify(e)).join("\n\n") + "\n";
     const res = await post(body, { "content-type": "application/x-ndjson; charset=utf-8" });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 3 });
@@ -206,7 +209,9 @@ describe("POST /api/ingest/events: all or nothing", () => {
     expect((await post("{oops")).status).toBe(400);
     expect((await post("[1,2]")).status).toBe(400);
     const invalidUtf8 = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const res = await POST(new Request(URL_, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: invalidUtf8 }));
+    const res = await POST(
+      new Request(URL_, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: invalidUtf8 }),
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).error).toContain("UTF-8");
   });
@@ -246,7 +251,10 @@ describe("POST /api/ingest/events: exactly once", () => {
       const sessions = Array.from({ length: 4 }, () => randomUUID());
       const answers = await Promise.all(sessions.map((sid) => postEvents([event({ session_id: sid })], { "idempotency-key": key })));
       const statuses = answers.map((r) => r.status);
-      expect(statuses.filter((s) => s === 202), `round ${round}: ${statuses.join(",")}`).toHaveLength(1);
+      expect(
+        statuses.filter((s) => s === 202),
+        `round ${round}: ${statuses.join(",")}`,
+      ).toHaveLength(1);
       expect(statuses.filter((s) => s === 422)).toHaveLength(3);
       const written = await Promise.all(sessions.map((sid) => count(sid)));
       expect(written).toEqual(statuses.map((s) => (s === 202 ? 1 : 0)));
@@ -319,7 +327,9 @@ describe("POST /api/ingest/events: privacy", () => {
 
 describe("POST /api/ingest/events: refusals", () => {
   it("401 without a token, and with a wrong one, with WWW-Authenticate", async () => {
-    const without = await POST(new Request(URL_, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ events: [event()] }) }));
+    const without = await POST(
+      new Request(URL_, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ events: [event()] }) }),
+    );
     expect(without.status).toBe(401);
     expect(without.headers.get("www-authenticate")).toMatch(/^Bearer/);
     const wrong = await post(JSON.stringify({ events: [event()] }), { authorization: "Bearer not-the-token" });

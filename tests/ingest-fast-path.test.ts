@@ -56,7 +56,7 @@ const INVALID: Record<string, unknown>[] = [
   { ...base(), metadata: [] },
   { ...base(), metadata: "text" },
   { ...base(), metadata: { big: "x".repeat(17 * 1024) } },
-  { ...base(), metadata: JSON.parse(`${"{\"a\":".repeat(40)}1${"}".repeat(40)}`) },
+  { ...base(), metadata: JSON.parse(`${'{"a":'.repeat(40)}1${"}".repeat(40)}`) },
 ];
 
 describe("fastValidEvent", () => {
@@ -108,10 +108,13 @@ describe("a batch large enough to be written in chunks", () => {
     if (!valid.ok) throw new Error("invalid");
     const key = `chunked-${randomUUID()}`;
     expect(await ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "a".repeat(64), now: NOW })).toEqual({ accepted: n, replayed: false });
-    const count = async () => Number((await t.db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL WHERE session_id = {s:UUID}", { s: session }))[0].n);
+    const count = async () =>
+      Number((await t.db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL WHERE session_id = {s:UUID}", { s: session }))[0].n);
     expect(await count()).toBe(n);
     expect(await ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "a".repeat(64), now: NOW })).toEqual({ accepted: n, replayed: true });
-    await expect(ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "b".repeat(64), now: NOW })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(ingestEvents(t.db, valid.events, { idempotencyKey: key, bodySha256: "b".repeat(64), now: NOW })).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
     // Without a key, the same body again collapses onto the same rows.
     await ingestEvents(t.db, valid.events, { bodySha256: "c".repeat(64), now: NOW });
     await ingestEvents(t.db, valid.events, { bodySha256: "c".repeat(64), now: NOW });

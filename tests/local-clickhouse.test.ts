@@ -73,7 +73,11 @@ describe("local ClickHouse over chDB", () => {
   it("accepts long parameters sent as multipart form data", async () => {
     const multipart = createClient({ url: server.url, username: USER, password: PASSWORD, use_multipart_params: true });
     const long = "é".repeat(20_000) + "'";
-    const rs = await multipart.query({ query: "SELECT lengthUTF8({s:String}) AS n, {s:String} = {t:String} AS same", query_params: { s: long, t: long }, format: "JSONEachRow" });
+    const rs = await multipart.query({
+      query: "SELECT lengthUTF8({s:String}) AS n, {s:String} = {t:String} AS same",
+      query_params: { s: long, t: long },
+      format: "JSONEachRow",
+    });
     const [row] = await rs.json<{ n: number; same: number }>();
     expect(Number(row.n)).toBe(long.length);
     expect(Number(row.same)).toBe(1);
@@ -137,7 +141,12 @@ describe("local ClickHouse over chDB", () => {
       query: "CREATE TABLE IF NOT EXISTS dedup (id UInt32) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100",
     });
     for (let i = 0; i < 2; i++) {
-      await db.insert({ table: "dedup", values: [{ id: 1 }, { id: 2 }], format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "batch-1" } });
+      await db.insert({
+        table: "dedup",
+        values: [{ id: 1 }, { id: 2 }],
+        format: "JSONEachRow",
+        clickhouse_settings: { insert_deduplication_token: "batch-1" },
+      });
     }
     await db.insert({ table: "dedup", values: [{ id: 1 }, { id: 2 }], format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "batch-2" } });
     const rs = await db.query({ query: "SELECT count() AS c FROM dedup", format: "JSONEachRow" });

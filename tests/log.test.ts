@@ -74,7 +74,9 @@ describe("lib/log.ts", () => {
     circular.self = circular;
     let deep: Record<string, unknown> = { leaf: true };
     for (let i = 0; i < 20; i++) deep = { deeper: deep };
-    expect(() => log.info("odd fields", { circular, big: 10n ** 20n, at: new Date(Date.UTC(2026, 0, 2)), url: new URL("https://example.com/a"), deep })).not.toThrow();
+    expect(() =>
+      log.info("odd fields", { circular, big: 10n ** 20n, at: new Date(Date.UTC(2026, 0, 2)), url: new URL("https://example.com/a"), deep }),
+    ).not.toThrow();
     const line = JSON.parse(log.lines[0]);
     expect(line.big).toBe("100000000000000000000");
     expect(line.at).toBe("2026-01-02T00:00:00.000Z");
@@ -85,7 +87,18 @@ describe("lib/log.ts", () => {
 
 describe("no secret of the environment is ever written", () => {
   it("lib/env.ts marks the credentials secret", () => {
-    for (const name of ["CLICKHOUSE_PASSWORD", "MUSE_LOCAL_CLICKHOUSE_PASSWORD", "CRON_SECRET", "MUSE_ADMIN_TOKEN", "MUSE_INGEST_TOKEN", "VERCEL_WEBHOOK_SECRET", "GITHUB_TOKEN", "OPENAI_API_KEY", "DD_API_KEY", "DD_APP_KEY"]) {
+    for (const name of [
+      "CLICKHOUSE_PASSWORD",
+      "MUSE_LOCAL_CLICKHOUSE_PASSWORD",
+      "CRON_SECRET",
+      "MUSE_ADMIN_TOKEN",
+      "MUSE_INGEST_TOKEN",
+      "VERCEL_WEBHOOK_SECRET",
+      "GITHUB_TOKEN",
+      "OPENAI_API_KEY",
+      "DD_API_KEY",
+      "DD_APP_KEY",
+    ]) {
       expect(secretNames(), name).toContain(name);
     }
     // Every variable whose name says it is a credential is marked secret.
@@ -125,9 +138,20 @@ describe("no secret of the environment is ever written", () => {
     expect(lines).toHaveLength(6);
     const text = lines.join("\n");
     for (const value of values) expect(text, "an environment secret leaked").not.toContain(value);
-    for (const leaked of ["hunter2", "k-1234567890", "k-0987654321", "some-app-key-value", "another-app-key", "dXNlcjpwYXNz", "abcdef", "cs-123456"]) expect(text).not.toContain(leaked);
+    for (const leaked of ["hunter2", "k-1234567890", "k-0987654321", "some-app-key-value", "another-app-key", "dXNlcjpwYXNz", "abcdef", "cs-123456"])
+      expect(text).not.toContain(leaked);
     const named = JSON.parse(lines[5]);
-    expect(named).toMatchObject({ password: REDACTED, api_key: REDACTED, apiKey: REDACTED, DD_APP_KEY: REDACTED, app_key: REDACTED, Authorization: REDACTED, cookie: REDACTED, clientSecret: REDACTED, credentials: REDACTED });
+    expect(named).toMatchObject({
+      password: REDACTED,
+      api_key: REDACTED,
+      apiKey: REDACTED,
+      DD_APP_KEY: REDACTED,
+      app_key: REDACTED,
+      Authorization: REDACTED,
+      cookie: REDACTED,
+      clientSecret: REDACTED,
+      credentials: REDACTED,
+    });
     expect(named).toMatchObject({ tokens_in: 120, max_tokens: 4096, has_token: true, service: "muse", route: "/test" });
     expect(JSON.parse(lines[0]).msg).toBe(`calling with ${REDACTED} in the message`);
     expect(JSON.parse(lines[1]).request.url).toBe(`https://default:${REDACTED}@ch.example.com:8443/?query=1`);
@@ -181,10 +205,18 @@ describe("the runner's lines", () => {
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed.length).toBeGreaterThanOrEqual(9);
     for (const line of parsed) {
-      expect(line).toMatchObject({ agent: "watch", run_id: expect.stringMatching(/^[0-9a-f-]{36}$/), level: expect.stringMatching(/^(debug|info|warn|error)$/), msg: expect.any(String), service: "muse" });
+      expect(line).toMatchObject({
+        agent: "watch",
+        run_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        level: expect.stringMatching(/^(debug|info|warn|error)$/),
+        msg: expect.any(String),
+        service: "muse",
+      });
     }
     const runIds = new Set(parsed.map((l) => l.run_id));
-    expect(runIds).toEqual(new Set([ok.run_id, failed.run_id, held.run_id, ...parsed.filter((l) => l.msg === "run refused: another run holds the lock").map((l) => l.run_id)]));
+    expect(runIds).toEqual(
+      new Set([ok.run_id, failed.run_id, held.run_id, ...parsed.filter((l) => l.msg === "run refused: another run holds the lock").map((l) => l.run_id)]),
+    );
     expect(parsed.filter((l) => l.run_id === failed.run_id).map((l) => l.msg)).toEqual(["run started", "working", "run failed"]);
     expect(parsed.find((l) => l.msg === "run failed")).toMatchObject({ level: "error", error: `upstream refused ${REDACTED}` });
     expect(parsed.find((l) => l.msg === "working")).toMatchObject({ step: 1, token: REDACTED });

@@ -40,10 +40,12 @@ function checkBody(body: unknown): string[] {
     if (s.type !== 1 && s.type !== 3) out.push(`series[${i}].type must be 1 (count) or 3 (gauge)`);
     if (!Array.isArray(s.points) || s.points.length === 0) out.push(`series[${i}].points`);
     for (const p of s.points ?? []) {
-      if (!Number.isInteger(p.timestamp) || p.timestamp < 1_000_000_000 || p.timestamp > 10_000_000_000) out.push(`series[${i}].points.timestamp must be epoch seconds`);
+      if (!Number.isInteger(p.timestamp) || p.timestamp < 1_000_000_000 || p.timestamp > 10_000_000_000)
+        out.push(`series[${i}].points.timestamp must be epoch seconds`);
       if (typeof p.value !== "number") out.push(`series[${i}].points.value`);
     }
-    if (!Array.isArray(s.tags) || s.tags.some((t: unknown) => typeof t !== "string" || !/^[^:]+:.+$/.test(t as string))) out.push(`series[${i}].tags must be key:value strings`);
+    if (!Array.isArray(s.tags) || s.tags.some((t: unknown) => typeof t !== "string" || !/^[^:]+:.+$/.test(t as string)))
+      out.push(`series[${i}].tags must be key:value strings`);
     if (s.type === 1 && !Number.isInteger(s.interval)) out.push(`series[${i}].interval is required for counts`);
   }
   return out;
@@ -111,8 +113,20 @@ describe("createMetrics → POST /api/v2/series", () => {
     expect(received).toHaveLength(1);
     const bucket = Math.floor(T0 / 1000 / 10) * 10;
     expect(received[0].body.series).toEqual([
-      { metric: "muse.watch.runs", type: 1, interval: 10, points: [{ timestamp: bucket, value: 1 }], tags: ["service:muse", "env:test", "status:ok", "trigger:cron"] },
-      { metric: "muse.watch.lag_seconds", type: 3, unit: "second", points: [{ timestamp: bucket, value: 1234.5 }], tags: ["service:muse", "env:test", "source:banterhearts"] },
+      {
+        metric: "muse.watch.runs",
+        type: 1,
+        interval: 10,
+        points: [{ timestamp: bucket, value: 1 }],
+        tags: ["service:muse", "env:test", "status:ok", "trigger:cron"],
+      },
+      {
+        metric: "muse.watch.lag_seconds",
+        type: 3,
+        unit: "second",
+        points: [{ timestamp: bucket, value: 1234.5 }],
+        tags: ["service:muse", "env:test", "source:banterhearts"],
+      },
     ]);
   });
 
@@ -190,7 +204,12 @@ describe("createMetrics → POST /api/v2/series", () => {
     await m.flush();
     expect(received).toEqual([]);
     const line = JSON.parse(log.lines.at(-1)!);
-    expect(line).toMatchObject({ level: "info", msg: "metrics", sink: "log", series: [{ metric: "muse.collect.commits", value: 2, tags: ["service:muse", "env:test", "repo:banterpacks"] }] });
+    expect(line).toMatchObject({
+      level: "info",
+      msg: "metrics",
+      sink: "log",
+      series: [{ metric: "muse.collect.commits", value: 2, tags: ["service:muse", "env:test", "repo:banterpacks"] }],
+    });
   });
 
   it("refuses a name or a tag lib/metrics/names.ts does not declare", () => {

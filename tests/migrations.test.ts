@@ -51,7 +51,16 @@ describe("migrations", () => {
   it("create every table from an empty server, then apply nothing the second time", async () => {
     const config = freshConfig();
     const first = await migrate(config);
-    expect(first.applied).toEqual(["001_core_tables.sql", "002_agent_runs.sql", "003_upstream_commits.sql", "004_episode_numbers.sql", "005_ingest_key_claims.sql", "006_bench_changes.sql", "007_retention_indexes_codecs.sql", "010_deployment_events.sql"]);
+    expect(first.applied).toEqual([
+      "001_core_tables.sql",
+      "002_agent_runs.sql",
+      "003_upstream_commits.sql",
+      "004_episode_numbers.sql",
+      "005_ingest_key_claims.sql",
+      "006_bench_changes.sql",
+      "007_retention_indexes_codecs.sql",
+      "010_deployment_events.sql",
+    ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 
     const second = await migrate(config);
@@ -112,7 +121,13 @@ describe("migration checksums", () => {
     // A database that applied the file before its header comment was corrected (whole-file checksum then).
     expect(checksumAccepts("191c98b2ba306f4bac9d6a78da3ce9981d271040f6b969a375f3a5bdecbb0fd6", first)).toBe(true);
     // The same old record against changed statements: refused.
-    expect(checksumAccepts("191c98b2ba306f4bac9d6a78da3ce9981d271040f6b969a375f3a5bdecbb0fd6", { ...base, checksum: "0".repeat(64), legacyChecksum: "1".repeat(64) })).toBe(false);
+    expect(
+      checksumAccepts("191c98b2ba306f4bac9d6a78da3ce9981d271040f6b969a375f3a5bdecbb0fd6", {
+        ...base,
+        checksum: "0".repeat(64),
+        legacyChecksum: "1".repeat(64),
+      }),
+    ).toBe(false);
     expect(checksumAccepts("2".repeat(64), first)).toBe(false);
   });
 });

@@ -45,6 +45,9 @@ describe("scrubText on adversarial 16 KiB fields", () => {
     expect(scrubText('{"client-secret": "s3cr3t"}')).toBe('{"client-secret": "[secret]"}');
     expect(scrubText("a_a_a_a_password=1")).toBe("a_a_a_a_password=[secret]");
     expect(scrubText("mail viewer@example.com from 203.0.113.7 or +44 20 7946 0958")).toBe("mail [email] from [ip] or [phone]");
-    expect(scrubMetadata({ note: "Bearer abc.def", nested: [{ text: "call (555) 123-4567" }] })).toEqual({ note: "Bearer [token]", nested: [{ text: "call [phone]" }] });
+    expect(scrubMetadata({ note: "Bearer abc.def", nested: [{ text: "call (555) 123-4567" }] })).toEqual({
+      note: "Bearer [token]",
+      nested: [{ text: "call [phone]" }],
+    });
   });
 });

@@ -135,9 +135,32 @@ describe("scrubText", () => {
 
 describe("isSecretKey", () => {
   it.each([
-    "password", "Password", "passwd", "user_password", "token", "access_token", "sessionToken", "session_token", "refresh-token",
-    "secret", "client_secret", "Authorization", "cookie", "Set-Cookie", "api_key", "apiKey", "API-KEY", "x-api-key", "apikey",
-    "access_key", "AWS_ACCESS_KEY_ID", "private_key", "privateKey", "credentials", "pwd", "csrf",
+    "password",
+    "Password",
+    "passwd",
+    "user_password",
+    "token",
+    "access_token",
+    "sessionToken",
+    "session_token",
+    "refresh-token",
+    "secret",
+    "client_secret",
+    "Authorization",
+    "cookie",
+    "Set-Cookie",
+    "api_key",
+    "apiKey",
+    "API-KEY",
+    "x-api-key",
+    "apikey",
+    "access_key",
+    "AWS_ACCESS_KEY_ID",
+    "private_key",
+    "privateKey",
+    "credentials",
+    "pwd",
+    "csrf",
   ])("drops %s", (key) => {
     expect(isSecretKey(key, "value")).toBe(true);
   });
@@ -214,14 +237,19 @@ describe("reduceUserAgent", () => {
     ["Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox 128 / Linux"],
     ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", "Safari 18 / macOS"],
     ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86", "Edge 131 / Windows"],
-    ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1", "Mobile Safari 17 / iOS"],
+    [
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+      "Mobile Safari 17 / iOS",
+    ],
     ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36", "Chrome 131 / Android"],
   ])("reduces %s", (ua, expected) => {
     expect(reduceUserAgent(ua)).toBe(expected);
   });
 
   it("drops device models and OS versions", () => {
-    const reduced = reduceUserAgent("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36");
+    const reduced = reduceUserAgent(
+      "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+    );
     expect(reduced).toBe("Chrome 131 / Android");
     expect(reduced).not.toMatch(/SM-S918B|14|6778/);
   });

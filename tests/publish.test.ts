@@ -218,10 +218,26 @@ describe("publish agent", () => {
     const head = git("rev-parse", "HEAD");
     expect(await episodes()).toEqual([
       { series: "banterpacks", episode_num: 0, lang: "en", status: "draft", commit_sha: "", file_path: "", run_id: draft.run_id },
-      { series: "banterpacks", episode_num: 1, lang: "en", status: "publishable", commit_sha: "", file_path: "episodes/banterpacks/ep-001.md", run_id: belowThreshold.run_id },
+      {
+        series: "banterpacks",
+        episode_num: 1,
+        lang: "en",
+        status: "publishable",
+        commit_sha: "",
+        file_path: "episodes/banterpacks/ep-001.md",
+        run_id: belowThreshold.run_id,
+      },
       { series: "chimera", episode_num: 0, lang: "en", status: "rejected", commit_sha: "", file_path: "", run_id: rejected.run_id },
       { series: "chimera", episode_num: 1, lang: "de", status: "published", commit_sha: head, file_path: "episodes/chimera/ep-001.de.md", run_id: de.run_id },
-      { series: "chimera", episode_num: 1, lang: "en", status: "published", commit_sha: head, file_path: "episodes/chimera/ep-001.md", run_id: original.run_id },
+      {
+        series: "chimera",
+        episode_num: 1,
+        lang: "en",
+        status: "published",
+        commit_sha: head,
+        file_path: "episodes/chimera/ep-001.md",
+        run_id: original.run_id,
+      },
       { series: "chimera", episode_num: 1, lang: "hi", status: "rejected", commit_sha: "", file_path: "", run_id: hiRejected.run_id },
       { series: "chimera", episode_num: 1, lang: "zh", status: "draft", commit_sha: "", file_path: "", run_id: zhDraft.run_id },
     ]);
@@ -230,7 +246,9 @@ describe("publish agent", () => {
     // Local mode: the site was asked to revalidate, with the admin token.
     expect(revalidations).toEqual([{ auth: `Bearer ${ADMIN}`, path: "POST /api/revalidate" }]);
     const metrics = d.metrics.pending();
-    expect(metrics.filter((m) => m.metric === "muse.publish.episodes")).toEqual([expect.objectContaining({ tags: expect.arrayContaining(["series:chimera"]), points: [expect.objectContaining({ value: 1 })] })]);
+    expect(metrics.filter((m) => m.metric === "muse.publish.episodes")).toEqual([
+      expect.objectContaining({ tags: expect.arrayContaining(["series:chimera"]), points: [expect.objectContaining({ value: 1 })] }),
+    ]);
 
     // A retried run finds nothing to do: no commit, no second file, no second deployment.
     const again = await runAgent(publishAgent, deps(), { trigger: "cli" });
@@ -272,7 +290,10 @@ describe("publish agent", () => {
     const original = row({ series: "banterpacks", episode_num: 2, lang: "en", status: "publishable" });
     await insert(original);
     // The crashed run got as far as the commit.
-    const crashed = await createLocalContentRepo(contentDir).commitFiles({ files: { "episodes/banterpacks/ep-002.md": original.markdown }, message: "crashed run" });
+    const crashed = await createLocalContentRepo(contentDir).commitFiles({
+      files: { "episodes/banterpacks/ep-002.md": original.markdown },
+      message: "crashed run",
+    });
     await createLocalContentRepo(contentDir).commitFiles({ files: { "episodes/other.md": "later\n" }, message: "an unrelated later commit" });
     siteAnswer = 500; // and the site is down: logged, not fatal
 
@@ -294,7 +315,10 @@ describe("publish agent", () => {
     await insert(a, aDe, b);
 
     // allSettled: a failing publisher must not keep writing into the next test.
-    const settled = await Promise.allSettled([publish({ dryRun: false, limit: 10 }, deps(), context()), publish({ dryRun: false, limit: 10 }, deps(), context())]);
+    const settled = await Promise.allSettled([
+      publish({ dryRun: false, limit: 10 }, deps(), context()),
+      publish({ dryRun: false, limit: 10 }, deps(), context()),
+    ]);
     const results = settled.map((s) => {
       if (s.status === "rejected") throw s.reason;
       return s.value;
@@ -362,7 +386,12 @@ const NS = "3f0c9a61-7d2e-4b8a-9c5f-2e1d0b7a6c43";
 const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
 const MINUTE = 60_000;
 /** The council's, translator's and publisher's configuration: commit links on GitHub (the truth rule allows those links). */
-const ENV = { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200", BANTERHEARTS_REPO: "acme/banterhearts", BANTERPACKS_REPO: "acme/banterpacks" };
+const ENV = {
+  MUSE_HEARTS_MAX_LAG_SECONDS: "43200",
+  MUSE_PACKS_MAX_LAG_SECONDS: "43200",
+  BANTERHEARTS_REPO: "acme/banterhearts",
+  BANTERPACKS_REPO: "acme/banterpacks",
+};
 const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 const HEADINGS: Record<TranslationLang, string[]> = {
   de: ["Was sich geändert hat", "Warum es wichtig ist", "Benchmarks (Zusammenfassung)", "Nächste Schritte", "Links & Artefakte"],
@@ -380,11 +409,28 @@ describe("publish agent with the council's episodes (fact references, translatio
     await seedSampleWindowWithCommits(t.db, NS);
     await t.db.insert("watcher_runs", [
       {
-        ts: "2026-11-15T00:55:00.000Z", run_id: uuidv5("watcher", NS), hearts_commit: SAMPLE_SHA, packs_commit: SAMPLE_SHA, hearts_rows_found: 1, packs_rows_found: 1, hearts_newest_ts: null, packs_newest_ts: null,
-        hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status: "valid", reasons: [], duration_ms: 5,
+        ts: "2026-11-15T00:55:00.000Z",
+        run_id: uuidv5("watcher", NS),
+        hearts_commit: SAMPLE_SHA,
+        packs_commit: SAMPLE_SHA,
+        hearts_rows_found: 1,
+        packs_rows_found: 1,
+        hearts_newest_ts: null,
+        packs_newest_ts: null,
+        hearts_lag_seconds: 60,
+        packs_lag_seconds: 60,
+        lag_seconds: 60,
+        status: "valid",
+        reasons: [],
+        duration_ms: 5,
       },
     ]);
-    const written = await council(councilOptions.parse({ force: true }), testDeps(t.db, { clock: fixedClock(COUNCIL_NOW), envVars: ENV }), { runId: uuidv5("council", NS), progress: () => {} }, { llm: null });
+    const written = await council(
+      councilOptions.parse({ force: true }),
+      testDeps(t.db, { clock: fixedClock(COUNCIL_NOW), envVars: ENV }),
+      { runId: uuidv5("council", NS), progress: () => {} },
+      { llm: null },
+    );
     expect(written.summary).toMatchObject({ status: "publishable", episode: 1, problems: [] });
     [original] = await t.db.query("SELECT * FROM episodes FINAL WHERE lang = 'en' AND episode_num = 1", {}, episodeRow);
     expect(original.template).not.toBe("");
@@ -402,7 +448,18 @@ describe("publish agent with the council's episodes (fact references, translatio
     const template = found.source.template;
     const text = { ...template, sections: template.sections.map((s, i) => ({ ...s, heading: HEADINGS[lang][i] ?? s.heading })) };
     const llm = { modelId: "gpt-4o-mini", provider: "mock" } as LlmProvider;
-    return translationRow({ source: found.source, lang, status: "publishable", text, problems: [], events: [], llm, now: new Date(at), previousVersion: undefined, links: LINKS });
+    return translationRow({
+      source: found.source,
+      lang,
+      status: "publishable",
+      text,
+      problems: [],
+      events: [],
+      llm,
+      now: new Date(at),
+      previousVersion: undefined,
+      links: LINKS,
+    });
   }
   const councilTs = () => Date.parse(original.ts);
   const run = (clock: ReturnType<typeof fixedClock>) => publish({ dryRun: false, limit: 10 }, deps(ENV, clock), context(), { translationsExpected: true });
@@ -435,12 +492,18 @@ describe("publish agent with the council's episodes (fact references, translatio
     expect(git("log", "-1", "--format=%s")).toBe(`Publish ${series} episode 001 (en, de, zh, hi)`);
     // Each file states the same facts in its own number format.
     const p95 = fact("hearts.latency_p95_ms");
-    for (const lang of ["en", "de", "zh", "hi"] as const) expect(readFileSync(path.join(contentDir, nnn(lang)), "utf8")).toContain(`[${formatFact(p95, lang)}](#fact-hearts.latency_p95_ms)`);
+    for (const lang of ["en", "de", "zh", "hi"] as const)
+      expect(readFileSync(path.join(contentDir, nnn(lang)), "utf8")).toContain(`[${formatFact(p95, lang)}](#fact-hearts.latency_p95_ms)`);
     expect(readFileSync(path.join(contentDir, nnn("de")), "utf8")).toContain("[170,0 ms](#fact-hearts.latency_p95_ms)");
     const head = git("rev-parse", "HEAD");
     expect((await episodes()).map((r) => [r.lang, r.status, r.commit_sha])).toEqual(["de", "en", "hi", "zh"].map((l) => [l, "published", head]));
     expect(await deployments()).toEqual([expect.objectContaining({ commit_sha: head, status: "pending", episode_run_id: original.run_id })]);
-    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.episodes").map((m) => m.points[0].value)).toEqual([1]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((m) => m.metric === "muse.publish.episodes")
+        .map((m) => m.points[0].value),
+    ).toEqual([1]);
   });
 
   it("after MUSE_TRANSLATION_WAIT_MINUTES, publishes the original with the translations that exist; a later one goes on its own", async () => {
@@ -464,7 +527,10 @@ describe("publish agent with the council's episodes (fact references, translatio
 
   it("a shorter MUSE_TRANSLATION_WAIT_MINUTES is honoured; without translations expected the original goes at once", async () => {
     const clock = fixedClock(new Date(councilTs() + 5 * MINUTE).toISOString());
-    expect((await publish({ dryRun: false, limit: 10 }, deps({ ...ENV, MUSE_TRANSLATION_WAIT_MINUTES: "10" }, clock), context(), { translationsExpected: true })).summary.published).toEqual([]);
+    expect(
+      (await publish({ dryRun: false, limit: 10 }, deps({ ...ENV, MUSE_TRANSLATION_WAIT_MINUTES: "10" }, clock), context(), { translationsExpected: true }))
+        .summary.published,
+    ).toEqual([]);
     const now = await publish({ dryRun: false, limit: 10 }, deps(ENV, clock), context(), { translationsExpected: false });
     expect(now.summary.published).toEqual([expect.objectContaining({ langs: ["en"] })]);
   });
@@ -495,7 +561,12 @@ describe("publish agent with the council's episodes (fact references, translatio
     const result = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
     expect(result.summary.published).toEqual([]);
     expect(result.summary.failed).toEqual([{ series, episode: 1, lang: "en", problems: [expect.stringMatching(problem)] }]);
-    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((m) => m.metric === "muse.publish.failures")
+        .map((m) => m.points[0].value),
+    ).toEqual([1]);
     expect(await createLocalContentRepo(contentDir).head()).toBeUndefined();
     expect((await episodes()).map((r) => r.status)).toEqual(["publishable", "publishable", "publishable", "publishable"]);
   });
@@ -507,9 +578,16 @@ describe("publish agent with the council's episodes (fact references, translatio
     await insert(translation("zh", councilTs() + MINUTE), translation("hi", councilTs() + MINUTE));
     const d = deps(ENV, clock);
     const result = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
-    expect(result.summary.failed).toEqual([{ series, episode: 1, lang: "de", problems: [expect.stringMatching(/^truth rule: Nächste Schritte: "verdoppelt" is a number word/)] }]);
+    expect(result.summary.failed).toEqual([
+      { series, episode: 1, lang: "de", problems: [expect.stringMatching(/^truth rule: Nächste Schritte: "verdoppelt" is a number word/)] },
+    ]);
     expect(result.summary.published).toEqual([expect.objectContaining({ langs: ["en", "zh", "hi"] })]);
     expect(headFiles()).toEqual([nnn("en"), nnn("hi"), nnn("zh")].sort());
-    expect(d.metrics.pending().filter((m) => m.metric === "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((m) => m.metric === "muse.publish.failures")
+        .map((m) => m.points[0].value),
+    ).toEqual([1]);
   });
 });

@@ -83,7 +83,9 @@ describe.each(["cloud", "cluster"] as const)("on a two-replica %s service whose 
   it("deployment state: the webhook finds the row the publisher just recorded", async () => {
     const db = client(mode, mode);
     const commit = randomUUID().replace(/-/g, "").padEnd(40, "0").slice(0, 40);
-    await db.insert("deployments", [pendingDeploymentRow({ at: new Date(NOW.getTime() - 5_000), runId: randomUUID(), episodeRunId: randomUUID(), commitSha: commit })]);
+    await db.insert("deployments", [
+      pendingDeploymentRow({ at: new Date(NOW.getTime() - 5_000), runId: randomUUID(), episodeRunId: randomUUID(), commitSha: commit }),
+    ]);
     const response = await deliver(db, commit);
     expect(await response.json()).toMatchObject({ recorded: true, status: "building" });
   });
@@ -107,7 +109,9 @@ describe("control: the same paths without the consistency settings (CLICKHOUSE_D
   it("the webhook misses the pending row", async () => {
     const db = client("cluster", "single");
     const commit = "e".repeat(8) + randomUUID().replace(/-/g, "");
-    await db.insert("deployments", [pendingDeploymentRow({ at: new Date(NOW.getTime() - 5_000), runId: randomUUID(), episodeRunId: randomUUID(), commitSha: commit })]);
+    await db.insert("deployments", [
+      pendingDeploymentRow({ at: new Date(NOW.getTime() - 5_000), runId: randomUUID(), episodeRunId: randomUUID(), commitSha: commit }),
+    ]);
     expect(await (await deliver(db, commit)).json()).toMatchObject({ recorded: false, reason: "unknown_commit" });
   });
 });

@@ -35,7 +35,10 @@ function row(report: NormalizedReport, variant: string) {
 describe("failed variants are stored, the others ingested", () => {
   it("compilation: onnx failed to compile (success false, an error, benchmark null)", () => {
     const report = fixture("compilation");
-    report.backends.onnx = { compilation: { success: false, compile_time_s: null, error: "Unsupported ONNX opset 19 for aten::scaled_dot_product_attention" }, benchmark: null };
+    report.backends.onnx = {
+      compilation: { success: false, compile_time_s: null, error: "Unsupported ONNX opset 19 for aten::scaled_dot_product_attention" },
+      benchmark: null,
+    };
     const normalized = accept(report);
     expect(normalized.bench_runs).toHaveLength(Object.keys(report.backends).length);
     const onnx = row(normalized, "onnx");
@@ -62,7 +65,13 @@ describe("failed variants are stored, the others ingested", () => {
 
   it("quantization: an errored method", () => {
     const report = fixture("quantization");
-    report.quantization_methods.int4 = { error: "CUDA error: no kernel image for int4 on sm_75", accuracy: null, loss: null, model_size_bytes: null, benchmark: null };
+    report.quantization_methods.int4 = {
+      error: "CUDA error: no kernel image for int4 on sm_75",
+      accuracy: null,
+      loss: null,
+      model_size_bytes: null,
+      benchmark: null,
+    };
     const normalized = accept(report);
     const int4 = row(normalized, "int4");
     expect(int4).toMatchObject({ quant: "int4", latency_mean_ms: null, tokens_per_sec: null });
@@ -94,12 +103,18 @@ describe("failed variants are stored, the others ingested", () => {
   it("nothing else changes: a malformed figure, or a block missing a figure without an error, still refuses the report", () => {
     const bad = fixture("compilation");
     bad.backends.eager.benchmark.p95_time_ms = "fast";
-    expect(validateReports([{ report: bad, commitSha: SHA }], { now: NOW })).toMatchObject({ ok: false, problems: [{ path: "backends.eager.benchmark.p95_time_ms" }] });
+    expect(validateReports([{ report: bad, commitSha: SHA }], { now: NOW })).toMatchObject({
+      ok: false,
+      problems: [{ path: "backends.eager.benchmark.p95_time_ms" }],
+    });
     const kernels = fixture("kernel_optimization");
     const [group] = Object.keys(kernels.kernels);
     const [name] = Object.keys(kernels.kernels[group]);
     delete kernels.kernels[group][name].mean_time_ms;
-    expect(validateReports([{ report: kernels, commitSha: SHA }], { now: NOW })).toMatchObject({ ok: false, problems: [{ path: `kernels.${group}.${name}.mean_time_ms` }] });
+    expect(validateReports([{ report: kernels, commitSha: SHA }], { now: NOW })).toMatchObject({
+      ok: false,
+      problems: [{ path: `kernels.${group}.${name}.mean_time_ms` }],
+    });
     const quant = fixture("quantization");
     quant.quantization_methods.int8.accuracy = 1.5;
     expect(validateReports([{ report: quant, commitSha: SHA }], { now: NOW }).ok).toBe(false);
@@ -140,7 +155,10 @@ describe("in ClickHouse", () => {
       { id: normalized.run_id },
     );
     expect(rows.map((r) => r.variant)).toEqual(Object.keys(report.backends).sort());
-    expect(rows.filter((r) => Number(r.failed) === 1).map((r) => [r.variant, r.mean])).toEqual([["onnx", null], ["torch_trt", null]]);
+    expect(rows.filter((r) => Number(r.failed) === 1).map((r) => [r.variant, r.mean])).toEqual([
+      ["onnx", null],
+      ["torch_trt", null],
+    ]);
     expect(rows.filter((r) => Number(r.failed) !== 1).every((r) => typeof r.mean === "number")).toBe(true);
   });
 });

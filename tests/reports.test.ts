@@ -164,7 +164,13 @@ describe("fixtures: every report type validates and normalises", () => {
     const report = normalized("prompt_suite");
     const rows = byVariant(report.bench_runs);
     expect(Object.keys(rows)).toEqual(["llama3.1:8b-instruct-q4_0", "gemma2:9b", "gpt-4o-mini"]);
-    expect(rows["llama3.1:8b-instruct-q4_0"]).toMatchObject({ model: "llama3.1:8b-instruct-q4_0", quant: "q4_0", latency_mean_ms: 1375.83, tokens_per_sec: null, cost_per_1k: 0.00018 });
+    expect(rows["llama3.1:8b-instruct-q4_0"]).toMatchObject({
+      model: "llama3.1:8b-instruct-q4_0",
+      quant: "q4_0",
+      latency_mean_ms: 1375.83,
+      tokens_per_sec: null,
+      cost_per_1k: 0.00018,
+    });
     expect(rows["gpt-4o-mini"]).toMatchObject({ quant: UNKNOWN, cost_per_1k: null }); // no serving price for a hosted model
     expect(extraOf(rows["gemma2:9b"])).toMatchObject({ completed: 2, success_rate: 0.6667, tokens_generated: 341 });
 
@@ -196,7 +202,11 @@ describe("run ids", () => {
   it("a different figure or a different report gives a different run_id", () => {
     const changed = fixture("compilation");
     (changed.settings as { runs: number }).runs = 51;
-    const ids = new Set([normalized("compilation").run_id, normalized("quantization").run_id, (validateReports([{ report: changed }]) as { reports: NormalizedReport[] }).reports[0].run_id]);
+    const ids = new Set([
+      normalized("compilation").run_id,
+      normalized("quantization").run_id,
+      (validateReports([{ report: changed }]) as { reports: NormalizedReport[] }).reports[0].run_id,
+    ]);
     expect(ids.size).toBe(3);
   });
 

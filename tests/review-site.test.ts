@@ -76,7 +76,12 @@ describe("security headers on every response", () => {
       }
     }
   }
-  const directive = (csp: string, name: string) => csp.split(";").map((d) => d.trim().split(/\s+/)).find((d) => d[0] === name)?.slice(1);
+  const directive = (csp: string, name: string) =>
+    csp
+      .split(";")
+      .map((d) => d.trim().split(/\s+/))
+      .find((d) => d[0] === name)
+      ?.slice(1);
 
   it("sends a CSP (no framing, no plugins, images from this site), nosniff and the rest", async () => {
     const h = await headersFor({ NEXT_PUBLIC_DD_APPLICATION_ID: undefined, NEXT_PUBLIC_DD_CLIENT_TOKEN: undefined });
@@ -133,7 +138,10 @@ describe("public surfaces say no more than they must", () => {
   it("GET /api/episodes is paged (limit ≤ 100, offset, next), count is the total", async () => {
     const get = async (q: string) => {
       const res = await episodesGET(new Request(`${SITE}/api/episodes${q}`));
-      return { status: res.status, body: (await res.json()) as { count: number; limit: number; offset: number; next: string | null; episodes: { episode: number; series: string }[] } };
+      return {
+        status: res.status,
+        body: (await res.json()) as { count: number; limit: number; offset: number; next: string | null; episodes: { episode: number; series: string }[] },
+      };
     };
     const all = await get("");
     expect(all.body.limit).toBe(50);
@@ -169,15 +177,24 @@ describe("public surfaces say no more than they must", () => {
     const closed = requireToken(request(), "MUSE_ADMIN_TOKEN", parseEnv({ MUSE_ADMIN_TOKEN: "short-token" }));
     expect(closed?.status).toBe(503);
     expect(((await closed!.json()) as { error: string }).error).toMatch(/MUSE_ADMIN_TOKEN is shorter than 16/);
-    expect(requireToken(new Request(SITE, { headers: { authorization: "Bearer a-long-enough-token-0001" } }), "MUSE_ADMIN_TOKEN", parseEnv({ MUSE_ADMIN_TOKEN: "a-long-enough-token-0001" }))).toBeUndefined();
+    expect(
+      requireToken(
+        new Request(SITE, { headers: { authorization: "Bearer a-long-enough-token-0001" } }),
+        "MUSE_ADMIN_TOKEN",
+        parseEnv({ MUSE_ADMIN_TOKEN: "a-long-enough-token-0001" }),
+      ),
+    ).toBeUndefined();
     const env = parseEnv({ VERCEL_WEBHOOK_SECRET: "short" });
-    const res = await handleVercelWebhook(new Request(`${SITE}/api/webhooks/vercel`, { method: "POST", body: "{}", headers: { "x-vercel-signature": "0" } }), () => ({
-      db: undefined as never,
-      env,
-      log: memoryLogger(),
-      metrics: { count: () => {}, gauge: () => {}, flush: async () => {} },
-      clock: { now: () => new Date() },
-    }));
+    const res = await handleVercelWebhook(
+      new Request(`${SITE}/api/webhooks/vercel`, { method: "POST", body: "{}", headers: { "x-vercel-signature": "0" } }),
+      () => ({
+        db: undefined as never,
+        env,
+        log: memoryLogger(),
+        metrics: { count: () => {}, gauge: () => {}, flush: async () => {} },
+        clock: { now: () => new Date() },
+      }),
+    );
     expect(res.status).toBe(503);
   });
 

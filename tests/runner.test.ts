@@ -69,9 +69,7 @@ describe("agent runner", () => {
   });
 
   it("never lets two racing runs both hold the lease", async () => {
-    const outcomes = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => acquireAgentLock(t.db, "race-test", `00000000-0000-4000-8000-00000000000${i}`, 60)),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => acquireAgentLock(t.db, "race-test", `00000000-0000-4000-8000-00000000000${i}`, 60)));
     expect(outcomes.filter((o) => o.acquired)).toHaveLength(1);
   });
 

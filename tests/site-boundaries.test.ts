@@ -16,7 +16,9 @@ const FORBIDDEN = [/^node:/, /\/clickhouse\/(client|index)$/, /^@clickhouse\//, 
 
 function runtimeImports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms), ...text.matchAll(/^export\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms)].map((m) => m[1]);
+  return [...text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms), ...text.matchAll(/^export\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms)].map(
+    (m) => m[1],
+  );
 }
 
 function resolve(from: string, spec: string): string | undefined {

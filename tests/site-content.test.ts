@@ -91,11 +91,20 @@ describe("loading episodes", () => {
     const dir = tempContent();
     const episodes = path.join(dir, "episodes");
     // A translation without its original.
-    writeFileSync(path.join(episodes, "banterpacks", "ep-007.hi.md"), fixture("chimera/ep-001.de.md").replace('series: "chimera"', 'series: "banterpacks"').replace("episode: 1", "episode: 7").replace('lang: "de"', 'lang: "hi"'));
+    writeFileSync(
+      path.join(episodes, "banterpacks", "ep-007.hi.md"),
+      fixture("chimera/ep-001.de.md")
+        .replace('series: "chimera"', 'series: "banterpacks"')
+        .replace("episode: 1", "episode: 7")
+        .replace('lang: "de"', 'lang: "hi"'),
+    );
     // Front-matter that disagrees with the file name.
     writeFileSync(path.join(episodes, "chimera", "ep-003.md"), fixture("chimera/ep-002.md"));
     // An English original whose sections are not the five of episodes.md.
-    writeFileSync(path.join(episodes, "chimera", "ep-004.md"), fixture("chimera/ep-002.md").replace("episode: 2", "episode: 4").replace("## Next steps", "## Something else"));
+    writeFileSync(
+      path.join(episodes, "chimera", "ep-004.md"),
+      fixture("chimera/ep-002.md").replace("episode: 2", "episode: 4").replace("## Next steps", "## Something else"),
+    );
     mkdirSync(path.join(episodes, "misc"));
     writeFileSync(path.join(episodes, "misc", "ep-001.md"), fixture("chimera/ep-001.md"));
     writeFileSync(path.join(episodes, "chimera", "episode-1.md"), "not an episode");

@@ -25,11 +25,52 @@ beforeAll(async () => {
   t = await createTestDatabase();
   const db = t.db;
   await db.insert("watcher_runs", [
-    { ts: "2026-11-20T11:00:00.000Z", run_id: id("w1"), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 12, packs_rows_found: 340, hearts_newest_ts: "2026-11-20T09:00:00.000Z", packs_newest_ts: "2026-11-20T10:30:00.000Z", hearts_lag_seconds: 7200, packs_lag_seconds: 1800, lag_seconds: 7200, status: "valid", reasons: [], duration_ms: 40 },
-    { ts: "2026-11-19T11:00:00.000Z", run_id: id("w0"), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 0, packs_rows_found: 10, hearts_newest_ts: null, packs_newest_ts: "2026-11-19T10:00:00.000Z", hearts_lag_seconds: null, packs_lag_seconds: 3600, lag_seconds: 3600, status: "degraded", reasons: ["banterhearts: no rows for https://user:pw@example.com/x"], duration_ms: 40 },
+    {
+      ts: "2026-11-20T11:00:00.000Z",
+      run_id: id("w1"),
+      hearts_commit: SHA,
+      packs_commit: SHA,
+      hearts_rows_found: 12,
+      packs_rows_found: 340,
+      hearts_newest_ts: "2026-11-20T09:00:00.000Z",
+      packs_newest_ts: "2026-11-20T10:30:00.000Z",
+      hearts_lag_seconds: 7200,
+      packs_lag_seconds: 1800,
+      lag_seconds: 7200,
+      status: "valid",
+      reasons: [],
+      duration_ms: 40,
+    },
+    {
+      ts: "2026-11-19T11:00:00.000Z",
+      run_id: id("w0"),
+      hearts_commit: SHA,
+      packs_commit: SHA,
+      hearts_rows_found: 0,
+      packs_rows_found: 10,
+      hearts_newest_ts: null,
+      packs_newest_ts: "2026-11-19T10:00:00.000Z",
+      hearts_lag_seconds: null,
+      packs_lag_seconds: 3600,
+      lag_seconds: 3600,
+      status: "degraded",
+      reasons: ["banterhearts: no rows for https://user:pw@example.com/x"],
+      duration_ms: 40,
+    },
   ]);
   const run = (name: string, agent: string, status: string, startedAt: string, error = "") => ({
-    run_id: id(name), agent, trigger: "cron", status, started_at: startedAt, finished_at: startedAt, duration_ms: 1500, attempts: 1, error, summary: "{}", options: "{}", updated_at: startedAt,
+    run_id: id(name),
+    agent,
+    trigger: "cron",
+    status,
+    started_at: startedAt,
+    finished_at: startedAt,
+    duration_ms: 1500,
+    attempts: 1,
+    error,
+    summary: "{}",
+    options: "{}",
+    updated_at: startedAt,
   });
   await db.insert("agent_runs", [
     run("r1", "watch", "ok", "2026-11-20T11:00:00.000Z"),
@@ -41,11 +82,41 @@ beforeAll(async () => {
   await db.insert("agent_runs", [{ ...run("r2", "council", "ok", "2026-11-20T11:05:00.000Z"), duration_ms: 1600, updated_at: "2026-11-20T11:06:00.000Z" }]);
 
   const facts = (changes: object[]) => JSON.stringify({ changes, daily: [] });
-  const regression = { model: "llama-3.1-8b", quant: "q4_k_m", metric: "latency_p95_ms", kind: "regression", previous_mean: 186, current_mean: 220, change_pct: 18.3, p_value: 0.002, n_previous: 9, n_current: 12 };
+  const regression = {
+    model: "llama-3.1-8b",
+    quant: "q4_k_m",
+    metric: "latency_p95_ms",
+    kind: "regression",
+    previous_mean: 186,
+    current_mean: 220,
+    change_pct: 18.3,
+    p_value: 0.002,
+    n_previous: 9,
+    n_current: 12,
+  };
   const improvement = { ...regression, kind: "improvement", change_pct: -12 };
   const episode = (name: string, ts: string, status: string, num: number, confidence: number, changes: object[]) => ({
-    ts, updated_at: ts, run_id: id(name), series: "chimera", episode_num: num, lang: "en", title: `Episode ${name}`, summary: "", confidence_score: confidence, correlation_strength: 0.8,
-    tokens_total: 0, cost_total: 0, status, file_path: "", commit_sha: "", markdown: "", facts: facts(changes), claims: "[]", problems: [], writer: "{}", translation_of: "",
+    ts,
+    updated_at: ts,
+    run_id: id(name),
+    series: "chimera",
+    episode_num: num,
+    lang: "en",
+    title: `Episode ${name}`,
+    summary: "",
+    confidence_score: confidence,
+    correlation_strength: 0.8,
+    tokens_total: 0,
+    cost_total: 0,
+    status,
+    file_path: "",
+    commit_sha: "",
+    markdown: "",
+    facts: facts(changes),
+    claims: "[]",
+    problems: [],
+    writer: "{}",
+    translation_of: "",
   });
   await db.insert("episodes", [
     episode("e1", "2026-11-19T11:05:00.000Z", "draft", 0, 0.42, []),
@@ -53,36 +124,135 @@ beforeAll(async () => {
     episode("e3", "2026-11-20T11:06:00.000Z", "rejected", 0, 0.7, [regression]),
   ]);
   // e2 is published later: a newer version of the same key.
-  await db.insert("episodes", [{ ...episode("e2", "2026-11-20T11:05:00.000Z", "published", 3, 0.8, [regression, improvement]), updated_at: "2026-11-20T11:30:00.000Z" }]);
+  await db.insert("episodes", [
+    { ...episode("e2", "2026-11-20T11:05:00.000Z", "published", 3, 0.8, [regression, improvement]), updated_at: "2026-11-20T11:30:00.000Z" },
+  ]);
 
   const llm = (name: string, ts: string, tokensIn: number, tokensOut: number, cost: number | null, status = "success") => ({
-    ts, event_id: id(name), run_id: id("r2"), source: "muse", model: "gpt-4o-mini", operation: "council", tokens_in: tokensIn, tokens_out: tokensOut, latency_ms: 900, cost_usd: cost, status, error_msg: "",
+    ts,
+    event_id: id(name),
+    run_id: id("r2"),
+    source: "muse",
+    model: "gpt-4o-mini",
+    operation: "council",
+    tokens_in: tokensIn,
+    tokens_out: tokensOut,
+    latency_ms: 900,
+    cost_usd: cost,
+    status,
+    error_msg: "",
   });
-  await db.insert("llm_events", [llm("l1", "2026-11-20T11:05:00.000Z", 5000, 800, 0.00123), llm("l2", "2026-11-20T11:05:30.000Z", 1000, 0, null, "timeout"), llm("l3", "2026-11-19T11:05:00.000Z", 4000, 700, 0.001)]);
+  await db.insert("llm_events", [
+    llm("l1", "2026-11-20T11:05:00.000Z", 5000, 800, 0.00123),
+    llm("l2", "2026-11-20T11:05:30.000Z", 1000, 0, null, "timeout"),
+    llm("l3", "2026-11-19T11:05:00.000Z", 4000, 700, 0.001),
+  ]);
 
   const stats = (session: string, hour: string, events: number) => ({
-    hour, session_id: id(session), commit_sha: SHA, avg_latency_ms: 400, latency_sum_ms: 400 * events, error_rate: 0.01, abandonment_rate: 0.05, events_count: events, errors_count: 1, queries_count: 5, abandoned_count: 0, duration_seconds: 600,
+    hour,
+    session_id: id(session),
+    commit_sha: SHA,
+    avg_latency_ms: 400,
+    latency_sum_ms: 400 * events,
+    error_rate: 0.01,
+    abandonment_rate: 0.05,
+    events_count: events,
+    errors_count: 1,
+    queries_count: 5,
+    abandoned_count: 0,
+    duration_seconds: 600,
   });
-  await db.insert("session_stats", [stats("s1", "2026-11-20T09:00:00.000Z", 40), stats("s2", "2026-11-20T10:00:00.000Z", 60), stats("s1", "2026-11-19T09:00:00.000Z", 25)]);
+  await db.insert("session_stats", [
+    stats("s1", "2026-11-20T09:00:00.000Z", 40),
+    stats("s2", "2026-11-20T10:00:00.000Z", 60),
+    stats("s1", "2026-11-19T09:00:00.000Z", 25),
+  ]);
   // Recomputed hour: replaces (FINAL), not added.
   await db.insert("session_stats", [{ ...stats("s2", "2026-11-20T10:00:00.000Z", 70) }]);
-  await db.insert("ui_events", [{ ts: "2026-11-20T10:45:00.000Z", event_id: id("u1"), session_id: id("s2"), commit_sha: SHA, event_type: "query_submit", latency_ms: 300, user_agent: "", metadata: "{}" }]);
+  await db.insert("ui_events", [
+    {
+      ts: "2026-11-20T10:45:00.000Z",
+      event_id: id("u1"),
+      session_id: id("s2"),
+      commit_sha: SHA,
+      event_type: "query_submit",
+      latency_ms: 300,
+      user_agent: "",
+      metadata: "{}",
+    },
+  ]);
   const bench = (name: string, ts: string, variant: string) => ({
-    ts, run_id: id(name), commit_sha: SHA, benchmark_type: "quantization", variant, model: "llama-3.1-8b", quant: "q4_k_m", dataset: "d", device: "cuda", latency_mean_ms: 10, latency_p50_ms: null, latency_p95_ms: 14, latency_p99_ms: null, tokens_per_sec: 100, cost_per_1k: null, memory_peak_mb: null, extra: "{}", source_path: "",
+    ts,
+    run_id: id(name),
+    commit_sha: SHA,
+    benchmark_type: "quantization",
+    variant,
+    model: "llama-3.1-8b",
+    quant: "q4_k_m",
+    dataset: "d",
+    device: "cuda",
+    latency_mean_ms: 10,
+    latency_p50_ms: null,
+    latency_p95_ms: 14,
+    latency_p99_ms: null,
+    tokens_per_sec: 100,
+    cost_per_1k: null,
+    memory_peak_mb: null,
+    extra: "{}",
+    source_path: "",
   });
-  await db.insert("bench_runs", [bench("b1", "2026-11-20T09:00:00.000Z", "a"), bench("b1", "2026-11-20T09:00:00.000Z", "b"), bench("b2", "2026-11-18T09:00:00.000Z", "a")]);
+  await db.insert("bench_runs", [
+    bench("b1", "2026-11-20T09:00:00.000Z", "a"),
+    bench("b1", "2026-11-20T09:00:00.000Z", "b"),
+    bench("b2", "2026-11-18T09:00:00.000Z", "a"),
+  ]);
 
   // bench_changes: two open regressions (one re-detected: a newer version), one fixed since, a kept improvement, a withdrawn one.
   const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) => ({
-    change_id: id(`change-${name}`), detected_at: "2026-11-19T12:00:00.000Z", updated_at: "2026-11-19T12:00:00.000Z", run_id: id("r2"),
-    benchmark_type: "quantization", model: "llama-3.1-8b", quant: "q4_k_m", variant: "q4_k_m", dataset: "d", device: "cuda", metric: "latency_p95_ms",
-    commit_sha: commit.repeat(40), commit_ts: "2026-11-18T09:00:00.000Z", commit_candidates: [commit.repeat(40)], previous_sha: "0".repeat(40),
-    kind: "regression", change_pct: 18.3, ci_low_pct: 12.25, ci_high_pct: 24.5, p_value: 0.0001, q_value: 0.00031, mean_before: 186, mean_after: 220, n_before: 9, n_after: 12,
-    status, fixed_by_sha: "", fixed_ts: null, ...overrides,
+    change_id: id(`change-${name}`),
+    detected_at: "2026-11-19T12:00:00.000Z",
+    updated_at: "2026-11-19T12:00:00.000Z",
+    run_id: id("r2"),
+    benchmark_type: "quantization",
+    model: "llama-3.1-8b",
+    quant: "q4_k_m",
+    variant: "q4_k_m",
+    dataset: "d",
+    device: "cuda",
+    metric: "latency_p95_ms",
+    commit_sha: commit.repeat(40),
+    commit_ts: "2026-11-18T09:00:00.000Z",
+    commit_candidates: [commit.repeat(40)],
+    previous_sha: "0".repeat(40),
+    kind: "regression",
+    change_pct: 18.3,
+    ci_low_pct: 12.25,
+    ci_high_pct: 24.5,
+    p_value: 0.0001,
+    q_value: 0.00031,
+    mean_before: 186,
+    mean_after: 220,
+    n_before: 9,
+    n_after: 12,
+    status,
+    fixed_by_sha: "",
+    fixed_ts: null,
+    ...overrides,
   });
   await db.insert("bench_changes", [
     change("open-old", "1", "open", { change_pct: 10 }),
-    change("open-new", "2", "open", { commit_ts: "2026-11-20T08:00:00.000Z", model: "mistral-7b", quant: "q8_0", variant: "q8_0", metric: "tokens_per_sec", change_pct: -7.5, ci_low_pct: -11, ci_high_pct: -4, q_value: 0.02, commit_candidates: ["2".repeat(40), "3".repeat(40)] }),
+    change("open-new", "2", "open", {
+      commit_ts: "2026-11-20T08:00:00.000Z",
+      model: "mistral-7b",
+      quant: "q8_0",
+      variant: "q8_0",
+      metric: "tokens_per_sec",
+      change_pct: -7.5,
+      ci_low_pct: -11,
+      ci_high_pct: -4,
+      q_value: 0.02,
+      commit_candidates: ["2".repeat(40), "3".repeat(40)],
+    }),
     change("fixed", "4", "open"),
     change("kept", "5", "kept", { kind: "improvement", change_pct: -12 }),
     change("withdrawn", "6", "withdrawn"),
@@ -162,7 +332,13 @@ describe("status data from ClickHouse", () => {
       ["2", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", -7.5],
       ["1", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3],
     ]);
-    expect(r.openRegressions.rows[0]).toMatchObject({ commit_ts: "2026-11-20T08:00:00.000Z", commit_candidates: ["2".repeat(40), "3".repeat(40)], ci_low_pct: -11, ci_high_pct: -4, q_value: 0.02 });
+    expect(r.openRegressions.rows[0]).toMatchObject({
+      commit_ts: "2026-11-20T08:00:00.000Z",
+      commit_candidates: ["2".repeat(40), "3".repeat(40)],
+      ci_low_pct: -11,
+      ci_high_pct: -4,
+      q_value: 0.02,
+    });
   });
 
   it("reads open regressions in one bounded query", async () => {
@@ -239,7 +415,9 @@ describe("graceful degradation", () => {
   it("gives a query failure a generic notice, and scrubs secrets from texts", () => {
     expect(sectionNotice(new Error("Code: 60. DB::Exception: Unknown table expression identifier 'x'. (UNKNOWN_TABLE)"), ["x"])).toMatch(/table x is missing/);
     expect(sectionNotice(new Error("Code: 62. DB::Exception: Syntax error at https://user:pw@host"), ["x"])).toBe("Not available: this query failed.");
-    expect(scrub("GET https://u:p@h.example/x with Bearer abc.def and api_key=XYZ123 token: qq")).toBe("GET https://[redacted]@h.example/x with Bearer [redacted] and api_key=[redacted] token: [redacted]");
+    expect(scrub("GET https://u:p@h.example/x with Bearer abc.def and api_key=XYZ123 token: qq")).toBe(
+      "GET https://[redacted]@h.example/x with Bearer [redacted] and api_key=[redacted] token: [redacted]",
+    );
     expect(scrub("x".repeat(500)).length).toBe(240);
   });
 });
@@ -280,7 +458,9 @@ describe("the public status page", () => {
       expect(html).toContain('<h2 id="open-regressions">Open regressions</h2>');
       expect(html).not.toContain("Regressions found");
       const section = /<section aria-labelledby="open-regressions">([\s\S]*?)<\/section>/.exec(html)![1];
-      const rows = [...section.matchAll(/<tr data-change="[^"]+">([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "")));
+      const rows = [...section.matchAll(/<tr data-change="[^"]+">([\s\S]*?)<\/tr>/g)].map((m) =>
+        [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "")),
+      );
       expect(rows.map((r) => r.slice(0, 6))).toEqual([
         ["2222222 (1 of 2)", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", "-7.5%", "[-11.0%, -4.0%]", "0.02"],
         ["1111111", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", "+18.3%", "[+12.3%, +24.5%]", "0.00031"],

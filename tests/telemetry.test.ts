@@ -53,7 +53,10 @@ function mockModel(): MockLanguageModelV3 {
   const result: LanguageModelV3GenerateResult = {
     content: [{ type: "text", text: JSON.stringify(ANSWER) }],
     finishReason: { unified: "stop", raw: "stop" },
-    usage: { inputTokens: { total: 120, noCache: 120, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 30, text: 30, reasoning: undefined } },
+    usage: {
+      inputTokens: { total: 120, noCache: 120, cacheRead: undefined, cacheWrite: undefined },
+      outputTokens: { total: 30, text: 30, reasoning: undefined },
+    },
     warnings: [],
   };
   return new MockLanguageModelV3({ provider: "mock", modelId: "mock-writer", doGenerate: async () => result });
@@ -83,11 +86,23 @@ const writingAgent: AgentDefinition<z.ZodObject<Record<string, never>>, Record<s
 };
 
 type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: { key: string; value: OtlpValue }[]; status?: { code?: number } };
-type OtlpBody = { resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { scope: { name: string }; spans: OtlpSpan[] }[] }[] };
+type OtlpSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: { key: string; value: OtlpValue }[];
+  status?: { code?: number };
+};
+type OtlpBody = {
+  resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { scope: { name: string }; spans: OtlpSpan[] }[] }[];
+};
 const attr = (attributes: { key: string; value: OtlpValue }[], key: string) => {
   const v = attributes.find((a) => a.key === key)?.value;
-  return v?.stringValue ?? (v?.intValue !== undefined ? Number(v.intValue) : v?.boolValue ?? v?.doubleValue);
+  return v?.stringValue ?? (v?.intValue !== undefined ? Number(v.intValue) : (v?.boolValue ?? v?.doubleValue));
 };
 
 describe("tracing", () => {
@@ -109,7 +124,10 @@ describe("tracing", () => {
     process.env.OTEL_EXPORTER_OTLP_HEADERS = "x-collector-key=test-key";
     expect(await registerTelemetry()).toBe(true);
 
-    const record = await runAgent(writingAgent, testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z") }), { trigger: "cron", runId: "4e1f3c2a-1b2c-4d3e-8f4a-5b6c7d8e9f00" });
+    const record = await runAgent(writingAgent, testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z") }), {
+      trigger: "cron",
+      runId: "4e1f3c2a-1b2c-4d3e-8f4a-5b6c7d8e9f00",
+    });
     expect(record.status).toBe("ok");
     await flushTelemetry();
 
@@ -132,7 +150,12 @@ describe("tracing", () => {
 
     const run = spans.find((s) => s.name === "agent council" && attr(s.attributes, "muse.run_id") === "4e1f3c2a-1b2c-4d3e-8f4a-5b6c7d8e9f00");
     expect(run).toBeDefined();
-    expect([attr(run!.attributes, "muse.agent"), attr(run!.attributes, "muse.trigger"), attr(run!.attributes, "muse.status"), attr(run!.attributes, "muse.attempts")]).toEqual(["council", "cron", "ok", 1]);
+    expect([
+      attr(run!.attributes, "muse.agent"),
+      attr(run!.attributes, "muse.trigger"),
+      attr(run!.attributes, "muse.status"),
+      attr(run!.attributes, "muse.attempts"),
+    ]).toEqual(["council", "cron", "ok", 1]);
     expect(run!.parentSpanId ?? "").toBe("");
 
     const call = spans.find((s) => s.name === "ai.generateText" && s.traceId === run!.traceId);
@@ -144,7 +167,10 @@ describe("tracing", () => {
 
     const generate = spans.find((s) => s.name === "ai.generateText.doGenerate" && s.parentSpanId === call!.spanId);
     expect(generate).toBeDefined();
-    expect([attr(generate!.attributes, "ai.usage.inputTokens") ?? attr(generate!.attributes, "gen_ai.usage.input_tokens"), attr(generate!.attributes, "ai.usage.outputTokens") ?? attr(generate!.attributes, "gen_ai.usage.output_tokens")]).toEqual([120, 30]);
+    expect([
+      attr(generate!.attributes, "ai.usage.inputTokens") ?? attr(generate!.attributes, "gen_ai.usage.input_tokens"),
+      attr(generate!.attributes, "ai.usage.outputTokens") ?? attr(generate!.attributes, "gen_ai.usage.output_tokens"),
+    ]).toEqual([120, 30]);
 
     // Neither the prompt nor the answer leaves the process.
     const all = posts.map((p) => p.body).join("\n");

@@ -49,7 +49,12 @@ const NOW = "2026-11-15T03:00:00.000Z";
 const run = (n: number) => uuidv5(`translate-run-${n}`, NS);
 const ORIGINAL_RUN = uuidv5("council-original", NS);
 /** The council's env: commit links on GitHub. The translator and publisher run with the same configuration. */
-const ENV = { MUSE_HEARTS_MAX_LAG_SECONDS: "43200", MUSE_PACKS_MAX_LAG_SECONDS: "43200", BANTERHEARTS_REPO: "acme/banterhearts", BANTERPACKS_REPO: "acme/banterpacks" };
+const ENV = {
+  MUSE_HEARTS_MAX_LAG_SECONDS: "43200",
+  MUSE_PACKS_MAX_LAG_SECONDS: "43200",
+  BANTERHEARTS_REPO: "acme/banterhearts",
+  BANTERPACKS_REPO: "acme/banterpacks",
+};
 const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 
 // ---------------------------------------------------------------- data (tests/helpers/sample-window.ts, as tests/council.test.ts)
@@ -58,8 +63,20 @@ async function seed(db: Db) {
   await seedSampleWindowWithCommits(db, NS);
   await db.insert("watcher_runs", [
     {
-      ts: "2026-11-15T00:55:00.000Z", run_id: uuidv5("watcher", NS), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 1, packs_rows_found: 1, hearts_newest_ts: null, packs_newest_ts: null,
-      hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status: "valid", reasons: [], duration_ms: 5,
+      ts: "2026-11-15T00:55:00.000Z",
+      run_id: uuidv5("watcher", NS),
+      hearts_commit: SHA,
+      packs_commit: SHA,
+      hearts_rows_found: 1,
+      packs_rows_found: 1,
+      hearts_newest_ts: null,
+      packs_newest_ts: null,
+      hearts_lag_seconds: 60,
+      packs_lag_seconds: 60,
+      lag_seconds: 60,
+      status: "valid",
+      reasons: [],
+      duration_ms: 5,
     },
   ]);
 }
@@ -115,7 +132,16 @@ const HEADINGS_DE: Record<string, string> = {
   "Next steps": "Nächste Schritte",
   "Links & artifacts": "Links & Artefakte",
 };
-const WORDS_DE: Record<string, string> = { latency: "Latenz", and: "und", users: "Nutzer", the: "die", is: "ist", with: "mit", Commits: "Commits", Council: "Council-Lauf" };
+const WORDS_DE: Record<string, string> = {
+  latency: "Latenz",
+  and: "und",
+  users: "Nutzer",
+  the: "die",
+  is: "ist",
+  with: "mit",
+  Commits: "Commits",
+  Council: "Council-Lauf",
+};
 
 /** A "German" rendering that translates some words and leaves references, code, links and URLs alone. */
 function germanProse(text: string): string {
@@ -142,7 +168,10 @@ const WHY = 1;
 const BENCHMARKS = 2;
 const LINKS_SECTION = 4;
 
-const USAGE = { inputTokens: { total: 2100, noCache: 2100, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 900, text: 900, reasoning: undefined } };
+const USAGE = {
+  inputTokens: { total: 2100, noCache: 2100, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 900, text: 900, reasoning: undefined },
+};
 
 function answer(output: TranslationOutput | string): LanguageModelV3GenerateResult {
   return {
@@ -175,7 +204,17 @@ const translationRows = (db: Db, lang: string) =>
   );
 
 const llmEvents = (db: Db, runId: string) =>
-  db.query<{ event_id: string; source: string; operation: string; model: string; tokens_in: number; tokens_out: number; cost_usd: number | null; status: string; error_msg: string }>(
+  db.query<{
+    event_id: string;
+    source: string;
+    operation: string;
+    model: string;
+    tokens_in: number;
+    tokens_out: number;
+    cost_usd: number | null;
+    status: string;
+    error_msg: string;
+  }>(
     `SELECT toString(event_id) AS event_id, source, operation, model, tokens_in, tokens_out, toFloat64OrNull(toString(cost_usd)) AS cost_usd, status, error_msg
        FROM llm_events FINAL WHERE run_id = {run_id:UUID} ORDER BY ts, operation`,
     { run_id: runId },
@@ -219,7 +258,15 @@ describe("translate agent", () => {
     // The model sees the template: references, never a rendered number.
     expect(prompt).toContain("{{fact:hearts.latency_p95_ms}}");
     expect(prompt).not.toContain(formatFact(fact("hearts.latency_p95_ms"), "en"));
-    expect(result).toMatchObject({ status: "ok", summary: { pending: 1, translated: [{ series, episode: 1, lang: "de", status: "publishable", file_path: `episodes/${series}/ep-001.de.md`, translation_of: originalPath, problems: [] }] } });
+    expect(result).toMatchObject({
+      status: "ok",
+      summary: {
+        pending: 1,
+        translated: [
+          { series, episode: 1, lang: "de", status: "publishable", file_path: `episodes/${series}/ep-001.de.md`, translation_of: originalPath, problems: [] },
+        ],
+      },
+    });
 
     const rendered = renderAndCheck(normaliseTranslation(good), facts, { lang: "de", links: LINKS, runId: ORIGINAL_RUN });
     expect(rendered.problems).toEqual([]);
@@ -255,11 +302,28 @@ describe("translate agent", () => {
     expect(checkEpisodeFile(row.markdown, facts, { links: LINKS })).toEqual([]);
 
     expect(await llmEvents(t.db, run(1))).toEqual([
-      { event_id: llmEventId(run(1), "translate:chimera/1/de".replace("chimera", series), 1), source: "translate", operation: "translate.de", model: "gpt-4o-mini", tokens_in: 2100, tokens_out: 900, cost_usd: cost, status: "success", error_msg: "" },
+      {
+        event_id: llmEventId(run(1), "translate:chimera/1/de".replace("chimera", series), 1),
+        source: "translate",
+        operation: "translate.de",
+        model: "gpt-4o-mini",
+        tokens_in: 2100,
+        tokens_out: 900,
+        cost_usd: cost,
+        status: "success",
+        error_msg: "",
+      },
     ]);
     const pending = d.metrics.pending();
-    expect(pending.filter((s) => s.metric === "muse.translate.translations").map((s) => s.tags)).toEqual([expect.arrayContaining(["lang:de", "status:publishable"])]);
-    expect(pending.filter((s) => s.metric === "muse.llm.tokens").map((s) => s.points[0].value).sort((a, b) => a - b)).toEqual([900, 2100]);
+    expect(pending.filter((s) => s.metric === "muse.translate.translations").map((s) => s.tags)).toEqual([
+      expect.arrayContaining(["lang:de", "status:publishable"]),
+    ]);
+    expect(
+      pending
+        .filter((s) => s.metric === "muse.llm.tokens")
+        .map((s) => s.points[0].value)
+        .sort((a, b) => a - b),
+    ).toEqual([900, 2100]);
     expect(pending.filter((s) => s.metric === "muse.llm.calls").map((s) => s.tags)).toEqual([expect.arrayContaining(["agent:translate", "status:success"])]);
   });
 
@@ -271,7 +335,9 @@ describe("translate agent", () => {
     expect(model.doGenerateCalls).toHaveLength(2);
     const repair = lastMessage(model.doGenerateCalls[1]);
     expect(repair).toContain("rejected by the checker");
-    expect(repair).toContain(`section 3 ("Benchmarks (Zusammenfassung)"): {{fact:packs.user_latency_ms}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`);
+    expect(repair).toContain(
+      `section 3 ("Benchmarks (Zusammenfassung)"): {{fact:packs.user_latency_ms}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+    );
     expect(repair).toContain(`Benchmarks (Zusammenfassung): "500.0" is a number that no fact reference rendered`);
     expect(result.summary.translated).toEqual([expect.objectContaining({ lang: "zh", status: "publishable", problems: [], tokens: 6000 })]);
     const [row] = await translationRows(t.db, "zh");
@@ -289,7 +355,9 @@ describe("translate agent", () => {
     expect(changed).not.toEqual(good);
     const { llm, model } = mockLlm([added, changed]);
     const result = await translate(options({ langs: ["de"] }), deps(), ctx(run(19)), { llm });
-    expect(lastMessage(model.doGenerateCalls[1])).toContain(`section 2 ("Warum es wichtig ist"): {{fact:hearts.latency_p95_ms}} is not in the original — add no reference`);
+    expect(lastMessage(model.doGenerateCalls[1])).toContain(
+      `section 2 ("Warum es wichtig ist"): {{fact:hearts.latency_p95_ms}} is not in the original — add no reference`,
+    );
     expect(result.summary.translated).toEqual([expect.objectContaining({ lang: "de", status: "rejected", file_path: "" })]);
     const [row] = await translationRows(t.db, "de");
     expect(row).toMatchObject({ status: "rejected", file_path: "" });
@@ -310,7 +378,12 @@ describe("translate agent", () => {
     expect(row.problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "999\.9" is a number that no fact reference rendered/)]);
     expect(row.markdown).toContain("999.9"); // kept for inspection; the publisher never takes a rejected row
     expect(await llmEvents(t.db, run(3))).toHaveLength(2);
-    expect(d.metrics.pending().filter((s) => s.metric === "muse.translate.translations").map((s) => s.tags)).toEqual([expect.arrayContaining(["lang:hi", "status:rejected"])]);
+    expect(
+      d.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.translate.translations")
+        .map((s) => s.tags),
+    ).toEqual([expect.arrayContaining(["lang:hi", "status:rejected"])]);
   });
 
   it("number words and digits of other scripts are numbers too: zwei (de), 两倍 (zh), Devanagari digits (hi) are rejected", async () => {
@@ -324,9 +397,15 @@ describe("translate agent", () => {
       ["zh", "rejected"],
       ["hi", "rejected"],
     ]);
-    expect((await translationRows(t.db, "de"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "zwei" is a number word; numbers come only from fact references/)]);
-    expect((await translationRows(t.db, "zh"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "两" is a Chinese numeral; numbers come only from fact references/)]);
-    expect((await translationRows(t.db, "hi"))[0].problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "७" is a number that no fact reference rendered/)]);
+    expect((await translationRows(t.db, "de"))[0].problems).toEqual([
+      expect.stringMatching(/^Warum es wichtig ist: "zwei" is a number word; numbers come only from fact references/),
+    ]);
+    expect((await translationRows(t.db, "zh"))[0].problems).toEqual([
+      expect.stringMatching(/^Warum es wichtig ist: "两" is a Chinese numeral; numbers come only from fact references/),
+    ]);
+    expect((await translationRows(t.db, "hi"))[0].problems).toEqual([
+      expect.stringMatching(/^Warum es wichtig ist: "७" is a number that no fact reference rendered/),
+    ]);
   });
 
   it("a dropped code span or a changed link is rejected", async () => {
@@ -339,7 +418,9 @@ describe("translate agent", () => {
       ["zh", "rejected"],
     ]);
     const [de] = await translationRows(t.db, "de");
-    expect(de.problems).toEqual([`section 5 ("Links & Artefakte"): the code \`${ORIGINAL_RUN}\` of the original section 5 ("Links & artifacts") is missing or changed: copy code spans and blocks character for character`]);
+    expect(de.problems).toEqual([
+      `section 5 ("Links & Artefakte"): the code \`${ORIGINAL_RUN}\` of the original section 5 ("Links & artifacts") is missing or changed: copy code spans and blocks character for character`,
+    ]);
     const [zh] = await translationRows(t.db, "zh");
     expect(zh.problems).toEqual([
       `section 5 ("Links & Artefakte"): the link target https://example.com/commit/${HEARTS_COMMIT} is not in the original section 5 ("Links & artifacts"): do not add or alter links`,
@@ -356,7 +437,12 @@ describe("translate agent", () => {
       ["zh", "publishable"],
       ["hi", "publishable"],
     ]);
-    const rows = { en: original, de: (await translationRows(t.db, "de"))[0], zh: (await translationRows(t.db, "zh"))[0], hi: (await translationRows(t.db, "hi"))[0] };
+    const rows = {
+      en: original,
+      de: (await translationRows(t.db, "de"))[0],
+      zh: (await translationRows(t.db, "zh"))[0],
+      hi: (await translationRows(t.db, "hi"))[0],
+    };
     const shown = (id: string) => Object.fromEntries(Object.entries(rows).map(([lang, row]) => [lang, shownIn(row.markdown, id)]));
     // What Intl.NumberFormat / DateTimeFormat give for these facts (formatFact), in each file.
     expect(shown("hearts.latency_p95_ms")).toEqual({ en: "170.0 ms", de: "170,0 ms", zh: "170.0 ms", hi: "170.0 ms" });
@@ -366,7 +452,8 @@ describe("translate agent", () => {
     expect(shown("window.from")).toEqual({ en: "Nov 8, 2026", de: "8. Nov. 2026", zh: "2026年11月8日", hi: "8 नव॰ 2026" });
     for (const [lang, row] of Object.entries(rows)) {
       expect(row.markdown, lang).toContain(`lang: "${lang}"`);
-      for (const f of facts.facts) if (shownIn(row.markdown, f.id) !== undefined) expect(shownIn(row.markdown, f.id), `${lang} ${f.id}`).toBe(formatFact(f, lang as Lang));
+      for (const f of facts.facts)
+        if (shownIn(row.markdown, f.id) !== undefined) expect(shownIn(row.markdown, f.id), `${lang} ${f.id}`).toBe(formatFact(f, lang as Lang));
       expect(checkEpisodeFile(row.markdown, facts, { links: LINKS }), lang).toEqual([]);
     }
   });
@@ -380,7 +467,9 @@ describe("translate agent", () => {
     if (!("source" in found)) throw new Error(found.problems.join("; "));
     const translated = normaliseTranslation(good);
     const files = {
-      en: renderAndCheck(template, patched, { lang: "en", links: LINKS, runId: ORIGINAL_RUN }).content.sections.map((s) => s.markdown).join("\n"),
+      en: renderAndCheck(template, patched, { lang: "en", links: LINKS, runId: ORIGINAL_RUN })
+        .content.sections.map((s) => s.markdown)
+        .join("\n"),
       de: renderTranslation(found.source, "de", translated, LINKS),
       zh: renderTranslation(found.source, "zh", translated, LINKS),
       hi: renderTranslation(found.source, "hi", translated, LINKS),
@@ -388,7 +477,8 @@ describe("translate agent", () => {
     const shown = (id: string) => Object.fromEntries(Object.entries(files).map(([lang, text]) => [lang, shownIn(text, id)]));
     expect(shown("hearts.latency_p95_ms")).toEqual({ en: "1,234.5 ms", de: "1.234,5 ms", zh: "1,234.5 ms", hi: "1,234.5 ms" });
     expect(shown("volume.events")).toEqual({ en: "1,234,567", de: "1.234.567", zh: "1,234,567", hi: "12,34,567" });
-    for (const lang of ["de", "zh", "hi"] as const) expect(renderAndCheck(translated, patched, { lang, links: LINKS, runId: ORIGINAL_RUN }).problems, lang).toEqual([]);
+    for (const lang of ["de", "zh", "hi"] as const)
+      expect(renderAndCheck(translated, patched, { lang, links: LINKS, runId: ORIGINAL_RUN }).problems, lang).toEqual([]);
   });
 
   it("an answer that is not valid for the schema is repaired like any other problem", async () => {
@@ -409,7 +499,10 @@ describe("translate agent", () => {
     const result = await translate(options({ langs: ["de"] }), deps(), ctx(run(22)), { llm });
     expect(model.doGenerateCalls).toHaveLength(0);
     expect(result.summary.failed).toEqual([
-      expect.objectContaining({ lang: "de", error: expect.stringMatching(/the original has no template with fact references \(written before references\): it cannot be translated/) }),
+      expect.objectContaining({
+        lang: "de",
+        error: expect.stringMatching(/the original has no template with fact references \(written before references\): it cannot be translated/),
+      }),
     ]);
     expect(await translationRows(t.db, "de")).toEqual([]);
   });
@@ -451,7 +544,9 @@ describe("translate agent", () => {
     await translate(options({ langs: ["de"] }), deps(), ctx(run(11)), { llm: mockLlm([added, added]).llm });
     const later = testDeps(t.db, { clock: fixedClock("2026-11-18T09:00:00.000Z"), envVars: ENV });
     await translate(options({ langs: ["de"] }), later, ctx(run(12)), { llm: mockLlm([good]).llm });
-    const rows = await t.db.query<{ n: number; status: string }>("SELECT count() AS n, any(status) AS status FROM episodes FINAL WHERE episode_num = 1 AND lang = 'de'");
+    const rows = await t.db.query<{ n: number; status: string }>(
+      "SELECT count() AS n, any(status) AS status FROM episodes FINAL WHERE episode_num = 1 AND lang = 'de'",
+    );
     expect(rows).toEqual([{ n: 1, status: "publishable" }]);
   });
 
@@ -488,7 +583,9 @@ describe("translate agent", () => {
       modelId: "gpt-4o-mini",
       doGenerate: ({ abortSignal }) => new Promise((_resolve, reject) => abortSignal?.addEventListener("abort", () => reject(abortSignal.reason as Error))),
     });
-    const attempt = translate(options({ langs: ["de"] }), deps({ MUSE_LLM_TIMEOUT_MS: "1000" }), ctx(run(14)), { llm: { model, modelId: "gpt-4o-mini", provider: "mock" } });
+    const attempt = translate(options({ langs: ["de"] }), deps({ MUSE_LLM_TIMEOUT_MS: "1000" }), ctx(run(14)), {
+      llm: { model, modelId: "gpt-4o-mini", provider: "mock" },
+    });
     await expect(attempt).rejects.toThrow(/no translation could be made: LLM call translate.de timed out after 1000 ms/);
     expect(await llmEvents(t.db, run(14))).toEqual([expect.objectContaining({ operation: "translate.de", status: "timeout", tokens_in: 0 })]);
     expect(await translationRows(t.db, "de")).toEqual([]);
@@ -508,7 +605,9 @@ describe("translate agent", () => {
     expect((parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(text)![1]) as Record<string, unknown>).translation_of).toBe(originalPath);
     expect(shownIn(text, "hearts.latency_p95_ms")).toBe("170,0 ms");
     // Both rows are marked published with that commit; the translation is then done.
-    const rows = await t.db.query<{ lang: string; status: string; commit_sha: string }>("SELECT lang, status, commit_sha FROM episodes FINAL WHERE episode_num = 1 ORDER BY lang");
+    const rows = await t.db.query<{ lang: string; status: string; commit_sha: string }>(
+      "SELECT lang, status, commit_sha FROM episodes FINAL WHERE episode_num = 1 ORDER BY lang",
+    );
     const head = git("rev-parse", "HEAD");
     expect(rows).toEqual([
       { lang: "de", status: "published", commit_sha: head },
@@ -524,9 +623,20 @@ describe("translate agent", () => {
 describe("verifyTranslation (on the council original's template and facts)", () => {
   const rules = { titleMaxLength: 300 };
   const check = (translation: TranslatableText, lang: Lang) => verifyTranslation(template, translation, facts, lang, rules, LINKS, { runId: ORIGINAL_RUN });
-  const HEADINGS_ZH: Record<string, string> = { "What changed": "变化", "Why it matters": "为什么重要", "Benchmarks (summary)": "基准测试（摘要）", "Next steps": "后续步骤", "Links & artifacts": "链接与产物" };
+  const HEADINGS_ZH: Record<string, string> = {
+    "What changed": "变化",
+    "Why it matters": "为什么重要",
+    "Benchmarks (summary)": "基准测试（摘要）",
+    "Next steps": "后续步骤",
+    "Links & artifacts": "链接与产物",
+  };
   /** A Chinese translation of a piece: its references glued to Chinese text (no spaces), then its code spans. */
-  const zhPiece = (text: string) => `${referencesIn(text).map((r) => `数值为{{${r.kind}:${r.id}}}`).join("，")}${codeSpans(text).map((c) => `，代码${c}`).join("")}。`;
+  const zhPiece = (text: string) =>
+    `${referencesIn(text)
+      .map((r) => `数值为{{${r.kind}:${r.id}}}`)
+      .join("，")}${codeSpans(text)
+      .map((c) => `，代码${c}`)
+      .join("")}。`;
   const zh = (): TranslatableText => ({
     title: `p95延迟：${zhPiece(template.title)}`,
     summary: zhPiece(template.summary),
@@ -534,7 +644,11 @@ describe("verifyTranslation (on the council original's template and facts)", () 
   });
 
   it("normalises the model's headings (one line, no leading #) and demotes H1/H2 inside sections", () => {
-    const normalised = normaliseTranslation({ title: " Titel ", summary: " S ", sections: [{ heading: "## Was\nsich änderte ", markdown: "## Unterpunkt\n\nText" }] });
+    const normalised = normaliseTranslation({
+      title: " Titel ",
+      summary: " S ",
+      sections: [{ heading: "## Was\nsich änderte ", markdown: "## Unterpunkt\n\nText" }],
+    });
     expect(normalised).toEqual({ title: "Titel", summary: "S", sections: [{ heading: "Was sich änderte", markdown: "### Unterpunkt\n\nText" }] });
   });
 
@@ -546,7 +660,9 @@ describe("verifyTranslation (on the council original's template and facts)", () 
   it("rejects a reference dropped, added or changed, piece by piece", () => {
     const base = normaliseTranslation(good);
     const dropped = { ...base, summary: base.summary.replace("{{fact:changes.improvements}}", "") };
-    expect(check(dropped, "de")).toEqual([`summary: {{fact:changes.improvements}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`]);
+    expect(check(dropped, "de")).toEqual([
+      `summary: {{fact:changes.improvements}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+    ]);
     const added = { ...base, summary: `${base.summary} {{fact:volume.sessions}}` };
     expect(check(added, "de")).toEqual([`summary: {{fact:volume.sessions}} is not in the original — add no reference`]);
     // Moved to another piece: the title lost it and the summary gained it.
@@ -602,6 +718,10 @@ describe("verifyTranslation (on the council original's template and facts)", () 
       expect.stringMatching(new RegExp(`^${escapeRegExp(links.heading)}: "999" is a number that no fact reference rendered`)),
     ]);
     const short = { ...base, sections: base.sections.slice(0, 1) };
-    expect(check(short, "de")).toEqual([expect.stringMatching(/^sections: the original has 5 sections \("What changed", "Why it matters", "Benchmarks \(summary\)", "Next steps", "Links & artifacts"\); return exactly one translated section for each, in the same order \(got 1\)$/)]);
+    expect(check(short, "de")).toEqual([
+      expect.stringMatching(
+        /^sections: the original has 5 sections \("What changed", "Why it matters", "Benchmarks \(summary\)", "Next steps", "Links & artifacts"\); return exactly one translated section for each, in the same order \(got 1\)$/,
+      ),
+    ]);
   });
 });

@@ -25,7 +25,15 @@ const FROM = "2026-11-08T00:00:00.000Z";
 const TO = "2026-11-15T00:00:00.000Z";
 
 function fixtureFacts(): Facts {
-  const f = (id: string, value: number, unit: Facts["facts"][number]["unit"], decimals: number, signed?: boolean) => ({ id, label: id, value, unit, decimals, source: "test", ...(signed ? { signed } : {}) });
+  const f = (id: string, value: number, unit: Facts["facts"][number]["unit"], decimals: number, signed?: boolean) => ({
+    id,
+    label: id,
+    value,
+    unit,
+    decimals,
+    source: "test",
+    ...(signed ? { signed } : {}),
+  });
   return factsSchema.parse({
     window: { from: FROM, to: TO, days: 7 },
     generated_at: TO,
@@ -74,9 +82,30 @@ function fixtureFacts(): Facts {
     daily: [],
     events: [
       {
-        n: 1, commit_sha: HEARTS, commit_ts: "2026-11-10T06:00:00.000Z", subject: "perf: cut p95 latency to 99 ms", candidates: [HEARTS], kind: "regression", status: "open", fixed_by_sha: "", fixed_ts: null,
-        lead: { label: "quantization Qwen 1.5 7B int8 (wikitext-2, cuda)", metric: "latency_p95_ms", change_pct: 41.2, ci_pct: [35.1, 47.9], q_value: 0.00012, mean_before: 100.2, mean_after: 141.5, n_before: 9, n_after: 12 },
-        series_changed: 1, series_same_direction: 1, median_change_pct: 41.2, users: { measurable: false, felt: false, latency_change_pct: null, latency_ci_pct: null, latency_p_value: null },
+        n: 1,
+        commit_sha: HEARTS,
+        commit_ts: "2026-11-10T06:00:00.000Z",
+        subject: "perf: cut p95 latency to 99 ms",
+        candidates: [HEARTS],
+        kind: "regression",
+        status: "open",
+        fixed_by_sha: "",
+        fixed_ts: null,
+        lead: {
+          label: "quantization Qwen 1.5 7B int8 (wikitext-2, cuda)",
+          metric: "latency_p95_ms",
+          change_pct: 41.2,
+          ci_pct: [35.1, 47.9],
+          q_value: 0.00012,
+          mean_before: 100.2,
+          mean_after: 141.5,
+          n_before: 9,
+          n_after: 12,
+        },
+        series_changed: 1,
+        series_same_direction: 1,
+        median_change_pct: 41.2,
+        users: { measurable: false, felt: false, latency_change_pct: null, latency_ci_pct: null, latency_p_value: null },
       },
     ],
     commits: {
@@ -116,7 +145,11 @@ function oldChecker(prose: string) {
   // Its facts were stored rounded to their decimals (123.456 → 123.5), which is what let 124 through.
   const legacyFacts = { ...facts, facts: facts.facts.filter((f) => f.unit !== "date").map((f) => ({ ...f, value: Number(f.value.toFixed(f.decimals)) })) };
   const claims: DraftClaim[] = legacyFacts.facts.map((f) => ({ fact_id: f.id, value: f.value, unit: f.unit }));
-  return verifyProse(contentPieces({ title: "t", summary: "s", sections: [{ heading: "Why it matters", markdown: prose }] }), claims, truthContext(legacyFacts));
+  return verifyProse(
+    contentPieces({ title: "t", summary: "s", sections: [{ heading: "Why it matters", markdown: prose }] }),
+    claims,
+    truthContext(legacyFacts),
+  );
 }
 
 interface Attack {
@@ -156,10 +189,30 @@ const ATTACKS: Attack[] = [
   { form: "sign flipped", template: "The correlation is r = −{{fact:correlation.latency_user}}.", legacy: "The correlation is r = 0.82.", shows: "0.82" },
   { form: "double rounding", template: "p95 was 124 ms.", shows: "124 ms" },
   { form: "scale word after a fact", template: "We saw {{fact:event.1.series}} million requests.", legacy: "We saw 1 million requests.", shows: "million" },
-  { form: "forged evidence link", template: "p95 was [999 ms](#fact-hearts.latency_p95_ms).", shows: "999 ms", oldNote: "found here: the old checker rejected it (its digits were prose)" },
-  { form: "remote image", template: "![p95 999 ms](https://evil.example/999.png)", shows: "evil.example", oldNote: "found here: the old checker rejected the alt text's digits, but allowed any remote image" },
-  { form: "raw HTML", template: "<b>999</b> ms", shows: "999", oldNote: "raw HTML is dropped by the site's sanitiser, so the old checker passing it showed nothing" },
-  { form: "footnote label", template: "See the note[^999].\n\n[^999]: p95 note", shows: "999", oldNote: "found here: the old checker rejected the label's digits" },
+  {
+    form: "forged evidence link",
+    template: "p95 was [999 ms](#fact-hearts.latency_p95_ms).",
+    shows: "999 ms",
+    oldNote: "found here: the old checker rejected it (its digits were prose)",
+  },
+  {
+    form: "remote image",
+    template: "![p95 999 ms](https://evil.example/999.png)",
+    shows: "evil.example",
+    oldNote: "found here: the old checker rejected the alt text's digits, but allowed any remote image",
+  },
+  {
+    form: "raw HTML",
+    template: "<b>999</b> ms",
+    shows: "999",
+    oldNote: "raw HTML is dropped by the site's sanitiser, so the old checker passing it showed nothing",
+  },
+  {
+    form: "footnote label",
+    template: "See the note[^999].\n\n[^999]: p95 note",
+    shows: "999",
+    oldNote: "found here: the old checker rejected the label's digits",
+  },
   { form: "unknown fact id", template: "p95 was {{fact:hearts.latency_p99_ms}}.", legacy: "", shows: "", oldNote: "a reference is new syntax" },
 ];
 
@@ -201,7 +254,14 @@ describe("truth by construction: every attack form is rejected by the full pipel
   it("a file tampered with after the council fails the publisher's check; the untouched file passes", () => {
     const rendered = pipeline(honest());
     const claims = claimsOf(rendered.references, facts.facts);
-    const fm = buildFrontMatter(facts, rendered.content, claims, { series: "chimera", episode: 1, lang: "en", date: new Date(TO), runId: RUN, writer: { kind: "offline" } });
+    const fm = buildFrontMatter(facts, rendered.content, claims, {
+      series: "chimera",
+      episode: 1,
+      lang: "en",
+      date: new Date(TO),
+      runId: RUN,
+      writer: { kind: "offline" },
+    });
     const file = renderEpisode(fm, rendered.content.sections);
     expect(checkEpisodeFile(file, facts, { links: LINKS })).toEqual([]);
     const shown = formatFact(facts.facts.find((f) => f.id === "event.1.after")!);
@@ -239,7 +299,14 @@ describe("one formatter, every locale", () => {
     expect(benchEn).toContain("[1,234.5 tokens/s](#fact-hearts.tokens_per_sec)");
     expect(benchDe).toContain("[1.234,5 tokens/s](#fact-hearts.tokens_per_sec)");
     // The German file passes the residual check in German (its own number format is what the evidence links show).
-    const fm = buildFrontMatter(facts, de.content, claimsOf(de.references, facts.facts), { series: "chimera", episode: 1, lang: "de", date: new Date(TO), runId: RUN, writer: { kind: "offline" } });
+    const fm = buildFrontMatter(facts, de.content, claimsOf(de.references, facts.facts), {
+      series: "chimera",
+      episode: 1,
+      lang: "de",
+      date: new Date(TO),
+      runId: RUN,
+      writer: { kind: "offline" },
+    });
     expect(checkEpisodeFile(renderEpisode(fm, de.content.sections), facts, { links: LINKS })).toEqual([]);
   });
 });

@@ -74,7 +74,14 @@ const STEPS: Step[] = [
     author: person("Grace Hopper"),
     files: { "reports/a.json": REPORT_V2, "README.md": null, "logo.bin": Buffer.from([0x89, 0x50, 0x00, 0x09]) },
   },
-  { id: "c3", branch: "main", message: "Rename report", author: person("Ada Lovelace"), renames: { "reports/a.json": "reports/b.json" }, files: { "c.txt": "c\n" } },
+  {
+    id: "c3",
+    branch: "main",
+    message: "Rename report",
+    author: person("Ada Lovelace"),
+    renames: { "reports/a.json": "reports/b.json" },
+    files: { "c.txt": "c\n" },
+  },
   { id: "f1", branch: "feature", from: "c3", message: "Feature work", author: person("Linus Torvalds"), files: { "feature.txt": FEATURE } },
   { id: "c4", branch: "main", message: "Extend c", author: person("Grace Hopper"), files: { "c.txt": "c\nc2\n" } },
   { id: "merge", branch: "main", merge: "feature", message: "Merge feature", author: COMMITTER, files: { "feature.txt": FEATURE } },
@@ -350,7 +357,9 @@ describe("GitHub upstream", () => {
   });
 
   it("names a repository GitHub does not know", async () => {
-    const error = await hearts({}, "acme/nope").listCommits().catch((e: unknown) => e);
+    const error = await hearts({}, "acme/nope")
+      .listCommits()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).message).toMatch(/not found on GitHub while reading the repository \(acme\/nope\) \(404 Not Found/);
   });
@@ -365,7 +374,9 @@ describe("GitHub upstream", () => {
 
   it("gives up after the configured retries with a transient error", async () => {
     gh.injectFault({ kind: "server-error", status: 503 }, { times: 10, match: (r) => r.path.endsWith("/commits") });
-    const error = await hearts({ retries: 2 }).listCommits().catch((e: unknown) => e);
+    const error = await hearts({ retries: 2 })
+      .listCommits()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).transient).toBe(true);
     expect((error as UpstreamError).message).toMatch(/GitHub unavailable while listing commits on main .*503/);
@@ -386,7 +397,9 @@ describe("GitHub upstream", () => {
   it("does not wait longer than the bound, failing as transient instead", async () => {
     gh.injectFault({ kind: "secondary-rate-limit", retryAfterSeconds: 3600 }, { match: (r) => r.path.endsWith("/branches/main") });
     const started = Date.now();
-    const error = await hearts({ rateLimitSecondMs: 1000, maxRateLimitWaitSeconds: 60 }).latestCommit().catch((e: unknown) => e);
+    const error = await hearts({ rateLimitSecondMs: 1000, maxRateLimitWaitSeconds: 60 })
+      .latestCommit()
+      .catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).transient).toBe(true);
@@ -449,7 +462,10 @@ describe("fake GitHub's request checks", () => {
     const without = (name: keyof typeof good) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== name));
     expect((await rawRequest("GET", `/repos/${REPO}`, without("user-agent"))).status).toBe(403);
     expect(await rawRequest("GET", `/repos/${REPO}`, without("authorization"))).toMatchObject({ status: 401, json: { message: "Requires authentication" } });
-    expect(await rawRequest("GET", `/repos/${REPO}`, { ...good, authorization: "token nope" })).toMatchObject({ status: 401, json: { message: "Bad credentials" } });
+    expect(await rawRequest("GET", `/repos/${REPO}`, { ...good, authorization: "token nope" })).toMatchObject({
+      status: 401,
+      json: { message: "Bad credentials" },
+    });
     expect((await rawRequest("GET", `/repos/${REPO}`, without("accept"))).status).toBe(400);
     expect(await rawRequest("GET", `/repos/${REPO}`, good)).toMatchObject({ status: 200, json: { default_branch: "main", full_name: REPO } });
     expect((await rawRequest("GET", `/repos/${REPO}`, { ...good, "x-github-api-version": "1999-01-01" })).status).toBe(400);
@@ -460,7 +476,10 @@ describe("fake GitHub's request checks", () => {
     expect(typo.status).toBe(400);
     expect(typo.json.message).toContain("per-page");
     expect(await rawRequest("GET", "/repos/acme/nope", good)).toMatchObject({ status: 404, json: { message: "Not Found" } });
-    expect(await rawRequest("GET", `/repos/${REPO}/commits/${"f".repeat(40)}`, good)).toMatchObject({ status: 422, json: { message: `No commit found for SHA: ${"f".repeat(40)}` } });
+    expect(await rawRequest("GET", `/repos/${REPO}/commits/${"f".repeat(40)}`, good)).toMatchObject({
+      status: 422,
+      json: { message: `No commit found for SHA: ${"f".repeat(40)}` },
+    });
     expect(await rawRequest("GET", `/repos/${REPO}/contents/nope.txt?ref=${sha.c1}`, good)).toMatchObject({ status: 404, json: { message: "Not Found" } });
     expect((await rawRequest("GET", `/repos/${REPO}/commits?since=yesterday`, good)).status).toBe(422);
   });
@@ -486,7 +505,12 @@ describe("fake GitHub's git data API (what a publisher needs)", () => {
     const base = gh.commit(content, { message: "init\n", date: T.c1, files: { "content/episodes/001.md": "# One\n" } });
     // A plain Octokit: the fake is under test here, not Muse's client (whose throttling spaces writes 1 s apart).
     const quiet = () => {};
-    const octokit = new Octokit({ auth: FAKE_TOKEN, baseUrl: gh.url, userAgent: "fake-github-test", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
+    const octokit = new Octokit({
+      auth: FAKE_TOKEN,
+      baseUrl: gh.url,
+      userAgent: "fake-github-test",
+      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
     const [owner, repo] = content.split("/");
 
     const ref = await octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", { owner, repo, ref: "heads/main" });
@@ -538,7 +562,9 @@ describe("fake GitHub's git data API (what a publisher needs)", () => {
     expect(gh.branchHead(content)).toBe(stale.data.sha);
 
     await octokit.request("POST /repos/{owner}/{repo}/git/refs", { owner, repo, ref: "refs/heads/drafts", sha: base });
-    await expect(octokit.request("POST /repos/{owner}/{repo}/git/refs", { owner, repo, ref: "refs/heads/drafts", sha: base })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.request("POST /repos/{owner}/{repo}/git/refs", { owner, repo, ref: "refs/heads/drafts", sha: base })).rejects.toMatchObject({
+      status: 422,
+    });
     const writes: RecordedRequest[] = gh.requests.filter((r) => r.method !== "GET");
     expect(writes.every((r) => r.headers["content-type"]?.startsWith("application/json"))).toBe(true);
   });

@@ -160,7 +160,9 @@ describe("local git upstream", () => {
     expect(await repo.readFile(sha.c1, "docs/über notes.md")).toBe("one\ntwo\n");
     await expect(repo.readFile(sha.c3, "reports/a.json")).rejects.toThrow(/reports\/a\.json not found at/);
     await expect(repo.readFile(sha.c1, "docs")).rejects.toThrow(UpstreamError);
-    await expect(repo.readFile("0123456789abcdef0123456789abcdef01234567", "c.txt")).rejects.toThrow(/commit 0123456789abcdef0123456789abcdef01234567 not found/);
+    await expect(repo.readFile("0123456789abcdef0123456789abcdef01234567", "c.txt")).rejects.toThrow(
+      /commit 0123456789abcdef0123456789abcdef01234567 not found/,
+    );
   });
 
   it("never passes caller input to git as an option", async () => {
@@ -191,7 +193,9 @@ describe("local git upstream", () => {
 
   it("names the directory and the seed command when the checkout is missing or not a repository", async () => {
     const missing = path.join(root, "does-not-exist");
-    const error = await createLocalGitRepo("banterhearts", missing).listCommits().catch((e: unknown) => e);
+    const error = await createLocalGitRepo("banterhearts", missing)
+      .listCommits()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).message).toContain(missing);
     expect((error as UpstreamError).message).toContain("npm run muse -- seed");

@@ -20,7 +20,13 @@ const crons = (JSON.parse(readFileSync("vercel.json", "utf8")) as { crons: { pat
 const limits = routeLimits("app");
 let n = 0;
 
-type Tree = { output: string; log: string; fn(route: string): string; config(route: string): Record<string, unknown>; writeConfig(route: string, config: Record<string, unknown>): void };
+type Tree = {
+  output: string;
+  log: string;
+  fn(route: string): string;
+  config(route: string): Record<string, unknown>;
+  writeConfig(route: string, config: Record<string, unknown>): void;
+};
 
 function tree(): Tree {
   const root = path.join(tmp, `t${++n}`);
@@ -29,7 +35,13 @@ function tree(): Tree {
   const writeFn = (route: string, maxDuration?: number) => {
     mkdirSync(fnDir(route), { recursive: true });
     writeFileSync(path.join(fnDir(route), "___next_launcher.cjs"), "module.exports = require('./.next/server/app/route.js');\n");
-    const config = { operationType: "API", handler: "___next_launcher.cjs", runtime: "nodejs24.x", ...(maxDuration ? { maxDuration } : {}), filePathMap: { "node_modules/next/package.json": "node_modules/next/package.json" } };
+    const config = {
+      operationType: "API",
+      handler: "___next_launcher.cjs",
+      runtime: "nodejs24.x",
+      ...(maxDuration ? { maxDuration } : {}),
+      filePathMap: { "node_modules/next/package.json": "node_modules/next/package.json" },
+    };
     writeFileSync(path.join(fnDir(route), ".vc-config.json"), JSON.stringify(config));
   };
   // API routes; the cron route shares the agents' function, as in a real build.
@@ -54,7 +66,15 @@ function tree(): Tree {
 }
 
 function check(t: Tree, overrides: { app?: string } = {}) {
-  return checkVercelOutput({ output: t.output, app: overrides.app ?? "app", root: ".", log: t.log, vercelJson: "vercel.json", packageJson: "package.json", maxMb: 250 });
+  return checkVercelOutput({
+    output: t.output,
+    app: overrides.app ?? "app",
+    root: ".",
+    log: t.log,
+    vercelJson: "vercel.json",
+    packageJson: "package.json",
+    maxMb: 250,
+  });
 }
 
 describe("the Vercel output check", () => {
@@ -161,7 +181,10 @@ describe("the Vercel output check", () => {
     let status = 0;
     let stderr = "";
     try {
-      execFileSync(process.execPath, ["--import", "tsx", "scripts/check-vercel-output.ts", "--output", t.output, "--log", t.log], { encoding: "utf8", stdio: "pipe" });
+      execFileSync(process.execPath, ["--import", "tsx", "scripts/check-vercel-output.ts", "--output", t.output, "--log", t.log], {
+        encoding: "utf8",
+        stdio: "pipe",
+      });
     } catch (e) {
       ({ status, stderr } = e as { status: number; stderr: string });
     }

@@ -39,9 +39,7 @@ beforeEach(async () => {
   episodeRunId = randomUUID();
   publishRunId = randomUUID();
   // What the publisher records right after its commit.
-  await t.db.insert("deployments", [
-    pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha: COMMIT }),
-  ]);
+  await t.db.insert("deployments", [pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha: COMMIT })]);
 });
 
 /** Metrics that keep what was recorded (and count flushes) instead of sending it. */
@@ -206,7 +204,7 @@ describe("POST /api/webhooks/vercel", () => {
 
   it("records errors with their message, cancellations, and the legacy deployment.ready", async () => {
     await send(event({ type: "deployment.created", at: T0 }));
-    const failed = await send(event({ type: "deployment.error", at: T0 + 30_000, extra: { errorMessage: "Command \"next build\" exited with 1" } }));
+    const failed = await send(event({ type: "deployment.error", at: T0 + 30_000, extra: { errorMessage: 'Command "next build" exited with 1' } }));
     expect(failed.body).toMatchObject({ recorded: true, status: "error", duration_ms: 30_000 });
     expect((await current())!.error_msg).toBe('Vercel deployment dpl_1 failed: Command "next build" exited with 1');
 
@@ -276,7 +274,15 @@ describe("POST /api/webhooks/vercel under attack and under load", () => {
     return { stream, pulled: () => pulled };
   }
   const post = (body: ReadableStream<Uint8Array>, headers: Record<string, string>) =>
-    handleVercelWebhook(new Request("http://localhost/api/webhooks/vercel", { method: "POST", body, headers: { "content-type": "application/json", ...headers }, duplex: "half" } as RequestInit), () => makeDeps());
+    handleVercelWebhook(
+      new Request("http://localhost/api/webhooks/vercel", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...headers },
+        duplex: "half",
+      } as RequestInit),
+      () => makeDeps(),
+    );
 
   it("never buffers a chunked body past the 1 MiB cap, and reads none of an unsigned one", async () => {
     const signed = chunkedBody(64 * 1024 * 1024);
@@ -291,7 +297,10 @@ describe("POST /api/webhooks/vercel under attack and under load", () => {
 
   it("concurrent deliveries for one commit lose no event and no duration", async () => {
     const commits = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(40).slice(0, 40).replace(/^./, "e"));
-    await t.db.insert("deployments", commits.map((commitSha) => pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha })));
+    await t.db.insert(
+      "deployments",
+      commits.map((commitSha) => pendingDeploymentRow({ at: new Date(T0 - 5_000), runId: publishRunId, episodeRunId, commitSha })),
+    );
     await Promise.all(
       commits.flatMap((commit, i) => [
         send(event({ id: `evt_created_${i}`, type: "deployment.created", at: T0, commit })),
@@ -312,7 +321,8 @@ describe("POST /api/webhooks/vercel under attack and under load", () => {
 
 describe("POST /api/revalidate", () => {
   const ADMIN = "admin-token-for-revalidate-tests";
-  const request = (token?: string) => new Request("http://localhost/api/revalidate", { method: "POST", headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const request = (token?: string) =>
+    new Request("http://localhost/api/revalidate", { method: "POST", headers: token ? { Authorization: `Bearer ${token}` } : {} });
   afterAll(() => {
     delete process.env.MUSE_ADMIN_TOKEN;
     resetEnvCache();

@@ -22,15 +22,48 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await t.db.insert("bench_runs", [
     {
-      ts: "2026-11-20T09:00:00.000Z", run_id: uuidv5("r1", NS), commit_sha: HEARTS_SHA, benchmark_type: "quantization", variant: "int8",
-      model: "llama-3.1-8b", quant: "int8", dataset: "unknown", device: "cuda", latency_mean_ms: 10, latency_p50_ms: null, latency_p95_ms: 14,
-      latency_p99_ms: null, tokens_per_sec: 100, cost_per_1k: null, memory_peak_mb: null, extra: "{}", source_path: "",
+      ts: "2026-11-20T09:00:00.000Z",
+      run_id: uuidv5("r1", NS),
+      commit_sha: HEARTS_SHA,
+      benchmark_type: "quantization",
+      variant: "int8",
+      model: "llama-3.1-8b",
+      quant: "int8",
+      dataset: "unknown",
+      device: "cuda",
+      latency_mean_ms: 10,
+      latency_p50_ms: null,
+      latency_p95_ms: 14,
+      latency_p99_ms: null,
+      tokens_per_sec: 100,
+      cost_per_1k: null,
+      memory_peak_mb: null,
+      extra: "{}",
+      source_path: "",
     },
   ]);
   await t.db.insert("ui_events", [
     // The newest Banterpacks event for the latest commit is at 10:30 UTC.
-    { ts: "2026-11-20T10:30:00.000Z", event_id: uuidv5("e1", NS), session_id: uuidv5("s", NS), commit_sha: PACKS_SHA, event_type: "query_submit", latency_ms: 5, user_agent: "", metadata: "{}" },
-    { ts: "2026-11-20T10:00:00.000Z", event_id: uuidv5("e2", NS), session_id: uuidv5("s", NS), commit_sha: PACKS_SHA, event_type: "overlay_open", latency_ms: 5, user_agent: "", metadata: "{}" },
+    {
+      ts: "2026-11-20T10:30:00.000Z",
+      event_id: uuidv5("e1", NS),
+      session_id: uuidv5("s", NS),
+      commit_sha: PACKS_SHA,
+      event_type: "query_submit",
+      latency_ms: 5,
+      user_agent: "",
+      metadata: "{}",
+    },
+    {
+      ts: "2026-11-20T10:00:00.000Z",
+      event_id: uuidv5("e2", NS),
+      session_id: uuidv5("s", NS),
+      commit_sha: PACKS_SHA,
+      event_type: "overlay_open",
+      latency_ms: 5,
+      user_agent: "",
+      metadata: "{}",
+    },
   ]);
 });
 afterAll(async () => {
@@ -95,7 +128,10 @@ describe("watch agent", () => {
     try {
       const d2 = testDeps(empty.db, { clock: fixedClock("2026-11-20T15:30:00.000Z"), upstream: { hearts, packs: newer } });
       const r2 = await watch(d2, { runId: "7f9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
-      expect(r2.summary.sources.map((x) => x.data_age_seconds)).toEqual([Date.parse("2026-11-20T15:30:00Z") / 1000 - Date.parse("2026-11-20T08:55:00Z") / 1000, 3.5 * 3600]);
+      expect(r2.summary.sources.map((x) => x.data_age_seconds)).toEqual([
+        Date.parse("2026-11-20T15:30:00Z") / 1000 - Date.parse("2026-11-20T08:55:00Z") / 1000,
+        3.5 * 3600,
+      ]);
       expect(d2.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds")).toHaveLength(2);
     } finally {
       await empty.drop();
@@ -103,7 +139,16 @@ describe("watch agent", () => {
   });
 
   it("a run whose verdict is error is not a success: the runner records an error, never status ok", async () => {
-    const missing: UpstreamRepo = { ...hearts, name: "banterhearts", location: "x", latestCommit: async () => { throw new UpstreamError("repository not found", false); }, listCommits: hearts.listCommits.bind(hearts), readFile: hearts.readFile.bind(hearts) };
+    const missing: UpstreamRepo = {
+      ...hearts,
+      name: "banterhearts",
+      location: "x",
+      latestCommit: async () => {
+        throw new UpstreamError("repository not found", false);
+      },
+      listCommits: hearts.listCommits.bind(hearts),
+      readFile: hearts.readFile.bind(hearts),
+    };
     const deps = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: missing, packs } });
     const record = await runAgent(watchAgent, deps, { trigger: "cli", retryDelayMs: 1, runId: "1a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect(record.status).toBe("error");
@@ -114,31 +159,66 @@ describe("watch agent", () => {
 
     // A transient cause is retried; the stored verdict is the last attempt's (one row per run).
     let calls = 0;
-    const flaky: UpstreamRepo = { ...missing, latestCommit: async () => { calls += 1; if (calls === 1) throw new UpstreamError("connect ECONNREFUSED", true); return hearts.latestCommit(); } };
+    const flaky: UpstreamRepo = {
+      ...missing,
+      latestCommit: async () => {
+        calls += 1;
+        if (calls === 1) throw new UpstreamError("connect ECONNREFUSED", true);
+        return hearts.latestCommit();
+      },
+    };
     const d2 = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: flaky, packs } });
     const ok = await runAgent(watchAgent, d2, { trigger: "cli", retryDelayMs: 1, runId: "2a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect([ok.status, ok.attempts, calls]).toEqual(["ok", 2, 2]);
-    const rows = await t.db.query("SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}", { id: "2a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }, z.object({ status: z.string() }));
+    const rows = await t.db.query(
+      "SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}",
+      { id: "2a9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" },
+      z.object({ status: z.string() }),
+    );
     expect(rows).toEqual([{ status: "valid" }]);
   });
 
   it("is error when an upstream repository cannot be reached, and honours configured thresholds", async () => {
-    const broken: UpstreamRepo = { ...hearts, name: "banterhearts", location: "x", latestCommit: async () => { throw new UpstreamError("connect ECONNREFUSED", true); }, listCommits: hearts.listCommits.bind(hearts), readFile: hearts.readFile.bind(hearts) };
+    const broken: UpstreamRepo = {
+      ...hearts,
+      name: "banterhearts",
+      location: "x",
+      latestCommit: async () => {
+        throw new UpstreamError("connect ECONNREFUSED", true);
+      },
+      listCommits: hearts.listCommits.bind(hearts),
+      readFile: hearts.readFile.bind(hearts),
+    };
     const deps = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts: broken, packs } });
     // The verdict is recorded, then the run fails (transient cause: the runner retries it).
     const failed = await watch(deps, { runId: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(TransientError);
     expect((failed as Error).message).toMatch(/^watch verdict is error: banterhearts: upstream unreachable/);
-    const stored = await t.db.query("SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}", { id: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" }, z.object({ status: z.string() }));
+    const stored = await t.db.query(
+      "SELECT status FROM watcher_runs FINAL WHERE run_id = {id:UUID}",
+      { id: "8d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" },
+      z.object({ status: z.string() }),
+    );
     expect(stored).toEqual([{ status: "error" }]);
-    expect(deps.metrics.pending().filter((s) => s.metric === "muse.watch.status").map((s) => s.tags)).toEqual([expect.arrayContaining(["status:error"])]);
+    expect(
+      deps.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.watch.status")
+        .map((s) => s.tags),
+    ).toEqual([expect.arrayContaining(["status:error"])]);
 
-    const strict = testDeps(t.db, { clock: fixedClock("2026-11-20T11:00:00.000Z"), upstream: { hearts, packs }, envVars: { MUSE_PACKS_MAX_LAG_SECONDS: "600" } });
+    const strict = testDeps(t.db, {
+      clock: fixedClock("2026-11-20T11:00:00.000Z"),
+      upstream: { hearts, packs },
+      envVars: { MUSE_PACKS_MAX_LAG_SECONDS: "600" },
+    });
     const verdict = await watch(strict, { runId: "9d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect(verdict.summary.sources[1].status).toBe("degraded");
-    expect(strict.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds").map((s) => s.tags)).toEqual([
-      expect.arrayContaining(["source:banterhearts"]),
-      expect.arrayContaining(["source:banterpacks"]),
-    ]);
+    expect(
+      strict.metrics
+        .pending()
+        .filter((s) => s.metric === "muse.watch.lag_seconds")
+        .map((s) => s.tags),
+    ).toEqual([expect.arrayContaining(["source:banterhearts"]), expect.arrayContaining(["source:banterpacks"])]);
   });
 });

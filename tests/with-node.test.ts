@@ -23,14 +23,19 @@ function olderNode(): string | undefined {
 describe("with-node", () => {
   it("runs the command directly on production's major, passing arguments and the exit code through", () => {
     expect(Number(process.versions.node.split(".")[0])).toBe(24);
-    const out = execFileSync(process.execPath, [script, process.execPath, "-e", "process.stdout.write(process.argv.slice(1).join(','))", "a", "b c"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, [script, process.execPath, "-e", "process.stdout.write(process.argv.slice(1).join(','))", "a", "b c"], {
+      encoding: "utf8",
+    });
     expect(out).toBe("a,b c");
     const failing = spawnSync(process.execPath, [script, process.execPath, "-e", "process.exit(7)"]);
     expect(failing.status).toBe(7);
   });
 
   it.runIf(olderNode())("on an older Node with the download off, stops with one sentence naming the Node needed", () => {
-    const r = spawnSync(olderNode()!, [script, "node", "--version"], { encoding: "utf8", env: { ...process.env, MUSE_NODE_DOWNLOAD: "0", PATH: "/usr/bin:/bin" } });
+    const r = spawnSync(olderNode()!, [script, "node", "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, MUSE_NODE_DOWNLOAD: "0", PATH: "/usr/bin:/bin" },
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Muse needs Node\.js 24/);
     expect(r.stdout).toBe("");

@@ -53,7 +53,13 @@ export default async function RootLayout({ children, params }: Props) {
   const env = loadEnv();
   const rum =
     env.NEXT_PUBLIC_DD_APPLICATION_ID && env.NEXT_PUBLIC_DD_CLIENT_TOKEN
-      ? { applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID, clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN, site: env.NEXT_PUBLIC_DD_SITE, service: env.DD_SERVICE, env: env.DD_ENV }
+      ? {
+          applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
+          clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
+          site: env.NEXT_PUBLIC_DD_SITE,
+          service: env.DD_SERVICE,
+          env: env.DD_ENV,
+        }
       : undefined;
   return (
     <html lang={lang} suppressHydrationWarning>

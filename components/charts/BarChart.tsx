@@ -38,7 +38,14 @@ export function BarChart({ id, title, description, days, series, yLabel, format,
     rows: days.map((d, i) => [d, ...series.map((s) => (s.values[i] === null ? "–" : format(s.values[i]!)))]),
   };
   return (
-    <ChartFrame id={id} title={title} description={description} table={table} tableLabel={tableLabel} legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}>
+    <ChartFrame
+      id={id}
+      title={title}
+      description={description}
+      table={table}
+      tableLabel={tableLabel}
+      legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}
+    >
       <Group left={MARGIN.left} top={MARGIN.top}>
         <AxisLeft scale={y} numTicks={5} tickValues={integerTicks} tickFormat={(v) => formatTick(Number(v))} {...axisProps} />
         <AxisLabel orientation="left" range={y.range()} offset={44}>

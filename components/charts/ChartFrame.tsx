@@ -28,7 +28,27 @@ export interface ChartNotes {
   items: { text: string; className: string }[];
 }
 
-export function ChartFrame({ id, title, description, table, tableLabel, legend, notes, children, height = HEIGHT }: { id: string; title: string; description: string; table: DataTable; tableLabel: string; legend?: { label: string; className: string }[]; notes?: ChartNotes; children: ReactNode; height?: number }) {
+export function ChartFrame({
+  id,
+  title,
+  description,
+  table,
+  tableLabel,
+  legend,
+  notes,
+  children,
+  height = HEIGHT,
+}: {
+  id: string;
+  title: string;
+  description: string;
+  table: DataTable;
+  tableLabel: string;
+  legend?: { label: string; className: string }[];
+  notes?: ChartNotes;
+  children: ReactNode;
+  height?: number;
+}) {
   return (
     <figure className="chart" aria-labelledby={`${id}-caption`}>
       <figcaption id={`${id}-caption`} className="chart-title">
@@ -43,7 +63,14 @@ export function ChartFrame({ id, title, description, table, tableLabel, legend, 
           ))}
         </ul>
       ) : null}
-      <svg role="img" aria-labelledby={`${id}-title ${id}-desc`} viewBox={`0 0 ${WIDTH} ${height}`} width="100%" preserveAspectRatio="xMidYMid meet" className="chart-svg">
+      <svg
+        role="img"
+        aria-labelledby={`${id}-title ${id}-desc`}
+        viewBox={`0 0 ${WIDTH} ${height}`}
+        width="100%"
+        preserveAspectRatio="xMidYMid meet"
+        className="chart-svg"
+      >
         <title id={`${id}-title`}>{title}</title>
         <desc id={`${id}-desc`}>{description}</desc>
         {children}
@@ -118,7 +145,19 @@ export function TickLabel({ x, y, dx, dy, fill, fontFamily, fontSize, textAnchor
  * rotated, centred on the range, `offset` px beyond the ticks; bottom axes
  * centred below the tick labels. `top` is the axis' own offset.
  */
-export function AxisLabel({ orientation, range, offset, top = 0, children }: { orientation: "left" | "bottom"; range: number[]; offset: number; top?: number; children: string }) {
+export function AxisLabel({
+  orientation,
+  range,
+  offset,
+  top = 0,
+  children,
+}: {
+  orientation: "left" | "bottom";
+  range: number[];
+  offset: number;
+  top?: number;
+  children: string;
+}) {
   const mid = (Number(range[0]) + Number(range[range.length - 1])) / 2;
   const position =
     orientation === "left"

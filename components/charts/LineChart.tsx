@@ -53,7 +53,21 @@ export function markerX(ts: string, days: string[], x: { (d: string): number | u
 }
 
 /** Values per day as lines with points; a missing day (null) is a gap, not a zero. */
-export function LineChart({ id, title, description, days, series, yLabel, format, formatTick = format, tableLabel, dayLabel, zero, markers = [], markersLabel = "" }: LineChartProps) {
+export function LineChart({
+  id,
+  title,
+  description,
+  days,
+  series,
+  yLabel,
+  format,
+  formatTick = format,
+  tableLabel,
+  dayLabel,
+  zero,
+  markers = [],
+  markersLabel = "",
+}: LineChartProps) {
   const innerW = WIDTH - MARGIN.left - MARGIN.right;
   const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const x = scalePoint<string>({ domain: days, range: [0, innerW], padding: 0.4 });
@@ -72,25 +86,35 @@ export function LineChart({ id, title, description, days, series, yLabel, format
   const fullDescription = placed.length > 0 ? `${description} ${placed.map((m) => `${m.text}.`).join(" ")}` : description;
   const notes = { label: markersLabel, items: placed.map((m) => ({ text: m.text, className: `marker-${m.kind}` })) };
   return (
-    <ChartFrame id={id} title={title} description={fullDescription} table={table} tableLabel={tableLabel} notes={notes} legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}>
+    <ChartFrame
+      id={id}
+      title={title}
+      description={fullDescription}
+      table={table}
+      tableLabel={tableLabel}
+      notes={notes}
+      legend={series.map((s, i) => ({ label: s.label, className: s.className ?? `series-${i + 1}` }))}
+    >
       <Group left={MARGIN.left} top={MARGIN.top}>
         <AxisLeft scale={y} numTicks={5} tickFormat={(v) => formatTick(Number(v))} {...axisProps} />
         <AxisLabel orientation="left" range={y.range()} offset={44}>
           {yLabel}
         </AxisLabel>
-        <AxisBottom
-          top={innerH}
-          scale={x}
-          tickValues={days.filter((_, i) => i % every === 0)}
-          tickFormat={(d) => shortDay(String(d))}
-          {...axisProps}
-        />
+        <AxisBottom top={innerH} scale={x} tickValues={days.filter((_, i) => i % every === 0)} tickFormat={(d) => shortDay(String(d))} {...axisProps} />
         {series.map((s, si) => {
           const points = days.map((d, i) => ({ d, v: s.values[i] }));
           const cls = s.className ?? `series-${si + 1}`;
           return (
             <g key={s.label} className={`chart-series ${cls}`}>
-              <LinePath data={points} x={(p) => x(p.d) ?? 0} y={(p) => y(p.v ?? 0)} defined={(p) => p.v !== null} stroke="currentColor" strokeWidth={2} fill="none" />
+              <LinePath
+                data={points}
+                x={(p) => x(p.d) ?? 0}
+                y={(p) => y(p.v ?? 0)}
+                defined={(p) => p.v !== null}
+                stroke="currentColor"
+                strokeWidth={2}
+                fill="none"
+              />
               {points.map((p) =>
                 p.v === null ? null : (
                   <circle key={p.d} cx={x(p.d) ?? 0} cy={y(p.v)} r={3.5} fill="currentColor">
@@ -105,7 +129,14 @@ export function LineChart({ id, title, description, days, series, yLabel, format
           <g key={`${m.label}-${m.ts}`} className={`chart-marker marker-${m.kind}`} data-commit={m.label}>
             <title>{m.text}</title>
             <line x1={m.at} x2={m.at} y1={0} y2={innerH} stroke="currentColor" strokeWidth={1.5} strokeDasharray="4 3" />
-            <text x={m.at > innerW - 48 ? m.at - 3 : m.at + 3} y={11 + (i % 3) * 12} textAnchor={m.at > innerW - 48 ? "end" : "start"} fill="currentColor" fontSize={11} fontFamily="ui-monospace, monospace">
+            <text
+              x={m.at > innerW - 48 ? m.at - 3 : m.at + 3}
+              y={11 + (i % 3) * 12}
+              textAnchor={m.at > innerW - 48 ? "end" : "start"}
+              fill="currentColor"
+              fontSize={11}
+              fontFamily="ui-monospace, monospace"
+            >
               {m.label}
             </text>
           </g>

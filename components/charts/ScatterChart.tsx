@@ -38,7 +38,20 @@ function fit(points: ScatterPoint[]): { slope: number; intercept: number } | und
 }
 
 /** One point per day: x against y, with the least-squares line. */
-export function ScatterChart({ id, title, description, points, xLabel, yLabel, formatX, formatY, formatTickX = formatX, formatTickY = formatY, tableLabel, pointLabel }: ScatterChartProps) {
+export function ScatterChart({
+  id,
+  title,
+  description,
+  points,
+  xLabel,
+  yLabel,
+  formatX,
+  formatY,
+  formatTickX = formatX,
+  formatTickY = formatY,
+  tableLabel,
+  pointLabel,
+}: ScatterChartProps) {
   const innerW = WIDTH - MARGIN.left - MARGIN.right;
   const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const xd = paddedDomain(points.map((p) => p.x));
@@ -65,7 +78,17 @@ export function ScatterChart({ id, title, description, points, xLabel, yLabel, f
           </clipPath>
         </defs>
         {line ? (
-          <line className="chart-fit" clipPath={`url(#${id}-clip)`} x1={x(x0)} y1={y(line.slope * x0 + line.intercept)} x2={x(x1)} y2={y(line.slope * x1 + line.intercept)} stroke="currentColor" strokeDasharray="4 4" strokeWidth={1.5} />
+          <line
+            className="chart-fit"
+            clipPath={`url(#${id}-clip)`}
+            x1={x(x0)}
+            y1={y(line.slope * x0 + line.intercept)}
+            x2={x(x1)}
+            y2={y(line.slope * x1 + line.intercept)}
+            stroke="currentColor"
+            strokeDasharray="4 4"
+            strokeWidth={1.5}
+          />
         ) : null}
         <g className="chart-series series-1">
           {points.map((p) => (

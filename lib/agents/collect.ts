@@ -27,7 +27,13 @@ const FIRST_RUN_DAYS = 30;
 
 export const collectOptions = z
   .object({
-    hours: z.number().int().min(1).max(24 * 90).default(48).describe("window of commits and hours to roll up"),
+    hours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(48)
+      .describe("window of commits and hours to roll up"),
     dryRun: z.boolean().default(false).describe("compute, but write nothing"),
   })
   .strict();

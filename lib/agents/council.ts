@@ -77,7 +77,11 @@ export async function watcherGate(db: Db, env: Pick<Env, "MUSE_WATCHER_MAX_AGE_M
   if (!watcher) return { open: false, tag: "no_watcher_run", reason: "no watcher run yet: run the watch agent first" };
   const ageMinutes = (now.getTime() - Date.parse(watcher.ts)) / 60_000;
   if (ageMinutes > env.MUSE_WATCHER_MAX_AGE_MINUTES) {
-    return { open: false, tag: "stale", reason: `the latest watcher run (${watcher.run_id}) is ${Math.round(ageMinutes)} min old; at most ${env.MUSE_WATCHER_MAX_AGE_MINUTES} min allowed` };
+    return {
+      open: false,
+      tag: "stale",
+      reason: `the latest watcher run (${watcher.run_id}) is ${Math.round(ageMinutes)} min old; at most ${env.MUSE_WATCHER_MAX_AGE_MINUTES} min allowed`,
+    };
   }
   const why = watcher.reasons.length > 0 ? `: ${watcher.reasons.join("; ")}` : "";
   if (watcher.status === "error") return { open: false, tag: "error", reason: `the latest watcher run is error${why}` };
@@ -91,7 +95,6 @@ export async function watcherGate(db: Db, env: Pick<Env, "MUSE_WATCHER_MAX_AGE_M
 
 export type CadenceResult = { due: true } | { due: false; reason: string };
 
-
 /**
  * An episode tells what changed, so the council skips a run when the last
  * stored episode (of any series, not rejected) is younger than
@@ -103,7 +106,10 @@ export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_IN
   if (!last) return { due: true };
   const ageHours = (now.getTime() - Date.parse(last.ts)) / 3_600_000;
   if (ageHours < env.MUSE_EPISODE_MIN_INTERVAL_HOURS) {
-    return { due: false, reason: `the last episode is ${ageHours.toFixed(1)} h old; episodes are at least ${env.MUSE_EPISODE_MIN_INTERVAL_HOURS} h apart (MUSE_EPISODE_MIN_INTERVAL_HOURS)` };
+    return {
+      due: false,
+      reason: `the last episode is ${ageHours.toFixed(1)} h old; episodes are at least ${env.MUSE_EPISODE_MIN_INTERVAL_HOURS} h apart (MUSE_EPISODE_MIN_INTERVAL_HOURS)`,
+    };
   }
   const since = last.window_to || last.ts;
   const commits = await commitsSince(db, new Date(since));
@@ -168,7 +174,12 @@ export function changeConfig(env: Pick<Env, "MUSE_CHANGE_ALPHA" | "MUSE_CHANGE_M
   };
 }
 
-export async function council(options: CouncilOptions, deps: AgentDeps, context: Pick<RunContext, "runId" | "progress">, hooks: CouncilHooks = {}): Promise<AgentResult<CouncilSummary>> {
+export async function council(
+  options: CouncilOptions,
+  deps: AgentDeps,
+  context: Pick<RunContext, "runId" | "progress">,
+  hooks: CouncilHooks = {},
+): Promise<AgentResult<CouncilSummary>> {
   const { db, env, metrics } = deps;
   const now = deps.clock.now();
   const runId = context.runId;
@@ -210,14 +221,22 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
     const template = composeEpisode(d, facts, { runId, publishThreshold: threshold });
     const rendered = renderAndCheck(template, facts, { lang: "en", links, runId, siteUrl: env.MUSE_SITE_URL });
     const problems = [...rendered.problems];
-    if (rendered.content.title.length > titleRules.maxLength) problems.push(`title: the rendered title has ${rendered.content.title.length} characters; at most ${titleRules.maxLength} are allowed`);
+    if (rendered.content.title.length > titleRules.maxLength)
+      problems.push(`title: the rendered title has ${rendered.content.title.length} characters; at most ${titleRules.maxLength} are allowed`);
     return { template, rendered, problems };
   };
   let draft: EpisodeDraft | undefined;
   let problems: string[] = [];
   let events: LlmEventRow[] = [];
   if (llm) {
-    const written = await writeWithLlm(facts, llm, { series, titleRules, runId, timeoutMs: env.MUSE_LLM_TIMEOUT_MS, now: () => deps.clock.now(), check: (d) => render(d).problems });
+    const written = await writeWithLlm(facts, llm, {
+      series,
+      titleRules,
+      runId,
+      timeoutMs: env.MUSE_LLM_TIMEOUT_MS,
+      now: () => deps.clock.now(),
+      check: (d) => render(d).problems,
+    });
     events = written.events;
     // Every call is recorded, whatever became of the draft.
     if (events.length > 0) await db.insert("llm_events", events);
@@ -245,7 +264,14 @@ export async function council(options: CouncilOptions, deps: AgentDeps, context:
   let markdown = "";
   if (content) {
     try {
-      const frontMatter = buildFrontMatter(facts, { title: content.title || "(untitled)", summary: content.summary }, claims, { series, episode, lang: "en", date: now, runId, writer });
+      const frontMatter = buildFrontMatter(facts, { title: content.title || "(untitled)", summary: content.summary }, claims, {
+        series,
+        episode,
+        lang: "en",
+        date: now,
+        runId,
+        writer,
+      });
       markdown = renderEpisode(frontMatter, content.sections);
     } catch (error) {
       // Only a rejected draft can be malformed enough not to render; its problems say why.

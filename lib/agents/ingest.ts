@@ -110,12 +110,18 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
       }
       const result = validateReports([{ report: parsed, commitSha: commit.sha, sourcePath: file.path }], { now: deps.clock.now() });
       if (!result.ok) {
-        summary.rejected.push({ commit: commit.sha, path: file.path, problems: result.problems.slice(0, 10).map((p) => `${p.path || "(report)"}: ${p.message}`) });
+        summary.rejected.push({
+          commit: commit.sha,
+          path: file.path,
+          problems: result.problems.slice(0, 10).map((p) => `${p.path || "(report)"}: ${p.message}`),
+        });
         continue;
       }
       pending.push(...result.reports);
       for (const report of result.reports) {
-        for (const f of report.failed_variants) if (summary.failed_variants.length < 100) summary.failed_variants.push({ commit: commit.sha, path: file.path, variant: f.variant, error: f.error.slice(0, 300) });
+        for (const f of report.failed_variants)
+          if (summary.failed_variants.length < 100)
+            summary.failed_variants.push({ commit: commit.sha, path: file.path, variant: f.variant, error: f.error.slice(0, 300) });
       }
     }
     pendingCommits.push(commit);

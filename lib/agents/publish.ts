@@ -157,11 +157,12 @@ export async function findWork(db: Db, threshold: number, wait?: TranslationWait
     }
     if (publishOriginal || pending.length > 0) items.push({ original, publishOriginal, translations: pending });
   }
-  return items.sort((a, b) => (a.original.series === b.original.series ? a.original.episode_num - b.original.episode_num : a.original.series < b.original.series ? -1 : 1));
+  return items.sort((a, b) =>
+    a.original.series === b.original.series ? a.original.episode_num - b.original.episode_num : a.original.series < b.original.series ? -1 : 1,
+  );
 }
 
 // ---------------------------------------------------------------- checking
-
 
 /**
  * Why a row's markdown must not be published (empty: it may). Defence in
@@ -296,7 +297,10 @@ export async function publish(
         if (row === original) originalOk = false;
         continue;
       }
-      const problems = episodeFileProblems(row, { links: { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) }, siteUrl: env.MUSE_SITE_URL });
+      const problems = episodeFileProblems(row, {
+        links: { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) },
+        siteUrl: env.MUSE_SITE_URL,
+      });
       if (problems.length > 0) {
         fail(row.lang, problems);
         if (row === original) originalOk = false;
@@ -328,7 +332,14 @@ export async function publish(
       );
       await insertEpisodes(db, marked);
       metrics.count("muse.publish.episodes", 1, { series: original.series });
-      summary.published.push({ series: original.series, episode: original.episode_num, langs, files: Object.keys(files), commit: commitSha, created: result.created });
+      summary.published.push({
+        series: original.series,
+        episode: original.episode_num,
+        langs,
+        files: Object.keys(files),
+        commit: commitSha,
+        created: result.created,
+      });
       context.progress(`published ${original.series} episode ${original.episode_num}`, { langs, commit: commitSha, created: result.created });
     } catch (error) {
       metrics.count("muse.publish.failures");

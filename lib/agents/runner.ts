@@ -75,7 +75,9 @@ export function isTransient(error: unknown): boolean {
     return ["159", "202", "210", "209", "242", "252"].includes(error.code);
   }
   if (error instanceof Error) {
-    return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|Timeout error|network/i.test(`${error.message} ${String((error as { cause?: unknown }).cause ?? "")}`);
+    return /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|Timeout error|network/i.test(
+      `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}`,
+    );
   }
   return false;
 }

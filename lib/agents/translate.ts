@@ -49,7 +49,13 @@ export const NO_LLM_REASON = "no LLM configured (OPENAI_API_KEY unset): translat
 export const TIME_BUDGET_MS = 180_000;
 
 const lang = z.enum(TRANSLATION_LANGS);
-const commaList = (value: unknown) => (typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value);
+const commaList = (value: unknown) =>
+  typeof value === "string"
+    ? value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 
 export const translateOptions = z
   .object({
@@ -233,7 +239,17 @@ export async function translate(
   const { db, env, metrics, log } = deps;
   const started = performance.now();
   const langs = [...new Set(options.langs ?? env.MUSE_TRANSLATE_LANGS)];
-  const summary: TranslateSummary = { langs, pending: 0, translated: [], failed: [], would_translate: [], deferred: 0, tokens: 0, cost_usd: 0, dry_run: options.dryRun };
+  const summary: TranslateSummary = {
+    langs,
+    pending: 0,
+    translated: [],
+    failed: [],
+    would_translate: [],
+    deferred: 0,
+    tokens: 0,
+    cost_usd: 0,
+    dry_run: options.dryRun,
+  };
   if (langs.length === 0) return { status: "skipped", reason: "no languages configured (MUSE_TRANSLATE_LANGS is empty)", summary };
 
   const work = await findTranslationWork(db, langs, env.MUSE_PUBLISH_THRESHOLD);
@@ -275,7 +291,10 @@ export async function translate(
       runId: context.runId,
       key: `${item.series}/${item.episode}/${item.lang}`,
       check: (output) =>
-        verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links, { runId: source.frontMatter.run_id, siteUrl: env.MUSE_SITE_URL }),
+        verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links, {
+          runId: source.frontMatter.run_id,
+          siteUrl: env.MUSE_SITE_URL,
+        }),
       timeoutMs: env.MUSE_LLM_TIMEOUT_MS,
       now: () => deps.clock.now(),
     });
@@ -330,7 +349,8 @@ export async function translate(
 export function createTranslateAgent(hooks: TranslateHooks = {}): AgentDefinition<typeof translateOptions, TranslateSummary> {
   return {
     name: "translate",
-    description: "translates published or publishable episodes (MUSE_TRANSLATE_LANGS) through the LLM, keeping every number, code span and link; skipped without an LLM",
+    description:
+      "translates published or publishable episodes (MUSE_TRANSLATE_LANGS) through the LLM, keeping every number, code span and link; skipped without an LLM",
     options: translateOptions,
     run: (options, deps, context) => translate(options, deps, context, hooks),
   };

@@ -101,8 +101,7 @@ const NEWEST_ROW_WINDOW_S = 7 * 86_400;
 const anyRows = z.object({ rows: z.coerce.number() });
 
 const SEVERITY: Record<WatcherStatus, number> = { valid: 0, degraded: 1, error: 2 };
-export const worst = (statuses: WatcherStatus[]): WatcherStatus =>
-  statuses.reduce<WatcherStatus>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "valid");
+export const worst = (statuses: WatcherStatus[]): WatcherStatus => statuses.reduce<WatcherStatus>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "valid");
 
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 300);
@@ -110,7 +109,16 @@ function errorText(error: unknown): string {
 
 export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: number, now: Date): Promise<SourceFreshness> {
   const source = repo.name;
-  const base = { source, latest_commit: "", latest_commit_ts: null, rows_found: 0, newest_row_ts: null, lag_seconds: null, data_age_seconds: null, threshold_seconds: thresholdSeconds };
+  const base = {
+    source,
+    latest_commit: "",
+    latest_commit_ts: null,
+    rows_found: 0,
+    newest_row_ts: null,
+    lag_seconds: null,
+    data_age_seconds: null,
+    threshold_seconds: thresholdSeconds,
+  };
   const ageOf = (iso: string) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   let latest: { sha: string; ts: string } | undefined;
   try {
@@ -124,7 +132,14 @@ export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: 
   try {
     [found] = await db.query(ROWS_FOR_COMMIT[source], { sha: latest.sha, since: rowsSince(source, latest.ts) }, rowsForCommit);
   } catch (error) {
-    return { ...base, latest_commit: latest.sha, latest_commit_ts: latest.ts, status: "error", reason: `${source}: ClickHouse unreachable (${errorText(error)})`, transient: isTransient(error) };
+    return {
+      ...base,
+      latest_commit: latest.sha,
+      latest_commit_ts: latest.ts,
+      status: "error",
+      reason: `${source}: ClickHouse unreachable (${errorText(error)})`,
+      transient: isTransient(error),
+    };
   }
   const withCommit = { ...base, latest_commit: latest.sha, latest_commit_ts: latest.ts, rows_found: found.rows };
   if (found.rows === 0) {
@@ -145,7 +160,12 @@ export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: 
     } catch (error) {
       return { ...withCommit, status: "error", reason: `${source}: ClickHouse unreachable (${errorText(error)})`, transient: isTransient(error) };
     }
-    return { ...withCommit, data_age_seconds: age, status: "degraded", reason: `${source}: no rows ingested yet for the latest commit ${latest.sha.slice(0, 7)} (${since})` };
+    return {
+      ...withCommit,
+      data_age_seconds: age,
+      status: "degraded",
+      reason: `${source}: no rows ingested yet for the latest commit ${latest.sha.slice(0, 7)} (${since})`,
+    };
   }
   const newestMs = Date.parse(found.newest);
   const lag = ageOf(found.newest);
@@ -220,7 +240,13 @@ export const watchAgent: AgentDefinition<typeof watchOptions, WatchSummary> = {
 };
 
 /** The latest watcher verdict, for the council's gate. */
-export const latestWatcherRun = z.object({ run_id: z.string(), ts: z.string(), status: z.enum(["valid", "degraded", "error"]), reasons: z.array(z.string()), lag_seconds: z.number() });
+export const latestWatcherRun = z.object({
+  run_id: z.string(),
+  ts: z.string(),
+  status: z.enum(["valid", "degraded", "error"]),
+  reasons: z.array(z.string()),
+  lag_seconds: z.number(),
+});
 export type LatestWatcherRun = z.infer<typeof latestWatcherRun>;
 
 export async function readLatestWatcherRun(db: Db): Promise<LatestWatcherRun | undefined> {

@@ -105,7 +105,10 @@ export interface DetectedChange {
 
 /** ln Γ(x), x > 0: Lanczos approximation (g = 7, 9 terms), ~1e-15 relative. */
 function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0];
@@ -287,7 +290,9 @@ function describe(values: number[], cuts: number[], k: number, o: DetectorOption
   const before = segmentStats(values, from, cuts[k]);
   const after = segmentStats(values, cuts[k], to);
   const test = tTest(before, after, o.test);
-  const ci: [number, number] = test.deterministic ? [relativeChangePct(before, after), relativeChangePct(before, after)] : fiellerChangeCi(before, after, test.df, o.confidence);
+  const ci: [number, number] = test.deterministic
+    ? [relativeChangePct(before, after), relativeChangePct(before, after)]
+    : fiellerChangeCi(before, after, test.df, o.confidence);
   return { index: cuts[k], before, after, change_pct: relativeChangePct(before, after), ci_pct: ci, p_value: test.p, deterministic: test.deterministic };
 }
 
@@ -306,7 +311,8 @@ function merge(values: number[], cuts: number[], options: DetectorOptions): numb
     // Insignificant ones first (largest p), then too-small ones (smallest change): Otava's two passes, in one loop
     // so a removal for size also re-tests the neighbours' significance.
     for (let k = 0; k < tests.length; k++) if (tests[k].p > options.alpha && (worst < 0 || tests[k].p > tests[worst].p)) worst = k;
-    if (worst < 0) for (let k = 0; k < tests.length; k++) if (tests[k].size < options.minChangePct && (worst < 0 || tests[k].size < tests[worst].size)) worst = k;
+    if (worst < 0)
+      for (let k = 0; k < tests.length; k++) if (tests[k].size < options.minChangePct && (worst < 0 || tests[k].size < tests[worst].size)) worst = k;
     if (worst < 0) return kept;
     kept.splice(worst, 1);
   }
@@ -375,7 +381,8 @@ function despike(values: number[], h: number): number[] {
 function resolveOptions(options?: Partial<DetectorOptions>): DetectorOptions {
   const o = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
   if (!(o.alpha > 0 && o.alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${o.alpha}`);
-  if (!(Number.isInteger(o.minRunsEachSide) && o.minRunsEachSide >= 2)) throw new RangeError(`minRunsEachSide must be a whole number ≥ 2 (a variance needs 2 runs), got ${o.minRunsEachSide}`);
+  if (!(Number.isInteger(o.minRunsEachSide) && o.minRunsEachSide >= 2))
+    throw new RangeError(`minRunsEachSide must be a whole number ≥ 2 (a variance needs 2 runs), got ${o.minRunsEachSide}`);
   if (!(o.minChangePct >= 0 && Number.isFinite(o.minChangePct))) throw new RangeError(`minChangePct must be a finite number ≥ 0, got ${o.minChangePct}`);
   if (o.test !== "student" && o.test !== "welch") throw new RangeError(`test must be "student" or "welch", got ${String(o.test)}`);
   if (!(o.confidence > 0 && o.confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${o.confidence}`);
@@ -401,7 +408,12 @@ export function detectChangePoints(values: number[], options?: Partial<DetectorO
   candidates.sort((a, b) => a - b);
   let cuts = merge(values, candidates, o);
   const placed = place(values, cuts, m);
-  if (placed.some((c, k) => c !== cuts[k])) cuts = merge(values, [...new Set(placed)].sort((a, b) => a - b), o);
+  if (placed.some((c, k) => c !== cuts[k]))
+    cuts = merge(
+      values,
+      [...new Set(placed)].sort((a, b) => a - b),
+      o,
+    );
   return cuts.map((_, k) => describe(values, cuts, k, o));
 }
 

@@ -77,7 +77,11 @@ export function detectChanges(series: Series[], commits: { sha: string; ts: stri
   for (const s of series) {
     if (s.points.length < 2 * config.minRunsEachSide) continue;
     tested += 1;
-    for (const c of detectChangePoints(s.points.map((p) => p.value), config)) raw.push({ s, c });
+    for (const c of detectChangePoints(
+      s.points.map((p) => p.value),
+      config,
+    ))
+      raw.push({ s, c });
   }
   const q = benjaminiHochberg(raw.map((r) => r.c.p_value));
   const kept: AttributedChange[] = [];

@@ -185,8 +185,7 @@ export function scoreConfidence(input: {
   coverage: number;
 }): ConfidenceBreakdown {
   const completeness = clamp01(input.joinedDays / input.windowDays);
-  const recency =
-    input.newestDataAgeSeconds === null ? 0 : clamp01(1 - Math.max(0, input.newestDataAgeSeconds - input.freshSeconds) / 86_400);
+  const recency = input.newestDataAgeSeconds === null ? 0 : clamp01(1 - Math.max(0, input.newestDataAgeSeconds - input.freshSeconds) / 86_400);
   const volume = clamp01(Math.min(input.benchRows / input.benchRowsExpected, input.events / input.eventsExpected));
   const evidence = clamp01(input.storyQValues.length > 0 ? 1 - Math.max(...input.storyQValues) : input.coverage);
   const parts = { completeness, recency, volume, evidence };
@@ -285,7 +284,11 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     commitsInWindow(db, { from: new Date(lookbackFrom.getTime() - 30 * 86_400_000), to: window.to }),
   ]);
   const heartsHistory = history.filter((c) => c.repo === "banterhearts");
-  const detection = detectChanges(series, heartsHistory.map((c) => ({ sha: c.sha, ts: c.ts })), options.changes);
+  const detection = detectChanges(
+    series,
+    heartsHistory.map((c) => ({ sha: c.sha, ts: c.ts })),
+    options.changes,
+  );
   const stored = options.runId ? await storeChanges(db, detection, { now, runId: options.runId, lookbackFrom }) : [];
   const detectedAt = new Map(stored.map((r) => [r.change_id, r.detected_at]));
 
@@ -329,9 +332,12 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const add = (f: Fact | null) => {
     if (f && Number.isFinite(f.value)) list.push(fact.parse(f));
   };
-  const windowMean = (key: "latency_p95_ms" | "tokens_per_sec" | "cost_per_1k" | "user_latency_ms" | "error_rate" | "abandonment_rate") => mean(days.map((d) => d[key]));
+  const windowMean = (key: "latency_p95_ms" | "tokens_per_sec" | "cost_per_1k" | "user_latency_ms" | "error_rate" | "abandonment_rate") =>
+    mean(days.map((d) => d[key]));
   const maybe = (id: string, label: string, value: number | null, unit: FactUnit, decimals: number, source: string, signed?: boolean): Fact | null =>
-    value === null || !Number.isFinite(value) ? null : { id, label, value: unit === "p_value" ? value : round(value, decimals), unit, decimals, source, ...(signed ? { signed } : {}) };
+    value === null || !Number.isFinite(value)
+      ? null
+      : { id, label, value: unit === "p_value" ? value : round(value, decimals), unit, decimals, source, ...(signed ? { signed } : {}) };
 
   add({ id: "window.from", label: "start of the window", value: window.from.getTime(), unit: "date", decimals: 0, source: `window ${window_}` });
   add({ id: "window.to", label: "end of the window", value: window.to.getTime(), unit: "date", decimals: 0, source: `window ${window_}` });
@@ -359,29 +365,113 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     }
     add({ id: "correlation.days", label: "days the correlation is computed over", value: corr.days, unit: "days", decimals: 0, source: corrSource });
   }
-  add({ id: "confidence", label: "confidence score", value: round(confidence.value, 2), unit: "score", decimals: 2, source: `min(completeness, recency, volume, evidence) = ${JSON.stringify(confidence)} (lib/analysis/facts.ts)` });
-  add({ id: "volume.bench_rows", label: "model-level benchmark rows", value: volume.bench_rows, unit: "count", decimals: 0, source: `count() bench_runs FINAL, ${window_}` });
-  add({ id: "volume.events", label: "UI events", value: volume.events, unit: "count", decimals: 0, source: `sum(events_count) session_stats FINAL, ${window_}` });
-  add({ id: "volume.sessions", label: "sessions", value: volume.sessions, unit: "count", decimals: 0, source: `uniqExact(session_id) session_stats FINAL, ${window_}` });
+  add({
+    id: "confidence",
+    label: "confidence score",
+    value: round(confidence.value, 2),
+    unit: "score",
+    decimals: 2,
+    source: `min(completeness, recency, volume, evidence) = ${JSON.stringify(confidence)} (lib/analysis/facts.ts)`,
+  });
+  add({
+    id: "volume.bench_rows",
+    label: "model-level benchmark rows",
+    value: volume.bench_rows,
+    unit: "count",
+    decimals: 0,
+    source: `count() bench_runs FINAL, ${window_}`,
+  });
+  add({
+    id: "volume.events",
+    label: "UI events",
+    value: volume.events,
+    unit: "count",
+    decimals: 0,
+    source: `sum(events_count) session_stats FINAL, ${window_}`,
+  });
+  add({
+    id: "volume.sessions",
+    label: "sessions",
+    value: volume.sessions,
+    unit: "count",
+    decimals: 0,
+    source: `uniqExact(session_id) session_stats FINAL, ${window_}`,
+  });
   const packsCommits = commits.filter((c) => c.repo === "banterpacks");
   const heartsCommits = commits.filter((c) => c.repo === "banterhearts");
-  add({ id: "commits.packs", label: "Banterpacks commits in the window", value: packsCommits.length, unit: "count", decimals: 0, source: `upstream_commits FINAL repo=banterpacks, ${window_}` });
-  add({ id: "commits.hearts", label: "Banterhearts commits in the window", value: heartsCommits.length, unit: "count", decimals: 0, source: `upstream_commits FINAL repo=banterhearts, ${window_}` });
+  add({
+    id: "commits.packs",
+    label: "Banterpacks commits in the window",
+    value: packsCommits.length,
+    unit: "count",
+    decimals: 0,
+    source: `upstream_commits FINAL repo=banterpacks, ${window_}`,
+  });
+  add({
+    id: "commits.hearts",
+    label: "Banterhearts commits in the window",
+    value: heartsCommits.length,
+    unit: "count",
+    decimals: 0,
+    source: `upstream_commits FINAL repo=banterhearts, ${window_}`,
+  });
 
   // Change points.
   const method = `e-divisive + ${options.changes.test === "welch" ? "Welch" : "Student"} t-test per series (lib/analysis/changepoints.ts), Benjamini–Hochberg across ${detection.candidates} candidates of ${detection.series_tested} series, q ≤ ${options.changes.alpha}, ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
-  add({ id: "detect.series_tested", label: "benchmark series tested for change points", value: detection.series_tested, unit: "count", decimals: 0, source: method });
-  add({ id: "detect.min_runs", label: "runs required on each side of a change", value: options.changes.minRunsEachSide, unit: "count", decimals: 0, source: "MUSE_CHANGE_MIN_RUNS" });
-  add({ id: "changes.regressions", label: "regressions found", value: grouped.filter((e) => e.kind === "regression").length, unit: "count", decimals: 0, source: method });
-  add({ id: "changes.improvements", label: "improvements found", value: grouped.filter((e) => e.kind === "improvement").length, unit: "count", decimals: 0, source: method });
+  add({
+    id: "detect.series_tested",
+    label: "benchmark series tested for change points",
+    value: detection.series_tested,
+    unit: "count",
+    decimals: 0,
+    source: method,
+  });
+  add({
+    id: "detect.min_runs",
+    label: "runs required on each side of a change",
+    value: options.changes.minRunsEachSide,
+    unit: "count",
+    decimals: 0,
+    source: "MUSE_CHANGE_MIN_RUNS",
+  });
+  add({
+    id: "changes.regressions",
+    label: "regressions found",
+    value: grouped.filter((e) => e.kind === "regression").length,
+    unit: "count",
+    decimals: 0,
+    source: method,
+  });
+  add({
+    id: "changes.improvements",
+    label: "improvements found",
+    value: grouped.filter((e) => e.kind === "improvement").length,
+    unit: "count",
+    decimals: 0,
+    source: method,
+  });
   const open = detection.changes.filter((c) => c.status === "open");
-  add({ id: "changes.open_regressions", label: "benchmark series with an open regression", value: open.length, unit: "count", decimals: 0, source: `bench_changes status = open (${method})` });
+  add({
+    id: "changes.open_regressions",
+    label: "benchmark series with an open regression",
+    value: open.length,
+    unit: "count",
+    decimals: 0,
+    source: `bench_changes status = open (${method})`,
+  });
 
   const events: ChangeEvent[] = grouped.map((e, i) => {
     const key = `event.${i + 1}`;
     const unit = (METRIC_UNITS as Record<string, FactUnit>)[e.lead.metric] ?? "count";
     const src = `${method}; ${e.lead.label} ${e.lead.metric}, ${e.lead.n_before} runs before and ${e.lead.n_after} after commit ${e.commit_sha.slice(0, 7)}; interval: Fieller 95 %`;
-    add({ id: `${key}.date`, label: `date of the commit of change ${i + 1}`, value: Date.parse(e.commit_ts), unit: "date", decimals: 0, source: `upstream_commits ${e.commit_sha}` });
+    add({
+      id: `${key}.date`,
+      label: `date of the commit of change ${i + 1}`,
+      value: Date.parse(e.commit_ts),
+      unit: "date",
+      decimals: 0,
+      source: `upstream_commits ${e.commit_sha}`,
+    });
     add(maybe(`${key}.change_pct`, `${e.lead.label} ${e.lead.metric} change`, e.lead.change_pct, "percent", 1, src, true));
     add(maybe(`${key}.ci_low_pct`, `lower end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[0], "percent", 1, src, true));
     add(maybe(`${key}.ci_high_pct`, `upper end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[1], "percent", 1, src, true));
@@ -395,7 +485,16 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, src, true));
     add(maybe(`${key}.candidates`, "commits between the runs around the change", e.candidates.length, "count", 0, src));
     if (e.fixed_ts) {
-      add(maybe(`${key}.fixed_after_days`, "days from the regression to its fix", (Date.parse(e.fixed_ts) - Date.parse(e.commit_ts)) / 86_400_000, "days", 1, `bench_changes: fixed by ${e.fixed_by_sha}`));
+      add(
+        maybe(
+          `${key}.fixed_after_days`,
+          "days from the regression to its fix",
+          (Date.parse(e.fixed_ts) - Date.parse(e.commit_ts)) / 86_400_000,
+          "days",
+          1,
+          `bench_changes: fixed by ${e.fixed_by_sha}`,
+        ),
+      );
     }
     const u = impacts[i];
     const usrc = `session_stats FINAL, ${impactConfig.periodHours} h before vs ${impactConfig.periodHours} h after (+${impactConfig.lagMinutes} min lag) commit ${e.commit_sha.slice(0, 7)}: welchTTest(${impactConfig.confidence}) on hourly user latency (${u.hours_before} + ${u.hours_after} hours), proportionsZTest on errors and abandonment`;
@@ -403,8 +502,12 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
       add(maybe(`${key}.users.latency_before_ms`, "user latency before", u.latency_before_ms, "ms", 1, usrc));
       add(maybe(`${key}.users.latency_after_ms`, "user latency after", u.latency_after_ms, "ms", 1, usrc));
       add(maybe(`${key}.users.latency_change_pct`, "user latency change", u.latency_change_pct, "percent", 1, usrc, true));
-      add(maybe(`${key}.users.ci_low_pct`, "lower end of the 95 % interval of the user latency change", u.latency_ci_pct?.[0] ?? null, "percent", 1, usrc, true));
-      add(maybe(`${key}.users.ci_high_pct`, "upper end of the 95 % interval of the user latency change", u.latency_ci_pct?.[1] ?? null, "percent", 1, usrc, true));
+      add(
+        maybe(`${key}.users.ci_low_pct`, "lower end of the 95 % interval of the user latency change", u.latency_ci_pct?.[0] ?? null, "percent", 1, usrc, true),
+      );
+      add(
+        maybe(`${key}.users.ci_high_pct`, "upper end of the 95 % interval of the user latency change", u.latency_ci_pct?.[1] ?? null, "percent", 1, usrc, true),
+      );
       add(maybe(`${key}.users.p_value`, "p-value of the user latency change", u.latency_p_value, "p_value", 2, usrc));
       add(maybe(`${key}.users.hours`, "hours compared on each side", Math.min(u.hours_before, u.hours_after), "hours", 0, usrc));
       add(maybe(`${key}.users.error_before_pct`, "error rate before", u.error_rate_before_pct, "percent", 2, usrc));
@@ -416,7 +519,13 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     return changeEvent.parse({
       ...e,
       n: i + 1,
-      users: { measurable: u.measurable, felt: u.felt, latency_change_pct: u.latency_change_pct, latency_ci_pct: u.latency_ci_pct, latency_p_value: u.latency_p_value },
+      users: {
+        measurable: u.measurable,
+        felt: u.felt,
+        latency_change_pct: u.latency_change_pct,
+        latency_ci_pct: u.latency_ci_pct,
+        latency_p_value: u.latency_p_value,
+      },
     });
   });
 
@@ -427,7 +536,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   if ((confidence.evidence ?? 1) < 1 && grouped.length === 0) missing.push("some benchmark series have too few runs to show a change");
 
   const identifiers = new Set<string>();
-  for (const s of series) for (const v of [s.key.model, s.key.quant, s.key.variant, s.key.dataset, s.key.device, s.key.benchmark_type]) if (v && v !== "unknown") identifiers.add(v);
+  for (const s of series)
+    for (const v of [s.key.model, s.key.quant, s.key.variant, s.key.dataset, s.key.device, s.key.benchmark_type]) if (v && v !== "unknown") identifiers.add(v);
   for (const m of volume.models) identifiers.add(m);
 
   return facts.parse({
@@ -436,14 +546,38 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     facts: list,
     confidence,
     correlation: corr.latency_vs_user_latency,
-    daily: days.map((d) => ({ day: d.day, latency_p95_ms: d.latency_p95_ms, tokens_per_sec: d.tokens_per_sec, cost_per_1k: d.cost_per_1k, user_latency_ms: d.user_latency_ms, error_rate: d.error_rate, abandonment_rate: d.abandonment_rate, sessions: d.sessions, events: d.events })),
+    daily: days.map((d) => ({
+      day: d.day,
+      latency_p95_ms: d.latency_p95_ms,
+      tokens_per_sec: d.tokens_per_sec,
+      cost_per_1k: d.cost_per_1k,
+      user_latency_ms: d.user_latency_ms,
+      error_rate: d.error_rate,
+      abandonment_rate: d.abandonment_rate,
+      sessions: d.sessions,
+      events: d.events,
+    })),
     changes: [],
     events,
     open_regressions: open.map((c) => ({ label: c.label, metric: c.key.metric, commit_sha: c.commit_sha, change_pct: c.change_pct })),
-    detection: { series_total: detection.series_total, series_tested: detection.series_tested, candidates: detection.candidates, alpha: options.changes.alpha, min_runs: options.changes.minRunsEachSide, lookback_from: lookbackFrom.toISOString() },
+    detection: {
+      series_total: detection.series_total,
+      series_tested: detection.series_tested,
+      candidates: detection.candidates,
+      alpha: options.changes.alpha,
+      min_runs: options.changes.minRunsEachSide,
+      lookback_from: lookbackFrom.toISOString(),
+    },
     commits: {
       hearts: heartsCommits.map((c) => ({ sha: c.sha, ts: c.ts, message: c.message })),
-      packs: packsCommits.map((c) => ({ sha: c.sha, ts: c.ts, message: c.message, files_changed: c.files_changed, additions: c.additions, deletions: c.deletions })),
+      packs: packsCommits.map((c) => ({
+        sha: c.sha,
+        ts: c.ts,
+        message: c.message,
+        files_changed: c.files_changed,
+        additions: c.additions,
+        deletions: c.deletions,
+      })),
     },
     hearts_commits_used: volume.hearts_commits.sort(),
     models: volume.models,

@@ -143,15 +143,19 @@ export async function joinedDays(db: Db, window: Window): Promise<JoinedDay[]> {
 
 /** Pearson correlations over the joined days, computed by ClickHouse's corr(). */
 export async function correlations(db: Db, window: Window): Promise<Correlations> {
-  const [row] = await db.query(
-    correlationsSql(),
-    { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
-    correlationRow,
-  );
+  const [row] = await db.query(correlationsSql(), { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] }, correlationRow);
   return row;
 }
 
-export const windowCommit = z.object({ repo: z.string(), sha: z.string(), ts: z.string(), message: z.string(), files_changed: num, additions: num, deletions: num });
+export const windowCommit = z.object({
+  repo: z.string(),
+  sha: z.string(),
+  ts: z.string(),
+  message: z.string(),
+  files_changed: num,
+  additions: num,
+  deletions: num,
+});
 export type WindowCommit = z.infer<typeof windowCommit>;
 
 /** What changed upstream: the commits of both repositories in the window. */

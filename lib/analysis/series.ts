@@ -87,7 +87,15 @@ export async function loadSeries(db: Db, window: { from: Date; to: Date }): Prom
     for (const metric of SERIES_METRICS) {
       const value = row[metric];
       if (value === null || !Number.isFinite(value)) continue;
-      const key: SeriesKey = { benchmark_type: row.benchmark_type, model: row.model, quant: row.quant, variant: row.variant, dataset: row.dataset, device: row.device, metric };
+      const key: SeriesKey = {
+        benchmark_type: row.benchmark_type,
+        model: row.model,
+        quant: row.quant,
+        variant: row.variant,
+        dataset: row.dataset,
+        device: row.device,
+        metric,
+      };
       const id = seriesId(key);
       let s = byId.get(id);
       if (!s) byId.set(id, (s = { key, points: [] }));

@@ -88,7 +88,10 @@ const commands: Record<string, Command> = {
     usage: "muse seed [--days 14] [--seed 42] [--peak-sessions 6]",
     needsClickHouse: true,
     async run(args) {
-      const { values } = parseArgs({ args, options: { days: { type: "string", default: "14" }, seed: { type: "string", default: "42" }, "peak-sessions": { type: "string", default: "6" } } });
+      const { values } = parseArgs({
+        args,
+        options: { days: { type: "string", default: "14" }, seed: { type: "string", default: "42" }, "peak-sessions": { type: "string", default: "6" } },
+      });
       const days = Number(values.days);
       if (!Number.isInteger(days) || days < 1 || days > 90) throw new UsageError("--days must be a whole number from 1 to 90");
       const env = loadEnv();

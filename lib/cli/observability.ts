@@ -65,9 +65,7 @@ const DLQ_USAGE = "muse dlq list [--json] | replay [--id <entry id>]...";
 
 function describe(entry: DlqEntry): string {
   const what =
-    entry.kind === "clickhouse.insert"
-      ? entry.payload.inserts.map((i) => `${i.rows.length} ${i.table}`).join(" + ")
-      : `${entry.payload.series.length} series`;
+    entry.kind === "clickhouse.insert" ? entry.payload.inserts.map((i) => `${i.rows.length} ${i.table}`).join(" + ") : `${entry.payload.series.length} series`;
   return `${entry.id}  ${entry.kind}  from ${entry.source}  ${what}  since ${entry.created_at}${entry.attempts ? `  (${entry.attempts} failed replay(s))` : ""}\n      error: ${entry.last_error}`;
 }
 

@@ -10,7 +10,9 @@ import type { AgentDeps } from "../agents/types";
  * progress. A blocked or skipped step does not stop the ones after it (the
  * publisher still publishes earlier drafts); an error does.
  */
-export async function runPipeline(options: { deps?: AgentDeps; say?: (line: string) => void; agentOptions?: Record<string, unknown> } = {}): Promise<RunRecord[]> {
+export async function runPipeline(
+  options: { deps?: AgentDeps; say?: (line: string) => void; agentOptions?: Record<string, unknown> } = {},
+): Promise<RunRecord[]> {
   const deps = options.deps ?? createAgentDeps();
   const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
   const records: RunRecord[] = [];

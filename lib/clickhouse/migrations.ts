@@ -89,7 +89,9 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
       name: m[2],
       file,
       // Comments may be corrected after a migration is applied; its statements may not.
-      checksum: createHash("sha256").update(statements.map((st) => st.replace(/\s+/g, " ")).join(";\n")).digest("hex"),
+      checksum: createHash("sha256")
+        .update(statements.map((st) => st.replace(/\s+/g, " ")).join(";\n"))
+        .digest("hex"),
       legacyChecksum: createHash("sha256").update(text).digest("hex"),
       statements,
     });
@@ -113,7 +115,11 @@ const COMMENT_ONLY_EDITS: Record<string, { legacy: string; statements: string }>
 /** Whether a recorded checksum accepts this file as it is now. */
 export function checksumAccepts(recorded: string, migration: Pick<Migration, "file" | "checksum" | "legacyChecksum">): boolean {
   const edit = COMMENT_ONLY_EDITS[migration.file];
-  return recorded === migration.checksum || recorded === migration.legacyChecksum || (edit !== undefined && recorded === edit.legacy && migration.checksum === edit.statements);
+  return (
+    recorded === migration.checksum ||
+    recorded === migration.legacyChecksum ||
+    (edit !== undefined && recorded === edit.legacy && migration.checksum === edit.statements)
+  );
 }
 
 const appliedRow = z.object({ version: z.coerce.number(), name: z.string(), checksum: z.string() });
@@ -127,14 +133,12 @@ export interface MigrateResult {
 /** The migrations directory of this checkout. */
 export const DEFAULT_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "sql");
 
-export async function migrate(
-  config: ClickHouseConfig,
-  options: { dir?: string; log?: (line: string) => void } = {},
-): Promise<MigrateResult> {
+export async function migrate(config: ClickHouseConfig, options: { dir?: string; log?: (line: string) => void } = {}): Promise<MigrateResult> {
   const log = options.log ?? (() => {});
   const migrations = await loadMigrations(options.dir ?? DEFAULT_MIGRATIONS_DIR);
   const target = { cluster: config.deployment === "cluster" ? config.cluster : undefined };
-  if (config.deployment === "cluster" && !config.cluster) throw new MigrationError("CLICKHOUSE_DEPLOYMENT=cluster needs CLICKHOUSE_CLUSTER (the cluster name for ON CLUSTER)");
+  if (config.deployment === "cluster" && !config.cluster)
+    throw new MigrationError("CLICKHOUSE_DEPLOYMENT=cluster needs CLICKHOUSE_CLUSTER (the cluster name for ON CLUSTER)");
 
   // The target database may not exist yet, so bootstrap through `default`.
   const bootstrap = createDb(withDatabase(config, "default"));
@@ -146,7 +150,9 @@ export async function migrate(
 
   const db = createDb(config);
   try {
-    await db.command(renderStatement(`
+    await db.command(
+      renderStatement(
+        `
       CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}
       (
           version    UInt32,
@@ -155,10 +161,11 @@ export async function migrate(
           applied_at DateTime64(3, 'UTC')
       )
       ENGINE = ReplacingMergeTree(applied_at)
-      ORDER BY version`, target));
-    const applied = new Map(
-      (await db.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} FINAL`, {}, appliedRow)).map((r) => [r.version, r]),
+      ORDER BY version`,
+        target,
+      ),
     );
+    const applied = new Map((await db.query(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} FINAL`, {}, appliedRow)).map((r) => [r.version, r]));
     const result: MigrateResult = { database: config.database, applied: [], skipped: [] };
     // Check every file before applying any, so an edited migration stops the run up front.
     for (const migration of migrations) {
@@ -193,7 +200,11 @@ async function applyStatement(db: Db, statement: string): Promise<void> {
   try {
     await db.command(statement);
   } catch (e) {
-    const first = statement.split("\n").find((l) => l.trim())?.trim() ?? statement;
+    const first =
+      statement
+        .split("\n")
+        .find((l) => l.trim())
+        ?.trim() ?? statement;
     throw new MigrationError(`${first.slice(0, 80)}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -48,8 +48,10 @@ export type LlmWriteResult =
   | { status: "failed"; error: string; transient: boolean; events: LlmEventRow[] };
 
 const SERIES_STORY: Record<Series, string> = {
-  chimera: "the performance story of Banterhearts (LLM inference benchmarks: latency, throughput, cost per model × quantization) and how it reaches the users of the Banterpacks overlay",
-  banterpacks: "the user-experience story of the Banterpacks overlay (latency users see, errors, abandoned queries, sessions), with Banterhearts benchmarks as background",
+  chimera:
+    "the performance story of Banterhearts (LLM inference benchmarks: latency, throughput, cost per model × quantization) and how it reaches the users of the Banterpacks overlay",
+  banterpacks:
+    "the user-experience story of the Banterpacks overlay (latency users see, errors, abandoned queries, sessions), with Banterhearts benchmarks as background",
 };
 
 export function systemPrompt(series: Series, titleRules: TitleRules): string {
@@ -57,13 +59,13 @@ export function systemPrompt(series: Series, titleRules: TitleRules): string {
     `You write one episode of Banterblogs, an engineering blog, in the "${series}" series: ${SERIES_STORY[series]}.`,
     "",
     "THE TRUTH RULE. You never type a number. A program renders every number from computed facts and rejects your answer when any figure did not come from a reference:",
-    "1. Where a number goes, write a fact reference: {{fact:<id>}} with an id from the fact list, e.g. \"p95 latency rose by {{fact:event.1.change_pct}}\". The reference renders the value with its unit, sign and rounding: add no unit, %, sign or scale word next to it.",
+    '1. Where a number goes, write a fact reference: {{fact:<id>}} with an id from the fact list, e.g. "p95 latency rose by {{fact:event.1.change_pct}}". The reference renders the value with its unit, sign and rounding: add no unit, %, sign or scale word next to it.',
     "2. Where a commit goes, write {{commit:<sha>}} with a sha from the commit lists (at least 7 characters). Never quote a commit subject; the program lists them.",
     "3. No digits anywhere in your text (not even in code, link titles, headings or list numbering) and no number words (one, two, twice, half, a third, dozen, million...). Dates are facts too ({{fact:window.from}}). Identifiers from the facts (model names such as llama-3.1-8b, quantizations such as int8, p95) are fine as they are.",
     "4. Links only to the upstream repositories; no images, no HTML.",
     "",
     `Form: the title is plain text of at most ${titleRules.maxLength} characters once rendered, leading with the biggest event. The summary is one or two plain-text sentences. Sections are markdown without # or ## headings (use ### if needed). Do not list commits or the run id in "Links & artifacts": they are appended automatically.`,
-    "The story: \"What changed\" names each event with its commit, size and interval; \"Why it matters\" says whether users felt it (users.felt, with the user-side facts); \"Next steps\" comes from what is still open (which commit to look at, which benchmark to rerun). Only state what the facts support.",
+    'The story: "What changed" names each event with its commit, size and interval; "Why it matters" says whether users felt it (users.felt, with the user-side facts); "Next steps" comes from what is still open (which commit to look at, which benchmark to rerun). Only state what the facts support.',
   ].join("\n");
 }
 
@@ -158,7 +160,8 @@ export async function writeWithLlm(facts: Facts, llm: LlmProvider, options: LlmW
   messages.push({ role: "user", content: repairPrompt(problems) });
   const second = await call(2, "episode.repair");
   // The draft was already refused: a failed repair call leaves it rejected (and recorded), not retried.
-  if (second.kind === "failed") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [...problems, `repair: ${second.error}`], events };
+  if (second.kind === "failed")
+    return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [...problems, `repair: ${second.error}`], events };
   if (second.kind === "invalid") return { status: "rejected", draft: first.kind === "output" ? first.output : undefined, problems: [second.problem], events };
   const checked = check(second.output);
   if (checked.problems.length === 0) return { status: "accepted", draft: second.output, events };

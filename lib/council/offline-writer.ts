@@ -61,9 +61,12 @@ function eventParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
     `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
   ];
   if (e.series_changed > 1) {
-    lines.push(`At this commit ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`);
+    lines.push(
+      `At this commit ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`,
+    );
   }
-  if (e.status === "fixed" && has(`${k}.fixed_after_days`)) lines.push(`It was reversed by ${commit(e.fixed_by_sha)} after ${ref(`${k}.fixed_after_days`)} days.`);
+  if (e.status === "fixed" && has(`${k}.fixed_after_days`))
+    lines.push(`It was reversed by ${commit(e.fixed_by_sha)} after ${ref(`${k}.fixed_after_days`)} days.`);
   else if (e.status === "open") lines.push("It is still open.");
   return lines.join(" ");
 }
@@ -75,7 +78,10 @@ function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
     return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit to tell whether users felt it.`;
   }
   const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, ${ref(`${k}.users.hours`)} each side)`;
-  const errors = has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`) ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}` : "";
+  const errors =
+    has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`)
+      ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}`
+      : "";
   const verdict = u.felt ? "**users felt it**" : "users did not measurably feel it";
   return `- ${commit(e.commit_sha)}: ${verdict}: ${change}${errors}.`;
 }
@@ -133,7 +139,9 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     `Between ${ref("window.from")} and ${ref("window.to")}, Banterhearts recorded ${ref("commits.hearts")} commits and Banterpacks ${ref("commits.packs")}.`,
   ];
   if (facts.events.length === 0) {
-    whatChanged.push(`No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (e-divisive with a t-test per series, corrected across series with Benjamini–Hochberg).`);
+    whatChanged.push(
+      `No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (e-divisive with a t-test per series, corrected across series with Benjamini–Hochberg).`,
+    );
   } else {
     whatChanged.push(
       `Change-point detection over ${ref("detect.series_tested")} benchmark series (e-divisive with a t-test per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
@@ -186,19 +194,22 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   // Next steps: from what is still open.
   const steps: string[] = [];
   for (const e of open) {
-    const suspects = e.candidates.length > 1 ? `bisect the ${ref(`event.${e.n}.candidates`)} commits up to ${commit(e.commit_sha)}` : `look at ${commit(e.commit_sha)}`;
+    const suspects =
+      e.candidates.length > 1 ? `bisect the ${ref(`event.${e.n}.candidates`)} commits up to ${commit(e.commit_sha)}` : `look at ${commit(e.commit_sha)}`;
     steps.push(`- Open regression in \`${e.lead.label}\`: ${suspects}, then rerun that benchmark to confirm the fix.`);
   }
   if (has("changes.open_regressions") && open.length === 0 && (facts.open_regressions ?? []).length > 0) {
     steps.push(`- Earlier regressions are still open in ${ref("changes.open_regressions")} series: see the status page.`);
   }
-  for (const e of events.filter((x) => x.status === "fixed")) steps.push(`- Rerun \`${e.lead.label}\` after ${commit(e.fixed_by_sha)} to keep the fix from regressing.`);
+  for (const e of events.filter((x) => x.status === "fixed"))
+    steps.push(`- Rerun \`${e.lead.label}\` after ${commit(e.fixed_by_sha)} to keep the fix from regressing.`);
   if (facts.confidence.completeness < 1) steps.push("- Backfill the days that lack data from either source before drawing conclusions.");
   if (facts.confidence.recency < 1) steps.push("- Check the ingest and collect agents: the newest data is older than the freshness threshold.");
   if (facts.confidence.volume < 1) steps.push("- Raise the data volume: run the benchmark suite and overlay sessions more often.");
   if (steps.length === 0) steps.push("- Nothing is open: keep the benchmark cadence so the next change is caught at its commit.");
 
-  const links = "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`, `bench_changes`) and listed with its query or method in the front-matter `claims`; each links to its evidence below.";
+  const links =
+    "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`, `bench_changes`) and listed with its query or method in the front-matter `claims`; each links to its evidence below.";
 
   // Title and summary: lead with the biggest event.
   const biggest = events[0];
@@ -210,11 +221,19 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     const what = biggest.kind === "regression" ? `${metric} regression` : `${metric} improvement`;
     const fixed = biggest.status === "fixed" ? ", since fixed" : biggest.status === "open" ? ", still open" : "";
     title = fitTitle(
-      [`${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`, `${name}: a ${what} at ${commit(biggest.commit_sha)}`, `${name}: a ${what}`],
+      [
+        `${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`,
+        `${name}: a ${what} at ${commit(biggest.commit_sha)}`,
+        `${name}: a ${what}`,
+      ],
       options.titleRules,
     );
     const usersLine =
-      felt.length === 0 ? "users did not measurably feel the biggest of them" : felt.length === events.length ? "users felt each of the biggest in the overlay" : "users felt some of the biggest in the overlay";
+      felt.length === 0
+        ? "users did not measurably feel the biggest of them"
+        : felt.length === events.length
+          ? "users felt each of the biggest in the overlay"
+          : "users felt some of the biggest in the overlay";
     summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, each tied to its commit; ${usersLine}.`;
   } else {
     title = series === "chimera" ? `${name}: benchmarks held steady` : `${name}: how the overlay felt this window`;

@@ -60,12 +60,15 @@ async function readJson<S extends z.ZodType>(dir: string, file: string, schema: 
     throw new DefinitionError(file, [error instanceof Error ? error.message : String(error)]);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new DefinitionError(file, parsed.error.issues.map((i) => `${z.core.toDotPath(i.path) || "(root)"}: ${i.message}`));
+  if (!parsed.success)
+    throw new DefinitionError(
+      file,
+      parsed.error.issues.map((i) => `${z.core.toDotPath(i.path) || "(root)"}: ${i.message}`),
+    );
   return parsed.data;
 }
 
-const keysUnique = <T>(items: T[], keyOf: (t: T) => string | undefined) =>
-  new Set(items.map(keyOf)).size === items.length;
+const keysUnique = <T>(items: T[], keyOf: (t: T) => string | undefined) => new Set(items.map(keyOf)).size === items.length;
 
 /**
  * Where a monitor's notification handles go: every message in monitors.json
@@ -109,7 +112,10 @@ export async function loadDefinitions(dir = DEFAULT_DATADOG_DIR, options: { noti
   if (!keysUnique(slos, (s) => museIdOf(s.tags))) throw new DefinitionError("slos.json", ["two SLOs share a muse-id"]);
   const placeholders = monitors.filter((m) => m.message.split(NOTIFY_PLACEHOLDER).length !== 2);
   if (placeholders.length) {
-    throw new DefinitionError("monitors.json", placeholders.map((m) => `${museIdOf(m.tags)}: the message must contain ${NOTIFY_PLACEHOLDER} once (where its tier's handles go)`));
+    throw new DefinitionError(
+      "monitors.json",
+      placeholders.map((m) => `${museIdOf(m.tags)}: the message must contain ${NOTIFY_PLACEHOLDER} once (where its tier's handles go)`),
+    );
   }
   return { dashboard, monitors: monitors.map((m) => withHandles(m, options.notify ?? {})), slos };
 }
@@ -134,7 +140,9 @@ export function confidenceKpiProblem(defs: Definitions, publishThreshold: number
 
 export class MissingDatadogKeysError extends Error {
   constructor(readonly missing: string[]) {
-    super(`${missing.join(" and ")} must be set: \`muse datadog apply\` uses the Datadog API key (DD_API_KEY) and an application key (DD_APP_KEY) with dashboards, monitors and SLOs write access`);
+    super(
+      `${missing.join(" and ")} must be set: \`muse datadog apply\` uses the Datadog API key (DD_API_KEY) and an application key (DD_APP_KEY) with dashboards, monitors and SLOs write access`,
+    );
     this.name = "MissingDatadogKeysError";
   }
 }
@@ -164,7 +172,11 @@ export interface DatadogClientOptions {
 }
 
 export interface DatadogClient {
-  request<S extends z.ZodType>(method: "GET" | "POST" | "PUT", path: string, options: { query?: Record<string, string | number>; body?: unknown; schema: S }): Promise<z.output<S>>;
+  request<S extends z.ZodType>(
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    options: { query?: Record<string, string | number>; body?: unknown; schema: S },
+  ): Promise<z.output<S>>;
 }
 
 export function datadogClient(options: DatadogClientOptions): DatadogClient {
@@ -192,7 +204,8 @@ export function datadogClient(options: DatadogClientOptions): DatadogClient {
         return parsed.data;
       };
       // A create is not retried (a lost answer would make a duplicate); nor is a 4xx but 429, nor an answer of the wrong shape.
-      const isRetryable = (error: unknown) => !(error instanceof UnexpectedAnswer) && !(error instanceof DatadogApiError && error.status < 500 && error.status !== 429);
+      const isRetryable = (error: unknown) =>
+        !(error instanceof UnexpectedAnswer) && !(error instanceof DatadogApiError && error.status < 500 && error.status !== 429);
       return retry(attempt, { isRetryable, retries: method === "POST" ? 0 : (options.retries ?? 2), minTimeoutMs: options.retryDelayMs ?? 500 });
     },
   };
@@ -295,7 +308,8 @@ function byMuseId<T extends { tags?: string[] | null; id: string | number }>(kin
   for (const item of existing) {
     const key = museIdOf(item.tags);
     if (!key) continue;
-    if (map.has(key)) throw new Error(`two Datadog ${kind}s carry muse-id:${key} (ids ${map.get(key)!.id} and ${item.id}): delete one by hand, then apply again`);
+    if (map.has(key))
+      throw new Error(`two Datadog ${kind}s carry muse-id:${key} (ids ${map.get(key)!.id} and ${item.id}): delete one by hand, then apply again`);
     map.set(key, item);
   }
   return map;
@@ -344,7 +358,14 @@ export async function applyDatadog(client: DatadogClient, defs: Definitions, opt
     }
     const changed = differences(desired, current);
     if (changed.length && !options.dryRun) await client.request("PUT", `/api/v1/monitor/${current.id}`, { body: desired, schema: monitorResponse });
-    emit({ kind: "monitor", key, name: desired.name, action: changed.length ? "update" : "unchanged", id: String(current.id), ...(changed.length ? { changed } : {}) });
+    emit({
+      kind: "monitor",
+      key,
+      name: desired.name,
+      action: changed.length ? "update" : "unchanged",
+      id: String(current.id),
+      ...(changed.length ? { changed } : {}),
+    });
   }
   for (const [key, orphan] of monitors) emit({ kind: "monitor", key, name: orphan.name, action: "orphan", id: String(orphan.id) });
 
@@ -352,7 +373,9 @@ export async function applyDatadog(client: DatadogClient, defs: Definitions, opt
   const desired = defs.dashboard;
   const matches = await findDashboards(client, desired.title);
   if (matches.length > 1) {
-    throw new Error(`${matches.length} dashboards are titled ${JSON.stringify(desired.title)} (ids ${matches.map((d) => d.id).join(", ")}): delete the extra ones, then apply again`);
+    throw new Error(
+      `${matches.length} dashboards are titled ${JSON.stringify(desired.title)} (ids ${matches.map((d) => d.id).join(", ")}): delete the extra ones, then apply again`,
+    );
   }
   if (matches.length === 0) {
     let id: string | undefined;
@@ -362,8 +385,16 @@ export async function applyDatadog(client: DatadogClient, defs: Definitions, opt
     const id = matches[0].id;
     const current = await client.request("GET", `/api/v1/dashboard/${encodeURIComponent(id)}`, { schema: dashboardResponse });
     const changed = differences(desired, current);
-    if (changed.length && !options.dryRun) await client.request("PUT", `/api/v1/dashboard/${encodeURIComponent(id)}`, { body: desired, schema: dashboardResponse });
-    emit({ kind: "dashboard", key: desired.title, name: desired.title, action: changed.length ? "update" : "unchanged", id, ...(changed.length ? { changed } : {}) });
+    if (changed.length && !options.dryRun)
+      await client.request("PUT", `/api/v1/dashboard/${encodeURIComponent(id)}`, { body: desired, schema: dashboardResponse });
+    emit({
+      kind: "dashboard",
+      key: desired.title,
+      name: desired.title,
+      action: changed.length ? "update" : "unchanged",
+      id,
+      ...(changed.length ? { changed } : {}),
+    });
   }
   return plan;
 }

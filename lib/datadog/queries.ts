@@ -35,25 +35,41 @@ const REF = /(?:\b(avg|sum|min|max|count):)?([A-Za-z][\w]*(?:\.[\w]+)+)\s*\{([^{
 function splitScope(scope: string): string[] {
   return scope
     .split(/,|\s+(?:AND|OR)\s+/i)
-    .map((item) => item.trim().replace(/^\(+|\)+$/g, "").replace(/^NOT\s+/i, "").replace(/^[!-]/, "").trim())
+    .map((item) =>
+      item
+        .trim()
+        .replace(/^\(+|\)+$/g, "")
+        .replace(/^NOT\s+/i, "")
+        .replace(/^[!-]/, "")
+        .trim(),
+    )
     .filter((item) => item !== "" && item !== "*");
 }
 
 export function parseMetricQuery(query: string): ParsedQuery {
   const refs: MetricRef[] = [];
-  const rest = query.replace(REF, (text, aggregator: string | undefined, metric: string, scope: string, by: string | undefined, modifier: string | undefined) => {
-    const items = splitScope(scope);
-    refs.push({
-      metric,
-      ...(aggregator ? { aggregator } : {}),
-      tagKeys: items.filter((i) => !i.startsWith("$")).map((i) => i.split(":")[0]),
-      templateVariables: items.filter((i) => i.startsWith("$")).map((i) => i.slice(1).split(".")[0]),
-      groupBy: by === undefined ? [] : by.split(",").map((k) => k.trim()).filter(Boolean),
-      ...(modifier ? { modifier: modifier === ".as_count()" ? "as_count" : "as_rate" } : {}),
-      text,
-    });
-    return " ";
-  });
+  const rest = query.replace(
+    REF,
+    (text, aggregator: string | undefined, metric: string, scope: string, by: string | undefined, modifier: string | undefined) => {
+      const items = splitScope(scope);
+      refs.push({
+        metric,
+        ...(aggregator ? { aggregator } : {}),
+        tagKeys: items.filter((i) => !i.startsWith("$")).map((i) => i.split(":")[0]),
+        templateVariables: items.filter((i) => i.startsWith("$")).map((i) => i.slice(1).split(".")[0]),
+        groupBy:
+          by === undefined
+            ? []
+            : by
+                .split(",")
+                .map((k) => k.trim())
+                .filter(Boolean),
+        ...(modifier ? { modifier: modifier === ".as_count()" ? "as_count" : "as_rate" } : {}),
+        text,
+      });
+      return " ";
+    },
+  );
   // A dotted name, a brace or a template variable outside every reference means a reference was missed.
   const leftovers = rest.match(/[A-Za-z][\w]*(?:\.[A-Za-z_]\w*)+|[{}]|\$\w+/g) ?? [];
   return { refs, leftovers };

@@ -39,13 +39,27 @@ export const rumQuery = z
     compute: z
       .object({
         aggregation: z.enum(["count", "cardinality", "median", "pc75", "pc90", "pc95", "pc98", "pc99", "sum", "min", "max", "avg"]),
-        metric: z.string().regex(/^@[\w.]+$/, "a RUM measure is an @attribute").optional(),
+        metric: z
+          .string()
+          .regex(/^@[\w.]+$/, "a RUM measure is an @attribute")
+          .optional(),
         interval: z.number().int().positive().optional(),
       })
       .strict(),
     search: z.object({ query: z.string() }).strict(),
     group_by: z
-      .array(z.object({ facet: z.string(), limit: z.number().int().min(1).optional(), sort: z.object({ aggregation: z.string(), order: z.enum(["asc", "desc"]), metric: z.string().optional() }).strict().optional() }).strict())
+      .array(
+        z
+          .object({
+            facet: z.string(),
+            limit: z.number().int().min(1).optional(),
+            sort: z
+              .object({ aggregation: z.string(), order: z.enum(["asc", "desc"]), metric: z.string().optional() })
+              .strict()
+              .optional(),
+          })
+          .strict(),
+      )
       .optional(),
   })
   .strict();
@@ -54,7 +68,10 @@ const formula = z
   .object({
     formula: z.string().min(1),
     alias: z.string().optional(),
-    limit: z.object({ count: z.number().int().min(1), order: z.enum(["asc", "desc"]) }).strict().optional(),
+    limit: z
+      .object({ count: z.number().int().min(1), order: z.enum(["asc", "desc"]) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -62,7 +79,17 @@ const conditionalFormat = z
   .object({
     comparator: z.enum([">", ">=", "<", "<="]),
     value: z.number(),
-    palette: z.enum(["white_on_green", "white_on_yellow", "white_on_red", "green_on_white", "yellow_on_white", "red_on_white", "black_on_light_green", "black_on_light_yellow", "black_on_light_red"]),
+    palette: z.enum([
+      "white_on_green",
+      "white_on_yellow",
+      "white_on_red",
+      "green_on_white",
+      "yellow_on_white",
+      "red_on_white",
+      "black_on_light_green",
+      "black_on_light_yellow",
+      "black_on_light_red",
+    ]),
   })
   .strict();
 
@@ -75,7 +102,8 @@ function formulasUseTheirQueries<T extends { queries: { name: string }[]; formul
       if (!names.has(ident)) ctx.addIssue({ code: "custom", message: `formula "${f.formula}" uses ${ident}, which is not a query of this request` });
     }
   }
-  if (new Set(request.queries.map((q) => q.name)).size !== request.queries.length) ctx.addIssue({ code: "custom", message: "query names must be unique within a request" });
+  if (new Set(request.queries.map((q) => q.name)).size !== request.queries.length)
+    ctx.addIssue({ code: "custom", message: "query names must be unique within a request" });
 }
 
 const timeseriesRequest = z
@@ -120,11 +148,15 @@ export const timeseriesWidget = z
     legend_layout: z.enum(["auto", "horizontal", "vertical"]).optional(),
     legend_columns: z.array(z.enum(["value", "avg", "sum", "min", "max"])).optional(),
     requests: z.array(timeseriesRequest).min(1),
-    markers: z
-      .array(z.object({ value: z.string(), display_type: z.string().optional(), label: z.string().optional() }).strict())
-      .optional(),
+    markers: z.array(z.object({ value: z.string(), display_type: z.string().optional(), label: z.string().optional() }).strict()).optional(),
     yaxis: z
-      .object({ min: z.string().optional(), max: z.string().optional(), scale: z.enum(["linear", "log", "sqrt"]).optional(), include_zero: z.boolean().optional(), label: z.string().optional() })
+      .object({
+        min: z.string().optional(),
+        max: z.string().optional(),
+        scale: z.enum(["linear", "log", "sqrt"]).optional(),
+        include_zero: z.boolean().optional(),
+        label: z.string().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -139,7 +171,10 @@ export const queryValueWidget = z
     autoscale: z.boolean().optional(),
     custom_unit: z.string().optional(),
     text_align: textAlign.optional(),
-    timeseries_background: z.object({ type: z.enum(["bars", "area"]) }).strict().optional(),
+    timeseries_background: z
+      .object({ type: z.enum(["bars", "area"]) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -268,9 +303,14 @@ export const monitorDefinition = z
     // No data is only "no data" once a whole window is empty: a shorter no-data timeframe never fires (or fires at random).
     if (monitor.options.notify_no_data) {
       const timeframe = monitor.options.no_data_timeframe;
-      if (timeframe === undefined) ctx.addIssue({ code: "custom", path: ["options", "no_data_timeframe"], message: "notify_no_data needs a no_data_timeframe" });
+      if (timeframe === undefined)
+        ctx.addIssue({ code: "custom", path: ["options", "no_data_timeframe"], message: "notify_no_data needs a no_data_timeframe" });
       else if (window !== undefined && timeframe < window) {
-        ctx.addIssue({ code: "custom", path: ["options", "no_data_timeframe"], message: `no_data_timeframe (${timeframe} min) is shorter than the query's window (${window} min)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["options", "no_data_timeframe"],
+          message: `no_data_timeframe (${timeframe} min) is shorter than the query's window (${window} min)`,
+        });
       }
     }
     const severities = monitor.tags.filter((t) => t.startsWith("severity:"));
@@ -306,9 +346,7 @@ export const sloDefinition = z
     type: z.literal("metric"),
     description: z.string().optional(),
     query: z.object({ numerator: z.string().min(1), denominator: z.string().min(1) }).strict(),
-    thresholds: z
-      .array(z.object({ timeframe: sloTimeframe, target: z.number().gt(0).lt(100), warning: z.number().gt(0).lt(100).optional() }).strict())
-      .min(1),
+    thresholds: z.array(z.object({ timeframe: sloTimeframe, target: z.number().gt(0).lt(100), warning: z.number().gt(0).lt(100).optional() }).strict()).min(1),
     timeframe: sloTimeframe.optional(),
     target_threshold: z.number().gt(0).lt(100).optional(),
     warning_threshold: z.number().gt(0).lt(100).optional(),

@@ -27,10 +27,16 @@ export type SectionKey = (typeof SECTIONS)[number]["key"];
 export const DATA_QUALITY_HEADING = "Data quality notice";
 
 const sectionText = (what: string) =>
-  z.string().describe(`Markdown body of the section (no heading; use ### for sub-headings). ${what} Write no digits: every number is a {{fact:<id>}} reference, every commit a {{commit:<sha>}} reference.`);
+  z
+    .string()
+    .describe(
+      `Markdown body of the section (no heading; use ### for sub-headings). ${what} Write no digits: every number is a {{fact:<id>}} reference, every commit a {{commit:<sha>}} reference.`,
+    );
 
 export const episodeDraft = z.object({
-  title: z.string().describe("A short, specific headline in plain text (no markdown), leading with the biggest event. No digits: numbers only as {{fact:<id>}} references."),
+  title: z
+    .string()
+    .describe("A short, specific headline in plain text (no markdown), leading with the biggest event. No digits: numbers only as {{fact:<id>}} references."),
   summary: z.string().describe("One or two plain-text sentences: what happened and why a reader should care."),
   sections: z
     .object({

@@ -43,9 +43,17 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
     case "date":
       return new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }).format(new Date(f.value));
     case "percent":
-      return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals, signDisplay }).format(f.value / 100);
+      return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals, signDisplay }).format(
+        f.value / 100,
+      );
     case "usd":
-      return new Intl.NumberFormat(locale, { style: "currency", currency: "USD", minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals, signDisplay }).format(f.value);
+      return new Intl.NumberFormat(locale, {
+        style: "currency",
+        currency: "USD",
+        minimumFractionDigits: f.decimals,
+        maximumFractionDigits: f.decimals,
+        signDisplay,
+      }).format(f.value);
     case "ms":
       return `${fixed(f.value)} ms`;
     case "tokens/s":
@@ -57,7 +65,10 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
     case "p_value": {
       // Small p-values keep their significant digits: 0.00031, never 0.00.
       if (f.value !== 0 && Math.abs(f.value) < 0.01) {
-        return new Intl.NumberFormat(locale, { maximumSignificantDigits: P_VALUE_DIGITS, notation: Math.abs(f.value) < 1e-4 ? "scientific" : "standard" }).format(f.value);
+        return new Intl.NumberFormat(locale, {
+          maximumSignificantDigits: P_VALUE_DIGITS,
+          notation: Math.abs(f.value) < 1e-4 ? "scientific" : "standard",
+        }).format(f.value);
       }
       return fixed(f.value, Math.max(f.decimals, 2));
     }

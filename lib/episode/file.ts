@@ -136,9 +136,11 @@ export function dataQualityNotice(facts: Facts, threshold: number): EpisodeSecti
   const has = (id: string) => facts.facts.some((f) => f.id === id);
   const c = facts.confidence;
   const items: string[] = [];
-  if (c.completeness < 1) items.push("- Completeness: only {{fact:window.joined_days}} of {{fact:window.days}} days have data from both Banterhearts and Banterpacks.");
+  if (c.completeness < 1)
+    items.push("- Completeness: only {{fact:window.joined_days}} of {{fact:window.days}} days have data from both Banterhearts and Banterpacks.");
   if (c.recency < 1) items.push("- Recency: the newest data is older than the freshness threshold.");
-  if (c.volume < 1) items.push("- Volume: {{fact:volume.bench_rows}} benchmark rows and {{fact:volume.events}} UI events are less than a full-confidence window needs.");
+  if (c.volume < 1)
+    items.push("- Volume: {{fact:volume.bench_rows}} benchmark rows and {{fact:volume.events}} UI events are less than a full-confidence window needs.");
   if ((c.evidence ?? 1) < 1) {
     items.push(
       facts.events.length > 0
@@ -206,7 +208,12 @@ export interface EpisodeIdentity {
   translationOf?: string;
 }
 
-export function buildFrontMatter(facts: Facts, content: Pick<EpisodeContent, "title" | "summary">, claims: ResolvedClaim[], identity: EpisodeIdentity): EpisodeFrontMatter {
+export function buildFrontMatter(
+  facts: Facts,
+  content: Pick<EpisodeContent, "title" | "summary">,
+  claims: ResolvedClaim[],
+  identity: EpisodeIdentity,
+): EpisodeFrontMatter {
   const commits = episodeCommits(facts);
   return episodeFrontMatter.parse({
     title: content.title,
@@ -292,7 +299,10 @@ export function parseEpisodeFile(text: string, options: { translatedHeadings?: b
   const expected = SECTIONS.map((s) => s.heading);
   const story = sections.map((s) => s.heading).filter((h) => h !== DATA_QUALITY_HEADING);
   // A translation's headings are translated: its sections map to the original's by position.
-  if (!options.translatedHeadings && story.join("\n") !== expected.join("\n")) problems.push(`body: expected the H2 sections ${expected.map((h) => `"${h}"`).join(", ")} in this order, found ${story.map((h) => `"${h}"`).join(", ") || "none"}`);
+  if (!options.translatedHeadings && story.join("\n") !== expected.join("\n"))
+    problems.push(
+      `body: expected the H2 sections ${expected.map((h) => `"${h}"`).join(", ")} in this order, found ${story.map((h) => `"${h}"`).join(", ") || "none"}`,
+    );
   if (sections.filter((s) => s.heading === DATA_QUALITY_HEADING).length > 1) problems.push(`body: more than one "${DATA_QUALITY_HEADING}" section`);
 
   if (problems.length > 0 || !parsed.success) throw new EpisodeFileError(problems);

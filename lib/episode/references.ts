@@ -79,7 +79,8 @@ export interface RenderedTemplate {
 
 /** Where a reference may not stand: glued to a sign, or followed by a unit or scale word of the writer's own. */
 const SIGN_BEFORE = /(?:[-−+±]|[=:(]\s*[-−+±]\s*)$/;
-const UNIT_AFTER = /^\s*(?:%|％|‰|percent\b|per cent\b|prozent\b|ms\b|s\b|secs?\b|seconds?\b|minutes?\b|hours?\b|x\b|×|times\b|fold\b|k\b|m\b|b\b|bn\b|g\b|thousand|million|billion|trillion|倍|百分|प्रतिशत|गुना)/i;
+const UNIT_AFTER =
+  /^\s*(?:%|％|‰|percent\b|per cent\b|prozent\b|ms\b|s\b|secs?\b|seconds?\b|minutes?\b|hours?\b|x\b|×|times\b|fold\b|k\b|m\b|b\b|bn\b|g\b|thousand|million|billion|trillion|倍|百分|प्रतिशत|गुना)/i;
 
 /**
  * Renders the references of a template (`markdown`: facts as evidence links,
@@ -87,15 +88,23 @@ const UNIT_AFTER = /^\s*(?:%|％|‰|percent\b|per cent\b|prozent\b|ms\b|s\b|sec
  * ids, broken braces, and a sign or unit the writer glued onto a reference are
  * problems (the reference's own rendering carries sign and unit).
  */
-export function renderTemplate(template: string, context: ReferenceContext, options: { lang: Lang; mode: "markdown" | "plain"; where: string }): RenderedTemplate {
+export function renderTemplate(
+  template: string,
+  context: ReferenceContext,
+  options: { lang: Lang; mode: "markdown" | "plain"; where: string },
+): RenderedTemplate {
   const facts = new Map(context.facts.map((f) => [f.id, f]));
   const problems: string[] = [];
   const references: Reference[] = [];
   const text = template.replace(REFERENCE_PATTERN, (match: string, kind: string, id: string, offset: number) => {
     const before = template.slice(Math.max(0, offset - 3), offset);
     const after = template.slice(offset + match.length, offset + match.length + 12);
-    if (kind === "fact" && SIGN_BEFORE.test(before) && !/(^|\n)\s*[-+*]\s$/.test(template.slice(Math.max(0, offset - 6), offset))) problems.push(`${options.where}: a sign is written before ${match}; the reference renders the fact's own sign`);
-    if (UNIT_AFTER.test(after)) problems.push(`${options.where}: "${after.trim().split(/\s/)[0]}" follows ${match}; the reference renders the fact's own unit — add no unit, scale or percent sign`);
+    if (kind === "fact" && SIGN_BEFORE.test(before) && !/(^|\n)\s*[-+*]\s$/.test(template.slice(Math.max(0, offset - 6), offset)))
+      problems.push(`${options.where}: a sign is written before ${match}; the reference renders the fact's own sign`);
+    if (UNIT_AFTER.test(after))
+      problems.push(
+        `${options.where}: "${after.trim().split(/\s/)[0]}" follows ${match}; the reference renders the fact's own unit — add no unit, scale or percent sign`,
+      );
     if (kind === "fact") {
       const f = facts.get(id);
       if (!f) {

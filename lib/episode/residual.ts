@@ -42,21 +42,136 @@ export interface ResidualRules {
 export const FIXED_VOCABULARY = ["p50", "p90", "p95", "p99", "per 1k tokens", "1k tokens"];
 
 const NUMBER_WORDS_EN = [
-  "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
-  "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
-  "hundreds", "thousand", "thousands", "million", "millions", "billion", "billions", "trillion", "dozen", "dozens", "twice", "thrice", "double",
-  "doubled", "doubles", "triple", "tripled", "quadruple", "quadrupled", "half", "halved", "halves", "third", "thirds", "quarter", "quarters",
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+  "thirteen",
+  "fourteen",
+  "fifteen",
+  "sixteen",
+  "seventeen",
+  "eighteen",
+  "nineteen",
+  "twenty",
+  "thirty",
+  "forty",
+  "fifty",
+  "sixty",
+  "seventy",
+  "eighty",
+  "ninety",
+  "hundred",
+  "hundreds",
+  "thousand",
+  "thousands",
+  "million",
+  "millions",
+  "billion",
+  "billions",
+  "trillion",
+  "dozen",
+  "dozens",
+  "twice",
+  "thrice",
+  "double",
+  "doubled",
+  "doubles",
+  "triple",
+  "tripled",
+  "quadruple",
+  "quadrupled",
+  "half",
+  "halved",
+  "halves",
+  "third",
+  "thirds",
+  "quarter",
+  "quarters",
 ];
 const NUMBER_WORDS_DE = [
-  "null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf", "zwanzig", "dreißig", "hundert",
-  "tausend", "million", "millionen", "milliarde", "milliarden", "doppelt", "verdoppelt", "verdreifacht", "halb", "halbiert", "hälfte", "drittel",
-  "viertel", "zweimal", "dreimal", "zweifach", "dreifach",
+  "null",
+  "eins",
+  "zwei",
+  "drei",
+  "vier",
+  "fünf",
+  "sechs",
+  "sieben",
+  "acht",
+  "neun",
+  "zehn",
+  "elf",
+  "zwölf",
+  "zwanzig",
+  "dreißig",
+  "hundert",
+  "tausend",
+  "million",
+  "millionen",
+  "milliarde",
+  "milliarden",
+  "doppelt",
+  "verdoppelt",
+  "verdreifacht",
+  "halb",
+  "halbiert",
+  "hälfte",
+  "drittel",
+  "viertel",
+  "zweimal",
+  "dreimal",
+  "zweifach",
+  "dreifach",
 ];
 /** German compounds: zweiundvierzig, dreizehn, fünfzig, zweihundert, dreitausend. */
 const GERMAN_COMPOUND = /^[\p{L}]*(?:zehn|zig|ßig|hundert|tausend)$/u;
 const NUMBER_WORDS_HI = [
-  "शून्य", "दो", "तीन", "चार", "पाँच", "पांच", "छह", "छः", "सात", "आठ", "नौ", "दस", "ग्यारह", "बारह", "बीस", "तीस", "चालीस", "पचास", "साठ", "सत्तर", "अस्सी",
-  "नब्बे", "सौ", "हज़ार", "हजार", "लाख", "करोड़", "दोगुना", "दोगुनी", "दुगना", "दुगुना", "तिगुना", "आधा", "आधी", "तिहाई", "चौथाई",
+  "शून्य",
+  "दो",
+  "तीन",
+  "चार",
+  "पाँच",
+  "पांच",
+  "छह",
+  "छः",
+  "सात",
+  "आठ",
+  "नौ",
+  "दस",
+  "ग्यारह",
+  "बारह",
+  "बीस",
+  "तीस",
+  "चालीस",
+  "पचास",
+  "साठ",
+  "सत्तर",
+  "अस्सी",
+  "नब्बे",
+  "सौ",
+  "हज़ार",
+  "हजार",
+  "लाख",
+  "करोड़",
+  "दोगुना",
+  "दोगुनी",
+  "दुगना",
+  "दुगुना",
+  "तिगुना",
+  "आधा",
+  "आधी",
+  "तिहाई",
+  "चौथाई",
 ];
 /** Chinese numerals (一 alone is too common to flag; with 倍/半 it is caught). */
 const CHINESE_NUMERAL = /[二三四五六七八九十百千万亿两〇零]|一[倍半]|[一二三四五六七八九十]+分之|百分之|半数/u;
@@ -80,7 +195,10 @@ function withoutPhrases(text: string, phrases: string[]): string {
   let out = text;
   for (const phrase of [...new Set(phrases.filter((p) => p.trim() !== ""))].sort((a, b) => b.length - a.length)) {
     // Whole words; Chinese writes no spaces, so a Han character next to the phrase is a boundary too ("p95延迟", "为170.0 ms").
-    const pattern = new RegExp(`(?:(?<![\\p{L}\\p{N}_])|(?<=\\p{sc=Han}))${escapeRegExp(phrase.normalize("NFKC"))}(?:(?![\\p{L}\\p{N}_])|(?=\\p{sc=Han}))`, "giu");
+    const pattern = new RegExp(
+      `(?:(?<![\\p{L}\\p{N}_])|(?<=\\p{sc=Han}))${escapeRegExp(phrase.normalize("NFKC"))}(?:(?![\\p{L}\\p{N}_])|(?=\\p{sc=Han}))`,
+      "giu",
+    );
     out = out.replace(pattern, " ");
   }
   return out;
@@ -109,7 +227,8 @@ export function numbersIn(text: string, rules: Pick<ResidualRules, "identifiers"
   let han = rest;
   for (const ok of CHINESE_WORDS_OK) han = han.split(ok).join(" ");
   const chinese = CHINESE_NUMERAL.exec(han);
-  if (chinese) found.push(`"${chinese[0]}" is a Chinese numeral; numbers come only from fact references (in "${snippet(han, chinese.index, chinese[0].length)}")`);
+  if (chinese)
+    found.push(`"${chinese[0]}" is a Chinese numeral; numbers come only from fact references (in "${snippet(han, chinese.index, chinese[0].length)}")`);
   // Number signs that read as figures even without digits in the word pattern.
   for (const m of rest.matchAll(/[%％‰]/g)) found.push(`"${m[0]}" stands without a fact reference (in "${snippet(rest, m.index, 1)}")`);
   return found;
@@ -177,7 +296,8 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
         if (node.url && !urlAllowed(node.url, rules)) say(`link target ${JSON.stringify(node.url)} is neither this site nor an upstream repository`);
         return;
       case "list":
-        if (node.ordered && node.start !== null && node.start !== undefined && node.start !== 1) say(`an ordered list starts at ${node.start}: lists must start at 1`);
+        if (node.ordered && node.start !== null && node.start !== undefined && node.start !== 1)
+          say(`an ordered list starts at ${node.start}: lists must start at 1`);
         break;
       case "link": {
         const url = node.url ?? "";
@@ -188,7 +308,8 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
           const shown = textContent(node);
           const onlyText = (node.children ?? []).every((c) => c.type === "text");
           if (!f) say(`an evidence link points to ${JSON.stringify(id)}, which is no fact`);
-          else if (!onlyText || shown !== formatFact(f, rules.lang)) say(`an evidence link to ${id} shows "${shown}" but the fact renders as "${formatFact(f, rules.lang)}"`);
+          else if (!onlyText || shown !== formatFact(f, rules.lang))
+            say(`an evidence link to ${id} shows "${shown}" but the fact renders as "${formatFact(f, rules.lang)}"`);
           return;
         }
         if (!urlAllowed(url, rules)) say(`link target ${JSON.stringify(url)} is neither this site nor an upstream repository`);

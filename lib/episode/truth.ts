@@ -55,7 +55,11 @@ export interface RenderedEpisode {
 }
 
 /** Renders every reference of a template in `lang`, then runs the residual check on the result. */
-export function renderAndCheck(template: EpisodeContent, facts: Facts, options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string }): RenderedEpisode {
+export function renderAndCheck(
+  template: EpisodeContent,
+  facts: Facts,
+  options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string },
+): RenderedEpisode {
   const context = referenceContext(facts, options.links);
   const rules = residualRules(facts, options.lang, options.links, options.runId, options.siteUrl);
   const problems: string[] = [];
@@ -72,7 +76,8 @@ export function renderAndCheck(template: EpisodeContent, facts: Facts, options: 
   for (const c of context.commits) {
     if (c.subject.length < 8) continue;
     const pieces = [template.title, template.summary, ...template.sections.map((s) => s.markdown)];
-    if (pieces.some((p) => p.toLowerCase().includes(c.subject.toLowerCase()))) problems.push(`the text quotes the subject of commit ${c.sha.slice(0, 7)}; refer to it as {{commit:${c.sha.slice(0, 12)}}}`);
+    if (pieces.some((p) => p.toLowerCase().includes(c.subject.toLowerCase())))
+      problems.push(`the text quotes the subject of commit ${c.sha.slice(0, 7)}; refer to it as {{commit:${c.sha.slice(0, 12)}}}`);
   }
   const title = plain(template.title, "title");
   const summary = plain(template.summary, "summary");
@@ -125,7 +130,8 @@ export function checkEpisodeFile(text: string, facts: Facts, options: { links?: 
   for (const c of fm.claims) {
     const f = byId.get(c.id);
     if (!f) problems.push(`claims: ${c.id} is not a computed fact`);
-    else if (f.value !== c.value || f.unit !== c.unit) problems.push(`claims: ${c.id} is ${c.value} ${c.unit} in the file but ${f.value} ${f.unit} in the facts`);
+    else if (f.value !== c.value || f.unit !== c.unit)
+      problems.push(`claims: ${c.id} is ${c.value} ${c.unit} in the file but ${f.value} ${f.unit} in the facts`);
     else claimed.push(f);
   }
   problems.push(...checkPlain(fm.title, "title", rules, claimed));

@@ -9,7 +9,10 @@ export function acceptedMediaType<T extends string>(header: string | null, accep
   if (!header) return undefined;
   const [type, ...params] = header.split(";").map((part) => part.trim().toLowerCase());
   if (!(accepted as readonly string[]).includes(type)) return undefined;
-  const charset = params.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
+  const charset = params
+    .find((p) => p.startsWith("charset="))
+    ?.slice("charset=".length)
+    .replace(/"/g, "");
   if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") return undefined;
   return type as T;
 }

@@ -22,8 +22,7 @@ export const MAX_BENCH_BODY_BYTES = 1024 * 1024;
 export const MAX_REPORTS_PER_REQUEST = 1000;
 
 export type BenchRequest =
-  | { ok: true; inputs: ReportInput[] }
-  | { ok: false; status: 400 | 413 | 415; reason: string; error: string; problems?: ItemProblem[] };
+  { ok: true; inputs: ReportInput[] } | { ok: false; status: 400 | 413 | 415; reason: string; error: string; problems?: ItemProblem[] };
 
 const fail = (status: 400 | 413 | 415, reason: string, error: string, problems?: ItemProblem[]): BenchRequest => ({
   ok: false,
@@ -88,14 +87,20 @@ export const benchIngest: IngestSpec<NormalizedReport[], IngestResult, void> = {
     const validated = validateReports(body.inputs);
     if (!validated.ok) {
       const invalid = new Set(validated.problems.map((p) => p.index)).size;
-      return { ok: false, answer: answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid") };
+      return {
+        ok: false,
+        answer: answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid"),
+      };
     }
     return { ok: true, input: validated.reports };
   },
 
   write: (db, reports) => ingestReports(db, reports),
 
-  storeFailure: (error) => (error instanceof IngestWriteError ? { unreachable: error.unreachable, table: error.table, fields: { table: error.table, error: error.message } } : undefined),
+  storeFailure: (error) =>
+    error instanceof IngestWriteError
+      ? { unreachable: error.unreachable, table: error.table, fields: { table: error.table, error: error.message } }
+      : undefined,
 
   stored(reports, result, metrics) {
     for (const report of reports) {

@@ -39,7 +39,14 @@ export type EventsContentType = "application/json" | "application/x-ndjson";
 
 export type ParseResult =
   | { ok: true; items: unknown[] }
-  | { ok: false; status: 400 | 413 | 415; reason: "not_json" | "bad_shape" | "too_many_events" | "unsupported_media_type"; error: string; problems?: ItemProblem[]; problemCount?: number };
+  | {
+      ok: false;
+      status: 400 | 413 | 415;
+      reason: "not_json" | "bad_shape" | "too_many_events" | "unsupported_media_type";
+      error: string;
+      problems?: ItemProblem[];
+      problemCount?: number;
+    };
 
 /** The media type of a Content-Type header when it is one this route accepts (UTF-8 only). */
 export function eventsContentType(header: string | null): EventsContentType | undefined {
@@ -88,7 +95,14 @@ export function parseEventsBody(contentType: string, bodyText: string): ParseRes
     }
   });
   if (problems.length > 0) {
-    return { ok: false, status: 400, reason: "not_json", error: `${problems.length} NDJSON line(s) are not valid JSON; nothing was written`, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length };
+    return {
+      ok: false,
+      status: 400,
+      reason: "not_json",
+      error: `${problems.length} NDJSON line(s) are not valid JSON; nothing was written`,
+      problems: problems.slice(0, MAX_PROBLEMS),
+      problemCount: problems.length,
+    };
   }
   // An empty body is an empty batch, as `{"events":[]}` is: accepted, nothing written.
   return { ok: true, items };
@@ -159,7 +173,9 @@ export const eventsIngest: IngestSpec<EventsRequest, IngestResult, IngestResult>
   write: (db, { events, options }) => ingestEvents(db, events, options),
 
   storeFailure: (error) =>
-    error instanceof EventStoreError ? { unreachable: error.unreachable, table: "ui_events", fields: { operation: error.operation, error: error.cause } } : undefined,
+    error instanceof EventStoreError
+      ? { unreachable: error.unreachable, table: "ui_events", fields: { operation: error.operation, error: error.cause } }
+      : undefined,
 
   refusal: (error) => (error instanceof IdempotencyConflictError ? answer(jsonError(422, error.message), "idempotency_conflict") : undefined),
 
@@ -181,7 +197,8 @@ export const eventsIngest: IngestSpec<EventsRequest, IngestResult, IngestResult>
       const why = "ClickHouse is unavailable and the dead-letter store is full; the events were not stored";
       return answer(jsonError(503, `${why}: ${retry}`, {}, { "Retry-After": "30" }), "dlq_full");
     }
-    const why = outcome.why === "failed" ? "ClickHouse is unavailable; the events may not have been stored" : "ClickHouse is unavailable; the events were not stored";
+    const why =
+      outcome.why === "failed" ? "ClickHouse is unavailable; the events may not have been stored" : "ClickHouse is unavailable; the events were not stored";
     return answer(jsonError(503, `${why}: ${retry}`, {}, { "Retry-After": "5" }), "clickhouse_unavailable");
   },
 };

@@ -105,9 +105,7 @@ export function deploymentCommit(meta: Record<string, unknown> | null | undefine
 const withScheme = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`);
 const TERMINAL = new Set<DeploymentRow["status"]>(["ready", "error", "canceled"]);
 
-export type WebhookOutcome =
-  | { recorded: true; row: DeploymentRow }
-  | { recorded: false; reason: "duplicate" | "unknown_commit" | "stale"; detail: string };
+export type WebhookOutcome = { recorded: true; row: DeploymentRow } | { recorded: false; reason: "duplicate" | "unknown_commit" | "stale"; detail: string };
 
 /**
  * The next version of the deployment row for an event, or why there is none.
@@ -129,10 +127,19 @@ export function applyDeploymentEvent(
   if (current.status !== "pending" && event.createdAtMs < stateMs) {
     if (status === "building" && TERMINAL.has(current.status) && sameBuild && current.duration_ms === 0) {
       // The build's start arrived after its end: fill in the duration, keep the state.
-      const row = { ...current, duration_ms: Math.min(stateMs - event.createdAtMs, 2 ** 32 - 1), events_seen: seen, updated_at: new Date(stateMs + 1).toISOString() };
+      const row = {
+        ...current,
+        duration_ms: Math.min(stateMs - event.createdAtMs, 2 ** 32 - 1),
+        events_seen: seen,
+        updated_at: new Date(stateMs + 1).toISOString(),
+      };
       return { recorded: true, row: deploymentRow.parse(row) };
     }
-    return { recorded: false, reason: "stale", detail: `event ${event.id} (${new Date(event.createdAtMs).toISOString()}) is older than the recorded ${current.status} state` };
+    return {
+      recorded: false,
+      reason: "stale",
+      detail: `event ${event.id} (${new Date(event.createdAtMs).toISOString()}) is older than the recorded ${current.status} state`,
+    };
   }
 
   const startedMs = current.status === "building" && sameBuild ? stateMs : undefined;
@@ -211,7 +218,10 @@ export function pendingBase(row: DeploymentRow): DeploymentRow {
  * pending row, and what became of each event. Pure and deterministic: every
  * delivery that reads the same events derives the same row.
  */
-export function foldDeploymentEvents(pending: DeploymentRow, events: readonly StoredDeploymentEvent[]): { row: DeploymentRow; outcomes: Map<string, WebhookOutcome> } {
+export function foldDeploymentEvents(
+  pending: DeploymentRow,
+  events: readonly StoredDeploymentEvent[],
+): { row: DeploymentRow; outcomes: Map<string, WebhookOutcome> } {
   let row = pending;
   const outcomes = new Map<string, WebhookOutcome>();
   for (const e of events) {
@@ -236,7 +246,11 @@ const sameState = (a: DeploymentRow, b: DeploymentRow | undefined) =>
   a.events_seen.join("\n") === b.events_seen.join("\n");
 
 /** Folds the commit's events and writes the result when it changed; again while other deliveries keep appending. */
-async function recordFromEvents(db: Db, current: DeploymentRow, commitSha: string): Promise<{ before: DeploymentRow; row: DeploymentRow; outcomes: Map<string, WebhookOutcome> }> {
+async function recordFromEvents(
+  db: Db,
+  current: DeploymentRow,
+  commitSha: string,
+): Promise<{ before: DeploymentRow; row: DeploymentRow; outcomes: Map<string, WebhookOutcome> }> {
   const base = pendingBase(current);
   let events = await readEvents(db, commitSha);
   for (let attempt = 0; ; attempt++) {
@@ -264,14 +278,18 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
   // Unsigned requests are refused before a byte of the body is read.
   const signature = request.headers.get(VERCEL_SIGNATURE_HEADER);
   if (!signature) return jsonError(401, `missing ${VERCEL_SIGNATURE_HEADER} header`);
-  if (signature.length > MAX_SIGNATURE_LENGTH) return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
+  if (signature.length > MAX_SIGNATURE_LENGTH)
+    return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
   // Content-Length first, then the bytes actually received: a chunked body is never buffered past the cap.
   const read = await readBodyCapped(request, MAX_BODY_BYTES);
   if (!read.ok) {
-    return read.problem === "too_large" ? jsonError(413, `body too large: at most ${MAX_BODY_BYTES} bytes`) : jsonError(400, "the request body could not be read (the upload broke off)");
+    return read.problem === "too_large"
+      ? jsonError(413, `body too large: at most ${MAX_BODY_BYTES} bytes`)
+      : jsonError(400, "the request body could not be read (the upload broke off)");
   }
   const raw = read.bytes;
-  if (!verifyVercelSignature(secret, raw, signature)) return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
+  if (!verifyVercelSignature(secret, raw, signature))
+    return jsonError(401, `invalid ${VERCEL_SIGNATURE_HEADER}: not the HMAC-SHA1 of the body with VERCEL_WEBHOOK_SECRET`);
 
   let body: unknown;
   try {
@@ -314,13 +332,22 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
     }
     const errorMessage = deployment.errorMessage ?? payload.data.errorMessage ?? "";
     await deps.db.insert("deployment_events", [
-      { commit_sha: commitSha, event_id: event.id, type, created_at: new Date(event.createdAt).toISOString(), deployment_id: deployment.id, url: deployment.url ?? "", error_msg: errorMessage.slice(0, 2_000) },
+      {
+        commit_sha: commitSha,
+        event_id: event.id,
+        type,
+        created_at: new Date(event.createdAt).toISOString(),
+        deployment_id: deployment.id,
+        url: deployment.url ?? "",
+        error_msg: errorMessage.slice(0, 2_000),
+      },
     ]);
     const { before, row, outcomes } = await recordFromEvents(deps.db, current, commitSha);
     const outcome = outcomes.get(event.id) ?? { recorded: false, reason: "duplicate", detail: `event ${event.id} was already recorded` };
     if (!outcome.recorded) return notRecorded(outcome);
     if (row.status !== before.status) deps.metrics.count("muse.publish.deployments", 1, { status: row.status });
-    if (row.status === "ready" && row.duration_ms > 0 && row.duration_ms !== before.duration_ms) deps.metrics.gauge("muse.publish.deploy_duration_ms", row.duration_ms);
+    if (row.status === "ready" && row.duration_ms > 0 && row.duration_ms !== before.duration_ms)
+      deps.metrics.gauge("muse.publish.deploy_duration_ms", row.duration_ms);
     log.info("deployment status recorded", { commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms });
     return json({ received: true, recorded: true, commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms, url: row.url });
   } catch (error) {

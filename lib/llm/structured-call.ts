@@ -105,16 +105,36 @@ export async function structuredCall<T>(options: StructuredCallOptions<T>): Prom
   } catch (error) {
     if (NoObjectGeneratedError.isInstance(error)) {
       const problem = `the answer was not a valid ${options.name} for the JSON schema (${firstLine(error.cause ?? error)})`;
-      return { kind: "invalid", text: error.text, problem, event: event({ model: error.response?.modelId, ...tokens(error.usage), status: "failure", error_msg: problem }) };
+      return {
+        kind: "invalid",
+        text: error.text,
+        problem,
+        event: event({ model: error.response?.modelId, ...tokens(error.usage), status: "failure", error_msg: problem }),
+      };
     }
     if (timeout.aborted) {
       const message = `timed out after ${timeoutMs} ms`;
-      return { kind: "failed", error: `LLM call ${operation} ${message}`, transient: true, event: event({ tokens_in: 0, tokens_out: 0, status: "timeout", error_msg: message }) };
+      return {
+        kind: "failed",
+        error: `LLM call ${operation} ${message}`,
+        transient: true,
+        event: event({ tokens_in: 0, tokens_out: 0, status: "timeout", error_msg: message }),
+      };
     }
     if (options.signal?.aborted) {
-      return { kind: "failed", error: `LLM call ${operation} aborted`, transient: false, event: event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: "aborted" }) };
+      return {
+        kind: "failed",
+        error: `LLM call ${operation} aborted`,
+        transient: false,
+        event: event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: "aborted" }),
+      };
     }
     const message = firstLine(error);
-    return { kind: "failed", error: `LLM call ${operation} failed: ${message}`, transient: isTransientLlmError(error), event: event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: message }) };
+    return {
+      kind: "failed",
+      error: `LLM call ${operation} failed: ${message}`,
+      transient: isTransientLlmError(error),
+      event: event({ tokens_in: 0, tokens_out: 0, status: "failure", error_msg: message }),
+    };
   }
 }

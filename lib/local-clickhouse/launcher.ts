@@ -55,20 +55,16 @@ export async function ensureLocalClickHouse(options: EnsureOptions = {}): Promis
 
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   log(`starting the local ClickHouse on ${url} ...`);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "scripts", "clickhouse-server.ts")],
-    {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        MUSE_LOCAL_CLICKHOUSE_HOST: host,
-        MUSE_LOCAL_CLICKHOUSE_PORT: String(port),
-        ...(options.dataDir ? { MUSE_LOCAL_CLICKHOUSE_DATA: options.dataDir } : {}),
-      },
-      stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "scripts", "clickhouse-server.ts")], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      MUSE_LOCAL_CLICKHOUSE_HOST: host,
+      MUSE_LOCAL_CLICKHOUSE_PORT: String(port),
+      ...(options.dataDir ? { MUSE_LOCAL_CLICKHOUSE_DATA: options.dataDir } : {}),
     },
-  );
+    stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
+  });
   let exited: number | null = null;
   child.once("exit", (code) => {
     exited = code ?? -1;

@@ -137,7 +137,10 @@ export interface LocalClickHouse {
 }
 
 class ClickHouseHttpError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -341,9 +344,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
       return;
     }
     if (url.pathname !== "/") {
-      res.writeHead(404, { "Content-Type": "text/plain; charset=UTF-8" }).end(
-        `There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`,
-      );
+      res.writeHead(404, { "Content-Type": "text/plain; charset=UTF-8" }).end(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`);
       return;
     }
     if (req.method !== "GET" && req.method !== "POST") {
@@ -375,7 +376,12 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
         }
         body = Buffer.alloc(0);
       }
-      if (req.method === "GET" && body.length === 0 && urlQuery && !["SELECT", "SHOW", "DESCRIBE", "DESC", "EXISTS", "WITH", "EXPLAIN"].includes(leadingKeyword(urlQuery))) {
+      if (
+        req.method === "GET" &&
+        body.length === 0 &&
+        urlQuery &&
+        !["SELECT", "SHOW", "DESCRIBE", "DESC", "EXISTS", "WITH", "EXPLAIN"].includes(leadingKeyword(urlQuery))
+      ) {
         // ClickHouse treats GET as readonly=1.
         throw new ClickHouseHttpError(164, "Code: 164. DB::Exception: Cannot execute query in readonly mode. (READONLY)");
       }

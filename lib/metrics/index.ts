@@ -154,7 +154,10 @@ export interface SeriesSender {
 
 /** Datadog's intake answered with an error status; `permanent` for 4xx other than 408/429. */
 export class SeriesIntakeError extends Error {
-  constructor(readonly status: number, body: string) {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
     super(`Datadog answered ${status}: ${body}`);
     this.name = "SeriesIntakeError";
   }
@@ -184,7 +187,12 @@ export async function postSeries(sender: SeriesSender, series: SeriesPoint[]): P
       throw new SeriesIntakeError(res.status, (await res.text()).slice(0, 200));
     },
     // 4xx other than 408/429 will not get better by retrying.
-    { isRetryable: (error) => !(error instanceof SeriesIntakeError && error.permanent), retries: sender.retries ?? 2, minTimeoutMs: minTimeout, maxTimeoutMs: Math.max(minTimeout, 2_000) },
+    {
+      isRetryable: (error) => !(error instanceof SeriesIntakeError && error.permanent),
+      retries: sender.retries ?? 2,
+      minTimeoutMs: minTimeout,
+      maxTimeoutMs: Math.max(minTimeout, 2_000),
+    },
   );
 }
 
@@ -192,7 +200,12 @@ function tagList(tags: Tags | undefined): string[] {
   if (!tags) return [];
   return Object.entries(tags)
     .filter(([, v]) => v !== undefined && v !== "")
-    .map(([k, v]) => `${k}:${String(v).toLowerCase().replace(/[^a-z0-9_.:/-]/g, "_")}`)
+    .map(
+      ([k, v]) =>
+        `${k}:${String(v)
+          .toLowerCase()
+          .replace(/[^a-z0-9_.:/-]/g, "_")}`,
+    )
     .sort();
 }
 
@@ -242,7 +255,10 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
         const ledger = options.ledger;
         await ledger.serial(() => {
           ledger.prune(Math.floor(now() / 1000));
-          return send(taken.map((point) => withTotal(ledger, point)), ledger);
+          return send(
+            taken.map((point) => withTotal(ledger, point)),
+            ledger,
+          );
         });
         return;
       }
@@ -265,27 +281,34 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
 
   async function send(series: SeriesPoint[], ledger?: CountLedger): Promise<void> {
     if (!options.apiKey) {
-        options.log.info("metrics", { sink: "log", series: series.map((s) => ({ metric: s.metric, value: s.points[0].value, tags: s.tags })) });
-        return;
-      }
-      const sender: SeriesSender = { apiKey: options.apiKey, apiUrl: options.apiUrl, fetch: options.fetch, retries: options.retries, retryDelayMs: options.retryDelayMs };
-      for (let i = 0; i < series.length; i += 500) {
-        const chunk = series.slice(i, i + 500);
+      options.log.info("metrics", { sink: "log", series: series.map((s) => ({ metric: s.metric, value: s.points[0].value, tags: s.tags })) });
+      return;
+    }
+    const sender: SeriesSender = {
+      apiKey: options.apiKey,
+      apiUrl: options.apiUrl,
+      fetch: options.fetch,
+      retries: options.retries,
+      retryDelayMs: options.retryDelayMs,
+    };
+    for (let i = 0; i < series.length; i += 500) {
+      const chunk = series.slice(i, i + 500);
+      try {
+        await postSeries(sender, chunk);
+      } catch (e) {
+        options.log.warn("metrics not delivered to Datadog", { error: errorText(e), series: chunk.length });
+        // The totals spooled (or lost) are final for their buckets: later increments go to the next bucket.
+        for (const point of chunk)
+          if (ledger && point.type === INTAKE_TYPE.count) ledger.freeze(`${point.metric}|${point.tags.join(",")}|${point.points[0].timestamp}`);
+        // A refusal (bad key, malformed body) would be refused again on replay: only outages are queued.
+        if (!options.spool || (e instanceof SeriesIntakeError && e.permanent)) continue;
         try {
-          await postSeries(sender, chunk);
-        } catch (e) {
-          options.log.warn("metrics not delivered to Datadog", { error: errorText(e), series: chunk.length });
-          // The totals spooled (or lost) are final for their buckets: later increments go to the next bucket.
-          for (const point of chunk) if (ledger && point.type === INTAKE_TYPE.count) ledger.freeze(`${point.metric}|${point.tags.join(",")}|${point.points[0].timestamp}`);
-          // A refusal (bad key, malformed body) would be refused again on replay: only outages are queued.
-          if (!options.spool || (e instanceof SeriesIntakeError && e.permanent)) continue;
-          try {
-            await options.spool(chunk, e);
-          } catch (spoolError) {
-            options.log.error("undelivered metrics could not be queued either; they are lost", { error: errorText(spoolError), series: chunk.length });
-          }
+          await options.spool(chunk, e);
+        } catch (spoolError) {
+          options.log.error("undelivered metrics could not be queued either; they are lost", { error: errorText(spoolError), series: chunk.length });
         }
       }
+    }
   }
 }
 

@@ -18,12 +18,15 @@ export interface MetricSpec {
 }
 
 /** What the runner reports for every agent. */
-const perAgent = AGENT_NAMES.flatMap((agent) => [
-  { name: `muse.${agent}.runs`, type: "count", description: `${agent} runs finished, by status`, tags: ["status", "trigger"] },
-  { name: `muse.${agent}.duration_ms`, type: "gauge", unit: "millisecond", description: `${agent} run duration`, tags: ["status", "trigger"] },
-  { name: `muse.${agent}.retries`, type: "count", description: `${agent} attempts retried after a transient failure`, tags: [] },
-  { name: `muse.${agent}.lock_conflicts`, type: "count", description: `${agent} runs refused because another run held the lock`, tags: ["trigger"] },
-] as const satisfies readonly MetricSpec[]);
+const perAgent = AGENT_NAMES.flatMap(
+  (agent) =>
+    [
+      { name: `muse.${agent}.runs`, type: "count", description: `${agent} runs finished, by status`, tags: ["status", "trigger"] },
+      { name: `muse.${agent}.duration_ms`, type: "gauge", unit: "millisecond", description: `${agent} run duration`, tags: ["status", "trigger"] },
+      { name: `muse.${agent}.retries`, type: "count", description: `${agent} attempts retried after a transient failure`, tags: [] },
+      { name: `muse.${agent}.lock_conflicts`, type: "count", description: `${agent} runs refused because another run held the lock`, tags: ["trigger"] },
+    ] as const satisfies readonly MetricSpec[],
+);
 
 const specific = [
   // ingest

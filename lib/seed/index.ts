@@ -88,7 +88,11 @@ export async function seed(options: SeedOptions): Promise<SeedSummary> {
     const stamp = time.toISOString().replace(/[:.]/g, "-");
     // Banterhearts' CI runs the model-level suites for every model on every commit (so each series has a
     // run per commit and a change can be pinned to one commit), and one rotating suite for one model.
-    const runs = SAMPLE_MODELS.flatMap((model, m) => reportTypesFor(i).filter((type, k) => k < 2 || m === i % SAMPLE_MODELS.length).map((type) => ({ model, type })));
+    const runs = SAMPLE_MODELS.flatMap((model, m) =>
+      reportTypesFor(i)
+        .filter((type, k) => k < 2 || m === i % SAMPLE_MODELS.length)
+        .map((type) => ({ model, type })),
+    );
     for (const { model, type } of runs) {
       const report = generateReport(type, { generatedAt: time, commitSha: "0".repeat(40), model, performance: perf(time), rng }) as Record<string, unknown>;
       // The commit that adds the file is the one that produced it (the ingest agent fills it in).
@@ -106,16 +110,27 @@ export async function seed(options: SeedOptions): Promise<SeedSummary> {
   const packs = await GitWriter.create(options.packsDir);
   const packsCommits: { sha: string; time: Date }[] = [];
   const initial = new Date(from.getTime() - 3 * HOUR);
-  packsCommits.push({ sha: await packs.commit("feat: overlay skeleton", initial, { "README.md": "# Banterpacks (sample data)\n", "src/overlay/index.ts": "export {};\n" }), time: initial });
+  packsCommits.push({
+    sha: await packs.commit("feat: overlay skeleton", initial, { "README.md": "# Banterpacks (sample data)\n", "src/overlay/index.ts": "export {};\n" }),
+    time: initial,
+  });
   let k = 0;
   for (let t = from.getTime() + 30 * HOUR; t < to.getTime() - 3 * HOUR; t += 36 * HOUR) {
     const change = PACKS_CHANGES[k++ % PACKS_CHANGES.length];
     const time = new Date(t + gaussian(rng, 0, 2) * HOUR);
-    const files = Object.fromEntries(change.files.map((f) => [f, `// ${change.message}\n// revision ${k} (${time.toISOString()})\n${"export const line = 1;\n".repeat(1 + Math.floor(rng() * 20))}`]));
+    const files = Object.fromEntries(
+      change.files.map((f) => [
+        f,
+        `// ${change.message}\n// revision ${k} (${time.toISOString()})\n${"export const line = 1;\n".repeat(1 + Math.floor(rng() * 20))}`,
+      ]),
+    );
     packsCommits.push({ sha: await packs.commit(change.message, time, files), time });
   }
   const lastPacks = new Date(to.getTime() - 3 * HOUR);
-  packsCommits.push({ sha: await packs.commit("fix(overlay): debounce the query box", lastPacks, { "src/overlay/input.ts": `// debounce (${lastPacks.toISOString()})\n` }), time: lastPacks });
+  packsCommits.push({
+    sha: await packs.commit("fix(overlay): debounce the query box", lastPacks, { "src/overlay/input.ts": `// debounce (${lastPacks.toISOString()})\n` }),
+    time: lastPacks,
+  });
   const commitAt = (time: Date) => [...packsCommits].reverse().find((c) => c.time <= time)?.sha ?? packsCommits[0].sha;
 
   // Overlay sessions through the real ingest path (validation, PII scrubbing, one insert per batch).
@@ -130,7 +145,11 @@ export async function seed(options: SeedOptions): Promise<SeedSummary> {
     if (!validated.ok) throw new Error(`sample events failed validation: ${JSON.stringify(validated.problems.slice(0, 3))}`);
     // Same seed, window and batch → same key and event ids: re-sending a batch changes nothing.
     const identity = `seed:${seedValue}:${from.toISOString()}:${i}`;
-    const result = await ingestEvents(options.db, validated.events, { idempotencyKey: sha256Hex(identity).slice(0, 64), bodySha256: sha256Hex(JSON.stringify(items)), now: to });
+    const result = await ingestEvents(options.db, validated.events, {
+      idempotencyKey: sha256Hex(identity).slice(0, 64),
+      bodySha256: sha256Hex(JSON.stringify(items)),
+      now: to,
+    });
     accepted += result.accepted;
     batches += 1;
     say(`events: ${Math.min(i + batchSize, events.length)}/${events.length} sent`);

@@ -23,7 +23,10 @@ export async function addHeartsCommit(dir: string, now: Date): Promise<string> {
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const files: Record<string, string> = {};
   for (const type of ["quantization", "compilation"] as const) {
-    const report = generateReport(type, { generatedAt: now, commitSha: "0".repeat(40), model, performance: livePerformance(now), rng }) as Record<string, unknown>;
+    const report = generateReport(type, { generatedAt: now, commitSha: "0".repeat(40), model, performance: livePerformance(now), rng }) as Record<
+      string,
+      unknown
+    >;
     delete report.commit_sha;
     report.tags = [...((report.tags as string[] | undefined) ?? []), "sample"];
     files[`reports/${type}/${stamp}-${model}.json`] = `${JSON.stringify(report, null, 2)}\n`;

@@ -75,7 +75,15 @@ export function simulateOverlay(options: SimulationOptions): SampleEvent[] {
       const push = (type: string, latency: number, metadata: Record<string, unknown> = {}) => {
         if (t > cutoff) return;
         const time = new Date(t);
-        events.push({ ts: time.toISOString(), session_id: sessionId, commit_sha: options.commitAt(time), event_type: type, latency_ms: Math.max(0, Math.round(latency)), user_agent: userAgent, metadata: { sample: true, ...metadata } });
+        events.push({
+          ts: time.toISOString(),
+          session_id: sessionId,
+          commit_sha: options.commitAt(time),
+          event_type: type,
+          latency_ms: Math.max(0, Math.round(latency)),
+          user_agent: userAgent,
+          metadata: { sample: true, ...metadata },
+        });
       };
       push("overlay_open", gaussian(rng, 45, 8));
       const questions = 1 + Math.floor(rng() * 4);

@@ -139,7 +139,18 @@ export function generateReport(type: BenchmarkType, opts: GenerateReportOptions)
         backendNames.map((backend) => {
           // TensorRT sometimes fails to build an engine for a new op set.
           if (backend === "torch_trt" && g.chance(0.15)) {
-            return [backend, { backend, compilation: { backend, success: false, compile_time_s: null, error: "TensorRT engine build failed: unsupported op aten::scaled_dot_product_attention" } }];
+            return [
+              backend,
+              {
+                backend,
+                compilation: {
+                  backend,
+                  success: false,
+                  compile_time_s: null,
+                  error: "TensorRT engine build failed: unsupported op aten::scaled_dot_product_attention",
+                },
+              },
+            ];
           }
           const compile_time_s = round(compileSeconds[backend] * (params / 8) * g.between(0.9, 1.15), 3);
           return [
@@ -152,7 +163,14 @@ export function generateReport(type: BenchmarkType, opts: GenerateReportOptions)
           ];
         }),
       );
-      return { ...common, benchmark_type: "compilation", tags: ["compilation", "performance"], model, settings: { runs: 50, warmup_runs: 5, backends: backendNames }, backends };
+      return {
+        ...common,
+        benchmark_type: "compilation",
+        tags: ["compilation", "performance"],
+        model,
+        settings: { runs: 50, warmup_runs: 5, backends: backendNames },
+        backends,
+      };
     }
 
     case "quantization": {

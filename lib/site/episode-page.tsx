@@ -41,7 +41,13 @@ export { episodeStaticParams, type EpisodeRouteParams } from "./episode-params";
 function rumSettings(): RumSettings | undefined {
   const env = loadEnv();
   if (!env.NEXT_PUBLIC_DD_APPLICATION_ID || !env.NEXT_PUBLIC_DD_CLIENT_TOKEN) return undefined;
-  return { applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID, clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN, site: env.NEXT_PUBLIC_DD_SITE, service: env.DD_SERVICE, env: env.DD_ENV };
+  return {
+    applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
+    clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
+    site: env.NEXT_PUBLIC_DD_SITE,
+    service: env.DD_SERVICE,
+    env: env.DD_ENV,
+  };
 }
 
 async function lookup(params: EpisodeRouteParams): Promise<{ lang: Lang; episode: Episode } | undefined> {
@@ -129,7 +135,9 @@ export async function episodePageTree(params: EpisodeRouteParams): Promise<PageT
       isPartOf: { "@type": "CreativeWorkSeries", name: seriesName(episode.series), url: absoluteUrl(site, paths.series(lang, episode.series)) },
       author: { "@type": "Organization", name: "Muse" },
       publisher: { "@type": "Organization", name: s.siteTitle, url: absoluteUrl(site, paths.home(lang)) },
-      ...(r.variant.lang !== "en" ? { translationOfWork: { "@type": "BlogPosting", url: absoluteUrl(site, paths.episode("en", episode.series, episode.episode)) } } : {}),
+      ...(r.variant.lang !== "en"
+        ? { translationOfWork: { "@type": "BlogPosting", url: absoluteUrl(site, paths.episode("en", episode.series, episode.episode)) } }
+        : {}),
     },
   };
 

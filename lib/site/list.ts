@@ -76,7 +76,9 @@ const normalize = (s: string) => s.toLocaleLowerCase().normalize("NFKC");
 export function matchesSearch(item: IndexItem, q: string): boolean {
   const terms = normalize(q).split(/\s+/).filter(Boolean);
   if (terms.length === 0) return true;
-  const haystack = normalize([item.title, item.summary, item.series, `ep-${String(item.episode).padStart(3, "0")}`, ...item.tags, ...item.models].join(" \u0000 "));
+  const haystack = normalize(
+    [item.title, item.summary, item.series, `ep-${String(item.episode).padStart(3, "0")}`, ...item.tags, ...item.models].join(" \u0000 "),
+  );
   return terms.every((t) => haystack.includes(t));
 }
 

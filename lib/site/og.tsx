@@ -27,16 +27,25 @@ export const isOgSafe = (text: string) => ogSafe(text) === text.replace(/\s+/g, 
 
 export function ogImage({ eyebrow, title, footer, sample }: { eyebrow: string; title: string; footer: string; sample?: boolean }): ImageResponse {
   return new ImageResponse(
-    (
-      <div style={{ width: "100%", height: "100%", display: "flex", flexDirection: "column", justifyContent: "space-between", padding: 72, background: "#0f1115", color: "#e8eaef" }}>
-        <div style={{ display: "flex", fontSize: 30, color: "#b19cff", gap: 24 }}>
-          <span>{ogSafe(eyebrow)}</span>
-          {sample ? <span style={{ color: "#ffb59b" }}>SAMPLE DATA</span> : null}
-        </div>
-        <div style={{ display: "flex", fontSize: title.length > 60 ? 60 : 72, fontWeight: 700, lineHeight: 1.15 }}>{ogSafe(title)}</div>
-        <div style={{ display: "flex", fontSize: 28, color: "#a0a7b4" }}>{ogSafe(footer)}</div>
+    <div
+      style={{
+        width: "100%",
+        height: "100%",
+        display: "flex",
+        flexDirection: "column",
+        justifyContent: "space-between",
+        padding: 72,
+        background: "#0f1115",
+        color: "#e8eaef",
+      }}
+    >
+      <div style={{ display: "flex", fontSize: 30, color: "#b19cff", gap: 24 }}>
+        <span>{ogSafe(eyebrow)}</span>
+        {sample ? <span style={{ color: "#ffb59b" }}>SAMPLE DATA</span> : null}
       </div>
-    ),
+      <div style={{ display: "flex", fontSize: title.length > 60 ? 60 : 72, fontWeight: 700, lineHeight: 1.15 }}>{ogSafe(title)}</div>
+      <div style={{ display: "flex", fontSize: 28, color: "#a0a7b4" }}>{ogSafe(footer)}</div>
+    </div>,
     OG_SIZE,
   );
 }

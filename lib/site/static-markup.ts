@@ -55,41 +55,166 @@ const VOID_ELEMENTS = new Set(["area", "base", "br", "col", "embed", "hr", "img"
 
 /** React DOM's boolean attributes: present (`name=""`) when truthy, absent otherwise. */
 const BOOLEAN_ATTRIBUTES = new Set([
-  "allowFullScreen", "async", "autoPlay", "controls", "credentialless", "default", "defer", "disabled", "disablePictureInPicture",
-  "disableRemotePlayback", "formNoValidate", "hidden", "inert", "loop", "noModule", "noValidate", "open", "playsInline", "readOnly",
-  "required", "reversed", "scoped", "seamless", "itemScope",
+  "allowFullScreen",
+  "async",
+  "autoPlay",
+  "controls",
+  "credentialless",
+  "default",
+  "defer",
+  "disabled",
+  "disablePictureInPicture",
+  "disableRemotePlayback",
+  "formNoValidate",
+  "hidden",
+  "inert",
+  "loop",
+  "noModule",
+  "noValidate",
+  "open",
+  "playsInline",
+  "readOnly",
+  "required",
+  "reversed",
+  "scoped",
+  "seamless",
+  "itemScope",
 ]);
 
 /** Attributes React DOM writes under another name (HTML aliases and SVG presentation attributes). */
 const ALIASES = new Map<string, string>([
-  ["className", "class"], ["tabIndex", "tabindex"], ["htmlFor", "for"], ["acceptCharset", "accept-charset"], ["httpEquiv", "http-equiv"],
-  ["crossOrigin", "crossorigin"], ["xlinkHref", "xlink:href"], ["xmlLang", "xml:lang"], ["xmlSpace", "xml:space"],
-  ["xmlBase", "xml:base"], ["xlinkActuate", "xlink:actuate"], ["xlinkArcrole", "xlink:arcrole"], ["xlinkRole", "xlink:role"], ["xlinkShow", "xlink:show"],
-  ["xlinkTitle", "xlink:title"], ["xlinkType", "xlink:type"], ["xmlnsXlink", "xmlns:xlink"],
+  ["className", "class"],
+  ["tabIndex", "tabindex"],
+  ["htmlFor", "for"],
+  ["acceptCharset", "accept-charset"],
+  ["httpEquiv", "http-equiv"],
+  ["crossOrigin", "crossorigin"],
+  ["xlinkHref", "xlink:href"],
+  ["xmlLang", "xml:lang"],
+  ["xmlSpace", "xml:space"],
+  ["xmlBase", "xml:base"],
+  ["xlinkActuate", "xlink:actuate"],
+  ["xlinkArcrole", "xlink:arcrole"],
+  ["xlinkRole", "xlink:role"],
+  ["xlinkShow", "xlink:show"],
+  ["xlinkTitle", "xlink:title"],
+  ["xlinkType", "xlink:type"],
+  ["xmlnsXlink", "xmlns:xlink"],
   ...[
-    "accentHeight", "alignmentBaseline", "arabicForm", "baselineShift", "capHeight", "clipPath", "clipRule", "colorInterpolation",
-    "colorInterpolationFilters", "colorProfile", "colorRendering", "dominantBaseline", "enableBackground", "fillOpacity", "fillRule",
-    "floodColor", "floodOpacity", "fontFamily", "fontSize", "fontSizeAdjust", "fontStretch", "fontStyle", "fontVariant", "fontWeight",
-    "glyphName", "glyphOrientationHorizontal", "glyphOrientationVertical", "horizAdvX", "horizOriginX", "imageRendering", "letterSpacing",
-    "lightingColor", "markerEnd", "markerMid", "markerStart", "maskType", "overlinePosition", "overlineThickness", "paintOrder",
-    "pointerEvents", "renderingIntent", "shapeRendering", "stopColor", "stopOpacity", "strikethroughPosition", "strikethroughThickness",
-    "strokeDasharray", "strokeDashoffset", "strokeLinecap", "strokeLinejoin", "strokeMiterlimit", "strokeOpacity", "strokeWidth",
-    "textAnchor", "textDecoration", "textRendering", "transformOrigin", "underlinePosition", "underlineThickness", "unicodeBidi",
-    "unicodeRange", "unitsPerEm", "vAlphabetic", "vHanging", "vIdeographic", "vMathematical", "vectorEffect", "vertAdvY", "vertOriginX",
-    "vertOriginY", "wordSpacing", "writingMode", "xHeight",
+    "accentHeight",
+    "alignmentBaseline",
+    "arabicForm",
+    "baselineShift",
+    "capHeight",
+    "clipPath",
+    "clipRule",
+    "colorInterpolation",
+    "colorInterpolationFilters",
+    "colorProfile",
+    "colorRendering",
+    "dominantBaseline",
+    "enableBackground",
+    "fillOpacity",
+    "fillRule",
+    "floodColor",
+    "floodOpacity",
+    "fontFamily",
+    "fontSize",
+    "fontSizeAdjust",
+    "fontStretch",
+    "fontStyle",
+    "fontVariant",
+    "fontWeight",
+    "glyphName",
+    "glyphOrientationHorizontal",
+    "glyphOrientationVertical",
+    "horizAdvX",
+    "horizOriginX",
+    "imageRendering",
+    "letterSpacing",
+    "lightingColor",
+    "markerEnd",
+    "markerMid",
+    "markerStart",
+    "maskType",
+    "overlinePosition",
+    "overlineThickness",
+    "paintOrder",
+    "pointerEvents",
+    "renderingIntent",
+    "shapeRendering",
+    "stopColor",
+    "stopOpacity",
+    "strikethroughPosition",
+    "strikethroughThickness",
+    "strokeDasharray",
+    "strokeDashoffset",
+    "strokeLinecap",
+    "strokeLinejoin",
+    "strokeMiterlimit",
+    "strokeOpacity",
+    "strokeWidth",
+    "textAnchor",
+    "textDecoration",
+    "textRendering",
+    "transformOrigin",
+    "underlinePosition",
+    "underlineThickness",
+    "unicodeBidi",
+    "unicodeRange",
+    "unitsPerEm",
+    "vAlphabetic",
+    "vHanging",
+    "vIdeographic",
+    "vMathematical",
+    "vectorEffect",
+    "vertAdvY",
+    "vertOriginX",
+    "vertOriginY",
+    "wordSpacing",
+    "writingMode",
+    "xHeight",
   ].map((name): [string, string] => [name, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
 ]);
 
 /** Props that are never attributes. */
-const SKIPPED = new Set(["children", "dangerouslySetInnerHTML", "ref", "key", "suppressHydrationWarning", "suppressContentEditableWarning", "defaultValue", "defaultChecked", "innerHTML"]);
+const SKIPPED = new Set([
+  "children",
+  "dangerouslySetInnerHTML",
+  "ref",
+  "key",
+  "suppressHydrationWarning",
+  "suppressContentEditableWarning",
+  "defaultValue",
+  "defaultChecked",
+  "innerHTML",
+]);
 
 /** CSS properties whose numbers take no `px` (the ones these pages can use; React's full list is longer). */
 const UNITLESS_STYLES = new Set([
-  "flex", "flexGrow", "flexShrink", "fontWeight", "lineHeight", "opacity", "order", "zIndex", "zoom", "fillOpacity", "floodOpacity",
-  "stopOpacity", "strokeDasharray", "strokeDashoffset", "strokeMiterlimit", "strokeOpacity", "strokeWidth", "tabSize", "scale",
+  "flex",
+  "flexGrow",
+  "flexShrink",
+  "fontWeight",
+  "lineHeight",
+  "opacity",
+  "order",
+  "zIndex",
+  "zoom",
+  "fillOpacity",
+  "floodOpacity",
+  "stopOpacity",
+  "strokeDasharray",
+  "strokeDashoffset",
+  "strokeMiterlimit",
+  "strokeOpacity",
+  "strokeWidth",
+  "tabSize",
+  "scale",
 ]);
 
-const VALID_ATTRIBUTE_NAME = /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD][:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]*$/;
+const VALID_ATTRIBUTE_NAME =
+  /^[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD][:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]*$/;
 const VALID_TAG_NAME = /^[a-zA-Z][a-zA-Z:_.\-\d]*$/;
 const JAVASCRIPT_URL = /^[\u0000-\u001F ]*j[\r\n\t]*a[\r\n\t]*v[\r\n\t]*a[\r\n\t]*s[\r\n\t]*c[\r\n\t]*r[\r\n\t]*i[\r\n\t]*p[\r\n\t]*t[\r\n\t]*:/i;
 const BLOCKED_URL = "javascript:throw new Error('React has blocked a javascript: URL as a security precaution.')";
@@ -118,7 +243,12 @@ function styleText(style: unknown): string {
       parts.push(`${escapeHtml(name)}:${escapeHtml(String(value).trim())}`);
       continue;
     }
-    const css = escapeHtml(name.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/^ms-/, "-ms-"));
+    const css = escapeHtml(
+      name
+        .replace(/([A-Z])/g, "-$1")
+        .toLowerCase()
+        .replace(/^ms-/, "-ms-"),
+    );
     const text = typeof value === "number" ? (value === 0 || UNITLESS_STYLES.has(name) ? String(value) : `${value}px`) : escapeHtml(String(value).trim());
     parts.push(`${css}:${text}`);
   }
@@ -141,7 +271,16 @@ function attribute(name: string, value: unknown, element: string): string {
     const url = String(value);
     return ` ${ALIASES.get(name) ?? name}="${escapeHtml(JAVASCRIPT_URL.test(url) ? BLOCKED_URL : url)}"`;
   }
-  if (name === "contentEditable" || name === "spellCheck" || name === "draggable" || name === "value" || name === "autoReverse" || name === "externalResourcesRequired" || name === "focusable" || name === "preserveAlpha") {
+  if (
+    name === "contentEditable" ||
+    name === "spellCheck" ||
+    name === "draggable" ||
+    name === "value" ||
+    name === "autoReverse" ||
+    name === "externalResourcesRequired" ||
+    name === "focusable" ||
+    name === "preserveAlpha"
+  ) {
     return ` ${name}="${escapeHtml(value)}"`;
   }
   const attr = ALIASES.get(name) ?? name;
@@ -196,7 +335,8 @@ function renderNode(node: unknown, out: string[]): void {
     renderElement(node, out);
     return;
   }
-  if (typeof node === "object" && typeof (node as { then?: unknown }).then === "function") throw new Error("async content (a promise) cannot be rendered statically");
+  if (typeof node === "object" && typeof (node as { then?: unknown }).then === "function")
+    throw new Error("async content (a promise) cannot be rendered statically");
   if (typeof node === "object" && Symbol.iterator in node) {
     for (const child of node as Iterable<unknown>) renderNode(child, out);
     return;
@@ -225,7 +365,8 @@ function renderElement(element: ElementLike, out: string[]): void {
     return;
   }
   if (typeof type === "function") {
-    if ((type as { prototype?: { isReactComponent?: unknown } }).prototype?.isReactComponent) throw new Error(`class component ${nameOf(type)} is not supported`);
+    if ((type as { prototype?: { isReactComponent?: unknown } }).prototype?.isReactComponent)
+      throw new Error(`class component ${nameOf(type)} is not supported`);
     let result: unknown;
     try {
       result = (type as (props: unknown) => unknown)(props);

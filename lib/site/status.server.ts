@@ -45,7 +45,10 @@ async function reachable(db: Db, timeoutMs: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
   try {
-    const ping = db.ping().then((r) => r.ok, () => false);
+    const ping = db.ping().then(
+      (r) => r.ok,
+      () => false,
+    );
     return await Promise.race([ping, timeout]);
   } finally {
     clearTimeout(timer);
@@ -100,7 +103,14 @@ export function watcherSection(runs: Section<WatcherRunRead>): Section<WatcherRu
   if (!runs.ok) return runs;
   return {
     ok: true,
-    rows: runs.rows.map(({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons }) => ({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons: reasons.map((x) => scrub(x)) })),
+    rows: runs.rows.map(({ ts, status, lag_seconds, hearts_lag_seconds, packs_lag_seconds, reasons }) => ({
+      ts,
+      status,
+      lag_seconds,
+      hearts_lag_seconds,
+      packs_lag_seconds,
+      reasons: reasons.map((x) => scrub(x)),
+    })),
   };
 }
 
@@ -121,14 +131,27 @@ export async function loadFreshness(db: Db, now: Date, latestWatcherRun: Watcher
       sourceTimesRow,
     );
     const latest = latestWatcherRun;
-    const packsNewest = [realTs(s.newest_event), s.newest_session_hour ? new Date(Date.parse(s.newest_session_hour) + 3_600_000).toISOString() : null]
-      .filter((v): v is string => v !== null)
-      .sort()
-      .pop() ?? null;
+    const packsNewest =
+      [realTs(s.newest_event), s.newest_session_hour ? new Date(Date.parse(s.newest_session_hour) + 3_600_000).toISOString() : null]
+        .filter((v): v is string => v !== null)
+        .sort()
+        .pop() ?? null;
     const heartsNewest = realTs(s.newest_bench);
     return [
-      { source: "banterhearts", newest_data: heartsNewest, age_seconds: ageOf(heartsNewest, now), watcher_lag_seconds: latest?.hearts_lag_seconds ?? null, watcher_rows_found: latest?.hearts_rows_found ?? null },
-      { source: "banterpacks", newest_data: packsNewest, age_seconds: ageOf(packsNewest, now), watcher_lag_seconds: latest?.packs_lag_seconds ?? null, watcher_rows_found: latest?.packs_rows_found ?? null },
+      {
+        source: "banterhearts",
+        newest_data: heartsNewest,
+        age_seconds: ageOf(heartsNewest, now),
+        watcher_lag_seconds: latest?.hearts_lag_seconds ?? null,
+        watcher_rows_found: latest?.hearts_rows_found ?? null,
+      },
+      {
+        source: "banterpacks",
+        newest_data: packsNewest,
+        age_seconds: ageOf(packsNewest, now),
+        watcher_lag_seconds: latest?.packs_lag_seconds ?? null,
+        watcher_rows_found: latest?.packs_rows_found ?? null,
+      },
     ];
   });
 }

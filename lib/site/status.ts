@@ -53,7 +53,6 @@ export interface AgentOutcome {
   last_started: string;
 }
 
-
 export interface LlmDay {
   day: string;
   calls: number;

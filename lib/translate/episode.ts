@@ -80,7 +80,13 @@ export function normaliseTranslation(output: TranslationOutput): TranslatableTex
   return {
     title: output.title.trim(),
     summary: output.summary.trim(),
-    sections: output.sections.map((s): EpisodeSection => ({ heading: s.heading.replace(/\s+/g, " ").trim().replace(/^#+\s*/, ""), markdown: demoteHeadings(s.markdown) })),
+    sections: output.sections.map((s): EpisodeSection => ({
+      heading: s.heading
+        .replace(/\s+/g, " ")
+        .trim()
+        .replace(/^#+\s*/, ""),
+      markdown: demoteHeadings(s.markdown),
+    })),
   };
 }
 

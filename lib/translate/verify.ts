@@ -156,11 +156,14 @@ export function translationTruthProblems(
     problems.push(...compareReferences(referencesIn(source.text), referencesIn(target.text), where));
     const srcCode = new Set(codeSpans(source.text));
     const dstCode = new Set(codeSpans(target.text));
-    for (const span of srcCode) if (!dstCode.has(span)) problems.push(`${where}: the code ${short(span)} of ${of} is missing or changed: copy code spans and blocks character for character`);
+    for (const span of srcCode)
+      if (!dstCode.has(span))
+        problems.push(`${where}: the code ${short(span)} of ${of} is missing or changed: copy code spans and blocks character for character`);
     for (const span of dstCode) if (!srcCode.has(span)) problems.push(`${where}: the code ${short(span)} is not in ${of}: do not add or alter code spans`);
     const srcLinks = new Set(linkTargets(source.text));
     const dstLinks = new Set(linkTargets(target.text));
-    for (const link of srcLinks) if (!dstLinks.has(link)) problems.push(`${where}: the link target ${link} of ${of} is missing or changed: keep every URL unchanged`);
+    for (const link of srcLinks)
+      if (!dstLinks.has(link)) problems.push(`${where}: the link target ${link} of ${of} is missing or changed: keep every URL unchanged`);
     for (const link of dstLinks) if (!srcLinks.has(link)) problems.push(`${where}: the link target ${link} is not in ${of}: do not add or alter links`);
   }
   problems.push(...renderAndCheck(translation, facts, { lang, links, runId: file.runId, siteUrl: file.siteUrl }).problems);

@@ -3,14 +3,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import { createLogger, type Logger } from "../log";
-import {
-  UpstreamError,
-  type CommitFile,
-  type ListCommitsOptions,
-  type UpstreamCommit,
-  type UpstreamName,
-  type UpstreamRepo,
-} from "./types";
+import { UpstreamError, type CommitFile, type ListCommitsOptions, type UpstreamCommit, type UpstreamName, type UpstreamRepo } from "./types";
 import { sleep } from "../retry";
 
 /**
@@ -165,7 +158,12 @@ const repoInfo = z.object({ default_branch: z.string() });
  * Only a success is kept, so a transient failure is retried on the next call;
  * `fail` turns a failure into the caller's error.
  */
-export function branchResolver(octokit: GitHubClient, ref: RepoRef, parse: ResponseParser, fail: (error: unknown, doing: string) => Error): () => Promise<string> {
+export function branchResolver(
+  octokit: GitHubClient,
+  ref: RepoRef,
+  parse: ResponseParser,
+  fail: (error: unknown, doing: string) => Error,
+): () => Promise<string> {
   const { owner, repo, branch: configured } = ref;
   let pending: Promise<string> | undefined;
   return () => {
@@ -215,9 +213,7 @@ const commitSummary = z.object({
 });
 const branchInfo = z.object({ commit: commitSummary });
 const commitDetail = commitSummary.extend({
-  files: z
-    .array(z.object({ filename: z.string(), status: z.string(), additions: z.number(), deletions: z.number() }))
-    .optional(),
+  files: z.array(z.object({ filename: z.string(), status: z.string(), additions: z.number(), deletions: z.number() })).optional(),
 });
 const contentsEntry = z.object({
   type: z.string(),

@@ -2,14 +2,7 @@ import { execFile } from "node:child_process";
 import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import {
-  UpstreamError,
-  type CommitFile,
-  type ListCommitsOptions,
-  type UpstreamCommit,
-  type UpstreamName,
-  type UpstreamRepo,
-} from "./types";
+import { UpstreamError, type CommitFile, type ListCommitsOptions, type UpstreamCommit, type UpstreamName, type UpstreamRepo } from "./types";
 
 /**
  * An upstream repository read from a local git checkout with the real `git`
@@ -225,7 +218,15 @@ function gitRunner(name: UpstreamName, dir: string): GitRunner {
   const gitEnv = (): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_PAGER: "cat" };
     // Variables a git hook or the caller's shell may set would point git at another repository.
-    for (const key of ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE"]) {
+    for (const key of [
+      "GIT_DIR",
+      "GIT_WORK_TREE",
+      "GIT_INDEX_FILE",
+      "GIT_OBJECT_DIRECTORY",
+      "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+      "GIT_COMMON_DIR",
+      "GIT_NAMESPACE",
+    ]) {
       delete env[key];
     }
     env.GIT_CEILING_DIRECTORIES = ceiling;

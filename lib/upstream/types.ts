@@ -52,7 +52,10 @@ export interface UpstreamRepos {
 
 /** Something upstream could not be reached or read (network, git failure). */
 export class UpstreamError extends Error {
-  constructor(message: string, readonly transient = false) {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
     super(message);
     this.name = "UpstreamError";
   }

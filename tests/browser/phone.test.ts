@@ -56,7 +56,16 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   context = await browser.newContext({ viewport: { width: WIDTH, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
   page = await context.newPage();
@@ -96,9 +105,14 @@ function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: n
   };
   const offenders: string[] = [];
   for (const el of Array.from(document.body.querySelectorAll("*"))) {
-    if (!visible(el) || el.closest("svg") && el.tagName.toLowerCase() !== "svg") continue;
+    if (!visible(el) || (el.closest("svg") && el.tagName.toLowerCase() !== "svg")) continue;
     const r = el.getBoundingClientRect();
-    if ((r.right > window.innerWidth + 1 || r.left < -1) && !clippedByScroller(el) && !el.classList.contains("skip-link") && !el.classList.contains("visually-hidden")) {
+    if (
+      (r.right > window.innerWidth + 1 || r.left < -1) &&
+      !clippedByScroller(el) &&
+      !el.classList.contains("skip-link") &&
+      !el.classList.contains("visually-hidden")
+    ) {
       offenders.push(`${describe(el)} [${Math.round(r.left)}..${Math.round(r.right)}]`);
     }
   }
@@ -117,7 +131,8 @@ function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: n
     range.selectNodeContents(cell);
     const lines = Math.min(range.getBoundingClientRect().height, cell.clientHeight) / lineHeight;
     const squeezed = ems < args.minTextCellEms && lines > args.maxLines;
-    if (ems < args.minCellEms || squeezed) narrowCells.push(`${describe(cell)} ${width.toFixed(0)} px = ${ems.toFixed(1)} em${squeezed ? `, ${Math.round(lines)} lines` : ""}`);
+    if (ems < args.minCellEms || squeezed)
+      narrowCells.push(`${describe(cell)} ${width.toFixed(0)} px = ${ems.toFixed(1)} em${squeezed ? `, ${Math.round(lines)} lines` : ""}`);
   }
   const smallChartText: string[] = [];
   for (const svg of Array.from(document.querySelectorAll<SVGSVGElement>("main svg.chart-svg"))) {
@@ -126,7 +141,8 @@ function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: n
     for (const text of Array.from(svg.querySelectorAll("text"))) {
       if (!(text.textContent ?? "").trim()) continue;
       const px = parseFloat(getComputedStyle(text).fontSize) * scale;
-      if (px < args.minChartText) smallChartText.push(`${svg.closest("figure")?.getAttribute("aria-labelledby")}: "${text.textContent}" at ${px.toFixed(1)} px`);
+      if (px < args.minChartText)
+        smallChartText.push(`${svg.closest("figure")?.getAttribute("aria-labelledby")}: "${text.textContent}" at ${px.toFixed(1)} px`);
     }
   }
   // Raw Markdown in UI text: backticks or ** outside code (prose code blocks may show anything).
@@ -137,7 +153,12 @@ function inspect(args: { minCellEms: number; minTextCellEms: number; maxLines: n
     if (!parent || parent.closest("code, pre, script, style, template")) continue;
     if (/`|\*\*/.test(node.nodeValue ?? "")) markdown.push(`${describe(parent)}: ${node.nodeValue!.trim().slice(0, 80)}`);
   }
-  return { overflow: { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, offenders: offenders.slice(0, 10) }, narrowCells, smallChartText, markdown };
+  return {
+    overflow: { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, offenders: offenders.slice(0, 10) },
+    narrowCells,
+    smallChartText,
+    markdown,
+  };
 }
 
 /** Layout shift while loading: the sum of the shifts without recent input (what CLS adds up, per session window at most). */
@@ -147,7 +168,8 @@ async function layoutShift(): Promise<number> {
       new Promise<number>((resolve) => {
         let total = 0;
         new PerformanceObserver((list) => {
-          for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) if (!entry.hadRecentInput) total += entry.value;
+          for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+            if (!entry.hadRecentInput) total += entry.value;
         }).observe({ type: "layout-shift", buffered: true });
         setTimeout(() => resolve(total), 500);
       }),
@@ -158,10 +180,19 @@ async function checkPage(name: string, p: string, status = 200) {
   const response = await page.goto(`${BASE}${p}`, { waitUntil: "networkidle" });
   expect(response?.status()).toBe(status);
   const cls = await layoutShift();
-  const report = await page.evaluate(inspect, { minCellEms: MIN_CELL_EMS, minTextCellEms: MIN_TEXT_CELL_EMS, maxLines: MAX_LINES, minChartText: MIN_CHART_TEXT_PX });
+  const report = await page.evaluate(inspect, {
+    minCellEms: MIN_CELL_EMS,
+    minTextCellEms: MIN_TEXT_CELL_EMS,
+    maxLines: MAX_LINES,
+    minChartText: MIN_CHART_TEXT_PX,
+  });
   await page.screenshot({ path: path.join(SHOTS, `phone-${name}.png`), fullPage: true });
   // Close-ups of what used to break on phones: the claims, the events table, a chart.
-  for (const [part, selector] of [["claims", "table.claims"], ["events", ".events-scroll"], ["chart", "figure.chart"]] as const) {
+  for (const [part, selector] of [
+    ["claims", "table.claims"],
+    ["events", ".events-scroll"],
+    ["chart", "figure.chart"],
+  ] as const) {
     const el = page.locator(`main ${selector}`).first();
     if ((await el.count()) > 0 && (await el.isVisible())) await el.screenshot({ path: path.join(SHOTS, `phone-${name}-${part}.png`) });
   }

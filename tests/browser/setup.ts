@@ -67,7 +67,8 @@ export default async function setup() {
     GITHUB_TOKEN: "",
     DD_API_KEY: "",
   };
-  const muse = (...args: string[]) => execFileSync(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...args], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
+  const muse = (...args: string[]) =>
+    execFileSync(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...args], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
 
   say("seeding sample data ...");
   muse("seed", "--days", "10");
@@ -88,10 +89,21 @@ export default async function setup() {
   const next = path.join(projectRoot, "node_modules", "next", "dist", "bin", "next");
   execFileSync(process.execPath, [next, "build"], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"] });
   const port = await freePort();
-  const server: ChildProcess = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, stdio: ["ignore", "ignore", "inherit"], detached: true });
+  const server: ChildProcess = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], {
+    cwd: app,
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 120; i++) {
-    if (await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${baseUrl}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 500));
   }
   process.env.MUSE_BROWSER_BASE_URL = baseUrl;

@@ -31,7 +31,8 @@ import { HARDENING_SECRETS } from "./helpers/setup";
  */
 
 const SHA = "7".repeat(40);
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "fixtures", "reports", `${name}.json`), "utf8")) as Record<string, unknown>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "fixtures", "reports", `${name}.json`), "utf8")) as Record<string, unknown>;
 const REPORT_TYPES = ["quantization", "compilation", "inference_performance", "prompt_suite", "kernel_optimization"];
 
 interface EventsRequest {
@@ -98,7 +99,11 @@ function eventsRequest(keyed: boolean): EventsRequest {
 async function sendEvents(request: EventsRequest): Promise<EventsAnswer> {
   const res = await fetch(`${server.url}/api/ingest/events`, {
     method: "POST",
-    headers: { authorization: `Bearer ${HARDENING_SECRETS.MUSE_INGEST_TOKEN}`, "content-type": "application/json", ...(request.key ? { "idempotency-key": request.key } : {}) },
+    headers: {
+      authorization: `Bearer ${HARDENING_SECRETS.MUSE_INGEST_TOKEN}`,
+      "content-type": "application/json",
+      ...(request.key ? { "idempotency-key": request.key } : {}),
+    },
     body: request.body,
     signal: AbortSignal.timeout(30_000),
   });

@@ -39,7 +39,13 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(async () => {
-  await setEnv({ DD_API_KEY: undefined, DD_API_URL: undefined, CLICKHOUSE_URL: undefined, CLICKHOUSE_DATABASE: undefined, MUSE_DLQ_DIR: process.env.MUSE_DLQ_DIR });
+  await setEnv({
+    DD_API_KEY: undefined,
+    DD_API_URL: undefined,
+    CLICKHOUSE_URL: undefined,
+    CLICKHOUSE_DATABASE: undefined,
+    MUSE_DLQ_DIR: process.env.MUSE_DLQ_DIR,
+  });
   await t?.drop();
 });
 beforeEach(async () => {
@@ -48,11 +54,24 @@ beforeEach(async () => {
 afterEach(() => rmSync(dlqDir, { recursive: true, force: true }));
 
 async function useDatadog(url: string) {
-  await setEnv({ DD_API_KEY: DD_KEY, DD_API_URL: url, CLICKHOUSE_URL: t.config.url, CLICKHOUSE_DATABASE: t.config.database, MUSE_DLQ_DIR: dlqDir, MUSE_LOG_LEVEL: "debug" });
+  await setEnv({
+    DD_API_KEY: DD_KEY,
+    DD_API_URL: url,
+    CLICKHOUSE_URL: t.config.url,
+    CLICKHOUSE_DATABASE: t.config.database,
+    MUSE_DLQ_DIR: dlqDir,
+    MUSE_LOG_LEVEL: "debug",
+  });
 }
 
 const events = (n: number) => ({
-  events: Array.from({ length: n }, (_, i) => ({ ts: new Date(Date.now() - 60_000 - i).toISOString(), session_id: "2b9c7a4e-1f3d-4c5b-8a6e-0d9f8e7c6b5a", commit_sha: SHA, event_type: "ui.click", latency_ms: i })),
+  events: Array.from({ length: n }, (_, i) => ({
+    ts: new Date(Date.now() - 60_000 - i).toISOString(),
+    session_id: "2b9c7a4e-1f3d-4c5b-8a6e-0d9f8e7c6b5a",
+    commit_sha: SHA,
+    event_type: "ui.click",
+    latency_ms: i,
+  })),
 });
 
 async function ingest(): Promise<{ answer: Answer; ms: number }> {
@@ -107,7 +126,11 @@ describe("Datadog down", () => {
     expect(ms).toBeLessThan(5_000);
     const bench = await callHandler(
       postBench,
-      new Request("http://localhost/api/ingest/bench", { method: "POST", headers: { authorization: `Bearer ${HARDENING_SECRETS.MUSE_INGEST_TOKEN}`, "content-type": "application/json" }, body: "[]" }),
+      new Request("http://localhost/api/ingest/bench", {
+        method: "POST",
+        headers: { authorization: `Bearer ${HARDENING_SECRETS.MUSE_INGEST_TOKEN}`, "content-type": "application/json" },
+        body: "[]",
+      }),
     );
     expect("threw" in bench ? bench : bench.status).toBe(400);
 

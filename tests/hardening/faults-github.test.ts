@@ -160,7 +160,10 @@ describe("publish under GitHub faults", () => {
   it("422 'not a fast forward' (another writer moved the branch twice): one commit of ours on top, theirs kept", async () => {
     const { files } = await publishableEpisode();
     let k = 0;
-    gh.beforeRequest(() => void gh.commit(REPO, { message: `other writer ${++k}`, files: { [`content/other-${k}.md`]: "theirs\n" } }), { match: (r) => r.method === "PATCH", times: 2 });
+    gh.beforeRequest(() => void gh.commit(REPO, { message: `other writer ${++k}`, files: { [`content/other-${k}.md`]: "theirs\n" } }), {
+      match: (r) => r.method === "PATCH",
+      times: 2,
+    });
     const record = await runPublish(contentRepo());
     expect(record.status).toBe("ok");
     await expectPublishedOnce(files);
@@ -182,7 +185,13 @@ describe("publish under GitHub faults", () => {
   it("422 refusing the tree (not a conflict): the run fails, nothing is published; the next run publishes once", async () => {
     const { files } = await publishableEpisode();
     const rules: FetchRule[] = [
-      { method: "POST", path: /\/git\/trees$/, status: 422, body: { message: "Validation Failed", errors: [{ resource: "Tree", field: "tree", code: "invalid" }] }, times: 5 },
+      {
+        method: "POST",
+        path: /\/git\/trees$/,
+        status: 422,
+        body: { message: "Validation Failed", errors: [{ resource: "Tree", field: "tree", code: "invalid" }] },
+        times: 5,
+      },
     ];
     const failed = await runPublish(contentRepo({ fetch: faultyFetch(rules) }));
     expect(failed.status).toBe("error");

@@ -45,8 +45,17 @@ const DAY = 86_400_000;
 const NOW = Date.parse("2026-11-15T01:00:00.000Z");
 let tick = 0;
 const clock = { now: () => new Date(NOW + tick++) };
-const ENV = { MUSE_EPISODE_MIN_INTERVAL_HOURS: "0", MUSE_HEARTS_MAX_LAG_SECONDS: "172800", MUSE_PACKS_MAX_LAG_SECONDS: "172800", MUSE_LLM_TIMEOUT_MS: "1000", MUSE_TRANSLATE_LANGS: "de" };
-const USAGE = { inputTokens: { total: 1000, noCache: 1000, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 400, text: 400, reasoning: undefined } };
+const ENV = {
+  MUSE_EPISODE_MIN_INTERVAL_HOURS: "0",
+  MUSE_HEARTS_MAX_LAG_SECONDS: "172800",
+  MUSE_PACKS_MAX_LAG_SECONDS: "172800",
+  MUSE_LLM_TIMEOUT_MS: "1000",
+  MUSE_TRANSLATE_LANGS: "de",
+};
+const USAGE = {
+  inputTokens: { total: 1000, noCache: 1000, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 400, text: 400, reasoning: undefined },
+};
 
 let t: TestDatabase;
 let contentDir: string;
@@ -64,11 +73,35 @@ let runs = 0;
 async function freshWatcher(db: Db) {
   runs += 1;
   const sha = uuidv5(`commit-${runs}`, NS).replace(/-/g, "").padEnd(40, "0");
-  await db.insert("upstream_commits", [{ repo: "banterpacks", sha, ts: new Date(NOW + runs * 1_000).toISOString(), author: "dev", message: "overlay: a change", files: ["a.ts"], files_changed: 1, additions: 1, deletions: 0 }]);
+  await db.insert("upstream_commits", [
+    {
+      repo: "banterpacks",
+      sha,
+      ts: new Date(NOW + runs * 1_000).toISOString(),
+      author: "dev",
+      message: "overlay: a change",
+      files: ["a.ts"],
+      files_changed: 1,
+      additions: 1,
+      deletions: 0,
+    },
+  ]);
   await db.insert("watcher_runs", [
     {
-      ts: new Date(NOW - 60_000).toISOString(), run_id: uuidv5(`watcher-${runs}`, NS), hearts_commit: SHA, packs_commit: SHA, hearts_rows_found: 1, packs_rows_found: 1,
-      hearts_newest_ts: null, packs_newest_ts: null, hearts_lag_seconds: 60, packs_lag_seconds: 60, lag_seconds: 60, status: "valid", reasons: [], duration_ms: 1,
+      ts: new Date(NOW - 60_000).toISOString(),
+      run_id: uuidv5(`watcher-${runs}`, NS),
+      hearts_commit: SHA,
+      packs_commit: SHA,
+      hearts_rows_found: 1,
+      packs_rows_found: 1,
+      hearts_newest_ts: null,
+      packs_newest_ts: null,
+      hearts_lag_seconds: 60,
+      packs_lag_seconds: 60,
+      lag_seconds: 60,
+      status: "valid",
+      reasons: [],
+      duration_ms: 1,
     },
   ]);
 }
@@ -97,10 +130,22 @@ function model(behaviours: Behaviour[]): { llm: LlmProvider; calls: () => number
 }
 
 const unavailable = async (): Promise<never> => {
-  throw new APICallError({ message: "Service Unavailable", url: "https://llm.invalid/v1/chat/completions", requestBodyValues: {}, statusCode: 503, isRetryable: true });
+  throw new APICallError({
+    message: "Service Unavailable",
+    url: "https://llm.invalid/v1/chat/completions",
+    requestBodyValues: {},
+    statusCode: 503,
+    isRetryable: true,
+  });
 };
 const unauthorized = async (): Promise<never> => {
-  throw new APICallError({ message: "Incorrect API key provided", url: "https://llm.invalid/v1/chat/completions", requestBodyValues: {}, statusCode: 401, isRetryable: false });
+  throw new APICallError({
+    message: "Incorrect API key provided",
+    url: "https://llm.invalid/v1/chat/completions",
+    requestBodyValues: {},
+    statusCode: 401,
+    isRetryable: false,
+  });
 };
 const hang = (call: LanguageModelV3CallOptions) =>
   new Promise<never>((_resolve, reject) => call.abortSignal?.addEventListener("abort", () => reject(call.abortSignal?.reason as Error)));
@@ -154,7 +199,13 @@ beforeAll(async () => {
   expect(facts.events.length).toBeGreaterThan(0);
   good = writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } });
   // As the runs after the first episode compute them (the council passes the previous episode).
-  const laterFacts = await computeFacts(t.db, { window, now: new Date(NOW), freshSeconds: 172_800, changes, previous: { ts: new Date(NOW).toISOString(), window_to: new Date(NOW).toISOString() } });
+  const laterFacts = await computeFacts(t.db, {
+    window,
+    now: new Date(NOW),
+    freshSeconds: 172_800,
+    changes,
+    previous: { ts: new Date(NOW).toISOString(), window_to: new Date(NOW).toISOString() },
+  });
   expect(laterFacts.events).toEqual([]);
   later = writeOffline(laterFacts, { series: "chimera", titleRules: { maxLength: 80 } });
 });
@@ -254,7 +305,9 @@ describe("translate with a failing LLM", () => {
       const texts = call.prompt.flatMap((m) => (m.role === "user" ? m.content.flatMap((c) => (c.type === "text" ? [c.text] : [])) : []));
       const request = texts.find((text) => text.startsWith("Translate this episode"))!;
       const source = JSON.parse(request.slice(request.indexOf("\n\n") + 2)) as TranslationOutput;
-      return answer(edit({ title: source.title, summary: source.summary, sections: source.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })) }));
+      return answer(
+        edit({ title: source.title, summary: source.summary, sections: source.sections.map((s) => ({ heading: s.heading, markdown: s.markdown })) }),
+      );
     };
   const deRows = async () => (await episodeRows()).filter((r) => r.lang === "de");
 
@@ -280,7 +333,10 @@ describe("translate with a failing LLM", () => {
     const first = await translateRun(garbage.llm, 1);
     expect(first).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected", file_path: "" })] } });
     // The translator types a number where the original has a fact reference: the reference is missing and the digits are its own.
-    const changed = fromPrompt((t) => ({ ...t, sections: t.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\{\{fact:[^{}]+\}\}/, "12345.6 ms") })) }));
+    const changed = fromPrompt((t) => ({
+      ...t,
+      sections: t.sections.map((s) => ({ ...s, markdown: s.markdown.replace(/\{\{fact:[^{}]+\}\}/, "12345.6 ms") })),
+    }));
     const numbers = model([changed, changed]);
     const second = await translateRun(numbers.llm, 1);
     expect(second).toMatchObject({ status: "ok", summary: { translated: [expect.objectContaining({ status: "rejected" })] } });

@@ -42,7 +42,9 @@ const rows = async () => {
 };
 
 type Report = Record<string, unknown>;
-const FIXTURES: Report[] = BENCHMARK_TYPES.map((type) => JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "fixtures", "reports", `${type}.json`), "utf8")) as Report);
+const FIXTURES: Report[] = BENCHMARK_TYPES.map(
+  (type) => JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "fixtures", "reports", `${type}.json`), "utf8")) as Report,
+);
 
 /** A valid report: a fixture with its own commit. */
 function validReport(g: Gen): Report {
@@ -65,7 +67,13 @@ const REQUIRED: Record<string, Record<string, Bad[]>> = {
   attention_mechanism: { model: OBJECT_BAD, attention_configs: OBJECT_BAD, performance_results: OBJECT_BAD, cross_comparison: OBJECT_BAD },
   memory_optimization: { model: OBJECT_BAD, optimization_methods: OBJECT_BAD, memory_usage: OBJECT_BAD, compression_ratio: OBJECT_BAD },
   model_compilation: { model: OBJECT_BAD, compilation_targets: arrayBad(42), compilation_times: OBJECT_BAD, optimization_levels: OBJECT_BAD },
-  inference_performance: { model: OBJECT_BAD, test_scenarios: arrayBad(42), generation_times: arrayBad(-1), total_tokens: COUNT_BAD, performance_summary: OBJECT_BAD },
+  inference_performance: {
+    model: OBJECT_BAD,
+    test_scenarios: arrayBad(42),
+    generation_times: arrayBad(-1),
+    total_tokens: COUNT_BAD,
+    performance_summary: OBJECT_BAD,
+  },
   prompt_suite: { prompt_count: COUNT_BAD, prompts: arrayBad(42), models: arrayBad(42), results: OBJECT_BAD },
   system_performance: { duration_minutes: [() => DELETE, () => null, () => "x", () => -1, () => 0], system_metrics: OBJECT_BAD, gpu_info: OBJECT_BAD },
 };
@@ -73,8 +81,17 @@ const REQUIRED: Record<string, Record<string, Bad[]>> = {
 /** Fields every report has. */
 const COMMON: Record<string, Bad[]> = {
   benchmark_type: [
-    () => DELETE, () => null, () => 7, () => "", () => "QUANTIZATION", () => "quantization ", () => "quantization\u200b", () => "unknown_type", () => ["quantization"],
-    (g) => g.pick(INJECTIONS), () => deepArray(100),
+    () => DELETE,
+    () => null,
+    () => 7,
+    () => "",
+    () => "QUANTIZATION",
+    () => "quantization ",
+    () => "quantization\u200b",
+    () => "unknown_type",
+    () => ["quantization"],
+    (g) => g.pick(INJECTIONS),
+    () => deepArray(100),
   ],
   generated_at: [() => DELETE, () => null, () => 0, () => "", () => "not a date", () => "2026-03-02", () => "yesterday at noon", (g) => g.pick(INJECTIONS)],
   version: [() => DELETE, () => null, () => 1, () => "1", () => "2.0", () => "1.0.0"],
@@ -96,7 +113,21 @@ function badReport(g: Gen): { report: Report; label: string } {
 
 function generate(g: Gen): FuzzCase {
   const JSON_TYPE = "application/json";
-  const kind = g.pick(["field", "field", "field", "field", "batch", "shape", "not-json", "truncated", "utf8", "content-type", "commit-header", "huge", "numbers"] as const);
+  const kind = g.pick([
+    "field",
+    "field",
+    "field",
+    "field",
+    "batch",
+    "shape",
+    "not-json",
+    "truncated",
+    "utf8",
+    "content-type",
+    "commit-header",
+    "huge",
+    "numbers",
+  ] as const);
   switch (kind) {
     case "field": {
       const { report, label } = badReport(g);

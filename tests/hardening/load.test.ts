@@ -138,7 +138,9 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
     await Promise.all(Array.from({ length: CLIENTS }, client));
     const seconds = (performance.now() - started) / 1000;
     const total = results.length + conflicts.length;
-    report(`load: ${total} requests in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} requests/s), statuses ${JSON.stringify(Object.fromEntries(statuses))}, ClickHouse peak RSS ${((clickhouse.peakRssBytes() ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+    report(
+      `load: ${total} requests in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} requests/s), statuses ${JSON.stringify(Object.fromEntries(statuses))}, ClickHouse peak RSS ${((clickhouse.peakRssBytes() ?? 0) / 2 ** 20).toFixed(0)} MiB`,
+    );
 
     expect(total).toBe(REQUESTS);
     expect(server.thrown).toEqual([]);
@@ -151,7 +153,9 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
     await expectEventsExactlyOnce(db, new Set(results.flatMap((r) => r.uids)));
     // One idempotency record per key that was accepted.
     const keys = new Set(results.flatMap((r) => (r.key ? [r.key] : [])));
-    const [records] = await db.query<{ n: number; distinct_keys: number }>("SELECT count() AS n, uniqExact(idempotency_key) AS distinct_keys FROM ingest_requests FINAL");
+    const [records] = await db.query<{ n: number; distinct_keys: number }>(
+      "SELECT count() AS n, uniqExact(idempotency_key) AS distinct_keys FROM ingest_requests FINAL",
+    );
     expect({ n: Number(records.n), distinct: Number(records.distinct_keys) }).toEqual({ n: keys.size, distinct: keys.size });
   }, 900_000);
 });

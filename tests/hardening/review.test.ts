@@ -77,7 +77,9 @@ describe("the local ClickHouse (npm run clickhouse) refuses web pages and strang
       expect(answer.body).not.toBe("1\n");
     }
     // A preflight gets no CORS grant either.
-    expect((await raw(child.url, { method: "OPTIONS", headers: { origin: "https://attacker.example", "access-control-request-method": "POST" } })).status).toBe(403);
+    expect((await raw(child.url, { method: "OPTIONS", headers: { origin: "https://attacker.example", "access-control-request-method": "POST" } })).status).toBe(
+      403,
+    );
   });
 
   it("refuses a Host that names another site (DNS rebinding), and accepts loopback names", async () => {

@@ -53,11 +53,39 @@ const withParams = (name: string, value: string) => (mod: RouteModule, method: s
 const plain = (method: string) => (mod: RouteModule) => mod[method] as Invoke;
 
 const BEARER_ROUTES: Guarded[] = [
-  { method: "POST", path: "/api/ingest/events", file: "ingest/events/route.ts", variable: "MUSE_INGEST_TOKEN", invoke: plain("POST"), harmless: { body: '{"events":[{}]}', contentType: "application/json" } },
-  { method: "POST", path: "/api/ingest/bench", file: "ingest/bench/route.ts", variable: "MUSE_INGEST_TOKEN", invoke: plain("POST"), harmless: { body: "[]", contentType: "application/json" } },
+  {
+    method: "POST",
+    path: "/api/ingest/events",
+    file: "ingest/events/route.ts",
+    variable: "MUSE_INGEST_TOKEN",
+    invoke: plain("POST"),
+    harmless: { body: '{"events":[{}]}', contentType: "application/json" },
+  },
+  {
+    method: "POST",
+    path: "/api/ingest/bench",
+    file: "ingest/bench/route.ts",
+    variable: "MUSE_INGEST_TOKEN",
+    invoke: plain("POST"),
+    harmless: { body: "[]", contentType: "application/json" },
+  },
   // Refused for a real agent; the positive control names one that does not exist (past the guard: 404, nothing runs).
-  { method: "POST", path: "/api/agents/collect", file: "agents/[agent]/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: (m, h) => withParams("agent", h ? "no-such-agent" : "collect")(m, "POST"), harmless: { body: "{}", contentType: "application/json" } },
-  { method: "GET", path: "/api/cron/collect", file: "cron/[agent]/route.ts", variable: "CRON_SECRET", invoke: (m, h) => withParams("agent", h ? "no-such-agent" : "collect")(m, "GET"), harmless: {} },
+  {
+    method: "POST",
+    path: "/api/agents/collect",
+    file: "agents/[agent]/route.ts",
+    variable: "MUSE_ADMIN_TOKEN",
+    invoke: (m, h) => withParams("agent", h ? "no-such-agent" : "collect")(m, "POST"),
+    harmless: { body: "{}", contentType: "application/json" },
+  },
+  {
+    method: "GET",
+    path: "/api/cron/collect",
+    file: "cron/[agent]/route.ts",
+    variable: "CRON_SECRET",
+    invoke: (m, h) => withParams("agent", h ? "no-such-agent" : "collect")(m, "GET"),
+    harmless: {},
+  },
   { method: "POST", path: "/api/revalidate", file: "revalidate/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: plain("POST"), harmless: {} },
   { method: "GET", path: "/api/runs", file: "runs/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: plain("GET"), harmless: { path: "/api/runs?limit=0" } },
 ];
@@ -92,7 +120,12 @@ async function tableRows(): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
 }
 
-async function send(route: Guarded, headers: Record<string, string>, options: { path?: string; body?: string; contentType?: string } = {}, harmless = false): Promise<Answer> {
+async function send(
+  route: Guarded,
+  headers: Record<string, string>,
+  options: { path?: string; body?: string; contentType?: string } = {},
+  harmless = false,
+): Promise<Answer> {
   const mod = modules.get(route.file)!;
   const init: RequestInit = { method: route.method, headers: { ...headers, ...(options.contentType ? { "content-type": options.contentType } : {}) } };
   if (route.method !== "GET") init.body = options.body ?? "{}";
@@ -142,7 +175,9 @@ describe("the secret watch", () => {
 describe("the routes are all classified", () => {
   it("every exported handler under app/api is either guarded (tested below) or public and read-only", () => {
     const guarded = new Set([...BEARER_ROUTES.map((r) => `${r.method} ${r.file}`), `${WEBHOOK.method} ${WEBHOOK.file}`]);
-    const found = [...modules].flatMap(([file, mod]) => ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => typeof mod[m] === "function").map((m) => `${m} ${file}`));
+    const found = [...modules].flatMap(([file, mod]) =>
+      ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => typeof mod[m] === "function").map((m) => `${m} ${file}`),
+    );
     const unclassified = found.filter((h) => !guarded.has(h) && !PUBLIC.includes(h));
     expect(unclassified, "a new API route: add it to security.test.ts (guarded or public)").toEqual([]);
     expect(found.filter((h) => PUBLIC.includes(h) && !h.startsWith("GET "))).toEqual([]);
@@ -153,7 +188,11 @@ describe.each(BEARER_ROUTES)("$method $path ($variable)", (route) => {
   it("refuses every missing or wrong token with 401 and a Bearer challenge, and changes nothing", async () => {
     const before = await tableRows();
     for (const [label, headers] of wrongAuthorizations(route.variable)) {
-      const answer = await send(route, headers, { path: `${route.harmless.path ?? route.path}${route.method === "GET" ? "&token=" : "?token="}${HARDENING_SECRETS[route.variable]}`, body: route.harmless.body, contentType: route.harmless.contentType ?? "application/json" });
+      const answer = await send(route, headers, {
+        path: `${route.harmless.path ?? route.path}${route.method === "GET" ? "&token=" : "?token="}${HARDENING_SECRETS[route.variable]}`,
+        body: route.harmless.body,
+        contentType: route.harmless.contentType ?? "application/json",
+      });
       expect({ label, status: answer.status }).toEqual({ label, status: 401 });
       expect(answer.headers.get("www-authenticate") ?? "", label).toMatch(/^Bearer\b/);
       expect(isJsonError(answer), label).toBe(true);
@@ -189,10 +228,18 @@ describe.each(BEARER_ROUTES)("$method $path ($variable)", (route) => {
 });
 
 describe("POST /api/webhooks/vercel (VERCEL_WEBHOOK_SECRET, x-vercel-signature)", () => {
-  const body = JSON.stringify({ id: "evt_hardening", type: "deployment.created", createdAt: Date.now(), payload: { deployment: { id: "dpl_1", meta: { githubCommitSha: "a".repeat(40) } } } });
+  const body = JSON.stringify({
+    id: "evt_hardening",
+    type: "deployment.created",
+    createdAt: Date.now(),
+    payload: { deployment: { id: "dpl_1", meta: { githubCommitSha: "a".repeat(40) } } },
+  });
   const post = async (headers: Record<string, string>, text = body) => {
     const mod = modules.get(WEBHOOK.file)!;
-    const result = await callHandler(mod.POST as Invoke, new Request(`${BASE}/api/webhooks/vercel`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: text }));
+    const result = await callHandler(
+      mod.POST as Invoke,
+      new Request(`${BASE}/api/webhooks/vercel`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: text }),
+    );
     if ("threw" in result) throw new Error(`webhook threw: ${String(result.threw)}`);
     return result;
   };
@@ -262,7 +309,7 @@ const MALICIOUS_MARKDOWN = [
   "<details open ontoggle=alert(1)><summary>x</summary></details>",
   '<a href="#" onclick="alert(1)" onmouseover="alert(2)">x</a>',
   '<div style="background:url(javascript:alert(1))">x</div>',
-  '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>',
+  "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>",
   '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
   '```"><script>alert(1)</script>\ncode\n```',
   "## <script>alert(1)</script> heading {#x onclick=alert(1)}",
@@ -270,7 +317,7 @@ const MALICIOUS_MARKDOWN = [
   "Footnote[^x].\n\n[^x]: <script>alert(1)</script> [y](javascript:alert(1))",
   '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
   '<base href="javascript:alert(1)//">',
-  '<input autofocus onfocus=alert(1)>',
+  "<input autofocus onfocus=alert(1)>",
   '<a href="jav&#x09;ascript:alert(1)">tab</a>',
 ];
 
@@ -339,7 +386,24 @@ function tagsOf(html: string): Tag[] {
   return tags;
 }
 
-const DANGEROUS = new Set(["script", "iframe", "frame", "object", "embed", "style", "svg", "math", "form", "meta", "base", "link", "input", "button", "noscript", "template"]);
+const DANGEROUS = new Set([
+  "script",
+  "iframe",
+  "frame",
+  "object",
+  "embed",
+  "style",
+  "svg",
+  "math",
+  "form",
+  "meta",
+  "base",
+  "link",
+  "input",
+  "button",
+  "noscript",
+  "template",
+]);
 const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "data", "xlink:href", "srcset", "poster", "background"]);
 
 function scriptProblems(html: string): string[] {
@@ -349,7 +413,8 @@ function scriptProblems(html: string): string[] {
     for (const [name, value] of tag.attributes) {
       if (name.startsWith("on")) problems.push(`${name}= on <${tag.name}>`);
       if (name === "style") problems.push(`style= on <${tag.name}>`);
-      if (URL_ATTRIBUTES.has(name) && /^(javascript|vbscript|data):/i.test(value.replace(/[\u0000-\u0020]/g, ""))) problems.push(`${name}="${value}" on <${tag.name}>`);
+      if (URL_ATTRIBUTES.has(name) && /^(javascript|vbscript|data):/i.test(value.replace(/[\u0000-\u0020]/g, "")))
+        problems.push(`${name}="${value}" on <${tag.name}>`);
     }
   }
   return problems;
@@ -363,8 +428,10 @@ describe("episode markdown cannot inject script into the site", () => {
   });
 
   it("a title cannot close the JSON-LD script element", () => {
-    const title = '</script><script>alert(1)</script><!--';
-    const html = renderToStaticMarkup(createElement(JsonLd, { data: { "@type": "BlogPosting", headline: title, description: `${title} <img src=x onerror=alert(1)>` } }));
+    const title = "</script><script>alert(1)</script><!--";
+    const html = renderToStaticMarkup(
+      createElement(JsonLd, { data: { "@type": "BlogPosting", headline: title, description: `${title} <img src=x onerror=alert(1)>` } }),
+    );
     expect(html.match(/<script/g)).toHaveLength(1);
     expect(html).not.toContain("</script><script>");
     expect(JSON.parse(html.replace(/^<script[^>]*>/, "").replace(/<\/script>$/, ""))).toMatchObject({ headline: title });
@@ -381,7 +448,10 @@ describe("episode markdown cannot inject script into the site", () => {
         .replace(/^title: ".*"$/m, 'title: "Evil ]]><script>alert(1)</script> twice ]]> thrice ]]]]><img src=x onerror=alert(2)>"')
         .replace(/^summary: ".*"$/m, 'summary: "Summary ]]></description><script>alert(3)</script><img src=x onerror=alert(4)>"');
       mkdirSync(path.join(dir, "episodes", "chimera"), { recursive: true });
-      writeFileSync(path.join(dir, file.path), `${hostile}\n<script>alert(5)</script>\n\n[x](javascript:alert(6))\n\nA body with ]]> once, ]]> twice and \`]]>\` in code.\n`);
+      writeFileSync(
+        path.join(dir, file.path),
+        `${hostile}\n<script>alert(5)</script>\n\n[x](javascript:alert(6))\n\nA body with ]]> once, ]]> twice and \`]]>\` in code.\n`,
+      );
       await setEnv({ MUSE_CONTENT_DIR: dir });
       const { GET } = (await import("../../app/[lang]/rss.xml/route")) as { GET: (r: Request, c: { params: Promise<{ lang: string }> }) => Promise<Response> };
       const res = await GET(new Request(`${BASE}/en/rss.xml`), { params: Promise.resolve({ lang: "en" }) });
@@ -395,12 +465,16 @@ describe("episode markdown cannot inject script into the site", () => {
 
     /** The text of each `element`, its CDATA sections unwrapped (a CDATA section may contain "</element>"). */
     const texts = (element: string) =>
-      [...xml.matchAll(new RegExp(`<${element}>((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|[^<])*)</${element}>`, "g"))].map((m) => m[1].replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, "$1"));
+      [...xml.matchAll(new RegExp(`<${element}>((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|[^<])*)</${element}>`, "g"))].map((m) =>
+        m[1].replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, "$1"),
+      );
 
     // feed wraps text in CDATA but splits only the first "]]>" of each: a second one used to end the section.
     it("stays well-formed XML however many times titles and bodies say ]]>", () => {
       expect(() => xml2js(xml, { compact: false })).not.toThrow();
-      const parsed = xml2js(xml, { compact: true }) as { rss: { channel: { item: { title: { _cdata: string | string[] }; "content:encoded": { _cdata: string | string[] } } } } };
+      const parsed = xml2js(xml, { compact: true }) as {
+        rss: { channel: { item: { title: { _cdata: string | string[] }; "content:encoded": { _cdata: string | string[] } } } };
+      };
       const item = parsed.rss.channel.item;
       const join = (v: string | string[]) => (Array.isArray(v) ? v.join("") : v);
       expect(join(item.title._cdata).replace(/\u200b/g, "")).toContain("twice ]]> thrice ]]]]>");
@@ -415,7 +489,9 @@ describe("episode markdown cannot inject script into the site", () => {
       expect(xml).not.toMatch(/alert\((5|6)\)/);
       // Outside CDATA (which the hostile "]]>" cannot end) the XML carries no markup of the episode's.
       const outside = tagsOf(xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, ""));
-      expect(outside.filter((tag) => ["script", "img", "iframe", "svg"].includes(tag.name) || tag.attributes.some(([name]) => name.startsWith("on")))).toEqual([]);
+      expect(outside.filter((tag) => ["script", "img", "iframe", "svg"].includes(tag.name) || tag.attributes.some(([name]) => name.startsWith("on")))).toEqual(
+        [],
+      );
     });
 
     // Regression: RSS 2.0 readers render <description> as HTML and the summary is prose an LLM wrote;

@@ -64,10 +64,7 @@ export interface CommitObject {
   message: string;
 }
 
-type GitObject =
-  | { type: "blob"; content: Buffer }
-  | { type: "tree"; entries: TreeEntry[] }
-  | ({ type: "commit" } & CommitObject);
+type GitObject = { type: "blob"; content: Buffer } | { type: "tree"; entries: TreeEntry[] } | ({ type: "commit" } & CommitObject);
 
 /** A file in a flattened tree: its path from the root. */
 export interface FlatEntry {
@@ -124,9 +121,7 @@ export class GitObjectStore {
     // Git orders entries by name, comparing a tree's name as if it ended in "/".
     const key = (e: TreeEntry) => Buffer.from(e.type === "tree" ? `${e.name}/` : e.name);
     const sorted = [...entries].sort((a, b) => Buffer.compare(key(a), key(b)));
-    const body = Buffer.concat(
-      sorted.flatMap((e) => [Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.name}\0`), Buffer.from(e.sha, "hex")]),
-    );
+    const body = Buffer.concat(sorted.flatMap((e) => [Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.name}\0`), Buffer.from(e.sha, "hex")]));
     return this.put("tree", body, { type: "tree", entries: sorted });
   }
 
@@ -172,10 +167,7 @@ export class GitObjectStore {
       dir.files.push({ name: parts[parts.length - 1], ...entry });
     }
     const write = (dir: Dir): string =>
-      this.writeTree([
-        ...dir.files,
-        ...[...dir.dirs].map(([name, sub]): TreeEntry => ({ name, mode: "040000", type: "tree", sha: write(sub) })),
-      ]);
+      this.writeTree([...dir.files, ...[...dir.dirs].map(([name, sub]): TreeEntry => ({ name, mode: "040000", type: "tree", sha: write(sub) }))]);
     return write(root);
   }
 
@@ -833,20 +825,23 @@ const ROUTES: Route[] = [
         if (hasSha === (item.content !== undefined)) {
           throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: exactly one of sha or content is required`] });
         }
-        if (typeOfMode(item.mode) !== item.type) throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: mode ${item.mode} is not a ${item.type}`] });
+        if (typeOfMode(item.mode) !== item.type)
+          throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: mode ${item.mode} is not a ${item.type}`] });
         if (item.sha === null) {
           // Deleting a path (a file, or everything under a directory).
           for (const p of [...files.keys()]) if (p === item.path || p.startsWith(`${item.path}/`)) files.delete(p);
           continue;
         }
         if (item.type === "tree") {
-          if (!item.sha || !repo.store.tree(item.sha)) throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: tree ${item.sha} does not exist`] });
+          if (!item.sha || !repo.store.tree(item.sha))
+            throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: tree ${item.sha} does not exist`] });
           for (const p of [...files.keys()]) if (p === item.path || p.startsWith(`${item.path}/`)) files.delete(p);
           for (const [p, e] of repo.store.flatten(item.sha)) files.set(`${item.path}/${p}`, e);
           continue;
         }
         const sha = item.content !== undefined ? repo.store.writeBlob(item.content) : item.sha!;
-        if (item.type === "blob" && !repo.store.blob(sha)) throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: blob ${sha} does not exist`] });
+        if (item.type === "blob" && !repo.store.blob(sha))
+          throw new HttpError(422, "Invalid tree info", { errors: [`${item.path}: blob ${sha} does not exist`] });
         files.set(item.path, { mode: item.mode, type: item.type, sha });
       }
       const sha = repo.store.writeTreeFromPaths(files);
@@ -1158,7 +1153,10 @@ export class FakeGitHub {
   private checkHeaders(headers: http.IncomingHttpHeaders): void {
     // GitHub refuses requests without a User-Agent outright.
     if (!headers["user-agent"]) {
-      throw new HttpError(403, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).");
+      throw new HttpError(
+        403,
+        "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).",
+      );
     }
     const auth = headers.authorization;
     if (!auth) throw new HttpError(401, "Requires authentication");
@@ -1197,7 +1195,10 @@ export class FakeGitHub {
       if (route.method !== method) continue;
       const unknown = [...url.searchParams.keys()].filter((k) => !route.query.includes(k));
       if (unknown.length > 0) {
-        throw new HttpError(400, `fake-github: unknown query parameter(s) ${unknown.join(", ")} for ${method} ${route.pattern.source} (known: ${route.query.join(", ") || "none"})`);
+        throw new HttpError(
+          400,
+          `fake-github: unknown query parameter(s) ${unknown.join(", ")} for ${method} ${route.pattern.source} (known: ${route.query.join(", ") || "none"})`,
+        );
       }
       return route.handle({ gh: this, repo, params: match.slice(1), query: url.searchParams, headers, body, url });
     }

@@ -89,11 +89,7 @@ export function truthContext(facts: Facts): TruthContext {
   return {
     facts: facts.facts,
     window: { from: facts.window.from, to: facts.window.to },
-    commits: [
-      ...facts.commits.hearts,
-      ...facts.commits.packs,
-      ...facts.hearts_commits_used.map((sha) => ({ sha })),
-    ],
+    commits: [...facts.commits.hearts, ...facts.commits.packs, ...facts.hearts_commits_used.map((sha) => ({ sha }))],
   };
 }
 
@@ -211,15 +207,21 @@ export function extractNumbers(text: string, context: TruthContext): { numbers: 
       if (time === undefined) allowed = days.has(date);
       else {
         const instant = Date.parse(`${date}T${time}${zone && zone !== "Z" ? zone : "Z"}`);
-        allowed = Number.isFinite(instant) && ((instant >= windowFrom - 60_000 && instant <= windowTo) || commitMinutes.has(new Date(instant).toISOString().slice(0, 16)));
+        allowed =
+          Number.isFinite(instant) &&
+          ((instant >= windowFrom - 60_000 && instant <= windowTo) || commitMinutes.has(new Date(instant).toISOString().slice(0, 16)));
       }
-      if (!allowed) problems.push(`date "${match.trim()}" is neither in the window (${day(context.window.from)} to ${day(context.window.to)}) nor a commit's (in "${snippet(text, index, match.length)}")`);
+      if (!allowed)
+        problems.push(
+          `date "${match.trim()}" is neither in the window (${day(context.window.from)} to ${day(context.window.to)}) nor a commit's (in "${snippet(text, index, match.length)}")`,
+        );
       return blank(match);
     },
   );
   const minutes = allowedMinutes(context);
   masked = masked.replace(/\b(\d{1,2}):(\d{2})(?::\d{2})?\b(?:\s?UTC\b)?/g, (match: string, h: string, m: string, index: number) => {
-    if (!minutes.has(`${h.padStart(2, "0")}:${m}`)) problems.push(`time "${match.trim()}" is not the window's or a commit's (in "${snippet(text, index, match.length)}")`);
+    if (!minutes.has(`${h.padStart(2, "0")}:${m}`))
+      problems.push(`time "${match.trim()}" is not the window's or a commit's (in "${snippet(text, index, match.length)}")`);
     return blank(match);
   });
 
@@ -305,10 +307,14 @@ export function verifyProse(pieces: ProsePiece[], claims: DraftClaim[], context:
       const context_ = snippet(piece.text, n.index, n.text.length);
       const stated = context.facts.filter((f) => statesFact(n, f));
       if (stated.length > 0) {
-        problems.push(`${piece.where}: "${n.text}" states ${stated.slice(0, 3).map(describeFact).join(" or ")} but no claim covers it: add it to claims (in "${context_}")`);
+        problems.push(
+          `${piece.where}: "${n.text}" states ${stated.slice(0, 3).map(describeFact).join(" or ")} but no claim covers it: add it to claims (in "${context_}")`,
+        );
       } else {
         const unit = n.percent ? " (a percent fact)" : n.usd ? " (a usd fact)" : "";
-        problems.push(`${piece.where}: "${n.text}" is not a computed fact${unit} at its stated rounding: remove it or state a fact from the list (in "${context_}")`);
+        problems.push(
+          `${piece.where}: "${n.text}" is not a computed fact${unit} at its stated rounding: remove it or state a fact from the list (in "${context_}")`,
+        );
       }
     }
   }
@@ -333,4 +339,3 @@ export function contentPieces(content: Pick<LegacyContent, "title" | "summary" |
 export function verifyContent(content: LegacyContent, facts: Facts): VerifyResult {
   return verifyProse(contentPieces(content), content.claims, truthContext(facts));
 }
-

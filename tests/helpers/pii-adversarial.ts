@@ -6,12 +6,39 @@
  * ingest bench).
  */
 export const ADVERSARIAL = [
-  "a_", "a-", "1-", "pass_", "a.", "a@", "a@a.", "a:a@", "1 ", "1.", "0 ", "01 ", "00 ", "0/", "(0) ", "+1 ", ":", "1:", "f:f.",
-  "a", "aA1", "eyJa.", "Bearer ", "tel:1 ", "password=", "a://a:", "authorization: ", "-----BEGIN A PRIVATE KEY-----", "a%", "1.1.1.1.",
+  "a_",
+  "a-",
+  "1-",
+  "pass_",
+  "a.",
+  "a@",
+  "a@a.",
+  "a:a@",
+  "1 ",
+  "1.",
+  "0 ",
+  "01 ",
+  "00 ",
+  "0/",
+  "(0) ",
+  "+1 ",
+  ":",
+  "1:",
+  "f:f.",
+  "a",
+  "aA1",
+  "eyJa.",
+  "Bearer ",
+  "tel:1 ",
+  "password=",
+  "a://a:",
+  "authorization: ",
+  "-----BEGIN A PRIVATE KEY-----",
+  "a%",
+  "1.1.1.1.",
 ];
 
 export const TRIGGERS = " = : :: @ + 00 0123456789 -----BEGIN eyJ tel: bearer authorization :// ";
 
 /** `unit` repeated to `bytes` characters, ending with TRIGGERS. */
-export const adversarialText = (unit: string, bytes: number) =>
-  unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes - TRIGGERS.length) + TRIGGERS;
+export const adversarialText = (unit: string, bytes: number) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes - TRIGGERS.length) + TRIGGERS;

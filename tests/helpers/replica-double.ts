@@ -81,7 +81,11 @@ export async function startReplicaDouble(mode: ReplicaMode): Promise<ReplicaDoub
       const v = req.headers[name];
       if (typeof v === "string") headers[name] = v;
     }
-    const answer = await fetch(target, { method: req.method, headers, ...(req.method === "GET" || req.method === "HEAD" ? {} : { body: new Uint8Array(body) }) });
+    const answer = await fetch(target, {
+      method: req.method,
+      headers,
+      ...(req.method === "GET" || req.method === "HEAD" ? {} : { body: new Uint8Array(body) }),
+    });
     const out: Record<string, string> = {};
     answer.headers.forEach((value, name) => {
       if (name === "content-type" || name.startsWith("x-clickhouse")) out[name] = value;

@@ -25,9 +25,24 @@ function sampleWindowRows(ns: string): { bench: Record<string, unknown>[]; stats
     const current = d >= 7;
     const p95 = 100 + 10 * d;
     const row = (variant: string, model: string, quant: string, latency: number, tps: number, hour: number) => ({
-      ts: new Date(day.getTime() + hour * 3_600_000).toISOString(), run_id: uuidv5(`${d}-${variant}-${hour}`, ns), commit_sha: SAMPLE_SHA, benchmark_type: "quantization",
-      variant, model, quant, dataset: "wikitext-2", device: "cuda", latency_mean_ms: latency * 0.8, latency_p50_ms: null, latency_p95_ms: latency, latency_p99_ms: null,
-      tokens_per_sec: tps, cost_per_1k: 0.0002, memory_peak_mb: null, extra: "{}", source_path: "",
+      ts: new Date(day.getTime() + hour * 3_600_000).toISOString(),
+      run_id: uuidv5(`${d}-${variant}-${hour}`, ns),
+      commit_sha: SAMPLE_SHA,
+      benchmark_type: "quantization",
+      variant,
+      model,
+      quant,
+      dataset: "wikitext-2",
+      device: "cuda",
+      latency_mean_ms: latency * 0.8,
+      latency_p50_ms: null,
+      latency_p95_ms: latency,
+      latency_p99_ms: null,
+      tokens_per_sec: tps,
+      cost_per_1k: 0.0002,
+      memory_peak_mb: null,
+      extra: "{}",
+      source_path: "",
     });
     // The trend rows (what correlates) and, per model, 3 runs a day.
     bench.push(row("trend", "phi-3-mini", "fp16", p95, 500, 6));
@@ -40,9 +55,20 @@ function sampleWindowRows(ns: string): { bench: Record<string, unknown>[]; stats
     for (let s = 0; s < 4; s++) {
       const userLatency = 2 * p95 + 100;
       stats.push({
-        hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(), session_id: uuidv5(`${d}-${s}`, ns), commit_sha: SAMPLE_SHA,
-        avg_latency_ms: userLatency, latency_sum_ms: userLatency * 50, error_rate: 0.02, abandonment_rate: 0.1, events_count: 50, errors_count: 1,
-        queries_count: 10, abandoned_count: 1, answers_count: 9, answer_latency_sum_ms: userLatency * 9, duration_seconds: 600,
+        hour: new Date(day.getTime() + (10 + s) * 3_600_000).toISOString(),
+        session_id: uuidv5(`${d}-${s}`, ns),
+        commit_sha: SAMPLE_SHA,
+        avg_latency_ms: userLatency,
+        latency_sum_ms: userLatency * 50,
+        error_rate: 0.02,
+        abandonment_rate: 0.1,
+        events_count: 50,
+        errors_count: 1,
+        queries_count: 10,
+        abandoned_count: 1,
+        answers_count: 9,
+        answer_latency_sum_ms: userLatency * 9,
+        duration_seconds: 600,
       });
     }
   }
@@ -60,7 +86,27 @@ export async function seedSampleWindow(db: Db, ns: string): Promise<void> {
 export async function seedSampleWindowWithCommits(db: Db, ns: string): Promise<void> {
   await seedSampleWindow(db, ns);
   await db.insert("upstream_commits", [
-    { repo: "banterhearts", sha: HEARTS_COMMIT, ts: "2026-11-10T09:30:00.000Z", author: "dev", message: "Quantize llama to int8 (2 kernels)", files: ["a.py"], files_changed: 1, additions: 10, deletions: 2 },
-    { repo: "banterpacks", sha: PACKS_COMMIT, ts: "2026-11-12T14:05:00.000Z", author: "dev", message: "overlay: faster first paint", files: ["b.ts"], files_changed: 1, additions: 5, deletions: 1 },
+    {
+      repo: "banterhearts",
+      sha: HEARTS_COMMIT,
+      ts: "2026-11-10T09:30:00.000Z",
+      author: "dev",
+      message: "Quantize llama to int8 (2 kernels)",
+      files: ["a.py"],
+      files_changed: 1,
+      additions: 10,
+      deletions: 2,
+    },
+    {
+      repo: "banterpacks",
+      sha: PACKS_COMMIT,
+      ts: "2026-11-12T14:05:00.000Z",
+      author: "dev",
+      message: "overlay: faster first paint",
+      files: ["b.ts"],
+      files_changed: 1,
+      additions: 5,
+      deletions: 1,
+    },
   ]);
 }

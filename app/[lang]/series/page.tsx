@@ -11,7 +11,10 @@ type Props = { params: Promise<{ lang: string }> };
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
-  return { title: uiStrings(lang).series, alternates: { types: feedAlternate(lang), canonical: paths.seriesIndex(lang), languages: languageAlternates("/series") } };
+  return {
+    title: uiStrings(lang).series,
+    alternates: { types: feedAlternate(lang), canonical: paths.seriesIndex(lang), languages: languageAlternates("/series") },
+  };
 }
 
 export default async function SeriesIndexPage({ params }: Props) {

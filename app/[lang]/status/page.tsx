@@ -29,7 +29,11 @@ type Props = { params: Promise<{ lang: string }> };
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang } = await params;
   if (!isLang(lang)) return {};
-  return { title: uiStrings(lang).status, robots: { index: false }, alternates: { types: feedAlternate(lang), canonical: paths.status(lang), languages: languageAlternates("/status") } };
+  return {
+    title: uiStrings(lang).status,
+    robots: { index: false },
+    alternates: { types: feedAlternate(lang), canonical: paths.status(lang), languages: languageAlternates("/status") },
+  };
 }
 
 async function report(): Promise<StatusReport | { failed: true }> {
@@ -47,7 +51,19 @@ function statusClass(status: string): string {
   return "status-warn";
 }
 
-function SectionBlock<T>({ id, title, section, children, empty = "No rows in this window." }: { id: string; title: string; section: Section<T>; children: (rows: T[]) => ReactNode; empty?: string }) {
+function SectionBlock<T>({
+  id,
+  title,
+  section,
+  children,
+  empty = "No rows in this window.",
+}: {
+  id: string;
+  title: string;
+  section: Section<T>;
+  children: (rows: T[]) => ReactNode;
+  empty?: string;
+}) {
   return (
     <section aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
@@ -120,14 +136,13 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
   const common = { tableLabel: "Data table", dayLabel: "Day" };
   return (
     <>
-
       <SectionBlock id="freshness" title="Data freshness" section={r.freshness}>
         {(rows) => (
           <>
             {r.watcher.ok && r.watcher.rows[0] ? (
               <p>
-                Latest watcher run: <span className={statusClass(r.watcher.rows[0].status)}>{r.watcher.rows[0].status}</span> at {formatDateTime(r.watcher.rows[0].ts, lang)}, lag{" "}
-                {formatDuration(r.watcher.rows[0].lag_seconds)}
+                Latest watcher run: <span className={statusClass(r.watcher.rows[0].status)}>{r.watcher.rows[0].status}</span> at{" "}
+                {formatDateTime(r.watcher.rows[0].ts, lang)}, lag {formatDuration(r.watcher.rows[0].lag_seconds)}
                 {r.watcher.rows[0].reasons.length > 0 ? ` — ${r.watcher.rows[0].reasons.join("; ")}` : ""}
               </p>
             ) : (
@@ -140,9 +155,15 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <tr>
                     <th scope="col">source</th>
                     <th scope="col">newest data</th>
-                    <th scope="col" className="num">age</th>
-                    <th scope="col" className="num">watcher lag</th>
-                    <th scope="col" className="num">rows found</th>
+                    <th scope="col" className="num">
+                      age
+                    </th>
+                    <th scope="col" className="num">
+                      watcher lag
+                    </th>
+                    <th scope="col" className="num">
+                      rows found
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -171,9 +192,15 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                 <tr>
                   <th scope="col">time</th>
                   <th scope="col">status</th>
-                  <th scope="col" className="num">lag</th>
-                  <th scope="col" className="num">hearts lag</th>
-                  <th scope="col" className="num">packs lag</th>
+                  <th scope="col" className="num">
+                    lag
+                  </th>
+                  <th scope="col" className="num">
+                    hearts lag
+                  </th>
+                  <th scope="col" className="num">
+                    packs lag
+                  </th>
                   <th scope="col">reasons</th>
                 </tr>
               </thead>
@@ -202,11 +229,21 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
               <thead>
                 <tr>
                   <th scope="col">agent</th>
-                  <th scope="col" className="num">ok</th>
-                  <th scope="col" className="num">skipped</th>
-                  <th scope="col" className="num">blocked</th>
-                  <th scope="col" className="num">error</th>
-                  <th scope="col" className="num">running</th>
+                  <th scope="col" className="num">
+                    ok
+                  </th>
+                  <th scope="col" className="num">
+                    skipped
+                  </th>
+                  <th scope="col" className="num">
+                    blocked
+                  </th>
+                  <th scope="col" className="num">
+                    error
+                  </th>
+                  <th scope="col" className="num">
+                    running
+                  </th>
                   <th scope="col">last started</th>
                 </tr>
               </thead>
@@ -239,8 +276,12 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <th scope="col">agent</th>
                   <th scope="col">trigger</th>
                   <th scope="col">outcome</th>
-                  <th scope="col" className="num">duration</th>
-                  <th scope="col" className="num">attempts</th>
+                  <th scope="col" className="num">
+                    duration
+                  </th>
+                  <th scope="col" className="num">
+                    attempts
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -362,9 +403,15 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <th scope="col">commit</th>
                   <th scope="col">series</th>
                   <th scope="col">metric</th>
-                  <th scope="col" className="num">change</th>
-                  <th scope="col" className="num">95 % interval</th>
-                  <th scope="col" className="num">q</th>
+                  <th scope="col" className="num">
+                    change
+                  </th>
+                  <th scope="col" className="num">
+                    95 % interval
+                  </th>
+                  <th scope="col" className="num">
+                    q
+                  </th>
                   <th scope="col">since</th>
                 </tr>
               </thead>
@@ -372,7 +419,15 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                 {rows.map((x) => (
                   <tr key={x.change_id} data-change={x.change_id}>
                     <th scope="row">
-                      <code title={x.commit_candidates.length > 1 ? `one of ${x.commit_candidates.length} commits: ${x.commit_candidates.map(shortSha).join(", ")}` : undefined}>{shortSha(x.commit_sha)}</code>
+                      <code
+                        title={
+                          x.commit_candidates.length > 1
+                            ? `one of ${x.commit_candidates.length} commits: ${x.commit_candidates.map(shortSha).join(", ")}`
+                            : undefined
+                        }
+                      >
+                        {shortSha(x.commit_sha)}
+                      </code>
                       {x.commit_candidates.length > 1 ? ` (1 of ${x.commit_candidates.length})` : ""}
                     </th>
                     <td>{x.label}</td>

@@ -47,35 +47,33 @@ export async function GET(request: Request): Promise<Response> {
   }
   const site = siteUrl();
   const matching = content.episodes.filter((e) => series === undefined || e.series === series);
-  const episodes = matching
-    .slice(offset, offset + limit)
-    .map((e) => {
-      const r = resolveEpisode(e, lang);
-      const fm = r.variant.frontMatter;
-      const original = e.original.frontMatter;
-      return {
-        series: e.series,
-        episode: e.episode,
-        lang: r.contentLang,
-        requested_lang: lang,
-        fallback: r.fallback,
-        languages: e.langs,
-        title: fm.title,
-        summary: fm.summary,
-        date: e.date,
-        url: absoluteUrl(site, paths.episode(lang, e.series, e.episode)),
-        path: r.variant.path,
-        tags: e.tags,
-        models: original.models,
-        sample: e.sample,
-        window: original.window,
-        confidence: original.metrics.confidence.value,
-        correlation: original.metrics.correlation,
-        regressions: original.metrics.regressions,
-        improvements: original.metrics.improvements,
-        run_id: original.run_id,
-      };
-    });
+  const episodes = matching.slice(offset, offset + limit).map((e) => {
+    const r = resolveEpisode(e, lang);
+    const fm = r.variant.frontMatter;
+    const original = e.original.frontMatter;
+    return {
+      series: e.series,
+      episode: e.episode,
+      lang: r.contentLang,
+      requested_lang: lang,
+      fallback: r.fallback,
+      languages: e.langs,
+      title: fm.title,
+      summary: fm.summary,
+      date: e.date,
+      url: absoluteUrl(site, paths.episode(lang, e.series, e.episode)),
+      path: r.variant.path,
+      tags: e.tags,
+      models: original.models,
+      sample: e.sample,
+      window: original.window,
+      confidence: original.metrics.confidence.value,
+      correlation: original.metrics.correlation,
+      regressions: original.metrics.regressions,
+      improvements: original.metrics.improvements,
+      run_id: original.run_id,
+    };
+  });
   let next: string | null = null;
   if (offset + limit < matching.length) {
     const url = new URL("/api/episodes", site);

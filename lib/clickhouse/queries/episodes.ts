@@ -83,7 +83,15 @@ export async function translationKeys(db: Db, langs: readonly string[]): Promise
 
 const num = z.coerce.number();
 const nullableNum = z.union([z.null(), z.coerce.number()]);
-export const episodesDayRow = z.object({ day: z.string(), drafts: num, published: num, rejected: num, total: num, avg_confidence: nullableNum, max_confidence: nullableNum });
+export const episodesDayRow = z.object({
+  day: z.string(),
+  drafts: num,
+  published: num,
+  rejected: num,
+  total: num,
+  avg_confidence: nullableNum,
+  max_confidence: nullableNum,
+});
 export type EpisodesDay = z.infer<typeof episodesDayRow>;
 
 /** English episodes per day since `from` by status, with their mean (rejected excluded) and best confidence. */

@@ -48,11 +48,7 @@ const tsRow = z.object({ ts: z.string() });
 
 /** The timestamp of the newest recorded commit of `repo`, if any. */
 export async function newestCommitTs(db: Db, repo: UpstreamRepoName): Promise<string | undefined> {
-  const row = await db.queryOne(
-    `SELECT max(ts) AS ts FROM upstream_commits FINAL WHERE repo = {repo:String} HAVING count() > 0`,
-    { repo },
-    tsRow,
-  );
+  const row = await db.queryOne(`SELECT max(ts) AS ts FROM upstream_commits FINAL WHERE repo = {repo:String} HAVING count() > 0`, { repo }, tsRow);
   return row?.ts;
 }
 
@@ -60,10 +56,6 @@ const countRow = z.object({ commits: z.coerce.number() });
 
 /** Commits of either repository dated after `since`. */
 export async function commitsSince(db: Db, since: Date): Promise<number> {
-  const [{ commits }] = await db.query(
-    `SELECT count() AS commits FROM upstream_commits FINAL WHERE ts > {since:DateTime64(3, 'UTC')}`,
-    { since },
-    countRow,
-  );
+  const [{ commits }] = await db.query(`SELECT count() AS commits FROM upstream_commits FINAL WHERE ts > {since:DateTime64(3, 'UTC')}`, { since }, countRow);
   return commits;
 }

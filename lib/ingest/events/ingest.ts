@@ -20,14 +20,16 @@ export type { ValidEvent } from "./schema";
 
 export const EVENTS_ROUTE = "/api/ingest/events";
 export const MAX_EVENTS_PER_REQUEST = 10_000;
-export type ValidationResult =
-  | { ok: true; events: ValidEvent[] }
-  | { ok: false; problems: ItemProblem[]; problemCount: number };
+export type ValidationResult = { ok: true; events: ValidEvent[] } | { ok: false; problems: ItemProblem[]; problemCount: number };
 
 /** All or nothing: every item valid, or up to 100 problems (and how many there were). */
 export function validateEvents(items: unknown[], now: Date): ValidationResult {
   if (items.length > MAX_EVENTS_PER_REQUEST) {
-    return { ok: false, problems: [{ index: MAX_EVENTS_PER_REQUEST, path: "", message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` }], problemCount: 1 };
+    return {
+      ok: false,
+      problems: [{ index: MAX_EVENTS_PER_REQUEST, path: "", message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` }],
+      problemCount: 1,
+    };
   }
   let schema: ReturnType<typeof eventSchema> | undefined;
   const latestMs = now.getTime() + MAX_FUTURE_SKEW_MS;
@@ -144,7 +146,10 @@ export class IdempotencyConflictError extends Error {
 
 /** ClickHouse failed (unreachable, timeout, refused the write): retrying with the same key is safe. */
 export class EventStoreError extends Error {
-  constructor(readonly operation: string, options: { cause: unknown }) {
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
     super(`ClickHouse ${operation} failed`, options);
     this.name = "EventStoreError";
   }
@@ -175,7 +180,6 @@ export interface IngestResult {
   replayed: boolean;
 }
 
-
 /**
  * Writes validated events exactly once per request: ONE insert of all rows.
  * With an Idempotency-Key, the key is claimed and read back in one query with
@@ -197,8 +201,7 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
   const key = opts.idempotencyKey;
   if (key !== undefined && !isValidIdempotencyKey(key)) throw new Error("Idempotency-Key must be 1-255 visible ASCII characters");
 
-  const claim =
-    key === undefined ? undefined : storage("idempotency claim", () => claimIdempotencyKey(db, key, opts.bodySha256));
+  const claim = key === undefined ? undefined : storage("idempotency claim", () => claimIdempotencyKey(db, key, opts.bodySha256));
   // Settled either way before the rows are built: a rejection is handled below, never left unhandled.
   claim?.catch(() => {});
 
@@ -211,7 +214,10 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
       return { accepted: state.recorded.accepted, replayed: true };
     }
     // undefined: not even this request's own claim is visible (a lagging replica): not a conflict, a storage failure.
-    if (state.firstBody === undefined) throw new EventStoreError("idempotency claim", { cause: new Error("the claim is not visible after its insert (a lagging replica: set CLICKHOUSE_DEPLOYMENT)") });
+    if (state.firstBody === undefined)
+      throw new EventStoreError("idempotency claim", {
+        cause: new Error("the claim is not visible after its insert (a lagging replica: set CLICKHOUSE_DEPLOYMENT)"),
+      });
     if (state.firstBody !== opts.bodySha256) throw new IdempotencyConflictError(key);
   }
   await storage("insert into ui_events", () => db.insert("ui_events", rows, { deduplicationToken, asyncInsert: opts.asyncInsert ?? false }));
@@ -234,7 +240,11 @@ export const PIPELINE_FROM = 4_000;
  * the client reads with select_sequential_consistency (`consistencySettings`)
  * — so of two racing requests the later one always reads the earlier one's claim.
  */
-async function claimIdempotencyKey(db: Db, key: string, bodySha256: string): Promise<{ firstBody?: string; recorded?: { body_sha256: string; accepted: number } }> {
+async function claimIdempotencyKey(
+  db: Db,
+  key: string,
+  bodySha256: string,
+): Promise<{ firstBody?: string; recorded?: { body_sha256: string; accepted: number } }> {
   await db.command(
     `INSERT INTO ingest_key_claims (route, idempotency_key, body_sha256, claimed_at)
      SELECT {route:String}, {key:String}, {body:String}, now64(3)`,
@@ -268,7 +278,11 @@ const keyState = z.object({ kind: z.enum(["claim", "record"]), body_sha256: z.st
 /** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's record. */
 export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
   const identity = requestIdentity(opts);
-  return writeOf(identity, events.map((event, index) => toUiEventRow(event, uiEventId(identity, index))), opts);
+  return writeOf(
+    identity,
+    events.map((event, index) => toUiEventRow(event, uiEventId(identity, index))),
+    opts,
+  );
 }
 
 function writeOf(identity: string, rows: ReturnType<typeof toUiEventRow>[], opts: IngestOptions) {

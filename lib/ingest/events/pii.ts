@@ -35,13 +35,55 @@ export const MARKERS = {
  * carry arbitrary text through.
  */
 const KNOWN_BROWSERS = new Set<string>([
-  "Chrome", "Chromium", "Chrome Headless", "Chrome WebView", "Mobile Chrome", "Firefox", "Mobile Firefox", "Safari", "Mobile Safari",
-  "Edge", "Opera", "Opera Mobi", "Opera Mini", "Samsung Browser", "Brave", "Vivaldi", "Yandex", "UCBrowser", "Electron", "WebKit",
-  "Android Browser", "Facebook", "Instagram", "DuckDuckGo", "Silk", "IE", "IEMobile", "OBS",
+  "Chrome",
+  "Chromium",
+  "Chrome Headless",
+  "Chrome WebView",
+  "Mobile Chrome",
+  "Firefox",
+  "Mobile Firefox",
+  "Safari",
+  "Mobile Safari",
+  "Edge",
+  "Opera",
+  "Opera Mobi",
+  "Opera Mini",
+  "Samsung Browser",
+  "Brave",
+  "Vivaldi",
+  "Yandex",
+  "UCBrowser",
+  "Electron",
+  "WebKit",
+  "Android Browser",
+  "Facebook",
+  "Instagram",
+  "DuckDuckGo",
+  "Silk",
+  "IE",
+  "IEMobile",
+  "OBS",
 ]);
 const KNOWN_OSES = new Set<string>([
-  "Windows", "Mac OS", "macOS", "iOS", "Android", "Linux", "Ubuntu", "Debian", "Fedora", "Chromium OS", "Chrome OS", "FreeBSD",
-  "OpenBSD", "HarmonyOS", "Windows Phone", "Tizen", "KaiOS", "watchOS", "tvOS",
+  "Windows",
+  "Mac OS",
+  "macOS",
+  "iOS",
+  "Android",
+  "Linux",
+  "Ubuntu",
+  "Debian",
+  "Fedora",
+  "Chromium OS",
+  "Chrome OS",
+  "FreeBSD",
+  "OpenBSD",
+  "HarmonyOS",
+  "Windows Phone",
+  "Tizen",
+  "KaiOS",
+  "watchOS",
+  "tvOS",
 ]);
 const OS_ALIASES: Record<string, string> = { "Mac OS": "macOS", "Chromium OS": "ChromeOS", "Chrome OS": "ChromeOS" };
 /** Longer strings are not user agents; ua-parser itself reads only the first 500 characters. */
@@ -150,29 +192,34 @@ const twoColons = (t: string) => {
 const PATTERNS: { name: string; needs: (f: TextFacts) => boolean; re: RegExp; replace: string | ((match: string, ...groups: string[]) => string) }[] = [
   // Blocks first: they contain characters later patterns would split on.
   {
-    name: "private key block", needs: (f) => f.text.includes("-----BEGIN "),
+    name: "private key block",
+    needs: (f) => f.text.includes("-----BEGIN "),
     re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
     replace: MARKERS.key,
   },
   // https://user:pass@host — before e-mail, which would otherwise eat "pass@host" and leave the user.
   {
-    name: "url credentials", needs: (f) => f.text.includes("://") && f.text.includes("@"),
+    name: "url credentials",
+    needs: (f) => f.text.includes("://") && f.text.includes("@"),
     re: /(?<![\w+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]+:[^\s/?#@]*@/gi,
     replace: (_m, scheme: string) => `${scheme}${MARKERS.secret}@`,
   },
   {
-    name: "authorization header", needs: (f) => f.lower.includes("authorization"),
+    name: "authorization header",
+    needs: (f) => f.lower.includes("authorization"),
     re: /(?<![\w])((?:proxy-)?authorization"?\s*[:=]\s*"?)(?:(?:Basic|Digest|Token|Negotiate|NTLM|Bearer)\s+)?[^\s",;]+/gi,
     replace: (_m, head: string) => `${head}${MARKERS.token}`,
   },
   { name: "bearer token", needs: (f) => f.lower.includes("bearer"), re: /(?<![\w-])Bearer\s+[A-Za-z0-9\-._~+/]+=*/gi, replace: `Bearer ${MARKERS.token}` },
   {
-    name: "jwt", needs: (f) => f.text.includes("eyJ"),
+    name: "jwt",
+    needs: (f) => f.text.includes("eyJ"),
     re: /(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
     replace: MARKERS.token,
   },
   {
-    name: "vendor api key", needs: (f) => f.text.length >= 14,
+    name: "vendor api key",
+    needs: (f) => f.text.length >= 14,
     re: new RegExp(
       "(?<![A-Za-z0-9_-])(?:" +
         [
@@ -197,12 +244,14 @@ const PATTERNS: { name: string; needs: (f: TextFacts) => boolean; re: RegExp; re
   },
   // password=hunter2, ?access_token=..., "api_key": "..." inside a string.
   {
-    name: "secret-named parameter", needs: (f) => f.text.includes("=") || f.text.includes(":"),
+    name: "secret-named parameter",
+    needs: (f) => f.text.includes("=") || f.text.includes(":"),
     re: new RegExp(`(?<![A-Za-z0-9])(${SECRET_NAME_IN_TEXT}"?\\s*[:=]\\s*"?)(?!\\[)[^\\s"&,;#]+`, "gi"),
     replace: (_m, head: string) => `${head}${MARKERS.secret}`,
   },
   {
-    name: "email", needs: (f) => f.text.includes("@"),
+    name: "email",
+    needs: (f) => f.text.includes("@"),
     re: /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}(?![\p{L}\p{N}])/gu,
     replace: MARKERS.email,
   },
@@ -211,7 +260,8 @@ const PATTERNS: { name: string; needs: (f: TextFacts) => boolean; re: RegExp; re
   { name: "ipv4", needs: (f) => f.digits >= 4 && f.text.includes("."), re: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g, replace: redactIpv4Candidate },
   // +44 20 7946 0958, +1 (555) 123-4567, 0044 20..., +8613800138000
   {
-    name: "international phone", needs: (f) => f.digits >= 7 && (f.text.includes("+") || f.text.includes("00")),
+    name: "international phone",
+    needs: (f) => f.digits >= 7 && (f.text.includes("+") || f.text.includes("00")),
     re: /(?<![\w+])(?:\+|00(?=[1-9]))\d(?:[ .\-()]{0,2}\d){6,15}(?![\w]|[.-]\d)/g,
     replace: (candidate: string) =>
       // "00" without any separator is more often a zero-padded id than a phone number.
@@ -220,19 +270,26 @@ const PATTERNS: { name: string; needs: (f: TextFacts) => boolean; re: RegExp; re
   { name: "tel uri", needs: (f) => f.lower.includes("tel:"), re: /(?<![\w])tel:[+\d][\d\-.() ]*\d/gi, replace: MARKERS.phone },
   // (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567
   {
-    name: "north american phone", needs: (f) => f.digits >= 10,
+    name: "north american phone",
+    needs: (f) => f.digits >= 10,
     re: /(?<![\w.+\-/])(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)/g,
     replace: MARKERS.phone,
   },
   // National numbers with a trunk 0: 020 7946 0958, 07700 900123, (030) 1234567, 030/1234567, 01 23 45 67 89
   {
-    name: "national phone", needs: (f) => f.digits >= 9 && f.text.includes("0"),
+    name: "national phone",
+    needs: (f) => f.digits >= 9 && f.text.includes("0"),
     re: /(?<![\w.+\-/])(?:\(0\d{1,4}\)\s?|0\d{1,4}[ .\-/])\d{2,8}(?:[ .-]\d{2,8}){0,3}(?![\w]|[.-]\d)/g,
     replace: nationalPhone,
   },
   // Hex ≥ 32 (API keys, secrets; a git sha is kept by key name, see scrubMetadata).
   { name: "long hex", needs: (f) => f.text.length >= 32, re: /(?<![A-Za-z0-9_+/=-])[0-9A-Fa-f]{32,}(?![A-Za-z0-9_+/=-])/g, replace: hexIfMixed },
-  { name: "long base64", needs: (f) => f.text.length >= 32, re: /(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])/g, replace: base64IfRandom },
+  {
+    name: "long base64",
+    needs: (f) => f.text.length >= 32,
+    re: /(?<![A-Za-z0-9_+/=-])[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])/g,
+    replace: base64IfRandom,
+  },
 ];
 
 function redactIpv6Candidate(candidate: string): string {
@@ -290,8 +347,7 @@ function base64IfRandom(candidate: string): string {
   const upperOrDigit = (body.match(/[A-Z0-9]/g)?.length ?? 0) / body.length;
   const lower = (body.match(/[a-z]/g)?.length ?? 0) / body.length;
   const separators = (body.match(/[_-]/g)?.length ?? 0) / body.length;
-  const looksRandom =
-    upperOrDigit >= 0.3 && separators <= 0.1 && shannonEntropy(body) >= 4 && (lower >= 0.15 || upperOrDigit === 1);
+  const looksRandom = upperOrDigit >= 0.3 && separators <= 0.1 && shannonEntropy(body) >= 4 && (lower >= 0.15 || upperOrDigit === 1);
   return looksRandom ? MARKERS.key : candidate;
 }
 

@@ -20,8 +20,7 @@ export const MAX_METADATA_BYTES = 16 * 1024;
 /** Deeper nesting has no use in UI telemetry and only costs recursion in the scrubber. */
 export const MAX_METADATA_DEPTH = 32;
 
-const ISO_WITH_ZONE =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
 
 /** Epoch milliseconds of an ISO 8601 timestamp with a zone; a message when it is not one. */
 export function parseIsoWithZone(text: string): number | string {
@@ -36,8 +35,7 @@ export function parseIsoWithZone(text: string): number | string {
   const local = Date.UTC(y, mo - 1, d, h, mi, s, Number(fraction.slice(0, 3).padEnd(3, "0")));
   // Date.UTC rolls 2026-02-30 over to March: a round trip catches impossible dates.
   const check = new Date(local);
-  const valid =
-    check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d && h <= 23 && mi <= 59 && s <= 59;
+  const valid = check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d && h <= 23 && mi <= 59 && s <= 59;
   if (!valid) return "ts is not a valid calendar date and time";
   if (zulu) return local;
   const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
@@ -111,16 +109,12 @@ const required = (field: string, expected: string) => (issue: { input?: unknown 
 export function eventSchema(now: Date) {
   return z.object({
     ts: timestampSchema(now),
-    session_id: z
-      .uuid({ error: required("session_id", "a UUID") })
-      .transform((s) => s.toLowerCase()),
+    session_id: z.uuid({ error: required("session_id", "a UUID") }).transform((s) => s.toLowerCase()),
     commit_sha: z
       .string({ error: required("commit_sha", "a string") })
       .regex(/^[0-9a-fA-F]{40}$/, { error: "commit_sha must be 40 hex characters" })
       .transform((s) => s.toLowerCase()),
-    event_type: z
-      .string({ error: required("event_type", "a string") })
-      .regex(/^[a-z0-9_.]{1,64}$/, { error: "event_type must match [a-z0-9_.]{1,64}" }),
+    event_type: z.string({ error: required("event_type", "a string") }).regex(/^[a-z0-9_.]{1,64}$/, { error: "event_type must match [a-z0-9_.]{1,64}" }),
     latency_ms: z
       .number({ error: required("latency_ms", "a number") })
       .int({ error: "latency_ms must be an integer" })

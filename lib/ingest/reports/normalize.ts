@@ -44,9 +44,7 @@ export interface NormalizeContext {
 /** JSON with object keys sorted at every depth, so equal content serialises equally. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );
 }
 
@@ -105,10 +103,7 @@ export function reportDataset(report: BenchmarkReport): string {
   return report.dataset ?? report.model?.dataset ?? tagged ?? UNKNOWN;
 }
 
-type Figures = Pick<
-  BenchRunRow,
-  "latency_mean_ms" | "latency_p50_ms" | "latency_p95_ms" | "latency_p99_ms" | "tokens_per_sec" | "memory_peak_mb"
->;
+type Figures = Pick<BenchRunRow, "latency_mean_ms" | "latency_p50_ms" | "latency_p95_ms" | "latency_p99_ms" | "tokens_per_sec" | "memory_peak_mb">;
 
 const NO_FIGURES: Figures = {
   latency_mean_ms: null,
@@ -202,11 +197,7 @@ function variantsOf(report: BenchmarkReport): Variant[] {
         timedOrFailed(name, timing, { ...report.attention_configs[name], cross_comparison: report.cross_comparison[name] ?? null }),
       );
     case "memory_optimization": {
-      const methods = new Set([
-        ...Object.keys(report.optimization_methods),
-        ...Object.keys(report.memory_usage),
-        ...Object.keys(report.compression_ratio),
-      ]);
+      const methods = new Set([...Object.keys(report.optimization_methods), ...Object.keys(report.memory_usage), ...Object.keys(report.compression_ratio)]);
       return [...methods].map((method) => {
         const { benchmark, error, ...details } = report.optimization_methods[method] ?? { benchmark: undefined, error: undefined };
         const extra = { compression_ratio: report.compression_ratio[method] ?? null, method: details };

@@ -236,10 +236,10 @@ export const memoryOptimizationReport = z
     memory_usage: z.record(name, figure),
     compression_ratio: z.record(name, z.number().positive()),
   })
-  .refine(
-    (r) => Object.keys({ ...r.optimization_methods, ...r.memory_usage, ...r.compression_ratio }).length > 0,
-    { message: "expected at least one optimization method", path: ["optimization_methods"] },
-  );
+  .refine((r) => Object.keys({ ...r.optimization_methods, ...r.memory_usage, ...r.compression_ratio }).length > 0, {
+    message: "expected at least one optimization method",
+    path: ["optimization_methods"],
+  });
 
 export const modelCompilationReport = z
   .looseObject({

@@ -49,7 +49,12 @@ export function procStatusBytes(pid: number, field: "VmHWM" | "VmRSS"): number |
   }
 }
 
-export async function startClickHouseChild(options: { dataDir: string; port?: number; startTimeoutMs?: number; log?: (line: string) => void }): Promise<ClickHouseChild> {
+export async function startClickHouseChild(options: {
+  dataDir: string;
+  port?: number;
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+}): Promise<ClickHouseChild> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {

@@ -12,7 +12,10 @@ export async function expectEventsExactlyOnce(db: Db, accepted: ReadonlySet<stri
   const stored = new Map(rows.map((r) => [r.uid, Number(r.n)]));
   expect({
     missing: [...accepted].filter((uid) => !stored.has(uid)).slice(0, 10),
-    doubled: rows.filter((r) => Number(r.n) !== 1).map((r) => r.uid).slice(0, 10),
+    doubled: rows
+      .filter((r) => Number(r.n) !== 1)
+      .map((r) => r.uid)
+      .slice(0, 10),
     unexpected: [...stored.keys()].filter((uid) => !accepted.has(uid)).slice(0, 10),
   }).toEqual({ missing: [], doubled: [], unexpected: [] });
   const [{ n }] = await db.query<{ n: number }>("SELECT count() AS n FROM ui_events FINAL");

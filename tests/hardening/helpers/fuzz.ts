@@ -89,7 +89,9 @@ export async function fuzzRoute(options: FuzzOptions): Promise<{ failures: strin
         answer = result;
       }
     } catch (error) {
-      failures.push(`${where}: request failed ${String(error)} ${String((error as { cause?: unknown }).cause)}; previous over HTTP: ${options.cases[i - 5]?.label}`);
+      failures.push(
+        `${where}: request failed ${String(error)} ${String((error as { cause?: unknown }).cause)}; previous over HTTP: ${options.cases[i - 5]?.label}`,
+      );
       continue;
     }
     statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
@@ -101,7 +103,9 @@ export async function fuzzRoute(options: FuzzOptions): Promise<{ failures: strin
       const ok =
         Array.isArray(problems) &&
         problems.length <= 100 &&
-        problems.every((p) => typeof p === "object" && p !== null && typeof p.index === "number" && typeof p.path === "string" && typeof p.message === "string");
+        problems.every(
+          (p) => typeof p === "object" && p !== null && typeof p.index === "number" && typeof p.path === "string" && typeof p.message === "string",
+        );
       if (!ok) failures.push(`${where}: malformed problems ${JSON.stringify(problems).slice(0, 200)}`);
     }
     const after = await options.rows();

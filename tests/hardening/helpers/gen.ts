@@ -74,7 +74,7 @@ export const INJECTIONS = [
   "'; DROP TABLE ui_events; --",
   "\\'; DROP TABLE ui_events; --",
   "1' OR '1'='1",
-  "x\") UNION ALL SELECT * FROM system.users --",
+  'x") UNION ALL SELECT * FROM system.users --',
   "{sid:UUID}",
   "`; TRUNCATE TABLE bench_runs; --",
   "<script>alert(document.cookie)</script>",

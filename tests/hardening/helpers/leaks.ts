@@ -38,7 +38,10 @@ export function scanForSecrets(where: string, text: string): void {
   for (const [value, name] of watched()) {
     const at = text.indexOf(value);
     if (at < 0) continue;
-    const excerpt = text.slice(Math.max(0, at - 80), at + value.length + 80).split(value).join(`<${name}>`);
+    const excerpt = text
+      .slice(Math.max(0, at - 80), at + value.length + 80)
+      .split(value)
+      .join(`<${name}>`);
     found.push({ where, secret: name, excerpt });
   }
 }

@@ -28,7 +28,10 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { lang, tag: raw } = await params;
   if (!isLang(lang)) return {};
   const tag = decode(raw);
-  return { title: uiStrings(lang).tagged(tag), alternates: { types: feedAlternate(lang), canonical: paths.tag(lang, tag), languages: languageAlternates(`/tags/${encodeURIComponent(tag)}`) } };
+  return {
+    title: uiStrings(lang).tagged(tag),
+    alternates: { types: feedAlternate(lang), canonical: paths.tag(lang, tag), languages: languageAlternates(`/tags/${encodeURIComponent(tag)}`) },
+  };
 }
 
 export default async function TagPage({ params }: Props) {

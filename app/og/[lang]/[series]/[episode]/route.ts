@@ -25,7 +25,8 @@ export async function GET(_request: Request, { params }: { params: Promise<Episo
   const n = parseEpisodeSlug(slug);
   const episode = n === undefined ? undefined : findEpisode(await loadContent(), series, n);
   // Unreachable through Next (dynamicParams = false), but never an image for an unknown episode.
-  if (!episode || !isLang(lang)) return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+  if (!episode || !isLang(lang))
+    return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
   const title = resolveEpisode(episode, lang).variant.frontMatter.title;
   return ogImage({
     eyebrow: `${seriesName(episode.series)} - Episode ${episode.episode}`,
