@@ -5,13 +5,14 @@ import { localClickHouseCredentials } from "../../lib/local-clickhouse/credentia
 
 /** Connection settings of the ClickHouse the test run uses (see global-setup.ts). */
 export function testClickHouseConfig(database = "default"): ClickHouseConfig {
-  const url = process.env.MUSE_TEST_CLICKHOUSE_URL ?? process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:18123";
+  const local = `http://${process.env.MUSE_LOCAL_CLICKHOUSE_HOST || "127.0.0.1"}:${process.env.MUSE_LOCAL_CLICKHOUSE_PORT || "18123"}`;
+  const url = process.env.MUSE_TEST_CLICKHOUSE_URL ?? (process.env.CLICKHOUSE_URL || local);
   // global-setup.ts sets CLICKHOUSE_USER/PASSWORD to the local ClickHouse's credentials when it is the one in use.
-  const local = process.env.CLICKHOUSE_URL || process.env.CLICKHOUSE_PASSWORD !== undefined ? undefined : localClickHouseCredentials(process.env);
+  const credentials = process.env.CLICKHOUSE_URL || process.env.CLICKHOUSE_PASSWORD !== undefined ? undefined : localClickHouseCredentials(process.env);
   return {
     url,
-    username: process.env.CLICKHOUSE_USER ?? local?.user ?? "default",
-    password: process.env.CLICKHOUSE_PASSWORD ?? local?.password ?? "",
+    username: process.env.CLICKHOUSE_USER ?? credentials?.user ?? "default",
+    password: process.env.CLICKHOUSE_PASSWORD ?? credentials?.password ?? "",
     database,
     requestTimeoutMs: 60_000,
     asyncInsert: false,
