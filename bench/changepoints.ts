@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { groupedBarSvg } from "./chart";
+import { seededRandom } from "../lib/seed/random";
 import { say, type Row, type SectionResult } from "./lib";
 
 /**
@@ -36,17 +37,7 @@ interface Series {
   values: number[];
 }
 
-/** mulberry32: small, seeded, good enough for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 export function corpus(reps: number, clean: number, seed = 20261122): Series[] {
   const r = rng(seed);

@@ -7,7 +7,6 @@ import { commitsSince } from "../clickhouse/queries/upstream-commits";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
 import type { Env } from "../env";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
-import type { Metrics } from "../metrics";
 import type { EpisodeDraft, Series } from "../episode/draft";
 import { writeWithLlm } from "../council/llm-writer";
 import { claimEpisodeNumber, type ClaimOptions } from "../council/numbering";
@@ -18,6 +17,7 @@ import { claimsOf, renderAndCheck } from "../episode/truth";
 import { emitOpenRegressions } from "../metrics/changes";
 import { readLatestWatcherRun, type LatestWatcherRun } from "./watch";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
+import { emitLlmMetrics } from "../llm/metrics";
 
 /**
  * council: the latest data window → one episode draft in `episodes`.
@@ -143,15 +143,6 @@ export interface CouncilHooks {
   numbering?: ClaimOptions;
 }
 
-function emitLlmMetrics(metrics: Metrics, events: LlmEventRow[]) {
-  for (const e of events) {
-    metrics.count("muse.llm.calls", 1, { agent: "council", model: e.model, status: e.status });
-    metrics.count("muse.llm.tokens", e.tokens_in, { agent: "council", model: e.model, direction: "in" });
-    metrics.count("muse.llm.tokens", e.tokens_out, { agent: "council", model: e.model, direction: "out" });
-    if (e.cost_usd !== null) metrics.count("muse.llm.cost_usd", e.cost_usd, { agent: "council", model: e.model });
-  }
-}
-
 function writerInfoOf(llm: LlmProvider | undefined, events: LlmEventRow[]): WriterInfo {
   if (!llm) return { kind: "offline" };
   const costs = events.map((e) => e.cost_usd);
@@ -240,7 +231,7 @@ export async function council(
     events = written.events;
     // Every call is recorded, whatever became of the draft.
     if (events.length > 0) await db.insert("llm_events", events);
-    emitLlmMetrics(metrics, events);
+    emitLlmMetrics(metrics, "council", events);
     if (written.status === "failed") {
       throw written.transient ? new TransientError(written.error) : new Error(written.error);
     }

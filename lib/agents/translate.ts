@@ -3,13 +3,13 @@ import type { Db } from "../clickhouse/client";
 import { insertEpisodes, translatableOriginals, translationKeys } from "../clickhouse/queries/episodes";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
-import type { Metrics } from "../metrics";
 import { normaliseTranslation, renderTranslation, translationFilePath, translationSource, type TranslationSource } from "../translate/episode";
 import { TRANSLATION_LANGS, translateWithLlm, type TranslationLang } from "../translate/llm";
 import { verifyTranslation, type TranslatableText } from "../translate/verify";
 import { repoName, type CommitLinks } from "../episode/file";
 import { renderAndCheck } from "../episode/truth";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
+import { emitLlmMetrics } from "../llm/metrics";
 
 /**
  * translate: published or publishable English originals → their translations
@@ -162,15 +162,6 @@ function costOf(events: LlmEventRow[]): number | null {
   return events.some((e) => e.cost_usd === null) ? null : roundUsd(events.reduce((n, e) => n + (e.cost_usd ?? 0), 0));
 }
 
-function emitLlmMetrics(metrics: Metrics, events: LlmEventRow[]) {
-  for (const e of events) {
-    metrics.count("muse.llm.calls", 1, { agent: "translate", model: e.model, status: e.status });
-    metrics.count("muse.llm.tokens", e.tokens_in, { agent: "translate", model: e.model, direction: "in" });
-    metrics.count("muse.llm.tokens", e.tokens_out, { agent: "translate", model: e.model, direction: "out" });
-    if (e.cost_usd !== null) metrics.count("muse.llm.cost_usd", e.cost_usd, { agent: "translate", model: e.model });
-  }
-}
-
 interface TranslationRowInput {
   source: TranslationSource;
   lang: TranslationLang;
@@ -300,7 +291,7 @@ export async function translate(
     });
     // Every call is recorded, whatever became of the translation.
     if (result.events.length > 0) await db.insert("llm_events", result.events);
-    emitLlmMetrics(metrics, result.events);
+    emitLlmMetrics(metrics, "translate", result.events);
     summary.tokens += result.events.reduce((n, e) => n + e.tokens_in + e.tokens_out, 0);
     summary.cost_usd = roundUsd(summary.cost_usd + result.events.reduce((n, e) => n + (e.cost_usd ?? 0), 0));
 

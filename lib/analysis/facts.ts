@@ -99,25 +99,26 @@ export const changeEvent = z.object({
 });
 export type ChangeEvent = z.infer<typeof changeEvent>;
 
+/** One day of the window: both sources joined on the day (what the episode's charts draw). */
+export const dailyFact = z.object({
+  day: z.string(),
+  latency_p95_ms: z.number().nullable(),
+  tokens_per_sec: z.number().nullable(),
+  cost_per_1k: z.number().nullable(),
+  user_latency_ms: z.number().nullable(),
+  error_rate: z.number().nullable(),
+  abandonment_rate: z.number().nullable(),
+  sessions: z.number(),
+  events: z.number(),
+});
+
 export const facts = z.object({
   window: z.object({ from: z.string(), to: z.string(), days: z.number() }),
   generated_at: z.string(),
   facts: z.array(fact),
   confidence: confidenceBreakdown,
   correlation: z.number().nullable(),
-  daily: z.array(
-    z.object({
-      day: z.string(),
-      latency_p95_ms: z.number().nullable(),
-      tokens_per_sec: z.number().nullable(),
-      cost_per_1k: z.number().nullable(),
-      user_latency_ms: z.number().nullable(),
-      error_rate: z.number().nullable(),
-      abandonment_rate: z.number().nullable(),
-      sessions: z.number(),
-      events: z.number(),
-    }),
-  ),
+  daily: z.array(dailyFact),
   /** Old episodes: the window-vs-window changes. New ones: empty (see events). */
   changes: z.array(changeFact).default([]),
   /** What changed, by commit (new since the previous episode), biggest first. */
