@@ -1,11 +1,9 @@
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { createDb, withDatabase } from "../lib/clickhouse/client";
-import { ensureLocalClickHouse, projectRoot } from "../lib/local-clickhouse/launcher";
-import { freePort } from "../tests/hardening/helpers/clickhouse-child";
-import { testClickHouseConfig, uniqueDatabaseName } from "../tests/helpers/db";
-import { fmt, median, say, tempDir, type Row, type SectionResult } from "./lib";
+import { projectRoot } from "../lib/local-clickhouse/launcher";
+import { serveDemoSite } from "../tests/helpers/demo-site";
+import { fmt, median, say, type Row, type SectionResult } from "./lib";
 
 /**
  * Lighthouse (12.2.3, the devDependency; mobile form factor with its simulated
@@ -26,7 +24,6 @@ import { fmt, median, say, tempDir, type Row, type SectionResult } from "./lib";
  * /usr/bin/chromium); never a downloaded one.
  */
 
-const SKIP = new Set(["node_modules", ".next", ".git", ".muse", "tests", "bench", "content", "coverage", "test-results", "tsconfig.tsbuildinfo", ".vercel"]);
 const CHROME = process.env.CHROME_PATH ?? "/usr/bin/chromium";
 const CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run";
 
@@ -67,16 +64,6 @@ function run(
     });
     child.once("exit", (code) => resolve({ code: code ?? 1, stdout, output }));
   });
-}
-
-function copyApp(target: string): void {
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { recursive: true });
-  for (const name of readdirSync(projectRoot)) {
-    if (SKIP.has(name)) continue;
-    cpSync(path.join(projectRoot, name), path.join(target, name), { recursive: true });
-  }
-  mkdirSync(path.join(target, "content"), { recursive: true });
 }
 
 /** One Lighthouse run on `url`; a run whose trace Chromium failed to record (NO_NAVSTART, NO_FCP: it happens under load) is retried twice. */
@@ -135,92 +122,15 @@ function medianRun(runs: LighthouseRun[]): LighthouseRun {
   return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))])) as unknown as LighthouseRun;
 }
 
-/** The site a reader of the demo sees, built and served; returns its base URL and a stop function. */
-async function servedSite(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
-  const clickhouse = await ensureLocalClickHouse({ quiet: true });
-  const work = tempDir("lighthouse");
-  const database = uniqueDatabaseName("muse_bench_lighthouse");
-  const app = path.join(projectRoot, "bench", "out", "lighthouse");
-  const contentDir = path.join(work.dir, "content");
-  cpSync(path.join(projectRoot, "tests", "fixtures", "content"), contentDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL || clickhouse.url,
-    CLICKHOUSE_USER: clickhouse.credentials.user,
-    CLICKHOUSE_PASSWORD: clickhouse.credentials.password,
-    CLICKHOUSE_DATABASE: database,
-    BANTERHEARTS_DIR: path.join(work.dir, "banterhearts"),
-    BANTERPACKS_DIR: path.join(work.dir, "banterpacks"),
-    MUSE_CONTENT_DIR: contentDir,
-    MUSE_DLQ_DIR: path.join(work.dir, "dlq"),
-    MUSE_SAMPLE_DATA: "true",
-    MUSE_LOG_LEVEL: "warn",
-    NEXT_TELEMETRY_DISABLED: "1",
-    OPENAI_API_KEY: "",
-    GITHUB_TOKEN: "",
-    DD_API_KEY: "",
-    NEXT_PUBLIC_DD_APPLICATION_ID: "",
-    NEXT_PUBLIC_DD_CLIENT_TOKEN: "",
-  };
-  let server: ChildProcess | undefined;
-  const stop = async () => {
-    if (server?.pid) {
-      try {
-        process.kill(-server.pid, "SIGTERM");
-      } catch {
-        server.kill("SIGTERM");
-      }
-    }
-    const admin = createDb(testClickHouseConfig());
-    await admin.command("DROP DATABASE IF EXISTS {db:Identifier}", { db: database }).catch(() => undefined);
-    await admin.close();
-    await clickhouse.stop();
-    work.remove();
-    rmSync(app, { recursive: true, force: true });
-  };
-  try {
-    const muse = (...args: string[]) =>
-      execFileSync(process.execPath, ["--import", "tsx", "scripts/muse.ts", ...args], { cwd: projectRoot, env, stdio: ["ignore", "ignore", "inherit"] });
-    say("lighthouse: seeding 10 days of sample data ...");
-    muse("seed", "--days", "10");
-    // The fixture episodes hold numbers 1 and 2 of both series: recorded as taken, so the pipeline's episode is number 3.
-    const db = createDb(withDatabase(testClickHouseConfig(), database));
-    await db.insert("episode_numbers", [
-      ...["chimera", "banterpacks"].flatMap((series) =>
-        [1, 2].map((n) => ({ series, episode_num: n, run_id: "00000000-0000-4000-8000-00000000000" + n, claimed_at: "2026-01-01T00:00:00.000Z" })),
-      ),
-    ]);
-    await db.close();
-    say("lighthouse: running the pipeline ...");
-    muse("pipeline");
-    say("lighthouse: next build (a copy of the app under bench/out/lighthouse) ...");
-    copyApp(app);
-    const next = path.join(projectRoot, "node_modules", "next", "dist", "bin", "next");
-    const build = await run(process.execPath, [next, "build"], { cwd: app, env });
-    if (build.code !== 0) throw new Error(`next build failed:\n${build.output.slice(-4_000)}`);
-    const port = await freePort();
-    server = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], {
-      cwd: app,
-      env,
-      stdio: ["ignore", "ignore", "inherit"],
-      detached: true,
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 120; i++) {
-      if (
-        await fetch(`${baseUrl}/api/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return { baseUrl, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+/** The site a reader of the demo sees (tests/helpers/demo-site.ts), built in bench/out/lighthouse and served. */
+function servedSite() {
+  return serveDemoSite({
+    appDir: path.join(projectRoot, "bench", "out", "lighthouse"),
+    name: "muse-bench-lighthouse",
+    say: (line) => say(`lighthouse: ${line}`),
+    // RUM off explicitly: a maintainer's NEXT_PUBLIC_DD_* would otherwise load the Datadog script into the measurement.
+    env: { NEXT_PUBLIC_DD_APPLICATION_ID: "", NEXT_PUBLIC_DD_CLIENT_TOKEN: "" },
+  });
 }
 
 export async function lighthouseSection(options: { runs: number }): Promise<SectionResult> {
