@@ -20,7 +20,7 @@ import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
-import { HEARTS_COMMIT, PACKS_COMMIT, SAMPLE_SHA as SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { HEARTS_COMMIT, PACKS_COMMIT, SAMPLE_SHA as SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The council on real ClickHouse: the watcher gate (through the runner), the
@@ -43,24 +43,7 @@ const seed = (db: Db) => seedSampleWindowWithCommits(db, NS);
 let watcherCount = 0;
 async function setWatcher(db: Db, status: "valid" | "degraded" | "error", ts: string) {
   watcherCount += 1;
-  await db.insert("watcher_runs", [
-    {
-      ts,
-      run_id: uuidv5(`watcher-${watcherCount}`, NS),
-      hearts_commit: SHA,
-      packs_commit: SHA,
-      hearts_rows_found: 1,
-      packs_rows_found: 1,
-      hearts_newest_ts: null,
-      packs_newest_ts: null,
-      hearts_lag_seconds: 60,
-      packs_lag_seconds: 60,
-      lag_seconds: 60,
-      status,
-      reasons: status === "valid" ? [] : [`banterhearts: ${status} for the test`],
-      duration_ms: 5,
-    },
-  ]);
+  await insertWatcherRun(db, { ts, runId: uuidv5(`watcher-${watcherCount}`, NS), status });
 }
 
 const episodeRows = (db: Db, where: string, params: Record<string, unknown> = {}) =>

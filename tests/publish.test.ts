@@ -24,7 +24,7 @@ import { translationSource } from "../lib/translate/episode";
 import type { TranslationLang } from "../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
-import { SAMPLE_SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The publish agent on real ClickHouse and a real git repository in a temp
@@ -407,24 +407,7 @@ describe("publish agent with the council's episodes (fact references, translatio
 
   beforeAll(async () => {
     await seedSampleWindowWithCommits(t.db, NS);
-    await t.db.insert("watcher_runs", [
-      {
-        ts: "2026-11-15T00:55:00.000Z",
-        run_id: uuidv5("watcher", NS),
-        hearts_commit: SAMPLE_SHA,
-        packs_commit: SAMPLE_SHA,
-        hearts_rows_found: 1,
-        packs_rows_found: 1,
-        hearts_newest_ts: null,
-        packs_newest_ts: null,
-        hearts_lag_seconds: 60,
-        packs_lag_seconds: 60,
-        lag_seconds: 60,
-        status: "valid",
-        reasons: [],
-        duration_ms: 5,
-      },
-    ]);
+    await insertWatcherRun(t.db, { ts: "2026-11-15T00:55:00.000Z", runId: uuidv5("watcher", NS) });
     const written = await council(
       councilOptions.parse({ force: true }),
       testDeps(t.db, { clock: fixedClock(COUNCIL_NOW), envVars: ENV }),

@@ -29,7 +29,7 @@ import { normaliseTranslation, renderTranslation, translationSource } from "../l
 import { codeSpans, linkTargets, verifyTranslation, type TranslatableText } from "../lib/translate/verify";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, testDeps } from "./helpers/deps";
-import { HEARTS_COMMIT, SAMPLE_SHA as SHA, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { HEARTS_COMMIT, SAMPLE_SHA as SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The translator on real ClickHouse: an English original written by the
@@ -61,24 +61,7 @@ const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 
 async function seed(db: Db) {
   await seedSampleWindowWithCommits(db, NS);
-  await db.insert("watcher_runs", [
-    {
-      ts: "2026-11-15T00:55:00.000Z",
-      run_id: uuidv5("watcher", NS),
-      hearts_commit: SHA,
-      packs_commit: SHA,
-      hearts_rows_found: 1,
-      packs_rows_found: 1,
-      hearts_newest_ts: null,
-      packs_newest_ts: null,
-      hearts_lag_seconds: 60,
-      packs_lag_seconds: 60,
-      lag_seconds: 60,
-      status: "valid",
-      reasons: [],
-      duration_ms: 5,
-    },
-  ]);
+  await insertWatcherRun(db, { ts: "2026-11-15T00:55:00.000Z", runId: uuidv5("watcher", NS) });
 }
 
 // ---------------------------------------------------------------- the original (the council's, with its template)

@@ -21,7 +21,7 @@ import type { LlmProvider } from "../../lib/llm/provider";
 import type { TranslationOutput } from "../../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { testDeps } from "../helpers/deps";
-import { SAMPLE_SHA as SHA, seedSampleWindow } from "../helpers/sample-window";
+import { insertWatcherRun, seedSampleWindow } from "../helpers/sample-window";
 import { scanForSecrets } from "./helpers/leaks";
 
 /**
@@ -86,24 +86,7 @@ async function freshWatcher(db: Db) {
       deletions: 0,
     },
   ]);
-  await db.insert("watcher_runs", [
-    {
-      ts: new Date(NOW - 60_000).toISOString(),
-      run_id: uuidv5(`watcher-${runs}`, NS),
-      hearts_commit: SHA,
-      packs_commit: SHA,
-      hearts_rows_found: 1,
-      packs_rows_found: 1,
-      hearts_newest_ts: null,
-      packs_newest_ts: null,
-      hearts_lag_seconds: 60,
-      packs_lag_seconds: 60,
-      lag_seconds: 60,
-      status: "valid",
-      reasons: [],
-      duration_ms: 1,
-    },
-  ]);
+  await insertWatcherRun(db, { ts: new Date(NOW - 60_000).toISOString(), runId: uuidv5(`watcher-${runs}`, NS), durationMs: 1 });
 }
 
 const answer = (value: unknown): LanguageModelV3GenerateResult => ({

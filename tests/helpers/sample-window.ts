@@ -110,3 +110,32 @@ export async function seedSampleWindowWithCommits(db: Db, ns: string): Promise<v
     },
   ]);
 }
+
+/**
+ * A watcher run over the sample data (both sources found, a minute of lag), so
+ * the council's gate opens; `status` other than valid carries a reason.
+ */
+export async function insertWatcherRun(
+  db: Db,
+  fields: { ts: string; runId: string; status?: "valid" | "degraded" | "error"; durationMs?: number },
+): Promise<void> {
+  const status = fields.status ?? "valid";
+  await db.insert("watcher_runs", [
+    {
+      ts: fields.ts,
+      run_id: fields.runId,
+      hearts_commit: SAMPLE_SHA,
+      packs_commit: SAMPLE_SHA,
+      hearts_rows_found: 1,
+      packs_rows_found: 1,
+      hearts_newest_ts: null,
+      packs_newest_ts: null,
+      hearts_lag_seconds: 60,
+      packs_lag_seconds: 60,
+      lag_seconds: 60,
+      status,
+      reasons: status === "valid" ? [] : [`banterhearts: ${status} for the test`],
+      duration_ms: fields.durationMs ?? 5,
+    },
+  ]);
+}
