@@ -3,7 +3,7 @@ import type { Db } from "../clickhouse/client";
 import { insertEpisodes, translatableOriginals, translationKeys } from "../clickhouse/queries/episodes";
 import { episodeRow, type EpisodeRow, type LlmEventRow } from "../clickhouse/tables";
 import { llmFromEnv, type LlmProvider } from "../llm/provider";
-import { normaliseTranslation, renderTranslation, translationFilePath, translationSource, type TranslationSource } from "../translate/episode";
+import { normaliseTranslation, translationFile, translationFilePath, translationSource, type TranslationSource } from "../translate/episode";
 import { TRANSLATION_LANGS, translateWithLlm, type TranslationLang } from "../translate/llm";
 import { verifyTranslation, type TranslatableText } from "../translate/verify";
 import { repoName, type CommitLinks } from "../episode/file";
@@ -180,16 +180,16 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
   const original = source.row;
   let markdown = "";
   let problems = input.problems;
-  if (input.text) {
+  const rendered = input.text ? renderAndCheck(input.text, source.facts, { lang, links: input.links }).content : undefined;
+  if (rendered) {
     try {
-      markdown = renderTranslation(source, lang, input.text, input.links);
+      markdown = translationFile(source, lang, rendered);
     } catch (error) {
       // Only a rejected translation can be malformed enough not to render; say why.
       if (input.status !== "rejected") throw error;
       problems = [...problems, `not renderable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`];
     }
   }
-  const rendered = input.text ? renderAndCheck(input.text, source.facts, { lang, links: input.links }).content : undefined;
   const tokensIn = events.reduce((n, e) => n + e.tokens_in, 0);
   const tokensOut = events.reduce((n, e) => n + e.tokens_out, 0);
   const cost = costOf(events);

@@ -1,5 +1,4 @@
 import { v5 as uuidv5 } from "uuid";
-import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
 import { benjaminiHochberg, detectChangePoints, type DetectorOptions, type SegmentStats } from "./changepoints";
@@ -142,8 +141,6 @@ export function linkFixes(changes: AttributedChange[]): void {
 
 // ---------------------------------------------------------------- storage
 
-const existingRow = z.object({ change_id: z.string(), detected_at: z.string(), status: z.string() });
-
 /**
  * Writes the run's changes: a change seen before keeps its first detection
  * time; a stored change of the lookback that this run no longer finds is
@@ -151,10 +148,11 @@ const existingRow = z.object({ change_id: z.string(), detected_at: z.string(), s
  * writes the same versions.
  */
 export async function storeChanges(db: Db, result: DetectionResult, options: { now: Date; runId: string; lookbackFrom: Date }): Promise<BenchChangeRow[]> {
+  // One read of the lookback's stored changes: their first detection times, and the rows to withdraw.
   const existing = await db.query(
-    `SELECT toString(change_id) AS change_id, detected_at, status FROM bench_changes FINAL WHERE commit_ts >= {from:DateTime64(3, 'UTC')}`,
+    `SELECT * FROM bench_changes FINAL WHERE commit_ts >= {from:DateTime64(3, 'UTC')}`,
     { from: options.lookbackFrom },
-    existingRow,
+    benchChangeRow,
   );
   const firstSeen = new Map(existing.map((e) => [e.change_id, e.detected_at]));
   const now = options.now.toISOString();
@@ -185,11 +183,8 @@ export async function storeChanges(db: Db, result: DetectionResult, options: { n
     }),
   );
   const found = new Set(rows.map((r) => r.change_id));
-  const withdrawn = existing.filter((e) => !found.has(e.change_id) && e.status !== "withdrawn").map((e) => e.change_id);
-  if (withdrawn.length > 0) {
-    const old = await db.query(`SELECT * FROM bench_changes FINAL WHERE change_id IN {ids:Array(UUID)}`, { ids: withdrawn }, benchChangeRow);
-    rows.push(...old.map((r) => ({ ...r, status: "withdrawn" as const, updated_at: now, run_id: options.runId })));
-  }
+  const withdrawn = existing.filter((e) => !found.has(e.change_id) && e.status !== "withdrawn");
+  rows.push(...withdrawn.map((r) => ({ ...r, status: "withdrawn" as const, updated_at: now, run_id: options.runId })));
   if (rows.length > 0) await db.insert("bench_changes", rows);
   return rows;
 }

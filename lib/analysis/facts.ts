@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { fact, type Fact, type FactUnit } from "../episode/fact";
+import { commitSubject } from "../episode/references";
 import { detectChanges, storeChanges, type AttributedChange, type ChangeConfig } from "./changes";
 import { DEFAULT_IMPACT, userImpact, type ImpactConfig, type UserImpact } from "./impact";
 import { MODEL_LEVEL_TYPES, commitsInWindow, correlations, dataVolume, joinedDays, type Window } from "./queries";
@@ -203,8 +204,6 @@ export function fisherInterval(r: number, n: number): [number, number] | null {
   return [Math.tanh(z - 1.959964 * se), Math.tanh(z + 1.959964 * se)];
 }
 
-const subjectOf = (message: string) => (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
-
 /**
  * Groups the story's changes into events: changes in the same direction whose
  * suspect commit ranges overlap are one event (one commit moved many series).
@@ -276,14 +275,16 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const { window, now } = options;
   const windowDays = Math.round((window.to.getTime() - window.from.getTime()) / 86_400_000);
   const lookbackFrom = new Date(now.getTime() - options.changes.lookbackDays * 86_400_000);
-  const [days, corr, commits, volume, series, history] = await Promise.all([
+  // One read of the commits: the lookback's (with a margin before it, for the suspects of its first changes) and the window's.
+  const historyFrom = new Date(Math.min(window.from.getTime(), lookbackFrom.getTime() - 30 * 86_400_000));
+  const [days, corr, volume, series, history] = await Promise.all([
     joinedDays(db, window),
     correlations(db, window),
-    commitsInWindow(db, window),
     dataVolume(db, window),
     loadSeries(db, { from: lookbackFrom, to: window.to }),
-    commitsInWindow(db, { from: new Date(lookbackFrom.getTime() - 30 * 86_400_000), to: window.to }),
+    commitsInWindow(db, { from: historyFrom, to: window.to }),
   ]);
+  const commits = history.filter((c) => Date.parse(c.ts) >= window.from.getTime());
   const heartsHistory = history.filter((c) => c.repo === "banterhearts");
   const detection = detectChanges(
     series,
@@ -300,7 +301,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     Date.parse(c.commit_ts) > Date.parse(previous.window_to) ||
     Date.parse(detectedAt.get(c.change_id) ?? now.toISOString()) > Date.parse(previous.ts);
   const story = detection.changes.filter(isNew);
-  const subjects = new Map(heartsHistory.map((c) => [c.sha, subjectOf(c.message)]));
+  const subjects = new Map(heartsHistory.map((c) => [c.sha, commitSubject(c.message)]));
   const grouped = groupEvents(story, subjects);
   const impactConfig = options.impact ?? DEFAULT_IMPACT;
   const impacts: UserImpact[] = [];

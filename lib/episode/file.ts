@@ -3,6 +3,7 @@ import { z } from "zod";
 import { changeEvent, changeFact, confidenceBreakdown, factUnit, facts as factsSchema, type Facts } from "../analysis/facts";
 import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
 import { LANGS, roundTo } from "./fact";
+import { commitSubject } from "./references";
 
 export { LANGS } from "./fact";
 
@@ -14,12 +15,7 @@ export interface ResolvedClaim {
   source: string;
 }
 
-/** A commit message's first line, whitespace collapsed: how episodes quote commits (in code). */
-export function commitSubject(message: string): string {
-  return (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
-}
-
-export { codeSpan } from "./references";
+export { commitSubject } from "./references";
 
 /**
  * An episode as a markdown file (docs/episodes.md): YAML

@@ -40,6 +40,11 @@ export interface Reference {
   id: string;
 }
 
+/** A commit message's first line, whitespace collapsed: how episodes show commits (in code). */
+export function commitSubject(message: string): string {
+  return (message.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
+}
+
 /** Inline code that holds any text (backticks in upstream's words included). */
 export function codeSpan(text: string): string {
   const runs = text.match(/`+/g) ?? [];

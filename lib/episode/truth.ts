@@ -1,8 +1,8 @@
 import type { Facts } from "../analysis/facts";
 import type { EpisodeContent } from "./draft";
-import { formatFact, type Fact, type Lang } from "./fact";
-import { commitSubject, parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
-import { renderTemplate, referencesIn, type Reference, type ReferenceContext } from "./references";
+import type { Fact, Lang } from "./fact";
+import { parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
+import { commitSubject, renderTemplate, referencesIn, type Reference, type ReferenceContext } from "./references";
 import { checkMarkdown, checkPlain, type ResidualRules } from "./residual";
 
 /**
@@ -32,8 +32,14 @@ export function referenceContext(facts: Facts, links: CommitLinks = {}): Referen
   return { facts: facts.facts, commits, repos: { banterhearts: links.hearts, banterpacks: links.packs }, webUrl: links.webUrl };
 }
 
-export function residualRules(facts: Facts, lang: Lang, links: CommitLinks = {}, runId?: string, siteUrl?: string): ResidualRules {
-  const context = referenceContext(facts, links);
+export function residualRules(
+  facts: Facts,
+  lang: Lang,
+  links: CommitLinks = {},
+  runId?: string,
+  siteUrl?: string,
+  context: ReferenceContext = referenceContext(facts, links),
+): ResidualRules {
   const webUrl = links.webUrl ?? "https://github.com";
   const identifiers = [
     ...facts.identifiers,
@@ -61,7 +67,7 @@ export function renderAndCheck(
   options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string },
 ): RenderedEpisode {
   const context = referenceContext(facts, options.links);
-  const rules = residualRules(facts, options.lang, options.links, options.runId, options.siteUrl);
+  const rules = residualRules(facts, options.lang, options.links, options.runId, options.siteUrl, context);
   const problems: string[] = [];
   const references: Reference[] = [];
   const plain = (text: string, where: string) => {
@@ -141,9 +147,4 @@ export function checkEpisodeFile(text: string, facts: Facts, options: { links?: 
     problems.push(...checkMarkdown(s.markdown, s.heading, rules));
   }
   return [...new Set(problems)];
-}
-
-/** How a fact reads in a language (for prompts and tests). */
-export function shown(f: Fact, lang: Lang = "en"): string {
-  return formatFact(f, lang);
 }

@@ -96,7 +96,11 @@ export function translationFilePath(source: TranslationSource, lang: Translation
 
 /** The translation's episode file: the original's front-matter, the translated template rendered in its language. Throws when the front-matter would not validate. */
 export function renderTranslation(source: TranslationSource, lang: TranslationLang, template: TranslatableText, links: CommitLinks = {}): string {
-  const text = renderAndCheck(template, source.facts, { lang, links }).content;
+  return translationFile(source, lang, renderAndCheck(template, source.facts, { lang, links }).content);
+}
+
+/** The file for a translation already rendered (references in). */
+export function translationFile(source: TranslationSource, lang: TranslationLang, text: TranslatableText): string {
   const frontMatter = episodeFrontMatter.parse({
     ...source.frontMatter,
     title: text.title,
