@@ -1,5 +1,5 @@
 import type { ChangeEvent, Facts } from "../analysis/facts";
-import type { EpisodeDraft, Series, TitleRules } from "../episode/draft";
+import { renderedLengthEstimate, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
 
 /**
  * The deterministic writer: the same draft structure as the LLM's, built from
@@ -22,11 +22,8 @@ const METRIC_NAMES: Record<string, string> = {
 const ref = (id: string) => `{{fact:${id}}}`;
 const commit = (sha: string) => `{{commit:${sha.slice(0, 12)}}}`;
 
-/** A template's length once rendered, roughly: a reference renders to about a dozen characters. */
-const renderedLength = (t: string) => t.replace(/\{\{[^{}]*\}\}/g, "x".repeat(12)).length;
-
 function fitTitle(candidates: string[], rules: TitleRules): string {
-  const fitting = candidates.find((c) => renderedLength(c) <= rules.maxLength);
+  const fitting = candidates.find((c) => renderedLengthEstimate(c) <= rules.maxLength);
   if (fitting) return fitting;
   const words = candidates.at(-1)!.split(" ");
   let title = "";

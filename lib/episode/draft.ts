@@ -50,6 +50,11 @@ export const episodeDraft = z.object({
 });
 export type EpisodeDraft = z.infer<typeof episodeDraft>;
 
+/** A template's length once rendered, roughly: a reference renders to about a dozen characters. */
+export function renderedLengthEstimate(template: string): number {
+  return template.replace(/\{\{[^{}]*\}\}/g, "x".repeat(12)).length;
+}
+
 export interface TitleRules {
   maxLength: number;
 }
@@ -59,8 +64,8 @@ export function draftFormProblems(draft: EpisodeDraft, rules: TitleRules): strin
   const problems: string[] = [];
   const title = draft.title.trim();
   if (title === "") problems.push("title: the title is empty");
-  // References render to about a dozen characters; the rendered title is checked again after rendering.
-  const length = title.replace(/\{\{[^{}]*\}\}/g, "x".repeat(12)).length;
+  // The rendered title is checked again after rendering.
+  const length = renderedLengthEstimate(title);
   if (length > rules.maxLength) problems.push(`title: the title has about ${length} characters once rendered; at most ${rules.maxLength} are allowed`);
   if (/[\r\n]/.test(title)) problems.push("title: the title must be a single line");
   if (draft.summary.trim() === "") problems.push("summary: the summary is empty");
