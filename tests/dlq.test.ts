@@ -129,7 +129,7 @@ describe("an ingest during a ClickHouse outage, then a replay", () => {
     expect(entries.map((e) => e.source).sort()).toEqual(["/api/ingest/bench", "/api/ingest/events", "/api/ingest/events"]);
     expect(entries.every((e) => e.kind === "clickhouse.insert" && e.last_error.length > 0 && e.attempts === 0)).toBe(true);
     expect((await readdir(dir)).filter((f) => f.startsWith("."))).toEqual([]);
-    const keyedEntry = entries.find((e) => e.kind === "clickhouse.insert" && e.payload.inserts.some((i) => i.table === "ingest_requests"))!;
+    const keyedEntry = entries.find((e) => e.kind === "clickhouse.insert" && e.payload.inserts.some((i) => i.table === "ingest_key_claims"))!;
     const benchEntry = entries.find((e) => e.source === "/api/ingest/bench") as Extract<DlqEntry, { kind: "clickhouse.insert" }>;
     const runId = String(benchEntry.payload.inserts[0].rows[0].run_id);
     const benchRows = benchEntry.payload.inserts[0].rows.length;
@@ -151,7 +151,8 @@ describe("an ingest during a ClickHouse outage, then a replay", () => {
     const stored = async () => ({
       events: await countFinal(t.db, "SELECT count() AS n FROM ui_events FINAL WHERE session_id = {sid:UUID}", { sid }),
       distinct: await countFinal(t.db, "SELECT uniqExact(event_id) AS n FROM ui_events WHERE session_id = {sid:UUID}", { sid }),
-      keys: await countFinal(t.db, "SELECT count() AS n FROM ingest_requests FINAL WHERE idempotency_key = {k:String}", { k: key }),
+      // The key is claimed for the spooled body (and only it): another body with this key is refused from now on.
+      keys: await countFinal(t.db, "SELECT uniqExact(body_sha256) AS n FROM ingest_key_claims WHERE idempotency_key = {k:String}", { k: key }),
       bench: await countFinal(t.db, "SELECT count() AS n FROM bench_runs FINAL WHERE run_id = {id:UUID}", { id: runId }),
     });
     expect(await stored()).toEqual({ events: 30, distinct: 30, keys: 1, bench: benchRows });

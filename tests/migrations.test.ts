@@ -60,6 +60,7 @@ describe("migrations", () => {
       "006_bench_changes.sql",
       "007_retention_indexes_codecs.sql",
       "010_deployment_events.sql",
+      "011_ingest_key_claims_from_requests.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

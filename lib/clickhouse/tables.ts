@@ -211,6 +211,15 @@ export const ingestRequestRow = z.object({
 });
 export type IngestRequestRow = z.infer<typeof ingestRequestRow>;
 
+/** A use of an Idempotency-Key (sql/005): the key's earliest claim decides which body it stands for. */
+export const ingestKeyClaimRow = z.object({
+  route: z.string(),
+  idempotency_key: z.string(),
+  body_sha256: z.string().length(64),
+  claimed_at: timestamp,
+});
+export type IngestKeyClaimRow = z.infer<typeof ingestKeyClaimRow>;
+
 export const benchChangeRow = z.object({
   change_id: z.uuid(),
   detected_at: timestamp,
@@ -255,6 +264,7 @@ export const TABLES = {
   agent_locks: agentLockRow,
   upstream_commits: upstreamCommitRow,
   ingest_requests: ingestRequestRow,
+  ingest_key_claims: ingestKeyClaimRow,
   bench_changes: benchChangeRow,
 } as const;
 export type TableName = keyof typeof TABLES;

@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const rows = async () => {
-  const [r] = await t.db.query<{ n: number }>("SELECT (SELECT count() FROM ui_events) + (SELECT count() FROM ingest_requests) AS n");
+  const [r] = await t.db.query<{ n: number }>("SELECT (SELECT count() FROM ui_events) + (SELECT count() FROM ingest_key_claims) AS n");
   return Number(r.n);
 };
 

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Db } from "../../lib/clickhouse/client";
 import { createDlq } from "../../lib/dlq";
+import { sha256Hex } from "../../lib/ingest/events/ingest";
 import { migratedDatabase, startClickHouseChild, type ClickHouseChild } from "./helpers/clickhouse-child";
 import { setEnv } from "../helpers/env";
 import { expectEventsExactlyOnce } from "./helpers/exactly-once";
@@ -37,6 +38,7 @@ const EVENT_TYPES = ["overlay.open", "query_submit", "query_result", "ui.click",
 interface Sent {
   uids: string[];
   key?: string;
+  bodySha256: string;
   status: number;
   accepted?: number;
   queued?: boolean;
@@ -87,7 +89,15 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
       });
       const json = (await res.json()) as { accepted?: number; queued?: boolean };
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      return { uids, key, status: res.status, accepted: json.accepted, queued: json.queued, replayed: res.headers.get("idempotent-replayed") === "true" };
+      return {
+        uids,
+        key,
+        bodySha256: sha256Hex(body),
+        status: res.status,
+        accepted: json.accepted,
+        queued: json.queued,
+        replayed: res.headers.get("idempotent-replayed") === "true",
+      };
     };
 
     const batch = (b: number, prefix = "u") => {
@@ -151,11 +161,11 @@ describe(`load: ${REQUESTS} ingest requests from ${CLIENTS} clients (seed ${HARD
     expect(await createDlq({ dir: process.env.MUSE_DLQ_DIR }).depth()).toBe(0);
 
     await expectEventsExactlyOnce(db, new Set(results.flatMap((r) => r.uids)));
-    // One idempotency record per key that was accepted.
-    const keys = new Set(results.flatMap((r) => (r.key ? [r.key] : [])));
-    const [records] = await db.query<{ n: number; distinct_keys: number }>(
-      "SELECT count() AS n, uniqExact(idempotency_key) AS distinct_keys FROM ingest_requests FINAL",
+    // Every accepted key stands for the body that was accepted: its earliest claim is that body's.
+    const accepted = new Map(results.flatMap((r) => (r.key ? [[r.key, r.bodySha256] as const] : [])));
+    const claims = await db.query<{ key: string; first_body: string }>(
+      "SELECT idempotency_key AS key, toString(argMin(body_sha256, (claimed_at, body_sha256))) AS first_body FROM ingest_key_claims GROUP BY key",
     );
-    expect({ n: Number(records.n), distinct: Number(records.distinct_keys) }).toEqual({ n: keys.size, distinct: keys.size });
+    expect(new Map(claims.map((c) => [c.key, c.first_body]))).toEqual(accepted);
   }, 900_000);
 });

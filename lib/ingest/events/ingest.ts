@@ -1,9 +1,9 @@
 import { createHash, hash } from "node:crypto";
-import { ClickHouseError } from "@clickhouse/client-web";
+import { ClickHouseError, TupleParam } from "@clickhouse/client-web";
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../../clickhouse/client";
-import type { IngestRequestRow, UiEventRow } from "../../clickhouse/tables";
+import type { IngestKeyClaimRow, UiEventRow } from "../../clickhouse/tables";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import { MAX_PROBLEMS, type ItemProblem } from "../problems";
 import { reduceUserAgent, scrubMetadata } from "./pii";
@@ -182,11 +182,18 @@ export interface IngestResult {
 
 /**
  * Writes validated events exactly once per request: ONE insert of all rows.
- * With an Idempotency-Key, the key is claimed and read back in one query with
- * its record (recorded with the same body → the stored answer, nothing
- * written; recorded or first claimed with another body →
- * IdempotencyConflictError), and recorded after the insert. A crash between
- * the two is harmless: the retry rewrites the same event_ids.
+ *
+ * With an Idempotency-Key, the request first claims the key
+ * (ingest_key_claims, sql/005) and reads the key's claims back in one query:
+ * a key whose earliest claim is another body's is refused
+ * (IdempotencyConflictError, 422) before anything is written. A key claimed
+ * before with this very body is a retry: when its rows are all stored already
+ * (`rowsStored`) the stored answer is repeated and nothing is written; when
+ * not (the first attempt failed before or during its insert), the rows are
+ * written, onto the same event_ids. So a keyed request costs three statements
+ * (claim, read, insert) and only a retry a fourth; the rows themselves are
+ * the record that a request was written — there is no separate record to
+ * lose in a crash between the two.
  *
  * The claim's two round trips run while the rows are built (scrubbing yields
  * to the event loop every few hundred events), so a large batch hides them.
@@ -205,23 +212,20 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
   // Settled either way before the rows are built: a rejection is handled below, never left unhandled.
   claim?.catch(() => {});
 
-  const { rows, record, deduplicationToken } = await eventsWriteYielding(events, opts);
+  const { rows, deduplicationToken } = await eventsWriteYielding(events, opts);
   if (key !== undefined && claim) {
-    // One claim, one read: the key's earliest claim and its record (if its rows were written already).
     const state = await claim;
-    if (state.recorded) {
-      if (state.recorded.body_sha256 !== opts.bodySha256) throw new IdempotencyConflictError(key);
-      return { accepted: state.recorded.accepted, replayed: true };
-    }
     // undefined: not even this request's own claim is visible (a lagging replica): not a conflict, a storage failure.
     if (state.firstBody === undefined)
       throw new EventStoreError("idempotency claim", {
         cause: new Error("the claim is not visible after its insert (a lagging replica: set CLICKHOUSE_DEPLOYMENT)"),
       });
     if (state.firstBody !== opts.bodySha256) throw new IdempotencyConflictError(key);
+    if (state.sameBodyClaims > 1 && (await storage("idempotency replay check", () => rowsStored(db, rows)))) {
+      return { accepted: rows.length, replayed: true };
+    }
   }
   await storage("insert into ui_events", () => db.insert("ui_events", rows, { deduplicationToken, asyncInsert: opts.asyncInsert ?? false }));
-  if (record) await storage("insert into ingest_requests", () => db.insert("ingest_requests", [record]));
   return { accepted: rows.length, replayed: false };
 }
 
@@ -233,49 +237,70 @@ export async function ingestEvents(db: Db, events: ValidEvent[], opts: IngestOpt
 export const PIPELINE_FROM = 4_000;
 
 /**
- * Claims `key` for a body (ingest_key_claims, sql/005) and returns the body
- * hash of the key's earliest claim, with the key's record if one exists. Claims are stamped by the server's clock
- * in the INSERT itself, and (as for the agent lock and episode numbers) a
- * claim is visible once its INSERT returns — on replicated ClickHouse because
- * the client reads with select_sequential_consistency (`consistencySettings`)
- * — so of two racing requests the later one always reads the earlier one's claim.
+ * Claims `key` for a body (ingest_key_claims, sql/005) and reads the key's
+ * claims: the body of the earliest one and how many are this body's (this
+ * request's own included). Claims are stamped by the server's clock in the
+ * INSERT itself, and (as for the agent lock and episode numbers) a claim is
+ * visible once its INSERT returns — on replicated ClickHouse because the
+ * client reads with select_sequential_consistency (`consistencySettings`) —
+ * so of two racing requests the later one always reads the earlier one's claim.
  */
-async function claimIdempotencyKey(
-  db: Db,
-  key: string,
-  bodySha256: string,
-): Promise<{ firstBody?: string; recorded?: { body_sha256: string; accepted: number } }> {
+async function claimIdempotencyKey(db: Db, key: string, bodySha256: string): Promise<{ firstBody?: string; sameBodyClaims: number }> {
   await db.command(
     `INSERT INTO ingest_key_claims (route, idempotency_key, body_sha256, claimed_at)
      SELECT {route:String}, {key:String}, {body:String}, now64(3)`,
     { route: EVENTS_ROUTE, key, body: bodySha256 },
   );
-  const rows = await db.query(
-    `SELECT 'claim' AS kind, toString(body_sha256) AS body_sha256, toUInt32(0) AS accepted
-       FROM (SELECT body_sha256 FROM ingest_key_claims
-              WHERE route = {route:String} AND idempotency_key = {key:String}
-              ORDER BY claimed_at, body_sha256
-              LIMIT 1)
-     UNION ALL
-     SELECT 'record' AS kind, toString(body_sha256) AS body_sha256, accepted
-       FROM (SELECT body_sha256, accepted FROM ingest_requests FINAL
-              WHERE route = {route:String} AND idempotency_key = {key:String}
-              ORDER BY received_at DESC
-              LIMIT 1)`,
-    { route: EVENTS_ROUTE, key },
-    keyState,
+  const [state] = await db.query(
+    `SELECT count() AS claims,
+            toString(argMin(body_sha256, (claimed_at, body_sha256))) AS first_body,
+            countIf(body_sha256 = {body:String}) AS same_body
+       FROM ingest_key_claims
+      WHERE route = {route:String} AND idempotency_key = {key:String}`,
+    { route: EVENTS_ROUTE, key, body: bodySha256 },
+    keyClaims,
   );
-  const claim = rows.find((r) => r.kind === "claim");
-  const record = rows.find((r) => r.kind === "record");
-  return {
-    ...(claim ? { firstBody: claim.body_sha256 } : {}),
-    ...(record ? { recorded: { body_sha256: record.body_sha256, accepted: record.accepted } } : {}),
-  };
+  return { ...(state && state.claims > 0 ? { firstBody: state.first_body } : {}), sameBodyClaims: state?.same_body ?? 0 };
 }
 
-const keyState = z.object({ kind: z.enum(["claim", "record"]), body_sha256: z.string(), accepted: z.coerce.number().int().min(0) });
+const keyClaims = z.object({ claims: z.coerce.number().int(), first_body: z.string(), same_body: z.coerce.number().int() });
 
-/** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's record. */
+/**
+ * Retries beyond this many days in one batch are written again instead of
+ * checked (a same-rows rewrite, answered as new): the check is one looked-up
+ * row per day.
+ */
+export const REPLAY_CHECK_MAX_DAYS = 64;
+
+/**
+ * Whether every row of a request is stored already. ui_events is partitioned
+ * by day and an insert writes one part per day, each part whole or not at
+ * all: so the last row of each day stands for its day's rows. Looked up by
+ * the full sorting key (event_type, ts, session_id, event_id), which the
+ * primary index answers without a scan.
+ */
+async function rowsStored(db: Db, rows: ReturnType<typeof toUiEventRow>[]): Promise<boolean> {
+  const lastOfDay = new Map<string, ReturnType<typeof toUiEventRow>>();
+  for (const row of rows) lastOfDay.set(row.ts.slice(0, 10), row);
+  if (lastOfDay.size > REPLAY_CHECK_MAX_DAYS) return false;
+  const probes = [...lastOfDay.values()].map((row) => new TupleParam([row.event_type, clickHouseDateTime64(row.ts), row.session_id, row.event_id]));
+  const [found] = await db.query(
+    `SELECT uniqExact(event_id) AS n FROM ui_events
+      WHERE (event_type, ts, session_id, event_id) IN {probes:Array(Tuple(String, DateTime64(3, 'UTC'), UUID, UUID))}`,
+    { probes },
+    storedCount,
+  );
+  return found?.n === probes.length;
+}
+
+const storedCount = z.object({ n: z.coerce.number().int() });
+
+/** `2026-11-26T01:02:03.456Z` → `2026-11-26 01:02:03.456`: query parameters are parsed strictly, without best_effort. */
+function clickHouseDateTime64(iso: string): string {
+  return iso.slice(0, 23).replace("T", " ");
+}
+
+/** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's claim. */
 export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
   const identity = requestIdentity(opts);
   return writeOf(
@@ -288,18 +313,11 @@ export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
 function writeOf(identity: string, rows: ReturnType<typeof toUiEventRow>[], opts: IngestOptions) {
   // Hashed: a token is a setting in the URL, and keys are client-chosen text.
   const deduplicationToken = `ui_events:${sha256Hex(identity)}`;
-  const record: IngestRequestRow | undefined =
+  const claim: IngestKeyClaimRow | undefined =
     opts.idempotencyKey === undefined
       ? undefined
-      : {
-          idempotency_key: opts.idempotencyKey,
-          route: EVENTS_ROUTE,
-          body_sha256: opts.bodySha256,
-          accepted: rows.length,
-          response: JSON.stringify({ accepted: rows.length }),
-          received_at: opts.now.toISOString(),
-        };
-  return { identity, rows, deduplicationToken, record };
+      : { route: EVENTS_ROUTE, idempotency_key: opts.idempotencyKey, body_sha256: opts.bodySha256, claimed_at: opts.now.toISOString() };
+  return { identity, rows, deduplicationToken, claim };
 }
 
 const YIELD_EVERY = 500;
@@ -319,12 +337,12 @@ async function eventsWriteYielding(events: ValidEvent[], opts: IngestOptions): P
 
 /**
  * When ClickHouse cannot take a request: exactly what ingestEvents would have
- * written (same event_ids, same key record) goes to the dead-letter store,
+ * written (same event_ids, same key claim) goes to the dead-letter store,
  * keyed by the request's identity and body, for `muse dlq replay`. Throws when the
  * store cannot be written either.
  */
 export async function spoolEvents(dlq: DeadLetterQueue, events: ValidEvent[], opts: IngestOptions, error: unknown): Promise<IngestResult> {
-  const { identity, rows, deduplicationToken, record } = eventsWrite(events, opts);
+  const { identity, rows, deduplicationToken, claim } = eventsWrite(events, opts);
   await dlq.add({
     kind: "clickhouse.insert",
     // With the body's hash: a key reused with another body (a 422 when ClickHouse is up) must not overwrite the first.
@@ -332,11 +350,8 @@ export async function spoolEvents(dlq: DeadLetterQueue, events: ValidEvent[], op
     source: EVENTS_ROUTE,
     error,
     payload: {
-      inserts: [
-        { table: "ui_events", rows, deduplication_token: deduplicationToken },
-        // The key is recorded after the rows, as ingestEvents does.
-        ...(record ? [{ table: "ingest_requests", rows: [record] }] : []),
-      ],
+      // The key's claim first, as ingestEvents does: once replayed, another body with this key is refused.
+      inserts: [...(claim ? [{ table: "ingest_key_claims", rows: [claim] }] : []), { table: "ui_events", rows, deduplication_token: deduplicationToken }],
     },
   });
   return { accepted: rows.length, replayed: false };
