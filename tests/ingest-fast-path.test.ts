@@ -57,6 +57,9 @@ const INVALID: Record<string, unknown>[] = [
   { ...base(), metadata: "text" },
   { ...base(), metadata: { big: "x".repeat(17 * 1024) } },
   { ...base(), metadata: JSON.parse(`${'{"a":'.repeat(40)}1${"}".repeat(40)}`) },
+  { ...base(), metadata: { at: new Date(NOW) } },
+  { ...base(), metadata: { n: NaN } },
+  { ...base(), metadata: { n: -0 } },
 ];
 
 describe("fastValidEvent", () => {
@@ -83,6 +86,31 @@ describe("fastValidEvent", () => {
   });
 });
 
+describe("validated metadata", () => {
+  it("is plain JSON, as it will be stored: Dates as their ISO text, NaN as null, undefined gone", () => {
+    const result = validateEvents(
+      [{ ...base(), metadata: { at: new Date(NOW), n: NaN, gone: undefined, list: [undefined, 1], deep: { at: new Date(NOW) } } }],
+      NOW,
+    );
+    expect(result.ok && result.events[0].metadata).toStrictEqual({ at: NOW.toISOString(), n: null, list: [null, 1], deep: { at: NOW.toISOString() } });
+  });
+
+  it("canonical timestamps that name no instant are refused with the schema's message", () => {
+    for (const ts of [
+      "2026-02-29T10:00:00.000Z",
+      "2026-04-31T10:00:00.000Z",
+      "2026-11-20T24:00:00.000Z",
+      "2026-11-20T10:60:00.000Z",
+      "2026-13-01T10:00:00.000Z",
+    ]) {
+      const result = validateEvents([{ ...base(), ts }], NOW);
+      expect(result, ts).toMatchObject({ ok: false, problems: [{ path: "ts", message: "ts is not a valid calendar date and time" }] });
+    }
+    const leap = validateEvents([{ ...base(), ts: "2024-02-29T23:59:59.999Z" }], NOW);
+    expect(leap.ok && leap.events[0].ts).toBe("2024-02-29T23:59:59.999Z");
+  });
+});
+
 describe("uiEventId", () => {
   it("is uuid's v5 in the event id namespace", () => {
     for (const identity of ["key:abc", `body:${"f".repeat(64)}`, "key:ünïcødé ✓"]) {
@@ -100,7 +128,7 @@ describe("a batch large enough to be written in chunks", () => {
     await t.drop();
   });
 
-  it("writes every row once, records the key after the last chunk, replays and refuses like one insert", async () => {
+  it("writes every row once, replays and refuses like one insert", async () => {
     const session = randomUUID();
     const n = PIPELINE_FROM + 2_345;
     const items = Array.from({ length: n }, (_, i) => ({ ...base(), session_id: session, ts: NOW.getTime() - 60_000 - i, latency_ms: i % 1000 }));

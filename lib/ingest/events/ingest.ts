@@ -120,8 +120,8 @@ function requestIdentity(opts: { idempotencyKey?: string; bodySha256: string }):
 
 /** The only way a ui_events row is built: every row passes the PII scrubber here. */
 export function toUiEventRow(event: ValidEvent, eventId: string): UiEventRow & { schema_version: number } {
-  // A JSON round trip first: callers outside HTTP may hand in Dates or undefined.
-  const metadata = event.metadata === undefined ? {} : scrubMetadata(JSON.parse(JSON.stringify(event.metadata)) as Record<string, unknown>);
+  // A validated event's metadata is plain JSON already (validateEvents: what JSON.stringify would make of it).
+  const metadata = event.metadata === undefined ? {} : scrubMetadata(event.metadata);
   return {
     ts: event.ts,
     event_id: eventId,
