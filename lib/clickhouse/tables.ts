@@ -201,6 +201,7 @@ export const upstreamCommitRow = z.object({
 });
 export type UpstreamCommitRow = z.infer<typeof upstreamCommitRow>;
 
+/** Accepted Idempotency-Keys up to migration 011; kept so dead letters of earlier versions replay. */
 export const ingestRequestRow = z.object({
   idempotency_key: z.string(),
   route: z.string(),
