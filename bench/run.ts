@@ -66,7 +66,7 @@ const selected = SECTIONS.filter((s) =>
 const quick = values.quick;
 
 const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
-  ingest: () => ingestSection({ eventsPerSize: quick ? 3_000 : 40_000, minBatches: quick ? 1 : 12 }),
+  ingest: () => ingestSection({ eventsPerSize: quick ? 3_000 : 40_000, minBatches: quick ? 1 : 12, rounds: quick ? 1 : 3 }),
   analytics: () => (quick ? analyticsSection({ days: 3, budgetMinutes: 5, small: 10_000, large: 100_000 }) : analyticsSection({ days, budgetMinutes: 15 })),
   site: () => siteSection({ episodes: quick ? [10, 40] : [100, 1_000] }),
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
