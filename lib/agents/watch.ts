@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Db } from "../clickhouse/client";
+import { dateTime64Param, type Db } from "../clickhouse/client";
 import { ANY_EVENT_SQL, EVENTS_FOR_COMMIT_SQL, NEWEST_EVENT_SQL } from "../clickhouse/queries/ui-events";
 import { watcherRunRow, type WatcherRunRow } from "../clickhouse/tables";
 import type { UpstreamRepo } from "../upstream/types";
@@ -80,7 +80,7 @@ export const ROWS_BEFORE_COMMIT_MS: Record<SourceName, number> = { banterhearts:
 /** The lower time bound of the rows-for-commit query, as a DateTime64 parameter (`YYYY-MM-DD hh:mm:ss.sss`, UTC). */
 export function rowsSince(source: SourceName, commitTs: string): string {
   const ms = Date.parse(commitTs);
-  return new Date(Math.max(0, (Number.isNaN(ms) ? 0 : ms) - ROWS_BEFORE_COMMIT_MS[source])).toISOString().replace("T", " ").replace("Z", "");
+  return dateTime64Param(new Date(Math.max(0, (Number.isNaN(ms) ? 0 : ms) - ROWS_BEFORE_COMMIT_MS[source])));
 }
 const rowsForCommit = z.object({ rows: z.coerce.number(), newest: z.string() });
 /**
@@ -146,7 +146,7 @@ export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: 
     let age: number;
     let since: string;
     try {
-      const weekAgo = new Date(now.getTime() - NEWEST_ROW_WINDOW_S * 1000).toISOString().replace("T", " ").replace("Z", "");
+      const weekAgo = dateTime64Param(new Date(now.getTime() - NEWEST_ROW_WINDOW_S * 1000));
       const [recent] = await db.query(NEWEST_ROW[source], { since: weekAgo }, rowsForCommit);
       if (recent.rows > 0) {
         age = ageOf(recent.newest);

@@ -188,6 +188,16 @@ export function withDatabase(config: ClickHouseConfig, database: string): ClickH
   return { ...config, database };
 }
 
+/**
+ * A DateTime64(3) query parameter, UTC: `2026-11-26 01:02:03.456`. Parameters
+ * are parsed strictly (date_time_input_format applies to data, not to them),
+ * so an ISO string with its `T` and `Z` is refused. A string must be
+ * Date#toISOString's form.
+ */
+export function dateTime64Param(at: Date | string): string {
+  return (typeof at === "string" ? at : at.toISOString()).slice(0, 23).replace("T", " ");
+}
+
 export function parseSummary(header: string | string[] | undefined): { read_rows: number; written_rows: number } | undefined {
   if (typeof header !== "string") return undefined;
   try {

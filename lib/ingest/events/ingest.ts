@@ -2,7 +2,7 @@ import { createHash, hash } from "node:crypto";
 import { ClickHouseError, TupleParam } from "@clickhouse/client-web";
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
-import type { Db } from "../../clickhouse/client";
+import { dateTime64Param, type Db } from "../../clickhouse/client";
 import type { IngestKeyClaimRow, UiEventRow } from "../../clickhouse/tables";
 import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import { MAX_PROBLEMS, type ItemProblem } from "../problems";
@@ -283,7 +283,7 @@ async function rowsStored(db: Db, rows: ReturnType<typeof toUiEventRow>[]): Prom
   const lastOfDay = new Map<string, ReturnType<typeof toUiEventRow>>();
   for (const row of rows) lastOfDay.set(row.ts.slice(0, 10), row);
   if (lastOfDay.size > REPLAY_CHECK_MAX_DAYS) return false;
-  const probes = [...lastOfDay.values()].map((row) => new TupleParam([row.event_type, clickHouseDateTime64(row.ts), row.session_id, row.event_id]));
+  const probes = [...lastOfDay.values()].map((row) => new TupleParam([row.event_type, dateTime64Param(row.ts), row.session_id, row.event_id]));
   const [found] = await db.query(
     `SELECT uniqExact(event_id) AS n FROM ui_events
       WHERE (event_type, ts, session_id, event_id) IN {probes:Array(Tuple(String, DateTime64(3, 'UTC'), UUID, UUID))}`,
@@ -294,11 +294,6 @@ async function rowsStored(db: Db, rows: ReturnType<typeof toUiEventRow>[]): Prom
 }
 
 const storedCount = z.object({ n: z.coerce.number().int() });
-
-/** `2026-11-26T01:02:03.456Z` → `2026-11-26 01:02:03.456`: query parameters are parsed strictly, without best_effort. */
-function clickHouseDateTime64(iso: string): string {
-  return iso.slice(0, 23).replace("T", " ");
-}
 
 /** What ingestEvents writes for a request, as data: the ui_events rows and, with a key, the key's claim. */
 export function eventsWrite(events: ValidEvent[], opts: IngestOptions) {
