@@ -3,10 +3,11 @@ import { loadEnv } from "@/lib/env";
 import { OG_LOCALES, SITE_LANGS, uiStrings, type Lang } from "@/lib/site/i18n";
 import { inlineCss } from "@/lib/site/inline-css";
 import { SERIES_NAMES } from "@/lib/site/episode-metrics";
+import { rumSettings } from "@/lib/site/rum";
 import { absoluteUrl, paths } from "@/lib/site/paths";
 import { browserStrings, listLabels, siteUrl, toIndexItems } from "@/lib/site/view";
 import { EpisodeBrowser, type BrowserProps } from "./EpisodeBrowser";
-import { StaticDocument, type DocumentHead, type RumSettings } from "./StaticDocument";
+import { StaticDocument, type DocumentHead } from "./StaticDocument";
 
 /**
  * The home page (the episode index) as a whole static document, like the
@@ -14,18 +15,6 @@ import { StaticDocument, type DocumentHead, type RumSettings } from "./StaticDoc
  * theme toggle's is the search island (EpisodeBrowser), so a phone spends no
  * time booting a framework before it can react (Lighthouse TBT).
  */
-
-function rumSettings(): RumSettings | undefined {
-  const env = loadEnv();
-  if (!env.NEXT_PUBLIC_DD_APPLICATION_ID || !env.NEXT_PUBLIC_DD_CLIENT_TOKEN) return undefined;
-  return {
-    applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
-    clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
-    site: env.NEXT_PUBLIC_DD_SITE,
-    service: env.DD_SERVICE,
-    env: env.DD_ENV,
-  };
-}
 
 export async function homeDocument(lang: Lang) {
   const s = uiStrings(lang);
@@ -60,7 +49,7 @@ export async function homeDocument(lang: Lang) {
     ],
   };
   return (
-    <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings()} headerPath="" section="episodes">
+    <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings(loadEnv())} headerPath="" section="episodes">
       <main id="main" tabIndex={-1}>
         <h1>{s.episodes}</h1>
         <p className="lede">{s.tagline}</p>

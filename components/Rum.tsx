@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect } from "react";
+import { RUM_INIT_OPTIONS, type RumSettings } from "@/lib/site/rum";
 
 /**
  * Datadog RUM, initialised in the browser. The root layout renders this only
@@ -8,15 +9,7 @@ import { useEffect } from "react";
  * and the RUM package is imported dynamically here, so without keys no RUM
  * code is loaded at all.
  */
-export interface RumConfig {
-  applicationId: string;
-  clientToken: string;
-  site: string;
-  service: string;
-  env: string;
-}
-
-export function Rum({ applicationId, clientToken, site, service, env }: RumConfig) {
+export function Rum({ applicationId, clientToken, site, service, env }: RumSettings) {
   useEffect(() => {
     let cancelled = false;
     import("@datadog/browser-rum")
@@ -28,12 +21,7 @@ export function Rum({ applicationId, clientToken, site, service, env }: RumConfi
           site,
           service,
           env,
-          sessionSampleRate: 100,
-          sessionReplaySampleRate: 0,
-          trackUserInteractions: true,
-          trackResources: true,
-          trackLongTasks: true,
-          defaultPrivacyLevel: "mask-user-input",
+          ...RUM_INIT_OPTIONS,
         });
       })
       .catch(() => {

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { uiStrings, type Lang } from "@/lib/site/i18n";
+import { RUM_INIT_OPTIONS, type RumSettings } from "@/lib/site/rum";
 import { SiteHeaderView, type Section } from "./SiteHeaderView";
 import { StaticThemeToggle, THEME_SCRIPT } from "./StaticThemeToggle";
 
@@ -35,14 +36,6 @@ export interface DocumentHead {
   jsonLd?: Record<string, unknown>;
 }
 
-export interface RumSettings {
-  applicationId: string;
-  clientToken: string;
-  site: string;
-  service: string;
-  env: string;
-}
-
 /** Where the route app/rum/[...path] serves @datadog/browser-rum's own browser bundle. */
 export const RUM_BUNDLE_PATH = "/rum/datadog-rum.js";
 
@@ -58,15 +51,7 @@ export const scriptJson = (value: unknown) =>
  * render-blocking) and initialises it with the same options as components/Rum.
  */
 export function rumScript(rum: RumSettings): string {
-  const config = {
-    ...rum,
-    sessionSampleRate: 100,
-    sessionReplaySampleRate: 0,
-    trackUserInteractions: true,
-    trackResources: true,
-    trackLongTasks: true,
-    defaultPrivacyLevel: "mask-user-input",
-  };
+  const config = { ...rum, ...RUM_INIT_OPTIONS };
   return `(function(c){var s=document.createElement("script");s.src=${scriptJson(RUM_BUNDLE_PATH)};s.async=true;s.onload=function(){var R=window.DD_RUM;if(R&&!R.getInitConfiguration())R.init(c)};document.head.appendChild(s)})(${scriptJson(config)})`;
 }
 

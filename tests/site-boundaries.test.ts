@@ -11,7 +11,18 @@ import { describe, expect, it } from "vitest";
  */
 
 const ROOT = path.resolve(__dirname, "..");
-const BROWSER_SAFE = ["episode-metrics.ts", "events.ts", "format.ts", "i18n.ts", "list.ts", "og-meta.ts", "paths.ts", "static-markup.ts", "status.ts"];
+const BROWSER_SAFE = [
+  "episode-metrics.ts",
+  "events.ts",
+  "format.ts",
+  "i18n.ts",
+  "list.ts",
+  "og-meta.ts",
+  "paths.ts",
+  "rum.ts",
+  "static-markup.ts",
+  "status.ts",
+];
 const FORBIDDEN = [/^node:/, /\/clickhouse\/(client|index)$/, /^@clickhouse\//, /\/env$/, /\/content\//, /^next\//, /\.server$/];
 
 function runtimeImports(file: string): string[] {

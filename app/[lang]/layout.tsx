@@ -5,6 +5,7 @@ import { Rum } from "@/components/Rum";
 import { loadEnv } from "@/lib/env";
 import { isLang, OG_LOCALES, SITE_LANGS, uiStrings } from "@/lib/site/i18n";
 import { feedAlternate } from "@/lib/site/paths";
+import { rumSettings } from "@/lib/site/rum";
 import { siteUrl } from "@/lib/site/view";
 import "../globals.css";
 
@@ -50,17 +51,7 @@ export default async function RootLayout({ children, params }: Props) {
   const { lang } = await params;
   if (!isLang(lang)) notFound();
   const s = uiStrings(lang);
-  const env = loadEnv();
-  const rum =
-    env.NEXT_PUBLIC_DD_APPLICATION_ID && env.NEXT_PUBLIC_DD_CLIENT_TOKEN
-      ? {
-          applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
-          clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
-          site: env.NEXT_PUBLIC_DD_SITE,
-          service: env.DD_SERVICE,
-          env: env.DD_ENV,
-        }
-      : undefined;
+  const rum = rumSettings(loadEnv());
   return (
     <html lang={lang} suppressHydrationWarning>
       <head>

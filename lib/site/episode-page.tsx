@@ -1,6 +1,6 @@
 import type { ReactElement } from "react";
 import { EpisodeArticle } from "@/components/EpisodeArticle";
-import { StaticDocument, type DocumentHead, type RumSettings } from "@/components/StaticDocument";
+import { StaticDocument, type DocumentHead } from "@/components/StaticDocument";
 import { findEpisode, loadContent, resolveEpisode, seriesNeighbours, type Episode } from "../content/episodes";
 import { renderMarkdown } from "../content/markdown";
 import { loadEnv } from "../env";
@@ -10,6 +10,7 @@ import { inlineCss } from "./inline-css";
 import { seriesName } from "./episode-metrics";
 import { OG_SIZE, ogImagePath } from "./og-meta";
 import { absoluteUrl, parseEpisodeSlug, paths } from "./paths";
+import { rumSettings } from "./rum";
 import { renderStaticMarkup } from "./static-markup";
 import { siteUrl } from "./view";
 
@@ -37,18 +38,6 @@ export interface PageTree {
 const DOCTYPE = "<!DOCTYPE html>";
 
 export { episodeStaticParams, type EpisodeRouteParams } from "./episode-params";
-
-function rumSettings(): RumSettings | undefined {
-  const env = loadEnv();
-  if (!env.NEXT_PUBLIC_DD_APPLICATION_ID || !env.NEXT_PUBLIC_DD_CLIENT_TOKEN) return undefined;
-  return {
-    applicationId: env.NEXT_PUBLIC_DD_APPLICATION_ID,
-    clientToken: env.NEXT_PUBLIC_DD_CLIENT_TOKEN,
-    site: env.NEXT_PUBLIC_DD_SITE,
-    service: env.DD_SERVICE,
-    env: env.DD_ENV,
-  };
-}
 
 async function lookup(params: EpisodeRouteParams): Promise<{ lang: Lang; episode: Episode } | undefined> {
   const n = parseEpisodeSlug(params.episode);
@@ -144,7 +133,7 @@ export async function episodePageTree(params: EpisodeRouteParams): Promise<PageT
   return {
     status: 200,
     document: (
-      <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings()} headerPath={rest} section="episodes">
+      <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings(loadEnv())} headerPath={rest} section="episodes">
         <EpisodeArticle lang={lang} episode={episode} resolved={r} html={html} toc={toc} prev={prev} next={next} />
       </StaticDocument>
     ),
@@ -164,7 +153,7 @@ export function notFoundPageTree(lang: Lang): PageTree {
   return {
     status: 404,
     document: (
-      <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings()} headerPath="">
+      <StaticDocument lang={lang} head={head} css={inlineCss()} rum={rumSettings(loadEnv())} headerPath="">
         <main id="main" tabIndex={-1}>
           <h1>{s.notFoundTitle}</h1>
           <p>{s.notFoundText}</p>
