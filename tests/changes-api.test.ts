@@ -1,6 +1,7 @@
 import { v5 as uuidv5 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET } from "../app/api/changes/route";
+import { benchChange } from "./helpers/bench-changes";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
 
@@ -11,37 +12,8 @@ const id = (name: string) => uuidv5(name, NS);
 let t: TestDatabase;
 const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
 
-const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) => ({
-  change_id: id(name),
-  detected_at: "2026-11-19T12:00:00.000Z",
-  updated_at: "2026-11-19T12:00:00.000Z",
-  run_id: id("run"),
-  benchmark_type: "quantization",
-  model: "llama-3.1-8b",
-  quant: "q4_k_m",
-  variant: "q4_k_m",
-  dataset: "d",
-  device: "cuda",
-  metric: "latency_p95_ms",
-  commit_sha: commit.repeat(40),
-  commit_ts: "2026-11-18T09:00:00.000Z",
-  commit_candidates: [commit.repeat(40)],
-  previous_sha: "0".repeat(40),
-  kind: "regression",
-  change_pct: 18.3,
-  ci_low_pct: 12.25,
-  ci_high_pct: 24.5,
-  p_value: 0.0001,
-  q_value: 0.0003,
-  mean_before: 186,
-  mean_after: 220,
-  n_before: 9,
-  n_after: 12,
-  status,
-  fixed_by_sha: "",
-  fixed_ts: null,
-  ...overrides,
-});
+const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) =>
+  benchChange({ changeId: id(name), runId: id("run") }, commit, status, overrides);
 
 beforeAll(async () => {
   t = await createTestDatabase();

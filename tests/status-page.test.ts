@@ -6,6 +6,7 @@ import * as statusPage from "../app/[lang]/status/page";
 import { createDb } from "../lib/clickhouse/client";
 import { OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
 import { loadEpisodesPerDay, loadLlmPerDay, loadStatus } from "../lib/site/status.server";
+import { benchChange } from "./helpers/bench-changes";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
 
@@ -208,37 +209,9 @@ beforeAll(async () => {
   ]);
 
   // bench_changes: two open regressions (one re-detected: a newer version), one fixed since, a kept improvement, a withdrawn one.
-  const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) => ({
-    change_id: id(`change-${name}`),
-    detected_at: "2026-11-19T12:00:00.000Z",
-    updated_at: "2026-11-19T12:00:00.000Z",
-    run_id: id("r2"),
-    benchmark_type: "quantization",
-    model: "llama-3.1-8b",
-    quant: "q4_k_m",
-    variant: "q4_k_m",
-    dataset: "d",
-    device: "cuda",
-    metric: "latency_p95_ms",
-    commit_sha: commit.repeat(40),
-    commit_ts: "2026-11-18T09:00:00.000Z",
-    commit_candidates: [commit.repeat(40)],
-    previous_sha: "0".repeat(40),
-    kind: "regression",
-    change_pct: 18.3,
-    ci_low_pct: 12.25,
-    ci_high_pct: 24.5,
-    p_value: 0.0001,
-    q_value: 0.00031,
-    mean_before: 186,
-    mean_after: 220,
-    n_before: 9,
-    n_after: 12,
-    status,
-    fixed_by_sha: "",
-    fixed_ts: null,
-    ...overrides,
-  });
+  const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) =>
+    benchChange({ changeId: id(`change-${name}`), runId: id("r2") }, commit, status, { q_value: 0.00031, ...overrides });
+
   await db.insert("bench_changes", [
     change("open-old", "1", "open", { change_pct: 10 }),
     change("open-new", "2", "open", {
