@@ -19,7 +19,7 @@ import { parseEnv } from "../lib/env";
 import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
-import { fixedClock, testDeps } from "./helpers/deps";
+import { fixedClock, seriesOf, testDeps } from "./helpers/deps";
 import { HEARTS_COMMIT, PACKS_COMMIT, SAMPLE_SHA as SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
@@ -134,12 +134,7 @@ describe("council gate (through the runner)", () => {
     expect(record.reason).toMatch(/is 31 min old; at most 30 min allowed/);
     const stored = (await listRuns(t.db, { agent: "council", limit: 10 })).find((r) => r.run_id === record.run_id);
     expect(stored).toMatchObject({ run_id: record.run_id, status: "blocked", error: expect.stringMatching(/31 min old/) });
-    expect(
-      deps.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.council.blocked")
-        .map((s) => s.tags),
-    ).toEqual([expect.arrayContaining(["reason:stale"])]);
+    expect(seriesOf(deps.metrics, "muse.council.blocked").map((s) => s.tags)).toEqual([expect.arrayContaining(["reason:stale"])]);
     // A configured longer age lets the same run through.
     const lenient = testDeps(t.db, { clock: fixedClock(NOW), envVars: { MUSE_WATCHER_MAX_AGE_MINUTES: "45" } });
     expect((await runAgent(agent, lenient, { trigger: "cron" })).status).toBe("ok");
@@ -238,12 +233,7 @@ describe("council episodes", () => {
     // The stored file itself passes the truth rule with its front-matter claims.
     expect(checkEpisodeFile(row.markdown, factsSchema.parse(JSON.parse(row.facts)))).toEqual([]);
     expect(JSON.parse(row.claims)).toEqual(file.frontMatter.claims);
-    expect(
-      d.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.council.episodes")
-        .map((s) => s.tags),
-    ).toEqual([expect.arrayContaining([`series:${series}`, "status:publishable"])]);
+    expect(seriesOf(d.metrics, "muse.council.episodes").map((s) => s.tags)).toEqual([expect.arrayContaining([`series:${series}`, "status:publishable"])]);
   });
 
   it("AI SDK: a correct episode is stored with its claims and the provider's real usage in llm_events", async () => {
@@ -285,9 +275,7 @@ describe("council episodes", () => {
       },
     ]);
     expect(
-      d.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.llm.tokens")
+      seriesOf(d.metrics, "muse.llm.tokens")
         .map((s) => s.points[0].value)
         .sort((a, b) => a - b),
     ).toEqual([567, 1234]);

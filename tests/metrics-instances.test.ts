@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { memoryLogger } from "../lib/log";
+import { seriesOf } from "./helpers/deps";
 import { createCountLedger, createMetrics, replayableSeries, type CountLedger, type SeriesPoint } from "../lib/metrics";
 
 /**
@@ -170,7 +171,7 @@ describe("metrics on an injected clock", () => {
     metrics.count("muse.publish.failures");
     clock.advance(1_000);
     metrics.count("muse.publish.failures");
-    const points = metrics.pending().filter((s) => s.metric === "muse.publish.failures");
+    const points = seriesOf(metrics, "muse.publish.failures");
     expect(points.map((s) => s.points[0].timestamp)).toEqual([Date.parse("2026-11-20T12:00:00Z") / 1000, Date.parse("2026-11-20T12:00:10Z") / 1000]);
     expect(points.reduce((n, s) => n + s.points[0].value, 0)).toBe(2);
   });

@@ -23,8 +23,8 @@ import type { LlmProvider } from "../lib/llm/provider";
 import { translationSource } from "../lib/translate/episode";
 import type { TranslationLang } from "../lib/translate/llm";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
-import { fixedClock, testDeps } from "./helpers/deps";
-import { insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { fixedClock, seriesOf, testDeps } from "./helpers/deps";
+import { insertWatcherRun, SAMPLE_ENV as ENV, SAMPLE_LINKS as LINKS, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The publish agent on real ClickHouse and a real git repository in a temp
@@ -357,7 +357,7 @@ describe("publish agent", () => {
     expect(real.summary.published.map((p) => `${p.series}/${p.episode}:${p.langs.join(",")}`)).toEqual(["banterpacks/5:en"]);
     expect(real.summary.failed[0].problems.join("; ")).toMatch(/front-matter lang "zh" is not the row's "de"/);
     expect(real.summary.failed[1].problems.join("; ")).toMatch(/expected the H2 sections/);
-    expect(d.metrics.pending().find((m) => m.metric === "muse.publish.failures")?.points[0].value).toBe(2);
+    expect(seriesOf(d.metrics, "muse.publish.failures")[0]?.points[0].value).toBe(2);
     expect(treeFiles()).toEqual(["episodes/banterpacks/ep-005.md"]);
     expect((await episodes()).map((r) => `${r.series}/${r.episode_num}/${r.lang}:${r.status}`)).toEqual([
       "banterpacks/5/de:publishable",
@@ -385,14 +385,6 @@ describe("publish agent", () => {
 const NS = "3f0c9a61-7d2e-4b8a-9c5f-2e1d0b7a6c43";
 const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
 const MINUTE = 60_000;
-/** The council's, translator's and publisher's configuration: commit links on GitHub (the truth rule allows those links). */
-const ENV = {
-  MUSE_HEARTS_MAX_LAG_SECONDS: "43200",
-  MUSE_PACKS_MAX_LAG_SECONDS: "43200",
-  BANTERHEARTS_REPO: "acme/banterhearts",
-  BANTERPACKS_REPO: "acme/banterpacks",
-};
-const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 const HEADINGS: Record<TranslationLang, string[]> = {
   de: ["Was sich geändert hat", "Warum es wichtig ist", "Benchmarks (Zusammenfassung)", "Nächste Schritte", "Links & Artefakte"],
   zh: ["变化", "为什么重要", "基准测试（摘要）", "后续步骤", "链接与产物"],
@@ -481,12 +473,7 @@ describe("publish agent with the council's episodes (fact references, translatio
     const head = git("rev-parse", "HEAD");
     expect((await episodes()).map((r) => [r.lang, r.status, r.commit_sha])).toEqual(["de", "en", "hi", "zh"].map((l) => [l, "published", head]));
     expect(await deployments()).toEqual([expect.objectContaining({ commit_sha: head, status: "pending", episode_run_id: original.run_id })]);
-    expect(
-      d.metrics
-        .pending()
-        .filter((m) => m.metric === "muse.publish.episodes")
-        .map((m) => m.points[0].value),
-    ).toEqual([1]);
+    expect(seriesOf(d.metrics, "muse.publish.episodes").map((m) => m.points[0].value)).toEqual([1]);
   });
 
   it("after MUSE_TRANSLATION_WAIT_MINUTES, publishes the original with the translations that exist; a later one goes on its own", async () => {
@@ -544,12 +531,7 @@ describe("publish agent with the council's episodes (fact references, translatio
     const result = await publish({ dryRun: false, limit: 10 }, d, context(), { translationsExpected: true });
     expect(result.summary.published).toEqual([]);
     expect(result.summary.failed).toEqual([{ series, episode: 1, lang: "en", problems: [expect.stringMatching(problem)] }]);
-    expect(
-      d.metrics
-        .pending()
-        .filter((m) => m.metric === "muse.publish.failures")
-        .map((m) => m.points[0].value),
-    ).toEqual([1]);
+    expect(seriesOf(d.metrics, "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
     expect(await createLocalContentRepo(contentDir).head()).toBeUndefined();
     expect((await episodes()).map((r) => r.status)).toEqual(["publishable", "publishable", "publishable", "publishable"]);
   });
@@ -566,11 +548,6 @@ describe("publish agent with the council's episodes (fact references, translatio
     ]);
     expect(result.summary.published).toEqual([expect.objectContaining({ langs: ["en", "zh", "hi"] })]);
     expect(headFiles()).toEqual([nnn("en"), nnn("hi"), nnn("zh")].sort());
-    expect(
-      d.metrics
-        .pending()
-        .filter((m) => m.metric === "muse.publish.failures")
-        .map((m) => m.points[0].value),
-    ).toEqual([1]);
+    expect(seriesOf(d.metrics, "muse.publish.failures").map((m) => m.points[0].value)).toEqual([1]);
   });
 });

@@ -28,8 +28,15 @@ import type { TranslationOutput } from "../lib/translate/llm";
 import { normaliseTranslation, renderTranslation, translationSource } from "../lib/translate/episode";
 import { codeSpans, linkTargets, verifyTranslation, type TranslatableText } from "../lib/translate/verify";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
-import { fixedClock, testDeps } from "./helpers/deps";
-import { HEARTS_COMMIT, SAMPLE_SHA as SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { fixedClock, seriesOf, testDeps } from "./helpers/deps";
+import {
+  HEARTS_COMMIT,
+  SAMPLE_ENV as ENV,
+  SAMPLE_LINKS as LINKS,
+  SAMPLE_SHA as SHA,
+  insertWatcherRun,
+  seedSampleWindowWithCommits,
+} from "./helpers/sample-window";
 
 /**
  * The translator on real ClickHouse: an English original written by the
@@ -48,14 +55,6 @@ const COUNCIL_NOW = "2026-11-15T01:00:00.000Z";
 const NOW = "2026-11-15T03:00:00.000Z";
 const run = (n: number) => uuidv5(`translate-run-${n}`, NS);
 const ORIGINAL_RUN = uuidv5("council-original", NS);
-/** The council's env: commit links on GitHub. The translator and publisher run with the same configuration. */
-const ENV = {
-  MUSE_HEARTS_MAX_LAG_SECONDS: "43200",
-  MUSE_PACKS_MAX_LAG_SECONDS: "43200",
-  BANTERHEARTS_REPO: "acme/banterhearts",
-  BANTERPACKS_REPO: "acme/banterpacks",
-};
-const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
 
 // ---------------------------------------------------------------- data (tests/helpers/sample-window.ts, as tests/council.test.ts)
 
@@ -361,12 +360,7 @@ describe("translate agent", () => {
     expect(row.problems).toEqual([expect.stringMatching(/^Warum es wichtig ist: "999\.9" is a number that no fact reference rendered/)]);
     expect(row.markdown).toContain("999.9"); // kept for inspection; the publisher never takes a rejected row
     expect(await llmEvents(t.db, run(3))).toHaveLength(2);
-    expect(
-      d.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.translate.translations")
-        .map((s) => s.tags),
-    ).toEqual([expect.arrayContaining(["lang:hi", "status:rejected"])]);
+    expect(seriesOf(d.metrics, "muse.translate.translations").map((s) => s.tags)).toEqual([expect.arrayContaining(["lang:hi", "status:rejected"])]);
   });
 
   it("number words and digits of other scripts are numbers too: zwei (de), 两倍 (zh), Devanagari digits (hi) are rejected", async () => {

@@ -10,7 +10,7 @@ import { readLatestWatcherRun, watch, watchAgent } from "../lib/agents/watch";
 import type { UpstreamRepo } from "../lib/upstream/types";
 import { UpstreamError } from "../lib/upstream/types";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
-import { MemoryRepo, fixedClock, testDeps } from "./helpers/deps";
+import { MemoryRepo, fixedClock, seriesOf, testDeps } from "./helpers/deps";
 
 const NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 const HEARTS_SHA = "a".repeat(40);
@@ -111,7 +111,7 @@ describe("watch agent", () => {
     const result = await watch(deps, { runId: "7e9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect(result.summary.sources[1]).toMatchObject({ rows_found: 0, lag_seconds: null, data_age_seconds: 5 * 3600 });
     expect(result.summary.reasons.at(-1)).toMatch(/no rows ingested yet for the latest commit cccccc.*newest row 5\.0 h old/);
-    const gauges = deps.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds");
+    const gauges = seriesOf(deps.metrics, "muse.watch.lag_seconds");
     expect(gauges.map((g) => [g.tags.find((x) => x.startsWith("source:")), g.points.at(-1)?.value])).toEqual([
       ["source:banterhearts", 6.5 * 3600],
       ["source:banterpacks", 5 * 3600],
@@ -132,7 +132,7 @@ describe("watch agent", () => {
         Date.parse("2026-11-20T15:30:00Z") / 1000 - Date.parse("2026-11-20T08:55:00Z") / 1000,
         3.5 * 3600,
       ]);
-      expect(d2.metrics.pending().filter((s) => s.metric === "muse.watch.lag_seconds")).toHaveLength(2);
+      expect(seriesOf(d2.metrics, "muse.watch.lag_seconds")).toHaveLength(2);
     } finally {
       await empty.drop();
     }
@@ -154,7 +154,7 @@ describe("watch agent", () => {
     expect(record.status).toBe("error");
     expect(record.attempts).toBe(1);
     expect(record.error).toMatch(/watch verdict is error: banterhearts: upstream unreachable \(repository not found\)/);
-    const runs = deps.metrics.pending().filter((s) => s.metric === "muse.watch.runs");
+    const runs = seriesOf(deps.metrics, "muse.watch.runs");
     expect(runs.map((s) => s.tags.find((x) => x.startsWith("status:")))).toEqual(["status:error"]);
 
     // A transient cause is retried; the stored verdict is the last attempt's (one row per run).
@@ -200,12 +200,7 @@ describe("watch agent", () => {
       z.object({ status: z.string() }),
     );
     expect(stored).toEqual([{ status: "error" }]);
-    expect(
-      deps.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.watch.status")
-        .map((s) => s.tags),
-    ).toEqual([expect.arrayContaining(["status:error"])]);
+    expect(seriesOf(deps.metrics, "muse.watch.status").map((s) => s.tags)).toEqual([expect.arrayContaining(["status:error"])]);
 
     const strict = testDeps(t.db, {
       clock: fixedClock("2026-11-20T11:00:00.000Z"),
@@ -214,11 +209,9 @@ describe("watch agent", () => {
     });
     const verdict = await watch(strict, { runId: "9d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect(verdict.summary.sources[1].status).toBe("degraded");
-    expect(
-      strict.metrics
-        .pending()
-        .filter((s) => s.metric === "muse.watch.lag_seconds")
-        .map((s) => s.tags),
-    ).toEqual([expect.arrayContaining(["source:banterhearts"]), expect.arrayContaining(["source:banterpacks"])]);
+    expect(seriesOf(strict.metrics, "muse.watch.lag_seconds").map((s) => s.tags)).toEqual([
+      expect.arrayContaining(["source:banterhearts"]),
+      expect.arrayContaining(["source:banterpacks"]),
+    ]);
   });
 });

@@ -1,9 +1,14 @@
 import { parseEnv, type Env } from "../../lib/env";
 import { memoryLogger } from "../../lib/log";
-import { createMetrics } from "../../lib/metrics";
+import { createMetrics, type SeriesPoint } from "../../lib/metrics";
 import type { Db } from "../../lib/clickhouse/client";
 import type { AgentDeps, Clock } from "../../lib/agents/types";
 import type { ListCommitsOptions, UpstreamCommit, UpstreamName, UpstreamRepo } from "../../lib/upstream/types";
+
+/** The series of one metric a test's Metrics holds, not yet flushed, in the order they were recorded. */
+export function seriesOf(metrics: { pending(): SeriesPoint[] }, metric: string): SeriesPoint[] {
+  return metrics.pending().filter((s) => s.metric === metric);
+}
 
 /** An in-memory upstream repository for agent tests (the real ones are tested on their own). */
 export class MemoryRepo implements UpstreamRepo {

@@ -17,6 +17,19 @@ export const SAMPLE_SHA = "d".repeat(40);
 export const HEARTS_COMMIT = "e".repeat(40);
 export const PACKS_COMMIT = "f".repeat(40);
 
+/**
+ * The council's, translator's and publisher's configuration for the sample
+ * window (upstream lag allowed up to 12 h; commit links on GitHub), and the
+ * links the truth rule allows with it.
+ */
+export const SAMPLE_ENV = {
+  MUSE_HEARTS_MAX_LAG_SECONDS: "43200",
+  MUSE_PACKS_MAX_LAG_SECONDS: "43200",
+  BANTERHEARTS_REPO: "acme/banterhearts",
+  BANTERPACKS_REPO: "acme/banterpacks",
+};
+export const SAMPLE_LINKS = { hearts: SAMPLE_ENV.BANTERHEARTS_REPO, packs: SAMPLE_ENV.BANTERPACKS_REPO };
+
 function sampleWindowRows(ns: string): { bench: Record<string, unknown>[]; stats: Record<string, unknown>[] } {
   const bench: Record<string, unknown>[] = [];
   const stats: Record<string, unknown>[] = [];
