@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { resetEnvCache } from "../lib/env";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
+import { copyApp } from "../tests/helpers/demo-site";
 import { ALL_LANGS, syntheticEpisode } from "./episodes";
 import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "./lib";
 
@@ -18,19 +19,6 @@ import { fmt, median, say, tempDir, timed, type Row, type SectionResult } from "
  * work uses, is never touched. `.next` is removed between builds, so each is
  * a cold build. Series alternate between chimera and banterpacks.
  */
-
-const SKIP = new Set(["node_modules", ".next", ".git", ".muse", "tests", "bench", "content", "coverage", "test-results", "tsconfig.tsbuildinfo"]);
-
-function copyApp(target: string): void {
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { recursive: true });
-  for (const name of readdirSync(projectRoot)) {
-    if (SKIP.has(name)) continue;
-    cpSync(path.join(projectRoot, name), path.join(target, name), { recursive: true });
-  }
-  // The app reads MUSE_CONTENT_DIR; an empty default directory keeps stray reads harmless.
-  mkdirSync(path.join(target, "content"), { recursive: true });
-}
 
 function writeEpisodes(dir: string, count: number): number {
   let files = 0;

@@ -22,7 +22,12 @@ import { testClickHouseConfig, uniqueDatabaseName } from "./db";
 
 const SKIP = new Set(["node_modules", ".next", ".git", ".muse", "tests", "bench", "content", "coverage", "test-results", "tsconfig.tsbuildinfo", ".vercel"]);
 
-function copyApp(target: string): void {
+/**
+ * A copy of the app's sources in `target` for a build of its own (node_modules
+ * resolve from the checkout above it), with an empty `content/`: the app reads
+ * MUSE_CONTENT_DIR, and an empty default keeps stray reads harmless.
+ */
+export function copyApp(target: string): void {
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   for (const name of readdirSync(projectRoot)) {
