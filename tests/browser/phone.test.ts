@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { BASE, launchChromium, SHOTS } from "./chromium";
 
 /**
  * Every page on a phone: a 390 × 844 viewport (a common phone; `isMobile`, so
@@ -15,9 +15,6 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
  * Full-page screenshots go to test-results/browser/phone-*.png.
  */
 
-const BASE = process.env.MUSE_BROWSER_BASE_URL!;
-const SHOTS = path.resolve("test-results", "browser");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const WIDTH = 390;
 /** "A few characters": a cell narrower than this many ems cannot show a word or a number. */
 const MIN_CELL_EMS = 2.5;
@@ -53,20 +50,7 @@ let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: WIDTH, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
   page = await context.newPage();
 });

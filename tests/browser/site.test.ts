@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { BASE, launchChromium, SHOTS } from "./chromium";
 
 /**
  * The reader's path through the built site in real headless Chromium:
@@ -9,29 +9,12 @@ import { chromium, type Browser, type Page } from "playwright-core";
  * status. No console errors anywhere; screenshots go to test-results/browser.
  */
 
-const BASE = process.env.MUSE_BROWSER_BASE_URL!;
-const SHOTS = path.resolve("test-results", "browser");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(`${page.url()}: ${message.text()}`);

@@ -1,0 +1,31 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+
+/**
+ * What the browser suites share: the demo site's address (tests/browser/setup.ts),
+ * where screenshots go, and the headless Chromium they drive — Debian's
+ * (`/usr/bin/chromium`, or CHROMIUM_PATH), never a downloaded one.
+ */
+
+export const BASE = process.env.MUSE_BROWSER_BASE_URL!;
+export const SHOTS = path.resolve("test-results", "browser");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Headless Chromium without network side traffic (updates, sync, QUIC), with the screenshot folder made. */
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
