@@ -2,6 +2,8 @@ import remarkGfm from "remark-gfm";
 import remarkParse from "remark-parse";
 import { unified } from "unified";
 import { formatFact, type Fact, type Lang } from "./fact";
+import { visible } from "./normalise";
+import { numberWordsIn } from "./number-words";
 import { FACT_ANCHOR_PREFIX } from "./references";
 
 /**
@@ -41,152 +43,11 @@ export interface ResidualRules {
 /** Metric names and units that contain digits but state no figure. */
 export const FIXED_VOCABULARY = ["p50", "p90", "p95", "p99", "per 1k tokens", "1k tokens"];
 
-const NUMBER_WORDS_EN = [
-  "zero",
-  "one",
-  "two",
-  "three",
-  "four",
-  "five",
-  "six",
-  "seven",
-  "eight",
-  "nine",
-  "ten",
-  "eleven",
-  "twelve",
-  "thirteen",
-  "fourteen",
-  "fifteen",
-  "sixteen",
-  "seventeen",
-  "eighteen",
-  "nineteen",
-  "twenty",
-  "thirty",
-  "forty",
-  "fifty",
-  "sixty",
-  "seventy",
-  "eighty",
-  "ninety",
-  "hundred",
-  "hundreds",
-  "thousand",
-  "thousands",
-  "million",
-  "millions",
-  "billion",
-  "billions",
-  "trillion",
-  "dozen",
-  "dozens",
-  "twice",
-  "thrice",
-  "double",
-  "doubled",
-  "doubles",
-  "triple",
-  "tripled",
-  "quadruple",
-  "quadrupled",
-  "half",
-  "halved",
-  "halves",
-  "third",
-  "thirds",
-  "quarter",
-  "quarters",
-];
-const NUMBER_WORDS_DE = [
-  "null",
-  "eins",
-  "zwei",
-  "drei",
-  "vier",
-  "fünf",
-  "sechs",
-  "sieben",
-  "acht",
-  "neun",
-  "zehn",
-  "elf",
-  "zwölf",
-  "zwanzig",
-  "dreißig",
-  "hundert",
-  "tausend",
-  "million",
-  "millionen",
-  "milliarde",
-  "milliarden",
-  "doppelt",
-  "verdoppelt",
-  "verdreifacht",
-  "halb",
-  "halbiert",
-  "hälfte",
-  "drittel",
-  "viertel",
-  "zweimal",
-  "dreimal",
-  "zweifach",
-  "dreifach",
-];
-/** German compounds: zweiundvierzig, dreizehn, fünfzig, zweihundert, dreitausend. */
-const GERMAN_COMPOUND = /^[\p{L}]*(?:zehn|zig|ßig|hundert|tausend)$/u;
-const NUMBER_WORDS_HI = [
-  "शून्य",
-  "दो",
-  "तीन",
-  "चार",
-  "पाँच",
-  "पांच",
-  "छह",
-  "छः",
-  "सात",
-  "आठ",
-  "नौ",
-  "दस",
-  "ग्यारह",
-  "बारह",
-  "बीस",
-  "तीस",
-  "चालीस",
-  "पचास",
-  "साठ",
-  "सत्तर",
-  "अस्सी",
-  "नब्बे",
-  "सौ",
-  "हज़ार",
-  "हजार",
-  "लाख",
-  "करोड़",
-  "दोगुना",
-  "दोगुनी",
-  "दुगना",
-  "दुगुना",
-  "तिगुना",
-  "आधा",
-  "आधी",
-  "तिहाई",
-  "चौथाई",
-];
-/** Chinese numerals (一 alone is too common to flag; with 倍/半 it is caught). */
-const CHINESE_NUMERAL = /[二三四五六七八九十百千万亿两〇零]|一[倍半]|[一二三四五六七八九十]+分之|百分之|半数/u;
-/** Words that contain those characters without stating a number. */
-const CHINESE_WORDS_OK = ["十分", "千万", "万一", "一一"];
-
 const WORD = /[\p{L}\p{M}\p{N}_]+(?:[.,:][\p{N}]+)*/gu;
-const DIGIT = /[\p{Nd}\p{No}]/u;
-
-function numberWords(lang: Lang): Set<string> {
-  const words = new Set(NUMBER_WORDS_EN);
-  for (const w of NUMBER_WORDS_HI) words.add(w);
-  if (lang === "de") for (const w of NUMBER_WORDS_DE) words.add(w);
-  return words;
-}
+/** A digit of any script by its numeric property: decimal digits, letter numbers (Ⅻ), other numbers (½, ², ①). */
+const DIGIT = /\p{N}/u;
+/** Signs that state a proportion even without a digit beside them. */
+const PROPORTION_SIGNS = /[%％٪‰‱]/gu;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -195,10 +56,7 @@ function withoutPhrases(text: string, phrases: string[]): string {
   let out = text;
   for (const phrase of [...new Set(phrases.filter((p) => p.trim() !== ""))].sort((a, b) => b.length - a.length)) {
     // Whole words; Chinese writes no spaces, so a Han character next to the phrase is a boundary too ("p95延迟", "为170.0 ms").
-    const pattern = new RegExp(
-      `(?:(?<![\\p{L}\\p{N}_])|(?<=\\p{sc=Han}))${escapeRegExp(phrase.normalize("NFKC"))}(?:(?![\\p{L}\\p{N}_])|(?=\\p{sc=Han}))`,
-      "giu",
-    );
+    const pattern = new RegExp(`(?:(?<![\\p{L}\\p{N}_])|(?<=\\p{sc=Han}))${escapeRegExp(visible(phrase))}(?:(?![\\p{L}\\p{N}_])|(?=\\p{sc=Han}))`, "giu");
     out = out.replace(pattern, " ");
   }
   return out;
@@ -212,25 +70,23 @@ function snippet(text: string, index: number, length: number): string {
 
 /** The violations in one piece of visible text. */
 export function numbersIn(text: string, rules: Pick<ResidualRules, "identifiers" | "lang">, extraAllowed: string[] = []): string[] {
-  const normal = text.normalize("NFKC");
-  const rest = withoutPhrases(withoutPhrases(normal, extraAllowed), [...rules.identifiers, ...FIXED_VOCABULARY]);
   const found: string[] = [];
-  const words = numberWords(rules.lang);
+  // Letter numbers (Ⅻ) become letters under NFKC: look for numeric characters before folding too.
+  const raw = text.replace(/\p{Default_Ignorable_Code_Point}/gu, "");
+  const rawNumeral = /[\p{Nl}\p{No}]/u.exec(raw);
+  if (rawNumeral) found.push(`"${rawNumeral[0]}" is a number that no fact reference rendered (in "${snippet(raw, rawNumeral.index, 1)}")`);
+  const normal = visible(text);
+  const rest = withoutPhrases(withoutPhrases(normal, extraAllowed), [...rules.identifiers, ...FIXED_VOCABULARY]);
   for (const m of rest.matchAll(WORD)) {
     const token = m[0];
-    const lower = token.toLowerCase();
     if (DIGIT.test(token)) found.push(`"${token}" is a number that no fact reference rendered (in "${snippet(rest, m.index, token.length)}")`);
-    else if (words.has(lower) || (rules.lang === "de" && GERMAN_COMPOUND.test(lower) && lower.length > 4)) {
-      found.push(`"${token}" is a number word; numbers come only from fact references (in "${snippet(rest, m.index, token.length)}")`);
-    }
   }
-  let han = rest;
-  for (const ok of CHINESE_WORDS_OK) han = han.split(ok).join(" ");
-  const chinese = CHINESE_NUMERAL.exec(han);
-  if (chinese)
-    found.push(`"${chinese[0]}" is a Chinese numeral; numbers come only from fact references (in "${snippet(han, chinese.index, chinese[0].length)}")`);
+  for (const w of numberWordsIn(rest, rules.lang)) {
+    const what = w.kind === "number word" ? "a number word" : `a ${w.kind}`;
+    found.push(`"${w.word}" is ${what}; numbers come only from fact references (in "${snippet(rest, w.index, w.word.length)}")`);
+  }
   // Number signs that read as figures even without digits in the word pattern.
-  for (const m of rest.matchAll(/[%％‰]/g)) found.push(`"${m[0]}" stands without a fact reference (in "${snippet(rest, m.index, 1)}")`);
+  for (const m of rest.matchAll(PROPORTION_SIGNS)) found.push(`"${m[0]}" stands without a fact reference (in "${snippet(rest, m.index, 1)}")`);
   return found;
 }
 
@@ -270,13 +126,33 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
     if (!text) return;
     for (const p of numbersIn(text, rules)) say(what ? `${what} ${p}` : p);
   };
+  // The text of one block (paragraph, heading, table cell) is scanned joined: a
+  // number word split by emphasis (`tw*ice*`) is one word to a reader.
+  let block: string[] | null = null;
   const visit = (node: MdNode) => {
     switch (node.type) {
+      case "paragraph":
+      case "heading":
+      case "tableCell": {
+        const outer = block;
+        block = [];
+        for (const child of node.children ?? []) visit(child);
+        scan(block.join(""));
+        block = outer;
+        return;
+      }
       case "inlineCode":
+        block?.push(" ");
         if (rules.quoted?.includes((node.value ?? "").normalize("NFKC"))) return;
         scan(node.value);
         return;
       case "text":
+        if (block) block.push(node.value ?? "");
+        else scan(node.value);
+        return;
+      case "break":
+        block?.push("\n");
+        return;
       case "code":
         scan(node.value);
         return;
@@ -307,6 +183,7 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
           const f = facts.get(id);
           const shown = textContent(node);
           const onlyText = (node.children ?? []).every((c) => c.type === "text");
+          block?.push(" ");
           if (!f) say(`an evidence link points to ${JSON.stringify(id)}, which is no fact`);
           else if (!onlyText || shown !== formatFact(f, rules.lang))
             say(`an evidence link to ${id} shows "${shown}" but the fact renders as "${formatFact(f, rules.lang)}"`);
