@@ -1,0 +1,62 @@
+import { SCAN_NULL_TABLE } from "./scan-null-table";
+
+/**
+ * The null distribution of a whole series' scan: the smallest interval p-value T over
+ * every seeded interval (scan.ts), on normal scores with the noise estimated from the
+ * series itself, as simulated under no change (scripts/calibrate-scan.ts writes the
+ * table: for each series length, T's quantiles at the probabilities below).
+ *
+ * seriesPValue(T, n) = P(T* ≤ T) under the null: interpolated in log–log between the
+ * tabulated probabilities and lengths. Below the smallest tabulated probability the
+ * last effective number of tests (P / T) carries on (the tail of a minimum of many
+ * p-values is linear in T); above the longest length it grows in proportion to n
+ * (the number of short intervals, which dominate it, does).
+ */
+
+export const NULL_PROBABILITIES = SCAN_NULL_TABLE.probabilities;
+
+/** P(T* ≤ t) for one tabulated length, from its quantile row (log–log interpolation). */
+function rowCdf(quantiles: readonly number[], t: number): number {
+  const probs = NULL_PROBABILITIES;
+  if (t >= quantiles[0]) {
+    // Above the largest tabulated quantile: linear in log T up to P = 1 at T = 1.
+    const [lt, lp] = [Math.log(quantiles[0]), Math.log(probs[0])];
+    return t >= 1 ? 1 : Math.exp(lp + ((Math.log(t) - lt) * (0 - lp)) / (0 - lt));
+  }
+  for (let i = 1; i < quantiles.length; i++) {
+    if (t >= quantiles[i]) {
+      const f = (Math.log(t) - Math.log(quantiles[i])) / (Math.log(quantiles[i - 1]) - Math.log(quantiles[i]));
+      return Math.exp(Math.log(probs[i]) + f * (Math.log(probs[i - 1]) - Math.log(probs[i])));
+    }
+  }
+  const last = quantiles.length - 1;
+  return Math.min(1, t * (probs[last] / quantiles[last]));
+}
+
+/** The calibrated p-value of a series of n runs whose smallest interval p-value is t. */
+export function seriesPValue(t: number, n: number): number {
+  if (!(t > 0)) return 0;
+  if (t >= 1) return 1;
+  const lengths = SCAN_NULL_TABLE.lengths;
+  const rows = SCAN_NULL_TABLE.quantiles;
+  if (n <= lengths[0]) return rowCdf(rows[0], t);
+  const last = lengths.length - 1;
+  if (n >= lengths[last]) return Math.min(1, rowCdf(rows[last], (t * n) / lengths[last]));
+  let i = 1;
+  while (lengths[i] < n) i++;
+  const f = (Math.log(n) - Math.log(lengths[i - 1])) / (Math.log(lengths[i]) - Math.log(lengths[i - 1]));
+  const [a, b] = [rowCdf(rows[i - 1], t), rowCdf(rows[i], t)];
+  return Math.min(1, Math.exp(Math.log(a) + f * (Math.log(b) - Math.log(a))));
+}
+
+/** The smallest interval p-value t at which seriesPValue(t, n) = p (bisection in log t). */
+export function intervalLevelFor(p: number, n: number): number {
+  let lo = Math.log(1e-300);
+  let hi = 0;
+  for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
+    const mid = (lo + hi) / 2;
+    if (seriesPValue(Math.exp(mid), n) > p) hi = mid;
+    else lo = mid;
+  }
+  return Math.exp(lo);
+}
