@@ -682,7 +682,7 @@ describe("verifyTranslation (on the council original's template and facts)", () 
       expect.arrayContaining([expect.stringMatching(/^summary: "%" follows \{\{fact:changes\.regressions\}\}/)]),
     );
     expect(check({ ...base, summary: base.summary.replace("{{fact:changes.regressions}}", "-{{fact:changes.regressions}}") }, "de")).toEqual([
-      `summary: a sign is written before {{fact:changes.regressions}}; the reference renders the fact's own sign`,
+      `summary: a sign ("-") stands before {{fact:changes.regressions}}; the reference renders the fact's own sign`,
     ]);
   });
 

@@ -74,7 +74,7 @@ function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   if (!u || !u.measurable || !has(`${k}.users.latency_change_pct`)) {
     return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit to tell whether users felt it.`;
   }
-  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, ${ref(`${k}.users.hours`)} each side)`;
+  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, over ${ref(`${k}.users.hours`)} each side)`;
   const errors =
     has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`)
       ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}`

@@ -82,16 +82,21 @@ export interface RenderedTemplate {
   problems: string[];
 }
 
-/** Where a reference may not stand: glued to a sign, or followed by a unit or scale word of the writer's own. */
-const SIGN_BEFORE = /(?:[-−+±]|[=:(]\s*[-−+±]\s*)$/;
-const UNIT_AFTER =
-  /^\s*(?:%|％|‰|percent\b|per cent\b|prozent\b|ms\b|s\b|secs?\b|seconds?\b|minutes?\b|hours?\b|x\b|×|times\b|fold\b|k\b|m\b|b\b|bn\b|g\b|thousand|million|billion|trillion|倍|百分|प्रतिशत|गुना)/i;
+/**
+ * A commit's short form as episodes show it: seven characters, longer when
+ * those are all digits (about 4 % of shas), so that no commit can be read —
+ * or typed — as a figure.
+ */
+export function shortSha(sha: string): string {
+  const letter = sha.search(/[a-f]/i);
+  return sha.slice(0, Math.max(7, letter + 1));
+}
 
 /**
  * Renders the references of a template (`markdown`: facts as evidence links,
  * commits as code links; `plain`: text only, for title and summary). Unknown
- * ids, broken braces, and a sign or unit the writer glued onto a reference are
- * problems (the reference's own rendering carries sign and unit).
+ * ids, broken braces and a subject in plain text are problems; what stands
+ * next to a reference is judged on the rendered text (neighbourhood.ts).
  */
 export function renderTemplate(
   template: string,
@@ -101,15 +106,7 @@ export function renderTemplate(
   const facts = new Map(context.facts.map((f) => [f.id, f]));
   const problems: string[] = [];
   const references: Reference[] = [];
-  const text = template.replace(REFERENCE_PATTERN, (match: string, kind: string, id: string, offset: number) => {
-    const before = template.slice(Math.max(0, offset - 3), offset);
-    const after = template.slice(offset + match.length, offset + match.length + 12);
-    if (kind === "fact" && SIGN_BEFORE.test(before) && !/(^|\n)\s*[-+*]\s$/.test(template.slice(Math.max(0, offset - 6), offset)))
-      problems.push(`${options.where}: a sign is written before ${match}; the reference renders the fact's own sign`);
-    if (UNIT_AFTER.test(after))
-      problems.push(
-        `${options.where}: "${after.trim().split(/\s/)[0]}" follows ${match}; the reference renders the fact's own unit — add no unit, scale or percent sign`,
-      );
+  const text = template.replace(REFERENCE_PATTERN, (match: string, kind: string, id: string) => {
     if (kind === "fact") {
       const f = facts.get(id);
       if (!f) {
@@ -126,8 +123,13 @@ export function renderTemplate(
       return "";
     }
     references.push({ kind: kind as "commit" | "subject", id: commit.sha.slice(0, 7) });
-    if (kind === "subject") return options.mode === "markdown" ? codeSpan(commit.subject) : commit.subject;
-    const short = commit.sha.slice(0, 7);
+    if (kind === "subject") {
+      // Upstream's words are shown in code after their commit, never in a title or summary, where they would read as the episode's own.
+      if (options.mode === "plain")
+        problems.push(`${options.where}: ${match}: a commit subject is upstream's words; it appears only in the sections, after its {{commit:…}}`);
+      return options.mode === "markdown" ? codeSpan(commit.subject) : commit.subject;
+    }
+    const short = shortSha(commit.sha);
     if (options.mode === "plain") return short;
     const url = commitUrl(context, commit);
     return url ? `[\`${short}\`](${url})` : `\`${short}\``;

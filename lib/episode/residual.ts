@@ -200,12 +200,3 @@ export function checkMarkdown(markdown: string, where: string, rules: ResidualRu
   visit(parser.parse(markdown) as MdNode);
   return problems;
 }
-
-/**
- * The residual check on plain text (title, summary): only the renderings of
- * the given facts may carry digits.
- */
-export function checkPlain(text: string, where: string, rules: ResidualRules, renderedFacts: Fact[]): string[] {
-  const shown = renderedFacts.map((f) => formatFact(f, rules.lang));
-  return numbersIn(text, rules, shown).map((p) => `${where}: ${p}`);
-}

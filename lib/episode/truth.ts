@@ -2,8 +2,9 @@ import type { Facts } from "../analysis/facts";
 import type { EpisodeContent } from "./draft";
 import type { Fact, Lang } from "./fact";
 import { parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
-import { commitSubject, renderTemplate, referencesIn, type Reference, type ReferenceContext } from "./references";
-import { checkMarkdown, checkPlain, type ResidualRules } from "./residual";
+import { atomsOfMarkdown, atomsOfPlain, atomsOfTemplate, checkNeighbourhood, neighbourhoodContext } from "./neighbourhood";
+import { REFERENCE_PATTERN, commitSubject, renderTemplate, referencesIn, shortSha, type Reference, type ReferenceContext } from "./references";
+import { checkMarkdown, numbersIn, type ResidualRules } from "./residual";
 
 /**
  * THE TRUTH RULE, by construction: an episode's prose is a template whose
@@ -44,7 +45,8 @@ export function residualRules(
   const identifiers = [
     ...facts.identifiers,
     ...facts.models,
-    ...context.commits.flatMap((c) => [c.sha, c.sha.slice(0, 7), c.sha.slice(0, 12)]),
+    // A prefix made only of digits would let a typed figure pass as a commit: only letter-bearing forms are identifiers.
+    ...context.commits.flatMap((c) => [c.sha, shortSha(c.sha), c.sha.slice(0, 12)].filter((form) => /[a-f]/i.test(form))),
     ...(runId ? [runId] : []),
   ];
   const quoted = context.commits.map((c) => c.subject.normalize("NFKC")).filter((q) => q !== "");
@@ -64,18 +66,20 @@ export interface RenderedEpisode {
 export function renderAndCheck(
   template: EpisodeContent,
   facts: Facts,
-  options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string },
+  options: { lang: Lang; links?: CommitLinks; runId?: string; siteUrl?: string; strongCorrelation?: number },
 ): RenderedEpisode {
   const context = referenceContext(facts, options.links);
   const rules = residualRules(facts, options.lang, options.links, options.runId, options.siteUrl, context);
+  const near = neighbourhoodContext(facts, context, options.lang, options.strongCorrelation);
   const problems: string[] = [];
   const references: Reference[] = [];
   const plain = (text: string, where: string) => {
     const r = renderTemplate(text, context, { lang: options.lang, mode: "plain", where });
     problems.push(...r.problems);
     references.push(...r.references);
-    const used = factsOf(r.references, facts.facts);
-    problems.push(...checkPlain(r.text, where, rules, used));
+    // Only the references' own places may hold their figures: a typed copy of a referenced figure is a number like any other.
+    problems.push(...numbersIn(text.replace(REFERENCE_PATTERN, " "), rules).map((p) => `${where}: ${p}`));
+    problems.push(...checkNeighbourhood([atomsOfTemplate(text, near, context)], near, where));
     return r.text;
   };
   // Upstream's words are data: the writer refers to a commit, it never quotes one (the commit list does, in code).
@@ -89,11 +93,12 @@ export function renderAndCheck(
   const summary = plain(template.summary, "summary");
   const sections = template.sections.map((s) => {
     if (referencesIn(s.heading).length > 0 || /\{\{/.test(s.heading)) problems.push(`${s.heading}: a heading holds a reference; headings carry no numbers`);
-    problems.push(...checkPlain(s.heading, `heading "${s.heading}"`, rules, []));
+    problems.push(...numbersIn(s.heading, rules).map((p) => `heading "${s.heading}": ${p}`));
     const r = renderTemplate(s.markdown, context, { lang: options.lang, mode: "markdown", where: s.heading });
     problems.push(...r.problems);
     references.push(...r.references);
     problems.push(...checkMarkdown(r.text, s.heading, rules));
+    problems.push(...checkNeighbourhood(atomsOfMarkdown(r.text, near), near, s.heading));
     return { heading: s.heading, markdown: r.text };
   });
   return { content: { title, summary, sections }, references, problems: [...new Set(problems)] };
@@ -118,7 +123,7 @@ export function claimsOf(references: Reference[], facts: Fact[]): ResolvedClaim[
  * every claim against the facts it was computed from, and run the residual
  * check on title, summary, headings and sections in the file's language.
  */
-export function checkEpisodeFile(text: string, facts: Facts, options: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
+export function checkEpisodeFile(text: string, facts: Facts, options: { links?: CommitLinks; siteUrl?: string; strongCorrelation?: number } = {}): string[] {
   let parsed: ReturnType<typeof parseEpisodeFile>;
   try {
     // Translations keep the original's sections with translated headings; an original must have the English ones.
@@ -129,7 +134,9 @@ export function checkEpisodeFile(text: string, facts: Facts, options: { links?: 
     return Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)];
   }
   const fm = parsed.frontMatter;
-  const rules = residualRules(facts, fm.lang, options.links, fm.run_id, options.siteUrl);
+  const context = referenceContext(facts, options.links);
+  const rules = residualRules(facts, fm.lang, options.links, fm.run_id, options.siteUrl, context);
+  const near = neighbourhoodContext(facts, context, fm.lang, options.strongCorrelation);
   const byId = new Map(facts.facts.map((f) => [f.id, f]));
   const problems: string[] = [];
   const claimed: Fact[] = [];
@@ -140,11 +147,23 @@ export function checkEpisodeFile(text: string, facts: Facts, options: { links?: 
       problems.push(`claims: ${c.id} is ${c.value} ${c.unit} in the file but ${f.value} ${f.unit} in the facts`);
     else claimed.push(f);
   }
-  problems.push(...checkPlain(fm.title, "title", rules, claimed));
-  problems.push(...checkPlain(fm.summary, "summary", rules, claimed));
+  for (const [where, plain] of [
+    ["title", fm.title],
+    ["summary", fm.summary],
+  ] as const) {
+    // Each claimed rendering stands for its reference as often as claimed facts render that way; any further copy is typed.
+    const atoms = atomsOfPlain(plain, claimed, near);
+    const rest = atoms.map((a) => (a.kind === "text" ? a.text : " ")).join("");
+    problems.push(...numbersIn(rest, rules).map((p) => `${where}: ${p}`));
+    problems.push(...checkNeighbourhood([atoms], near, where));
+    for (const c of context.commits)
+      if (c.subject.length >= 8 && plain.toLowerCase().includes(c.subject.toLowerCase()))
+        problems.push(`${where}: it quotes the subject of commit ${c.sha.slice(0, 7)}; a subject appears only after its commit in the sections`);
+  }
   for (const s of parsed.sections) {
-    problems.push(...checkPlain(s.heading, `heading "${s.heading}"`, rules, []));
+    problems.push(...numbersIn(s.heading, rules).map((p) => `heading "${s.heading}": ${p}`));
     problems.push(...checkMarkdown(s.markdown, s.heading, rules));
+    problems.push(...checkNeighbourhood(atomsOfMarkdown(s.markdown, near), near, s.heading));
   }
   return [...new Set(problems)];
 }

@@ -2,7 +2,7 @@ import type { Facts } from "../analysis/facts";
 import type { EpisodeSection } from "../episode/draft";
 import type { Lang } from "../episode/fact";
 import type { CommitLinks } from "../episode/file";
-import { compareReferences, referencesIn } from "../episode/references";
+import { compareReferences, referenceKey, referencesIn } from "../episode/references";
 import { renderAndCheck } from "../episode/truth";
 
 /**
@@ -131,8 +131,8 @@ export interface TranslationFileContext {
 /**
  * References, code spans and link targets of each piece of the translation
  * against the same piece of the original (the original's template): the same
- * multiset of {{fact:…}} and {{commit:…}} references — none dropped, added or
- * changed —, the same code and the same link targets. Then the translation is
+ * references in the same order — none dropped, added, changed or moved —, the
+ * same code and the same link targets. Then the translation is
  * rendered in its language and the residual check runs on it: a digit or a
  * number word (English, German, Chinese, Hindi lists) that no reference put
  * there rejects it.
@@ -153,7 +153,15 @@ export function translationTruthProblems(
     if (!source) continue; // an extra section: a form problem already
     const where = target.where;
     const of = `the original ${source.where}`;
-    problems.push(...compareReferences(referencesIn(source.text), referencesIn(target.text), where));
+    const sourceRefs = referencesIn(source.text);
+    const targetRefs = referencesIn(target.text);
+    const multiset = compareReferences(sourceRefs, targetRefs, where);
+    problems.push(...multiset);
+    // The same references in another order can swap meanings ("von {{after}} auf {{before}}"): the order is kept too.
+    if (multiset.length === 0 && sourceRefs.map(referenceKey).join(" ") !== targetRefs.map(referenceKey).join(" "))
+      problems.push(
+        `${where}: the references stand in another order than in ${of} (${sourceRefs.map((r) => `{{${referenceKey(r)}}}`).join(", ")}): keep their order, so that before stays before after`,
+      );
     const srcCode = new Set(codeSpans(source.text));
     const dstCode = new Set(codeSpans(target.text));
     for (const span of srcCode)
