@@ -1,6 +1,6 @@
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { adjacentBlockCovariance, blockSumVariance, despike, estimateNoise, normalScores, residualNoise, trimmedScale, type NoiseModel } from "./noise";
+import { adjacentBlockCovariance, blockSumVariance, despike, estimateNoise, residualNoise, trimmedScale } from "./noise";
 import { bestSplitIn, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue } from "./scan-null";
 
@@ -198,16 +198,35 @@ interface LevelScan {
   prefix: Float64Array;
 }
 
-/** Normal scores and their noise; a series whose successive runs are mostly equal gets its scale from the mean absolute difference. */
+/** Residuals from the running median are clipped at this many noise standard deviations (a Huber-type guard against heavy tails). */
+const CLIP_SIGMAS = 2.5;
+
+/**
+ * The values the scan tests: each run's deviation from the median of the 2m − 1 runs
+ * around it clipped at CLIP_SIGMAS noise deviations (lag-1 differences' trimmed scale).
+ * A running median keeps steps of ≥ m runs where they are, so only isolated wild runs
+ * move; Student-t tails no longer decide a contrast, and a 10σ step stays a 10σ step
+ * (ranks would cap the evidence of a short excursion at what its few ranks can give).
+ */
 function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array): ScanInput {
-  const scores = normalScores(values);
-  const noise: NoiseModel = estimateNoise(scores);
-  if (noise.sigma === 0) {
-    let sum = 0;
-    for (let i = 1; i < scores.length; i++) sum += Math.abs(scores[i] - scores[i - 1]);
-    noise.sigma = ((sum / Math.max(1, scores.length - 1)) * Math.sqrt(Math.PI)) / 2 / Math.SQRT2;
+  const n = values.length;
+  const d1 = new Float64Array(Math.max(0, n - 1));
+  for (let i = 1; i < n; i++) d1[i - 1] = values[i] - values[i - 1];
+  let sigma = trimmedScale(d1) / Math.SQRT2;
+  if (sigma === 0) sigma = ((d1.reduce((sum, d) => sum + Math.abs(d), 0) / Math.max(1, d1.length)) * Math.sqrt(Math.PI)) / 2 / Math.SQRT2;
+  const clipped = Float64Array.from(values);
+  const h = m - 1;
+  if (sigma > 0 && n >= 2 * h + 1) {
+    const window = new Float64Array(2 * h + 1);
+    const bound = CLIP_SIGMAS * sigma;
+    for (let i = 0; i < n; i++) {
+      const start = Math.min(Math.max(0, i - h), n - 2 * h - 1);
+      for (let k = 0; k < window.length; k++) window[k] = values[start + k];
+      const local = medianOf(window);
+      clipped[i] = local + Math.max(-bound, Math.min(bound, values[i] - local));
+    }
   }
-  return { values: scores, sigma: noise.sigma, phi: noise.phi, m, allowed };
+  return { values: clipped, sigma, phi: 0, m, allowed };
 }
 
 /** Thresholds on |Z| per interval length, shared by every series of one length and level. */
@@ -249,7 +268,11 @@ export function levelScan(values: ArrayLike<number>, m: number, allowed: Uint8Ar
   const prefix = prefixSums(first.values);
   if (!(first.sigma > 0)) return { p: 1, cuts: [], input: first, prefix, minIntervalP: 1 };
   const t1 = intervalLevel(FIRST_PASS_LEVEL, n);
-  const rough = narrowestOverThreshold(scan(first, (l) => thresholdFor(t1, l, m)).hits);
+  // The first pass assumes independent noise: the differences' φ is too noisy on a short series to trust
+  // (a step it hides would then be read as persistence), and each split it finds is moved to its best place
+  // between its neighbours before the noise is measured around it.
+  const independent = first;
+  const rough = place(independent, prefix, narrowestOverThreshold(scan(independent, (l) => thresholdFor(t1, l, m)).hits));
   const around = residualNoise(first.values, rough);
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi: around.phi } : first;
   const t = intervalLevel(level, n);
@@ -265,6 +288,17 @@ export function levelScan(values: ArrayLike<number>, m: number, allowed: Uint8Ar
 export function smallestIntervalP(values: ArrayLike<number>, m: number): number {
   const { values: clean } = despike(values, m - 1, DEFAULT_DETECTOR_OPTIONS.outlierSigmas);
   return levelScan(clean, m, new Uint8Array(values.length + 1).fill(1), 1e-300).minIntervalP;
+}
+
+/** Each split moved to the best split between its neighbours, until none moves (or two would meet). */
+function place(input: ScanInput, prefix: Float64Array, cuts: number[]): number[] {
+  let placed = [...cuts];
+  for (let round = 0; round < 2 * cuts.length + 2; round++) {
+    const moved = placed.map((tau, k) => bestSplitIn(input, prefix, k === 0 ? 0 : placed[k - 1], k === placed.length - 1 ? input.values.length : placed[k + 1])?.tau ?? tau);
+    if (moved.some((t, k) => k > 0 && t <= moved[k - 1]) || moved.every((t, k) => t === placed[k])) return placed;
+    placed = moved;
+  }
+  return placed;
 }
 
 /**
@@ -432,7 +466,8 @@ function spreadsOf(ctx: Context, stepCuts: number[], level: number): { p: number
   const d = new Float64Array(n - 1);
   for (let i = 1; i < n; i++) d[i - 1] = x[i] - x[i - 1];
   const centre = medianOf(d);
-  const size = d.map((v) => Math.abs(v - centre));
+  // Log sizes: a change of spread is a shift of their level, and their distribution is nearly symmetric.
+  const size = d.map((v) => Math.log(Math.abs(v - centre) + 1e-12 * (Math.abs(centre) + 1)));
   const typical = medianOf(size);
   for (const c of stepCuts) size[c - 1] = typical;
   const allowed = new Uint8Array(n);
