@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | production | lighthouse
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | changepoints-real | production | lighthouse
  *   npm run bench -- --skip-lighthouse     everything but Lighthouse (a build, then 3 mobile runs × 7 pages: slow)
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
@@ -22,13 +22,14 @@ import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { agentsSection } from "./agents";
 import { analyticsSection } from "./analytics";
 import { changepointsSection } from "./changepoints";
+import { changepointsRealSection } from "./changepoints-real";
 import { ingestSection } from "./ingest";
 import { productionSection } from "./production";
 import { renderTable, say, type Row, type SectionResult } from "./lib";
 import { lighthouseSection } from "./lighthouse";
 import { siteSection } from "./site";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "production", "lighthouse"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "production", "lighthouse"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -71,6 +72,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   site: () => siteSection({ episodes: quick ? [10, 40] : [100, 1_000] }),
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
+  "changepoints-real": () => changepointsRealSection({ quick }),
   production: () =>
     productionSection(
       quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 },

@@ -294,7 +294,9 @@ export function smallestIntervalP(values: ArrayLike<number>, m: number): number 
 function place(input: ScanInput, prefix: Float64Array, cuts: number[]): number[] {
   let placed = [...cuts];
   for (let round = 0; round < 2 * cuts.length + 2; round++) {
-    const moved = placed.map((tau, k) => bestSplitIn(input, prefix, k === 0 ? 0 : placed[k - 1], k === placed.length - 1 ? input.values.length : placed[k + 1])?.tau ?? tau);
+    const moved = placed.map(
+      (tau, k) => bestSplitIn(input, prefix, k === 0 ? 0 : placed[k - 1], k === placed.length - 1 ? input.values.length : placed[k + 1])?.tau ?? tau,
+    );
     if (moved.some((t, k) => k > 0 && t <= moved[k - 1]) || moved.every((t, k) => t === placed[k])) return placed;
     placed = moved;
   }
@@ -414,10 +416,12 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
   if (!(ctx.sigma > 0) || n < 4 * ctx.options.minRunsEachSide) return { steps: stepsAlone };
   const inflation = (1 + ctx.phi) / (1 - ctx.phi);
   const penalty = Math.log(n) * inflation * ctx.sigma * ctx.sigma;
-  const costA = segmentMoments(
-    x,
-    stepsAlone.map((s) => s.index),
-  ).ssX + penalty * (2 * stepsAlone.length + 1);
+  const costA =
+    segmentMoments(
+      x,
+      stepsAlone.map((s) => s.index),
+    ).ssX +
+    penalty * (2 * stepsAlone.length + 1);
 
   // The line over the whole series, then steps of what is left.
   const whole = segmentMoments(x, []);
@@ -428,7 +432,9 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
   const residualSteps = refine(residualScan, residualScan.cuts, level, (from, tau, to) => {
     const before = segmentStats(residual, from, tau);
     const after = segmentStats(residual, tau, to);
-    return Math.abs(after.mean - before.mean) >= (ctx.options.minChangePct / 100) * Math.abs(segmentStats(x, from, tau).mean) && reportableStep(rctx, from, tau, to);
+    return (
+      Math.abs(after.mean - before.mean) >= (ctx.options.minChangePct / 100) * Math.abs(segmentStats(x, from, tau).mean) && reportableStep(rctx, from, tau, to)
+    );
   }).map((c) => c.tau);
   const m = segmentMoments(x, residualSteps);
   const slope = m.sXT / m.ssT;

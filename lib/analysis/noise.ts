@@ -36,7 +36,7 @@ export function normalScores(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
   const scores = new Float64Array(n);
-  for (let r = 0; r < n; ) {
+  for (let r = 0; r < n;) {
     let end = r + 1;
     while (end < n && values[order[end]] === values[order[r]]) end++;
     const score = normalQuantile((r + end) / 2 / n, 0, 1); // mean rank of the tie group, ((r+1)+end)/2, minus ½, over n

@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import { detectAcross, detectSeries } from "../lib/analysis/changepoints";
+import { contrastVariance, estimateNoise, residualNoise } from "../lib/analysis/noise";
+import { scanTailProbability, scanThreshold } from "../lib/analysis/scan";
+import { seriesPValue } from "../lib/analysis/scan-null";
+import { gaussian, seededRandom } from "../lib/seed/random";
+
+/** level(i) × (1 + cv × noise), noise independent, AR(1) φ 0.5 or Student-t (3 df) scaled to unit variance. */
+function make(seed: number, n: number, cv: number, level: (i: number) => number, noise: "iid" | "ar1" | "t3" = "iid", sd?: (i: number) => number): number[] {
+  const rng = seededRandom(seed);
+  let state = gaussian(rng);
+  return Array.from({ length: n }, (_, i) => {
+    let e = gaussian(rng);
+    if (noise === "t3") {
+      let chi = 0;
+      for (let k = 0; k < 3; k++) chi += gaussian(rng) ** 2;
+      e = e / Math.sqrt(chi / 3) / Math.sqrt(3);
+    } else if (noise === "ar1") {
+      state = 0.5 * state + Math.sqrt(0.75) * e;
+      e = state;
+    }
+    return level(i) * (1 + (sd ? sd(i) : cv) * e);
+  });
+}
+
+describe("the noise model", () => {
+  it("gives the exact variance of a difference of adjacent block means under AR(1)", () => {
+    expect(contrastVariance(4, 6, 0)).toBeCloseTo(1 / 4 + 1 / 6, 12);
+    // Brute force: Var(mean(x0..x3) − mean(x4..x9)) with Cov(x_i, x_j) = φ^|i−j|.
+    const phi = 0.6;
+    let v = 0;
+    for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) v += (i < 4 ? 1 / 4 : -1 / 6) * (j < 4 ? 1 / 4 : -1 / 6) * phi ** Math.abs(i - j);
+    expect(contrastVariance(4, 6, phi)).toBeCloseTo(v, 12);
+  });
+
+  it("reads φ near 0.5 from an AR(1) series and near 0 from independent noise, around steps", () => {
+    const ar = make(1, 2000, 0.03, () => 100, "ar1");
+    const iid = make(2, 2000, 0.03, (i) => (i < 1000 ? 100 : 130));
+    expect(residualNoise(ar, []).phi).toBeGreaterThan(0.4);
+    expect(residualNoise(ar, []).phi).toBeLessThan(0.6);
+    expect(residualNoise(iid, [1000]).phi).toBeLessThan(0.1);
+    // The differences' estimate is unmoved by the step too.
+    expect(estimateNoise(iid).phi).toBeLessThan(0.15);
+  });
+
+  it("has a scan tail that matches simulation of independent Gaussian noise", () => {
+    // P(max |Z| over one interval of 60 runs ≥ b) at the 1 % threshold, simulated.
+    const b = scanThreshold(0.01, 60, 3);
+    const rng = seededRandom(3);
+    let over = 0;
+    const trials = 4000;
+    for (let k = 0; k < trials; k++) {
+      const x = Array.from({ length: 60 }, () => gaussian(rng));
+      let [sum, best] = [0, 0];
+      const total = x.reduce((s, v) => s + v, 0);
+      for (let a = 1; a < 60; a++) {
+        sum += x[a - 1];
+        if (a >= 3 && a <= 57) best = Math.max(best, Math.abs(sum / a - (total - sum) / (60 - a)) / Math.sqrt(1 / a + 1 / (60 - a)));
+      }
+      if (best >= b) over++;
+    }
+    expect(over / trials).toBeGreaterThan(0.005);
+    expect(over / trials).toBeLessThan(0.017);
+    expect(scanTailProbability(b, 60, 3)).toBeCloseTo(0.01, 6);
+    expect(seriesPValue(1, 100)).toBe(1);
+    expect(seriesPValue(1e-12, 100)).toBeLessThan(1e-8);
+  });
+});
+
+describe("each kind of change", () => {
+  it("a step: found at its run, with an interval around its size that excludes 0", () => {
+    const d = detectSeries(make(4, 120, 0.03, (i) => (i < 70 ? 100 : 112)));
+    expect(d.steps.map((s) => s.index)).toEqual([70]);
+    expect(d.steps[0].ci_pct[0]).toBeGreaterThan(0);
+    expect(d.steps[0].ci_pct[0]).toBeLessThan(12);
+    expect(d.steps[0].ci_pct[1]).toBeGreaterThan(12);
+    expect(d.p_value).toBeLessThan(1e-6);
+  });
+
+  it("a drift: a slow creep is one drift with its slope, not a staircase of steps", () => {
+    const d = detectSeries(make(5, 80, 0.01, (i) => 100 * (1 + 0.004 * i)));
+    expect(d.drifts).toHaveLength(1);
+    expect(d.drifts[0].slope_pct_per_run).toBeGreaterThan(0.3);
+    expect(d.drifts[0].slope_pct_per_run).toBeLessThan(0.5);
+    expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.4);
+    expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.4);
+    expect(d.steps).toHaveLength(0);
+  });
+
+  it("a change of spread: runs three times as noisy from run 60, same mean", () => {
+    const d = detectSeries(
+      make(
+        6,
+        120,
+        0.01,
+        () => 100,
+        "iid",
+        (i) => (i < 60 ? 0.01 : 0.03),
+      ),
+    );
+    expect(d.steps).toHaveLength(0);
+    expect(d.spreads).toHaveLength(1);
+    expect(Math.abs(d.spreads[0].index - 60)).toBeLessThanOrEqual(3);
+    expect(d.spreads[0].ratio).toBeGreaterThan(2);
+    expect(d.spreads[0].ci_ratio[0]).toBeGreaterThan(1);
+  });
+
+  it("an outlier stays an outlier: reported, never a change", () => {
+    const values = make(7, 60, 0.02, () => 100);
+    values[30] = 180;
+    const d = detectSeries(values);
+    expect(d.outliers).toEqual([30]);
+    expect(d.steps.length + d.drifts.length + d.spreads.length).toBe(0);
+  });
+
+  it("zero spread: a constant accuracy that moves once is a deterministic change", () => {
+    const d = detectSeries([...Array(12).fill(0.7), ...Array(12).fill(0.68)]);
+    expect(d.steps.map((s) => [s.index, s.deterministic, s.p_value])).toEqual([[12, true, 0]]);
+  });
+});
+
+describe("the null: series where nothing changed", () => {
+  for (const noise of ["iid", "ar1", "t3"] as const) {
+    it(`raises few alarms on ${noise} noise (200 series of 150 runs)`, () => {
+      let alarms = 0;
+      for (let k = 0; k < 200; k++) {
+        const d = detectSeries(make(1000 + k, 150, 0.03, () => 100, noise));
+        if (d.steps.length + d.drifts.length + d.spreads.length > 0) alarms++;
+      }
+      // alpha 0.005: ~1 expected; 4 would be a tail probability < 2 % for a calibrated detector.
+      expect(alarms).toBeLessThanOrEqual(4);
+    });
+  }
+
+  it("Benjamini–Hochberg removes series that were significant on their own but not as a family", () => {
+    const family = Array.from({ length: 400 }, (_, k) => ({ values: make(5000 + k, 60, 0.03, () => 100, "t3") }));
+    const alone = family.map((s) => detectSeries(s.values, { alpha: 0.05 }));
+    const together = detectAcross(family, { alpha: 0.05 });
+    const significantAlone = alone.filter((d) => d.p_value <= 0.05).length;
+    expect(significantAlone).toBeGreaterThan(5);
+    expect(together.selected).toBeLessThan(significantAlone);
+    expect(together.series.filter((d) => d.steps.length > 0).length).toBe(
+      together.selected > 0 ? together.series.filter((d) => d.selected && d.steps.length > 0).length : 0,
+    );
+  });
+
+  it("never reports a step whose interval holds 0", () => {
+    for (let k = 0; k < 100; k++) {
+      const d = detectSeries(make(9000 + k, 40, 0.05, (i) => (i < 20 ? 100 : 106)));
+      for (const s of d.steps) expect(s.ci_pct[0] > 0 || s.ci_pct[1] < 0).toBe(true);
+    }
+  });
+});
