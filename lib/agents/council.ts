@@ -210,7 +210,13 @@ export async function council(
   /** Compose the draft (links, notice), render its references and run the residual check. */
   const render = (d: EpisodeDraft) => {
     const template = composeEpisode(d, facts, { runId, publishThreshold: threshold });
-    const rendered = renderAndCheck(template, facts, { lang: "en", links, runId, siteUrl: env.MUSE_SITE_URL });
+    const rendered = renderAndCheck(template, facts, {
+      lang: "en",
+      links,
+      runId,
+      siteUrl: env.MUSE_SITE_URL,
+      strongCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION,
+    });
     const problems = [...rendered.problems];
     if (rendered.content.title.length > titleRules.maxLength)
       problems.push(`title: the rendered title has ${rendered.content.title.length} characters; at most ${titleRules.maxLength} are allowed`);

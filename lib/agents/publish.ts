@@ -170,7 +170,7 @@ export async function findWork(db: Db, threshold: number, wait?: TranslationWait
  * the truth rule runs again on the exact file — claims against the row's
  * facts, and the residual check in the file's language.
  */
-export function episodeFileProblems(row: EpisodeRow, truth: { links?: CommitLinks; siteUrl?: string } = {}): string[] {
+export function episodeFileProblems(row: EpisodeRow, truth: { links?: CommitLinks; siteUrl?: string; strongCorrelation?: number } = {}): string[] {
   if (row.markdown.trim() === "") return ["the row has no markdown"];
   let data: unknown;
   try {
@@ -300,6 +300,7 @@ export async function publish(
       const problems = episodeFileProblems(row, {
         links: { hearts: repoName(env.BANTERHEARTS_REPO), packs: repoName(env.BANTERPACKS_REPO) },
         siteUrl: env.MUSE_SITE_URL,
+        strongCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION,
       });
       if (problems.length > 0) {
         fail(row.lang, problems);

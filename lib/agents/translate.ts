@@ -285,6 +285,7 @@ export async function translate(
         verifyTranslation(source.template, normaliseTranslation(output), source.facts, item.lang, rules, links, {
           runId: source.frontMatter.run_id,
           siteUrl: env.MUSE_SITE_URL,
+          strongCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION,
         }),
       timeoutMs: env.MUSE_LLM_TIMEOUT_MS,
       now: () => deps.clock.now(),

@@ -267,9 +267,10 @@ function surroundings(atoms: Atom[], i: number): { before: string; after: string
   return { before: visible(textBetween(atoms, start, i)), after: visible(textBetween(atoms, i + 1, end)) };
 }
 
-/** Spaces, dashes and emphasis or strike markers a writer can put between a figure and its unit ("42-percent", "42 **percent**"). */
-const FILLER = /^[\s\p{Pd}\u2212*_~\uFE63\uFF0D]+/u;
-const FILLER_END = /[\s*_~]+$/u;
+/** Spaces, dashes, emphasis or strike markers and entities a writer can put between a figure and its unit ("42-percent", "42 **percent**", "42&nbsp;percent" in a plain title). */
+const FILLER = /^(?:[\s\p{Pd}\u2212*_~\uFE63\uFF0D]|&[a-z0-9#]+;)+/iu;
+/** Only spaces and emphasis markers are skipped before a reference: a tilde there is a sign ("~41 %"). */
+const FILLER_END = /(?:[\s*_]|&[a-z0-9#]+;)+$/iu;
 
 const hanStart = (text: string, words: string[]) => words.find((w) => text.startsWith(w));
 const hanEnd = (text: string, words: string[]) => words.find((w) => text.endsWith(w));

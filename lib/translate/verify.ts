@@ -126,6 +126,8 @@ export function translationFormProblems(original: TranslatableText, translation:
 export interface TranslationFileContext {
   runId?: string;
   siteUrl?: string;
+  /** What "strong" means for the correlation (MUSE_CHIMERA_MIN_CORRELATION), as the council judged the original. */
+  strongCorrelation?: number;
 }
 
 /**
@@ -174,7 +176,9 @@ export function translationTruthProblems(
       if (!dstLinks.has(link)) problems.push(`${where}: the link target ${link} of ${of} is missing or changed: keep every URL unchanged`);
     for (const link of dstLinks) if (!srcLinks.has(link)) problems.push(`${where}: the link target ${link} is not in ${of}: do not add or alter links`);
   }
-  problems.push(...renderAndCheck(translation, facts, { lang, links, runId: file.runId, siteUrl: file.siteUrl }).problems);
+  problems.push(
+    ...renderAndCheck(translation, facts, { lang, links, runId: file.runId, siteUrl: file.siteUrl, strongCorrelation: file.strongCorrelation }).problems,
+  );
   return [...new Set(problems)];
 }
 
