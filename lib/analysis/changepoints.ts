@@ -444,7 +444,9 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
   const pSlope = 2 * (1 - normalCdf(Math.abs(zSlope), 0, 1));
   if (!(costB < costA && pSlope <= level)) return { steps: stepsAlone };
 
-  const start = segmentStats(x, 0, residualSteps[0] ?? n).mean;
+  // The fitted level at the first run: the first segment's mean less the slope times its mean run index.
+  const firstEnd = residualSteps[0] ?? n;
+  const start = segmentStats(x, 0, firstEnd).mean - (slope * (firstEnd - 1)) / 2;
   const scale = Math.abs(start) > 0 ? 100 / Math.abs(start) : NaN;
   const drift: DetectedDrift = {
     index: 0,
@@ -472,8 +474,8 @@ function spreadsOf(ctx: Context, stepCuts: number[], level: number): { p: number
   const d = new Float64Array(n - 1);
   for (let i = 1; i < n; i++) d[i - 1] = x[i] - x[i - 1];
   const centre = medianOf(d);
-  // Log sizes: a change of spread is a shift of their level, and their distribution is nearly symmetric.
-  const size = d.map((v) => Math.log(Math.abs(v - centre) + 1e-12 * (Math.abs(centre) + 1)));
+  // Cube roots of the squared sizes (Wilson–Hilferty): a change of spread is a shift of their level, and they are far less skewed than the sizes.
+  const size = d.map((v) => Math.cbrt((v - centre) ** 2));
   const typical = medianOf(size);
   for (const c of stepCuts) size[c - 1] = typical;
   const allowed = new Uint8Array(n);
