@@ -249,6 +249,20 @@ describe("translations keep the order and the neighbourhood", () => {
     ["zh", "p95 latency changed by {{fact:event.1.change_pct}}.", "p95延迟下降了{{fact:event.1.change_pct}}。", /"下降"/],
     ["hi", "The window had {{fact:volume.sessions}} sessions.", "{{fact:volume.sessions}} लाख उपयोगकर्ता प्रभावित हुए।", /unit/],
     ["hi", "The window had {{fact:volume.sessions}} sessions.", "त्रुटि दर {{fact:volume.sessions}} फ़ीसदी रही।", /unit/],
+    ["de", "p95 latency changed by {{fact:event.1.change_pct}}.", "Die p95-Latenz fiel um {{fact:event.1.change_pct}}.", /"fiel" says down/],
+    [
+      "de",
+      "p95 latency changed by {{fact:event.1.change_pct}}.",
+      "Gute Nachricht: die p95-Latenz hat sich um {{fact:event.1.change_pct}} verbessert.",
+      /says better/,
+    ],
+    ["hi", "p95 latency changed by {{fact:event.1.change_pct}}.", "p95 विलंबता {{fact:event.1.change_pct}} घटी।", /"घटी" says down/],
+    [
+      "de",
+      "The correlation is r = {{fact:correlation.latency_user}}.",
+      "Die Korrelation ist stark und positiv, r = {{fact:correlation.latency_user}}.",
+      /"positiv" contradicts/,
+    ],
   ];
   for (const [lang, sentence, text, says] of NEIGHBOURS) {
     it(`refuses in ${lang}: ${text}`, () => {
