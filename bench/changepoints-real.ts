@@ -1,6 +1,6 @@
 import { DEFAULT_DETECTOR_OPTIONS, detectAcross, detectSeries } from "../lib/analysis/changepoints";
 import { gaussian, seededRandom } from "../lib/seed/random";
-import * as previous from "../lib/analysis/edivisive";
+import * as previous from "./baselines/edivisive";
 import { say, type Row, type SectionResult } from "./lib";
 import { loadTcpd, publishedMeans } from "./tcpd/dataset";
 import { evaluateOnTcpd } from "./tcpd/evaluate";

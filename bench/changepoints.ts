@@ -1,5 +1,5 @@
 import { DEFAULT_DETECTOR_OPTIONS, detectAcross, studentTTwoSidedP, type DetectorOptions } from "../lib/analysis/changepoints";
-import * as previous from "../lib/analysis/edivisive";
+import * as previous from "./baselines/edivisive";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../lib/local-clickhouse/launcher";

@@ -389,10 +389,11 @@ export const ENV_SPEC = {
     description: "Council: full UTC days with both sources needed before the hearts↔packs correlation is stated (with its Fisher-z interval).",
   }),
   MUSE_CHANGE_ALPHA: spec({
-    schema: num(0.0001, 0.000001, 0.2),
-    default: "0.0001",
+    schema: num(0.001, 0.000001, 0.2),
+    default: "0.001",
     group: "Pipeline",
-    description: "Change points: false discovery rate across all series (Benjamini–Hochberg q ≤ this); also each split's test level.",
+    description:
+      "Change points: the chance that a series without a change reports one, and the false discovery rate across series (Benjamini–Hochberg q ≤ this; changes inside the selected series at this × selected / tested).",
   }),
   MUSE_CHANGE_MIN_RUNS: spec({
     schema: int(3, 2, 100),

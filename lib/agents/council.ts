@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/edivisive";
+import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/changepoints";
 import { computeFacts, type Facts } from "../analysis/facts";
 import type { Db } from "../clickhouse/client";
 import { insertEpisodes, lastEpisode } from "../clickhouse/queries/episodes";

@@ -1,8 +1,8 @@
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { adjacentBlockCovariance, blockSumVariance, despike, estimateNoise, residualNoise, trimmedScale } from "./noise";
+import { adjacentBlockCovariance, blockSumVariance, despike, estimateNoise, normalScores, residualNoise, smallMedian, trimmedScale } from "./noise";
 import { bestSplitIn, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
-import { intervalLevelFor, seriesPValue } from "./scan-null";
+import { intervalLevelFor, seriesPValue, type ScanStatistic } from "./scan-null";
 
 /**
  * What changed in one benchmark series (runs ordered by commit), so a change can be
@@ -46,8 +46,9 @@ export interface DetectorOptions {
 /**
  * Chosen on the seeded corpus of `npm run bench -- --only changepoints` (never on TCPD,
  * which the bench reports with these defaults):
- *  - alpha 0.005: with BH across a corpus where most series changed, the clean series'
- *    false alarms stay ≤ 1 per 100 at every length and noise (0.01 gives 1–2 under AR(1)).
+ *  - alpha 0.001: recall on the seeded goal cells is the same from 0.005 down to 0.001
+ *    (steps of ≥ 10 % at CV ≤ 3 % are far above either bar) while false alarms under
+ *    Student-t and AR(1) noise fall by half; 0.0003 starts to lose recall.
  *  - minRunsEachSide 3: a regression fixed 3 runs later is still two changes; 2 would
  *    let one noisy pair be a segment.
  *  - minChangePct 2: below 2 % a benchmark shift is not worth a story even when real.
@@ -55,7 +56,7 @@ export interface DetectorOptions {
  *  - outlierSigmas 5: Gaussian noise puts a run that far out once in ~2 million runs.
  */
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = Object.freeze({
-  alpha: 0.005,
+  alpha: 0.001,
   minRunsEachSide: 3,
   minChangePct: 2,
   confidence: 0.95,
@@ -222,11 +223,13 @@ function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array):
     for (let i = 0; i < n; i++) {
       const start = Math.min(Math.max(0, i - h), n - 2 * h - 1);
       for (let k = 0; k < window.length; k++) window[k] = values[start + k];
-      const local = medianOf(window);
+      const local = smallMedian(window);
       clipped[i] = local + Math.max(-bound, Math.min(bound, values[i] - local));
     }
   }
-  return { values: clipped, sigma, phi: 0, m, allowed };
+  // σ and φ of the clipped values from their lag-1 and lag-2 differences (robust to steps; noisy on short series).
+  const noise = estimateNoise(clipped);
+  return noise.sigma > 0 ? { values: clipped, sigma: noise.sigma, phi: noise.phi, m, allowed } : { values: clipped, sigma, phi: 0, m, allowed };
 }
 
 /** Thresholds on |Z| per interval length, shared by every series of one length and level. */
@@ -242,18 +245,18 @@ function thresholdFor(intervalLevel: number, l: number, m: number): number {
   return b;
 }
 const intervalLevelCache = new Map<string, number>();
-function intervalLevel(level: number, n: number): number {
-  const key = `${level}:${n}`;
+function intervalLevel(level: number, n: number, statistic: ScanStatistic): number {
+  const key = `${statistic}:${level}:${n}`;
   let t = intervalLevelCache.get(key);
   if (t === undefined) {
-    t = intervalLevelFor(level, n);
+    t = intervalLevelFor(level, n, statistic);
     if (intervalLevelCache.size > 100_000) intervalLevelCache.clear();
     intervalLevelCache.set(key, t);
   }
   return t;
 }
 
-/** The series-level rate at which the first pass takes out steps before the noise is measured around them. */
+/** About the series-level rate at which the first pass takes out steps before the noise is measured around them. */
 const FIRST_PASS_LEVEL = 0.01;
 
 /**
@@ -262,32 +265,96 @@ const FIRST_PASS_LEVEL = 0.01;
  * differences, finds the steps it can; the second measures the noise around them
  * (residualNoise, more precise about day-to-day drift) and scans again with it.
  */
-export function levelScan(values: ArrayLike<number>, m: number, allowed: Uint8Array, level: number): LevelScan & { minIntervalP: number } {
+export function levelScan(
+  values: ArrayLike<number>,
+  m: number,
+  allowed: Uint8Array,
+  level: number,
+  statistic: ScanStatistic = "level",
+): LevelScan & { minIntervalP: number } {
   const n = values.length;
   const first = scoredInput(values, m, allowed);
   const prefix = prefixSums(first.values);
   if (!(first.sigma > 0)) return { p: 1, cuts: [], input: first, prefix, minIntervalP: 1 };
-  const t1 = intervalLevel(FIRST_PASS_LEVEL, n);
-  // The first pass assumes independent noise: the differences' φ is too noisy on a short series to trust
-  // (a step it hides would then be read as persistence), and each split it finds is moved to its best place
-  // between its neighbours before the noise is measured around it.
-  const independent = first;
-  const rough = place(independent, prefix, narrowestOverThreshold(scan(independent, (l) => thresholdFor(t1, l, m)).hits));
-  const around = residualNoise(first.values, rough);
+  // The first pass's bar is fixed (not read from the null table, which is simulated through this very pass):
+  // about FIRST_PASS_LEVEL over the ~n effectively independent intervals of a scan.
+  const t1 = FIRST_PASS_LEVEL / n;
+  // The first pass finds the steps it can under two readings of the noise — independent, and with the φ of
+  // the differences (robust to steps, but noisy on a short series) — and keeps the reading whose fit, noise
+  // measured around its steps, has the better AR(1) BIC: a step read as persistence, or persistence read as
+  // a stream of steps, both lose. Each split is moved to its best place between its neighbours first.
+  const readings = first.phi > 0 ? [{ ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) }, first] : [first];
+  const fits = readings.map((reading) => {
+    const cuts = collapseNearPairs(reading, prefix, place(reading, prefix, narrowestOverThreshold(scan(reading, (l) => thresholdFor(t1, l, m)).hits)));
+    const noise = residualNoise(first.values, cuts);
+    return { noise, bic: ar1Bic(n, cuts.length, noise) };
+  });
+  const around = fits.reduce((a, b) => (b.bic < a.bic ? b : a)).noise;
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi: around.phi } : first;
-  const t = intervalLevel(level, n);
-  const result = scan(input, (l) => thresholdFor(t, l, m));
-  const p = seriesPValue(result.minIntervalP, n);
-  return { p, cuts: p <= level ? narrowestOverThreshold(result.hits) : [], input, prefix, minIntervalP: result.minIntervalP };
+  const t = intervalLevel(level, n, statistic);
+  const result = scan(input, (l) => thresholdFor(t, l, input.m));
+  const p = seriesPValue(result.minIntervalP, n, statistic);
+  return { p, cuts: p <= level ? collapseNearPairs(input, prefix, narrowestOverThreshold(result.hits)) : [], input, prefix, minIntervalP: result.minIntervalP };
+}
+
+/** BIC of a Gaussian AR(1) piecewise-constant fit: n·log(innovation variance) + log(n) per parameter (2 a step, σ and φ). */
+function ar1Bic(n: number, steps: number, noise: { sigma: number; phi: number }): number {
+  const innovation = noise.sigma * noise.sigma * (1 - noise.phi * noise.phi);
+  return innovation > 0 ? n * Math.log(innovation) + (2 * steps + 2) * Math.log(n) : -Infinity;
 }
 
 /**
- * The statistic the null table is simulated for: the smallest interval p-value of the
- * level scan of a series, outliers removed as the detector removes them.
+ * Two splits closer than 2m that one split explains as well: kept as one. The narrowest
+ * interval over the threshold can straddle a large step with too few runs on one side to
+ * split at it, and then flanks it with two splits a few runs apart; a real short excursion
+ * (a regression fixed a few runs later) is not explained by one split, and stays two.
  */
-export function smallestIntervalP(values: ArrayLike<number>, m: number): number {
+function collapseNearPairs(input: ScanInput, prefix: Float64Array, cuts: number[]): number[] {
+  const n = input.values.length;
+  const kept = [...cuts];
+  const between = (bounds: number[]) => {
+    let ss = 0;
+    for (let k = 0; k + 1 < bounds.length; k++) ss += (prefix[bounds[k + 1]] - prefix[bounds[k]]) ** 2 / (bounds[k + 1] - bounds[k]);
+    return ss;
+  };
+  const penalty = 2 * Math.log(n) * input.sigma * input.sigma * ((1 + input.phi) / (1 - input.phi));
+  for (let k = 0; k + 1 < kept.length;) {
+    if (kept[k + 1] - kept[k] >= 2 * input.m) {
+      k++;
+      continue;
+    }
+    const [from, to] = [k === 0 ? 0 : kept[k - 1], k + 2 < kept.length ? kept[k + 2] : n];
+    const one = bestSplitIn(input, prefix, from, to);
+    if (one && between([from, kept[k], kept[k + 1], to]) - between([from, one.tau, to]) < penalty) kept.splice(k, 2, one.tau);
+    else k++;
+  }
+  return kept;
+}
+
+/**
+ * The statistic the null tables are simulated for: the smallest interval p-value of the
+ * level scan, or of the spread scan, of a series, outliers removed as the detector removes them.
+ */
+export function smallestIntervalP(values: ArrayLike<number>, m: number, statistic: ScanStatistic): number {
   const { values: clean } = despike(values, m - 1, DEFAULT_DETECTOR_OPTIONS.outlierSigmas);
-  return levelScan(clean, m, new Uint8Array(values.length + 1).fill(1), 1e-300).minIntervalP;
+  const scanned = statistic === "level" ? clean : spreadSeries(clean, []);
+  return levelScan(scanned, m, new Uint8Array(scanned.length + 1).fill(1), 1e-300, statistic).minIntervalP;
+}
+
+/**
+ * The series the spread scan tests: the sizes of successive differences, a step's own
+ * difference set to the typical size, as normal scores. A change of spread is a shift of
+ * their level, and ranks make the test as calibrated under heavy tails as under Gaussian
+ * noise (the sizes themselves are skewed and, under Student-t noise, heavy-tailed).
+ */
+function spreadSeries(x: ArrayLike<number>, stepCuts: readonly number[]): Float64Array {
+  const d = new Float64Array(x.length - 1);
+  for (let i = 1; i < x.length; i++) d[i - 1] = x[i] - x[i - 1];
+  const centre = medianOf(d);
+  const size = d.map((v) => Math.abs(v - centre));
+  const typical = medianOf(size);
+  for (const c of stepCuts) size[c - 1] = typical;
+  return normalScores(size);
 }
 
 /** Each split moved to the best split between its neighbours, until none moves (or two would meet). */
@@ -473,14 +540,10 @@ function spreadsOf(ctx: Context, stepCuts: number[], level: number): { p: number
   const n = x.length;
   const d = new Float64Array(n - 1);
   for (let i = 1; i < n; i++) d[i - 1] = x[i] - x[i - 1];
-  const centre = medianOf(d);
-  // Cube roots of the squared sizes (Wilson–Hilferty): a change of spread is a shift of their level, and they are far less skewed than the sizes.
-  const size = d.map((v) => Math.cbrt((v - centre) ** 2));
-  const typical = medianOf(size);
-  for (const c of stepCuts) size[c - 1] = typical;
+  const size = spreadSeries(x, stepCuts);
   const allowed = new Uint8Array(n);
   for (let c = 1; c < n - 1; c++) allowed[c] = ctx.allowed[c + 1];
-  const scanned = levelScan(size, ctx.options.minRunsEachSide, allowed, level);
+  const scanned = levelScan(size, ctx.options.minRunsEachSide, allowed, level, "spread");
   const cuts = refine(scanned, scanned.cuts, level, () => true);
   const spreads = cuts.map((c, k) => {
     const from = k === 0 ? 0 : cuts[k - 1].tau;
@@ -537,7 +600,8 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
     values: clean,
     options: o,
     allowed,
-    sigma: estimateNoise(clean).sigma,
+    // The noise of the test itself (measured around the first pass's steps), so the interval agrees with it.
+    sigma: level.input.sigma,
     phi: level.input.phi,
     z: normalQuantile(1 - (1 - o.confidence) / 2, 0, 1),
   };

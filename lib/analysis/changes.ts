@@ -1,19 +1,20 @@
 import { v5 as uuidv5 } from "uuid";
 import type { Db } from "../clickhouse/client";
 import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
-import { benjaminiHochberg, detectChangePoints, type DetectorOptions, type SegmentStats } from "./edivisive";
+import { detectAcross, type DetectorOptions, type SegmentStats } from "./changepoints";
 import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey } from "./series";
 
 /**
  * What changed in the benchmarks, and because of which commit.
  *
  * 1. Every series (lib/analysis/series.ts) with at least 2 × minRunsEachSide
- *    runs goes through the change-point detector (changepoints.ts:
- *    e-divisive candidates, t-test significance, Otava-style pruning).
- * 2. All candidate changes of all series form one family: their p-values are
- *    corrected with Benjamini–Hochberg, and a change is kept when q ≤ alpha
- *    (the false discovery rate across series is controlled, not just each
- *    series' error rate).
+ *    runs goes through the change-point detector (changepoints.ts: a
+ *    multiscale scan on normal scores with an AR(1) noise model, its p-value
+ *    calibrated for the whole search), one calibrated p-value per series.
+ * 2. The tested series form one family: Benjamini–Hochberg over all their
+ *    p-values (significant or not) selects series at q ≤ alpha, and changes
+ *    inside the selected ones are kept at alpha × selected / tested
+ *    (Benjamini–Bogomolov). A change's q_value is its series' q-value.
  * 3. Attribution: a change sits between the last run before it and the first
  *    run after it; the commits of Banterhearts in (commit of the run before,
  *    commit of the run after] are the candidates — one commit when every
@@ -58,7 +59,7 @@ export interface DetectionResult {
   series_tested: number;
   /** Series seen at all. */
   series_total: number;
-  /** Candidate changes before the correction across series. */
+  /** Series Benjamini–Hochberg selected (q ≤ alpha). */
   candidates: number;
 }
 
@@ -71,51 +72,58 @@ export function changeId(key: SeriesKey, commitSha: string): string {
 /** Runs the detector over every series, corrects across them, attributes and links fixes. */
 export function detectChanges(series: Series[], commits: { sha: string; ts: string }[], config: ChangeConfig): DetectionResult {
   const byTime = [...commits].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
-  const raw: { s: Series; c: ReturnType<typeof detectChangePoints>[number] }[] = [];
-  let tested = 0;
-  for (const s of series) {
-    if (s.points.length < 2 * config.minRunsEachSide) continue;
-    tested += 1;
-    for (const c of detectChangePoints(
-      s.points.map((p) => p.value),
-      config,
-    ))
-      raw.push({ s, c });
-  }
-  const q = benjaminiHochberg(raw.map((r) => r.c.p_value));
+  // Repeats (runs of one commit measured on one day, as bisection asks for) sit together: a change falls only
+  // between measurement occasions.
+  const family = detectAcross(
+    series.map((s) => ({ values: s.points.map((p) => p.value), groups: occasionGroups(s.points) })),
+    config,
+  );
   const kept: AttributedChange[] = [];
-  raw.forEach(({ s, c }, i) => {
-    if (q[i] > config.alpha) return;
-    const before = s.points[c.index - 1];
-    const after = s.points[c.index];
-    const from = Date.parse(before.commit_ts);
-    const to = Date.parse(after.commit_ts);
-    let candidates = byTime.filter((k) => Date.parse(k.ts) > from && Date.parse(k.ts) <= to).map((k) => k.sha);
-    if (candidates.length === 0 && after.commit_sha !== before.commit_sha) candidates = [after.commit_sha];
-    const worse = HIGHER_IS_WORSE[s.key.metric] ? c.change_pct > 0 : c.change_pct < 0;
-    kept.push({
-      change_id: changeId(s.key, after.commit_sha),
-      key: s.key,
-      label: seriesLabel(s.key),
-      kind: worse ? "regression" : "improvement",
-      change_pct: c.change_pct,
-      ci_pct: c.ci_pct,
-      p_value: c.p_value,
-      q_value: q[i],
-      before: c.before,
-      after: c.after,
-      deterministic: c.deterministic,
-      commit_sha: after.commit_sha,
-      commit_ts: after.commit_ts,
-      previous_sha: before.commit_sha,
-      candidates,
-      status: worse ? "open" : "kept",
-      fixed_by_sha: "",
-      fixed_ts: null,
-    });
+  family.series.forEach((d, k) => {
+    const s = series[k];
+    for (const c of d.steps) {
+      const before = s.points[c.index - 1];
+      const after = s.points[c.index];
+      const from = Date.parse(before.commit_ts);
+      const to = Date.parse(after.commit_ts);
+      let candidates = byTime.filter((x) => Date.parse(x.ts) > from && Date.parse(x.ts) <= to).map((x) => x.sha);
+      if (candidates.length === 0 && after.commit_sha !== before.commit_sha) candidates = [after.commit_sha];
+      const worse = HIGHER_IS_WORSE[s.key.metric] ? c.change_pct > 0 : c.change_pct < 0;
+      kept.push({
+        change_id: changeId(s.key, after.commit_sha),
+        key: s.key,
+        label: seriesLabel(s.key),
+        kind: worse ? "regression" : "improvement",
+        change_pct: c.change_pct,
+        ci_pct: c.ci_pct,
+        p_value: c.p_value,
+        q_value: d.q_value,
+        before: c.before,
+        after: c.after,
+        deterministic: c.deterministic,
+        commit_sha: after.commit_sha,
+        commit_ts: after.commit_ts,
+        previous_sha: before.commit_sha,
+        candidates,
+        status: worse ? "open" : "kept",
+        fixed_by_sha: "",
+        fixed_ts: null,
+      });
+    }
   });
   linkFixes(kept);
-  return { changes: kept, series_tested: tested, series_total: series.length, candidates: raw.length };
+  return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.selected };
+}
+
+/**
+ * The measurement occasion of each run, in run order: consecutive runs of one commit on one UTC day share one.
+ * The same commit measured on another night is another occasion (the machine, not the code, may have changed).
+ */
+function occasionGroups(points: Series["points"]): number[] {
+  const groups: number[] = [];
+  const occasion = (p: Series["points"][number]) => `${p.commit_sha}@${p.run_ts.slice(0, 10)}`;
+  points.forEach((p, i) => groups.push(i === 0 ? 0 : occasion(p) === occasion(points[i - 1]) ? groups[i - 1] : groups[i - 1] + 1));
+  return groups;
 }
 
 /** A regression is fixed by the next change of the same series and metric that goes the other way. */

@@ -10,6 +10,21 @@ import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 /** The Gaussian-consistent scale of the median absolute deviation: 1.4826 × MAD estimates σ for normal data. */
 const MAD_TO_SIGMA = 1.482602218505602;
 
+/** Median of a few values, sorted in place in a scratch buffer (the running medians' inner loop: no allocation). */
+export function smallMedian(scratch: Float64Array): number {
+  for (let i = 1; i < scratch.length; i++) {
+    const v = scratch[i];
+    let j = i - 1;
+    while (j >= 0 && scratch[j] > v) {
+      scratch[j + 1] = scratch[j];
+      j--;
+    }
+    scratch[j + 1] = v;
+  }
+  const mid = scratch.length >> 1;
+  return scratch.length % 2 ? scratch[mid] : (scratch[mid - 1] + scratch[mid]) / 2;
+}
+
 export function median(xs: ArrayLike<number>): number {
   const s = Float64Array.from(xs).sort();
   const mid = s.length >> 1;
@@ -151,7 +166,7 @@ export function despike(values: ArrayLike<number>, h: number, sigmas: number): {
   for (let i = 0; i < n; i++) {
     const start = Math.min(Math.max(0, i - h), n - 2 * h - 1);
     for (let k = 0; k < window.length; k++) window[k] = values[start + k];
-    const local = median(window);
+    const local = smallMedian(window);
     if (Math.abs(values[i] - local) > sigmas * sigma) {
       out[i] = local;
       outliers.push(i);

@@ -1,10 +1,11 @@
-import { SCAN_NULL_TABLE } from "./scan-null-table";
+import { SCAN_NULL_TABLES } from "./scan-null-table";
 
 /**
  * The null distribution of a whole series' scan: the smallest interval p-value T over
- * every seeded interval (scan.ts), on normal scores with the noise estimated from the
- * series itself, as simulated under no change (scripts/calibrate-scan.ts writes the
- * table: for each series length, T's quantiles at the probabilities below).
+ * every seeded interval (scan.ts), with the noise estimated from the series itself, as
+ * simulated under no change (scripts/calibrate-scan.ts writes one table per statistic —
+ * the level scan and the spread scan — each giving, per series length, T's quantiles at
+ * the tabulated probabilities).
  *
  * seriesPValue(T, n) = P(T* ≤ T) under the null: interpolated in log–log between the
  * tabulated probabilities and lengths. Below the smallest tabulated probability the
@@ -13,11 +14,11 @@ import { SCAN_NULL_TABLE } from "./scan-null-table";
  * (the number of short intervals, which dominate it, does).
  */
 
-export const NULL_PROBABILITIES = SCAN_NULL_TABLE.probabilities;
+/** Which scan a p-value is for: a shift of level, or of spread (changepoints.ts). */
+export type ScanStatistic = keyof typeof SCAN_NULL_TABLES;
 
 /** P(T* ≤ t) for one tabulated length, from its quantile row (log–log interpolation). */
-function rowCdf(quantiles: readonly number[], t: number): number {
-  const probs = NULL_PROBABILITIES;
+function rowAt(probs: readonly number[], quantiles: readonly number[], t: number): number {
   if (t >= quantiles[0]) {
     // Above the largest tabulated quantile: linear in log T up to P = 1 at T = 1.
     const [lt, lp] = [Math.log(quantiles[0]), Math.log(probs[0])];
@@ -33,12 +34,14 @@ function rowCdf(quantiles: readonly number[], t: number): number {
   return Math.min(1, t * (probs[last] / quantiles[last]));
 }
 
-/** The calibrated p-value of a series of n runs whose smallest interval p-value is t. */
-export function seriesPValue(t: number, n: number): number {
+/** The calibrated p-value of a series of n values whose smallest interval p-value is t. */
+export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "level"): number {
   if (!(t > 0)) return 0;
   if (t >= 1) return 1;
-  const lengths = SCAN_NULL_TABLE.lengths;
-  const rows = SCAN_NULL_TABLE.quantiles;
+  const table = SCAN_NULL_TABLES[statistic];
+  const { lengths, probabilities } = table;
+  const rows = table.quantiles;
+  const rowCdf = (row: readonly number[], x: number) => rowAt(probabilities, row, x);
   if (n <= lengths[0]) return rowCdf(rows[0], t);
   const last = lengths.length - 1;
   if (n >= lengths[last]) return Math.min(1, rowCdf(rows[last], (t * n) / lengths[last]));
@@ -50,12 +53,12 @@ export function seriesPValue(t: number, n: number): number {
 }
 
 /** The smallest interval p-value t at which seriesPValue(t, n) = p (bisection in log t). */
-export function intervalLevelFor(p: number, n: number): number {
+export function intervalLevelFor(p: number, n: number, statistic: ScanStatistic = "level"): number {
   let lo = Math.log(1e-300);
   let hi = 0;
   for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
     const mid = (lo + hi) / 2;
-    if (seriesPValue(Math.exp(mid), n) > p) hi = mid;
+    if (seriesPValue(Math.exp(mid), n, statistic) > p) hi = mid;
     else lo = mid;
   }
   return Math.exp(lo);

@@ -8,7 +8,7 @@ import { contrastVariance } from "./noise";
  *
  * - Intervals: "seeded" intervals (Kovács, Li, Haselbeck & Bühlmann, Biometrika 2023),
  *   lengths falling geometrically by SCALE_STEP from n to 2m, each length laid at a shift
- *   of a quarter of itself (every run where it could be, for the shortest lengths). Every
+ *   of half of itself (every run where it could be, for the shortest lengths). Every
  *   change with m runs on each side before the next one sits near the middle of an
  *   interval that holds it alone, so a short regression-and-fix is seen as two changes.
  * - Contrast at split τ of [s, e): Z = (mean[s, τ) − mean[τ, e)) / (σ √V), V the exact
@@ -25,7 +25,7 @@ import { contrastVariance } from "./noise";
 /** Each scale's interval length is this fraction of the next longer one. */
 export const SCALE_STEP = 0.8;
 /** Intervals of one scale start every length × SHIFT_FRACTION runs. */
-export const SHIFT_FRACTION = 0.25;
+export const SHIFT_FRACTION = 0.5;
 
 export interface Interval {
   start: number;
@@ -116,10 +116,22 @@ export function prefixSums(values: ArrayLike<number>): Float64Array {
   return p;
 }
 
-/** 1/√V(a, l − a) for a = 0 … l (0 where a split is impossible), reused by every interval of length l. */
-function inverseContrastScale(l: number, m: number, phi: number): Float64Array {
+/**
+ * 1/√V(a, l − a) for a = 0 … l (0 where a split is impossible): the same for every interval of
+ * length l, so kept per (m, φ, l) — a series' scans and re-placements ask for the same few lengths
+ * again and again, and many series share φ = 0.
+ */
+const weightCache = new Map<string, Float64Array>();
+function inverseContrastScale(l: number, m: number, phiEstimate: number): Float64Array {
+  // φ rounded up to a hundredth (a hair more conservative) so that series share their weights.
+  const phi = Math.ceil(phiEstimate * 100 - 1e-9) / 100;
+  const key = `${m}:${phi}:${l}`;
+  const cached = weightCache.get(key);
+  if (cached) return cached;
   const w = new Float64Array(l + 1);
   for (let a = m; a <= l - m; a++) w[a] = 1 / Math.sqrt(contrastVariance(a, l - a, phi));
+  if (weightCache.size > 20_000) weightCache.clear();
+  weightCache.set(key, w);
   return w;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The detector the council still runs (lib/analysis/changes.ts) while the multiscale scan of
- * changepoints.ts is proven on the pipeline's own tests; the bench scores both side by side.
+ * The detector Muse used before the multiscale scan of lib/analysis/changepoints.ts, kept
+ * as it was for the bench to score side by side with it; nothing in lib/ or app/ uses it.
  *
  * Change points in one benchmark series (runs ordered by upstream commit), so a
  * change can be pinned on the commit whose run starts it. Pure functions, no I/O.
