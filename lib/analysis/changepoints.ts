@@ -283,7 +283,9 @@ export function levelScan(
   // the differences (robust to steps, but noisy on a short series) — and keeps the reading whose fit, noise
   // measured around its steps, has the better AR(1) BIC: a step read as persistence, or persistence read as
   // a stream of steps, both lose. Each split is moved to its best place between its neighbours first.
-  const readings = first.phi > 0 ? [{ ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) }, first] : [first];
+  // (The spread scan's ranks of difference sizes are close to independent under no change: one reading.)
+  const independent: ScanInput = { ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) };
+  const readings = first.phi === 0 ? [first] : statistic === "spread" ? [independent] : [independent, first];
   const fits = readings.map((reading) => {
     const cuts = collapseNearPairs(reading, prefix, place(reading, prefix, narrowestOverThreshold(scan(reading, (l) => thresholdFor(t1, l, m)).hits)));
     const noise = residualNoise(first.values, cuts);
@@ -489,9 +491,11 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
       stepsAlone.map((s) => s.index),
     ).ssX +
     penalty * (2 * stepsAlone.length + 1);
+  const whole = segmentMoments(x, []);
+  // No step or one: the full comparison (three more scans) only when a plain line already fits better.
+  if (stepsAlone.length <= 1 && !(whole.ssX - (whole.sXT * whole.sXT) / whole.ssT + penalty * 2 < costA)) return { steps: stepsAlone };
 
   // The line over the whole series, then steps of what is left.
-  const whole = segmentMoments(x, []);
   const slope0 = whole.sXT / whole.ssT;
   const residual = x.map((v, i) => v - slope0 * i);
   const residualScan = levelScan(residual, ctx.options.minRunsEachSide, ctx.allowed, level);
