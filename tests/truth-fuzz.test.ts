@@ -4,7 +4,8 @@ import type { EpisodeContent } from "../lib/episode/draft";
 import { buildFrontMatter, composeEpisode, renderEpisode } from "../lib/episode/file";
 import { REFERENCE_PATTERN } from "../lib/episode/references";
 import { checkEpisodeFile, claimsOf, renderAndCheck } from "../lib/episode/truth";
-import { LINKS, RUN, TO, fixtureFacts } from "./helpers/truth-fixture";
+import { seededRandom } from "../lib/seed/random";
+import { LINKS, RUN, fixtureFacts, fixtureIdentity } from "./helpers/truth-fixture";
 
 /**
  * The neighbourhood fuzzer (issue 26): a real episode — the offline writer's,
@@ -24,27 +25,8 @@ const honest = composeEpisode(writeOffline(facts, { series: "chimera", titleRule
 
 function verdict(template: EpisodeContent) {
   const council = renderAndCheck(template, facts, { lang: "en", links: LINKS, runId: RUN });
-  const fm = buildFrontMatter(facts, council.content, claimsOf(council.references, facts.facts), {
-    series: "chimera",
-    episode: 1,
-    lang: "en",
-    date: new Date(TO),
-    runId: RUN,
-    writer: { kind: "offline" },
-  });
+  const fm = buildFrontMatter(facts, council.content, claimsOf(council.references, facts.facts), fixtureIdentity());
   return { council: council.problems, publisher: checkEpisodeFile(renderEpisode(fm, council.content.sections), facts, { links: LINKS }) };
-}
-
-/** mulberry32: a small seeded generator, so the sample is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Mutation = { name: string; apply: (reference: string) => string };
@@ -140,7 +122,7 @@ describe("fuzzing the text around every reference of a real episode", () => {
   });
 
   it("every meaning-changing mutation is refused by the council and the publisher; spacing changes pass", () => {
-    const random = seeded(26);
+    const random = seededRandom(26);
     const all = positions(honest);
     expect(all.length).toBeGreaterThan(30);
     let tried = 0;

@@ -6,7 +6,7 @@ import type { Lang } from "../lib/episode/fact";
 import { buildFrontMatter, composeEpisode, renderEpisode } from "../lib/episode/file";
 import { checkEpisodeFile, claimsOf, renderAndCheck } from "../lib/episode/truth";
 import { verifyTranslation } from "../lib/translate/verify";
-import { HEARTS, LINKS, RUN, TO, fixtureFacts } from "./helpers/truth-fixture";
+import { HEARTS, LINKS, RUN, fixtureFacts, fixtureIdentity } from "./helpers/truth-fixture";
 
 /**
  * Truth, round two (issue 26): forms a dishonest writer got through both the
@@ -24,12 +24,7 @@ const honest = (): EpisodeDraft => writeOffline(facts, { series: "chimera", titl
 function judge(template: EpisodeContent, lang: Lang = "en", f: Facts = facts) {
   const council = renderAndCheck(template, f, { lang, links: LINKS, runId: RUN });
   const fm = buildFrontMatter(f, council.content, claimsOf(council.references, f.facts), {
-    series: "chimera",
-    episode: 1,
-    lang,
-    date: new Date(TO),
-    runId: RUN,
-    writer: { kind: "offline" },
+    ...fixtureIdentity(lang),
     ...(lang === "en" ? {} : { translationOf: "episodes/chimera/ep-001.md" }),
   });
   const file = renderEpisode(fm, council.content.sections);

@@ -5,7 +5,7 @@ import type { EpisodeDraft } from "../lib/episode/draft";
 import { formatFact } from "../lib/episode/fact";
 import { buildFrontMatter, composeEpisode, renderEpisode } from "../lib/episode/file";
 import { checkEpisodeFile, claimsOf, renderAndCheck } from "../lib/episode/truth";
-import { LINKS, RUN, TO, fixtureFacts } from "./helpers/truth-fixture";
+import { LINKS, RUN, fixtureFacts, fixtureIdentity } from "./helpers/truth-fixture";
 import { contentPieces, truthContext, verifyProse, type DraftClaim } from "./helpers/legacy-verify";
 
 /**
@@ -147,14 +147,7 @@ describe("truth by construction: every attack form is rejected by the full pipel
   it("a file tampered with after the council fails the publisher's check; the untouched file passes", () => {
     const rendered = pipeline(honest());
     const claims = claimsOf(rendered.references, facts.facts);
-    const fm = buildFrontMatter(facts, rendered.content, claims, {
-      series: "chimera",
-      episode: 1,
-      lang: "en",
-      date: new Date(TO),
-      runId: RUN,
-      writer: { kind: "offline" },
-    });
+    const fm = buildFrontMatter(facts, rendered.content, claims, fixtureIdentity());
     const file = renderEpisode(fm, rendered.content.sections);
     expect(checkEpisodeFile(file, facts, { links: LINKS })).toEqual([]);
     const shown = formatFact(facts.facts.find((f) => f.id === "event.1.after")!);
@@ -192,14 +185,7 @@ describe("one formatter, every locale", () => {
     expect(benchEn).toContain("[1,234.5 tokens/s](#fact-hearts.tokens_per_sec)");
     expect(benchDe).toContain("[1.234,5 tokens/s](#fact-hearts.tokens_per_sec)");
     // The German file passes the residual check in German (its own number format is what the evidence links show).
-    const fm = buildFrontMatter(facts, de.content, claimsOf(de.references, facts.facts), {
-      series: "chimera",
-      episode: 1,
-      lang: "de",
-      date: new Date(TO),
-      runId: RUN,
-      writer: { kind: "offline" },
-    });
+    const fm = buildFrontMatter(facts, de.content, claimsOf(de.references, facts.facts), fixtureIdentity("de"));
     expect(checkEpisodeFile(renderEpisode(fm, de.content.sections), facts, { links: LINKS })).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { facts as factsSchema, type Facts } from "../../lib/analysis/facts";
+import type { EpisodeIdentity } from "../../lib/episode/file";
 
 /**
  * The truth rule's fixture: one window with one open regression (event 1, at
@@ -114,3 +115,8 @@ export function fixtureFacts(): Facts {
 }
 
 export const LINKS = { hearts: "acme/banterhearts", packs: "acme/banterpacks" };
+
+/** The fixture episode's identity for buildFrontMatter: chimera episode 1 of the window, written offline. */
+export function fixtureIdentity(lang: EpisodeIdentity["lang"] = "en"): EpisodeIdentity {
+  return { series: "chimera", episode: 1, lang, date: new Date(TO), runId: RUN, writer: { kind: "offline" } };
+}
