@@ -1,4 +1,5 @@
-import { DEFAULT_DETECTOR_OPTIONS, detectAcross, studentTTwoSidedP, type DetectorOptions } from "../lib/analysis/changepoints";
+import { DEFAULT_DETECTOR_OPTIONS, detectAcross, type DetectorOptions } from "../lib/analysis/changepoints";
+import { studentTTwoSidedP } from "../lib/analysis/student-t";
 import * as previous from "./baselines/edivisive";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { benjaminiHochberg, DEFAULT_DETECTOR_OPTIONS, detectChangePoints, studentTQuantileTwoSided, studentTTwoSidedP } from "../lib/analysis/changepoints";
+import { benjaminiHochberg, DEFAULT_DETECTOR_OPTIONS, detectChangePoints } from "../lib/analysis/changepoints";
+import { studentTQuantileTwoSided, studentTTwoSidedP } from "../lib/analysis/student-t";
 
 /** Seeded Gaussian noise (mulberry32 + Box–Muller): the same series on every run. */
 function noise(seed: number): () => number {
