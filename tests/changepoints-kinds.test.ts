@@ -113,6 +113,24 @@ describe("each kind of change", () => {
     expect(d.steps.length + d.drifts.length + d.spreads.length).toBe(0);
   });
 
+  it("a large step is one change at its own run, not two flanking it", () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const at = 20 + (seed % 17);
+      const d = detectSeries(make(100 + seed, 60, 0.01, (i) => (i < at ? 100 : 150)));
+      expect(
+        d.steps.map((s) => s.index),
+        `seed ${seed}`,
+      ).toEqual([at]);
+    }
+  });
+
+  it("repeats of one commit sit together: a change falls only between groups", () => {
+    const values = make(8, 60, 0.02, (i) => (i < 31 ? 100 : 115));
+    const groups = values.map((_, i) => (i < 30 ? i : i < 33 ? 30 : i - 2)); // runs 30–32 are one commit's repeats
+    const [change] = detectSeries(values, undefined, { groups }).steps;
+    expect([30, 33]).toContain(change.index);
+  });
+
   it("zero spread: a constant accuracy that moves once is a deterministic change", () => {
     const d = detectSeries([...Array(12).fill(0.7), ...Array(12).fill(0.68)]);
     expect(d.steps.map((s) => [s.index, s.deterministic, s.p_value])).toEqual([[12, true, 0]]);
@@ -130,12 +148,29 @@ describe("the null: series where nothing changed", () => {
     expect(alarms).toBeLessThanOrEqual(4);
   });
 
-  it("reports no level step on independent noise beyond its rate (200 series of 365 runs)", () => {
-    for (const noise of ["iid"] as const) {
-      let steps = 0;
-      for (let k = 0; k < 200; k++) if (detectSeries(make(3000 + k, 365, 0.03, () => 100, noise)).steps.length > 0) steps++;
-      expect(steps, noise).toBeLessThanOrEqual(4);
+  it("raises few alarms on day-to-day drift (AR(1) φ 0.5) and Student-t tails over a year of nightlies (200 series of 365 runs each)", () => {
+    for (const noise of ["iid", "ar1", "t3"] as const) {
+      let alarms = 0;
+      for (let k = 0; k < 200; k++) {
+        const d = detectSeries(make(3000 + k, 365, 0.03, () => 100, noise));
+        if (d.steps.length + d.drifts.length + d.spreads.length > 0) alarms++;
+      }
+      expect(alarms, noise).toBeLessThanOrEqual(4);
     }
+  });
+
+  it("has a series p-value that is uniform under no change (independent noise, 1,000 series of 60 runs)", () => {
+    let [le10, le1] = [0, 0];
+    for (let k = 0; k < 1000; k++) {
+      const p = detectSeries(make(7000 + k, 60, 0.03, () => 100)).p_value;
+      if (p <= 0.1) le10++;
+      if (p <= 0.01) le1++;
+    }
+    // Binomial(1000, 0.1): 100 ± 9.5; Binomial(1000, 0.01): 10 ± 3.1. Four standard deviations either way.
+    expect(le10).toBeGreaterThan(62);
+    expect(le10).toBeLessThan(138);
+    expect(le1).toBeGreaterThanOrEqual(0);
+    expect(le1).toBeLessThan(23);
   });
 
   it("Benjamini–Hochberg removes series that were significant on their own but not as a family", () => {
