@@ -47,62 +47,56 @@ export interface Series {
 }
 
 const nullableNum = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
-const runRow = z.object({
+/** One row per benchmark configuration, its runs as (commit time, run time, run id, commit, p95, mean, tokens/s, memory) tuples in commit order. */
+const configurationRow = z.object({
   benchmark_type: z.string(),
   model: z.string(),
   quant: z.string(),
   variant: z.string(),
   dataset: z.string(),
   device: z.string(),
-  run_id: z.string(),
-  run_ts: z.string(),
-  commit_sha: z.string(),
-  commit_ts: z.string(),
-  latency_p95_ms: nullableNum,
-  latency_mean_ms: nullableNum,
-  tokens_per_sec: nullableNum,
-  memory_peak_mb: nullableNum,
+  runs: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), nullableNum, nullableNum, nullableNum, nullableNum])),
 });
 
-/** The runs of every series in [from, to), in commit order. */
+/**
+ * The runs of every benchmark configuration in [from, to), grouped and ordered by ClickHouse (commit time, then
+ * run time, then run id): one row per configuration with its runs as an array, instead of one JSON object per run
+ * — a year of nightlies over thousands of configurations is millions of runs, and their keys repeated per run
+ * were most of the bytes and of the parsing.
+ */
 export const SERIES_SQL = `
-  SELECT b.benchmark_type AS benchmark_type, b.model AS model, b.quant AS quant, b.variant AS variant,
-         b.dataset AS dataset, b.device AS device, toString(b.run_id) AS run_id, b.ts AS run_ts,
-         toString(b.commit_sha) AS commit_sha,
-         if(c.sha = '', b.ts, c.ts) AS commit_ts,
-         b.latency_p95_ms AS latency_p95_ms, b.latency_mean_ms AS latency_mean_ms,
-         b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb
-    FROM (SELECT * FROM bench_runs FINAL
-           WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS b
-    LEFT JOIN (SELECT toString(sha) AS sha, ts FROM upstream_commits FINAL WHERE repo = 'banterhearts') AS c
-      ON toString(b.commit_sha) = c.sha
-   ORDER BY benchmark_type, model, quant, variant, dataset, device, commit_ts, run_ts, run_id`;
+  SELECT benchmark_type, model, quant, variant, dataset, device,
+         arraySort(r -> (r.1, r.2, r.3),
+                   groupArray((commit_ts, run_ts, run_id, commit_sha, latency_p95_ms, latency_mean_ms, tokens_per_sec, memory_peak_mb))) AS runs
+    FROM (SELECT b.benchmark_type AS benchmark_type, b.model AS model, b.quant AS quant, b.variant AS variant,
+                 b.dataset AS dataset, b.device AS device, toString(b.run_id) AS run_id, b.ts AS run_ts,
+                 toString(b.commit_sha) AS commit_sha, if(c.sha = '', b.ts, c.ts) AS commit_ts,
+                 b.latency_p95_ms AS latency_p95_ms, b.latency_mean_ms AS latency_mean_ms,
+                 b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb
+            FROM (SELECT * FROM bench_runs FINAL
+                   WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS b
+            LEFT JOIN (SELECT toString(sha) AS sha, ts FROM upstream_commits FINAL WHERE repo = 'banterhearts') AS c
+              ON toString(b.commit_sha) = c.sha)
+   GROUP BY benchmark_type, model, quant, variant, dataset, device
+   ORDER BY benchmark_type, model, quant, variant, dataset, device`;
 
 export const seriesId = (k: SeriesKey) => [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device, k.metric].join("|");
 
 export async function loadSeries(db: Db, window: { from: Date; to: Date }): Promise<Series[]> {
-  const rows = await db.query(SERIES_SQL, { from: window.from, to: window.to }, runRow);
-  const byId = new Map<string, Series>();
-  for (const row of rows) {
-    for (const metric of SERIES_METRICS) {
-      const value = row[metric];
-      if (value === null || !Number.isFinite(value)) continue;
-      const key: SeriesKey = {
-        benchmark_type: row.benchmark_type,
-        model: row.model,
-        quant: row.quant,
-        variant: row.variant,
-        dataset: row.dataset,
-        device: row.device,
-        metric,
-      };
-      const id = seriesId(key);
-      let s = byId.get(id);
-      if (!s) byId.set(id, (s = { key, points: [] }));
-      s.points.push({ run_id: row.run_id, run_ts: row.run_ts, commit_sha: row.commit_sha, commit_ts: row.commit_ts, value });
-    }
+  const rows = await db.query(SERIES_SQL, { from: window.from, to: window.to }, configurationRow);
+  const series: Series[] = [];
+  for (const { runs, ...configuration } of rows) {
+    SERIES_METRICS.forEach((metric, m) => {
+      const points: SeriesPoint[] = [];
+      for (const run of runs) {
+        const value = run[(4 + m) as 4 | 5 | 6 | 7];
+        if (value === null || !Number.isFinite(value)) continue;
+        points.push({ commit_ts: run[0], run_ts: run[1], run_id: run[2], commit_sha: run[3], value });
+      }
+      if (points.length) series.push({ key: { ...configuration, metric }, points });
+    });
   }
-  return [...byId.values()];
+  return series;
 }
 
 /** A short human name of a series: "quantization llama-3.1-8b int8 (wikitext, cuda)". */
