@@ -1,6 +1,16 @@
 import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { adjacentBlockCovariance, blockSumVariance, despike, estimateNoise, normalScores, residualNoise, smallMedian, trimmedScale } from "./noise";
+import {
+  adjacentBlockCovariance,
+  blockSumVariance,
+  despike,
+  estimateNoise,
+  normalScores,
+  residualNoise,
+  smallMedian,
+  trimmedScale,
+  type NoiseModel,
+} from "./noise";
 import { bestSplitIn, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue, type ScanStatistic } from "./scan-null";
 
@@ -286,12 +296,17 @@ export function levelScan(
   // (The spread scan's ranks of difference sizes are close to independent under no change: one reading.)
   const independent: ScanInput = { ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) };
   const readings = first.phi === 0 ? [first] : statistic === "spread" ? [independent] : [independent, first];
-  const fits = readings.map((reading) => {
+  let best: { noise: NoiseModel; bic: number } | undefined;
+  for (const reading of readings) {
     const cuts = collapseNearPairs(reading, prefix, place(reading, prefix, narrowestOverThreshold(scan(reading, (l) => thresholdFor(t1, l, m)).hits)));
     const noise = residualNoise(first.values, cuts);
-    return { noise, bic: ar1Bic(n, cuts.length, noise) };
-  });
-  const around = fits.reduce((a, b) => (b.bic < a.bic ? b : a)).noise;
+    const bic = ar1Bic(n, cuts.length, noise);
+    if (!best || bic < best.bic) best = { noise, bic };
+    // The independent reading has the larger |Z| at every split (its σ√V is never the larger): when it finds no
+    // step, the other reading finds none either and would measure the same noise.
+    if (reading === independent && cuts.length === 0) break;
+  }
+  const around = best!.noise;
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi: around.phi } : first;
   const t = intervalLevel(level, n, statistic);
   const result = scan(input, (l) => thresholdFor(t, l, input.m));

@@ -137,11 +137,11 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   ];
   if (facts.events.length === 0) {
     whatChanged.push(
-      `No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (e-divisive with a t-test per series, corrected across series with Benjamini–Hochberg).`,
+      `No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (a multiscale scan with a p-value per series calibrated for its whole search, Benjamini–Hochberg across series).`,
     );
   } else {
     whatChanged.push(
-      `Change-point detection over ${ref("detect.series_tested")} benchmark series (e-divisive with a t-test per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
+      `Change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
     );
     for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has));
     if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map(minorLine).join("\n")}`);
