@@ -11,7 +11,7 @@ import {
   trimmedScale,
   type NoiseModel,
 } from "./noise";
-import { bestSplitIn, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
+import { bestSplitIn, memoized, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue, type ScanStatistic } from "./scan-null";
 
 /**
@@ -242,29 +242,9 @@ function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array):
   return noise.sigma > 0 ? { values: clipped, sigma: noise.sigma, phi: noise.phi, m, allowed } : { values: clipped, sigma, phi: 0, m, allowed };
 }
 
-/** Thresholds on |Z| per interval length, shared by every series of one length and level. */
-const thresholdCache = new Map<string, number>();
-function thresholdFor(intervalLevel: number, l: number, m: number): number {
-  const key = `${intervalLevel}:${l}:${m}`;
-  let b = thresholdCache.get(key);
-  if (b === undefined) {
-    b = scanThreshold(intervalLevel, l, m);
-    if (thresholdCache.size > 100_000) thresholdCache.clear();
-    thresholdCache.set(key, b);
-  }
-  return b;
-}
-const intervalLevelCache = new Map<string, number>();
-function intervalLevel(level: number, n: number, statistic: ScanStatistic): number {
-  const key = `${statistic}:${level}:${n}`;
-  let t = intervalLevelCache.get(key);
-  if (t === undefined) {
-    t = intervalLevelFor(level, n, statistic);
-    if (intervalLevelCache.size > 100_000) intervalLevelCache.clear();
-    intervalLevelCache.set(key, t);
-  }
-  return t;
-}
+/** Thresholds on |Z| per interval length, and interval levels per series length: shared by every series alike. */
+const thresholdFor = memoized(100_000, (t: number, l: number, m: number) => `${t}:${l}:${m}`, scanThreshold);
+const intervalLevel = memoized(100_000, (level: number, n: number, statistic: ScanStatistic) => `${statistic}:${level}:${n}`, intervalLevelFor);
 
 /** About the series-level rate at which the first pass takes out steps before the noise is measured around them. */
 const FIRST_PASS_LEVEL = 0.01;

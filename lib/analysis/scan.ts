@@ -121,18 +121,38 @@ export function prefixSums(values: ArrayLike<number>): Float64Array {
  * length l, so kept per (m, φ, l) — a series' scans and re-placements ask for the same few lengths
  * again and again, and many series share φ = 0.
  */
-const weightCache = new Map<string, Float64Array>();
-function inverseContrastScale(l: number, m: number, phiEstimate: number): Float64Array {
-  // φ rounded up to a hundredth (a hair more conservative) so that series share their weights.
-  const phi = Math.ceil(phiEstimate * 100 - 1e-9) / 100;
-  const key = `${m}:${phi}:${l}`;
-  const cached = weightCache.get(key);
-  if (cached) return cached;
-  const w = new Float64Array(l + 1);
-  for (let a = m; a <= l - m; a++) w[a] = 1 / Math.sqrt(contrastVariance(a, l - a, phi));
-  if (weightCache.size > 20_000) weightCache.clear();
-  weightCache.set(key, w);
-  return w;
+const inverseContrastScale = memoized(
+  20_000,
+  (l: number, m: number, phi: number) => `${m}:${roundPhi(phi)}:${l}`,
+  (l: number, m: number, phiEstimate: number): Float64Array => {
+    const phi = roundPhi(phiEstimate);
+    const w = new Float64Array(l + 1);
+    for (let a = m; a <= l - m; a++) w[a] = 1 / Math.sqrt(contrastVariance(a, l - a, phi));
+    return w;
+  },
+);
+
+/** φ rounded up to a hundredth (a hair more conservative), so that series share their weights. */
+function roundPhi(phi: number): number {
+  return Math.ceil(phi * 100 - 1e-9) / 100;
+}
+
+/**
+ * `compute` with its results kept by `key`, up to `limit` of them (then started afresh): the scan asks for the same
+ * thresholds and weights for every series of a length, and for every interval of a length within one.
+ */
+export function memoized<A extends unknown[], R>(limit: number, key: (...args: A) => string, compute: (...args: A) => R): (...args: A) => R {
+  const cache = new Map<string, R>();
+  return (...args: A) => {
+    const k = key(...args);
+    let value = cache.get(k);
+    if (value === undefined) {
+      value = compute(...args);
+      if (cache.size >= limit) cache.clear();
+      cache.set(k, value);
+    }
+    return value;
+  };
 }
 
 export interface BestSplit {
