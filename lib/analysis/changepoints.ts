@@ -5,6 +5,7 @@ import {
   blockSumVariance,
   despike,
   estimateNoise,
+  median,
   normalScores,
   residualNoise,
   smallMedian,
@@ -347,9 +348,9 @@ export function smallestIntervalP(values: ArrayLike<number>, m: number, statisti
 function spreadSeries(x: ArrayLike<number>, stepCuts: readonly number[]): Float64Array {
   const d = new Float64Array(x.length - 1);
   for (let i = 1; i < x.length; i++) d[i - 1] = x[i] - x[i - 1];
-  const centre = medianOf(d);
+  const centre = median(d);
   const size = d.map((v) => Math.abs(v - centre));
-  const typical = medianOf(size);
+  const typical = median(size);
   for (const c of stepCuts) size[c - 1] = typical;
   return normalScores(size);
 }
@@ -554,12 +555,6 @@ function spreadsOf(ctx: Context, stepCuts: number[], level: number): { p: number
     return { index: c.tau + 1, ratio, ci_ratio: [ratio * Math.exp(-ctx.z * se), ratio * Math.exp(ctx.z * se)] as [number, number], p_value: c.p };
   });
   return { p: scanned.p, spreads: spreads.filter((s) => s.ci_ratio[0] > 1 || s.ci_ratio[1] < 1) };
-}
-
-function medianOf(xs: ArrayLike<number>): number {
-  const s = Float64Array.from(xs).sort();
-  const mid = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function resolveOptions(options?: Partial<DetectorOptions>): DetectorOptions {
