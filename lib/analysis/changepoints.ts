@@ -638,6 +638,8 @@ export interface FamilyDetection {
   /** Series tested (enough runs) and selected (q ≤ alpha). */
   tested: number;
   selected: number;
+  /** Steps found in all series, each at its own level, before the correction across series. */
+  candidates: number;
   /** The level each change inside a selected series was tested at: alpha × selected / tested (Benjamini–Bogomolov). */
   change_level: number;
 }
@@ -663,7 +665,7 @@ export function detectAcross(family: readonly FamilySeries[], options?: Partial<
     const again = changeLevel < o.alpha ? detectSeries(family[i].values, o, { groups: family[i].groups, changeLevel }) : d;
     return { ...again, q_value: qi, selected: true };
   });
-  return { series, tested: testedIdx.length, selected, change_level: changeLevel };
+  return { series, tested: testedIdx.length, selected, change_level: changeLevel, candidates: first.reduce((sum, d) => sum + d.steps.length, 0) };
 }
 
 /**

@@ -59,8 +59,10 @@ export interface DetectionResult {
   series_tested: number;
   /** Series seen at all. */
   series_total: number;
-  /** Series Benjamini–Hochberg selected (q ≤ alpha). */
+  /** Steps found in all series before the correction across series. */
   candidates: number;
+  /** Series Benjamini–Hochberg selected (q ≤ alpha). */
+  series_selected: number;
 }
 
 const CHANGE_NAMESPACE = "b7c4e2a1-93d5-4f6e-8a1b-2c3d4e5f6a7b";
@@ -112,7 +114,7 @@ export function detectChanges(series: Series[], commits: { sha: string; ts: stri
     }
   });
   linkFixes(kept);
-  return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.selected };
+  return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.candidates, series_selected: family.selected };
 }
 
 /**

@@ -419,7 +419,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   });
 
   // Change points.
-  const method = `multiscale scan on normal scores with an AR(1) noise model, one calibrated p-value per series (lib/analysis/changepoints.ts); Benjamini–Hochberg across ${detection.series_tested} series selected ${detection.candidates} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
+  const method = `multiscale scan with an AR(1) noise model, one p-value per series calibrated for its whole search (lib/analysis/changepoints.ts); Benjamini–Hochberg across ${detection.series_tested} series (${detection.candidates} candidate changes) selected ${detection.series_selected} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
   add({
     id: "detect.series_tested",
     label: "benchmark series tested for change points",
