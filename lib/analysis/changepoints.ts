@@ -295,10 +295,15 @@ export function levelScan(
   return { p, cuts: p <= level ? collapseNearPairs(input, prefix, narrowestOverThreshold(result.hits)) : [], input, prefix, minIntervalP: result.minIntervalP };
 }
 
-/** BIC of a Gaussian AR(1) piecewise-constant fit: n·log(innovation variance) + log(n) per parameter (2 a step, σ and φ). */
+/**
+ * BIC of a Gaussian AR(1) piecewise-constant fit: n·log(innovation variance) + log(n) per parameter — σ, φ, and 3 a
+ * step: its mean, its location, and the search for that location (a change point costs more than a plain
+ * parameter, as in Zhang & Siegmund's modified BIC). With 2 a step, persistence read as a stream of steps wins too
+ * often on short AR(1) series; with 4, short steps in independent noise start to be missed (bench/changepoints.ts).
+ */
 function ar1Bic(n: number, steps: number, noise: { sigma: number; phi: number }): number {
   const innovation = noise.sigma * noise.sigma * (1 - noise.phi * noise.phi);
-  return innovation > 0 ? n * Math.log(innovation) + (2 * steps + 2) * Math.log(n) : -Infinity;
+  return innovation > 0 ? n * Math.log(innovation) + (3 * steps + 2) * Math.log(n) : -Infinity;
 }
 
 /**
