@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { changeConfig } from "../lib/agents/council";
-import { detectChanges } from "../lib/analysis/changes";
+import { detectChanges, timeOnlyAttribution } from "../lib/analysis/changes";
 import { DEFAULT_DETECTOR_OPTIONS, detectAcross, detectSeries } from "../lib/analysis/changepoints";
 import { loadSeries } from "../lib/analysis/series";
 import { createDb } from "../lib/clickhouse/client";
@@ -213,7 +213,7 @@ async function councilScale(configurations: number, runs: number): Promise<{ ser
       const t0 = performance.now();
       const series = await loadSeries(roundDb, window);
       const t1 = performance.now();
-      detectChanges(series, [], config);
+      detectChanges(series, timeOnlyAttribution([]), config);
       rounds.push({ readMs: t1 - t0, detectMs: performance.now() - t1, series: series.length });
       say(`changepoints-real: round ${round + 1}: read ${((t1 - t0) / 1000).toFixed(1)} s, detect ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     }

@@ -2,6 +2,7 @@ import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { episodeEvents, eventMarkers } from "@/lib/site/events";
 import { formatFractionPct, formatNumber } from "@/lib/site/format";
 import { uiStrings, type Lang } from "@/lib/site/i18n";
+import { EventChart } from "./charts/EventChart";
 import { LineChart } from "./charts/LineChart";
 import { ScatterChart } from "./charts/ScatterChart";
 
@@ -99,7 +100,16 @@ const pctAxis = (v: number) => formatFractionPct(v, 1);
 export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: EpisodeFrontMatter; lang: Lang; tableLabel: string }) {
   const t = TEXT[lang];
   const daily = frontMatter.daily;
-  if (daily.length === 0) return <p className="muted">{t.noData}</p>;
+  const eventCharts = <EventCharts frontMatter={frontMatter} lang={lang} tableLabel={tableLabel} />;
+  if (daily.length === 0)
+    return episodeEvents(frontMatter.metrics).some((e) => e.chart) ? (
+      <>
+        <p className="muted">{t.noData}</p>
+        <div className="evidence">{eventCharts}</div>
+      </>
+    ) : (
+      <p className="muted">{t.noData}</p>
+    );
   const days = daily.map((d) => d.day);
   const m = frontMatter.metrics;
   const r = m.correlation === null ? "–" : formatNumber(m.correlation, 2);
@@ -176,6 +186,29 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
           pointLabel={t.day}
         />
       ) : null}
+      {eventCharts}
     </div>
   );
+}
+
+/** Each event's own chart (when its front-matter has one), titled with its lead series, in the events' order. */
+function EventCharts({ frontMatter, lang, tableLabel }: { frontMatter: EpisodeFrontMatter; lang: Lang; tableLabel: string }) {
+  const s = uiStrings(lang).changeEvents;
+  const charts = episodeEvents(frontMatter.metrics).map((e) =>
+    e.chart ? (
+      <EventChart
+        key={e.n}
+        id={`ev-event-${e.n}`}
+        chart={e.chart}
+        label={e.lead.label}
+        kind={e.kind}
+        t={s.chart}
+        fixedBy={s.fixedBy}
+        tableLabel={tableLabel}
+        commitLabel={s.commit}
+        kindLabel={s.kind}
+      />
+    ) : null,
+  );
+  return <>{charts}</>;
 }

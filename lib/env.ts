@@ -65,6 +65,20 @@ const langList = withDefault("de,zh,hi").pipe(
     .pipe(z.array(z.enum(TRANSLATION_LANGS)).min(0)),
 );
 
+/** Comma-separated globs (lib/attribution/code-commits.ts); unset or empty: `fallback`. */
+const globList = (fallback: string) =>
+  withDefault(fallback).pipe(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[^\s]+$/, "expected comma-separated globs without spaces")).min(1, "expected at least one glob")),
+  );
+
 interface VarSpec<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Default as documented (what an unset variable means). */
@@ -178,6 +192,13 @@ export const ENV_SPEC = {
     description: "Bearer token upstream systems send to POST /api/ingest/*.",
     secret: true,
   }),
+  MUSE_RUNNER_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: runner routes answer 503)",
+    group: "Tokens",
+    description: "Bearer token benchmark runners send to /api/bench/requests/* (pending bisection runs, claim, cannot-run); no other route accepts it.",
+    secret: true,
+  }),
   VERCEL_WEBHOOK_SECRET: spec({
     schema: optionalString,
     default: "(unset: webhook answers 503)",
@@ -229,6 +250,19 @@ export const ENV_SPEC = {
     default: "(unset: local git at MUSE_CONTENT_DIR)",
     group: "GitHub",
     description: "Repository episodes are committed to, owner/name[@branch] (with GITHUB_TOKEN).",
+  }),
+  MUSE_BISECT_WORKFLOW: spec({
+    schema: withDefault("muse-bisect.yml"),
+    default: "muse-bisect.yml",
+    group: "GitHub",
+    description:
+      "Workflow of BANTERHEARTS_REPO dispatched for each bisection request (workflow_dispatch; GITHUB_TOKEN needs actions: write there). Its inputs: commit, benchmark, repeats, request_id.",
+  }),
+  MUSE_BISECT_WORKFLOW_REF: spec({
+    schema: withDefault("main"),
+    default: "main",
+    group: "GitHub",
+    description: "Branch or tag whose copy of MUSE_BISECT_WORKFLOW runs (the commit to measure is an input, not this ref).",
   }),
   MUSE_CONTENT_DIR: spec({
     schema: withDefault("content"),
@@ -412,6 +446,34 @@ export const ENV_SPEC = {
     default: "30",
     group: "Pipeline",
     description: "Change points: days of series history the detector reads.",
+  }),
+  MUSE_BISECT_RUNS_PER_DAY: spec({
+    schema: int(200, 0, 100_000),
+    default: "200",
+    group: "Pipeline",
+    description:
+      "Bisection: extra benchmark runs Muse may ask for per UTC day over all events (one run = one benchmark of one series at one commit); 0 turns bisection off. Requests beyond it wait for the next day.",
+  }),
+  MUSE_BISECT_Z: spec({
+    schema: num(2.33, 1, 6),
+    default: "2.33",
+    group: "Pipeline",
+    description:
+      "Bisection: |z| at which a commit's runs are decided to be like the range's start or its end (2.33: about 1 % one-sided error per step); below it, more runs up to MUSE_BISECT_MAX_RUNS.",
+  }),
+  MUSE_BISECT_MAX_RUNS: spec({
+    schema: int(4, 1, 50),
+    default: "4",
+    group: "Pipeline",
+    description: "Bisection: most runs at one commit before its side is decided by the sign alone (the story says so).",
+  }),
+  MUSE_NON_CODE_GLOBS: spec({
+    schema: globList("reports/**,docs/**,**/*.md"),
+    // In backticks: the generated markdown table would read the `**` as bold.
+    default: "`reports/**,docs/**,**/*.md`",
+    group: "Pipeline",
+    description:
+      "Change attribution: comma-separated globs (picomatch) of paths whose changes cannot change performance, such as benchmark output and docs. A commit that touches only these (the bot committing reports) is not a code commit: not a cause of a benchmark change, and a run it records measured the newest code commit before it.",
   }),
   MUSE_IMPACT_HOURS: spec({
     schema: int(24, 1, 24 * 14),

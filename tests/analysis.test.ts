@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import { changeConfig } from "../lib/agents/council";
-import { detectChanges, openRegressions, storeChanges } from "../lib/analysis/changes";
+import { detectChanges, openRegressions, storeChanges, timeOnlyAttribution } from "../lib/analysis/changes";
 import { computeFacts, fisherInterval, scoreConfidence } from "../lib/analysis/facts";
 import { DEFAULT_IMPACT, userImpact } from "../lib/analysis/impact";
 import { correlations, dailyPacks, joinedDays } from "../lib/analysis/queries";
@@ -114,6 +114,7 @@ function series(model: string, values: number[], commitOf: (i: number) => string
       commit_sha: commitOf(i),
       commit_ts: new Date(T0 + i * HOUR).toISOString(),
       value,
+      request_id: "",
     })),
   };
 }
@@ -125,7 +126,7 @@ describe("change points across series", () => {
   it("attributes a step to the one commit when every commit has a run", () => {
     const values = [...noisy(10, 100, 1), ...noisy(10, 130, 2)];
     const commits = values.map((_, i) => ({ sha: sha(`c${i}`), ts: new Date(T0 + i * HOUR).toISOString() }));
-    const result = detectChanges([series("llama-3.1-8b", values, (i) => commits[i].sha)], commits, config);
+    const result = detectChanges([series("llama-3.1-8b", values, (i) => commits[i].sha)], timeOnlyAttribution(commits), config);
     expect(result.changes).toHaveLength(1);
     const [c] = result.changes;
     expect(c).toMatchObject({ kind: "regression", commit_sha: sha("c10"), previous_sha: sha("c9"), candidates: [sha("c10")], status: "open" });
@@ -145,7 +146,7 @@ describe("change points across series", () => {
     const points = series("mistral-7b", values, runCommit);
     // The run after the gap belongs to c12, committed at position 10 (after c10 and c11).
     points.points.forEach((p, i) => (p.commit_ts = new Date(T0 + i * HOUR + (i >= 10 ? 3_000 : 0)).toISOString()));
-    const result = detectChanges([points], commits, config);
+    const result = detectChanges([points], timeOnlyAttribution(commits), config);
     expect(result.changes).toHaveLength(1);
     expect(result.changes[0]).toMatchObject({ kind: "improvement", commit_sha: sha("d12"), previous_sha: sha("d9"), status: "kept" });
     expect(result.changes[0].candidates).toEqual([sha("d10"), sha("d11"), sha("d12")]);
@@ -154,7 +155,7 @@ describe("change points across series", () => {
   it("links a regression to the later change that reverses it (fixed, by which commit)", () => {
     const values = [...noisy(8, 100, 5), ...noisy(8, 140, 6), ...noisy(8, 100, 7)];
     const commits = values.map((_, i) => ({ sha: sha(`e${i}`), ts: new Date(T0 + i * HOUR).toISOString() }));
-    const result = detectChanges([series("qwen2.5-7b", values, (i) => commits[i].sha)], commits, config);
+    const result = detectChanges([series("qwen2.5-7b", values, (i) => commits[i].sha)], timeOnlyAttribution(commits), config);
     expect(result.changes.map((c) => [c.kind, c.commit_sha, c.status])).toEqual([
       ["regression", sha("e8"), "fixed"],
       ["improvement", sha("e16"), "kept"],
@@ -164,13 +165,13 @@ describe("change points across series", () => {
 
   it("controls false discoveries across series: many flat series yield nothing", () => {
     const flat = Array.from({ length: 50 }, (_, k) => series(`m${k}`, noisy(30, 100 + k, k), (i) => sha(`f${k}-${i}`)));
-    expect(detectChanges(flat, [], config).changes).toEqual([]);
+    expect(detectChanges(flat, timeOnlyAttribution([]), config).changes).toEqual([]);
   });
 
   it("stores changes with their lifecycle, keeps the first detection time, and withdraws what a later run no longer finds", async () => {
     const values = [...noisy(8, 100, 8), ...noisy(8, 150, 9)];
     const commits = values.map((_, i) => ({ sha: sha(`g${i}`), ts: new Date(T0 + i * HOUR).toISOString() }));
-    const detected = detectChanges([series("llama-3.1-8b", values, (i) => commits[i].sha)], commits, config);
+    const detected = detectChanges([series("llama-3.1-8b", values, (i) => commits[i].sha)], timeOnlyAttribution(commits), config);
     const first = new Date("2026-11-02T00:00:00.000Z");
     await storeChanges(t.db, detected, { now: first, runId: "11111111-1111-4111-8111-111111111111", lookbackFrom: new Date(T0) });
     expect((await openRegressions(t.db)).map((r) => [r.commit_sha, r.status, r.detected_at])).toEqual([[sha("g8"), "open", first.toISOString()]]);

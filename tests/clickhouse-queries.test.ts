@@ -12,6 +12,7 @@ const commit = (sha: string, ts: string): UpstreamCommit => ({
   ts,
   author: "a",
   message: `commit ${sha}`,
+  parents: [],
   files: [
     { path: "src/a.ts", status: "modified", additions: 3, deletions: 1 },
     { path: "src/b.ts", status: "added", additions: 2, deletions: 0 },

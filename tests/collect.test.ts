@@ -37,6 +37,7 @@ const packs = new MemoryRepo("banterpacks", [
     ts: "2026-11-19T08:00:00.000Z",
     author: "a",
     message: "feat: overlay v1",
+    parents: [],
     files: [{ path: "src/overlay.ts", status: "added", additions: 120, deletions: 0 }],
   },
   {
@@ -44,6 +45,7 @@ const packs = new MemoryRepo("banterpacks", [
     ts: "2026-11-20T08:00:00.000Z",
     author: "b",
     message: "perf: cache replies",
+    parents: [],
     files: [
       { path: "src/overlay.ts", status: "modified", additions: 10, deletions: 4 },
       { path: "src/cache.ts", status: "added", additions: 40, deletions: 0 },

@@ -10,6 +10,9 @@ const EXPECTED_TABLES = [
   "agent_locks",
   "agent_runs",
   "bench_changes",
+  "bench_events",
+  "bench_request_claims",
+  "bench_requests",
   "bench_runs",
   "deployment_events",
   "deployments",
@@ -61,6 +64,9 @@ describe("migrations", () => {
       "007_retention_indexes_codecs.sql",
       "010_deployment_events.sql",
       "011_ingest_key_claims_from_requests.sql",
+      "012_upstream_commit_parents.sql",
+      "013_bench_requests.sql",
+      "014_bench_events.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

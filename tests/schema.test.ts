@@ -175,6 +175,7 @@ const samples: { [K in TableName]: Record<string, unknown> } = {
     ts: T,
     author: "dev",
     message: "feat: faster overlay",
+    parents: [SHA_A],
     files: ["src/a.ts", "src/b.ts"],
     files_changed: 2,
     additions: 40,
@@ -194,9 +195,39 @@ const samples: { [K in TableName]: Record<string, unknown> } = {
     body_sha256: "e".repeat(64),
     claimed_at: T,
   },
+  bench_requests: {
+    request_id: "bisect-7f3a-1",
+    event_id: "5f0e1d2c-3b4a-4596-8877-665544332211",
+    commit_sha: SHA_A,
+    benchmark_type: "quantization",
+    model: "llama-3.1-8b",
+    quant: "int8",
+    variant: "int8",
+    dataset: "wikitext-2",
+    device: "cuda",
+    repeats: 3,
+    reason: "bisect latency_p95_ms between two nightly runs",
+    status: "claimed",
+    claimed_by: "runner-gpu-1",
+    lease_until: "2026-11-20T11:15:30.123Z",
+    answer: "",
+    dispatched_at: null,
+    requested_at: T,
+    expires_at: "2026-11-22T10:15:30.123Z",
+    updated_at: T,
+  },
+  bench_request_claims: {
+    request_id: "bisect-7f3a-1",
+    claim_id: RUN,
+    runner: "runner-gpu-1",
+    // Claims expire (TTL) 30 days after claimed_at, so this sample lies in the future.
+    claimed_at: "2099-11-20T10:15:30.123Z",
+    lease_until: "2099-11-20T11:15:30.123Z",
+    released: 0,
+  },
 };
 
-const PLAIN_MERGETREE = new Set<TableName>(["ingest_key_claims"]);
+const PLAIN_MERGETREE = new Set<TableName>(["ingest_key_claims", "bench_request_claims"]);
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -226,6 +226,8 @@ describe("GitHub upstream", () => {
     });
     expect(byPath(commits[2])).toEqual({ "c.txt": ["added", 1, 0], "reports/b.json": ["renamed", 0, 0] });
     expect(byPath(commits[5])).toEqual({ "feature.txt": ["added", 3, 0] });
+    // Parents from the API's `parents[].sha`, first parent first; the root has none.
+    expect(commits.map((c) => c.parents)).toEqual([[], [sha.c1], [sha.c2], [sha.c3], [sha.c3], [sha.c4, sha.f1]]);
   });
 
   it("sends requests shaped like GitHub's API wants them", async () => {

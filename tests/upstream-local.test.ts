@@ -95,6 +95,8 @@ describe("local git upstream", () => {
     expect(commits.map((c) => c.author)).toEqual(["Ada Lovelace", "Grace Hopper", "Ada Lovelace", "Linus Torvalds", "Grace Hopper", "Muse Test"]);
     expect(commits[0].message).toBe("Add first report\n\nWith a body line.");
     expect(commits[5].message).toBe("Merge feature");
+    // Parents from %P, first parent first; the root has none.
+    expect(commits.map((c) => c.parents)).toEqual([[], [sha.c1], [sha.c2], [sha.c3], [sha.c3], [sha.c4, sha.f1]]);
 
     const byPath = (c: UpstreamCommit) => Object.fromEntries(c.files.map((f) => [f.path, [f.status, f.additions, f.deletions]]));
     expect(byPath(commits[0])).toEqual({

@@ -70,7 +70,7 @@ afterAll(async () => {
   await t.drop();
 });
 
-const commit = (sha: string, ts: string) => ({ sha, ts, author: "dev", message: "m", files: [] });
+const commit = (sha: string, ts: string) => ({ sha, ts, author: "dev", message: "m", parents: [], files: [] });
 const hearts = new MemoryRepo("banterhearts", [commit(HEARTS_SHA, "2026-11-20T08:55:00.000Z")]);
 const packs = new MemoryRepo("banterpacks", [commit(PACKS_SHA, "2026-11-20T09:50:00.000Z")]);
 

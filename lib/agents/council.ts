@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/changepoints";
+import { DEFAULT_BISECTION_OPTIONS } from "../bisection/bisect";
 import { computeFacts, type Facts } from "../analysis/facts";
 import type { Db } from "../clickhouse/client";
 import { insertEpisodes, lastEpisode } from "../clickhouse/queries/episodes";
@@ -117,10 +118,23 @@ export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_IN
   return { due: true };
 }
 
-/** The last stored episode (any series, not rejected): the story tells what changed since. */
-export async function previousEpisode(db: Db): Promise<{ ts: string; window_to: string } | null> {
+/** What an earlier episode said of an event: the story tells what changed since. */
+const toldEvent = z.object({ event_id: z.string().default(""), status: z.string(), commit_sha: z.string() });
+
+/** The last stored episode (any series, not rejected) and the events it told: the story tells what changed since. */
+export async function previousEpisode(
+  db: Db,
+): Promise<{ ts: string; window_to: string; events: { event_id: string; status: string; commit_sha: string }[] } | null> {
   const last = await lastEpisode(db);
-  return last ? { ts: last.ts, window_to: last.window_to || last.ts } : null;
+  if (!last) return null;
+  let told: unknown;
+  try {
+    told = JSON.parse(last.events_json || "[]");
+  } catch {
+    told = [];
+  }
+  const events = z.array(toldEvent).catch([]).parse(told).filter((e) => e.event_id !== "");
+  return { ts: last.ts, window_to: last.window_to || last.ts, events };
 }
 
 // ---------------------------------------------------------------- series
@@ -196,6 +210,14 @@ export async function council(
     impact: { periodHours: env.MUSE_IMPACT_HOURS, lagMinutes: env.MUSE_IMPACT_LAG_MINUTES, minHours: 6, alpha: env.MUSE_IMPACT_ALPHA, confidence: 0.95 },
     correlationMinDays: env.MUSE_CORRELATION_MIN_DAYS,
     previous: await previousEpisode(db),
+    nonCodeGlobs: env.MUSE_NON_CODE_GLOBS,
+    bisection:
+      env.MUSE_BISECT_RUNS_PER_DAY > 0
+        ? {
+            runsPerDay: env.MUSE_BISECT_RUNS_PER_DAY,
+            options: { ...DEFAULT_BISECTION_OPTIONS, zDecide: env.MUSE_BISECT_Z, maxRunsPerCommit: env.MUSE_BISECT_MAX_RUNS },
+          }
+        : undefined,
     runId: options.dryRun ? undefined : runId,
   });
   const threshold = env.MUSE_PUBLISH_THRESHOLD;

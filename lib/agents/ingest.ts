@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ingestReports, validateReports } from "../ingest/reports/ingest";
+import { markRequestsDone } from "../bisection/requests";
+import { answeredRequestIds, ingestReports, validateReports } from "../ingest/reports/ingest";
 import type { NormalizedReport } from "../ingest/reports/normalize";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 import { insertUpstreamCommits, latestCommitSha } from "../clickhouse/queries/upstream-commits";
@@ -80,6 +81,12 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
           const written = await ingestReports(db, pending);
           summary.bench_rows += written.bench_rows;
           summary.llm_rows += written.llm_rows;
+          // Reports that answer a bisection request (their request_id): the request is done.
+          const answered = answeredRequestIds(pending);
+          if (answered.length) {
+            const marked = await markRequestsDone(db, answered, deps.clock.now());
+            if (marked.unknown.length) log.warn("reports name bisection requests Muse does not have", { request_ids: marked.unknown.slice(0, 20) });
+          }
         } catch (error) {
           if (error instanceof IngestWriteError && error.unreachable) throw new TransientError(error.message, { cause: error });
           throw error;

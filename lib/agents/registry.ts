@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { bisectAgent } from "./bisect";
 import { collectAgent } from "./collect";
 import { councilAgent } from "./council";
 import { ingestAgent } from "./ingest";
@@ -17,6 +18,7 @@ const AGENTS: Partial<Record<AgentName, AgentDefinition<z.ZodType, Record<string
   collect: collectAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   watch: watchAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   council: councilAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
+  bisect: bisectAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   translate: translateAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
   publish: publishAgent as AgentDefinition<z.ZodType, Record<string, unknown>>,
 };

@@ -6,6 +6,7 @@ export const AGENT_SCHEDULES: Record<AgentName, string> = {
   collect: "*/15 * * * *",
   watch: "*/10 * * * *",
   council: "0 * * * *",
+  bisect: "*/15 * * * *",
   publish: "0 */2 * * *",
   translate: "0 */4 * * *",
 };

@@ -2,7 +2,9 @@ import { v5 as uuidv5 } from "uuid";
 import type { Db } from "../clickhouse/client";
 import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
 import { detectAcross, type DetectorOptions, type SegmentStats } from "./changepoints";
-import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey } from "./series";
+import { measuredCommit } from "../attribution/code-commits";
+import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
+import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
 
 /**
  * What changed in the benchmarks, and because of which commit.
@@ -41,13 +43,15 @@ export interface AttributedChange {
   before: SegmentStats;
   after: SegmentStats;
   deterministic: boolean;
-  /** The first run after the change belongs to this commit. */
+  /** The code the first run after the change measured. */
   commit_sha: string;
   commit_ts: string;
-  /** The last run before the change belongs to this commit. */
+  /** The code the last run before the change measured. */
   previous_sha: string;
-  /** Banterhearts commits in (previous, commit]: the suspects. */
+  /** Code commits after previous_sha up to commit_sha: the suspects (none: no code changed between the runs). */
   candidates: string[];
+  /** How the suspects were found: the git graph, or commit time when the graph is not known. */
+  range_method: "graph" | "time";
   status: "open" | "fixed" | "kept";
   fixed_by_sha: string;
   fixed_ts: string | null;
@@ -65,31 +69,94 @@ export interface DetectionResult {
   series_selected: number;
 }
 
+/** What the commits between two runs are, and which of them can change performance. */
+export interface Attribution {
+  graph: CommitGraph;
+  isCode: (commit: Pick<GraphCommit, "files">) => boolean;
+}
+
+/** Attribution by commit time only, every commit counted as code (callers that know no graph: benches, old tests). */
+export function timeOnlyAttribution(commits: { sha: string; ts: string }[]): Attribution {
+  return { graph: new CommitGraph(commits.map((c) => ({ sha: c.sha, ts: c.ts, parents: [], files: [], message: "", author: "" }))), isCode: () => true };
+}
+
 const CHANGE_NAMESPACE = "b7c4e2a1-93d5-4f6e-8a1b-2c3d4e5f6a7b";
 
 export function changeId(key: SeriesKey, commitSha: string): string {
   return uuidv5(`${seriesId(key)}@${commitSha}`, CHANGE_NAMESPACE);
 }
 
-/** Runs the detector over every series, corrects across them, attributes and links fixes. */
-export function detectChanges(series: Series[], commits: { sha: string; ts: string }[], config: ChangeConfig): DetectionResult {
-  const byTime = [...commits].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
-  // Repeats (runs of one commit measured on one day, as bisection asks for) sit together: a change falls only
-  // between measurement occasions.
+/**
+ * Each run as the code it measured: a run recorded under a bot's or a docs commit measured the newest code commit
+ * before it. Runs are put in the order of the history (first-parent position of that code, then run time), not of
+ * commit clocks, and bisection runs (answers to bench_requests) are left to lib/bisection: they were measured on
+ * another day's machine, against their own re-runs of the range's ends.
+ */
+export function measuredSeries(series: Series[], attribution: Attribution): Series[] {
+  const { graph, isCode } = attribution;
+  const measured = new Map<string, string>();
+  const measure = (sha: string) => {
+    let m = measured.get(sha);
+    if (m === undefined) measured.set(sha, (m = measuredCommit(graph, sha, isCode)));
+    return m;
+  };
+  const order = graph.hasParents ? graph.order(graph.tip() ?? "") : new Map<string, number>();
+  return series.map((s) => {
+    const points = s.points
+      .filter((p) => !p.request_id)
+      .map((p) => {
+        const sha = measure(p.commit_sha);
+        return { ...p, commit_sha: sha, commit_ts: graph.get(sha)?.ts ?? p.commit_ts };
+      });
+    const position = (p: SeriesPoint) => order.get(p.commit_sha);
+    points.sort((a, b) => {
+      const [pa, pb] = [position(a), position(b)];
+      if (pa !== undefined && pb !== undefined && pa !== pb) return pa - pb;
+      if (pa === undefined || pb === undefined) {
+        const t = Date.parse(a.commit_ts) - Date.parse(b.commit_ts);
+        if (t !== 0) return t;
+      }
+      return Date.parse(a.run_ts) - Date.parse(b.run_ts) || a.run_id.localeCompare(b.run_id);
+    });
+    return { key: s.key, points };
+  });
+}
+
+/** Runs the detector over every series, corrects across them, attributes to code commits and links fixes. */
+export function detectChanges(input: Series[], attribution: Attribution, config: ChangeConfig): DetectionResult {
+  const { graph, isCode } = attribution;
+  const series = measuredSeries(input, attribution);
+  const byTime = graph.commits().sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+  // Repeats (runs of one commit measured on one day) sit together: a change falls only between measurement occasions.
   const family = detectAcross(
     series.map((s) => ({ values: s.points.map((p) => p.value), groups: occasionGroups(s.points) })),
     config,
   );
+  const ranges = new Map<string, { candidates: string[]; method: "graph" | "time" }>();
+  const rangeOf = (from: string, to: string, fromTs: string, toTs: string) => {
+    const key = `${from}..${to}`;
+    let range = ranges.get(key);
+    if (!range) {
+      if (from === to) range = { candidates: [], method: "graph" };
+      else {
+        const [t0, t1] = [Date.parse(fromTs), Date.parse(toTs)];
+        const timed = byTime.filter((c) => Date.parse(c.ts) > t0 && Date.parse(c.ts) <= t1);
+        const between = commitsBetween(graph, from, to, timed);
+        // A merge stands for the commits it brought: bisection goes into them when the merge itself is blamed.
+        range = { candidates: between.commits.filter(isCode).map((c) => c.sha), method: between.method };
+        if (range.candidates.length === 0 && between.method === "time" && !graph.get(to)) range.candidates = [to];
+      }
+      ranges.set(key, range);
+    }
+    return range;
+  };
   const kept: AttributedChange[] = [];
   family.series.forEach((d, k) => {
     const s = series[k];
     for (const c of d.steps) {
       const before = s.points[c.index - 1];
       const after = s.points[c.index];
-      const from = Date.parse(before.commit_ts);
-      const to = Date.parse(after.commit_ts);
-      let candidates = byTime.filter((x) => Date.parse(x.ts) > from && Date.parse(x.ts) <= to).map((x) => x.sha);
-      if (candidates.length === 0 && after.commit_sha !== before.commit_sha) candidates = [after.commit_sha];
+      const range = rangeOf(before.commit_sha, after.commit_sha, before.commit_ts, after.commit_ts);
       const worse = HIGHER_IS_WORSE[s.key.metric] ? c.change_pct > 0 : c.change_pct < 0;
       kept.push({
         change_id: changeId(s.key, after.commit_sha),
@@ -106,7 +173,8 @@ export function detectChanges(series: Series[], commits: { sha: string; ts: stri
         commit_sha: after.commit_sha,
         commit_ts: after.commit_ts,
         previous_sha: before.commit_sha,
-        candidates,
+        candidates: range.candidates,
+        range_method: range.method,
         status: worse ? "open" : "kept",
         fixed_by_sha: "",
         fixed_ts: null,

@@ -2,10 +2,16 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { fact, type Fact, type FactUnit } from "../episode/fact";
 import { commitSubject } from "../episode/references";
-import { detectChanges, storeChanges, type AttributedChange, type ChangeConfig } from "./changes";
+import { CommitGraph } from "../attribution/graph";
+import { advanceBisection, type BisectionConfig } from "../bisection/advance";
+import { loadCommitGraph } from "../clickhouse/queries/upstream-commits";
+import { groupIntoEvents, isOpenRegression, linkLifecycle, loadEvents, storeEvents, type BenchEvent } from "../lifecycle/events";
+import { codeClassifier, measuredCommit } from "../attribution/code-commits";
+import { buildEventChart, eventChart, type EventChart } from "../site/event-chart";
+import { detectChanges, storeChanges, type Attribution, type ChangeConfig } from "./changes";
 import { DEFAULT_IMPACT, userImpact, type ImpactConfig, type UserImpact } from "./impact";
 import { MODEL_LEVEL_TYPES, commitsInWindow, correlations, dataVolume, joinedDays, type Window } from "./queries";
-import { METRIC_UNITS, loadSeries } from "./series";
+import { METRIC_UNITS, loadSeries, seriesId, type Series } from "./series";
 
 export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
 
@@ -69,9 +75,26 @@ export const changeEvent = z.object({
   /** Banterhearts commits between the last run before and the first run after: one when attributed exactly. */
   candidates: z.array(z.string()),
   kind: z.enum(["regression", "improvement"]),
-  status: z.enum(["open", "fixed", "kept"]),
+  /** partly_fixed: a later change recovered part of it; environment: no code changed between the runs. */
+  status: z.enum(["open", "partly_fixed", "fixed", "kept", "environment"]),
   fixed_by_sha: z.string(),
   fixed_ts: z.string().nullable(),
+  /** The stored event (lib/lifecycle/events.ts); older episodes have none. */
+  event_id: z.string().default(""),
+  /** New since the previous episode (found, narrowed by bisection, fixed); false: known and still open. */
+  new: z.boolean().default(true),
+  /** exact: one code commit; range: several, commit_sha is the range's end; no_code: none (not blamed on a commit). */
+  attribution: z.enum(["exact", "range", "no_code"]).default("exact"),
+  /** The code the last run before the change measured (the range is after it, up to commit_sha). */
+  range_from_sha: z.string().default(""),
+  bisection: z
+    .object({ status: z.enum(["bisecting", "bisected", "stuck"]), steps: z.number().int(), steps_left: z.number().int(), extra_runs: z.number().int(), note: z.string() })
+    .nullable()
+    .default(null),
+  /** Share of the regression a later change recovered, with its 95 % interval (percent). */
+  recovered: z.object({ pct: z.number(), ci_pct: interval }).nullable().default(null),
+  /** The earlier (fixed) event this regression brings back. */
+  returns_of: z.string().default(""),
   /** The largest change of the event (p95 latency preferred). */
   lead: z.object({
     label: z.string(),
@@ -97,6 +120,7 @@ export const changeEvent = z.object({
       latency_p_value: z.number().nullable(),
     })
     .nullable(),
+  chart: eventChart.optional(),
 });
 export type ChangeEvent = z.infer<typeof changeEvent>;
 
@@ -154,8 +178,12 @@ export interface FactOptions {
   impact?: ImpactConfig;
   /** Full UTC days with both sources before the correlation is stated. */
   correlationMinDays?: number;
-  /** The previous episode: changes detected or committed since then are this episode's story. */
-  previous?: { ts: string; window_to: string } | null;
+  /** The previous episode: events found, narrowed or fixed since then are this episode's news; open ones are listed as known. */
+  previous?: { ts: string; window_to: string; events?: { event_id: string; status: string; commit_sha: string }[] } | null;
+  /** Globs of files that cannot change performance (MUSE_NON_CODE_GLOBS); default lib/attribution/code-commits.ts. */
+  nonCodeGlobs?: readonly string[];
+  /** Bisection's budget and levels; without it, events are stored but no runs are asked for. */
+  bisection?: BisectionConfig;
   /** The council run (bench_changes.run_id); without it, changes are detected but not stored. */
   runId?: string;
 }
@@ -205,70 +233,86 @@ export function fisherInterval(r: number, n: number): [number, number] | null {
 }
 
 /**
- * Groups the story's changes into events: changes in the same direction whose
- * suspect commit ranges overlap are one event (one commit moved many series).
- * The event's suspects are the commits every member's range shares — the
- * series together narrow the attribution, often to one commit — and its commit
- * is the one most members point at. Biggest lead first.
+ * A stored event (lib/lifecycle/events.ts) as the story tells it. Its commit is the blamed one when there is one
+ * (one code commit in range, or bisected), else the range's end; its suspects are the range's code commits.
  */
-export function groupEvents(changes: AttributedChange[], subjects: Map<string, string>): Omit<ChangeEvent, "n" | "users">[] {
-  const parent = changes.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  const suspects = changes.map((c) => new Set(c.candidates.length > 0 ? c.candidates : [c.commit_sha]));
-  for (let i = 0; i < changes.length; i++) {
-    for (let j = i + 1; j < changes.length; j++) {
-      if (changes[i].kind !== changes[j].kind) continue;
-      if ([...suspects[i]].some((sha) => suspects[j].has(sha))) parent[find(i)] = find(j);
-    }
+export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitTs: Map<string, string>, isNew: boolean): Omit<ChangeEvent, "n" | "users"> {
+  const commit = e.blamed_sha || e.range_to_sha;
+  const lead = e.changes.find((c) => c.key.metric === e.metric && c.label === e.label) ?? e.changes[0];
+  const pool = e.changes.filter((c) => c.key.metric === lead.key.metric);
+  const attribution = e.kind === "no_code" ? "no_code" : e.blamed_sha ? "exact" : "range";
+  const status = e.state === "withdrawn" ? "open" : e.state;
+  return {
+    commit_sha: commit,
+    commit_ts: commitTs.get(commit) ?? e.commit_ts,
+    subject: e.kind === "no_code" ? "" : (subjects.get(commit) ?? ""),
+    candidates: e.code_commits,
+    kind: lead.kind,
+    status,
+    fixed_by_sha: e.fixed_by_sha,
+    fixed_ts: e.fixed_by_sha ? (commitTs.get(e.fixed_by_sha) ?? null) : null,
+    event_id: e.event_id,
+    new: isNew,
+    attribution,
+    range_from_sha: e.range_from_sha,
+    bisection:
+      e.bisection_status === ""
+        ? null
+        : { status: e.bisection_status, steps: e.bisection_steps, steps_left: e.bisection_steps_left, extra_runs: e.bisection_extra_runs, note: e.bisection_note },
+    recovered: e.recovered_pct === null ? null : { pct: e.recovered_pct, ci_pct: [e.recovered_ci_low ?? e.recovered_pct, e.recovered_ci_high ?? e.recovered_pct] },
+    returns_of: e.returns_of,
+    lead: {
+      label: e.label,
+      metric: e.metric,
+      change_pct: e.change_pct,
+      ci_pct: [e.ci_low_pct, e.ci_high_pct],
+      q_value: e.q_value,
+      mean_before: e.mean_before,
+      mean_after: e.mean_after,
+      n_before: e.n_before,
+      n_after: e.n_after,
+    },
+    series_changed: e.series_changed,
+    series_same_direction: e.changes.filter((c) => c.kind === lead.kind).length,
+    // Median of the lead's metric across the event's series, for "most series moved by about…".
+    median_change_pct: median(pool.map((c) => c.change_pct)),
+  };
+}
+
+/**
+ * The chart of an event's lead series (lib/site/event-chart.ts): its runs as the code they measured, nightly and
+ * bisection runs alike, placed by the history. Undefined when the lead's commits are not in the loaded history.
+ */
+function eventChartOf(event: BenchEvent | undefined, series: Series[], attribution: Attribution, subjects: Map<string, string>): EventChart | undefined {
+  if (!event || event.kind === "no_code") return undefined;
+  const lead = event.changes.find((c) => c.key.metric === event.metric && c.label === event.label);
+  const own = lead && series.find((s) => seriesId(s.key) === seriesId(lead.key));
+  if (!lead || !own) return undefined;
+  const { graph, isCode } = attribution;
+  const order = graph.hasParents ? graph.order(graph.tip() ?? "") : new Map(graph.commits().sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts)).map((c, i) => [c.sha, i]));
+  const blamed = event.blamed_sha || event.range_to_sha;
+  const at = event.code_commits.indexOf(blamed);
+  const bisected = event.blamed_sha !== "" && event.code_commits.length > 1;
+  try {
+    return buildEventChart({
+      label: event.label,
+      metric: event.metric,
+      unit: (METRIC_UNITS as Record<string, string>)[event.metric] ?? "",
+      runs: own.points.map((p) => ({ commit_sha: p.request_id ? p.commit_sha : measuredCommit(graph, p.commit_sha, isCode), run_ts: p.run_ts, value: p.value, request_id: p.request_id })),
+      order,
+      subjects,
+      codeCommits: event.code_commits,
+      before: lead.before,
+      after: lead.after,
+      rangeFromSha: bisected && at > 0 ? event.code_commits[at - 1] : event.range_from_sha,
+      blamedSha: blamed,
+      bisected,
+      fix: event.fixed_by_sha ? { sha: event.fixed_by_sha } : null,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
   }
-  const groups = new Map<number, number[]>();
-  changes.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
-  const events = [...groups.values()].map((members) => {
-    const list = members.map((i) => changes[i]);
-    const votes = new Map<string, number>();
-    for (const c of list) votes.set(c.commit_sha, (votes.get(c.commit_sha) ?? 0) + 1);
-    const commit = [...votes.keys()].reduce((a, b) => ((votes.get(b) ?? 0) > (votes.get(a) ?? 0) ? b : a));
-    // Suspects: the commits a majority of the event's series point at (their ranges overlap there).
-    const inRanges = new Map<string, number>();
-    for (const i of members) for (const sha of suspects[i]) inRanges.set(sha, (inRanges.get(sha) ?? 0) + 1);
-    let shared = [...inRanges.entries()].filter(([, n]) => n > members.length / 2).map(([sha]) => sha);
-    if (!shared.includes(commit)) shared = [commit, ...shared];
-    // The fix: what most of the event's regressed series were reversed by.
-    const fixes = new Map<string, { n: number; ts: string | null }>();
-    for (const c of list) if (c.fixed_by_sha) fixes.set(c.fixed_by_sha, { n: (fixes.get(c.fixed_by_sha)?.n ?? 0) + 1, ts: c.fixed_ts });
-    const fixed = [...fixes.entries()].reduce<[string, { n: number; ts: string | null }] | null>((a, b) => (a === null || b[1].n > a[1].n ? b : a), null);
-    const fixedCount = list.filter((c) => c.status === "fixed").length;
-    const p95 = list.filter((c) => c.key.metric === "latency_p95_ms");
-    const pool = p95.length > 0 ? p95 : list;
-    const lead = pool.reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
-    const at = list.find((c) => c.commit_sha === commit) ?? lead;
-    return {
-      commit_sha: commit,
-      commit_ts: at.commit_ts,
-      subject: subjects.get(commit) ?? "",
-      candidates: shared,
-      kind: lead.kind,
-      status: lead.kind === "improvement" ? ("kept" as const) : fixedCount > list.length / 2 && fixed ? ("fixed" as const) : ("open" as const),
-      fixed_by_sha: lead.kind === "regression" && fixedCount > list.length / 2 && fixed ? fixed[0] : "",
-      fixed_ts: lead.kind === "regression" && fixedCount > list.length / 2 && fixed ? fixed[1].ts : null,
-      lead: {
-        label: lead.label,
-        metric: lead.key.metric,
-        change_pct: lead.change_pct,
-        ci_pct: lead.ci_pct,
-        q_value: lead.q_value,
-        mean_before: lead.before.mean,
-        mean_after: lead.after.mean,
-        n_before: lead.before.n,
-        n_after: lead.after.n,
-      },
-      series_changed: list.length,
-      series_same_direction: list.filter((c) => c.kind === lead.kind).length,
-      // Median of the lead's metric across the event's series, for "most series moved by about…".
-      median_change_pct: median(pool.map((c) => c.change_pct)),
-    };
-  });
-  return events.sort((a, b) => b.series_changed - a.series_changed || Math.abs(b.lead.change_pct) - Math.abs(a.lead.change_pct));
 }
 
 export async function computeFacts(db: Db, options: FactOptions): Promise<Facts> {
@@ -277,35 +321,63 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const lookbackFrom = new Date(now.getTime() - options.changes.lookbackDays * 86_400_000);
   // One read of the commits: the lookback's (with a margin before it, for the suspects of its first changes) and the window's.
   const historyFrom = new Date(Math.min(window.from.getTime(), lookbackFrom.getTime() - 30 * 86_400_000));
-  const [days, corr, volume, series, history] = await Promise.all([
+  const [days, corr, volume, series, history, graphCommits] = await Promise.all([
     joinedDays(db, window),
     correlations(db, window),
     dataVolume(db, window),
     loadSeries(db, { from: lookbackFrom, to: window.to }),
     commitsInWindow(db, { from: historyFrom, to: window.to }),
+    loadCommitGraph(db, "banterhearts", historyFrom),
   ]);
   const commits = history.filter((c) => Date.parse(c.ts) >= window.from.getTime());
   const heartsHistory = history.filter((c) => c.repo === "banterhearts");
-  const detection = detectChanges(
-    series,
-    heartsHistory.map((c) => ({ sha: c.sha, ts: c.ts })),
-    options.changes,
-  );
-  const stored = options.runId ? await storeChanges(db, detection, { now, runId: options.runId, lookbackFrom }) : [];
-  const detectedAt = new Map(stored.map((r) => [r.change_id, r.detected_at]));
+  const graph = new CommitGraph(graphCommits);
+  const detection = detectChanges(series, { graph, isCode: codeClassifier(options.nonCodeGlobs) }, options.changes);
+  if (options.runId) await storeChanges(db, detection, { now, runId: options.runId, lookbackFrom });
 
-  // The story: changes committed after the previous episode's window, or first detected after it was written.
+  // Events: grouped, their ids kept from what is stored, fixes and returns linked, bisection advanced, stored.
+  const storedEvents = await loadEvents(db, new Date(lookbackFrom.getTime() - 30 * 86_400_000));
+  const built = groupIntoEvents(detection.changes, storedEvents, { now, runId: options.runId ?? "" });
+  linkLifecycle(built);
+  if (options.runId) {
+    for (const [i, e] of built.entries()) {
+      if (e.bisection_status !== "bisecting" || !options.bisection) continue;
+      const advanced = await advanceBisection(db, e, { now, graph, isCode: codeClassifier(options.nonCodeGlobs), config: options.bisection });
+      built[i] = { ...e, ...advanced.event, changes: e.changes, series: e.series };
+    }
+    await storeEvents(db, built, { now, runId: options.runId, stored: storedEvents });
+  }
+
+  // The story: what is new since the previous episode (found, narrowed by bisection, fixed), then what is known and
+  // still open. Kept improvements and environment changes seen before are not told again.
   const previous = options.previous ?? null;
-  const isNew = (c: AttributedChange) =>
-    previous === null ||
-    Date.parse(c.commit_ts) > Date.parse(previous.window_to) ||
-    Date.parse(detectedAt.get(c.change_id) ?? now.toISOString()) > Date.parse(previous.ts);
-  const story = detection.changes.filter(isNew);
+  const told = new Map((previous?.events ?? []).map((e) => [e.event_id, e]));
+  const isNew = (e: BenchEvent) => {
+    if (previous === null) return true;
+    const before = told.get(e.event_id);
+    if (before) return before.status !== e.state || before.commit_sha !== (e.blamed_sha || e.range_to_sha);
+    return Date.parse(e.commit_ts) > Date.parse(previous.window_to) || Date.parse(e.first_detected_at) > Date.parse(previous.ts);
+  };
   const subjects = new Map(heartsHistory.map((c) => [c.sha, commitSubject(c.message)]));
-  const grouped = groupEvents(story, subjects);
+  const commitTs = new Map(graphCommits.map((c) => [c.sha, c.ts]));
+  const fresh = built.filter(isNew).map((e) => storyEvent(e, subjects, commitTs, true));
+  const stillOpen = built.filter((e) => !isNew(e) && isOpenRegression(e)).map((e) => storyEvent(e, subjects, commitTs, false));
+  const bySize = (a: Omit<ChangeEvent, "n" | "users">, b: Omit<ChangeEvent, "n" | "users">) =>
+    b.series_changed - a.series_changed || Math.abs(b.lead.change_pct) - Math.abs(a.lead.change_pct);
+  const grouped = [...fresh.sort(bySize), ...stillOpen.sort(bySize)].map((e) => ({
+    ...e,
+    chart: eventChartOf(
+      built.find((b) => b.event_id === e.event_id),
+      series,
+      { graph, isCode: codeClassifier(options.nonCodeGlobs) },
+      subjects,
+    ),
+  }));
   const impactConfig = options.impact ?? DEFAULT_IMPACT;
-  const impacts: UserImpact[] = [];
-  for (const e of grouped) impacts.push(await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig));
+  // Whether users felt it: asked of what is new (an open event told before was asked then).
+  const impacts: (UserImpact | null)[] = [];
+  for (const e of grouped)
+    impacts.push(e.new && e.attribution !== "no_code" ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig) : null);
 
   const newest = [volume.newest_bench_ts, volume.newest_session_hour ? new Date(Date.parse(volume.newest_session_hour) + 3_600_000).toISOString() : null]
     .filter((v): v is string => v !== null)
@@ -324,7 +396,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     events: volume.events,
     benchRowsExpected: (options.benchRowsPerDay ?? 2) * windowDays,
     eventsExpected: (options.eventsPerDay ?? 200) * windowDays,
-    storyQValues: grouped.map((e) => e.lead.q_value),
+    storyQValues: grouped.filter((e) => e.new).map((e) => e.lead.q_value),
     coverage,
   });
 
@@ -452,14 +524,14 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     decimals: 0,
     source: method,
   });
-  const open = detection.changes.filter((c) => c.status === "open");
+  const open = built.filter(isOpenRegression);
   add({
     id: "changes.open_regressions",
-    label: "benchmark series with an open regression",
+    label: "open regressions (events, partly fixed ones included)",
     value: open.length,
     unit: "count",
     decimals: 0,
-    source: `bench_changes status = open (${method})`,
+    source: `bench_events state in (open, partly_fixed) (${method})`,
   });
 
   const events: ChangeEvent[] = grouped.map((e, i) => {
@@ -485,7 +557,21 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     add(maybe(`${key}.series`, "series that changed at this commit", e.series_changed, "count", 0, src));
     add(maybe(`${key}.series_same`, "series that moved in the lead's direction", e.series_same_direction, "count", 0, src));
     add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, src, true));
-    add(maybe(`${key}.candidates`, "commits between the runs around the change", e.candidates.length, "count", 0, src));
+    const rangeSrc = `code commits after ${e.range_from_sha.slice(0, 7)} up to ${(e.candidates.at(-1) ?? e.commit_sha).slice(0, 7)} on the first-parent history (bot and docs commits excluded: MUSE_NON_CODE_GLOBS)`;
+    add(maybe(`${key}.candidates`, "code commits between the runs around the change", e.candidates.length, "count", 0, rangeSrc));
+    if (e.bisection) {
+      const bsrc = `bench_requests and the runs answering them for event ${e.event_id} (lib/bisection/bisect.ts)`;
+      add(maybe(`${key}.bisect.steps`, "bisection steps taken", e.bisection.steps, "count", 0, bsrc));
+      add(maybe(`${key}.bisect.step_now`, "the bisection step under way", e.bisection.steps + 1, "count", 0, bsrc));
+      add(maybe(`${key}.bisect.steps_total`, "bisection steps in all (taken and left at most)", e.bisection.steps + e.bisection.steps_left, "count", 0, bsrc));
+      add(maybe(`${key}.bisect.extra_runs`, "extra benchmark runs bisection used", e.bisection.extra_runs, "count", 0, bsrc));
+    }
+    if (e.recovered) {
+      const rsrc = `lead series level after ${e.fixed_by_sha.slice(0, 7)} against the levels around the regression; delta-method 95 % interval (lib/lifecycle/events.ts)`;
+      add(maybe(`${key}.recovered_pct`, "share of the regression recovered", e.recovered.pct, "percent", 1, rsrc));
+      add(maybe(`${key}.recovered_ci_low`, "lower end of the 95 % interval of the share recovered", e.recovered.ci_pct[0], "percent", 1, rsrc));
+      add(maybe(`${key}.recovered_ci_high`, "upper end of the 95 % interval of the share recovered", e.recovered.ci_pct[1], "percent", 1, rsrc));
+    }
     if (e.fixed_ts) {
       add(
         maybe(
@@ -494,11 +580,12 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
           (Date.parse(e.fixed_ts) - Date.parse(e.commit_ts)) / 86_400_000,
           "days",
           1,
-          `bench_changes: fixed by ${e.fixed_by_sha}`,
+          `bench_events: fixed by ${e.fixed_by_sha}`,
         ),
       );
     }
     const u = impacts[i];
+    if (u === null) return changeEvent.parse({ ...e, n: i + 1, users: null });
     const usrc = `session_stats FINAL, ${impactConfig.periodHours} h before vs ${impactConfig.periodHours} h after (+${impactConfig.lagMinutes} min lag) commit ${e.commit_sha.slice(0, 7)}: welchTTest(${impactConfig.confidence}) on hourly user latency (${u.hours_before} + ${u.hours_after} hours), proportionsZTest on errors and abandonment`;
     if (u.measurable) {
       add(maybe(`${key}.users.latency_before_ms`, "user latency before", u.latency_before_ms, "ms", 1, usrc));
@@ -561,7 +648,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     })),
     changes: [],
     events,
-    open_regressions: open.map((c) => ({ label: c.label, metric: c.key.metric, commit_sha: c.commit_sha, change_pct: c.change_pct })),
+    open_regressions: open.map((e) => ({ label: e.label, metric: e.metric, commit_sha: e.blamed_sha || e.range_to_sha, change_pct: e.change_pct })),
     detection: {
       series_total: detection.series_total,
       series_tested: detection.series_tested,

@@ -39,6 +39,8 @@ export interface SeriesPoint {
   /** The commit's time (the run's own when the commit is not known). */
   commit_ts: string;
   value: number;
+  /** The bisection request this run answered ('' for a scheduled run). */
+  request_id: string;
 }
 
 export interface Series {
@@ -47,7 +49,7 @@ export interface Series {
 }
 
 const nullableNum = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
-/** One row per benchmark configuration, its runs as (commit time, run time, run id, commit, p95, mean, tokens/s, memory) tuples in commit order. */
+/** One row per benchmark configuration, its runs as (commit time, run time, run id, commit, p95, mean, tokens/s, memory, request id) tuples in commit order. */
 const configurationRow = z.object({
   benchmark_type: z.string(),
   model: z.string(),
@@ -55,7 +57,7 @@ const configurationRow = z.object({
   variant: z.string(),
   dataset: z.string(),
   device: z.string(),
-  runs: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), nullableNum, nullableNum, nullableNum, nullableNum])),
+  runs: z.array(z.tuple([z.string(), z.string(), z.string(), z.string(), nullableNum, nullableNum, nullableNum, nullableNum, z.string()])),
 });
 
 /**
@@ -67,12 +69,12 @@ const configurationRow = z.object({
 export const SERIES_SQL = `
   SELECT benchmark_type, model, quant, variant, dataset, device,
          arraySort(r -> (r.1, r.2, r.3),
-                   groupArray((commit_ts, run_ts, run_id, commit_sha, latency_p95_ms, latency_mean_ms, tokens_per_sec, memory_peak_mb))) AS runs
+                   groupArray((commit_ts, run_ts, run_id, commit_sha, latency_p95_ms, latency_mean_ms, tokens_per_sec, memory_peak_mb, request_id))) AS runs
     FROM (SELECT b.benchmark_type AS benchmark_type, b.model AS model, b.quant AS quant, b.variant AS variant,
                  b.dataset AS dataset, b.device AS device, toString(b.run_id) AS run_id, b.ts AS run_ts,
                  toString(b.commit_sha) AS commit_sha, if(c.sha = '', b.ts, c.ts) AS commit_ts,
                  b.latency_p95_ms AS latency_p95_ms, b.latency_mean_ms AS latency_mean_ms,
-                 b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb
+                 b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb, b.request_id AS request_id
             FROM (SELECT * FROM bench_runs FINAL
                    WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS b
             LEFT JOIN (SELECT toString(sha) AS sha, ts FROM upstream_commits FINAL WHERE repo = 'banterhearts') AS c
@@ -91,7 +93,7 @@ export async function loadSeries(db: Db, window: { from: Date; to: Date }): Prom
       for (const run of runs) {
         const value = run[(4 + m) as 4 | 5 | 6 | 7];
         if (value === null || !Number.isFinite(value)) continue;
-        points.push({ commit_ts: run[0], run_ts: run[1], run_id: run[2], commit_sha: run[3], value });
+        points.push({ commit_ts: run[0], run_ts: run[1], run_id: run[2], commit_sha: run[3], value, request_id: run[8] });
       }
       if (points.length) series.push({ key: { ...configuration, metric }, points });
     });

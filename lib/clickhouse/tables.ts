@@ -32,6 +32,8 @@ export const benchRunRow = z.object({
   memory_peak_mb: nullableNumber,
   extra: z.string(),
   source_path: z.string(),
+  /** The bisection request the run answers (sql/013), '' for the nightly runs. */
+  request_id: z.string().default(""),
 });
 export type BenchRunRow = z.infer<typeof benchRunRow>;
 
@@ -194,6 +196,8 @@ export const upstreamCommitRow = z.object({
   ts: timestamp,
   author: z.string(),
   message: z.string(),
+  /** sql/012: full shas, first parent first; [] for a root commit and for rows stored before 012. */
+  parents: z.array(sha),
   files: z.array(z.string()),
   files_changed: z.number().int().min(0),
   additions: z.number().int().min(0),
@@ -253,6 +257,44 @@ export const benchChangeRow = z.object({
 });
 export type BenchChangeRow = z.infer<typeof benchChangeRow>;
 
+export const BENCH_REQUEST_STATUSES = ["pending", "claimed", "done", "cannot_run", "expired"] as const;
+export type BenchRequestStatus = (typeof BENCH_REQUEST_STATUSES)[number];
+
+/** A benchmark request for bisection (sql/013, lib/bisection/requests.ts): the latest version per request_id. */
+export const benchRequestRow = z.object({
+  request_id: z.string(),
+  event_id: z.string(),
+  commit_sha: z.string(),
+  benchmark_type: z.string(),
+  model: z.string(),
+  quant: z.string(),
+  variant: z.string(),
+  dataset: z.string(),
+  device: z.string(),
+  repeats: z.number().int().min(0).max(65_535),
+  reason: z.string(),
+  status: z.enum(BENCH_REQUEST_STATUSES),
+  claimed_by: z.string(),
+  lease_until: timestamp.nullable(),
+  answer: z.string(),
+  dispatched_at: timestamp.nullable(),
+  requested_at: timestamp,
+  expires_at: timestamp,
+  updated_at: timestamp,
+});
+export type BenchRequestRow = z.infer<typeof benchRequestRow>;
+
+/** A runner's claim of a bench request (sql/013): the earliest live claim holds the request. */
+export const benchRequestClaimRow = z.object({
+  request_id: z.string(),
+  claim_id: z.uuid(),
+  runner: z.string(),
+  claimed_at: timestamp,
+  lease_until: timestamp,
+  released: z.number().int().min(0).max(1),
+});
+export type BenchRequestClaimRow = z.infer<typeof benchRequestClaimRow>;
+
 export const TABLES = {
   bench_runs: benchRunRow,
   llm_events: llmEventRow,
@@ -267,5 +309,7 @@ export const TABLES = {
   ingest_requests: ingestRequestRow,
   ingest_key_claims: ingestKeyClaimRow,
   bench_changes: benchChangeRow,
+  bench_requests: benchRequestRow,
+  bench_request_claims: benchRequestClaimRow,
 } as const;
 export type TableName = keyof typeof TABLES;

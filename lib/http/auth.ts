@@ -10,7 +10,7 @@ import { jsonError } from "./responses";
  * constant-time (both sides hashed to equal length first).
  */
 
-export type TokenVariable = Extract<EnvName, "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN">;
+export type TokenVariable = Extract<EnvName, "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN" | "MUSE_RUNNER_TOKEN">;
 
 /** Shortest token or webhook secret a route accepts being configured with. */
 export const MIN_TOKEN_LENGTH = 16;

@@ -1,7 +1,17 @@
+import { markRequestsDone } from "../bisection/requests";
+import type { Db } from "../clickhouse/client";
 import type { ItemProblem } from "../ingest/problems";
-import { IngestWriteError, ingestReports, spoolReports, validateReports, type IngestResult, type ReportInput } from "../ingest/reports/ingest";
+import {
+  answeredRequestIds,
+  IngestWriteError,
+  ingestReports,
+  spoolReports,
+  validateReports,
+  type IngestResult,
+  type ReportInput,
+} from "../ingest/reports/ingest";
 import type { NormalizedReport } from "../ingest/reports/normalize";
-import { commitSha as commitShaSchema } from "../ingest/reports/schemas";
+import { commitSha as commitShaSchema, REQUEST_ID_PATTERN } from "../ingest/reports/schemas";
 import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "./body";
 import { answer, type IngestSpec } from "./ingest-route";
 import { json, jsonError, validationError } from "./responses";
@@ -46,6 +56,12 @@ export async function readBenchRequest(request: Request): Promise<BenchRequest> 
   const commitSha = header === null ? undefined : commitShaSchema.safeParse(header.trim());
   if (commitSha && !commitSha.success) return fail(400, "invalid_commit_sha", "X-Commit-Sha must be a 40-hex commit sha");
 
+  const requestIdHeader = request.headers.get("x-muse-request-id");
+  const requestId = requestIdHeader === null ? undefined : requestIdHeader.trim();
+  if (requestId !== undefined && !REQUEST_ID_PATTERN.test(requestId)) {
+    return fail(400, "invalid_request_id", "X-Muse-Request-Id must be a request id: 1–100 characters of A–Z, a–z, 0–9, _ and -");
+  }
+
   const read = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
   if (!read.ok) {
     return read.problem === "too_large"
@@ -70,15 +86,58 @@ export async function readBenchRequest(request: Request): Promise<BenchRequest> 
   if (reports.length > MAX_REPORTS_PER_REQUEST) {
     return fail(413, "too_large", `at most ${MAX_REPORTS_PER_REQUEST} reports per request (got ${reports.length})`);
   }
-  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data })) };
+  if (requestId !== undefined) {
+    const disagreeing = reports.flatMap((report, index) => {
+      const own = isObject(report) ? (report as Record<string, unknown>).request_id : undefined;
+      return own !== undefined && own !== requestId ? [{ index, own }] : [];
+    });
+    if (disagreeing.length > 0) {
+      const { own } = disagreeing[0];
+      const message = `request_id ${JSON.stringify(own)} in the report and the X-Muse-Request-Id header ${JSON.stringify(requestId)} disagree`;
+      return fail(
+        400,
+        "request_id_mismatch",
+        `${message}${disagreeing.length > 1 ? ` (and ${disagreeing.length - 1} more report(s))` : ""}; nothing was written`,
+        disagreeing.map(({ index, own: value }) => ({
+          index,
+          path: "request_id",
+          message: `request_id ${JSON.stringify(value)} in the report and the X-Muse-Request-Id header ${JSON.stringify(requestId)} disagree`,
+        })),
+      );
+    }
+  }
+  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data, requestId })) };
 }
 
-export const benchIngest: IngestSpec<NormalizedReport[], IngestResult, void> = {
+/** Validated reports and the time they were accepted (when their bisection requests are done). */
+export interface BenchInput {
+  reports: NormalizedReport[];
+  now: Date;
+}
+
+/**
+ * Writes the reports, then marks the bisection requests they answer done. A
+ * failure to mark is a failed write (503: the sender retries, and the rows it
+ * rewrites collapse); an unknown request id is not.
+ */
+export async function writeBenchReports(db: Db, input: BenchInput): Promise<IngestResult & { requests_done: string[]; requests_unknown: string[] }> {
+  const result = await ingestReports(db, input.reports);
+  const ids = answeredRequestIds(input.reports);
+  if (ids.length === 0) return { ...result, requests_done: [], requests_unknown: [] };
+  try {
+    const marked = await markRequestsDone(db, ids, input.now);
+    return { ...result, requests_done: marked.done, requests_unknown: marked.unknown };
+  } catch (error) {
+    throw new IngestWriteError("bench_requests", error);
+  }
+}
+
+export const benchIngest: IngestSpec<BenchInput, Awaited<ReturnType<typeof writeBenchReports>>, void> = {
   route: BENCH_ROUTE,
   tag: "bench",
   noun: "bench rows",
 
-  async accept(request) {
+  async accept(request, context) {
     const body = await readBenchRequest(request);
     if (!body.ok) {
       const response = body.problems ? validationError(body.error, body.problems) : jsonError(body.status, body.error);
@@ -92,26 +151,28 @@ export const benchIngest: IngestSpec<NormalizedReport[], IngestResult, void> = {
         answer: answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid"),
       };
     }
-    return { ok: true, input: validated.reports };
+    return { ok: true, input: { reports: validated.reports, now: context.clock.now() } };
   },
 
-  write: (db, reports) => ingestReports(db, reports),
+  write: (db, input) => writeBenchReports(db, input),
 
   storeFailure: (error) =>
     error instanceof IngestWriteError
       ? { unreachable: error.unreachable, table: error.table, fields: { table: error.table, error: error.message } }
       : undefined,
 
-  stored(reports, result, metrics) {
+  stored({ reports }, result, metrics) {
     for (const report of reports) {
       metrics.count("muse.ingest.reports", 1, { benchmark_type: report.benchmark_type, route: "bench" });
       metrics.count("muse.ingest.bench_rows", report.bench_runs.length, { benchmark_type: report.benchmark_type });
     }
     metrics.count("muse.ingest.llm_rows", result.llm_rows);
-    return answer(json({ accepted: result.accepted, run_ids: result.run_ids }, 202));
+    const requests =
+      result.requests_done.length || result.requests_unknown.length ? { requests_done: result.requests_done, requests_unknown: result.requests_unknown } : {};
+    return answer(json({ accepted: result.accepted, run_ids: result.run_ids, ...requests }, 202));
   },
 
-  spool: (dlq, reports, error) => spoolReports(dlq, reports, BENCH_ROUTE, error),
+  spool: (dlq, { reports }, error) => spoolReports(dlq, reports, BENCH_ROUTE, error),
 
   unstored(outcome, failure) {
     const why = failure.unreachable ? "ClickHouse is unreachable" : "ClickHouse refused the write";

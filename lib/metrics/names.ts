@@ -48,10 +48,13 @@ const specific = [
   { name: "muse.council.correlation", type: "gauge", description: "hearts↔packs correlation of the latest draft", tags: ["series"] },
   { name: "muse.council.episodes", type: "count", description: "episode drafts stored, by status", tags: ["series", "status"] },
   { name: "muse.council.blocked", type: "count", description: "council runs blocked by the watcher gate", tags: ["reason"] },
+  // bisect
+  { name: "muse.bisect.requests", type: "count", description: "bisection benchmark requests made", tags: [] },
+  { name: "muse.bisect.events", type: "gauge", description: "events whose commit range bisection is still narrowing", tags: [] },
   // publish
   { name: "muse.publish.episodes", type: "count", description: "episodes published", tags: ["series"] },
   { name: "muse.publish.failures", type: "count", description: "publish attempts that failed", tags: [] },
-  { name: "muse.changes.open_regressions", type: "gauge", description: "benchmark series with an open regression (bench_changes)", tags: [] },
+  { name: "muse.changes.open_regressions", type: "gauge", description: "open regressions (bench_events: open or partly fixed events)", tags: [] },
   { name: "muse.publish.deployments", type: "count", description: "deployment status changes from the Vercel webhook", tags: ["status"] },
   { name: "muse.publish.deploy_duration_ms", type: "gauge", unit: "millisecond", description: "deployment build duration", tags: [] },
   // translate

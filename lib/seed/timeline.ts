@@ -19,7 +19,7 @@ export const HEARTS_RELEASES: readonly Release[] = [
   { at: 0.3, factor: 0.8, message: "perf(quant): enable fused INT8 GEMM kernels", files: ["banterhearts/kernels/int8_gemm.py", "banterhearts/quant/int8.py"] },
   { at: 0.62, factor: 1.4, message: "refactor(attention): route decode through the generic SDPA path", files: ["banterhearts/attention/dispatch.py"] },
   {
-    at: 0.84,
+    at: 0.8,
     factor: 0.85,
     message: "fix(attention): restore flash-attention for decode",
     files: ["banterhearts/attention/dispatch.py", "banterhearts/attention/flash.py"],

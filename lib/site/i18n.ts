@@ -123,6 +123,29 @@ export interface ChangeEventStrings {
   marker: (kind: string, sha: string, date: string, change: string) => string;
   /** The markers' list under a chart. */
   markersLabel: string;
+  /** An event's own chart (components/charts/EventChart.tsx). */
+  chart: EventChartStrings;
+}
+
+export interface EventChartStrings {
+  /** The chart's title: the event's lead series. */
+  title: (label: string) => string;
+  /** The description's first sentence. */
+  summary: (runs: number, nightly: number, bisection: number, commits: number) => string;
+  /** A segment's mean and its 95 % interval (`interval` formatted as [a, b]). */
+  before: (mean: string, interval: string, n: number) => string;
+  after: (mean: string, interval: string, n: number) => string;
+  /** Bisected to one commit. */
+  blamed: (sha: string, subject: string) => string;
+  /** Still bisecting: after `from`, at or before `to`. */
+  range: (from: string, to: string) => string;
+  nightly: string;
+  bisection: string;
+  run: string;
+  value: string;
+  xLabel: string;
+  /** The list of marked commits under the chart. */
+  notesLabel: string;
 }
 
 const CHANGE_EVENTS_EN: ChangeEventStrings = {
@@ -148,6 +171,21 @@ const CHANGE_EVENTS_EN: ChangeEventStrings = {
   moreSeries: (n) => (n === 1 ? "+1 more series" : `+${n} more series`),
   marker: (kind, sha, date, change) => `${kind} at commit ${sha} (${date}): ${change}`,
   markersLabel: "Commits marked on the chart",
+  chart: {
+    title: (label) => `${label}: run by run around the change`,
+    summary: (runs, nightly, bisection, commits) =>
+      `Chart of ${runs} benchmark runs (${nightly} nightly, ${bisection} bisection) at ${commits} commits, in commit order: nightly runs are circles, bisection runs triangles.`,
+    before: (mean, interval, n) => `Before the change: mean ${mean}, 95 % interval ${interval}, ${n} runs.`,
+    after: (mean, interval, n) => `After the change: mean ${mean}, 95 % interval ${interval}, ${n} runs.`,
+    blamed: (sha, subject) => (subject ? `Blamed commit ${sha} (“${subject}”)` : `Blamed commit ${sha}`),
+    range: (from, to) => `Still bisecting: the change is after ${from}, at or before ${to}`,
+    nightly: "nightly run",
+    bisection: "bisection run",
+    run: "Run",
+    value: "Value",
+    xLabel: "commits, oldest to newest",
+    notesLabel: "Commits marked on the chart",
+  },
 };
 
 const CHANGE_EVENTS_DE: ChangeEventStrings = {
@@ -173,6 +211,21 @@ const CHANGE_EVENTS_DE: ChangeEventStrings = {
   moreSeries: (n) => (n === 1 ? "+1 weitere Reihe" : `+${n} weitere Reihen`),
   marker: (kind, sha, date, change) => `${kind} bei Commit ${sha} (${date}): ${change}`,
   markersLabel: "Im Diagramm markierte Commits",
+  chart: {
+    title: (label) => `${label}: Lauf für Lauf um die Änderung`,
+    summary: (runs, nightly, bisection, commits) =>
+      `Diagramm von ${runs} Benchmark-Läufen (${nightly} nächtliche, ${bisection} Bisektionsläufe) an ${commits} Commits, in Commit-Reihenfolge: nächtliche Läufe als Kreise, Bisektionsläufe als Dreiecke.`,
+    before: (mean, interval, n) => `Vor der Änderung: Mittelwert ${mean}, 95-%-Intervall ${interval}, ${n} Läufe.`,
+    after: (mean, interval, n) => `Nach der Änderung: Mittelwert ${mean}, 95-%-Intervall ${interval}, ${n} Läufe.`,
+    blamed: (sha, subject) => (subject ? `Verursachender Commit ${sha} („${subject}“)` : `Verursachender Commit ${sha}`),
+    range: (from, to) => `Bisektion läuft noch: Die Änderung liegt nach ${from}, spätestens bei ${to}`,
+    nightly: "nächtlicher Lauf",
+    bisection: "Bisektionslauf",
+    run: "Lauf",
+    value: "Wert",
+    xLabel: "Commits, älteste zuerst",
+    notesLabel: "Im Diagramm markierte Commits",
+  },
 };
 
 const CHANGE_EVENTS_ZH: ChangeEventStrings = {
@@ -198,6 +251,21 @@ const CHANGE_EVENTS_ZH: ChangeEventStrings = {
   moreSeries: (n) => `另有 ${n} 个序列`,
   marker: (kind, sha, date, change) => `提交 ${sha}（${date}）处的${kind}：${change}`,
   markersLabel: "图中标记的提交",
+  chart: {
+    title: (label) => `${label}：变化前后的逐次运行`,
+    summary: (runs, nightly, bisection, commits) =>
+      `${commits} 个提交上 ${runs} 次基准测试运行的图表（${nightly} 次每夜运行，${bisection} 次二分运行），按提交顺序排列：每夜运行为圆点，二分运行为三角形。`,
+    before: (mean, interval, n) => `变化前：均值 ${mean}，95% 区间 ${interval}，${n} 次运行。`,
+    after: (mean, interval, n) => `变化后：均值 ${mean}，95% 区间 ${interval}，${n} 次运行。`,
+    blamed: (sha, subject) => (subject ? `导致变化的提交 ${sha}（“${subject}”）` : `导致变化的提交 ${sha}`),
+    range: (from, to) => `仍在二分查找：变化发生在 ${from} 之后，${to} 或之前`,
+    nightly: "每夜运行",
+    bisection: "二分运行",
+    run: "运行",
+    value: "数值",
+    xLabel: "提交，从旧到新",
+    notesLabel: "图中标记的提交",
+  },
 };
 
 const CHANGE_EVENTS_HI: ChangeEventStrings = {
@@ -223,6 +291,21 @@ const CHANGE_EVENTS_HI: ChangeEventStrings = {
   moreSeries: (n) => `+${n} और सीरीज़`,
   marker: (kind, sha, date, change) => `कमिट ${sha} (${date}) पर ${kind}: ${change}`,
   markersLabel: "चार्ट पर चिह्नित कमिट",
+  chart: {
+    title: (label) => `${label}: बदलाव के आसपास हर रन`,
+    summary: (runs, nightly, bisection, commits) =>
+      `${commits} कमिट पर ${runs} बेंचमार्क रन का चार्ट (${nightly} रात्रिकालीन, ${bisection} बाइसेक्शन), कमिट क्रम में: रात्रिकालीन रन वृत्त हैं, बाइसेक्शन रन त्रिभुज।`,
+    before: (mean, interval, n) => `बदलाव से पहले: औसत ${mean}, 95 % अंतराल ${interval}, ${n} रन।`,
+    after: (mean, interval, n) => `बदलाव के बाद: औसत ${mean}, 95 % अंतराल ${interval}, ${n} रन।`,
+    blamed: (sha, subject) => (subject ? `ज़िम्मेदार कमिट ${sha} (“${subject}”)` : `ज़िम्मेदार कमिट ${sha}`),
+    range: (from, to) => `बाइसेक्शन जारी: बदलाव ${from} के बाद और ${to} तक कहीं है`,
+    nightly: "रात्रिकालीन रन",
+    bisection: "बाइसेक्शन रन",
+    run: "रन",
+    value: "मान",
+    xLabel: "कमिट, पुराने से नए",
+    notesLabel: "चार्ट पर चिह्नित कमिट",
+  },
 };
 
 const en: UiStrings = {

@@ -211,6 +211,12 @@ const commitSummary = z.object({
   sha: z.string(),
   commit: z.object({ author: gitActor, committer: gitActor, message: z.string() }),
 });
+/**
+ * A commit as the commit list and the compare API give it: with its parents
+ * (full shas, first parent first), which GitHub always sends. Required, not
+ * defaulted: a missing list would read as a root commit and break the graph.
+ */
+const listedCommit = commitSummary.extend({ parents: z.array(z.object({ sha: z.string() })) });
 const branchInfo = z.object({ commit: commitSummary });
 const commitDetail = commitSummary.extend({
   files: z.array(z.object({ filename: z.string(), status: z.string(), additions: z.number(), deletions: z.number() })).optional(),
@@ -223,10 +229,11 @@ const contentsEntry = z.object({
   target: z.string().optional(),
 });
 const contentsResponse = z.union([z.array(z.unknown()), contentsEntry]);
-const compareResult = z.object({ total_commits: z.number(), commits: z.array(commitSummary) });
+const compareResult = z.object({ total_commits: z.number(), commits: z.array(listedCommit) });
 const RANGE_PAGE_SIZE = 100;
 
 type CommitSummary = z.infer<typeof commitSummary>;
+type ListedCommitSummary = z.infer<typeof listedCommit>;
 
 // ---------------------------------------------------------------- the repository
 
@@ -248,11 +255,12 @@ export function createGitHubRepo(name: UpstreamName, ref: string, options: GitHu
   const branch = branchResolver(octokit, { owner, repo, branch: configuredBranch }, parse, fail);
 
   type ListedCommit = Omit<UpstreamCommit, "files">;
-  const listed = (item: CommitSummary): ListedCommit => ({
+  const listed = (item: ListedCommitSummary): ListedCommit => ({
     sha: item.sha,
     ts: commitTime(item),
     author: item.commit.author?.name ?? "",
     message: item.commit.message.replace(/\s+$/, ""),
+    parents: item.parents.map((p) => p.sha),
   });
 
   /**
@@ -366,7 +374,7 @@ export function createGitHubRepo(name: UpstreamName, ref: string, options: GitHu
           ...(untilSeconds !== undefined ? { until: isoSeconds(untilSeconds) } : {}),
         });
         pages: for await (const page of pages) {
-          for (const item of parse(z.array(commitSummary), page.data, "the commit list")) {
+          for (const item of parse(z.array(listedCommit), page.data, "the commit list")) {
             const commit = listed(item);
             // The server filtered already; this keeps the bounds exact whatever it did.
             if ((sinceSeconds !== undefined && Date.parse(commit.ts) / 1000 < sinceSeconds) || !notAfterUntil(commit)) continue;

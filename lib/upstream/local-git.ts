@@ -80,7 +80,7 @@ export function createLocalGitRepo(name: UpstreamName, dir: string, branch?: str
         `-n`,
         String(Math.floor(limit)),
         ...filters,
-        `--format=${RECORD_START}%H%x00%ct%x00%an%x00%B%x00`,
+        `--format=${RECORD_START}%H%x00%ct%x00%P%x00%an%x00%B%x00`,
         "--raw",
         "--numstat",
         "--root",
@@ -128,9 +128,9 @@ export function parseLog(out: string): UpstreamCommit[] {
   for (const record of out.split(RECORD_SEPARATOR)) {
     if (record === "") continue;
     const fields = record.split("\0");
-    const [sha, ct, author, message] = fields;
+    const [sha, ct, parents, author, message] = fields;
     // After the header come -z's record terminator and a newline, then the diff tokens.
-    const tokens = fields.slice(4);
+    const tokens = fields.slice(5);
     while (tokens.length > 0 && /^\n?$/.test(tokens[0])) tokens.shift();
     if (tokens.length > 0) tokens[0] = tokens[0].replace(/^\n/, "");
     commits.push({
@@ -138,6 +138,8 @@ export function parseLog(out: string): UpstreamCommit[] {
       ts: epochToIso(ct),
       author,
       message: message.replace(/\s+$/, ""),
+      // %P: the parents' full shas, space-separated, first parent first (empty for a root commit).
+      parents: parents.split(" ").filter(Boolean),
       files: parseDiffTokens(tokens, sha),
     });
   }

@@ -19,6 +19,12 @@ export interface UpstreamCommit {
   ts: string;
   author: string;
   message: string;
+  /**
+   * Full shas of the commit's parents, first parent first; [] for a root commit.
+   * Commit times can run backwards (rebases, clock skew), so "which commits came
+   * between two runs" is answered from these, not from `ts` (lib/attribution/graph.ts).
+   */
+  parents: string[];
   files: CommitFile[];
 }
 

@@ -87,6 +87,31 @@ const BEARER_ROUTES: Guarded[] = [
     harmless: {},
   },
   { method: "POST", path: "/api/revalidate", file: "revalidate/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: plain("POST"), harmless: {} },
+  // The runner API: the positive controls are refused past the guard (a bad limit, a body without runner: 400).
+  {
+    method: "GET",
+    path: "/api/bench/requests",
+    file: "bench/requests/route.ts",
+    variable: "MUSE_RUNNER_TOKEN",
+    invoke: plain("GET"),
+    harmless: { path: "/api/bench/requests?limit=0" },
+  },
+  {
+    method: "POST",
+    path: "/api/bench/requests/req-1/claim",
+    file: "bench/requests/[id]/claim/route.ts",
+    variable: "MUSE_RUNNER_TOKEN",
+    invoke: (m) => withParams("id", "req-1")(m, "POST"),
+    harmless: { body: "{}", contentType: "application/json" },
+  },
+  {
+    method: "POST",
+    path: "/api/bench/requests/req-1/cannot-run",
+    file: "bench/requests/[id]/cannot-run/route.ts",
+    variable: "MUSE_RUNNER_TOKEN",
+    invoke: (m) => withParams("id", "req-1")(m, "POST"),
+    harmless: { body: "{}", contentType: "application/json" },
+  },
   { method: "GET", path: "/api/runs", file: "runs/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: plain("GET"), harmless: { path: "/api/runs?limit=0" } },
 ];
 const WEBHOOK = { method: "POST", file: "webhooks/vercel/route.ts", variable: "VERCEL_WEBHOOK_SECRET" } as const;

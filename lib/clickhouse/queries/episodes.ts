@@ -12,13 +12,13 @@ export async function insertEpisodes(db: Db, rows: readonly EpisodeRow[]): Promi
   await db.insert("episodes", rows);
 }
 
-export const lastEpisodeRow = z.object({ ts: z.string(), window_to: z.string() });
+export const lastEpisodeRow = z.object({ ts: z.string(), window_to: z.string(), events_json: z.string().default("[]") });
 export type LastEpisode = z.infer<typeof lastEpisodeRow>;
 
 /** The newest stored English episode that is not rejected (any series), with the end of its facts' window ("" when absent). */
 export async function lastEpisode(db: Db): Promise<LastEpisode | undefined> {
   return db.queryOne(
-    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to
+    `SELECT ts, JSONExtractString(facts, 'window', 'to') AS window_to, JSONExtractRaw(facts, 'events') AS events_json
        FROM episodes FINAL
       WHERE lang = 'en' AND status != 'rejected'
       ORDER BY ts DESC

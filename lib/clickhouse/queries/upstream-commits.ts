@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { GraphCommit } from "../../attribution/graph";
 import type { UpstreamCommit } from "../../upstream/types";
 import type { Db } from "../client";
 import type { UpstreamCommitRow } from "../tables";
@@ -21,6 +22,7 @@ export function commitRows(repo: UpstreamRepoName, commits: readonly UpstreamCom
     ts: c.ts,
     author: c.author,
     message: c.message,
+    parents: c.parents,
     files: c.files.map((f) => f.path),
     files_changed: c.files.length,
     additions: c.files.reduce((n, f) => n + f.additions, 0),
@@ -30,6 +32,34 @@ export function commitRows(repo: UpstreamRepoName, commits: readonly UpstreamCom
 
 export async function insertUpstreamCommits(db: Db, repo: UpstreamRepoName, commits: readonly UpstreamCommit[]): Promise<void> {
   if (commits.length > 0) await db.insert("upstream_commits", commitRows(repo, commits));
+}
+
+const graphRow = z.object({
+  sha: z.string(),
+  ts: z.string(),
+  parents: z.array(z.string()),
+  files: z.array(z.string()),
+  message: z.string(),
+  author: z.string(),
+});
+
+/**
+ * The recorded commits of `repo` from `from` on (inclusive), oldest first by
+ * time, as nodes of a CommitGraph (lib/attribution/graph.ts). The caller picks
+ * `from` with room to spare: the graph's walks stop at commits older than it.
+ * Time orders the rows only; the graph orders the commits. Rows stored before
+ * sql/012 have `parents = []`, which the graph reads as "no graph".
+ */
+export async function loadCommitGraph(db: Db, repo: UpstreamRepoName, from: Date): Promise<GraphCommit[]> {
+  const rows = await db.query(
+    `SELECT toString(sha) AS sha, ts, parents, files, message, author
+       FROM upstream_commits FINAL
+      WHERE repo = {repo:String} AND ts >= {from:DateTime64(3, 'UTC')}
+      ORDER BY ts, sha`,
+    { repo, from },
+    graphRow,
+  );
+  return rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString() }));
 }
 
 const shaRow = z.object({ sha: z.string() });

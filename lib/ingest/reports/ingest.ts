@@ -5,7 +5,7 @@ import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import type { ItemProblem } from "../problems";
 import { nestedDeeperThan } from "../json-depth";
 import { normalizeReport, utcTimestamp, type NormalizedReport } from "./normalize";
-import { benchmarkReport, commitSha as commitShaSchema } from "./schemas";
+import { benchmarkReport, commitSha as commitShaSchema, requestId as requestIdSchema } from "./schemas";
 
 /**
  * Banterhearts report ingestion, shared by POST /api/ingest/bench and the
@@ -18,6 +18,8 @@ export interface ReportInput {
   /** Commit for a report without its own commit_sha (X-Commit-Sha, the commit that added the file). */
   commitSha?: string;
   sourcePath?: string;
+  /** Bisection request for a report without its own request_id (X-Muse-Request-Id); one of its own must agree. */
+  requestId?: string;
 }
 
 export type ValidationResult = { ok: true; reports: NormalizedReport[] } | { ok: false; problems: ItemProblem[] };
@@ -65,7 +67,20 @@ export function validateReports(inputs: readonly ReportInput[], options: { now?:
       problems.push({ index, path: "commit_sha", message: "missing: put commit_sha in the report or send the X-Commit-Sha header" });
       return;
     }
-    reports.push(normalizeReport(parsed.data, { commitSha, sourcePath: input.sourcePath }));
+    if (input.requestId !== undefined && !requestIdSchema.safeParse(input.requestId).success) {
+      problems.push({ index, path: "request_id", message: "the request id given with the report is not 1–100 characters of A–Z, a–z, 0–9, _ and -" });
+      return;
+    }
+    const own = parsed.data.request_id;
+    if (own !== undefined && input.requestId !== undefined && own !== input.requestId) {
+      problems.push({
+        index,
+        path: "request_id",
+        message: `request_id ${JSON.stringify(own)} in the report and the X-Muse-Request-Id header ${JSON.stringify(input.requestId)} disagree`,
+      });
+      return;
+    }
+    reports.push(normalizeReport(parsed.data, { commitSha, sourcePath: input.sourcePath, requestId: input.requestId }));
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, reports };
 }
@@ -97,6 +112,11 @@ async function insertAll(db: Db, table: "bench_runs" | "llm_events", rows: reado
   } catch (error) {
     throw new IngestWriteError(table, error);
   }
+}
+
+/** The bisection requests a batch of reports answers (distinct, in order). */
+export function answeredRequestIds(reports: readonly NormalizedReport[]): string[] {
+  return [...new Set(reports.map((r) => r.request_id).filter((id) => id !== ""))];
 }
 
 /**

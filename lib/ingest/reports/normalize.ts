@@ -31,6 +31,8 @@ export interface NormalizedReport {
   source_path: string;
   bench_runs: BenchRunRow[];
   llm_events: LlmEventRow[];
+  /** The bisection request the report answers ('' when none): its `request_id`, else the one it came with. */
+  request_id: string;
   /** Variants the report says failed (stored with `extra.failed`), with their errors. */
   failed_variants: { variant: string; error: string }[];
 }
@@ -39,6 +41,8 @@ export interface NormalizeContext {
   /** The commit the report came with (X-Commit-Sha, the commit that added the file); its own commit_sha wins. */
   commitSha?: string;
   sourcePath?: string;
+  /** The bisection request the report came with (X-Muse-Request-Id); its own request_id wins. */
+  requestId?: string;
 }
 
 /** JSON with object keys sorted at every depth, so equal content serialises equally. */
@@ -48,9 +52,17 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Deterministic run id of a report: the same content always gets the same id. */
+/**
+ * Deterministic run id of a report: the same content always gets the same id.
+ * The request id is how the report was delivered, not what it measured, so it
+ * is left out: a report keeps its id whether the request id came in its body
+ * or in the X-Muse-Request-Id header (and reports without one keep theirs).
+ * Two repeats at one commit differ in generated_at, so they get two ids.
+ */
 export function reportRunId(report: BenchmarkReport): string {
-  return uuidv5(canonicalJson(report), REPORT_RUN_NAMESPACE);
+  const measured: Record<string, unknown> = { ...report };
+  delete measured.request_id;
+  return uuidv5(canonicalJson(measured), REPORT_RUN_NAMESPACE);
 }
 
 /** Naive timestamps (Python's isoformat() without a zone) are read as UTC. */
@@ -313,6 +325,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
   const commitSha = report.commit_sha ?? context.commitSha;
   if (!commitSha) throw new Error("a report needs a commit_sha: in the report or passed with it");
   const sourcePath = context.sourcePath ?? "";
+  const requestId = report.request_id ?? context.requestId ?? "";
   const model = report.model?.name ?? UNKNOWN;
   const quant = modelQuant(report.model);
   const dataset = reportDataset(report);
@@ -336,6 +349,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
       cost_per_1k: rowModel === UNKNOWN ? null : costPer1k(rowModel),
       extra: JSON.stringify({ ...v.extra, model_config }),
       source_path: sourcePath,
+      request_id: requestId,
     };
   });
 
@@ -345,6 +359,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
     commit_sha: commitSha,
     ts,
     source_path: sourcePath,
+    request_id: requestId,
     bench_runs,
     llm_events: llmEventsOf(report, runId, ts),
     failed_variants: variants.filter((v) => v.extra.failed === true).map((v) => ({ variant: v.variant, error: String(v.extra.error) })),

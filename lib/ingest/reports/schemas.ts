@@ -47,6 +47,10 @@ export const commitSha = z
   .regex(/^[0-9a-fA-F]{40}$/, "expected a 40-hex commit sha")
   .transform((s) => s.toLowerCase());
 
+/** Pattern of a bisection request id (a report's `request_id`, the X-Muse-Request-Id header, lib/bisection/requests.ts). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+export const requestId = z.string().regex(REQUEST_ID_PATTERN, "expected a request id: 1–100 characters of A–Z, a–z, 0–9, _ and -");
+
 /** Record keyed by names; at least one entry, so every report yields rows. */
 function namedRecord<V extends z.ZodType>(value: V, what: string) {
   return z.record(name, value).refine((r) => Object.keys(r).length > 0, `expected at least one ${what}`);
@@ -141,6 +145,8 @@ const common = {
   }),
   tags: z.array(z.string()),
   commit_sha: commitSha.optional(),
+  /** The bisection request the run answers (docs/report-formats.md); also given as the X-Muse-Request-Id header. */
+  request_id: requestId.optional(),
   /** Not in the contract; read when present (else a `dataset:<name>` tag). */
   dataset: name.nullish(),
 };

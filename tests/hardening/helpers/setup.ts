@@ -15,6 +15,7 @@ import { installLeakWatch, leaks } from "./leaks";
 export const HARDENING_SECRETS = {
   MUSE_INGEST_TOKEN: "hardening-ingest-token-6b1f0c9e71",
   MUSE_ADMIN_TOKEN: "hardening-admin-token-3d7e21aa05",
+  MUSE_RUNNER_TOKEN: "hardening-runner-token-58c0e3b7a4",
   CRON_SECRET: "hardening-cron-secret-c4e8f5b2d9",
   VERCEL_WEBHOOK_SECRET: "hardening-vercel-secret-9a2d6e1748",
 } as const;

@@ -1,0 +1,337 @@
+import { v5 as uuidv5 } from "uuid";
+import { z } from "zod";
+import type { Db } from "../clickhouse/client";
+import type { AttributedChange } from "../analysis/changes";
+import { seriesId, seriesLabel, type SeriesKey } from "../analysis/series";
+
+/**
+ * Events and their lifecycle, in one place: the status page, GET /api/changes,
+ * the open-regressions metric, bisection and the stories all read what this
+ * module stores in `bench_events`.
+ *
+ * An event is a change across benchmark series at one place in Banterhearts'
+ * history. Its place is a range of code commits between two measured commits
+ * (one commit when every commit was measured or bisection has narrowed it;
+ * none when only bots and docs committed in between — a `no_code` event, never
+ * blamed on a commit).
+ *
+ * Identity: an event's id is derived from the range it was first found in and
+ * its direction. A later council run whose change overlaps a stored event's
+ * range in the same direction keeps the stored id, so the id survives the
+ * detector moving a change by a run, and bisection (which narrows
+ * `blamed_sha`, not the range the id was made from).
+ *
+ * Lifecycle of a regression:
+ * - open, until a later improvement in the event's lead series;
+ * - then the recovered fraction f = (after − fixed level) / (after − before) of
+ *   the lead series, with a delta-method 95 % interval from the three segment
+ *   means (independent runs assumed): *fixed* when the interval reaches 100 %,
+ *   *partly fixed* (recovered f, the rest still open) otherwise;
+ * - a regression that comes back in a fixed event's series after its fix is a
+ *   new event with `returns_of` naming the old one.
+ */
+
+const EVENT_NAMESPACE = "0f6c2a8e-4b1d-4e7a-9c3f-5a6b7c8d9e01";
+
+export const EVENT_KINDS = ["regression", "improvement", "no_code"] as const;
+export const EVENT_STATES = ["open", "partly_fixed", "fixed", "kept", "environment", "withdrawn"] as const;
+export const BISECTION_STATUSES = ["", "bisecting", "bisected", "stuck"] as const;
+
+const timestamp = z.string().transform((v) => new Date(v.includes("T") ? v : `${v.replace(" ", "T")}Z`).toISOString());
+const nullableNumber = z.number().nullable();
+
+export const benchEventRow = z.object({
+  event_id: z.string(),
+  first_detected_at: timestamp,
+  updated_at: timestamp,
+  run_id: z.string(),
+  kind: z.enum(EVENT_KINDS),
+  state: z.enum(EVENT_STATES),
+  range_from_sha: z.string(),
+  range_to_sha: z.string(),
+  range_method: z.enum(["graph", "time"]),
+  code_commits: z.array(z.string()),
+  commit_ts: timestamp,
+  blamed_sha: z.string(),
+  bisection_status: z.enum(BISECTION_STATUSES),
+  bisection_steps: z.number().int().min(0),
+  bisection_steps_left: z.number().int().min(0),
+  bisection_extra_runs: z.number().int().min(0),
+  bisection_note: z.string(),
+  benchmark_type: z.string(),
+  model: z.string(),
+  quant: z.string(),
+  variant: z.string(),
+  dataset: z.string(),
+  device: z.string(),
+  metric: z.string(),
+  label: z.string(),
+  change_pct: z.number(),
+  ci_low_pct: z.number(),
+  ci_high_pct: z.number(),
+  q_value: z.number(),
+  mean_before: z.number(),
+  mean_after: z.number(),
+  stdev_before: z.number(),
+  stdev_after: z.number(),
+  n_before: z.number().int().min(0),
+  n_after: z.number().int().min(0),
+  series_changed: z.number().int().min(0),
+  fixed_by_event_id: z.string(),
+  fixed_by_sha: z.string(),
+  recovered_pct: nullableNumber,
+  recovered_ci_low: nullableNumber,
+  recovered_ci_high: nullableNumber,
+  returns_of: z.string(),
+});
+export type BenchEventRow = z.infer<typeof benchEventRow>;
+
+/** An event as a council run builds it: the stored row plus its member changes (not stored). */
+export interface BenchEvent extends BenchEventRow {
+  changes: AttributedChange[];
+  /** Series ids of the members, for linking fixes and returns. */
+  series: string[];
+}
+
+export function eventId(rangeFrom: string, rangeTo: string, direction: "worse" | "better"): string {
+  return uuidv5(`${rangeFrom}..${rangeTo}:${direction}`, EVENT_NAMESPACE);
+}
+
+const direction = (c: Pick<AttributedChange, "kind">) => (c.kind === "regression" ? "worse" : "better");
+
+/**
+ * Groups the changes into events: changes in the same direction between the same two measured commits are one
+ * event; so are changes whose code-commit ranges overlap (series measured on different cadences narrowing one
+ * change). A change with no code commit in its range groups only with changes between the same two runs' commits.
+ */
+export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventRow[], context: { now: Date; runId: string }): BenchEvent[] {
+  const parent = changes.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const suspects = changes.map((c) => new Set(c.candidates));
+  for (let i = 0; i < changes.length; i++) {
+    for (let j = i + 1; j < changes.length; j++) {
+      if (direction(changes[i]) !== direction(changes[j])) continue;
+      const samePair = changes[i].previous_sha === changes[j].previous_sha && changes[i].commit_sha === changes[j].commit_sha;
+      const overlap = [...suspects[i]].some((sha) => suspects[j].has(sha));
+      if (samePair || overlap) parent[find(i)] = find(j);
+    }
+  }
+  const groups = new Map<number, AttributedChange[]>();
+  changes.forEach((c, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), c]));
+
+  const events: BenchEvent[] = [];
+  const taken = new Set<string>();
+  for (const members of groups.values()) {
+    // The range: the commits most members suspect (all of them when the cadence is shared), in history order.
+    const votes = new Map<string, number>();
+    for (const c of members) for (const sha of c.candidates) votes.set(sha, (votes.get(sha) ?? 0) + 1);
+    const ordered = members.reduce<string[]>((acc, c) => [...acc, ...c.candidates.filter((s) => !acc.includes(s))], []);
+    let codeCommits = ordered.filter((sha) => (votes.get(sha) ?? 0) > members.length / 2);
+    if (codeCommits.length === 0) codeCommits = ordered;
+    // The pair most members sit between names the event.
+    const pairs = new Map<string, { n: number; c: AttributedChange }>();
+    for (const c of members) {
+      const key = `${c.previous_sha}..${c.commit_sha}`;
+      pairs.set(key, { n: (pairs.get(key)?.n ?? 0) + 1, c: pairs.get(key)?.c ?? c });
+    }
+    const anchor = [...pairs.values()].reduce((a, b) => (b.n > a.n ? b : a)).c;
+    // Lead: p95 latency preferred, then the largest change.
+    const p95 = members.filter((c) => c.key.metric === "latency_p95_ms");
+    const lead = (p95.length ? p95 : members).reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
+    const noCode = codeCommits.length === 0;
+    const dir = direction(lead);
+    // Keep the id of a stored event this one overlaps (same direction), else derive one from its range.
+    const match = stored.find(
+      (e) =>
+        !taken.has(e.event_id) &&
+        e.state !== "withdrawn" &&
+        (e.kind === "no_code" ? noCode && e.range_from_sha === anchor.previous_sha && e.range_to_sha === anchor.commit_sha : !noCode) &&
+        (e.kind === "no_code" || (e.kind === "regression") === (dir === "worse")) &&
+        (e.kind === "no_code" ? directionOfPct(e) === dir : e.code_commits.some((sha) => codeCommits.includes(sha))),
+    );
+    const id = match?.event_id ?? eventId(anchor.previous_sha, anchor.commit_sha, dir);
+    taken.add(id);
+    const k: SeriesKey = lead.key;
+    events.push({
+      event_id: id,
+      first_detected_at: match?.first_detected_at ?? context.now.toISOString(),
+      updated_at: context.now.toISOString(),
+      run_id: context.runId,
+      kind: noCode ? "no_code" : lead.kind,
+      state: noCode ? "environment" : lead.kind === "regression" ? "open" : "kept",
+      range_from_sha: anchor.previous_sha,
+      range_to_sha: anchor.commit_sha,
+      range_method: members.some((c) => c.range_method === "time") ? "time" : "graph",
+      code_commits: codeCommits,
+      commit_ts: anchor.commit_ts,
+      // One code commit: blamed outright. Several: bisection decides (lib/bisection), starting from what is stored.
+      blamed_sha: codeCommits.length === 1 ? codeCommits[0] : match && match.code_commits.join() === codeCommits.join() ? match.blamed_sha : "",
+      bisection_status: codeCommits.length > 1 ? (match?.bisection_status || "bisecting") : "",
+      bisection_steps: match?.bisection_steps ?? 0,
+      bisection_steps_left: match?.bisection_steps_left ?? (codeCommits.length > 1 ? Math.ceil(Math.log2(codeCommits.length)) : 0),
+      bisection_extra_runs: match?.bisection_extra_runs ?? 0,
+      bisection_note: match?.bisection_note ?? "",
+      benchmark_type: k.benchmark_type,
+      model: k.model,
+      quant: k.quant,
+      variant: k.variant,
+      dataset: k.dataset,
+      device: k.device,
+      metric: k.metric,
+      label: seriesLabel(k),
+      change_pct: lead.change_pct,
+      ci_low_pct: finite(lead.ci_pct[0]),
+      ci_high_pct: finite(lead.ci_pct[1]),
+      q_value: lead.q_value,
+      mean_before: lead.before.mean,
+      mean_after: lead.after.mean,
+      stdev_before: lead.before.stdev,
+      stdev_after: lead.after.stdev,
+      n_before: lead.before.n,
+      n_after: lead.after.n,
+      series_changed: members.length,
+      fixed_by_event_id: "",
+      fixed_by_sha: "",
+      recovered_pct: null,
+      recovered_ci_low: null,
+      recovered_ci_high: null,
+      returns_of: "",
+      changes: members,
+      series: [...new Set(members.map((c) => seriesId(c.key)))],
+    });
+  }
+  return events.sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
+}
+
+function directionOfPct(e: Pick<BenchEventRow, "change_pct" | "metric">): "worse" | "better" {
+  const higherIsWorse = e.metric !== "tokens_per_sec";
+  return (e.change_pct > 0) === higherIsWorse ? "worse" : "better";
+}
+
+export interface Recovery {
+  fraction: number;
+  ci: [number, number];
+}
+
+/**
+ * How much of a step from `before` to `after` a later level recovered: f = (after − level) / (after − before), with a
+ * delta-method 95 % interval from the three means' standard errors (sd/√n, runs taken as independent).
+ */
+export function recoveredFraction(
+  before: { mean: number; stdev: number; n: number },
+  after: { mean: number; stdev: number; n: number },
+  level: { mean: number; stdev: number; n: number },
+): Recovery {
+  const step = after.mean - before.mean;
+  const f = (after.mean - level.mean) / step;
+  const v = (s: { stdev: number; n: number }) => (s.n > 0 ? (s.stdev * s.stdev) / s.n : 0);
+  // ∂f/∂before = (after − level)/step², ∂f/∂after = (level − before)/step², ∂f/∂level = −1/step.
+  const variance =
+    ((after.mean - level.mean) / step ** 2) ** 2 * v(before) + ((level.mean - before.mean) / step ** 2) ** 2 * v(after) + (1 / step) ** 2 * v(level);
+  const half = 1.959964 * Math.sqrt(variance);
+  return { fraction: f, ci: [f - half, f + half] };
+}
+
+/**
+ * Fixes and returns, over the events of one run (oldest first). A regression's fix is the latest later improvement
+ * of its lead series: its level after decides how much was recovered. A regression in a series of a (partly) fixed
+ * event, after that fix, returns_of the old event.
+ */
+export function linkLifecycle(events: BenchEvent[]): void {
+  const byTime = [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
+  for (const event of byTime) {
+    if (event.kind !== "regression") continue;
+    const leadSeries = seriesId({ ...event, metric: event.metric as SeriesKey["metric"] });
+    const leadChange = event.changes.find((c) => seriesId(c.key) === leadSeries);
+    if (!leadChange) continue;
+    const later = byTime.filter((e) => e.kind === "improvement" && Date.parse(e.commit_ts) > Date.parse(event.commit_ts));
+    const fixes = later.flatMap((e) => e.changes.filter((c) => seriesId(c.key) === leadSeries).map((c) => ({ event: e, change: c })));
+    if (fixes.length === 0) continue;
+    const last = fixes.at(-1)!;
+    const recovery = recoveredFraction(leadChange.before, leadChange.after, last.change.after);
+    event.fixed_by_event_id = last.event.event_id;
+    event.fixed_by_sha = last.event.blamed_sha || last.event.range_to_sha;
+    event.recovered_pct = round(recovery.fraction * 100, 1);
+    event.recovered_ci_low = round(recovery.ci[0] * 100, 1);
+    event.recovered_ci_high = round(recovery.ci[1] * 100, 1);
+    event.state = recovery.ci[1] >= 1 ? "fixed" : "partly_fixed";
+  }
+  for (const event of byTime) {
+    if (event.kind !== "regression") continue;
+    const old = byTime.find(
+      (e) =>
+        e !== event &&
+        (e.state === "fixed" || e.state === "partly_fixed") &&
+        Date.parse(e.commit_ts) < Date.parse(event.commit_ts) &&
+        e.series.some((s) => event.series.includes(s)) &&
+        fixTime(byTime, e) < Date.parse(event.commit_ts),
+    );
+    if (old) event.returns_of = old.event_id;
+  }
+}
+
+function fixTime(events: BenchEvent[], e: BenchEvent): number {
+  const fix = events.find((x) => x.event_id === e.fixed_by_event_id);
+  return fix ? Date.parse(fix.commit_ts) : Infinity;
+}
+
+/** Is this regression still (partly) open? */
+export const isOpenRegression = (e: Pick<BenchEventRow, "kind" | "state">) => e.kind === "regression" && (e.state === "open" || e.state === "partly_fixed");
+
+// ---------------------------------------------------------------- storage
+
+export const EVENT_COLUMNS = Object.keys(benchEventRow.shape);
+
+export function toRow(e: BenchEvent | BenchEventRow): BenchEventRow {
+  return benchEventRow.parse(Object.fromEntries(EVENT_COLUMNS.map((k) => [k, (e as Record<string, unknown>)[k]])));
+}
+
+/** The stored events whose commit falls at or after `from` (latest versions). */
+export async function loadEvents(db: Db, from: Date): Promise<BenchEventRow[]> {
+  return db.query(`SELECT * FROM bench_events FINAL WHERE commit_ts >= {from:DateTime64(3, 'UTC')} ORDER BY commit_ts`, { from }, benchEventRow);
+}
+
+/**
+ * Writes this run's events; a stored event of the lookback that the run no longer finds is withdrawn. Idempotent:
+ * the same run writes the same versions.
+ */
+export async function storeEvents(db: Db, events: BenchEvent[], options: { now: Date; runId: string; stored: BenchEventRow[] }): Promise<BenchEventRow[]> {
+  const rows = events.map(toRow);
+  const found = new Set(rows.map((r) => r.event_id));
+  const now = options.now.toISOString();
+  const withdrawn = options.stored
+    .filter((e) => !found.has(e.event_id) && e.state !== "withdrawn")
+    .map((e) => ({ ...e, state: "withdrawn" as const, updated_at: now, run_id: options.runId }));
+  const all = [...rows, ...withdrawn];
+  if (all.length) await db.insert("bench_events", all);
+  return all;
+}
+
+/** A newer version of one event (bisection moved it). */
+export async function updateEvent(db: Db, row: BenchEventRow): Promise<void> {
+  await db.insert("bench_events", [toRow(row)]);
+}
+
+/** Open (and partly fixed) regressions, newest first: the status page, the API, the Datadog metric. */
+export async function openRegressionEvents(db: Db, limit = 50): Promise<BenchEventRow[]> {
+  return db.query(
+    `SELECT * FROM bench_events FINAL WHERE kind = 'regression' AND state IN ('open', 'partly_fixed')
+      ORDER BY commit_ts DESC, abs(change_pct) DESC LIMIT {limit:UInt32}`,
+    { limit },
+    benchEventRow,
+  );
+}
+
+/** Events that bisection is still narrowing. */
+export async function bisectingEvents(db: Db): Promise<BenchEventRow[]> {
+  return db.query(`SELECT * FROM bench_events FINAL WHERE bisection_status = 'bisecting' AND state != 'withdrawn' ORDER BY commit_ts`, {}, benchEventRow);
+}
+
+function finite(v: number): number {
+  return Number.isFinite(v) ? v : Math.sign(v) * 1e308;
+}
+
+function round(v: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(v * f) / f;
+}
