@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | changepoints-real | production | lighthouse
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | changepoints-real | attribution | production | lighthouse
  *   npm run bench -- --skip-lighthouse     everything but Lighthouse (a build, then 3 mobile runs × 7 pages: slow)
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
@@ -20,6 +20,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { agentsSection } from "./agents";
+import { attributionSection } from "./attribution";
 import { analyticsSection } from "./analytics";
 import { changepointsSection } from "./changepoints";
 import { changepointsRealSection } from "./changepoints-real";
@@ -29,7 +30,7 @@ import { renderTable, say, type Row, type SectionResult } from "./lib";
 import { lighthouseSection } from "./lighthouse";
 import { siteSection } from "./site";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "production", "lighthouse"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "attribution", "production", "lighthouse"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -73,6 +74,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   agents: () => agentsSection({ days: quick ? 3 : 14 }),
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
   "changepoints-real": () => changepointsRealSection({ quick }),
+  attribution: () => attributionSection({ corpora: quick ? 40 : 300, quick }),
   production: () =>
     productionSection(
       quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 },

@@ -4,9 +4,8 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as statusPage from "../app/[lang]/status/page";
 import { createDb } from "../lib/clickhouse/client";
-import { OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
+import { bisectionProgress, eventPlace, OPEN_REGRESSIONS_LIMIT, scrub, sectionNotice, windowDays } from "../lib/site/status";
 import { loadEpisodesPerDay, loadLlmPerDay, loadStatus } from "../lib/site/status.server";
-import { benchChange } from "./helpers/bench-changes";
 import { createTestDatabase, testClickHouseConfig, type TestDatabase } from "./helpers/db";
 import { saveEnv, setEnv } from "./helpers/env";
 
@@ -20,6 +19,88 @@ const NS = "3b241101-e2bb-4255-8caf-4136c566a962";
 const id = (name: string) => uuidv5(name, NS);
 const SHA = "a".repeat(40);
 const NOW = new Date("2026-11-20T12:00:00.000Z");
+const RANGE_FROM = "a1b2c3d" + "0".repeat(33);
+const RANGE_TO = "e4f5a6b" + "0".repeat(33);
+
+/**
+ * A bench_events row: by default an open 18.3 % p95-latency regression of llama-3.1-8b q4_k_m, first detected
+ * 2026-11-19, at 2026-11-18 09:00 between commits 0… and f…; `overrides` change any column.
+ */
+const benchEvent = (name: string, overrides: Record<string, unknown> = {}) => ({
+  event_id: id(`event-${name}`),
+  first_detected_at: "2026-11-19T12:00:00.000Z",
+  updated_at: "2026-11-19T12:00:00.000Z",
+  run_id: id("r2"),
+  kind: "regression",
+  state: "open",
+  range_from_sha: "0".repeat(40),
+  range_to_sha: "f".repeat(40),
+  range_method: "graph",
+  code_commits: [] as string[],
+  commit_ts: "2026-11-18T09:00:00.000Z",
+  blamed_sha: "",
+  bisection_status: "",
+  bisection_steps: 0,
+  bisection_steps_left: 0,
+  bisection_extra_runs: 0,
+  bisection_note: "",
+  benchmark_type: "quantization",
+  model: "llama-3.1-8b",
+  quant: "q4_k_m",
+  variant: "q4_k_m",
+  dataset: "d",
+  device: "cuda",
+  metric: "latency_p95_ms",
+  label: "quantization llama-3.1-8b q4_k_m (d, cuda)",
+  change_pct: 18.3,
+  ci_low_pct: 12.25,
+  ci_high_pct: 24.5,
+  q_value: 0.0003,
+  mean_before: 186,
+  mean_after: 220,
+  stdev_before: 4,
+  stdev_after: 5,
+  n_before: 9,
+  n_after: 12,
+  series_changed: 1,
+  fixed_by_event_id: "",
+  fixed_by_sha: "",
+  recovered_pct: null,
+  recovered_ci_low: null,
+  recovered_ci_high: null,
+  returns_of: "",
+  ...overrides,
+});
+
+/** A bench_requests row for the open-range event at commit `commit` × 40, expiring two days after it was asked for. */
+const benchRequest = (name: string, commit: string, requestedAt: string, status: string, overrides: Record<string, unknown> = {}) => ({
+  request_id: name,
+  event_id: id("event-open-range"),
+  commit_sha: commit.repeat(40),
+  benchmark_type: "quantization",
+  model: "mistral-7b",
+  quant: "q8_0",
+  variant: "q8_0",
+  dataset: "d",
+  device: "cuda",
+  repeats: 3,
+  reason: "bisection step",
+  status,
+  claimed_by: "",
+  lease_until: null,
+  answer: "",
+  dispatched_at: null,
+  requested_at: requestedAt,
+  expires_at: new Date(Date.parse(requestedAt) + 2 * 86_400_000).toISOString(),
+  updated_at: requestedAt,
+  ...overrides,
+});
+
+/** The cells' text of a section's rows marked with `attribute`. */
+const rowsOf = (section: string, attribute: string) =>
+  [...section.matchAll(new RegExp(`<tr ${attribute}="[^"]+">([\\s\\S]*?)</tr>`, "g"))].map((m) =>
+    [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "").replace(/&#x27;/g, "'")),
+  );
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -208,32 +289,77 @@ beforeAll(async () => {
     bench("b2", "2026-11-18T09:00:00.000Z", "a"),
   ]);
 
-  // bench_changes: two open regressions (one re-detected: a newer version), one fixed since, a kept improvement, a withdrawn one.
-  const change = (name: string, commit: string, status: string, overrides: Record<string, unknown> = {}) =>
-    benchChange({ changeId: id(`change-${name}`), runId: id("r2") }, commit, status, { q_value: 0.00031, ...overrides });
-
-  await db.insert("bench_changes", [
-    change("open-old", "1", "open", { change_pct: 10 }),
-    change("open-new", "2", "open", {
+  // bench_events: two open regressions (one a range being bisected), a partly fixed one, one fixed since (a newer
+  // version), a kept improvement still being bisected, a withdrawn one, an environment change.
+  await db.insert("bench_events", [
+    benchEvent("open-one", { blamed_sha: "1".repeat(40), code_commits: ["1".repeat(40)], series_changed: 3 }),
+    benchEvent("open-range", {
       commit_ts: "2026-11-20T08:00:00.000Z",
+      first_detected_at: "2026-11-20T09:00:00.000Z",
+      range_from_sha: RANGE_FROM,
+      range_to_sha: RANGE_TO,
+      code_commits: Array.from({ length: 7 }, (_, i) => String(i + 2).repeat(40)),
+      bisection_status: "bisecting",
+      bisection_steps: 1,
+      bisection_steps_left: 2,
+      bisection_extra_runs: 6,
+      bisection_note: "waiting for runner https://bot:s3cr3t@runner.example/x",
       model: "mistral-7b",
       quant: "q8_0",
       variant: "q8_0",
       metric: "tokens_per_sec",
+      label: "quantization mistral-7b q8_0 (d, cuda)",
       change_pct: -7.5,
       ci_low_pct: -11,
       ci_high_pct: -4,
-      q_value: 0.02,
-      commit_candidates: ["2".repeat(40), "3".repeat(40)],
     }),
-    change("fixed", "4", "open"),
-    change("kept", "5", "kept", { kind: "improvement", change_pct: -12 }),
-    change("withdrawn", "6", "withdrawn"),
+    benchEvent("partly", {
+      commit_ts: "2026-11-17T09:00:00.000Z",
+      blamed_sha: "9".repeat(40),
+      code_commits: ["9".repeat(40)],
+      state: "partly_fixed",
+      recovered_pct: 52,
+      recovered_ci_low: 31,
+      recovered_ci_high: 73,
+      fixed_by_sha: "c".repeat(40),
+      returns_of: id("event-older"),
+    }),
+    benchEvent("fixed", { blamed_sha: "4".repeat(40), code_commits: ["4".repeat(40)] }),
+    benchEvent("kept", {
+      kind: "improvement",
+      state: "kept",
+      change_pct: -12,
+      range_from_sha: "d".repeat(40),
+      range_to_sha: "e".repeat(40),
+      code_commits: ["d".repeat(40), "e".repeat(40)],
+      bisection_status: "bisecting",
+      bisection_steps: 0,
+      bisection_steps_left: 1,
+    }),
+    benchEvent("withdrawn", { state: "withdrawn", code_commits: ["6".repeat(40), "7".repeat(40)], bisection_status: "bisecting", bisection_steps_left: 1 }),
+    benchEvent("environment", { kind: "no_code", state: "environment", code_commits: [] }),
   ]);
-  await db.insert("bench_changes", [
-    change("open-old", "1", "open", { updated_at: "2026-11-20T11:00:00.000Z" }),
-    change("fixed", "4", "fixed", { updated_at: "2026-11-20T11:00:00.000Z", fixed_by_sha: "7".repeat(40), fixed_ts: "2026-11-20T10:00:00.000Z" }),
+  await db.insert("bench_events", [
+    benchEvent("fixed", {
+      blamed_sha: "4".repeat(40),
+      code_commits: ["4".repeat(40)],
+      state: "fixed",
+      updated_at: "2026-11-20T11:00:00.000Z",
+      recovered_pct: 98,
+      recovered_ci_low: 90,
+      recovered_ci_high: 106,
+    }),
   ]);
+
+  // bench_requests of the last 7 days (and one older), with a newer version of one.
+  await db.insert("bench_requests", [
+    benchRequest("req-pending", "3", "2026-11-20T10:00:00.000Z", "pending"),
+    benchRequest("req-done", "5", "2026-11-19T10:00:00.000Z", "pending"),
+    benchRequest("req-cannot", "6", "2026-11-18T10:00:00.000Z", "cannot_run"),
+    benchRequest("req-expired", "7", "2026-11-16T10:00:00.000Z", "pending", { expires_at: "2026-11-17T10:00:00.000Z" }),
+    benchRequest("req-old", "8", "2026-11-10T10:00:00.000Z", "done"),
+  ]);
+  await db.insert("bench_requests", [benchRequest("req-done", "5", "2026-11-19T10:00:00.000Z", "done", { updated_at: "2026-11-19T12:00:00.000Z" })]);
 });
 afterAll(async () => {
   await t.drop();
@@ -298,33 +424,91 @@ describe("status data from ClickHouse", () => {
     expect(windowDays(r)).toEqual(["2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]);
   });
 
-  it("lists the open regressions of bench_changes (FINAL: latest version; not fixed, kept or withdrawn), newest commit first", async () => {
+  it("lists the open regression events (FINAL: latest version; open or partly fixed, never fixed, kept, withdrawn or environment), newest commit first", async () => {
     const r = await loadStatus(t.db, { now: NOW, days: 7 });
     if (!r.openRegressions.ok) throw new Error(r.openRegressions.notice);
-    expect(r.openRegressions.rows.map((x) => [x.commit_sha.slice(0, 1), x.label, x.metric, x.change_pct])).toEqual([
-      ["2", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", -7.5],
-      ["1", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3],
+    expect(r.openRegressions.rows.map((x) => [x.event_id, x.label, x.metric, x.change_pct, x.state])).toEqual([
+      [id("event-open-range"), "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", -7.5, "open"],
+      [id("event-open-one"), "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3, "open"],
+      [id("event-partly"), "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3, "partly_fixed"],
     ]);
     expect(r.openRegressions.rows[0]).toMatchObject({
+      blamed_sha: "",
+      range_from_sha: RANGE_FROM,
+      range_to_sha: RANGE_TO,
+      code_commits: 7,
+      bisection_status: "bisecting",
+      bisection_steps: 1,
+      bisection_steps_left: 2,
       commit_ts: "2026-11-20T08:00:00.000Z",
-      commit_candidates: ["2".repeat(40), "3".repeat(40)],
+      first_detected_at: "2026-11-20T09:00:00.000Z",
       ci_low_pct: -11,
       ci_high_pct: -4,
-      q_value: 0.02,
     });
+    expect(r.openRegressions.rows[1]).toMatchObject({ blamed_sha: "1".repeat(40), code_commits: 1, series_changed: 3 });
+    expect(r.openRegressions.rows[2]).toMatchObject({ recovered_pct: 52, recovered_ci_low: 31, recovered_ci_high: 73, returns_of: id("event-older") });
   });
 
-  it("reads open regressions in one bounded query", async () => {
+  it("places an event at its commit, or at its range with the code commits and how far bisection got", () => {
+    const range = { blamed_sha: "", range_from_sha: RANGE_FROM, range_to_sha: RANGE_TO, code_commits: 7, bisection_extra_runs: 6 };
+    expect(eventPlace({ ...range, bisection_status: "bisecting", bisection_steps: 1, bisection_steps_left: 2 })).toEqual({
+      from: RANGE_FROM,
+      to: RANGE_TO,
+      note: "7 code commits, bisecting: step 2 of 3",
+    });
+    expect(eventPlace({ ...range, bisection_status: "stuck", bisection_steps: 2, bisection_steps_left: 0 }).note).toBe(
+      "7 code commits, bisection stuck after 2 steps",
+    );
+    expect(eventPlace({ ...range, blamed_sha: "b".repeat(40), bisection_status: "bisected", bisection_steps: 3, bisection_steps_left: 0 })).toEqual({
+      commit: "b".repeat(40),
+      note: "of 7 code commits, bisected in 3 steps",
+    });
+    expect(eventPlace({ ...range, blamed_sha: "1".repeat(40), code_commits: 1, bisection_status: "", bisection_steps: 0, bisection_steps_left: 0 })).toEqual({
+      commit: "1".repeat(40),
+      note: "",
+    });
+    // Waiting with no step counted as left still shows the step under way.
+    expect(bisectionProgress({ bisection_status: "bisecting", bisection_steps: 3, bisection_steps_left: 0 })).toBe("bisecting: step 4 of 4");
+  });
+
+  it("reads open regression events in one bounded query", async () => {
     const spy = vi.spyOn(t.db, "query");
     try {
       await loadStatus(t.db, { now: NOW, days: 7 });
-      const sql = spy.mock.calls.map((c) => String(c[0])).filter((q) => q.includes("bench_changes"));
+      const sql = spy.mock.calls.map((c) => String(c[0])).filter((q) => q.includes("state IN ('open', 'partly_fixed')"));
       expect(sql).toHaveLength(1);
-      expect(sql[0]).toMatch(/FROM bench_changes FINAL WHERE status = 'open'.*LIMIT \{limit:UInt32\}/s);
-      expect(spy.mock.calls.find((c) => String(c[0]).includes("bench_changes"))![1]).toEqual({ limit: OPEN_REGRESSIONS_LIMIT });
+      expect(sql[0]).toMatch(/FROM bench_events FINAL WHERE kind = 'regression'.*LIMIT \{limit:UInt32\}/s);
+      expect(spy.mock.calls.find((c) => String(c[0]).includes("state IN ('open', 'partly_fixed')"))![1]).toEqual({ limit: OPEN_REGRESSIONS_LIMIT });
+      expect(spy.mock.calls.some((c) => String(c[0]).includes("bench_changes"))).toBe(false);
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("lists the events being bisected (any kind, never withdrawn) and the bench requests of the last 7 days, newest first, as of now", async () => {
+    const r = await loadStatus(t.db, { now: NOW, days: 7 });
+    if (!r.bisecting.ok || !r.benchRequests.ok) throw new Error("sections failed");
+    expect(r.bisecting.rows.map((e) => [e.event_id, e.kind, e.code_commits, e.bisection_steps, e.bisection_steps_left])).toEqual([
+      [id("event-kept"), "improvement", 2, 0, 1],
+      [id("event-open-range"), "regression", 7, 1, 2],
+    ]);
+    // Notes are scrubbed like every text on the page.
+    expect(r.bisecting.rows[1].bisection_note).toBe("waiting for runner https://[redacted]@runner.example/x");
+    expect(r.benchRequests.rows).toEqual([
+      {
+        request_id: "req-pending",
+        event_id: id("event-open-range"),
+        commit_sha: "3".repeat(40),
+        benchmark: "quantization mistral-7b q8_0 (d, cuda)",
+        repeats: 3,
+        status: "pending",
+        requested_at: "2026-11-20T10:00:00.000Z",
+      },
+      expect.objectContaining({ request_id: "req-done", status: "done" }),
+      expect.objectContaining({ request_id: "req-cannot", status: "cannot_run" }),
+      // Still pending as stored, but past expires_at.
+      expect.objectContaining({ request_id: "req-expired", status: "expired" }),
+    ]);
   });
 
   it("loads each section on its own with one query, as loadStatus composes it", async () => {
@@ -353,12 +537,24 @@ describe("graceful degradation", () => {
     try {
       const r = await loadStatus(bare.db, { now: NOW });
       expect(r.clickhouse).toEqual({ reachable: true });
-      for (const key of ["freshness", "watcher", "agentRuns", "agentOutcomes", "episodesPerDay", "llmPerDay", "ingestPerDay", "openRegressions"] as const) {
+      for (const key of [
+        "freshness",
+        "watcher",
+        "agentRuns",
+        "agentOutcomes",
+        "episodesPerDay",
+        "llmPerDay",
+        "ingestPerDay",
+        "openRegressions",
+        "bisecting",
+        "benchRequests",
+      ] as const) {
         expect(r[key].ok, key).toBe(false);
       }
       expect(r.watcher).toEqual({ ok: false, notice: expect.stringMatching(/table watcher_runs is missing.*migrate/) });
       expect(r.llmPerDay).toEqual({ ok: false, notice: expect.stringMatching(/table llm_events is missing/) });
-      expect(r.openRegressions).toEqual({ ok: false, notice: expect.stringMatching(/table bench_changes is missing/) });
+      expect(r.openRegressions).toEqual({ ok: false, notice: expect.stringMatching(/table bench_events is missing/) });
+      expect(r.benchRequests).toEqual({ ok: false, notice: expect.stringMatching(/table bench_requests is missing/) });
     } finally {
       await bare.drop();
     }
@@ -396,13 +592,13 @@ describe("graceful degradation", () => {
 });
 
 describe("the public status page", () => {
-  it("is regenerated at most once a minute (not rendered per request) and its loader makes at most 8 queries", async () => {
+  it("is regenerated at most once a minute (not rendered per request) and its loader makes at most 10 queries", async () => {
     expect((statusPage as Record<string, unknown>).dynamic).toBeUndefined();
     expect(statusPage.revalidate).toBe(60);
     const spy = vi.spyOn(t.db, "query");
     try {
       await loadStatus(t.db, { now: NOW, days: 7 });
-      expect(spy.mock.calls.length).toBeLessThanOrEqual(8);
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(10);
     } finally {
       spy.mockRestore();
     }
@@ -423,23 +619,87 @@ describe("the public status page", () => {
     }
   });
 
-  it("shows the open regressions from bench_changes, with change, interval and q-value", async () => {
+  it("shows the open regression events: lead series, change and interval, commit or range, state, first detected", async () => {
     const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
     await setEnv({ CLICKHOUSE_URL: t.config.url, CLICKHOUSE_DATABASE: t.config.database });
+    vi.useFakeTimers({ toFake: ["Date"], now: NOW });
     try {
       const html = renderToStaticMarkup(await statusPage.default({ params: Promise.resolve({ lang: "en" }) }));
       expect(html).toContain('<h2 id="open-regressions">Open regressions</h2>');
       expect(html).not.toContain("Regressions found");
       const section = /<section aria-labelledby="open-regressions">([\s\S]*?)<\/section>/.exec(html)![1];
-      const rows = [...section.matchAll(/<tr data-change="[^"]+">([\s\S]*?)<\/tr>/g)].map((m) =>
-        [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "")),
-      );
-      expect(rows.map((r) => r.slice(0, 6))).toEqual([
-        ["2222222 (1 of 2)", "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", "-7.5%", "[-11.0%, -4.0%]", "0.02"],
-        ["1111111", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", "+18.3%", "[+12.3%, +24.5%]", "0.00031"],
+      // Every table of the page scrolls inside its box on narrow screens (390 px), never the page.
+      expect(section).toMatch(/<div class="table-scroll"><table>/);
+      expect(rowsOf(section, "data-event")).toEqual([
+        [
+          "a1b2c3d…e4f5a6b, 7 code commits, bisecting: step 2 of 3",
+          "quantization mistral-7b q8_0 (d, cuda)",
+          "tokens_per_sec",
+          "-7.5%",
+          "[-11.0%, -4.0%]",
+          "open",
+          expect.stringContaining("2026"),
+        ],
+        [
+          "1111111",
+          "quantization llama-3.1-8b q4_k_m (d, cuda) (and 2 more series)",
+          "latency_p95_ms",
+          "+18.3%",
+          "[+12.3%, +24.5%]",
+          "open",
+          expect.stringContaining("2026"),
+        ],
+        [
+          "9999999",
+          "quantization llama-3.1-8b q4_k_m (d, cuda)",
+          "latency_p95_ms",
+          "+18.3%",
+          "[+12.3%, +24.5%]",
+          "partly fixed: recovered 52% [31%, 73%] (came back after a fix)",
+          expect.stringContaining("2026"),
+        ],
       ]);
       expect(section).not.toContain("4444444"); // fixed since
+      expect(section).not.toContain(id("event-kept"));
     } finally {
+      vi.useRealTimers();
+      await setEnv(saved);
+    }
+  });
+
+  it("shows the Bisection section: events being bisected and the bench requests of the last 7 days", async () => {
+    const saved = saveEnv(["CLICKHOUSE_URL", "CLICKHOUSE_DATABASE"]);
+    await setEnv({ CLICKHOUSE_URL: t.config.url, CLICKHOUSE_DATABASE: t.config.database });
+    vi.useFakeTimers({ toFake: ["Date"], now: NOW });
+    try {
+      const html = renderToStaticMarkup(await statusPage.default({ params: Promise.resolve({ lang: "en" }) }));
+      const section = /<section aria-labelledby="bisection">([\s\S]*?)<\/section>/.exec(html)![1];
+      expect(section).toContain('<h2 id="bisection">Bisection</h2>');
+      expect(section).toContain('<h3 id="bisection-events">Events being bisected</h3>');
+      expect(section).not.toContain("s3cr3t");
+      expect(rowsOf(section, "data-event").map((r) => r.slice(0, 5))).toEqual([
+        ["ddddddd…eeeeeee, 2 code commits, bisecting: step 1 of 1", "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", "-12.0%", "0"],
+        [
+          "a1b2c3d…e4f5a6b, 7 code commits, bisecting: step 2 of 3 — waiting for runner https://[redacted]@runner.example/x",
+          "quantization mistral-7b q8_0 (d, cuda)",
+          "tokens_per_sec",
+          "-7.5%",
+          "6",
+        ],
+      ]);
+      expect(section).toContain('<h3 id="bench-requests">Benchmark requests</h3>');
+      expect(section.match(/<div class="table-scroll"><table>/g)).toHaveLength(2);
+      const requests = rowsOf(section, "data-request");
+      expect(requests.map((r) => r.slice(0, 4))).toEqual([
+        ["3333333", "quantization mistral-7b q8_0 (d, cuda)", "3", "pending"],
+        ["5555555", "quantization mistral-7b q8_0 (d, cuda)", "3", "done"],
+        ["6666666", "quantization mistral-7b q8_0 (d, cuda)", "3", "cannot run"],
+        ["7777777", "quantization mistral-7b q8_0 (d, cuda)", "3", "expired"],
+      ]);
+      expect(requests[0][4]).toContain("2026");
+      expect(section).not.toContain("8888888"); // older than 7 days
+    } finally {
+      vi.useRealTimers();
       await setEnv(saved);
     }
   });

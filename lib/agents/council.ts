@@ -133,7 +133,11 @@ export async function previousEpisode(
   } catch {
     told = [];
   }
-  const events = z.array(toldEvent).catch([]).parse(told).filter((e) => e.event_id !== "");
+  const events = z
+    .array(toldEvent)
+    .catch([])
+    .parse(told)
+    .filter((e) => e.event_id !== "");
   return { ts: last.ts, window_to: last.window_to || last.ts, events };
 }
 

@@ -88,7 +88,13 @@ export const changeEvent = z.object({
   /** The code the last run before the change measured (the range is after it, up to commit_sha). */
   range_from_sha: z.string().default(""),
   bisection: z
-    .object({ status: z.enum(["bisecting", "bisected", "stuck"]), steps: z.number().int(), steps_left: z.number().int(), extra_runs: z.number().int(), note: z.string() })
+    .object({
+      status: z.enum(["bisecting", "bisected", "stuck"]),
+      steps: z.number().int(),
+      steps_left: z.number().int(),
+      extra_runs: z.number().int(),
+      note: z.string(),
+    })
     .nullable()
     .default(null),
   /** Share of the regression a later change recovered, with its 95 % interval (percent). */
@@ -258,8 +264,15 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
     bisection:
       e.bisection_status === ""
         ? null
-        : { status: e.bisection_status, steps: e.bisection_steps, steps_left: e.bisection_steps_left, extra_runs: e.bisection_extra_runs, note: e.bisection_note },
-    recovered: e.recovered_pct === null ? null : { pct: e.recovered_pct, ci_pct: [e.recovered_ci_low ?? e.recovered_pct, e.recovered_ci_high ?? e.recovered_pct] },
+        : {
+            status: e.bisection_status,
+            steps: e.bisection_steps,
+            steps_left: e.bisection_steps_left,
+            extra_runs: e.bisection_extra_runs,
+            note: e.bisection_note,
+          },
+    recovered:
+      e.recovered_pct === null ? null : { pct: e.recovered_pct, ci_pct: [e.recovered_ci_low ?? e.recovered_pct, e.recovered_ci_high ?? e.recovered_pct] },
     returns_of: e.returns_of,
     lead: {
       label: e.label,
@@ -289,7 +302,14 @@ function eventChartOf(event: BenchEvent | undefined, series: Series[], attributi
   const own = lead && series.find((s) => seriesId(s.key) === seriesId(lead.key));
   if (!lead || !own) return undefined;
   const { graph, isCode } = attribution;
-  const order = graph.hasParents ? graph.order(graph.tip() ?? "") : new Map(graph.commits().sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts)).map((c, i) => [c.sha, i]));
+  const order = graph.hasParents
+    ? graph.order(graph.tip() ?? "")
+    : new Map(
+        graph
+          .commits()
+          .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts))
+          .map((c, i) => [c.sha, i]),
+      );
   const blamed = event.blamed_sha || event.range_to_sha;
   const at = event.code_commits.indexOf(blamed);
   const bisected = event.blamed_sha !== "" && event.code_commits.length > 1;
@@ -298,7 +318,12 @@ function eventChartOf(event: BenchEvent | undefined, series: Series[], attributi
       label: event.label,
       metric: event.metric,
       unit: (METRIC_UNITS as Record<string, string>)[event.metric] ?? "",
-      runs: own.points.map((p) => ({ commit_sha: p.request_id ? p.commit_sha : measuredCommit(graph, p.commit_sha, isCode), run_ts: p.run_ts, value: p.value, request_id: p.request_id })),
+      runs: own.points.map((p) => ({
+        commit_sha: p.request_id ? p.commit_sha : measuredCommit(graph, p.commit_sha, isCode),
+        run_ts: p.run_ts,
+        value: p.value,
+        request_id: p.request_id,
+      })),
       order,
       subjects,
       codeCommits: event.code_commits,
@@ -377,7 +402,9 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   // Whether users felt it: asked of what is new (an open event told before was asked then).
   const impacts: (UserImpact | null)[] = [];
   for (const e of grouped)
-    impacts.push(e.new && e.attribution !== "no_code" ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig) : null);
+    impacts.push(
+      e.new && e.attribution !== "no_code" ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig) : null,
+    );
 
   const newest = [volume.newest_bench_ts, volume.newest_session_hour ? new Date(Date.parse(volume.newest_session_hour) + 3_600_000).toISOString() : null]
     .filter((v): v is string => v !== null)
@@ -510,19 +537,27 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   });
   add({
     id: "changes.regressions",
-    label: "regressions found",
-    value: grouped.filter((e) => e.kind === "regression").length,
+    label: "regressions new since the previous episode",
+    value: grouped.filter((e) => e.new && e.attribution !== "no_code" && e.kind === "regression").length,
     unit: "count",
     decimals: 0,
     source: method,
   });
   add({
     id: "changes.improvements",
-    label: "improvements found",
-    value: grouped.filter((e) => e.kind === "improvement").length,
+    label: "improvements new since the previous episode",
+    value: grouped.filter((e) => e.new && e.attribution !== "no_code" && e.kind === "improvement").length,
     unit: "count",
     decimals: 0,
     source: method,
+  });
+  add({
+    id: "changes.events_found",
+    label: "change events the detector finds in the lookback (new or known)",
+    value: built.length,
+    unit: "count",
+    decimals: 0,
+    source: `${method}; events grouped by commit range (lib/lifecycle/events.ts)`,
   });
   const open = built.filter(isOpenRegression);
   add({

@@ -72,7 +72,8 @@ export async function bisectionRuns(db: Db, event: BenchEventRow, requestIds: st
 /** The series' noise: the pooled standard deviation of the two segments around the change (1 % of the level when both are exact). */
 export function eventSigma(event: Pick<BenchEventRow, "stdev_before" | "stdev_after" | "n_before" | "n_after" | "mean_before">): number {
   const df = Math.max(0, event.n_before - 1) + Math.max(0, event.n_after - 1);
-  const pooled = df > 0 ? Math.sqrt((Math.max(0, event.n_before - 1) * event.stdev_before ** 2 + Math.max(0, event.n_after - 1) * event.stdev_after ** 2) / df) : 0;
+  const pooled =
+    df > 0 ? Math.sqrt((Math.max(0, event.n_before - 1) * event.stdev_before ** 2 + Math.max(0, event.n_after - 1) * event.stdev_after ** 2) / df) : 0;
   return pooled > 0 ? pooled : Math.abs(event.mean_before) * 0.01 || 1;
 }
 

@@ -228,7 +228,8 @@ export function planBisection(input: BisectionInput, options: BisectionOptions =
       const z = (sign * (own.mean - midpoint)) / se;
       const decided = Math.abs(z) >= options.zDecide;
       if (!decided && own.n < options.maxRunsPerCommit) {
-        if (!wait && !outstanding.has(sha)) next.push(request(sha, 1, `bisection step ${verdicts.length + 1}: not decided yet (z = ${z.toFixed(2)}), one more run`));
+        if (!wait && !outstanding.has(sha))
+          next.push(request(sha, 1, `bisection step ${verdicts.length + 1}: not decided yet (z = ${z.toFixed(2)}), one more run`));
         break;
       }
       const side = z >= 0 ? "after" : "before";
@@ -240,7 +241,8 @@ export function planBisection(input: BisectionInput, options: BisectionOptions =
     // The day's first batch: both ends and the first midpoint together.
     for (const sha of endsShort) next.push(request(sha, options.endRuns - stats(sha).n, "re-run an end of the range on the bisection machine"));
     const mid = pickMidpoint(lo, hi, (i) => !skipped.has(candidates[i]));
-    if (mid !== undefined && stats(candidates[mid]).n === 0) next.push(request(candidates[mid], 1, "bisection step 1: is the change before or after this commit?"));
+    if (mid !== undefined && stats(candidates[mid]).n === 0)
+      next.push(request(candidates[mid], 1, "bisection step 1: is the change before or after this commit?"));
   }
 
   const remaining = candidates.slice(lo + 1, hi + 1);

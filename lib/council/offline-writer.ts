@@ -45,26 +45,61 @@ function strength(r: number, ciLow: number | undefined, ciHigh: number | undefin
 /** "rose" / "fell": the direction of the lead metric, not its judgement. */
 const direction = (e: ChangeEvent) => (e.lead.change_pct > 0 ? "rose" : "fell");
 
+/** Where the change is: its commit, its range while bisection narrows it, or no code at all. */
+function whereItIs(e: ChangeEvent): string {
+  const k = `event.${e.n}`;
+  const subject = e.subject ? ` {{subject:${e.commit_sha.slice(0, 12)}}}` : "";
+  const last = e.candidates.at(-1) ?? e.commit_sha;
+  const range = e.range_from_sha ? `between ${commit(e.range_from_sha)} and ${commit(last)}` : `up to ${commit(last)}`;
+  if (e.attribution === "no_code") return `the nightly runs ${range}, where no code changed`;
+  if (e.attribution === "exact") {
+    const bisected =
+      e.bisection?.status === "bisected"
+        ? ` (bisected from ${ref(`${k}.candidates`)} code commits in ${ref(`${k}.bisect.steps`)} steps, ${ref(`${k}.bisect.extra_runs`)} extra runs)`
+        : "";
+    return `commit ${commit(e.commit_sha)}${subject}${bisected}`;
+  }
+  if (e.bisection?.status === "bisecting")
+    return `a commit ${range} (${ref(`${k}.candidates`)} code commits), bisecting: step ${ref(`${k}.bisect.step_now`)} of at most ${ref(`${k}.bisect.steps_total`)}`;
+  if (e.bisection?.status === "stuck")
+    return `a commit ${range} (${ref(`${k}.candidates`)} code commits; bisection could not narrow it further${e.bisection.note ? `: ${e.bisection.note}` : ""})`;
+  return `a commit ${range} (${ref(`${k}.candidates`)} code commits; the runs in between cannot tell them apart)`;
+}
+
+/** What became of a regression: fixed, partly fixed (with how much), or still open. */
+function outcome(e: ChangeEvent, has: (id: string) => boolean): string | undefined {
+  const k = `event.${e.n}`;
+  const recovered =
+    e.recovered && has(`${k}.recovered_pct`)
+      ? ` It recovered ${ref(`${k}.recovered_pct`)} of the regression (interval ${ref(`${k}.recovered_ci_low`)} to ${ref(`${k}.recovered_ci_high`)}).`
+      : "";
+  if (e.status === "fixed") {
+    const after = has(`${k}.fixed_after_days`) ? ` after ${ref(`${k}.fixed_after_days`)} days` : "";
+    return `It was fixed by ${commit(e.fixed_by_sha)}${after}.${recovered}`;
+  }
+  if (e.status === "partly_fixed") return `It was partly fixed by ${commit(e.fixed_by_sha)}.${recovered} The rest is still open.`;
+  if (e.status === "open") return "It is still open.";
+  return undefined;
+}
+
 function eventParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   const k = `event.${e.n}`;
   const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
-  const subject = e.subject ? ` {{subject:${e.commit_sha.slice(0, 12)}}}` : "";
-  const attribution =
-    e.candidates.length <= 1
-      ? `commit ${commit(e.commit_sha)}${subject}`
-      : `a commit among ${ref(`${k}.candidates`)} up to ${commit(e.commit_sha)} (the runs in between cannot tell them apart)`;
+  const what = e.attribution === "no_code" ? "A change with no code commit" : e.kind === "regression" ? "Regression" : "Improvement";
   const lines = [
-    `**${e.kind === "regression" ? "Regression" : "Improvement"} at ${attribution}** (${ref(`${k}.date`)}):`,
+    `**${what} at ${whereItIs(e)}** (${ref(`${k}.date`)}):`,
     `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
   ];
   if (e.series_changed > 1) {
     lines.push(
-      `At this commit ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`,
+      `At this place ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`,
     );
   }
-  if (e.status === "fixed" && has(`${k}.fixed_after_days`))
-    lines.push(`It was reversed by ${commit(e.fixed_by_sha)} after ${ref(`${k}.fixed_after_days`)} days.`);
-  else if (e.status === "open") lines.push("It is still open.");
+  if (e.attribution === "no_code")
+    lines.push("Only benchmark output and docs were committed between these runs: an environment change or noise, not blamed on a commit.");
+  if (e.returns_of) lines.push("It brings back an earlier regression that had been fixed.");
+  const end = outcome(e, has);
+  if (end) lines.push(end);
   return lines.join(" ");
 }
 
@@ -87,7 +122,9 @@ function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
 function minorLine(e: ChangeEvent): string {
   const k = `event.${e.n}`;
   const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
-  return `- ${commit(e.commit_sha)} (${ref(`${k}.date`)}): ${metric} of \`${e.lead.label}\` ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}), ${e.kind}${e.status === "open" ? ", still open" : e.status === "fixed" ? ", since reversed" : ""}`;
+  const state = e.status === "open" ? ", still open" : e.status === "partly_fixed" ? ", partly fixed" : e.status === "fixed" ? ", since fixed" : "";
+  const kind = e.attribution === "no_code" ? "with no code commit between the runs" : e.kind;
+  return `- ${whereItIs(e)} (${ref(`${k}.date`)}): ${metric} of \`${e.lead.label}\` ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}), ${kind}${state}`;
 }
 
 /**
@@ -98,8 +135,9 @@ function minorLine(e: ChangeEvent): string {
 export function majorEvents(facts: Facts): ChangeEvent[] {
   const tested = facts.facts.find((f) => f.id === "detect.series_tested")?.value ?? 0;
   const bar = Math.max(3, Math.ceil(0.05 * tested));
-  const major = facts.events.filter((e) => e.series_changed >= bar).slice(0, 5);
-  return major.length > 0 ? major : facts.events.slice(0, 1);
+  const fresh = facts.events.filter((e) => e.new);
+  const major = fresh.filter((e) => e.series_changed >= bar).slice(0, 5);
+  return major.length > 0 ? major : fresh.slice(0, 1);
 }
 
 /** Nouns counted by a reference, and their singular for a count of exactly one. */
@@ -126,32 +164,44 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   const value = (id: string) => facts.facts.find((f) => f.id === id)?.value;
   const { series } = options;
   const major = majorEvents(facts);
-  const minor = facts.events.filter((e) => !major.includes(e));
+  const fresh = facts.events.filter((e) => e.new);
+  const known = facts.events.filter((e) => !e.new);
+  const minor = fresh.filter((e) => !major.includes(e));
   const events = major;
   const felt = events.filter((e) => e.users?.felt);
-  const open = facts.events.filter((e) => e.status === "open");
+  const open = facts.events.filter((e) => e.status === "open" || e.status === "partly_fixed");
+  const foundAny = facts.events.length > 0 || (value("changes.events_found") ?? 0) > 0;
 
-  // What changed.
+  // What changed: what is new since the previous episode, then what is known and still open.
   const whatChanged: string[] = [
     `Between ${ref("window.from")} and ${ref("window.to")}, Banterhearts recorded ${ref("commits.hearts")} commits and Banterpacks ${ref("commits.packs")}.`,
   ];
-  if (facts.events.length === 0) {
+  if (!foundAny) {
     whatChanged.push(
       `No change point was found in the ${ref("detect.series_tested")} benchmark series with enough runs (a multiscale scan with a p-value per series calibrated for its whole search, Benjamini–Hochberg across series).`,
     );
+  } else if (fresh.length === 0) {
+    whatChanged.push(
+      has("changes.events_found")
+        ? `Nothing new since the last episode: the ${ref("changes.events_found")} events the detector finds over ${ref("detect.series_tested")} benchmark series were all told before.`
+        : "Nothing new since the last episode.",
+    );
   } else {
     whatChanged.push(
-      `Change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the commit where the runs changed:`,
+      `New since the last episode — change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the code commits between the runs where they changed:`,
     );
     for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has));
     if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map(minorLine).join("\n")}`);
   }
+  if (known.length > 0) whatChanged.push(`Known and still open, told in earlier episodes:\n\n${known.map(minorLine).join("\n")}`);
 
   // Why it matters: did users feel it?
   const why: string[] = [];
   if (events.length > 0) {
     why.push("For each change, the Banterpacks overlay before the commit against after it (Welch's t-test on hourly user latency):");
     why.push(events.map((e) => usersParagraph(e, has)).join("\n"));
+  } else if (foundAny) {
+    why.push("Nothing new happened in the benchmarks since the last episode, so there is nothing new for users to feel from Banterhearts.");
   } else {
     why.push("With no benchmark change this window, there is nothing new for users to feel from Banterhearts.");
   }
@@ -192,11 +242,15 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   const steps: string[] = [];
   for (const e of open) {
     const suspects =
-      e.candidates.length > 1 ? `bisect the ${ref(`event.${e.n}.candidates`)} commits up to ${commit(e.commit_sha)}` : `look at ${commit(e.commit_sha)}`;
+      e.attribution === "exact"
+        ? `look at ${commit(e.commit_sha)}`
+        : e.bisection?.status === "bisecting"
+          ? `bisection is narrowing the ${ref(`event.${e.n}.candidates`)} code commits up to ${commit(e.candidates.at(-1) ?? e.commit_sha)}: answer its benchmark requests (status page)`
+          : `bisect the ${ref(`event.${e.n}.candidates`)} code commits up to ${commit(e.candidates.at(-1) ?? e.commit_sha)}`;
     steps.push(`- Open regression in \`${e.lead.label}\`: ${suspects}, then rerun that benchmark to confirm the fix.`);
   }
   if (has("changes.open_regressions") && open.length === 0 && (facts.open_regressions ?? []).length > 0) {
-    steps.push(`- Earlier regressions are still open in ${ref("changes.open_regressions")} series: see the status page.`);
+    steps.push(`- ${ref("changes.open_regressions")} regressions from earlier are still open: see the status page.`);
   }
   for (const e of events.filter((x) => x.status === "fixed"))
     steps.push(`- Rerun \`${e.lead.label}\` after ${commit(e.fixed_by_sha)} to keep the fix from regressing.`);
@@ -206,7 +260,7 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   if (steps.length === 0) steps.push("- Nothing is open: keep the benchmark cadence so the next change is caught at its commit.");
 
   const links =
-    "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`, `bench_changes`) and listed with its query or method in the front-matter `claims`; each links to its evidence below.";
+    "Every number above is computed from ClickHouse (`bench_runs`, `session_stats`, `upstream_commits`, `bench_events`) and listed with its query or method in the front-matter `claims`; each links to its evidence below.";
 
   // Title and summary: lead with the biggest event.
   const biggest = events[0];
@@ -216,7 +270,8 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   if (biggest) {
     const metric = METRIC_NAMES[biggest.lead.metric] ?? biggest.lead.metric;
     const what = biggest.kind === "regression" ? `${metric} regression` : `${metric} improvement`;
-    const fixed = biggest.status === "fixed" ? ", since fixed" : biggest.status === "open" ? ", still open" : "";
+    const fixed =
+      biggest.status === "fixed" ? ", since fixed" : biggest.status === "partly_fixed" ? ", partly fixed" : biggest.status === "open" ? ", still open" : "";
     title = fitTitle(
       [
         `${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`,
@@ -233,10 +288,10 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
           : "users felt some of the biggest in the overlay";
     summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, each tied to its commit; ${usersLine}.`;
   } else {
-    title = series === "chimera" ? `${name}: benchmarks held steady` : `${name}: how the overlay felt this window`;
-    summary = has("packs.user_latency_ms")
-      ? `No benchmark change point this window; overlay users saw a mean latency of ${ref("packs.user_latency_ms")}.`
-      : "No benchmark change point this window.";
+    const nothing = foundAny ? "Nothing new in the benchmarks since the last episode" : "No benchmark change point this window";
+    title =
+      series === "chimera" ? `${name}: ${foundAny ? "nothing new in the benchmarks" : "benchmarks held steady"}` : `${name}: how the overlay felt this window`;
+    summary = has("packs.user_latency_ms") ? `${nothing}; overlay users saw a mean latency of ${ref("packs.user_latency_ms")}.` : `${nothing}.`;
   }
 
   const agree = (text: string) => agreeNumbers(text, value);

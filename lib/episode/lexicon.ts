@@ -191,14 +191,20 @@ export const DAY_HAN = ["天"];
 /** What a count counts, by fact id: the nouns that may follow it (any language). */
 const COUNT_NOUNS: { ids: RegExp; nouns: string[]; han: string[] }[] = [
   { ids: /^(?:commits\.\w+|event\.\d+\.candidates)$/, nouns: ["commit", "commits"], han: ["提交", "次提交"] },
-  { ids: /^changes\.regressions$/, nouns: ["regression", "regressions", "regressionen", "रिग्रेशन"], han: ["回归", "退化"] },
+  { ids: /^changes\.(?:regressions|open_regressions)$/, nouns: ["regression", "regressions", "regressionen", "रिग्रेशन"], han: ["回归", "退化"] },
   { ids: /^changes\.improvements$/, nouns: ["improvement", "improvements", "verbesserung", "verbesserungen", "सुधार"], han: ["改进", "改善"] },
   {
-    ids: /^(?:changes\.open_regressions|detect\.series_tested|event\.\d+\.series(?:_same)?)$/,
+    ids: /^(?:detect\.series_tested|event\.\d+\.series(?:_same)?)$/,
     nouns: ["series", "benchmark", "serie", "serien", "reihe", "reihen", "श्रृंखला", "श्रृंखलाएँ", "सीरीज़"],
     han: ["序列", "系列", "基准"],
   },
-  { ids: /^(?:detect\.min_runs|event\.\d+\.runs_\w+)$/, nouns: ["run", "runs", "lauf", "läufe", "läufen", "रन"], han: ["运行", "次运行"] },
+  {
+    ids: /^(?:detect\.min_runs|event\.\d+\.runs_\w+|event\.\d+\.bisect\.extra_runs)$/,
+    nouns: ["run", "runs", "lauf", "läufe", "läufen", "रन"],
+    han: ["运行", "次运行"],
+  },
+  { ids: /^event\.\d+\.bisect\.(?:steps|step_now|steps_total)$/, nouns: ["step", "steps", "schritt", "schritte", "schritten", "चरण"], han: ["步"] },
+  { ids: /^changes\.events_found$/, nouns: ["event", "events", "change", "changes", "ereignis", "ereignisse", "änderungen", "बदलाव"], han: ["事件", "变化"] },
   { ids: /^volume\.sessions$/, nouns: ["session", "sessions", "sitzung", "sitzungen", "सत्र", "सेशन"], han: ["会话", "个会话"] },
   { ids: /^volume\.events$/, nouns: ["event", "events", "ui", "ereignis", "ereignisse", "ereignissen", "घटना", "घटनाएँ", "इवेंट"], han: ["事件", "个事件"] },
   { ids: /^volume\.bench_rows$/, nouns: ["row", "rows", "benchmark", "zeile", "zeilen", "पंक्ति", "पंक्तियाँ"], han: ["行", "条"] },

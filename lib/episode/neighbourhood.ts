@@ -462,12 +462,12 @@ function checkSentence(atoms: Atom[], ctx: NeighbourhoodContext, where: string):
     }
   }
 
-  // A commit in a sentence about an event is that event's commit (or one of its candidates, or its fix).
+  // A commit in a sentence about an event is that event's commit (or one of its candidates, the start of its range, or its fix).
   const events = [...new Set(factIds.map((id) => eventOf(id, ctx)?.event).filter((e): e is ChangeEvent => e !== undefined))];
   if (events.length > 0) {
     for (const { a } of refs) {
       if (a.kind !== "commit") continue;
-      const own = events.some((e) => [e.commit_sha, e.fixed_by_sha, ...e.candidates].includes(a.sha));
+      const own = events.some((e) => [e.commit_sha, e.fixed_by_sha, e.range_from_sha, ...e.candidates].includes(a.sha));
       if (!own) say(`commit ${a.sha.slice(0, 7)} is not the commit of event ${events.map((e) => e.n).join(", ")} this sentence is about`);
     }
   }

@@ -22,7 +22,7 @@ export function referenceContext(facts: Facts, links: CommitLinks = {}): Referen
   const known = new Set(commits.map((c) => c.sha));
   // Commits of the story's changes (possibly older than the window) and those whose runs are used.
   for (const e of facts.events) {
-    for (const sha of [e.commit_sha, e.fixed_by_sha, ...e.candidates]) {
+    for (const sha of [e.commit_sha, e.fixed_by_sha, e.range_from_sha, ...e.candidates]) {
       if (sha && !known.has(sha)) {
         known.add(sha);
         commits.push({ sha, repo: "banterhearts", subject: sha === e.commit_sha ? e.subject : "" });

@@ -22,9 +22,10 @@ import { seriesId, seriesLabel, type SeriesKey } from "../analysis/series";
  * `blamed_sha`, not the range the id was made from).
  *
  * Lifecycle of a regression:
- * - open, until a later improvement in the event's lead series;
+ * - open, until a later improvement moves one of its series back (the lead
+ *   series if it can, else the first of its series that moved back);
  * - then the recovered fraction f = (after − fixed level) / (after − before) of
- *   the lead series, with a delta-method 95 % interval from the three segment
+ *   that series, with a delta-method 95 % interval from the three segment
  *   means (independent runs assumed): *fixed* when the interval reaches 100 %,
  *   *partly fixed* (recovered f, the rest still open) otherwise;
  * - a regression that comes back in a fixed event's series after its fix is a
@@ -166,7 +167,7 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       commit_ts: anchor.commit_ts,
       // One code commit: blamed outright. Several: bisection decides (lib/bisection), starting from what is stored.
       blamed_sha: codeCommits.length === 1 ? codeCommits[0] : match && match.code_commits.join() === codeCommits.join() ? match.blamed_sha : "",
-      bisection_status: codeCommits.length > 1 ? (match?.bisection_status || "bisecting") : "",
+      bisection_status: codeCommits.length > 1 ? match?.bisection_status || "bisecting" : "",
       bisection_steps: match?.bisection_steps ?? 0,
       bisection_steps_left: match?.bisection_steps_left ?? (codeCommits.length > 1 ? Math.ceil(Math.log2(codeCommits.length)) : 0),
       bisection_extra_runs: match?.bisection_extra_runs ?? 0,
@@ -205,7 +206,7 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
 
 function directionOfPct(e: Pick<BenchEventRow, "change_pct" | "metric">): "worse" | "better" {
   const higherIsWorse = e.metric !== "tokens_per_sec";
-  return (e.change_pct > 0) === higherIsWorse ? "worse" : "better";
+  return e.change_pct > 0 === higherIsWorse ? "worse" : "better";
 }
 
 export interface Recovery {
@@ -242,15 +243,21 @@ export function linkLifecycle(events: BenchEvent[]): void {
   for (const event of byTime) {
     if (event.kind !== "regression") continue;
     const leadSeries = seriesId({ ...event, metric: event.metric as SeriesKey["metric"] });
-    const leadChange = event.changes.find((c) => seriesId(c.key) === leadSeries);
-    if (!leadChange) continue;
     const later = byTime.filter((e) => e.kind === "improvement" && Date.parse(e.commit_ts) > Date.parse(event.commit_ts));
-    const fixes = later.flatMap((e) => e.changes.filter((c) => seriesId(c.key) === leadSeries).map((c) => ({ event: e, change: c })));
-    if (fixes.length === 0) continue;
-    const last = fixes.at(-1)!;
-    const recovery = recoveredFraction(leadChange.before, leadChange.after, last.change.after);
-    event.fixed_by_event_id = last.event.event_id;
-    event.fixed_by_sha = last.event.blamed_sha || last.event.range_to_sha;
+    // The lead series first; else the first of the event's series that a later improvement moved back.
+    const members = [...event.changes].sort((a, b) => Number(seriesId(b.key) === leadSeries) - Number(seriesId(a.key) === leadSeries));
+    let found: { change: AttributedChange; fix: { event: BenchEvent; change: AttributedChange } } | undefined;
+    for (const change of members) {
+      const fixes = later.flatMap((e) => e.changes.filter((c) => seriesId(c.key) === seriesId(change.key)).map((c) => ({ event: e, change: c })));
+      if (fixes.length > 0) {
+        found = { change, fix: fixes.at(-1)! };
+        break;
+      }
+    }
+    if (!found) continue;
+    const recovery = recoveredFraction(found.change.before, found.change.after, found.fix.change.after);
+    event.fixed_by_event_id = found.fix.event.event_id;
+    event.fixed_by_sha = found.fix.event.blamed_sha || found.fix.event.range_to_sha;
     event.recovered_pct = round(recovery.fraction * 100, 1);
     event.recovered_ci_low = round(recovery.ci[0] * 100, 1);
     event.recovered_ci_high = round(recovery.ci[1] * 100, 1);

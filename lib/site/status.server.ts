@@ -1,15 +1,22 @@
 import "server-only";
 import { z } from "zod";
-import { openRegressions } from "../analysis/changes";
 import { seriesLabel } from "../analysis/series";
-import type { Db } from "../clickhouse/client";
+import { effectiveStatus } from "../bisection/requests";
+import { dateTime64Param, type Db } from "../clickhouse/client";
+import { benchRequestRow } from "../clickhouse/tables";
 import { episodesPerDay as queryEpisodesPerDay } from "../clickhouse/queries/episodes";
+import { bisectingEvents, openRegressionEvents, type BenchEventRow } from "../lifecycle/events";
 import {
+  BENCH_REQUEST_DAYS,
+  BENCH_REQUESTS_LIMIT,
   OPEN_REGRESSIONS_LIMIT,
   scrub,
   sectionNotice,
   type AgentOutcome,
   type AgentRun,
+  type BenchRequestStatusRow,
+  type BisectingEventRow,
+  type EventPlace,
   type EpisodesDay,
   type FreshnessRow,
   type IngestDay,
@@ -246,23 +253,84 @@ export function loadIngestPerDay(db: Db, from: Date): Promise<Section<IngestDay>
   });
 }
 
-/** The open regressions: one bounded query, bench_changes FINAL WHERE status = 'open' … LIMIT (lib/analysis/changes.ts). */
+const place = (e: BenchEventRow): EventPlace => ({
+  blamed_sha: e.blamed_sha,
+  range_from_sha: e.range_from_sha,
+  range_to_sha: e.range_to_sha,
+  code_commits: e.code_commits.length,
+  bisection_status: e.bisection_status,
+  bisection_steps: e.bisection_steps,
+  bisection_steps_left: e.bisection_steps_left,
+  bisection_extra_runs: e.bisection_extra_runs,
+});
+
+/**
+ * The open regression events: one bounded query, bench_events FINAL WHERE kind = 'regression' AND state IN
+ * ('open', 'partly_fixed') … LIMIT (openRegressionEvents, lib/lifecycle/events.ts).
+ */
 export function loadOpenRegressions(db: Db): Promise<Section<OpenRegressionRow>> {
-  return section(["bench_changes"], async () =>
-    (await openRegressions(db, OPEN_REGRESSIONS_LIMIT)).map((c) => ({
-      change_id: c.change_id,
-      label: seriesLabel(c),
-      metric: c.metric,
-      commit_sha: c.commit_sha,
-      commit_ts: c.commit_ts,
-      commit_candidates: c.commit_candidates,
-      change_pct: c.change_pct,
-      ci_low_pct: c.ci_low_pct,
-      ci_high_pct: c.ci_high_pct,
-      q_value: c.q_value,
-      mean_before: c.mean_before,
-      mean_after: c.mean_after,
-      detected_at: c.detected_at,
+  return section(["bench_events"], async () =>
+    (await openRegressionEvents(db, OPEN_REGRESSIONS_LIMIT)).map((e) => ({
+      ...place(e),
+      event_id: e.event_id,
+      label: e.label,
+      metric: e.metric,
+      series_changed: e.series_changed,
+      change_pct: e.change_pct,
+      ci_low_pct: e.ci_low_pct,
+      ci_high_pct: e.ci_high_pct,
+      state: e.state === "partly_fixed" ? "partly_fixed" : "open",
+      recovered_pct: e.recovered_pct,
+      recovered_ci_low: e.recovered_ci_low,
+      recovered_ci_high: e.recovered_ci_high,
+      returns_of: e.returns_of,
+      commit_ts: e.commit_ts,
+      first_detected_at: e.first_detected_at,
+    })),
+  );
+}
+
+/** The events bisection is still narrowing (bisectingEvents, lib/lifecycle/events.ts), notes scrubbed. */
+export function loadBisectingEvents(db: Db): Promise<Section<BisectingEventRow>> {
+  return section(["bench_events"], async () =>
+    (await bisectingEvents(db)).map((e) => ({
+      ...place(e),
+      event_id: e.event_id,
+      kind: e.kind,
+      label: e.label,
+      metric: e.metric,
+      change_pct: e.change_pct,
+      bisection_note: scrub(e.bisection_note),
+      first_detected_at: e.first_detected_at,
+    })),
+  );
+}
+
+/**
+ * The bench requests made since `from`, newest first, at most BENCH_REQUESTS_LIMIT: one bounded query. Each
+ * shows its status as of `now` (past expires_at it is expired; a claim whose lease ended is pending again).
+ */
+export function loadBenchRequests(db: Db, from: Date, now: Date): Promise<Section<BenchRequestStatusRow>> {
+  return section(["bench_requests"], async () =>
+    (
+      await db.query(
+        `SELECT request_id, event_id, commit_sha, benchmark_type, model, quant, variant, dataset, device, repeats, reason, status,
+                claimed_by, lease_until, answer, dispatched_at, requested_at, expires_at, updated_at
+           FROM bench_requests FINAL
+          WHERE requested_at >= {from:DateTime64(3, 'UTC')}
+          ORDER BY requested_at DESC, request_id
+          LIMIT {limit:UInt32}`,
+        { from: dateTime64Param(from), limit: BENCH_REQUESTS_LIMIT },
+        benchRequestRow,
+      )
+    ).map((r) => ({
+      request_id: r.request_id,
+      event_id: r.event_id,
+      commit_sha: r.commit_sha,
+      benchmark: seriesLabel(r),
+      repeats: r.repeats,
+      status: effectiveStatus(r, now),
+      requested_at: r.requested_at,
     })),
   );
 }
@@ -272,7 +340,7 @@ const AGENT_RUNS_LIMIT = 25;
 
 /**
  * The whole report: a ping, then the sections' loaders one request at a time
- * (the local ClickHouse serves requests sequentially anyway): 8 queries.
+ * (the local ClickHouse serves requests sequentially anyway): 10 queries.
  */
 export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<StatusReport> {
   const now = options.now ?? new Date();
@@ -293,6 +361,8 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
       llmPerDay: empty,
       ingestPerDay: empty,
       openRegressions: empty,
+      bisecting: empty,
+      benchRequests: empty,
     };
   }
   const watcherRuns = await loadWatcherRuns(db);
@@ -303,6 +373,8 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
   const llmPerDay = await loadLlmPerDay(db, from);
   const ingestPerDay = await loadIngestPerDay(db, from);
   const openRegressionsSection = await loadOpenRegressions(db);
+  const bisecting = await loadBisectingEvents(db);
+  const benchRequests = await loadBenchRequests(db, new Date(now.getTime() - BENCH_REQUEST_DAYS * 86_400_000), now);
   return {
     ...base,
     clickhouse: { reachable: true },
@@ -314,5 +386,7 @@ export async function loadStatus(db: Db, options: StatusOptions = {}): Promise<S
     llmPerDay,
     ingestPerDay,
     openRegressions: openRegressionsSection,
+    bisecting,
+    benchRequests,
   };
 }

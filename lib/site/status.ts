@@ -70,23 +70,69 @@ export interface IngestDay {
   bench_reports: number;
 }
 
-/** An open regression of bench_changes (one series × metric × commit), for the status page. */
-export interface OpenRegressionRow {
-  change_id: string;
-  /** The series, readable: benchmark type, model, quant, variant (dataset, device). */
+/** A change event's place in Banterhearts' history and its bisection, as the status page shows both. */
+export interface EventPlace {
+  /** The blamed commit (one code commit in the range, or bisection found it); '' while it is a range. */
+  blamed_sha: string;
+  range_from_sha: string;
+  range_to_sha: string;
+  /** Code commits in the range (bots and docs commits do not count). */
+  code_commits: number;
+  bisection_status: "" | "bisecting" | "bisected" | "stuck";
+  /** Bisection steps decided so far. */
+  bisection_steps: number;
+  /** Steps still needed at most. */
+  bisection_steps_left: number;
+  bisection_extra_runs: number;
+}
+
+/**
+ * An open regression event of bench_events (open or partly fixed): a change across series at one place in
+ * Banterhearts' history, told by its lead series, for the status page.
+ */
+export interface OpenRegressionRow extends EventPlace {
+  event_id: string;
+  /** The lead series, readable: benchmark type, model, quant, variant (dataset, device). */
   label: string;
   metric: string;
-  commit_sha: string;
-  commit_ts: string;
-  /** More than one: the change could not be pinned to one commit. */
-  commit_candidates: string[];
+  /** Series that changed with it (the lead included). */
+  series_changed: number;
   change_pct: number;
   ci_low_pct: number;
   ci_high_pct: number;
-  q_value: number;
-  mean_before: number;
-  mean_after: number;
-  detected_at: string;
+  state: "open" | "partly_fixed";
+  /** Partly fixed: how much of the step a later commit recovered, in %, with its 95 % interval. */
+  recovered_pct: number | null;
+  recovered_ci_low: number | null;
+  recovered_ci_high: number | null;
+  /** The event this one is the return of (a regression that came back after a fix), or ''. */
+  returns_of: string;
+  commit_ts: string;
+  first_detected_at: string;
+}
+
+/** An event bisection is still narrowing (any kind), for the status page. */
+export interface BisectingEventRow extends EventPlace {
+  event_id: string;
+  kind: string;
+  label: string;
+  metric: string;
+  change_pct: number;
+  /** Why bisection waits or stopped (scrubbed). */
+  bisection_note: string;
+  first_detected_at: string;
+}
+
+/** A bench_requests row of the last days, for the status page: its status as of the report's time. */
+export interface BenchRequestStatusRow {
+  request_id: string;
+  event_id: string;
+  commit_sha: string;
+  /** The series to run, readable like a series label. */
+  benchmark: string;
+  repeats: number;
+  status: string;
+  requested_at: string;
 }
 
 export interface StatusReport {
@@ -101,20 +147,24 @@ export interface StatusReport {
   llmPerDay: Section<LlmDay>;
   ingestPerDay: Section<IngestDay>;
   /**
-   * Open regressions from bench_changes FINAL (status = 'open'), newest first.
-   * This replaced "Regressions found", which parsed the `changes` of recent
-   * episodes' facts: those were window-vs-window comparisons with no commit
-   * and no lifecycle, so a regression stayed "found" after it was fixed, and
-   * an old episode's table re-parsed on every request could not say whether it
-   * still held. bench_changes is where the council tracks a change from its
-   * commit until a later commit fixes it; old episodes keep their own table
-   * on their pages.
+   * Open regression events from bench_events FINAL (regressions open or partly fixed), newest commit
+   * first. Before events, this section read bench_changes, one row per series × metric × commit: a
+   * change seen in twelve series was twelve rows, a change between two nightly runs with several code
+   * commits was pinned to one of them, and a partial fix counted as open. An event is one change at one
+   * place in Banterhearts' history, with its range while bisection narrows it and its lifecycle.
    */
   openRegressions: Section<OpenRegressionRow>;
+  /** Events bisection is still narrowing (bench_events, bisection_status = 'bisecting'), oldest commit first. */
+  bisecting: Section<BisectingEventRow>;
+  /** Bench requests of the last BENCH_REQUEST_DAYS days, newest first, at most BENCH_REQUESTS_LIMIT. */
+  benchRequests: Section<BenchRequestStatusRow>;
 }
 
 /** Open regressions shown at most (the query's LIMIT). */
 export const OPEN_REGRESSIONS_LIMIT = 50;
+/** Bench requests listed: those of the last 7 days, the newest 50. */
+export const BENCH_REQUEST_DAYS = 7;
+export const BENCH_REQUESTS_LIMIT = 50;
 
 export interface StatusOptions {
   now?: Date;
@@ -148,4 +198,34 @@ export function sectionNotice(error: unknown, tables: string[]): string {
 export function windowDays(report: Pick<StatusReport, "generatedAt" | "days">): string[] {
   const end = Date.parse(report.generatedAt.slice(0, 10));
   return Array.from({ length: report.days }, (_, i) => new Date(end - (report.days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+}
+
+/**
+ * How far bisection got, in words: "bisecting: step 2 of 3" (the step under way of the most it can take),
+ * "bisected in 3 steps", "bisection stuck after 2 steps"; '' when the event was never bisected.
+ */
+export function bisectionProgress(e: Pick<EventPlace, "bisection_status" | "bisection_steps" | "bisection_steps_left">): string {
+  const steps = (n: number) => `${n} step${n === 1 ? "" : "s"}`;
+  switch (e.bisection_status) {
+    case "bisecting":
+      return `bisecting: step ${e.bisection_steps + 1} of ${e.bisection_steps + Math.max(1, e.bisection_steps_left)}`;
+    case "bisected":
+      return `bisected in ${steps(e.bisection_steps)}`;
+    case "stuck":
+      return `bisection stuck after ${steps(e.bisection_steps)}`;
+    default:
+      return "";
+  }
+}
+
+/**
+ * Where an event is, for the page: one commit (blamed: the only code commit in its range, or what bisection
+ * found) or the range between two measured commits; `note` says how many code commits and how far bisection got.
+ */
+export function eventPlace(e: EventPlace): { commit: string; note: string } | { from: string; to: string; note: string } {
+  const commits = `${e.code_commits} code commit${e.code_commits === 1 ? "" : "s"}`;
+  if (e.blamed_sha) {
+    return { commit: e.blamed_sha, note: e.code_commits > 1 ? `of ${commits}, ${bisectionProgress(e) || "bisected"}` : "" };
+  }
+  return { from: e.range_from_sha, to: e.range_to_sha, note: [commits, bisectionProgress(e)].filter(Boolean).join(", ") };
 }

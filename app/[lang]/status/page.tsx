@@ -8,8 +8,19 @@ import { getDb } from "@/lib/clickhouse";
 import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/site/format";
 import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
-import { formatPct, formatPctInterval, formatQ, shortSha } from "@/lib/site/events";
-import { OPEN_REGRESSIONS_LIMIT, windowDays, type Section, type StatusReport } from "@/lib/site/status";
+import { formatFact } from "@/lib/episode/fact";
+import { formatPct, formatPctInterval, shortSha } from "@/lib/site/events";
+import {
+  BENCH_REQUEST_DAYS,
+  BENCH_REQUESTS_LIMIT,
+  OPEN_REGRESSIONS_LIMIT,
+  eventPlace,
+  windowDays,
+  type EventPlace,
+  type OpenRegressionRow,
+  type Section,
+  type StatusReport,
+} from "@/lib/site/status";
 import { loadStatus } from "@/lib/site/status.server";
 
 /**
@@ -82,7 +93,73 @@ function SectionBlock<T>({
   );
 }
 
+/** A part of a section with its own query: its own heading, notice or empty text. */
+function SubBlock<T>({
+  id,
+  title,
+  section,
+  children,
+  empty,
+}: {
+  id: string;
+  title: string;
+  section: Section<T>;
+  children: (rows: T[]) => ReactNode;
+  empty: string;
+}) {
+  return (
+    <>
+      <h3 id={id}>{title}</h3>
+      {section.ok ? (
+        section.rows.length === 0 ? (
+          <p className="muted">{empty}</p>
+        ) : (
+          children(section.rows)
+        )
+      ) : (
+        <p className="notice" role="note">
+          {section.notice}
+        </p>
+      )}
+    </>
+  );
+}
+
 const n0 = (v: number | null | undefined) => formatNumber(v, 0);
+
+/** An event's commit, or its range with the code commits in it and how far bisection got. */
+function Place({ e }: { e: EventPlace }) {
+  const p = eventPlace(e);
+  const note = p.note ? `, ${p.note}` : "";
+  if ("commit" in p) {
+    return (
+      <>
+        <code>{shortSha(p.commit)}</code>
+        {p.note ? ` ${p.note}` : ""}
+      </>
+    );
+  }
+  return (
+    <>
+      <code title={`${p.from}…${p.to}`}>{shortSha(p.from)}</code>…<code>{shortSha(p.to)}</code>
+      {note}
+    </>
+  );
+}
+
+/** Open, or partly fixed with how much was recovered and its 95 % interval. */
+function stateText(x: OpenRegressionRow, lang: Lang): string {
+  if (x.state !== "partly_fixed" || x.recovered_pct === null) return x.state === "partly_fixed" ? "partly fixed" : "open";
+  const pct = (v: number) => formatFact({ value: v, unit: "percent", decimals: 0 }, lang);
+  const interval = x.recovered_ci_low !== null && x.recovered_ci_high !== null ? ` [${pct(x.recovered_ci_low)}, ${pct(x.recovered_ci_high)}]` : "";
+  return `partly fixed: recovered ${pct(x.recovered_pct)}${interval}`;
+}
+
+function requestStatusClass(status: string): string {
+  if (status === "done") return "status-ok";
+  if (status === "cannot_run" || status === "expired") return "status-bad";
+  return "status-warn";
+}
 
 export default async function StatusPage({ params }: Props) {
   const { lang } = await params;
@@ -395,13 +472,13 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
           <div className="table-scroll">
             <table>
               <caption>
-                Benchmark regressions no later commit has fixed yet (bench_changes, newest commit first
-                {rows.length >= OPEN_REGRESSIONS_LIMIT ? `; the first ${OPEN_REGRESSIONS_LIMIT}` : ""})
+                Benchmark regression events no later commit has fully fixed (bench_events: open or partly fixed), newest commit first
+                {rows.length >= OPEN_REGRESSIONS_LIMIT ? `; the first ${OPEN_REGRESSIONS_LIMIT}` : ""}
               </caption>
               <thead>
                 <tr>
                   <th scope="col">commit</th>
-                  <th scope="col">series</th>
+                  <th scope="col">lead series</th>
                   <th scope="col">metric</th>
                   <th scope="col" className="num">
                     change
@@ -409,35 +486,30 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <th scope="col" className="num">
                     95 % interval
                   </th>
-                  <th scope="col" className="num">
-                    q
-                  </th>
-                  <th scope="col">since</th>
+                  <th scope="col">state</th>
+                  <th scope="col">first detected</th>
                 </tr>
               </thead>
               <tbody>
                 {rows.map((x) => (
-                  <tr key={x.change_id} data-change={x.change_id}>
+                  <tr key={x.event_id} data-event={x.event_id}>
                     <th scope="row">
-                      <code
-                        title={
-                          x.commit_candidates.length > 1
-                            ? `one of ${x.commit_candidates.length} commits: ${x.commit_candidates.map(shortSha).join(", ")}`
-                            : undefined
-                        }
-                      >
-                        {shortSha(x.commit_sha)}
-                      </code>
-                      {x.commit_candidates.length > 1 ? ` (1 of ${x.commit_candidates.length})` : ""}
+                      <Place e={x} />
                     </th>
-                    <td>{x.label}</td>
+                    <td>
+                      {x.label}
+                      {x.series_changed > 1 ? <span className="muted"> (and {n0(x.series_changed - 1)} more series)</span> : null}
+                    </td>
                     <td>
                       <code>{x.metric}</code>
                     </td>
                     <td className="num status-bad">{formatPct(x.change_pct, lang)}</td>
                     <td className="num">{formatPctInterval([x.ci_low_pct, x.ci_high_pct], lang)}</td>
-                    <td className="num">{formatQ(x.q_value, lang)}</td>
-                    <td>{formatDateTime(x.commit_ts, lang)}</td>
+                    <td className={x.state === "partly_fixed" ? "status-warn" : "status-bad"}>
+                      {stateText(x, lang)}
+                      {x.returns_of ? <span className="muted"> (came back after a fix)</span> : null}
+                    </td>
+                    <td>{formatDateTime(x.first_detected_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -445,6 +517,95 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
           </div>
         )}
       </SectionBlock>
+
+      <section aria-labelledby="bisection">
+        <h2 id="bisection">Bisection</h2>
+        <p className="muted">
+          When a change falls between two nightly runs with several code commits in between, Muse asks benchmark runners for extra runs inside the range until
+          one commit is left.
+        </p>
+        <SubBlock id="bisection-events" title="Events being bisected" section={r.bisecting} empty="No event is being bisected.">
+          {(rows) => (
+            <div className="table-scroll">
+              <table>
+                <caption>Events whose range of code commits bisection is still narrowing (bench_events), oldest commit first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">range</th>
+                    <th scope="col">lead series</th>
+                    <th scope="col">metric</th>
+                    <th scope="col" className="num">
+                      change
+                    </th>
+                    <th scope="col" className="num">
+                      extra runs
+                    </th>
+                    <th scope="col">first detected</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((x) => (
+                    <tr key={x.event_id} data-event={x.event_id}>
+                      <th scope="row">
+                        <Place e={x} />
+                        {x.bisection_note ? <span className="muted"> — {x.bisection_note}</span> : null}
+                      </th>
+                      <td>{x.label}</td>
+                      <td>
+                        <code>{x.metric}</code>
+                      </td>
+                      <td className={`num ${x.kind === "regression" ? "status-bad" : "status-ok"}`}>{formatPct(x.change_pct, lang)}</td>
+                      <td className="num">{n0(x.bisection_extra_runs)}</td>
+                      <td>{formatDateTime(x.first_detected_at, lang)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </SubBlock>
+        <SubBlock
+          id="bench-requests"
+          title="Benchmark requests"
+          section={r.benchRequests}
+          empty={`No benchmark runs were requested in the last ${BENCH_REQUEST_DAYS} days.`}
+        >
+          {(rows) => (
+            <div className="table-scroll">
+              <table>
+                <caption>
+                  Runs bisection asked for in the last {BENCH_REQUEST_DAYS} days (bench_requests), newest first
+                  {rows.length >= BENCH_REQUESTS_LIMIT ? `; the newest ${BENCH_REQUESTS_LIMIT}` : ""}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">commit</th>
+                    <th scope="col">benchmark</th>
+                    <th scope="col" className="num">
+                      repeats
+                    </th>
+                    <th scope="col">status</th>
+                    <th scope="col">requested</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((q) => (
+                    <tr key={q.request_id} data-request={q.request_id}>
+                      <th scope="row">
+                        <code>{shortSha(q.commit_sha)}</code>
+                      </th>
+                      <td>{q.benchmark}</td>
+                      <td className="num">{n0(q.repeats)}</td>
+                      <td className={requestStatusClass(q.status)}>{q.status.replace("_", " ")}</td>
+                      <td>{formatDateTime(q.requested_at, lang)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </SubBlock>
+      </section>
     </>
   );
 }
