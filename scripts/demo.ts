@@ -2,13 +2,24 @@
  * `npm run demo`: the whole thing on a fresh machine with no keys.
  *
  * 1. starts the local ClickHouse (unless CLICKHOUSE_URL is set or one answers);
- * 2. migrates and seeds 14 days of sample data (once; `--reseed` to redo);
- * 3. runs the pipeline once (ingest → collect → watch → council → translate → publish);
+ * 2. migrates and seeds 30 days of sample data (once; `--reseed` to redo): a
+ *    Banterhearts where people commit code by day and a bot commits nightly
+ *    benchmark reports, so each planted change first shows as a range of code
+ *    commits;
+ * 3. runs the pipeline once (ingest → collect → watch → council → bisect → translate → publish);
  * 4. builds and serves the site on http://127.0.0.1:3000;
  * 5. stands in for Vercel Cron: calls the same /api/cron/{agent} routes with
  *    the same secret on the schedules of vercel.json, while new sample data
  *    keeps arriving (overlay events through POST /api/ingest/events every
- *    5 minutes, a Banterhearts benchmark commit every 30 minutes).
+ *    5 minutes, a Banterhearts benchmark commit every 30 minutes);
+ * 6. plays Banterhearts' benchmark runner: every minute it polls
+ *    GET /api/bench/requests with MUSE_RUNNER_TOKEN, claims each request, runs
+ *    the sample world's performance model at that commit and POSTs the reports
+ *    to /api/ingest/bench with X-Muse-Request-Id, then runs the bisect agent —
+ *    every minute, where production's cron runs it every 15 minutes — so a
+ *    regression first reported on a nightly range narrows to its commit within
+ *    minutes. When no bisection is left, the council writes the next episode
+ *    (forced once, which production's hourly council would do on its own).
  * Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,6 +37,7 @@ const SITE = "http://127.0.0.1:3000";
 process.env.CRON_SECRET ||= randomBytes(24).toString("hex");
 process.env.MUSE_ADMIN_TOKEN ||= randomBytes(24).toString("hex");
 process.env.MUSE_INGEST_TOKEN ||= randomBytes(24).toString("hex");
+process.env.MUSE_RUNNER_TOKEN ||= randomBytes(24).toString("hex");
 process.env.MUSE_SAMPLE_DATA = "true";
 // Hourly council runs may write a new episode whenever new sample data has landed.
 process.env.MUSE_EPISODE_MIN_INTERVAL_HOURS ||= "1";
@@ -72,8 +84,8 @@ if ((await muse("migrate")) !== 0) await stop(1);
 
 const heartsDir = process.env.BANTERHEARTS_DIR ?? ".muse/upstream/banterhearts";
 if (args.has("--reseed") || !existsSync(path.join(projectRoot, heartsDir, ".git"))) {
-  say("seeding 14 days of sample data ...");
-  if ((await muse("seed", "--days", "14")) !== 0) await stop(1);
+  say("seeding 30 days of sample data ...");
+  if ((await muse("seed", "--days", "30")) !== 0) await stop(1);
 } else {
   say(`sample data already seeded in ${heartsDir} (npm run demo -- --reseed to start over)`);
 }
@@ -137,6 +149,52 @@ timers.push(
   new Cron("*/30 * * * *", { protect: true }, async () => {
     const sha = await addHeartsCommit(path.join(projectRoot, heartsDir), new Date());
     say(`sample Banterhearts commit ${sha.slice(0, 7)} with new benchmark reports`);
+  }),
+);
+
+// Banterhearts' benchmark runner, played by the demo (production: a CI job polling the same API, or the workflow
+// Muse dispatches). The bisect agent runs right after each round, every minute.
+const { reportsForRequest } = await import("../lib/seed/runner");
+const runnerHeaders = { Authorization: `Bearer ${process.env.MUSE_RUNNER_TOKEN}`, "Content-Type": "application/json" };
+const admin = { Authorization: `Bearer ${process.env.MUSE_ADMIN_TOKEN}`, "Content-Type": "application/json" };
+let bisectionSeen = false;
+let storyWritten = false;
+timers.push(
+  new Cron("* * * * *", { protect: true }, async () => {
+    const listed = await fetch(`${SITE}/api/bench/requests?limit=100`, { headers: runnerHeaders }).catch(() => undefined);
+    const pending = listed?.ok
+      ? ((await listed.json()) as { requests: { id: string; commit_sha: string; benchmark_type: string; model: string; repeats: number }[] }).requests
+      : [];
+    for (const request of pending) {
+      const claim = await fetch(`${SITE}/api/bench/requests/${request.id}/claim`, {
+        method: "POST",
+        headers: runnerHeaders,
+        body: JSON.stringify({ runner: "demo-runner", lease_seconds: 600 }),
+      }).catch(() => undefined);
+      if (claim?.status !== 200) continue;
+      const reports = await reportsForRequest(path.join(projectRoot, heartsDir), request, new Date());
+      const posted = await fetch(`${SITE}/api/ingest/bench`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${process.env.MUSE_INGEST_TOKEN}`, "Content-Type": "application/json", "X-Muse-Request-Id": request.id },
+        body: JSON.stringify(reports),
+      }).catch(() => undefined);
+      say(`runner: ${request.benchmark_type} ${request.model} at ${request.commit_sha.slice(0, 7)} ×${request.repeats} → ${posted?.status ?? "site unreachable"}`);
+    }
+    const res = await fetch(`${SITE}/api/agents/bisect`, { method: "POST", headers: admin, body: "{}" }).catch(() => undefined);
+    const record = res ? ((await res.json().catch(() => ({}))) as { status?: string; summary?: { events?: number; bisected?: string[] } }) : {};
+    const left = (record.summary?.events ?? 0) - (record.summary?.bisected?.length ?? 0);
+    if (pending.length > 0 || (record.summary?.events ?? 0) > 0) bisectionSeen = true;
+    if (record.summary?.bisected?.length) say(`bisect: ${record.summary.bisected.join("; ")}`);
+    // Once every bisection is done, the next episode names the commits (once; later ones follow the cron).
+    if (bisectionSeen && !storyWritten && record.status === "skipped" && left <= 0) {
+      storyWritten = true;
+      for (const agent of ["watch", "council", "publish"]) {
+        const r = await fetch(`${SITE}/api/agents/${agent}`, { method: "POST", headers: admin, body: agent === "council" ? '{"force":true}' : "{}" }).catch(
+          () => undefined,
+        );
+        say(`${agent} after bisection: ${r?.status ?? "site unreachable"}`);
+      }
+    }
   }),
 );
 
