@@ -96,6 +96,7 @@ export async function advanceBisection(
     requests: requests.map((r) => ({ request_id: r.request_id, commit_sha: r.commit_sha, repeats: r.repeats, status: r.status, requested_at: r.requested_at })),
     runs,
     sigma: eventSigma(event),
+    step: event.mean_after - event.mean_before,
     now: context.now,
   };
   let state = planBisection(input, config.options);

@@ -69,6 +69,8 @@ export interface BisectionInput {
   runs: BisectionRun[];
   /** The series' noise standard deviation (same unit as the values), the prior for σ. */
   sigma: number;
+  /** The size of the change (after − before, same unit), when known: a small step against σ gets more end runs. */
+  step?: number;
   now: Date;
 }
 
@@ -171,7 +173,9 @@ export function planBisection(input: BisectionInput, options: BisectionOptions =
 
   // The ends, re-run on the bisection day.
   const ends = [from, last];
-  const endsShort = ends.filter((sha) => stats(sha).n < options.endRuns && !skipped.has(sha));
+  // A step under 8 σ: two runs of each end in the first batch, or every comparison waits on the ends' precision.
+  const endRuns = input.step !== undefined && Math.abs(input.step) < 8 * input.sigma ? Math.max(2, options.endRuns) : options.endRuns;
+  const endsShort = ends.filter((sha) => stats(sha).n < endRuns && !skipped.has(sha));
   if (ends.some((sha) => skipped.has(sha))) {
     return state({ status: "stuck", note: "an end of the range cannot be run, so there is nothing to compare with" });
   }
@@ -239,7 +243,7 @@ export function planBisection(input: BisectionInput, options: BisectionOptions =
     }
   } else if (!wait) {
     // The day's first batch: both ends and the first midpoint together.
-    for (const sha of endsShort) next.push(request(sha, options.endRuns - stats(sha).n, "re-run an end of the range on the bisection machine"));
+    for (const sha of endsShort) next.push(request(sha, endRuns - stats(sha).n, "re-run an end of the range on the bisection machine"));
     const mid = pickMidpoint(lo, hi, (i) => !skipped.has(candidates[i]));
     if (mid !== undefined && stats(candidates[mid]).n === 0)
       next.push(request(candidates[mid], 1, "bisection step 1: is the change before or after this commit?"));
