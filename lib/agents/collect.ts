@@ -13,7 +13,7 @@ import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./type
  * data). Recomputing an hour writes a newer version of each
  * (hour, session_id) row, so re-running never double counts.
  *
- * Definitions (README, "Session statistics"):
+ * Definitions (docs/schema.md, session_stats):
  * - an error is an event whose type is `error` or ends in `.error`/`_error`;
  * - a query is abandoned when its `query_submit` has no `query_result` in the
  *   same session-hour: abandoned = max(submits − results, 0),
