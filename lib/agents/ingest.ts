@@ -74,12 +74,14 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
   let pending: NormalizedReport[] = [];
   let pendingCommits: UpstreamCommit[] = [];
 
+  const rowsByType = new Map<string, number>();
   const flush = async () => {
     if (!options.dryRun) {
       if (pending.length) {
         try {
           const written = await ingestReports(db, pending);
           summary.bench_rows += written.bench_rows;
+          for (const r of pending) rowsByType.set(r.benchmark_type, (rowsByType.get(r.benchmark_type) ?? 0) + r.bench_runs.length);
           summary.llm_rows += written.llm_rows;
           // Reports that answer a bisection request (their request_id): the request is done.
           const answered = answeredRequestIds(pending);
@@ -141,7 +143,8 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
 
   for (const r of summary.rejected) log.warn("report file rejected", { commit: r.commit, path: r.path, problems: r.problems });
   if (summary.rejected.length) metrics.count("muse.ingest.rejected", summary.rejected.length, { route: "agent", reason: "invalid_report" });
-  metrics.count("muse.ingest.bench_rows", summary.bench_rows);
+  // Tagged by benchmark type, as the ingest route sends it and the registry declares it.
+  for (const [type, rows] of rowsByType) metrics.count("muse.ingest.bench_rows", rows, { benchmark_type: type });
   metrics.count("muse.ingest.llm_rows", summary.llm_rows);
   return { status: commits.length === 0 ? "skipped" : "ok", summary, ...(commits.length === 0 ? { reason: "no new Banterhearts commits" } : {}) };
 }
