@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all sections (the site section runs two `next build`s: slow)
  *   npm run bench -- --skip-site           everything but the site builds
- *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | changepoints-real | attribution | production | lighthouse
+ *   npm run bench -- --only analytics      one section: ingest | analytics | site | agents | changepoints | changepoints-real | attribution | statistics | production | lighthouse
  *   npm run bench -- --skip-lighthouse     everything but Lighthouse (a build, then 3 mobile runs × 7 pages: slow)
  *   npm run bench -- --days 10             analytics over 10 days instead of 30
  *   npm run bench -- --quick               small sizes (a smoke run; figures not comparable)
@@ -29,8 +29,9 @@ import { productionSection } from "./production";
 import { renderTable, say, type Row, type SectionResult } from "./lib";
 import { lighthouseSection } from "./lighthouse";
 import { siteSection } from "./site";
+import { statisticsSection } from "./statistics";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "attribution", "production", "lighthouse"] as const;
+const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "attribution", "statistics", "production", "lighthouse"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -75,6 +76,7 @@ const RUNNERS: Record<Section, () => Promise<SectionResult>> = {
   changepoints: () => changepointsSection(quick ? { reps: 4, clean: 300 } : { reps: 20, clean: 1_000 }),
   "changepoints-real": () => changepointsRealSection({ quick }),
   attribution: () => attributionSection({ corpora: quick ? 40 : 300, quick }),
+  statistics: () => statisticsSection(quick ? { reps: 200, episodes: 100, walks: 200 } : { reps: 2000, episodes: 1000, walks: 1000 }),
   production: () =>
     productionSection(
       quick ? { days: 5, eventsPerDay: 50_000, instances: 5, seconds: 30 } : { days: 30, eventsPerDay: 1_000_000, instances: 20, seconds: 120 },

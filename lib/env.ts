@@ -79,6 +79,27 @@ const globList = (fallback: string) =>
       .pipe(z.array(z.string().regex(/^[^\s]+$/, "expected comma-separated globs without spaces")).min(1, "expected at least one glob")),
   );
 
+/** Per-method accuracy gates, `int4=0.97,int8=0.99` (lib/analysis/changes.ts); unset or empty: none. */
+const gateList = withDefault("").pipe(
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((pair) => pair.split("=").map((x) => x.trim())),
+    )
+    .pipe(
+      z.array(
+        z.tuple([z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected method=fraction, e.g. int4=0.97"), z.coerce.number<string>().min(0).max(1)], {
+          error: "expected method=fraction, e.g. int4=0.97",
+        }),
+      ),
+    )
+    .transform((pairs) => Object.fromEntries(pairs) as Record<string, number>),
+);
+
 interface VarSpec<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Default as documented (what an unset variable means). */
@@ -206,6 +227,14 @@ export const ENV_SPEC = {
     description: "Secret of the Vercel deployment webhook (x-vercel-signature, HMAC-SHA1).",
     secret: true,
   }),
+  GITHUB_WEBHOOK_SECRET: spec({
+    schema: optionalString,
+    default: "(unset: webhook answers 503)",
+    group: "Tokens",
+    description:
+      "Secret of the GitHub webhook POST /api/webhooks/github (X-Hub-Signature-256, HMAC-SHA256): `/muse …` triage commands in issue comments (docs/triage.md).",
+    secret: true,
+  }),
 
   // Upstream and content repositories
   GITHUB_TOKEN: spec({
@@ -264,6 +293,13 @@ export const ENV_SPEC = {
     group: "GitHub",
     description: "Branch or tag whose copy of MUSE_BISECT_WORKFLOW runs (the commit to measure is an input, not this ref).",
   }),
+  MUSE_GITHUB_ISSUES: spec({
+    schema: boolFlag(true),
+    default: "true",
+    group: "GitHub",
+    description:
+      "With GITHUB_TOKEN and BANTERHEARTS_REPO: one issue per regression event on Banterhearts, edited, commented on and closed as the event changes (docs/reach.md; the token needs Issues: read and write there). false turns it off.",
+  }),
   MUSE_CONTENT_DIR: spec({
     schema: withDefault("content"),
     default: "content",
@@ -309,6 +345,20 @@ export const ENV_SPEC = {
     secret: true,
   }),
   DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site, e.g. datadoghq.eu." }),
+  MUSE_DATADOG_EVENTS: spec({
+    schema: boolFlag(true),
+    default: "true",
+    group: "Datadog",
+    description:
+      "With DD_API_KEY: a Datadog event (POST /api/v1/events) for every state change of a benchmark event, for the dashboard's event overlay (docs/reach.md). false turns it off.",
+  }),
+  MUSE_SLACK_WEBHOOK_URL: spec({
+    schema: optionalUrl,
+    default: "(unset: nothing is posted to Slack)",
+    group: "Slack",
+    description: "Slack incoming webhook: a Block Kit message for each new, narrowed (bisected) and fixed regression (docs/reach.md).",
+    secret: true,
+  }),
   DD_API_URL: spec({
     schema: optionalUrl,
     default: "(https://api.<DD_SITE>)",
@@ -446,6 +496,20 @@ export const ENV_SPEC = {
     default: "30",
     group: "Pipeline",
     description: "Change points: days of series history the detector reads.",
+  }),
+  MUSE_ACCURACY_GATE: spec({
+    schema: num(0.99, 0, 1),
+    default: "0.99",
+    group: "Pipeline",
+    description:
+      "Accuracy gate: the fraction of the same run's `baseline` accuracy each quantization method must keep, judged on segment means between change points; a commit that takes a method below it is a quality regression (docs/quality.md).",
+  }),
+  MUSE_ACCURACY_GATES: spec({
+    schema: gateList,
+    default: "(unset: every method at MUSE_ACCURACY_GATE)",
+    group: "Pipeline",
+    description:
+      "Accuracy gates per quantization method, comma-separated `method=fraction` (e.g. `int4=0.97,int8=0.99`); methods not listed use MUSE_ACCURACY_GATE.",
   }),
   MUSE_BISECT_RUNS_PER_DAY: spec({
     schema: int(200, 0, 100_000),

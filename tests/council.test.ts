@@ -196,7 +196,8 @@ describe("council episodes", () => {
       freshSeconds: 43_200,
       changes: changeConfig(parseEnv({})),
     });
-    expect(first.correlation).toBeCloseTo(1, 6);
+    // Both sides only share a steady trend: their day-to-day changes do not vary, so no correlation is stated.
+    expect(first.correlation).toBeNull();
     // Every run of the constructed data carries one commit, so all changes group into one event at it.
     expect(first.events.map((e) => [e.kind, e.commit_sha])).toEqual([["regression", SHA]]);
     expect(first.events[0].series_changed).toBeGreaterThanOrEqual(2);

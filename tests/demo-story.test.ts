@@ -7,6 +7,7 @@ import { runAgent } from "../lib/agents/runner";
 import { facts as factsSchema, type Facts } from "../lib/analysis/facts";
 import { markRequestsDone, pendingRequests } from "../lib/bisection/requests";
 import { parseEpisodeFile } from "../lib/episode/file";
+import { shortSha } from "../lib/episode/references";
 import { checkEpisodeFile } from "../lib/episode/truth";
 import { ingestReports, validateReports } from "../lib/ingest/reports/ingest";
 import { openRegressionEvents } from "../lib/lifecycle/events";
@@ -125,12 +126,14 @@ describe("the sample world's story", () => {
     }
     const whatChanged = parseEpisodeFile(second.markdown).sections.find((s) => s.heading === "What changed")!.markdown;
     expect(whatChanged).toMatch(/bisected from .* code commits in .* steps, .* extra runs/);
-    for (const release of world.releases) expect(whatChanged).toContain(`\`${release.sha.slice(0, 7)}\` \`${release.message}\``);
+    // A short sha that would read as a number is rendered up to its first letter (lib/episode/references.ts shortSha).
+    for (const release of world.releases) expect(whatChanged).toContain(`\`${shortSha(release.sha)}\` \`${release.message}\``);
     expect(checkEpisodeFile(second.markdown, second.facts)).toEqual([]);
   });
 
   it("says how much of the refactor's regression its fix recovered, and keeps it open while part remains", async () => {
-    const [, refactor, fix] = world.releases;
+    const refactor = world.releases.find((r) => r.message.startsWith("refactor(attention)"))!;
+    const fix = world.releases.find((r) => r.message.startsWith("fix(attention)"))!;
     const { facts } = episodes[1];
     const regression = facts.events.find((e) => e.commit_sha === refactor.sha)!;
     expect(regression.kind).toBe("regression");
@@ -142,6 +145,23 @@ describe("the sample world's story", () => {
     expect(regression.status).toBe("partly_fixed");
     const open = await openRegressionEvents(t.db, 50);
     expect(open.some((e) => e.blamed_sha === refactor.sha && e.state === "partly_fixed")).toBe(true);
+  });
+
+  it("tells the planted trade-off: int4 faster and less accurate, one event, below its gate", () => {
+    const release = world.releases.find((r) => r.quant)!;
+    expect(release.message).toBe("perf(quant): faster int4 dequantisation");
+    const { facts, markdown } = episodes[1];
+    const e = facts.events.find((x) => x.commit_sha === release.sha && x.kind === "regression");
+    expect(e, "the trade-off event").toBeDefined();
+    expect(e!.lead.metric).toBe("accuracy");
+    expect(e!.tradeoff).not.toBeNull();
+    expect(e!.tradeoff!.faster_pct).toBeLessThan(-10);
+    expect(e!.tradeoff!.accuracy_points).toBeLessThan(-1);
+    expect(e!.gate).toMatchObject({ method: "int4", breached: true });
+    expect(e!.gate!.ratio_after).toBeLessThan(0.99);
+    const whatChanged = parseEpisodeFile(markdown).sections.find((s) => s.heading === "What changed")!.markdown;
+    expect(whatChanged).toMatch(/A trade-off: `int4` got faster and less accurate at once/);
+    expect(whatChanged).toMatch(/below the \[[^\]]+\]\(#fact-event\.\d+\.gate\.fraction\) gate/);
   });
 
   it("never contradicts the lifecycle across the two episodes: 'no change point' only when the detector found none", () => {

@@ -18,10 +18,14 @@ const EXPECTED_TABLES = [
   "deployments",
   "episode_numbers",
   "episodes",
+  "event_issues",
+  "event_notifications",
+  "event_triage",
   "ingest_key_claims",
   "ingest_requests",
   "llm_events",
   "muse_migrations",
+  "series_mutes",
   "session_stats",
   "ui_events",
   "upstream_commits",
@@ -67,6 +71,10 @@ describe("migrations", () => {
       "012_upstream_commit_parents.sql",
       "013_bench_requests.sql",
       "014_bench_events.sql",
+      "015_event_issues.sql",
+      "016_event_triage.sql",
+      "017_quality_columns.sql",
+      "018_event_gates.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

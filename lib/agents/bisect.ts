@@ -5,7 +5,8 @@ import { advanceBisection } from "../bisection/advance";
 import { DEFAULT_BISECTION_OPTIONS } from "../bisection/bisect";
 import { dispatchPending, workflowDispatcherFromEnv } from "../bisection/dispatch";
 import { loadCommitGraph } from "../clickhouse/queries/upstream-commits";
-import { bisectingEvents, updateEvent } from "../lifecycle/events";
+import { bisectingEvents, updateEvent, type BenchEventRow } from "../lifecycle/events";
+import { reachConfigured, reachOut } from "../reach";
 import type { AgentDefinition, AgentDeps, AgentResult, RunContext } from "./types";
 
 /**
@@ -34,6 +35,8 @@ export interface BisectSummary extends Record<string, unknown> {
   stuck: string[];
   dispatched: number;
   dry_run: boolean;
+  /** Issue syncs and notices that failed (lib/reach; logged, retried next run). */
+  reach_failures?: number;
 }
 
 export async function bisect(options: BisectOptions, deps: AgentDeps, context?: Pick<RunContext, "progress">): Promise<AgentResult<BisectSummary>> {
@@ -53,6 +56,7 @@ export async function bisect(options: BisectOptions, deps: AgentDeps, context?: 
     runsPerDay: options.dryRun ? 0 : env.MUSE_BISECT_RUNS_PER_DAY,
     options: { ...DEFAULT_BISECTION_OPTIONS, zDecide: env.MUSE_BISECT_Z, maxRunsPerCommit: env.MUSE_BISECT_MAX_RUNS },
   };
+  const updated: BenchEventRow[] = [];
   for (const [i, event] of events.entries()) {
     const step = await advanceBisection(db, event, { now, graph, isCode, config });
     summary.requested += step.requested.length;
@@ -60,11 +64,14 @@ export async function bisect(options: BisectOptions, deps: AgentDeps, context?: 
     if (step.event.bisection_status === "bisected") summary.bisected.push(`${event.event_id}: ${step.event.blamed_sha}`);
     if (step.event.bisection_status === "stuck") summary.stuck.push(`${event.event_id}: ${step.state.note}`);
     if (!options.dryRun) await updateEvent(db, step.event);
+    if (!options.dryRun) updated.push(step.event);
     context?.progress(`event ${i + 1}/${events.length} (${event.label}): ${step.event.bisection_status}, ${step.state.remaining.length} code commit(s) left`);
   }
 
   const dispatcher = workflowDispatcherFromEnv(env, log);
   if (dispatcher && !options.dryRun) summary.dispatched = (await dispatchPending(db, dispatcher, now)).dispatched.length;
+  // GitHub issues, Slack, Datadog events about what bisection changed (docs/reach.md): failures are logged and counted.
+  if (updated.length && reachConfigured(env)) summary.reach_failures = (await reachOut({ db, env, log, metrics, now }, updated)).failures;
   metrics.count("muse.bisect.requests", summary.requested);
   metrics.gauge("muse.bisect.events", summary.events - summary.bisected.length - summary.stuck.length);
   return { status: "ok", summary };

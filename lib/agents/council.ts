@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_DETECTOR_OPTIONS } from "../analysis/changepoints";
+import { DEFAULT_ACCURACY_GATES } from "../analysis/changes";
 import { DEFAULT_BISECTION_OPTIONS } from "../bisection/bisect";
 import { computeFacts, type Facts } from "../analysis/facts";
 import type { Db } from "../clickhouse/client";
@@ -19,6 +20,10 @@ import { emitOpenRegressions } from "../metrics/changes";
 import { readLatestWatcherRun, type LatestWatcherRun } from "./watch";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 import { emitLlmMetrics } from "../llm/metrics";
+import { loadEvents } from "../lifecycle/events";
+import { reachConfigured, reachOut } from "../reach";
+import type { EventExtras } from "../reach/github-issues";
+import { absoluteUrl, paths } from "../site/paths";
 
 /**
  * council: the latest data window → one episode draft in `episodes`.
@@ -119,12 +124,22 @@ export async function episodeCadence(db: Db, env: Pick<Env, "MUSE_EPISODE_MIN_IN
 }
 
 /** What an earlier episode said of an event: the story tells what changed since. */
-const toldEvent = z.object({ event_id: z.string().default(""), status: z.string(), commit_sha: z.string() });
+const toldEvent = z.object({
+  event_id: z.string().default(""),
+  status: z.string(),
+  commit_sha: z.string(),
+  // The triage it was told with (docs/triage.md): a new word from a maintainer is news.
+  triage: z
+    .object({ action: z.string() })
+    .nullish()
+    .catch(null)
+    .transform((t) => t?.action ?? ""),
+});
 
 /** The last stored episode (any series, not rejected) and the events it told: the story tells what changed since. */
 export async function previousEpisode(
   db: Db,
-): Promise<{ ts: string; window_to: string; events: { event_id: string; status: string; commit_sha: string }[] } | null> {
+): Promise<{ ts: string; window_to: string; events: { event_id: string; status: string; commit_sha: string; triage: string }[] } | null> {
   const last = await lastEpisode(db);
   if (!last) return null;
   let told: unknown;
@@ -173,13 +188,17 @@ function writerInfoOf(llm: LlmProvider | undefined, events: LlmEventRow[]): Writ
   };
 }
 
-export function changeConfig(env: Pick<Env, "MUSE_CHANGE_ALPHA" | "MUSE_CHANGE_MIN_RUNS" | "MUSE_CHANGE_MIN_PCT" | "MUSE_CHANGE_LOOKBACK_DAYS">) {
+export function changeConfig(
+  env: Pick<Env, "MUSE_CHANGE_ALPHA" | "MUSE_CHANGE_MIN_RUNS" | "MUSE_CHANGE_MIN_PCT" | "MUSE_CHANGE_LOOKBACK_DAYS"> &
+    Partial<Pick<Env, "MUSE_ACCURACY_GATE" | "MUSE_ACCURACY_GATES">>,
+) {
   return {
     ...DEFAULT_DETECTOR_OPTIONS,
     alpha: env.MUSE_CHANGE_ALPHA,
     minRunsEachSide: env.MUSE_CHANGE_MIN_RUNS,
     minChangePct: env.MUSE_CHANGE_MIN_PCT,
     lookbackDays: env.MUSE_CHANGE_LOOKBACK_DAYS,
+    gates: { fraction: env.MUSE_ACCURACY_GATE ?? DEFAULT_ACCURACY_GATES.fraction, methods: env.MUSE_ACCURACY_GATES ?? {} },
   };
 }
 
@@ -329,6 +348,8 @@ export async function council(
     template: template ? JSON.stringify(template) : "",
   });
   if (!options.dryRun) await insertEpisodes(db, [row]);
+  // GitHub issues, Slack, Datadog events about the stored events (docs/reach.md): failures are logged and counted.
+  if (!options.dryRun && reachConfigured(env)) await tellEvents(deps, facts, { now, lookbackDays: env.MUSE_CHANGE_LOOKBACK_DAYS, series, episode, status });
 
   if (!options.dryRun) metrics.count("muse.council.episodes", 1, { series, status });
   metrics.gauge("muse.council.confidence", facts.confidence.value, { series });
@@ -355,6 +376,26 @@ export async function council(
       dry_run: options.dryRun,
     },
   };
+}
+
+/** The events of the lookback, as stored, to the channels of lib/reach with what this run's facts add (users, episode). */
+async function tellEvents(
+  deps: AgentDeps,
+  facts: Facts,
+  run: { now: Date; lookbackDays: number; series: Series; episode: number; status: EpisodeStatus },
+): Promise<void> {
+  try {
+    const events = await loadEvents(deps.db, new Date(run.now.getTime() - (run.lookbackDays + 30) * 86_400_000));
+    const episodeUrl =
+      run.status === "publishable" && run.episode > 0 ? absoluteUrl(deps.env.MUSE_SITE_URL, paths.episode("en", run.series, run.episode)) : undefined;
+    const extras = new Map<string, EventExtras>(
+      facts.events.filter((e) => e.event_id).map((e) => [e.event_id, { users: e.users, ...(episodeUrl ? { episodeUrl } : {}) }]),
+    );
+    await reachOut({ db: deps.db, env: deps.env, log: deps.log, metrics: deps.metrics, now: run.now }, events, extras);
+  } catch (error) {
+    deps.metrics.count("muse.reach.failures", 1, { channel: "council" });
+    deps.log.warn("reach: could not load the events to tell", { error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 export function createCouncilAgent(hooks: CouncilHooks = {}): AgentDefinition<typeof councilOptions, CouncilSummary> {

@@ -201,9 +201,11 @@ export async function watch(deps: AgentDeps, context: Pick<RunContext, "runId">)
     packs_rows_found: packs.rows_found,
     hearts_newest_ts: hearts.newest_row_ts,
     packs_newest_ts: packs.newest_row_ts,
-    hearts_lag_seconds: hearts.lag_seconds,
-    packs_lag_seconds: packs.lag_seconds,
-    lag_seconds: Math.max(0, ...sources.map((s) => s.lag_seconds ?? 0)),
+    // The lag that decided each verdict: the data's age also when the latest commit has no rows yet (the stored
+    // history must look stale exactly when it was).
+    hearts_lag_seconds: hearts.data_age_seconds,
+    packs_lag_seconds: packs.data_age_seconds,
+    lag_seconds: Math.max(0, ...sources.map((s) => s.data_age_seconds ?? 0)),
     status: verdict,
     reasons,
     duration_ms: Math.round(performance.now() - started),

@@ -635,6 +635,8 @@ export function detectChangePoints(values: ArrayLike<number>, options?: Partial<
 export interface FamilySeries {
   values: ArrayLike<number>;
   groups?: ArrayLike<number>;
+  /** This series' own minChangePct (e.g. 0 for a metric judged by an absolute floor after detection); default the family's. */
+  minChangePct?: number;
 }
 
 export interface FamilyDetection {
@@ -658,7 +660,8 @@ export interface FamilyDetection {
  */
 export function detectAcross(family: readonly FamilySeries[], options?: Partial<DetectorOptions>): FamilyDetection {
   const o = resolveOptions(options);
-  const first = family.map((s) => detectSeries(s.values, o, { groups: s.groups }));
+  const own = (s: FamilySeries) => (s.minChangePct === undefined ? o : resolveOptions({ ...o, minChangePct: s.minChangePct }));
+  const first = family.map((s) => detectSeries(s.values, own(s), { groups: s.groups }));
   const testedIdx = family.map((s, i) => (s.values.length >= 2 * o.minRunsEachSide ? i : -1)).filter((i) => i >= 0);
   const q = benjaminiHochberg(testedIdx.map((i) => first[i].p_value));
   const qOf = new Map(testedIdx.map((i, k) => [i, q[k]]));
@@ -667,7 +670,7 @@ export function detectAcross(family: readonly FamilySeries[], options?: Partial<
   const series = first.map((d, i) => {
     const qi = qOf.get(i) ?? 1;
     if (!(qi <= o.alpha)) return { ...d, steps: [], drifts: [], spreads: [], q_value: qi, selected: false };
-    const again = changeLevel < o.alpha ? detectSeries(family[i].values, o, { groups: family[i].groups, changeLevel }) : d;
+    const again = changeLevel < o.alpha ? detectSeries(family[i].values, own(family[i]), { groups: family[i].groups, changeLevel }) : d;
     return { ...again, q_value: qi, selected: true };
   });
   return { series, tested: testedIdx.length, selected, change_level: changeLevel, candidates: first.reduce((sum, d) => sum + d.steps.length, 0) };

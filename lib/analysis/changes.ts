@@ -4,7 +4,7 @@ import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
 import { detectAcross, type DetectorOptions, type SegmentStats } from "./changepoints";
 import { measuredCommit } from "../attribution/code-commits";
 import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
-import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
+import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
 
 /**
  * What changed in the benchmarks, and because of which commit.
@@ -29,6 +29,40 @@ import { HIGHER_IS_WORSE, seriesId, seriesLabel, type Series, type SeriesKey, ty
 export interface ChangeConfig extends DetectorOptions {
   /** Days of series history the detector looks at. */
   lookbackDays: number;
+  /** Accuracy gates (docs/quality.md); default DEFAULT_ACCURACY_GATES. */
+  gates?: AccuracyGates;
+}
+
+/**
+ * Accuracy gates: per model, a quantization method's accuracy relative to the same run's `baseline` method must stay
+ * at or above a fraction (MUSE_ACCURACY_GATE, per method MUSE_ACCURACY_GATES), as MLPerf Inference gates accuracy at
+ * 99 % of the reference model.
+ */
+export interface AccuracyGates {
+  /** The fraction every method is held to unless it has its own. */
+  fraction: number;
+  /** Per method (the report's method name: int4, int8, …). */
+  methods: Record<string, number>;
+}
+export const DEFAULT_ACCURACY_GATES: AccuracyGates = { fraction: 0.99, methods: {} };
+/** The variant name of a quantization report's unquantized reference (lib/ingest/reports/normalize.ts). */
+export const BASELINE_VARIANT = "baseline";
+
+export const gateFraction = (gates: AccuracyGates, method: string) => gates.methods[method] ?? gates.fraction;
+
+/**
+ * A method's accuracy against its baseline around one change of its accuracy series: the mean over each segment (the
+ * detector's segments, between the change points kept) of accuracy / the same run's baseline accuracy.
+ */
+export interface GateCheck {
+  /** The method (variant) and the baseline's quantization (the model's dtype, e.g. fp16). */
+  method: string;
+  baseline_quant: string;
+  fraction: number;
+  ratio_before: number;
+  ratio_after: number;
+  /** The change took the method from at or above its gate to below it. */
+  breached: boolean;
 }
 
 export interface AttributedChange {
@@ -52,6 +86,8 @@ export interface AttributedChange {
   candidates: string[];
   /** How the suspects were found: the git graph, or commit time when the graph is not known. */
   range_method: "graph" | "time";
+  /** Accuracy changes of a quantization method that has a baseline: where it stands against its gate. */
+  gate?: GateCheck;
   status: "open" | "fixed" | "kept";
   fixed_by_sha: string;
   fixed_ts: string | null;
@@ -128,10 +164,23 @@ export function detectChanges(input: Series[], attribution: Attribution, config:
   const series = measuredSeries(input, attribution);
   const byTime = graph.commits().sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
   // Repeats (runs of one commit measured on one day) sit together: a change falls only between measurement occasions.
+  // Quality metrics are judged by an absolute floor (METRIC_FLOORS) after detection, not by the relative minChangePct.
   const family = detectAcross(
-    series.map((s) => ({ values: s.points.map((p) => p.value), groups: occasionGroups(s.points) })),
+    series.map((s) => ({
+      values: s.points.map((p) => p.value),
+      groups: occasionGroups(s.points),
+      ...(QUALITY_METRICS.includes(s.key.metric) ? { minChangePct: 0 } : {}),
+    })),
     config,
   );
+  const floorOf = (metric: SeriesKey["metric"]) => METRIC_FLOORS[metric];
+  const keptSteps = family.series.map((d, k) => {
+    const floor = floorOf(series[k].key.metric);
+    return floor === undefined ? d.steps : d.steps.filter((c) => Math.abs(c.after.mean - c.before.mean) >= floor);
+  });
+  const gates = config.gates ?? DEFAULT_ACCURACY_GATES;
+  const baselines = new Map<string, Series>();
+  for (const s of series) if (s.key.metric === "accuracy" && s.key.variant === BASELINE_VARIANT) baselines.set(baselineKey(s.key), s);
   const ranges = new Map<string, { candidates: string[]; method: "graph" | "time" }>();
   const rangeOf = (from: string, to: string, fromTs: string, toTs: string) => {
     const key = `${from}..${to}`;
@@ -153,7 +202,9 @@ export function detectChanges(input: Series[], attribution: Attribution, config:
   const kept: AttributedChange[] = [];
   family.series.forEach((d, k) => {
     const s = series[k];
-    for (const c of d.steps) {
+    const steps = keptSteps[k];
+    const baseline = s.key.metric === "accuracy" && s.key.variant !== BASELINE_VARIANT ? baselines.get(baselineKey(s.key)) : undefined;
+    for (const [j, c] of steps.entries()) {
       const before = s.points[c.index - 1];
       const after = s.points[c.index];
       const range = rangeOf(before.commit_sha, after.commit_sha, before.commit_ts, after.commit_ts);
@@ -175,6 +226,7 @@ export function detectChanges(input: Series[], attribution: Attribution, config:
         previous_sha: before.commit_sha,
         candidates: range.candidates,
         range_method: range.method,
+        ...(baseline ? { gate: gateCheck(s, baseline, steps, j, gates) } : {}),
         status: worse ? "open" : "kept",
         fixed_by_sha: "",
         fixed_ts: null,
@@ -183,6 +235,39 @@ export function detectChanges(input: Series[], attribution: Attribution, config:
   });
   linkFixes(kept);
   return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.candidates, series_selected: family.selected };
+}
+
+/** The configuration a quantization method's baseline shares with it (all but the method). */
+const baselineKey = (k: SeriesKey) => [k.benchmark_type, k.model, k.dataset, k.device].join("|");
+
+/**
+ * Where a method stands against its gate around its accuracy series' change `j`: the mean ratio to the same run's
+ * baseline over the segment before (from the previous kept change) and the segment after (to the next one).
+ */
+export function gateCheck(s: Series, baseline: Series, steps: readonly { index: number }[], j: number, gates: AccuracyGates): GateCheck | undefined {
+  const base = new Map(baseline.points.map((p) => [p.run_id, p.value]));
+  const ratios = s.points.map((p) => {
+    const b = base.get(p.run_id);
+    return b !== undefined && b > 0 ? p.value / b : null;
+  });
+  const segmentMean = (from: number, to: number) => {
+    const present = ratios.slice(from, to).filter((r): r is number => r !== null);
+    return present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
+  };
+  const from = j > 0 ? steps[j - 1].index : 0;
+  const to = j + 1 < steps.length ? steps[j + 1].index : s.points.length;
+  const before = segmentMean(from, steps[j].index);
+  const after = segmentMean(steps[j].index, to);
+  if (before === null || after === null) return undefined;
+  const fraction = gateFraction(gates, s.key.variant);
+  return {
+    method: s.key.variant,
+    baseline_quant: baseline.key.quant,
+    fraction,
+    ratio_before: before,
+    ratio_after: after,
+    breached: before >= fraction && after < fraction,
+  };
 }
 
 /**

@@ -5,12 +5,14 @@ import { commitSubject } from "../episode/references";
 import { CommitGraph } from "../attribution/graph";
 import { advanceBisection, type BisectionConfig } from "../bisection/advance";
 import { loadCommitGraph } from "../clickhouse/queries/upstream-commits";
-import { groupIntoEvents, isOpenRegression, linkLifecycle, loadEvents, storeEvents, type BenchEvent } from "../lifecycle/events";
+import { groupIntoEvents, isOpenRegression, linkLifecycle, loadEvents, storeEvents, withTriageEffects, type BenchEvent } from "../lifecycle/events";
+import { mutedSeries, triageOf, withoutMuted } from "../triage/store";
 import { codeClassifier, measuredCommit } from "../attribution/code-commits";
 import { buildEventChart, eventChart, type EventChart } from "../site/event-chart";
 import { detectChanges, storeChanges, type Attribution, type ChangeConfig } from "./changes";
-import { DEFAULT_IMPACT, userImpact, type ImpactConfig, type UserImpact } from "./impact";
-import { MODEL_LEVEL_TYPES, commitsInWindow, correlations, dataVolume, joinedDays, type Window } from "./queries";
+import { DEFAULT_IMPACT, adjustImpacts, userImpact, type ImpactConfig, type UserImpact } from "./impact";
+import { correlationOfDifferences, dayDifferences, eventEstimate, localFdrBound, minimalDetectableChangePct, MIN_BOOTSTRAP_PAIRS } from "./statistics";
+import { MODEL_LEVEL_TYPES, commitsInWindow, correlationDays, dataVolume, joinedDays, type Window } from "./queries";
 import { METRIC_UNITS, loadSeries, seriesId, type Series } from "./series";
 
 export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
@@ -23,16 +25,25 @@ export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
 
 /**
  * Confidence, in one place: how certain is what this episode says?
- * confidence = min(completeness, recency, volume, evidence):
+ * confidence = min(completeness, recency, volume, evidence, attribution, users)
+ * (docs/statistics.md):
  * - completeness = days with both sources / days in the window;
  * - recency      = 1 while the newest data is within the freshness threshold,
  *                  then falling linearly to 0 at 24 h beyond it;
  * - volume       = min(1, bench rows / expected, events / expected);
- * - evidence     = with changes to tell: 1 − the largest Benjamini–Hochberg
- *                  q-value among them (the weakest change the story relies on);
- *                  without: the share of model-level benchmark series with
- *                  enough runs to have shown a change (2 × MUSE_CHANGE_MIN_RUNS),
- *                  i.e. how well "nothing changed" is covered.
+ * - evidence     = with changes to tell: 1 − a lower bound on the local false
+ *                  discovery rate of the weakest new change (its q-value through
+ *                  the Sellke–Bayarri–Berger bound, lib/analysis/statistics.ts):
+ *                  0.89 at q = 0.01, 0.98 at q = 0.001, near 1 only for strong
+ *                  changes; without: the share of model-level benchmark series
+ *                  that had runs enough (2 × MUSE_CHANGE_MIN_RUNS) and noise low
+ *                  enough to have shown a 10 % step at 80 % power (power for
+ *                  "nothing changed");
+ * - attribution  = how exactly the new events are placed: 1 for one commit (or
+ *                  no code, not blamed), 0.8 for a range bisection is narrowing,
+ *                  0.7 for a range it cannot narrow (ordinal, not a probability);
+ * - users        = for each new event said to be felt (or felt the other way),
+ *                  1 − the local-fdr bound of its user-latency q-value.
  * The hearts↔packs correlation is background (with its Fisher-z interval), not
  * certainty: an effect size of daily means says nothing about how sure we are.
  */
@@ -42,9 +53,11 @@ export const confidenceBreakdown = z.object({
   recency: z.number().min(0).max(1),
   volume: z.number().min(0).max(1),
   evidence: z.number().min(0).max(1).optional(),
+  attribution: z.number().min(0).max(1).optional(),
+  users: z.number().min(0).max(1).optional(),
   /** Episodes written before evidence replaced it. */
   correlation: z.number().min(0).max(1).optional(),
-  limiting: z.enum(["completeness", "correlation", "recency", "volume", "evidence"]),
+  limiting: z.enum(["completeness", "correlation", "recency", "volume", "evidence", "attribution", "users"]),
 });
 export type ConfidenceBreakdown = z.infer<typeof confidenceBreakdown>;
 
@@ -117,6 +130,13 @@ export const changeEvent = z.object({
   /** Series of the event in the same direction as the lead, and against it. */
   series_same_direction: z.number().int().min(0),
   median_change_pct: z.number(),
+  /**
+   * The event's size as an estimate: the 95 % interval of the median change across the lead metric's series, and how
+   * many series (lib/analysis/statistics.ts eventEstimate). The lead is the largest of them, told without an interval.
+   * Older episodes: none.
+   */
+  median_ci_pct: interval.nullable().default(null),
+  median_series: z.number().int().min(0).default(0),
   users: z
     .object({
       measurable: z.boolean(),
@@ -124,9 +144,26 @@ export const changeEvent = z.object({
       latency_change_pct: z.number().nullable(),
       latency_ci_pct: interval.nullable(),
       latency_p_value: z.number().nullable(),
+      /** Significant against the benchmark change's direction; the q-value after Benjamini–Hochberg across events × user metrics. */
+      other_way: z.boolean().default(false),
+      latency_q_value: z.number().nullable().default(null),
     })
     .nullable(),
   chart: eventChart.optional(),
+  /** A maintainer's word on it (docs/triage.md): expected (accepted as the cost of …), ack (acknowledged, still open). Invalid events are not told. */
+  triage: z
+    .object({ action: z.enum(["expected", "invalid", "ack"]), reason: z.string(), actor: z.string(), source: z.string() })
+    .nullable()
+    .default(null),
+  /** The commit was blamed by a maintainer (`blame <sha>`), overriding bisection. */
+  blamed_by: z.object({ actor: z.string(), reason: z.string() }).nullable().default(null),
+  /** Where the event's quantization method stands against its accuracy gate (docs/quality.md); ratios are fractions. */
+  gate: z
+    .object({ method: z.string(), baseline: z.string(), fraction: z.number(), ratio_before: z.number(), ratio_after: z.number(), breached: z.boolean() })
+    .nullable()
+    .default(null),
+  /** Faster and less accurate at one place: the speed side (faster_pct negative) and the accuracy side (points). */
+  tradeoff: z.object({ latency_metric: z.string(), latency_label: z.string(), faster_pct: z.number(), accuracy_points: z.number() }).nullable().default(null),
 });
 export type ChangeEvent = z.infer<typeof changeEvent>;
 
@@ -185,7 +222,7 @@ export interface FactOptions {
   /** Full UTC days with both sources before the correlation is stated. */
   correlationMinDays?: number;
   /** The previous episode: events found, narrowed or fixed since then are this episode's news; open ones are listed as known. */
-  previous?: { ts: string; window_to: string; events?: { event_id: string; status: string; commit_sha: string }[] } | null;
+  previous?: { ts: string; window_to: string; events?: { event_id: string; status: string; commit_sha: string; triage?: string }[] } | null;
   /** Globs of files that cannot change performance (MUSE_NON_CODE_GLOBS); default lib/attribution/code-commits.ts. */
   nonCodeGlobs?: readonly string[];
   /** Bisection's budget and levels; without it, events are stored but no runs are asked for. */
@@ -194,16 +231,14 @@ export interface FactOptions {
   runId?: string;
 }
 
+/** The step (percent) a model-level series must have been able to show at 80 % power for "nothing changed" to count it. */
+export const POWER_TARGET_PCT = 10;
+
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 const round = (v: number, decimals: number) => Number(v.toFixed(decimals));
 const mean = (values: (number | null)[]) => {
   const present = values.filter((v): v is number => v !== null);
   return present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
-};
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
 export function scoreConfidence(input: {
@@ -217,17 +252,34 @@ export function scoreConfidence(input: {
   eventsExpected: number;
   /** q-values of the changes the story relies on (empty: the story is "nothing changed"). */
   storyQValues: number[];
-  /** Share of series with enough runs to show a change. */
+  /** Share of series that could have shown a change (runs and power). */
   coverage: number;
+  /** How the new events are placed (one entry per new event). */
+  storyAttributions?: { attribution: "exact" | "range" | "no_code"; bisecting: boolean }[];
+  /** User-latency q-values of the new events said to be felt (or felt the other way). */
+  userQValues?: number[];
 }): ConfidenceBreakdown {
   const completeness = clamp01(input.joinedDays / input.windowDays);
   const recency = input.newestDataAgeSeconds === null ? 0 : clamp01(1 - Math.max(0, input.newestDataAgeSeconds - input.freshSeconds) / 86_400);
   const volume = clamp01(Math.min(input.benchRows / input.benchRowsExpected, input.events / input.eventsExpected));
-  const evidence = clamp01(input.storyQValues.length > 0 ? 1 - Math.max(...input.storyQValues) : input.coverage);
-  const parts = { completeness, recency, volume, evidence };
+  const weakest = (qs: number[]) => (qs.length > 0 ? 1 - localFdrBound(Math.max(...qs)) : 1);
+  const evidence = clamp01(input.storyQValues.length > 0 ? weakest(input.storyQValues) : input.coverage);
+  const placed = (a: { attribution: string; bisecting: boolean }) => (a.attribution === "range" ? (a.bisecting ? 0.8 : 0.7) : 1);
+  const attribution = Math.min(1, ...(input.storyAttributions ?? []).map(placed));
+  const users = clamp01(weakest(input.userQValues ?? []));
+  const parts = { completeness, recency, volume, evidence, attribution, users };
   const limiting = (Object.keys(parts) as (keyof typeof parts)[]).reduce((a, b) => (parts[b] < parts[a] ? b : a));
   const r4 = (v: number) => round(v, 4);
-  return { value: r4(parts[limiting]), completeness: r4(completeness), recency: r4(recency), volume: r4(volume), evidence: r4(evidence), limiting };
+  return {
+    value: r4(parts[limiting]),
+    completeness: r4(completeness),
+    recency: r4(recency),
+    volume: r4(volume),
+    evidence: r4(evidence),
+    attribution: r4(attribution),
+    users: r4(users),
+    limiting,
+  };
 }
 
 /** Fisher-z interval of Pearson r over n pairs (n ≥ 4), at 95 %. */
@@ -246,6 +298,7 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
   const commit = e.blamed_sha || e.range_to_sha;
   const lead = e.changes.find((c) => c.key.metric === e.metric && c.label === e.label) ?? e.changes[0];
   const pool = e.changes.filter((c) => c.key.metric === lead.key.metric);
+  const estimate = eventEstimate(pool.length > 0 ? pool : [lead]);
   const attribution = e.kind === "no_code" ? "no_code" : e.blamed_sha ? "exact" : "range";
   const status = e.state === "withdrawn" ? "open" : e.state;
   return {
@@ -274,6 +327,28 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
     recovered:
       e.recovered_pct === null ? null : { pct: e.recovered_pct, ci_pct: [e.recovered_ci_low ?? e.recovered_pct, e.recovered_ci_high ?? e.recovered_pct] },
     returns_of: e.returns_of,
+    triage: e.triage ? { action: e.triage, reason: e.triage_reason, actor: e.triage_actor, source: e.triage_source } : null,
+    blamed_by: e.blame_sha ? { actor: e.blame_actor, reason: e.blame_reason } : null,
+    gate:
+      e.gate_fraction !== null && e.gate_ratio_before !== null && e.gate_ratio_after !== null
+        ? {
+            method: e.gate_method,
+            baseline: e.gate_baseline,
+            fraction: e.gate_fraction,
+            ratio_before: e.gate_ratio_before,
+            ratio_after: e.gate_ratio_after,
+            breached: e.gate_breached,
+          }
+        : null,
+    tradeoff:
+      e.tradeoff && e.tradeoff_latency_pct !== null && e.tradeoff_accuracy_points !== null
+        ? {
+            latency_metric: e.tradeoff_latency_metric,
+            latency_label: e.tradeoff_latency_label,
+            faster_pct: e.tradeoff_latency_pct,
+            accuracy_points: e.tradeoff_accuracy_points,
+          }
+        : null,
     lead: {
       label: e.label,
       metric: e.metric,
@@ -287,8 +362,10 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
     },
     series_changed: e.series_changed,
     series_same_direction: e.changes.filter((c) => c.kind === lead.kind).length,
-    // Median of the lead's metric across the event's series, for "most series moved by about…".
-    median_change_pct: median(pool.map((c) => c.change_pct)),
+    // The event's size: the median of the lead's metric across the event's series, with its order-statistic interval.
+    median_change_pct: estimate.change_pct,
+    median_ci_pct: estimate.ci_pct,
+    median_series: estimate.series,
   };
 }
 
@@ -346,9 +423,9 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const lookbackFrom = new Date(now.getTime() - options.changes.lookbackDays * 86_400_000);
   // One read of the commits: the lookback's (with a margin before it, for the suspects of its first changes) and the window's.
   const historyFrom = new Date(Math.min(window.from.getTime(), lookbackFrom.getTime() - 30 * 86_400_000));
-  const [days, corr, volume, series, history, graphCommits] = await Promise.all([
+  const [days, corrDays, volume, series, history, graphCommits] = await Promise.all([
     joinedDays(db, window),
-    correlations(db, window),
+    correlationDays(db, window),
     dataVolume(db, window),
     loadSeries(db, { from: lookbackFrom, to: window.to }),
     commitsInWindow(db, { from: historyFrom, to: window.to }),
@@ -362,7 +439,13 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
 
   // Events: grouped, their ids kept from what is stored, fixes and returns linked, bisection advanced, stored.
   const storedEvents = await loadEvents(db, new Date(lookbackFrom.getTime() - 30 * 86_400_000));
-  const built = groupIntoEvents(detection.changes, storedEvents, { now, runId: options.runId ?? "" });
+  // Muted series (a maintainer's `mute`) are dropped before grouping; the triage log is the record, laid over what is stored.
+  const built = groupIntoEvents(withoutMuted(detection.changes, await mutedSeries(db)), storedEvents, { now, runId: options.runId ?? "" });
+  const triage = await triageOf(
+    db,
+    built.map((e) => e.event_id),
+  );
+  for (const e of built) if (triage.has(e.event_id)) withTriageEffects(Object.assign(e, triage.get(e.event_id)));
   linkLifecycle(built);
   if (options.runId) {
     for (const [i, e] of built.entries()) {
@@ -380,13 +463,15 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const isNew = (e: BenchEvent) => {
     if (previous === null) return true;
     const before = told.get(e.event_id);
-    if (before) return before.status !== e.state || before.commit_sha !== (e.blamed_sha || e.range_to_sha);
+    if (before) return before.status !== e.state || before.commit_sha !== (e.blamed_sha || e.range_to_sha) || (before.triage ?? "") !== e.triage;
     return Date.parse(e.commit_ts) > Date.parse(previous.window_to) || Date.parse(e.first_detected_at) > Date.parse(previous.ts);
   };
   const subjects = new Map(heartsHistory.map((c) => [c.sha, commitSubject(c.message)]));
   const commitTs = new Map(graphCommits.map((c) => [c.sha, c.ts]));
-  const fresh = built.filter(isNew).map((e) => storyEvent(e, subjects, commitTs, true));
-  const stillOpen = built.filter((e) => !isNew(e) && isOpenRegression(e)).map((e) => storyEvent(e, subjects, commitTs, false));
+  // Invalid events (a maintainer's word that they are not real) are left out of the story and its counts.
+  const tellable = built.filter((e) => e.triage !== "invalid");
+  const fresh = tellable.filter(isNew).map((e) => storyEvent(e, subjects, commitTs, true));
+  const stillOpen = tellable.filter((e) => !isNew(e) && isOpenRegression(e)).map((e) => storyEvent(e, subjects, commitTs, false));
   const bySize = (a: Omit<ChangeEvent, "n" | "users">, b: Omit<ChangeEvent, "n" | "users">) =>
     b.series_changed - a.series_changed || Math.abs(b.lead.change_pct) - Math.abs(a.lead.change_pct);
   const grouped = [...fresh.sort(bySize), ...stillOpen.sort(bySize)].map((e) => ({
@@ -400,20 +485,33 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   }));
   const impactConfig = options.impact ?? DEFAULT_IMPACT;
   // Whether users felt it: asked of what is new (an open event told before was asked then).
-  const impacts: (UserImpact | null)[] = [];
+  const asked: (UserImpact | null)[] = [];
   for (const e of grouped)
-    impacts.push(
+    asked.push(
       e.new && e.attribution !== "no_code" ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig) : null,
     );
+  // Benjamini–Hochberg across every event × user metric of the episode: "felt" follows the adjusted latency q-value.
+  const askedIdx = asked.flatMap((u, i) => (u ? [i] : []));
+  const adjusted = adjustImpacts(
+    askedIdx.map((i) => ({ impact: asked[i]!, direction: grouped[i].kind === "regression" ? ("worse" as const) : ("better" as const) })),
+    impactConfig.alpha,
+  );
+  const impacts: (UserImpact | null)[] = asked.map((u, i) => (u ? adjusted[askedIdx.indexOf(i)] : null));
 
   const newest = [volume.newest_bench_ts, volume.newest_session_hour ? new Date(Date.parse(volume.newest_session_hour) + 3_600_000).toISOString() : null]
     .filter((v): v is string => v !== null)
     .map((v) => Date.parse(v));
   // The older of the two sources' newest data decides recency.
   const newestDataAgeSeconds = newest.length === 2 ? Math.max(0, (now.getTime() - Math.min(...newest)) / 1000) : null;
-  // "Nothing changed" is as certain as the model-level series (what users wait for) that had runs enough to show a change.
+  // "Nothing changed" is as certain as the model-level series (what users wait for) that had runs enough, and noise
+  // low enough, to have shown a step of POWER_TARGET_PCT at 80 % power.
   const modelLevel = series.filter((x) => (MODEL_LEVEL_TYPES as readonly string[]).includes(x.key.benchmark_type));
-  const coverage = modelLevel.length === 0 ? 0 : modelLevel.filter((x) => x.points.length >= 2 * options.changes.minRunsEachSide).length / modelLevel.length;
+  const powered = (x: Series) => {
+    if (x.points.length < 2 * options.changes.minRunsEachSide) return false;
+    const mdc = minimalDetectableChangePct(x.points.map((p) => p.value));
+    return mdc !== null && mdc <= POWER_TARGET_PCT;
+  };
+  const coverage = modelLevel.length === 0 ? 0 : modelLevel.filter(powered).length / modelLevel.length;
   const confidence = scoreConfidence({
     joinedDays: days.length,
     windowDays,
@@ -425,6 +523,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     eventsExpected: (options.eventsPerDay ?? 200) * windowDays,
     storyQValues: grouped.filter((e) => e.new).map((e) => e.lead.q_value),
     coverage,
+    storyAttributions: grouped.filter((e) => e.new).map((e) => ({ attribution: e.attribution, bisecting: e.bisection?.status === "bisecting" })),
+    userQValues: impacts.flatMap((u) => (u && (u.felt || u.other_way) && u.latency_q_value != null ? [u.latency_q_value] : [])),
   });
 
   const window_ = `${window.from.toISOString()}..${window.to.toISOString()}`;
@@ -455,16 +555,19 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
 
   // Background: the hearts↔packs correlation, only over enough full days, with its interval.
   const minDays = options.correlationMinDays ?? 5;
-  const r = corr.latency_vs_user_latency;
-  const corrSource = `corr() over ${joinedSource}; Fisher-z 95 % interval`;
-  if (r !== null && corr.days >= minDays) {
-    add(maybe("correlation.latency_user", "Pearson r, p95 latency vs user latency", r, "coefficient", 2, corrSource));
-    const ci = fisherInterval(r, corr.days);
-    if (ci) {
-      add(maybe("correlation.ci_low", "lower end of the 95 % interval of r", ci[0], "coefficient", 2, corrSource));
-      add(maybe("correlation.ci_high", "upper end of the 95 % interval of r", ci[1], "coefficient", 2, corrSource));
+  // Day-to-day differences over full UTC days of a fixed benchmark set (shared trends and shared steps of the
+  // levels are not a correlation), with a seeded moving-block bootstrap interval, or none with too few days.
+  const { dx, dy } = dayDifferences(corrDays.map((d) => ({ day: d.day, x: d.latency_p95_ms, y: d.user_latency_ms })));
+  const corr = corrDays.length >= minDays ? correlationOfDifferences(dx, dy) : null;
+  const r = corr?.r ?? null;
+  const corrSource = `Pearson r of day-to-day differences over ${corrDays.length} full UTC days (${dx.length} differences) of the mean daily p95 latency of the ${corrDays[0]?.series ?? 0} model-level series with runs on every day against the mean wait per answer (bench_runs FINAL, session_stats FINAL, ${window_}); ${corr?.ci ? `moving-block bootstrap 95 % interval, blocks of ${corr.block} days, seeded (lib/analysis/statistics.ts)` : `no interval: fewer than ${MIN_BOOTSTRAP_PAIRS} differences, descriptive only`}`;
+  if (corr && r !== null) {
+    add(maybe("correlation.latency_user", "Pearson r of day-to-day changes, p95 latency vs user latency", r, "coefficient", 2, corrSource));
+    if (corr.ci) {
+      add(maybe("correlation.ci_low", "lower end of the 95 % interval of r", corr.ci[0], "coefficient", 2, corrSource));
+      add(maybe("correlation.ci_high", "upper end of the 95 % interval of r", corr.ci[1], "coefficient", 2, corrSource));
     }
-    add({ id: "correlation.days", label: "days the correlation is computed over", value: corr.days, unit: "days", decimals: 0, source: corrSource });
+    add({ id: "correlation.days", label: "full days the correlation is computed over", value: corrDays.length, unit: "days", decimals: 0, source: corrSource });
   }
   add({
     id: "confidence",
@@ -554,10 +657,10 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   add({
     id: "changes.events_found",
     label: "change events the detector finds in the lookback (new or known)",
-    value: built.length,
+    value: tellable.length,
     unit: "count",
     decimals: 0,
-    source: `${method}; events grouped by commit range (lib/lifecycle/events.ts)`,
+    source: `${method}; events grouped by commit range (lib/lifecycle/events.ts), those triaged invalid left out (event_triage)`,
   });
   const open = built.filter(isOpenRegression);
   add({
@@ -566,7 +669,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     value: open.length,
     unit: "count",
     decimals: 0,
-    source: `bench_events state in (open, partly_fixed) (${method})`,
+    source: `bench_events state in (open, partly_fixed), not triaged invalid or expected (${method})`,
   });
 
   const events: ChangeEvent[] = grouped.map((e, i) => {
@@ -584,14 +687,22 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     add(maybe(`${key}.change_pct`, `${e.lead.label} ${e.lead.metric} change`, e.lead.change_pct, "percent", 1, src, true));
     add(maybe(`${key}.ci_low_pct`, `lower end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[0], "percent", 1, src, true));
     add(maybe(`${key}.ci_high_pct`, `upper end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[1], "percent", 1, src, true));
-    add(maybe(`${key}.before`, `${e.lead.label} ${e.lead.metric} before`, e.lead.mean_before, unit, 1, src));
-    add(maybe(`${key}.after`, `${e.lead.label} ${e.lead.metric} after`, e.lead.mean_after, unit, 1, src));
+    // Loss (unit score) is a small number whose changes are hundredths: three decimals; the rest one.
+    const levelDecimals = unit === "score" ? 3 : 1;
+    add(maybe(`${key}.before`, `${e.lead.label} ${e.lead.metric} before`, e.lead.mean_before, unit, levelDecimals, src));
+    add(maybe(`${key}.after`, `${e.lead.label} ${e.lead.metric} after`, e.lead.mean_after, unit, levelDecimals, src));
     add(maybe(`${key}.runs_before`, "runs before the change", e.lead.n_before, "count", 0, src));
     add(maybe(`${key}.runs_after`, "runs after the change", e.lead.n_after, "count", 0, src));
     add(maybe(`${key}.q_value`, "Benjamini–Hochberg q-value", e.lead.q_value, "p_value", 2, src));
     add(maybe(`${key}.series`, "series that changed at this commit", e.series_changed, "count", 0, src));
     add(maybe(`${key}.series_same`, "series that moved in the lead's direction", e.series_same_direction, "count", 0, src));
-    add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, src, true));
+    const msrc = `${method}; median of the ${e.lead.metric} changes of the event's ${e.median_series} series, 95 % interval from order statistics of the median (lib/analysis/statistics.ts eventEstimate)`;
+    add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, e.median_ci_pct ? msrc : src, true));
+    if (e.median_ci_pct) {
+      add(maybe(`${key}.median.ci_low_pct`, `lower end of the 95 % interval of the median change ${i + 1}`, e.median_ci_pct[0], "percent", 1, msrc, true));
+      add(maybe(`${key}.median.ci_high_pct`, `upper end of the 95 % interval of the median change ${i + 1}`, e.median_ci_pct[1], "percent", 1, msrc, true));
+      add(maybe(`${key}.median.series`, "series the median change is taken over", e.median_series, "count", 0, msrc));
+    }
     const rangeSrc = `code commits after ${e.range_from_sha.slice(0, 7)} up to ${(e.candidates.at(-1) ?? e.commit_sha).slice(0, 7)} on the first-parent history (bot and docs commits excluded: MUSE_NON_CODE_GLOBS)`;
     add(maybe(`${key}.candidates`, "code commits between the runs around the change", e.candidates.length, "count", 0, rangeSrc));
     if (e.bisection) {
@@ -600,6 +711,27 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
       add(maybe(`${key}.bisect.step_now`, "the bisection step under way", e.bisection.steps + 1, "count", 0, bsrc));
       add(maybe(`${key}.bisect.steps_total`, "bisection steps in all (taken and left at most)", e.bisection.steps + e.bisection.steps_left, "count", 0, bsrc));
       add(maybe(`${key}.bisect.extra_runs`, "extra benchmark runs bisection used", e.bisection.extra_runs, "count", 0, bsrc));
+    }
+    if (e.gate) {
+      const gsrc = `bench_runs accuracy of ${e.gate.method} / the same run's ${e.gate.baseline} baseline (variant baseline), averaged over the accuracy series' segments before and after commit ${e.commit_sha.slice(0, 7)} (lib/analysis/changes.ts gateCheck); gate MUSE_ACCURACY_GATE / MUSE_ACCURACY_GATES`;
+      add(maybe(`${key}.gate.fraction`, `accuracy gate of ${e.gate.method} (share of the baseline's accuracy)`, e.gate.fraction * 100, "percent", 1, gsrc));
+      add(maybe(`${key}.gate.ratio_before`, `${e.gate.method} accuracy as a share of the baseline's, before`, e.gate.ratio_before * 100, "percent", 1, gsrc));
+      add(maybe(`${key}.gate.ratio_after`, `${e.gate.method} accuracy as a share of the baseline's, after`, e.gate.ratio_after * 100, "percent", 1, gsrc));
+    }
+    if (e.tradeoff) {
+      const tsrc = `${method}; trade-off of event ${e.event_id}: ${e.tradeoff.latency_label} ${e.tradeoff.latency_metric} (tokens/s told as the time it saves) and ${e.lead.label} accuracy, segment means around commit ${e.commit_sha.slice(0, 7)}`;
+      add(
+        maybe(
+          `${key}.tradeoff.faster_pct`,
+          `${e.tradeoff.latency_label} ${e.tradeoff.latency_metric} change of the trade-off`,
+          e.tradeoff.faster_pct,
+          "percent",
+          1,
+          tsrc,
+          true,
+        ),
+      );
+      add(maybe(`${key}.tradeoff.accuracy_points`, `${e.lead.label} accuracy change of the trade-off`, e.tradeoff.accuracy_points, "points", 1, tsrc, true));
     }
     if (e.recovered) {
       const rsrc = `lead series level after ${e.fixed_by_sha.slice(0, 7)} against the levels around the regression; delta-method 95 % interval (lib/lifecycle/events.ts)`;
@@ -621,7 +753,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     }
     const u = impacts[i];
     if (u === null) return changeEvent.parse({ ...e, n: i + 1, users: null });
-    const usrc = `session_stats FINAL, ${impactConfig.periodHours} h before vs ${impactConfig.periodHours} h after (+${impactConfig.lagMinutes} min lag) commit ${e.commit_sha.slice(0, 7)}: welchTTest(${impactConfig.confidence}) on hourly user latency (${u.hours_before} + ${u.hours_after} hours), proportionsZTest on errors and abandonment`;
+    const usrc = `session_stats FINAL: the ${impactConfig.periodHours} h from ${u.deploy_at ?? "the commit"} (commit ${e.commit_sha.slice(0, 7)} + MUSE_IMPACT_LAG_MINUTES ${impactConfig.lagMinutes}; no Banterhearts deploy time is recorded) against the same hours a week before (${u.hours_before} + ${u.hours_after} hours), beyond the same week-over-week change on ${u.placebo_days ?? 0} placebo days before the commit: placebo t-test, Benjamini–Hochberg across ${asked.filter(Boolean).length} events × 3 user metrics (lib/analysis/impact.ts)`;
     if (u.measurable) {
       add(maybe(`${key}.users.latency_before_ms`, "user latency before", u.latency_before_ms, "ms", 1, usrc));
       add(maybe(`${key}.users.latency_after_ms`, "user latency after", u.latency_after_ms, "ms", 1, usrc));
@@ -633,6 +765,19 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
         maybe(`${key}.users.ci_high_pct`, "upper end of the 95 % interval of the user latency change", u.latency_ci_pct?.[1] ?? null, "percent", 1, usrc, true),
       );
       add(maybe(`${key}.users.p_value`, "p-value of the user latency change", u.latency_p_value, "p_value", 2, usrc));
+      add(maybe(`${key}.users.q_value`, "Benjamini–Hochberg q-value of the user latency change", u.latency_q_value ?? null, "p_value", 2, usrc));
+      add(maybe(`${key}.users.placebo_days`, "placebo days the user-side noise is measured on", u.placebo_days ?? null, "days", 0, usrc));
+      add(
+        maybe(
+          `${key}.users.usual_change_pct`,
+          "usual week-over-week change of user latency before the commit",
+          u.usual_week_change_pct ?? null,
+          "percent",
+          1,
+          usrc,
+          true,
+        ),
+      );
       add(maybe(`${key}.users.hours`, "hours compared on each side", Math.min(u.hours_before, u.hours_after), "hours", 0, usrc));
       add(maybe(`${key}.users.error_before_pct`, "error rate before", u.error_rate_before_pct, "percent", 2, usrc));
       add(maybe(`${key}.users.error_after_pct`, "error rate after", u.error_rate_after_pct, "percent", 2, usrc));
@@ -649,6 +794,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
         latency_change_pct: u.latency_change_pct,
         latency_ci_pct: u.latency_ci_pct,
         latency_p_value: u.latency_p_value,
+        other_way: u.other_way ?? false,
+        latency_q_value: u.latency_q_value ?? null,
       },
     });
   });
@@ -669,7 +816,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     generated_at: now.toISOString(),
     facts: list,
     confidence,
-    correlation: corr.latency_vs_user_latency,
+    correlation: r,
     daily: days.map((d) => ({
       day: d.day,
       latency_p95_ms: d.latency_p95_ms,

@@ -1,160 +1,235 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
+import { benjaminiHochberg, placeboTest, type PlaceboTest } from "./statistics";
 
 /**
- * Did users feel it? For a commit at time T, the Banterpacks side before
- * ([T − period, T)) against after ([T + lag, T + lag + period)), from the
- * hourly `session_stats` rollup, all computed by ClickHouse:
- * - user latency (mean time to an answer, per hour): Welch's t-test on the
- *   hourly means, `welchTTest(0.95)` (t, p and the interval of the
- *   difference), reported as a relative change of the mean with the interval
- *   divided by the mean before;
- * - error rate (errors / events) and abandonment (abandoned / queries):
- *   two-proportion z-tests, `proportionsZTest` (unpooled), with their
- *   intervals in percentage points.
- * "Users felt it" only when the latency test is significant (p < alpha) in the
- * direction of the benchmark change.
+ * Did users feel it? Like against like, from the hourly `session_stats` rollup
+ * (docs/statistics.md):
+ *
+ * - When: Muse does not know when a Banterhearts commit reached the users (no
+ *   deploy record of Banterhearts exists; `deployments` holds this site's own),
+ *   so the change is taken to reach them at the commit time plus
+ *   MUSE_IMPACT_LAG_MINUTES, and the story says so.
+ * - What: the `periodHours` hours after that (A₀) against the same hours of the
+ *   week before (A₀ − 7 d): hour of day and day of week are matched, so daily
+ *   and weekly cycles cancel. Per window, ClickHouse sums; user latency is the
+ *   mean wait per answer (Σ latency / Σ answers), error and abandonment rates
+ *   are ratios of sums (sessions inside a window are the window's replicates).
+ * - Against what: the same week-over-week change on up to `placeboDays`
+ *   windows before the commit (A₁ … A_K, a day apart), where nothing was
+ *   released by this commit. The after window's change minus their mean is
+ *   the estimate (drift in the week-over-week change cancels); their spread is
+ *   its noise: a placebo t-test with K − 1 degrees of freedom. Hourly
+ *   autocorrelation and errors clustered in sessions or outages stay inside a
+ *   window, so they show in the spread between windows instead of being
+ *   assumed away.
+ * - Multiplicity: Benjamini–Hochberg across the three user metrics of one
+ *   call, and across all events × metrics in an episode (`adjustImpacts`).
+ * - "Users felt it" only when user latency moved significantly (q < alpha) in
+ *   the direction the benchmark change predicts; significant the other way is
+ *   `other_way`, and the story says so as such.
  */
 
 export interface ImpactConfig {
   periodHours: number;
   lagMinutes: number;
-  /** Hours with answers each side below which nothing is said. */
+  /** Hours with answers each window needs to count. */
   minHours: number;
   alpha: number;
   confidence: number;
+  /** Placebo windows before the commit (each a day apart, each with its own week-before match). */
+  placeboDays?: number;
+  /** Fewer valid placebo windows than this: nothing is said (not measurable). */
+  minPlaceboDays?: number;
 }
 
-export const DEFAULT_IMPACT: ImpactConfig = { periodHours: 24, lagMinutes: 30, minHours: 6, alpha: 0.05, confidence: 0.95 };
+export const DEFAULT_IMPACT: ImpactConfig = { periodHours: 24, lagMinutes: 30, minHours: 6, alpha: 0.05, confidence: 0.95, placeboDays: 6, minPlaceboDays: 3 };
 
 const num = z.coerce.number();
-const maybe = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
-/** A test's result tuple: an array, or an object of its elements (JSON output of unnamed tuples varies by setting). */
-const tuple4 = z
-  .union([z.array(z.number().nullable()), z.record(z.string(), z.number().nullable()), z.null()])
-  .transform((v) => (v === null ? null : Array.isArray(v) ? v : Object.values(v)))
-  .transform((v): number[] | null => (v && v.length >= 2 && v.every((x) => x !== null && Number.isFinite(x)) ? (v as number[]) : null));
 
-const impactRow = z.object({
-  hours_before: num,
-  hours_after: num,
-  latency_before: maybe,
-  latency_after: maybe,
-  latency_test: tuple4,
-  errors_before: num,
-  events_before: num,
-  errors_after: num,
-  events_after: num,
-  abandoned_before: num,
-  queries_before: num,
-  abandoned_after: num,
-  queries_after: num,
-  error_test: tuple4,
-  abandonment_test: tuple4,
+/** Totals of one window, as ClickHouse sums them. */
+export const windowTotals = z.object({
+  w: num,
+  hours: num,
+  latency_sum: num,
+  answers: num,
+  errors: num,
+  events: num,
+  abandoned: num,
+  queries: num,
 });
+export type WindowTotals = Omit<z.infer<typeof windowTotals>, "w">;
 
+/** Window `w` (1-based) is [starts[w], starts[w] + period); an hour may fall in several windows. */
 export const IMPACT_SQL = `
-  WITH hourly AS (
-    SELECT hour,
-           toUInt8(hour >= {after_from:DateTime('UTC')}) AS period,
-           sum(answer_latency_sum_ms) / sum(answers_count) AS user_latency,
-           sum(errors_count) AS errors, sum(events_count) AS events,
-           sum(abandoned_count) AS abandoned, sum(queries_count) AS queries
-      FROM session_stats FINAL
-     WHERE (hour >= {before_from:DateTime('UTC')} AND hour < {before_to:DateTime('UTC')})
-        OR (hour >= {after_from:DateTime('UTC')} AND hour < {after_to:DateTime('UTC')})
-     GROUP BY hour
-    HAVING sum(answers_count) > 0
-  ),
-  totals AS (
-    SELECT countIf(period = 0) AS hours_before, countIf(period = 1) AS hours_after,
-           avgIf(user_latency, period = 0) AS latency_before, avgIf(user_latency, period = 1) AS latency_after,
-           if(hours_before >= 2 AND hours_after >= 2, welchTTest({confidence:Float64})(user_latency, period), NULL) AS latency_test,
-           sumIf(errors, period = 0) AS errors_before, sumIf(events, period = 0) AS events_before,
-           sumIf(errors, period = 1) AS errors_after, sumIf(events, period = 1) AS events_after,
-           sumIf(abandoned, period = 0) AS abandoned_before, sumIf(queries, period = 0) AS queries_before,
-           sumIf(abandoned, period = 1) AS abandoned_after, sumIf(queries, period = 1) AS queries_after
-      FROM hourly
-  )
-  SELECT *,
-         if(events_before > 0 AND events_after > 0,
-            proportionsZTest(errors_after, errors_before, events_after, events_before, {confidence:Float64}, 'unpooled'), NULL) AS error_test,
-         if(queries_before > 0 AND queries_after > 0,
-            proportionsZTest(abandoned_after, abandoned_before, queries_after, queries_before, {confidence:Float64}, 'unpooled'), NULL) AS abandonment_test
-    FROM totals`;
+  SELECT w,
+         uniqExactIf(hour, answers_count > 0) AS hours,
+         sum(answer_latency_sum_ms) AS latency_sum, sum(answers_count) AS answers,
+         sum(errors_count) AS errors, sum(events_count) AS events,
+         sum(abandoned_count) AS abandoned, sum(queries_count) AS queries
+    FROM session_stats FINAL
+   ARRAY JOIN arrayFilter(i -> toUnixTimestamp(hour) >= {starts:Array(UInt32)}[i]
+                           AND toUnixTimestamp(hour) < {starts:Array(UInt32)}[i] + {period_s:UInt32},
+                          arrayEnumerate({starts:Array(UInt32)})) AS w
+   WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
+   GROUP BY w
+   ORDER BY w`;
 
 export interface UserImpact {
+  /** Hours with answers in the week-before match of the after window, and in the after window. */
   hours_before: number;
   hours_after: number;
+  /** Mean wait per answer in the same hours a week before, and in the hours after. */
   latency_before_ms: number | null;
   latency_after_ms: number | null;
-  /** Signed relative change of user latency, with its interval and p-value (null: not enough hours). */
+  /** Signed relative change of user latency beyond the usual week-over-week change, with its interval and p-value (null: not measurable). */
   latency_change_pct: number | null;
   latency_ci_pct: [number, number] | null;
   latency_p_value: number | null;
   error_rate_before_pct: number | null;
   error_rate_after_pct: number | null;
-  /** After − before, percentage points. */
+  /** After − week before, beyond the usual week-over-week change, percentage points. */
   error_rate_ci_pp: [number, number] | null;
   error_rate_p_value: number | null;
   abandonment_before_pct: number | null;
   abandonment_after_pct: number | null;
   abandonment_ci_pp: [number, number] | null;
   abandonment_p_value: number | null;
-  /** Users felt it: the latency test is significant in the direction of the benchmark change. */
+  /** Users felt it: user latency moved significantly (q < alpha) in the direction of the benchmark change. */
   felt: boolean;
-  /** Enough hours on both sides to say anything. */
+  /** Enough hours and placebo windows to say anything. */
   measurable: boolean;
+  /** User latency moved significantly against the benchmark change's direction. */
+  other_way?: boolean;
+  /** Benjamini–Hochberg q-values (within the call, or across the episode after adjustImpacts). */
+  latency_q_value?: number | null;
+  error_rate_q_value?: number | null;
+  abandonment_q_value?: number | null;
+  /** Placebo windows the noise was measured on, and their mean week-over-week latency change (percent). */
+  placebo_days?: number;
+  usual_week_change_pct?: number | null;
+  /** When the change is taken to reach users, and how that was decided. */
+  deploy_at?: string;
+  deploy_source?: "commit_plus_lag";
 }
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+
+/** The windows of one question: after, its week-before match, then each placebo and its match. */
+export function impactWindows(commitAt: Date, config: ImpactConfig): { deployAt: Date; starts: Date[]; periodMs: number } {
+  const deployAt = new Date(commitAt.getTime() + config.lagMinutes * 60_000);
+  const after = Math.ceil(deployAt.getTime() / HOUR) * HOUR;
+  const lastBefore = Math.floor(commitAt.getTime() / HOUR) * HOUR;
+  const periodMs = config.periodHours * HOUR;
+  const step = Math.ceil(config.periodHours / 24) * DAY;
+  const starts = [after, after - WEEK];
+  for (let k = 1; k <= (config.placeboDays ?? 6); k++) {
+    const s = lastBefore - periodMs - (k - 1) * step;
+    starts.push(s, s - WEEK);
+  }
+  return { deployAt, starts: starts.map((s) => new Date(s)), periodMs };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+
+/** The statistics of one question from its window totals (index as impactWindows; missing windows: null). Pure, for the bench too. */
+export function impactFromWindows(windows: (WindowTotals | null)[], direction: "worse" | "better", config: ImpactConfig): UserImpact {
+  const ok = (w: WindowTotals | null | undefined): w is WindowTotals => !!w && w.hours >= config.minHours;
+  const [after, base] = [windows[0] ?? null, windows[1] ?? null];
+  const pairs: [WindowTotals, WindowTotals][] = [];
+  for (let i = 2; i + 1 < windows.length; i += 2) {
+    const [p, m] = [windows[i], windows[i + 1]];
+    if (ok(p) && ok(m)) pairs.push([p, m]);
+  }
+  const measurable = ok(after) && ok(base) && pairs.length >= (config.minPlaceboDays ?? 3);
+  // The statistic of a window against its week-before match: log ratio of latency, differences of rates in points.
+  const logLatency = (a: WindowTotals, b: WindowTotals) => {
+    const [la, lb] = [ratio(a.latency_sum, a.answers), ratio(b.latency_sum, b.answers)];
+    return la !== null && lb !== null && la > 0 && lb > 0 ? Math.log(la / lb) : null;
+  };
+  const ratePp = (num: "errors" | "abandoned", den: "events" | "queries") => (a: WindowTotals, b: WindowTotals) => {
+    const [ra, rb] = [ratio(a[num], a[den]), ratio(b[num], b[den])];
+    return ra !== null && rb !== null ? (ra - rb) * 100 : null;
+  };
+  const test = (stat: (a: WindowTotals, b: WindowTotals) => number | null): PlaceboTest | null => {
+    if (!measurable) return null;
+    const x0 = stat(after!, base!);
+    const placebos = pairs.map(([p, m]) => stat(p, m)).filter((v): v is number => v !== null);
+    if (x0 === null || placebos.length < (config.minPlaceboDays ?? 3)) return null;
+    return placeboTest(x0, placebos, config.confidence);
+  };
+  const latency = test(logLatency);
+  const errors = test(ratePp("errors", "events"));
+  const abandonment = test(ratePp("abandoned", "queries"));
+  const pctOf = (v: number) => (Math.exp(v) - 1) * 100;
+  const impact: UserImpact = {
+    hours_before: base?.hours ?? 0,
+    hours_after: after?.hours ?? 0,
+    latency_before_ms: base ? ratio(base.latency_sum, base.answers) : null,
+    latency_after_ms: after ? ratio(after.latency_sum, after.answers) : null,
+    latency_change_pct: latency ? pctOf(latency.estimate) : null,
+    latency_ci_pct: latency ? [pctOf(latency.ci[0]), pctOf(latency.ci[1])] : null,
+    latency_p_value: latency?.p ?? null,
+    error_rate_before_pct: base ? mapNull(ratio(base.errors, base.events), (v) => v * 100) : null,
+    error_rate_after_pct: after ? mapNull(ratio(after.errors, after.events), (v) => v * 100) : null,
+    error_rate_ci_pp: errors?.ci ?? null,
+    error_rate_p_value: errors?.p ?? null,
+    abandonment_before_pct: base ? mapNull(ratio(base.abandoned, base.queries), (v) => v * 100) : null,
+    abandonment_after_pct: after ? mapNull(ratio(after.abandoned, after.queries), (v) => v * 100) : null,
+    abandonment_ci_pp: abandonment?.ci ?? null,
+    abandonment_p_value: abandonment?.p ?? null,
+    felt: false,
+    measurable,
+    other_way: false,
+    placebo_days: pairs.length,
+    usual_week_change_pct: latency ? pctOf(latency.placeboMean) : null,
+    deploy_source: "commit_plus_lag",
+  };
+  return adjustImpacts([{ impact, direction }], config.alpha)[0];
+}
+
+function mapNull<T>(v: number | null, f: (v: number) => T): T | null {
+  return v === null ? null : f(v);
+}
+
+/**
+ * Benjamini–Hochberg across every event × user metric of an episode; "felt" and "other way" follow the adjusted
+ * latency q-value. Returns new objects (the inputs are not changed).
+ */
+export function adjustImpacts(items: { impact: UserImpact; direction: "worse" | "better" }[], alpha: number): UserImpact[] {
+  const ps = items.flatMap(({ impact: u }) => [u.latency_p_value, u.error_rate_p_value, u.abandonment_p_value]);
+  const qs = benjaminiHochberg(ps);
+  return items.map(({ impact: u, direction }, i) => {
+    const [ql, qe, qa] = qs.slice(3 * i, 3 * i + 3);
+    const significant = ql !== null && ql < alpha && u.latency_change_pct !== null && u.latency_change_pct !== 0;
+    const predicted = direction === "worse" ? (u.latency_change_pct ?? 0) > 0 : (u.latency_change_pct ?? 0) < 0;
+    return {
+      ...u,
+      latency_q_value: ql,
+      error_rate_q_value: qe,
+      abandonment_q_value: qa,
+      felt: significant && predicted,
+      other_way: significant && !predicted,
+    };
+  });
+}
 
 export async function userImpact(db: Db, at: Date, direction: "worse" | "better", config: ImpactConfig = DEFAULT_IMPACT): Promise<UserImpact> {
-  const beforeTo = new Date(Math.floor(at.getTime() / HOUR) * HOUR);
-  const afterFrom = new Date(Math.ceil((at.getTime() + config.lagMinutes * 60_000) / HOUR) * HOUR);
-  const row = await db.queryOne(
+  const { deployAt, starts, periodMs } = impactWindows(at, config);
+  const seconds = starts.map((s) => Math.round(s.getTime() / 1000));
+  const rows = await db.query(
     IMPACT_SQL,
     {
-      before_from: new Date(beforeTo.getTime() - config.periodHours * HOUR),
-      before_to: beforeTo,
-      after_from: afterFrom,
-      after_to: new Date(afterFrom.getTime() + config.periodHours * HOUR),
-      confidence: config.confidence,
+      starts: seconds,
+      period_s: Math.round(periodMs / 1000),
+      from: new Date(Math.min(...starts.map((s) => s.getTime()))),
+      to: new Date(Math.max(...starts.map((s) => s.getTime())) + periodMs),
     },
-    impactRow,
+    windowTotals,
   );
-  const r = row!;
-  const pct = (a: number, b: number) => (b > 0 ? (a / b) * 100 : null);
-  const measurable = r.hours_before >= config.minHours && r.hours_after >= config.minHours;
-  let latencyChange: number | null = null;
-  let latencyCi: [number, number] | null = null;
-  let latencyP: number | null = null;
-  if (measurable && r.latency_test && r.latency_before && r.latency_after !== null) {
-    // welchTTest's interval is for mean(before) − mean(after): turn it round, relative to before.
-    const [, p, lo, hi] = r.latency_test;
-    latencyChange = ((r.latency_after - r.latency_before) / r.latency_before) * 100;
-    latencyCi = lo !== undefined && hi !== undefined ? [(-hi / r.latency_before) * 100, (-lo / r.latency_before) * 100] : null;
-    latencyP = p;
-  }
-  const pp = (t: number[] | null): [number, number] | null => (measurable && t && t.length >= 4 ? [t[2] * 100, t[3] * 100] : null);
-  const felt = latencyP !== null && latencyChange !== null && latencyP < config.alpha && (direction === "worse" ? latencyChange > 0 : latencyChange < 0);
-  return {
-    hours_before: r.hours_before,
-    hours_after: r.hours_after,
-    latency_before_ms: r.latency_before,
-    latency_after_ms: r.latency_after,
-    latency_change_pct: latencyChange,
-    latency_ci_pct: latencyCi,
-    latency_p_value: latencyP,
-    error_rate_before_pct: pct(r.errors_before, r.events_before),
-    error_rate_after_pct: pct(r.errors_after, r.events_after),
-    error_rate_ci_pp: pp(r.error_test),
-    error_rate_p_value: measurable && r.error_test ? r.error_test[1] : null,
-    abandonment_before_pct: pct(r.abandoned_before, r.queries_before),
-    abandonment_after_pct: pct(r.abandoned_after, r.queries_after),
-    abandonment_ci_pp: pp(r.abandonment_test),
-    abandonment_p_value: measurable && r.abandonment_test ? r.abandonment_test[1] : null,
-    felt,
-    measurable,
-  };
+  const byIndex = new Map(rows.map(({ w, ...totals }) => [w, totals]));
+  const windows = starts.map((_, i) => byIndex.get(i + 1) ?? null);
+  return { ...impactFromWindows(windows, direction, config), deploy_at: deployAt.toISOString() };
 }

@@ -147,6 +147,56 @@ export async function correlations(db: Db, window: Window): Promise<Correlations
   return row;
 }
 
+export const correlationDay = z.object({ day: z.string(), latency_p95_ms: num, user_latency_ms: num, series: num });
+export type CorrelationDay = z.infer<typeof correlationDay>;
+
+/**
+ * The days the hearts↔packs correlation is taken over: full UTC days of the window only; on the hearts side the mean
+ * daily p95 latency of a fixed set of model-level series (those with runs on every one of these days, so the daily
+ * figure does not move because the mix of benchmarks rotates); on the packs side the mean wait per answer.
+ */
+export const CORRELATION_DAYS_SQL = `
+  WITH per AS (
+    SELECT toDate(ts) AS d, benchmark_type, model, quant, variant, dataset, device, avg(latency_p95_ms) AS v
+      FROM bench_runs FINAL
+     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
+     GROUP BY d, benchmark_type, model, quant, variant, dataset, device
+  ),
+  fixed AS (
+    SELECT benchmark_type, model, quant, variant, dataset, device
+      FROM per GROUP BY benchmark_type, model, quant, variant, dataset, device
+    HAVING uniqExact(d) = {days:UInt32}
+  ),
+  hearts AS (
+    SELECT d, avg(v) AS latency_p95_ms, count() AS series
+      FROM per WHERE (benchmark_type, model, quant, variant, dataset, device) IN fixed
+     GROUP BY d
+  ),
+  packs AS (
+    SELECT toDate(hour) AS d, sum(answer_latency_sum_ms) / sum(answers_count) AS user_latency_ms
+      FROM session_stats FINAL
+     WHERE hour >= {from:DateTime64(3, 'UTC')} AND hour < {to:DateTime64(3, 'UTC')}
+     GROUP BY d HAVING sum(answers_count) > 0
+  )
+  SELECT toString(hearts.d) AS day, latency_p95_ms, user_latency_ms, series
+    FROM hearts INNER JOIN packs ON hearts.d = packs.d
+   ORDER BY day`;
+
+/** The full UTC days inside a window: [first midnight at or after from, last midnight at or before to). */
+export function fullDays(window: Window): Window & { days: number } {
+  const DAY = 86_400_000;
+  const from = Math.ceil(window.from.getTime() / DAY) * DAY;
+  const to = Math.max(from, Math.floor(window.to.getTime() / DAY) * DAY);
+  return { from: new Date(from), to: new Date(to), days: Math.round((to - from) / DAY) };
+}
+
+/** Both sides of the correlation per full day (CORRELATION_DAYS_SQL). */
+export async function correlationDays(db: Db, window: Window): Promise<CorrelationDay[]> {
+  const full = fullDays(window);
+  if (full.days < 2) return [];
+  return db.query(CORRELATION_DAYS_SQL, { from: full.from, to: full.to, days: full.days, types: [...MODEL_LEVEL_TYPES] }, correlationDay);
+}
+
 export const windowCommit = z.object({
   repo: z.string(),
   sha: z.string(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import type { CommitGraph } from "../attribution/graph";
 import type { BenchEventRow } from "../lifecycle/events";
+import type { SeriesMetric } from "../analysis/series";
 import { DEFAULT_BISECTION_OPTIONS, planBisection, type BisectionOptions, type BisectionRun, type BisectionState } from "./bisect";
 import { listRequests, putRequests, runsRequestedOn, type NewBenchRequest } from "./requests";
 
@@ -33,13 +34,19 @@ export interface AdvanceResult {
   held_back: number;
 }
 
-/** The metric columns a bisection can compare; the SQL is fixed per column (identifiers are never string-built from input). */
+/**
+ * The metric columns a bisection can compare; the SQL is fixed per column (identifiers are never string-built from
+ * input). Each is the value as its series holds it (lib/analysis/series.ts): accuracy in points.
+ */
 const METRIC_SQL = {
   latency_p95_ms: "latency_p95_ms",
   latency_mean_ms: "latency_mean_ms",
   tokens_per_sec: "tokens_per_sec",
   memory_peak_mb: "memory_peak_mb",
-} as const;
+  latency_p99_ms: "latency_p99_ms",
+  accuracy: "(accuracy * 100)",
+  loss: "loss",
+} as const satisfies Record<SeriesMetric, string>;
 
 const runRow = z.object({ commit_sha: z.string(), run_ts: z.string(), value: z.number(), request_id: z.string() });
 

@@ -3,6 +3,7 @@ import { EnvError, envDocs, loadEnv } from "../env";
 import { clickHouseConfig, createDb } from "../clickhouse/client";
 import { agentCommands } from "./agents";
 import { datadogCommand, dlqCommand } from "./observability";
+import { triageCommand } from "./triage";
 import { seed } from "../seed";
 import { runPipeline } from "./pipeline";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
@@ -131,6 +132,7 @@ const commands: Record<string, Command> = {
   },
   datadog: datadogCommand,
   dlq: dlqCommand,
+  triage: triageCommand,
   env: {
     summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",
     usage: "muse env [--markdown]",

@@ -34,6 +34,10 @@ export const benchRunRow = z.object({
   source_path: z.string(),
   /** The bisection request the run answers (sql/013), '' for the nightly runs. */
   request_id: z.string().default(""),
+  /** Quality figures of the variant (sql/017, docs/quality.md): accuracy 0–1, loss, perplexity; absent or NULL when not reported. */
+  accuracy: nullableNumber.optional(),
+  loss: nullableNumber.optional(),
+  perplexity: nullableNumber.optional(),
 });
 export type BenchRunRow = z.infer<typeof benchRunRow>;
 

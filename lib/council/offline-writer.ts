@@ -1,5 +1,6 @@
 import type { ChangeEvent, Facts } from "../analysis/facts";
 import { renderedLengthEstimate, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
+import { numbersIn } from "../episode/residual";
 
 /**
  * The deterministic writer: the same draft structure as the LLM's, built from
@@ -17,7 +18,34 @@ const METRIC_NAMES: Record<string, string> = {
   latency_mean_ms: "mean latency",
   tokens_per_sec: "throughput",
   memory_peak_mb: "peak memory",
+  latency_p99_ms: "p99 latency",
+  accuracy: "accuracy",
+  loss: "loss",
 };
+
+/**
+ * A method's quality in one sentence (docs/quality.md): a trade-off (faster and less accurate at one place) with both
+ * numbers, where the method now stands against its baseline and its gate; or a gate breach alone. Numbers only as
+ * fact references; '' when the event has neither.
+ */
+export function qualitySentence(e: ChangeEvent, has: (id: string) => boolean): string {
+  const k = `event.${e.n}`;
+  const g = e.gate && has(`${k}.gate.ratio_after`) && has(`${k}.gate.fraction`) ? e.gate : null;
+  const standing = g
+    ? `, now ${ref(`${k}.gate.ratio_after`)} of the \`${g.baseline}\` baseline's accuracy — ${g.breached ? "below" : g.ratio_after >= g.fraction ? "still within" : "still below"} the ${ref(`${k}.gate.fraction`)} gate`
+    : "";
+  if (e.tradeoff && has(`${k}.tradeoff.faster_pct`) && has(`${k}.tradeoff.accuracy_points`)) {
+    const metric = METRIC_NAMES[e.tradeoff.latency_metric] ?? e.tradeoff.latency_metric;
+    const method = g ? `\`${g.method}\`` : "the method";
+    return `A trade-off: ${method} got faster and less accurate at once — ${metric} ${ref(`${k}.tradeoff.faster_pct`)}, accuracy ${ref(`${k}.tradeoff.accuracy_points`)}${standing}.`;
+  }
+  if (g && g.breached)
+    return `It took \`${g.method}\` below its accuracy gate: from ${ref(`${k}.gate.ratio_before`)} to ${ref(`${k}.gate.ratio_after`)} of the \`${g.baseline}\` baseline's accuracy, against a gate of ${ref(`${k}.gate.fraction`)}.`;
+  return "";
+}
+
+/** A metric's name in prose; one without a name stays a code span (its digits are an identifier, not a figure). */
+const metricName = (metric: string) => METRIC_NAMES[metric] ?? `\`${metric}\``;
 
 const ref = (id: string) => `{{fact:${id}}}`;
 const commit = (sha: string) => `{{commit:${sha.slice(0, 12)}}}`;
@@ -45,18 +73,39 @@ function strength(r: number, ciLow: number | undefined, ciHigh: number | undefin
 /** "rose" / "fell": the direction of the lead metric, not its judgement. */
 const direction = (e: ChangeEvent) => (e.lead.change_pct > 0 ? "rose" : "fell");
 
+/**
+ * A maintainer's words (a triage reason, a login) as prose: markup, links and references stripped; left out
+ * (undefined) when they state a number, which only fact references may do (docs/truth-rule.md).
+ */
+function maintainerWords(text: string, identifiers: readonly string[]): string | undefined {
+  const plain = text
+    .replace(/[`*_<>[\]()#|~\\{}!]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[.;:,]+$/, "");
+  if (!plain || plain.length > 200 || /:\/\/|www\./i.test(plain)) return undefined;
+  return numbersIn(plain, { identifiers: [...identifiers], lang: "en" }).length === 0 ? plain : undefined;
+}
+
+/** "by octocat" when the name can be said, else "by a maintainer". */
+function byWhom(actor: string, identifiers: readonly string[]): string {
+  const who = maintainerWords(actor, identifiers);
+  return who ? `by ${who}` : "by a maintainer";
+}
+
 /** Where the change is: its commit, its range while bisection narrows it, or no code at all. */
-function whereItIs(e: ChangeEvent): string {
+function whereItIs(e: ChangeEvent, identifiers: readonly string[] = []): string {
   const k = `event.${e.n}`;
   const subject = e.subject ? ` {{subject:${e.commit_sha.slice(0, 12)}}}` : "";
   const last = e.candidates.at(-1) ?? e.commit_sha;
   const range = e.range_from_sha ? `between ${commit(e.range_from_sha)} and ${commit(last)}` : `up to ${commit(last)}`;
-  if (e.attribution === "no_code") return `the nightly runs ${range}, where no code changed`;
+  if (e.attribution === "no_code") return `the runs ${range}, which measured the same code`;
   if (e.attribution === "exact") {
     const bisected =
       e.bisection?.status === "bisected"
         ? ` (bisected from ${ref(`${k}.candidates`)} code commits in ${ref(`${k}.bisect.steps`)} steps, ${ref(`${k}.bisect.extra_runs`)} extra runs)`
         : "";
+    if (e.blamed_by) return `commit ${commit(e.commit_sha)}${subject} (blamed ${byWhom(e.blamed_by.actor, identifiers)}, overriding bisection)`;
     return `commit ${commit(e.commit_sha)}${subject}${bisected}`;
   }
   if (e.bisection?.status === "bisecting")
@@ -67,7 +116,7 @@ function whereItIs(e: ChangeEvent): string {
 }
 
 /** What became of a regression: fixed, partly fixed (with how much), or still open. */
-function outcome(e: ChangeEvent, has: (id: string) => boolean): string | undefined {
+function outcome(e: ChangeEvent, has: (id: string) => boolean, identifiers: readonly string[] = []): string | undefined {
   const k = `event.${e.n}`;
   const recovered =
     e.recovered && has(`${k}.recovered_pct`)
@@ -77,54 +126,98 @@ function outcome(e: ChangeEvent, has: (id: string) => boolean): string | undefin
     const after = has(`${k}.fixed_after_days`) ? ` after ${ref(`${k}.fixed_after_days`)} days` : "";
     return `It was fixed by ${commit(e.fixed_by_sha)}${after}.${recovered}`;
   }
-  if (e.status === "partly_fixed") return `It was partly fixed by ${commit(e.fixed_by_sha)}.${recovered} The rest is still open.`;
-  if (e.status === "open") return "It is still open.";
+  if (e.triage?.action === "expected" && e.kind === "regression") {
+    const why = maintainerWords(e.triage.reason, identifiers);
+    return `It was accepted ${byWhom(e.triage.actor, identifiers)} as the cost of ${why ? `the change (${why})` : "an intended change"}, so it is not counted as open.`;
+  }
+  const acked = e.triage?.action === "ack" ? `, acknowledged ${byWhom(e.triage.actor, identifiers)}` : "";
+  if (e.status === "partly_fixed") return `It was partly fixed by ${commit(e.fixed_by_sha)}.${recovered} The rest is still open${acked}.`;
+  if (e.status === "open") return `It is still open${acked}.`;
   return undefined;
 }
 
-function eventParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
+function eventParagraph(e: ChangeEvent, has: (id: string) => boolean, identifiers: readonly string[] = []): string {
   const k = `event.${e.n}`;
-  const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
-  const what = e.attribution === "no_code" ? "A change with no code commit" : e.kind === "regression" ? "Regression" : "Improvement";
-  const lines = [
-    `**${what} at ${whereItIs(e)}** (${ref(`${k}.date`)}):`,
-    `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
-  ];
+  const metric = metricName(e.lead.metric);
+  const what = e.attribution === "no_code" ? "An environment change" : e.kind === "regression" ? "Regression" : "Improvement";
+  // Several series: the event's size is the median across them, with its interval; the lead is named as the largest, without one.
+  const lines = sized(e, has)
+    ? [
+        `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
+        `across the ${ref(`${k}.median.series`)} series of ${metric} that moved with it, the median change was ${ref(`${k}.median_change_pct`)} (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}); the largest of them, \`${e.lead.label}\`, ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, ${ref(`${k}.change_pct`)} (${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+      ]
+    : [
+        `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
+        `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+      ];
   if (e.series_changed > 1) {
     lines.push(
-      `At this place ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`,
+      sized(e, has)
+        ? `At this place ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction.`
+        : `At this place ${ref(`${k}.series`)} series changed, ${ref(`${k}.series_same`)} of them in the same direction, with a median change of ${ref(`${k}.median_change_pct`)}.`,
     );
   }
   if (e.attribution === "no_code")
     lines.push("Only benchmark output and docs were committed between these runs: an environment change or noise, not blamed on a commit.");
   if (e.returns_of) lines.push("It brings back an earlier regression that had been fixed.");
-  const end = outcome(e, has);
+  const quality = qualitySentence(e, has);
+  if (quality) lines.push(quality);
+  const end = outcome(e, has, identifiers);
   if (end) lines.push(end);
   return lines.join(" ");
 }
+
+/** The event's size is told as the median across its series (with an interval) rather than as its largest series. */
+const sized = (e: ChangeEvent, has: (id: string) => boolean) => e.median_series > 1 && has(`event.${e.n}.median.ci_low_pct`);
 
 function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   const k = `event.${e.n}`;
   const u = e.users;
   if (!u || !u.measurable || !has(`${k}.users.latency_change_pct`)) {
-    return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit to tell whether users felt it.`;
+    return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit, or a week before it, to tell whether users felt it.`;
   }
-  const change = `user latency went from ${ref(`${k}.users.latency_before_ms`)} to ${ref(`${k}.users.latency_after_ms`)} (${ref(`${k}.users.latency_change_pct`)}, interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, p = ${ref(`${k}.users.p_value`)}, over ${ref(`${k}.users.hours`)} each side)`;
+  const usual = has(`${k}.users.usual_change_pct`)
+    ? `; beyond the usual week-over-week change of ${ref(`${k}.users.usual_change_pct`)} on the ${ref(`${k}.users.placebo_days`)} days before the commit`
+    : "";
+  const q = has(`${k}.users.q_value`) ? `q = ${ref(`${k}.users.q_value`)}` : `p = ${ref(`${k}.users.p_value`)}`;
+  const change = `the mean wait for an answer went from ${ref(`${k}.users.latency_before_ms`)} in the same hours a week before to ${ref(`${k}.users.latency_after_ms`)}${usual}, a change of ${ref(`${k}.users.latency_change_pct`)} (interval ${ref(`${k}.users.ci_low_pct`)} to ${ref(`${k}.users.ci_high_pct`)}, ${q}, over ${ref(`${k}.users.hours`)} each side)`;
   const errors =
     has(`${k}.users.error_before_pct`) && has(`${k}.users.error_after_pct`)
       ? `; the error rate went from ${ref(`${k}.users.error_before_pct`)} to ${ref(`${k}.users.error_after_pct`)}`
       : "";
-  const verdict = u.felt ? "**users felt it**" : "users did not measurably feel it";
+  const verdict = u.felt
+    ? "**users felt it**"
+    : u.other_way
+      ? "user latency moved the other way from what the benchmark change predicts (not something users felt from it)"
+      : "users did not measurably feel it";
   return `- ${commit(e.commit_sha)}: ${verdict}: ${change}${errors}.`;
 }
 
 /** A smaller change, one line: the commit, the series, the size and its interval. */
-function minorLine(e: ChangeEvent): string {
+function minorLine(e: ChangeEvent, identifiers: readonly string[] = [], has: (id: string) => boolean = () => false): string {
+  const metric = metricName(e.lead.metric);
+  const open = e.status === "open" || e.status === "partly_fixed";
+  const state =
+    open && e.triage?.action === "expected"
+      ? ", accepted as the cost of an intended change"
+      : e.status === "open"
+        ? `, still open${e.triage?.action === "ack" ? " (acknowledged)" : ""}`
+        : e.status === "partly_fixed"
+          ? ", partly fixed"
+          : e.status === "fixed"
+            ? ", since fixed"
+            : "";
+  const kind = e.attribution === "no_code" ? "an environment change (the same code measured)" : e.kind;
+  const quality = qualitySentence(e, has);
+  if (quality) return `${minorLineText(e, identifiers, has, metric, kind, state)}. ${quality}`;
+  return minorLineText(e, identifiers, has, metric, kind, state);
+}
+
+function minorLineText(e: ChangeEvent, identifiers: readonly string[], has: (id: string) => boolean, metric: string, kind: string, state: string): string {
   const k = `event.${e.n}`;
-  const metric = METRIC_NAMES[e.lead.metric] ?? e.lead.metric;
-  const state = e.status === "open" ? ", still open" : e.status === "partly_fixed" ? ", partly fixed" : e.status === "fixed" ? ", since fixed" : "";
-  const kind = e.attribution === "no_code" ? "with no code commit between the runs" : e.kind;
-  return `- ${whereItIs(e)} (${ref(`${k}.date`)}): ${metric} of \`${e.lead.label}\` ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}), ${kind}${state}`;
+  if (sized(e, has))
+    return `- ${whereItIs(e, identifiers)} (${ref(`${k}.date`)}): ${metric}, a median change of ${ref(`${k}.median_change_pct`)} across ${ref(`${k}.median.series`)} series (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}; the largest \`${e.lead.label}\`), ${kind}${state}`;
+  return `- ${whereItIs(e, identifiers)} (${ref(`${k}.date`)}): ${metric} of \`${e.lead.label}\` ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}), ${kind}${state}`;
 }
 
 /**
@@ -169,7 +262,11 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   const minor = fresh.filter((e) => !major.includes(e));
   const events = major;
   const felt = events.filter((e) => e.users?.felt);
-  const open = facts.events.filter((e) => e.status === "open" || e.status === "partly_fixed");
+  // Accepted (expected) regressions are not open; invalid ones are not in the facts' events at all.
+  const open = facts.events.filter(
+    (e) => (e.status === "open" || e.status === "partly_fixed") && e.triage?.action !== "expected" && e.triage?.action !== "invalid",
+  );
+  const ids_ = facts.identifiers;
   const foundAny = facts.events.length > 0 || (value("changes.events_found") ?? 0) > 0;
 
   // What changed: what is new since the previous episode, then what is known and still open.
@@ -190,15 +287,17 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     whatChanged.push(
       `New since the last episode — change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the code commits between the runs where they changed:`,
     );
-    for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has));
-    if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map(minorLine).join("\n")}`);
+    for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has, ids_));
+    if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map((e) => minorLine(e, ids_, has)).join("\n")}`);
   }
-  if (known.length > 0) whatChanged.push(`Known and still open, told in earlier episodes:\n\n${known.map(minorLine).join("\n")}`);
+  if (known.length > 0) whatChanged.push(`Known and still open, told in earlier episodes:\n\n${known.map((e) => minorLine(e, ids_, has)).join("\n")}`);
 
   // Why it matters: did users feel it?
   const why: string[] = [];
   if (events.length > 0) {
-    why.push("For each change, the Banterpacks overlay before the commit against after it (Welch's t-test on hourly user latency):");
+    why.push(
+      "For each change, the Banterpacks overlay in the hours after it against the same hours a week before, beyond the usual week-over-week change of the days before (a placebo test; q-values across every change and user metric). The hours after are counted from the commit time plus the configured deploy lag: Muse has no deploy record of Banterhearts.",
+    );
     why.push(events.map((e) => usersParagraph(e, has)).join("\n"));
   } else if (foundAny) {
     why.push("Nothing new happened in the benchmarks since the last episode, so there is nothing new for users to feel from Banterhearts.");
@@ -247,7 +346,8 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
         : e.bisection?.status === "bisecting"
           ? `bisection is narrowing the ${ref(`event.${e.n}.candidates`)} code commits up to ${commit(e.candidates.at(-1) ?? e.commit_sha)}: answer its benchmark requests (status page)`
           : `bisect the ${ref(`event.${e.n}.candidates`)} code commits up to ${commit(e.candidates.at(-1) ?? e.commit_sha)}`;
-    steps.push(`- Open regression in \`${e.lead.label}\`: ${suspects}, then rerun that benchmark to confirm the fix.`);
+    const acked = e.triage?.action === "ack" ? ` (acknowledged ${byWhom(e.triage.actor, ids_)})` : "";
+    steps.push(`- Open regression in \`${e.lead.label}\`${acked}: ${suspects}, then rerun that benchmark to confirm the fix.`);
   }
   if (has("changes.open_regressions") && open.length === 0 && (facts.open_regressions ?? []).length > 0) {
     steps.push(`- ${ref("changes.open_regressions")} regressions from earlier are still open: see the status page.`);
@@ -268,7 +368,7 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   let summary: string;
   const name = series === "chimera" ? "Chimera" : "Banterpacks";
   if (biggest) {
-    const metric = METRIC_NAMES[biggest.lead.metric] ?? biggest.lead.metric;
+    const metric = metricName(biggest.lead.metric);
     const what = biggest.kind === "regression" ? `${metric} regression` : `${metric} improvement`;
     const fixed =
       biggest.status === "fixed" ? ", since fixed" : biggest.status === "partly_fixed" ? ", partly fixed" : biggest.status === "open" ? ", still open" : "";

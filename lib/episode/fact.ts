@@ -7,7 +7,22 @@ import { z } from "zod";
  * formatter renders them (value, rounding, unit, sign, locale).
  */
 
-export const factUnit = z.enum(["ms", "tokens/s", "usd", "ratio", "percent", "count", "days", "hours", "coefficient", "score", "mb", "p_value", "date"]);
+export const factUnit = z.enum([
+  "ms",
+  "tokens/s",
+  "usd",
+  "ratio",
+  "percent",
+  "count",
+  "days",
+  "hours",
+  "coefficient",
+  "score",
+  "mb",
+  "p_value",
+  "date",
+  "points",
+]);
 export type FactUnit = z.infer<typeof factUnit>;
 
 export const fact = z.object({
@@ -26,6 +41,9 @@ export type Fact = z.infer<typeof fact>;
 
 export { LANGS, NUMBER_LOCALES, TRANSLATION_LANGS, type Lang, type TranslationLang } from "./langs";
 import { NUMBER_LOCALES, type Lang } from "./langs";
+
+/** The word for accuracy points after a figure, per language. */
+const POINTS: Record<Lang, string> = { en: "points", de: "Punkte", zh: "个点", hi: "अंक" };
 
 /** Significant digits kept for p-values (they are never rounded to 0). */
 const P_VALUE_DIGITS = 2;
@@ -60,6 +78,9 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
       return `${fixed(f.value)} tokens/s`;
     case "mb":
       return `${fixed(f.value)} MB`;
+    case "points":
+      // Accuracy points (a fraction × 100): "1.5 points", never a percent of a percent.
+      return `${fixed(f.value)} ${POINTS[lang]}`;
     case "hours":
       return `${fixed(f.value)} h`;
     case "p_value": {

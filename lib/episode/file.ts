@@ -146,10 +146,12 @@ export function dataQualityNotice(facts: Facts, threshold: number): EpisodeSecti
           : "- Evidence: too few benchmark runs to show a change.",
     );
   }
+  if ((c.attribution ?? 1) < 1) items.push("- Attribution: some changes are placed on a range of commits, not yet on one.");
+  if ((c.users ?? 1) < 1) items.push("- Users: the user-side change this episode reports is not certain enough after the correction across changes and metrics.");
   const markdown = [
     "The confidence score is {{fact:confidence}}, below the publish threshold: this episode is a draft and will not be published. What is missing:",
     items.join("\n"),
-    `Confidence is the weakest of completeness, recency, volume and evidence; here ${c.limiting} limits it.`,
+    `Confidence is the weakest of completeness, recency, volume, evidence, attribution and the users' side; here ${c.limiting} limits it.`,
   ]
     .filter(Boolean)
     .join("\n\n");

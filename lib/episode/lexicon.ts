@@ -194,7 +194,7 @@ const COUNT_NOUNS: { ids: RegExp; nouns: string[]; han: string[] }[] = [
   { ids: /^changes\.(?:regressions|open_regressions)$/, nouns: ["regression", "regressions", "regressionen", "रिग्रेशन"], han: ["回归", "退化"] },
   { ids: /^changes\.improvements$/, nouns: ["improvement", "improvements", "verbesserung", "verbesserungen", "सुधार"], han: ["改进", "改善"] },
   {
-    ids: /^(?:detect\.series_tested|event\.\d+\.series(?:_same)?)$/,
+    ids: /^(?:detect\.series_tested|event\.\d+\.series(?:_same)?|event\.\d+\.median\.series)$/,
     nouns: ["series", "benchmark", "serie", "serien", "reihe", "reihen", "श्रृंखला", "श्रृंखलाएँ", "सीरीज़"],
     han: ["序列", "系列", "基准"],
   },

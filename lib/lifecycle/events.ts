@@ -2,7 +2,7 @@ import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import type { AttributedChange } from "../analysis/changes";
-import { seriesId, seriesLabel, type SeriesKey } from "../analysis/series";
+import { HIGHER_IS_WORSE, seriesId, seriesLabel, type SeriesKey, type SeriesMetric } from "../analysis/series";
 
 /**
  * Events and their lifecycle, in one place: the status page, GET /api/changes,
@@ -37,6 +37,9 @@ const EVENT_NAMESPACE = "0f6c2a8e-4b1d-4e7a-9c3f-5a6b7c8d9e01";
 export const EVENT_KINDS = ["regression", "improvement", "no_code"] as const;
 export const EVENT_STATES = ["open", "partly_fixed", "fixed", "kept", "environment", "withdrawn"] as const;
 export const BISECTION_STATUSES = ["", "bisecting", "bisected", "stuck"] as const;
+/** A maintainer's word on an event (lib/triage, docs/triage.md): '' none; expected and invalid are not open. */
+export const TRIAGE_STATES = ["", "expected", "invalid", "ack"] as const;
+export type TriageState = (typeof TRIAGE_STATES)[number];
 
 const timestamp = z.string().transform((v) => new Date(v.includes("T") ? v : `${v.replace(" ", "T")}Z`).toISOString());
 const nullableNumber = z.number().nullable();
@@ -84,6 +87,33 @@ export const benchEventRow = z.object({
   recovered_ci_low: nullableNumber,
   recovered_ci_high: nullableNumber,
   returns_of: z.string(),
+  // Triage (sql/016, lib/triage): the effective word of the event_triage log, kept across detections.
+  triage: z.enum(TRIAGE_STATES).default(""),
+  triage_reason: z.string().default(""),
+  triage_actor: z.string().default(""),
+  triage_source: z.string().default(""),
+  triage_at: timestamp.nullable().default(null),
+  /** A maintainer's `blame <sha>`: overrides bisection ('' none). */
+  blame_sha: z.string().default(""),
+  blame_actor: z.string().default(""),
+  blame_reason: z.string().default(""),
+  // Accuracy gate (sql/018, docs/quality.md): where the event's quantization method stands against its gate, from the
+  // segment means of its accuracy series around the change; NULL / false / '' for events without an accuracy change.
+  gate_method: z.string().default(""),
+  gate_baseline: z.string().default(""),
+  gate_fraction: nullableNumber.default(null),
+  gate_ratio_before: nullableNumber.default(null),
+  gate_ratio_after: nullableNumber.default(null),
+  /** The change took the method from at or above its gate to below it: a quality regression even when nothing else moved. */
+  gate_breached: z.boolean().default(false),
+  /** Faster and less accurate at the same place: one trade-off event (its lead is the accuracy change). */
+  tradeoff: z.boolean().default(false),
+  tradeoff_latency_metric: z.string().default(""),
+  tradeoff_latency_label: z.string().default(""),
+  /** The latency change of the trade-off (negative: faster), percent. */
+  tradeoff_latency_pct: nullableNumber.default(null),
+  /** The accuracy change of the trade-off, in points (negative: less accurate). */
+  tradeoff_accuracy_points: nullableNumber.default(null),
 });
 export type BenchEventRow = z.infer<typeof benchEventRow>;
 
@@ -100,6 +130,80 @@ export function eventId(rangeFrom: string, rangeTo: string, direction: "worse" |
 
 const direction = (c: Pick<AttributedChange, "kind">) => (c.kind === "regression" ? "worse" : "better");
 
+/** Latency-side metrics of a trade-off: faster means lower latency or more tokens/s. */
+const SPEED_METRICS: readonly string[] = ["latency_p95_ms", "latency_mean_ms", "latency_p99_ms", "tokens_per_sec"];
+/** The same method of the same benchmark and model: the two sides of a trade-off. */
+const sameMethod = (a: AttributedChange, b: AttributedChange) =>
+  a.key.benchmark_type === b.key.benchmark_type && a.key.model === b.key.model && a.key.variant === b.key.variant && a.key.quant === b.key.quant;
+/** A: an accuracy regression, b: a speed-up of the same method — faster and less accurate. */
+const tradeoffPair = (a: AttributedChange, b: AttributedChange) =>
+  a.key.metric === "accuracy" && a.kind === "regression" && SPEED_METRICS.includes(b.key.metric) && b.kind === "improvement" && sameMethod(a, b);
+
+/** Gate and trade-off fields of an event with its members (lib/analysis/changes.ts gateCheck; docs/quality.md). */
+export function qualityFields(members: AttributedChange[], lead: AttributedChange): QualityFields {
+  const gated = members.filter((c) => c.gate);
+  const gateOf = gated.find((c) => c.gate!.breached) ?? (lead.gate ? lead : gated[0]);
+  const g = gateOf?.gate;
+  const fields: QualityFields = {
+    ...NO_QUALITY,
+    ...(g
+      ? {
+          gate_method: g.method,
+          gate_baseline: g.baseline_quant,
+          gate_fraction: g.fraction,
+          gate_ratio_before: g.ratio_before,
+          gate_ratio_after: g.ratio_after,
+          gate_breached: g.breached,
+        }
+      : {}),
+  };
+  if (lead.key.metric !== "accuracy" || lead.kind !== "regression") return fields;
+  // The speed side: the p95 change of the lead's own series' method preferred, then the largest speed-up.
+  const faster = members.filter((c) => tradeoffPair(lead, c));
+  if (faster.length === 0) return fields;
+  const speed = [...faster].sort(
+    (a, b) => Number(b.key.metric === "latency_p95_ms") - Number(a.key.metric === "latency_p95_ms") || Math.abs(b.change_pct) - Math.abs(a.change_pct),
+  )[0];
+  // tokens/s up is faster: told as the latency it saves (−x %), so "faster" is always a negative percent.
+  const latencyPct = speed.key.metric === "tokens_per_sec" ? -speed.change_pct : speed.change_pct;
+  return {
+    ...fields,
+    tradeoff: true,
+    tradeoff_latency_metric: speed.key.metric,
+    tradeoff_latency_label: seriesLabel(speed.key),
+    tradeoff_latency_pct: latencyPct,
+    tradeoff_accuracy_points: lead.after.mean - lead.before.mean,
+  };
+}
+
+export type QualityFields = Pick<
+  BenchEventRow,
+  | "gate_method"
+  | "gate_baseline"
+  | "gate_fraction"
+  | "gate_ratio_before"
+  | "gate_ratio_after"
+  | "gate_breached"
+  | "tradeoff"
+  | "tradeoff_latency_metric"
+  | "tradeoff_latency_label"
+  | "tradeoff_latency_pct"
+  | "tradeoff_accuracy_points"
+>;
+export const NO_QUALITY: QualityFields = {
+  gate_method: "",
+  gate_baseline: "",
+  gate_fraction: null,
+  gate_ratio_before: null,
+  gate_ratio_after: null,
+  gate_breached: false,
+  tradeoff: false,
+  tradeoff_latency_metric: "",
+  tradeoff_latency_label: "",
+  tradeoff_latency_pct: null,
+  tradeoff_accuracy_points: null,
+};
+
 /**
  * Groups the changes into events: changes in the same direction between the same two measured commits are one
  * event; so are changes whose code-commit ranges overlap (series measured on different cadences narrowing one
@@ -112,6 +216,16 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
   for (let i = 0; i < changes.length; i++) {
     for (let j = i + 1; j < changes.length; j++) {
       if (direction(changes[i]) !== direction(changes[j])) continue;
+      const samePair = changes[i].previous_sha === changes[j].previous_sha && changes[i].commit_sha === changes[j].commit_sha;
+      const overlap = [...suspects[i]].some((sha) => suspects[j].has(sha));
+      if (samePair || overlap) parent[find(i)] = find(j);
+    }
+  }
+  // Faster and less accurate at the same place (docs/quality.md): a method's accuracy regression and its speed-up are
+  // one trade-off event, whatever their directions.
+  for (let i = 0; i < changes.length; i++) {
+    for (let j = 0; j < changes.length; j++) {
+      if (i === j || !tradeoffPair(changes[i], changes[j])) continue;
       const samePair = changes[i].previous_sha === changes[j].previous_sha && changes[i].commit_sha === changes[j].commit_sha;
       const overlap = [...suspects[i]].some((sha) => suspects[j].has(sha));
       if (samePair || overlap) parent[find(i)] = find(j);
@@ -136,9 +250,15 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       pairs.set(key, { n: (pairs.get(key)?.n ?? 0) + 1, c: pairs.get(key)?.c ?? c });
     }
     const anchor = [...pairs.values()].reduce((a, b) => (b.n > a.n ? b : a)).c;
-    // Lead: p95 latency preferred, then the largest change.
+    // Lead: p95 latency preferred, then the largest change. A trade-off (accuracy down, speed up) is led by its accuracy
+    // change, a gate breach first: the quality regression is what stays open.
+    const tradeoffLeads = members.filter((c) => members.some((o) => tradeoffPair(c, o)));
     const p95 = members.filter((c) => c.key.metric === "latency_p95_ms");
-    const lead = (p95.length ? p95 : members).reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
+    const lead = tradeoffLeads.length
+      ? tradeoffLeads.reduce((a, b) =>
+          (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
+        )
+      : (p95.length ? p95 : members).reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
     const noCode = codeCommits.length === 0;
     const dir = direction(lead);
     // Keep the id of a stored event this one overlaps (same direction), else derive one from its range.
@@ -151,6 +271,8 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
         (e.kind === "no_code" ? directionOfPct(e) === dir : e.code_commits.some((sha) => codeCommits.includes(sha))),
     );
     const id = match?.event_id ?? eventId(anchor.previous_sha, anchor.commit_sha, dir);
+    // The stored bisection holds only for the range it searched: a changed range is bisected again.
+    const sameRange = match && match.code_commits.join() === codeCommits.join() ? match : undefined;
     taken.add(id);
     const k: SeriesKey = lead.key;
     events.push({
@@ -166,12 +288,12 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       code_commits: codeCommits,
       commit_ts: anchor.commit_ts,
       // One code commit: blamed outright. Several: bisection decides (lib/bisection), starting from what is stored.
-      blamed_sha: codeCommits.length === 1 ? codeCommits[0] : match && match.code_commits.join() === codeCommits.join() ? match.blamed_sha : "",
-      bisection_status: codeCommits.length > 1 ? match?.bisection_status || "bisecting" : "",
-      bisection_steps: match?.bisection_steps ?? 0,
-      bisection_steps_left: match?.bisection_steps_left ?? (codeCommits.length > 1 ? Math.ceil(Math.log2(codeCommits.length)) : 0),
-      bisection_extra_runs: match?.bisection_extra_runs ?? 0,
-      bisection_note: match?.bisection_note ?? "",
+      blamed_sha: codeCommits.length === 1 ? codeCommits[0] : (sameRange?.blamed_sha ?? ""),
+      bisection_status: codeCommits.length > 1 ? sameRange?.bisection_status || "bisecting" : "",
+      bisection_steps: sameRange?.bisection_steps ?? 0,
+      bisection_steps_left: sameRange?.bisection_steps_left ?? (codeCommits.length > 1 ? Math.ceil(Math.log2(codeCommits.length)) : 0),
+      bisection_extra_runs: sameRange?.bisection_extra_runs ?? 0,
+      bisection_note: sameRange?.bisection_note ?? "",
       benchmark_type: k.benchmark_type,
       model: k.model,
       quant: k.quant,
@@ -197,15 +319,65 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       recovered_ci_low: null,
       recovered_ci_high: null,
       returns_of: "",
+      ...triageFields(match),
+      ...qualityFields(members, lead),
       changes: members,
       series: [...new Set(members.map((c) => seriesId(c.key)))],
     });
+    withTriageEffects(events[events.length - 1]);
   }
   return events.sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
 }
 
+export type TriageFields = Pick<
+  BenchEventRow,
+  "triage" | "triage_reason" | "triage_actor" | "triage_source" | "triage_at" | "blame_sha" | "blame_actor" | "blame_reason"
+>;
+export const NO_TRIAGE: TriageFields = {
+  triage: "",
+  triage_reason: "",
+  triage_actor: "",
+  triage_source: "",
+  triage_at: null,
+  blame_sha: "",
+  blame_actor: "",
+  blame_reason: "",
+};
+
+/** The triage a stored event carries (a triaged event keeps it across later detections: its id is stable). */
+export function triageFields(row: Partial<TriageFields> | undefined): TriageFields {
+  if (!row) return { ...NO_TRIAGE };
+  return {
+    triage: row.triage ?? "",
+    triage_reason: row.triage_reason ?? "",
+    triage_actor: row.triage_actor ?? "",
+    triage_source: row.triage_source ?? "",
+    triage_at: row.triage_at ?? null,
+    blame_sha: row.blame_sha ?? "",
+    blame_actor: row.blame_actor ?? "",
+    blame_reason: row.blame_reason ?? "",
+  };
+}
+
+/**
+ * What a maintainer's blame does to an event (in place; returns it): the blamed commit is theirs, and bisection
+ * stops (status '', nothing left), so no more runs are asked for. A full sha of the range replaces a prefix.
+ */
+export function withTriageEffects<T extends BenchEventRow>(event: T): T {
+  if (!event.blame_sha) return event;
+  const full = event.code_commits.find((sha) => sha.startsWith(event.blame_sha.toLowerCase()));
+  event.blamed_sha = full ?? event.blame_sha;
+  event.bisection_status = "";
+  event.bisection_steps_left = 0;
+  event.bisection_note = event.blame_actor ? `blamed by ${event.blame_actor} (maintainer)` : "blamed by a maintainer";
+  return event;
+}
+
+/** Whether a maintainer said the event is not (or no longer) an open problem: invalid (not real) or expected (accepted). */
+export const isTriagedAway = (e: { triage?: string }) => e.triage === "invalid" || e.triage === "expected";
+
 function directionOfPct(e: Pick<BenchEventRow, "change_pct" | "metric">): "worse" | "better" {
-  const higherIsWorse = e.metric !== "tokens_per_sec";
+  const higherIsWorse = HIGHER_IS_WORSE[e.metric as SeriesMetric] ?? true;
   return e.change_pct > 0 === higherIsWorse ? "worse" : "better";
 }
 
@@ -245,7 +417,10 @@ export function linkLifecycle(events: BenchEvent[]): void {
     const leadSeries = seriesId({ ...event, metric: event.metric as SeriesKey["metric"] });
     const later = byTime.filter((e) => e.kind === "improvement" && Date.parse(e.commit_ts) > Date.parse(event.commit_ts));
     // The lead series first; else the first of the event's series that a later improvement moved back.
-    const members = [...event.changes].sort((a, b) => Number(seriesId(b.key) === leadSeries) - Number(seriesId(a.key) === leadSeries));
+    // Only the changes that made things worse can be fixed (a trade-off's speed-up is not undone by a fix).
+    const members = event.changes
+      .filter((c) => c.kind === "regression")
+      .sort((a, b) => Number(seriesId(b.key) === leadSeries) - Number(seriesId(a.key) === leadSeries));
     let found: { change: AttributedChange; fix: { event: BenchEvent; change: AttributedChange } } | undefined;
     for (const change of members) {
       const fixes = later.flatMap((e) => e.changes.filter((c) => seriesId(c.key) === seriesId(change.key)).map((c) => ({ event: e, change: c })));
@@ -283,13 +458,15 @@ function fixTime(events: BenchEvent[], e: BenchEvent): number {
 }
 
 /** Is this regression still (partly) open? */
-export const isOpenRegression = (e: Pick<BenchEventRow, "kind" | "state">) => e.kind === "regression" && (e.state === "open" || e.state === "partly_fixed");
+export const isOpenRegression = (e: Pick<BenchEventRow, "kind" | "state"> & { triage?: string }) =>
+  e.kind === "regression" && (e.state === "open" || e.state === "partly_fixed") && !isTriagedAway(e);
 
 // ---------------------------------------------------------------- storage
 
 export const EVENT_COLUMNS = Object.keys(benchEventRow.shape);
 
-export function toRow(e: BenchEvent | BenchEventRow): BenchEventRow {
+/** The stored columns of an event (rows written before the triage columns existed get their defaults). */
+export function toRow(e: BenchEvent | BenchEventRow | z.input<typeof benchEventRow>): BenchEventRow {
   return benchEventRow.parse(Object.fromEntries(EVENT_COLUMNS.map((k) => [k, (e as Record<string, unknown>)[k]])));
 }
 
@@ -319,10 +496,10 @@ export async function updateEvent(db: Db, row: BenchEventRow): Promise<void> {
   await db.insert("bench_events", [toRow(row)]);
 }
 
-/** Open (and partly fixed) regressions, newest first: the status page, the API, the Datadog metric. */
+/** Open (and partly fixed) regressions, newest first: the status page, the API, the Datadog metric. Triaged invalid or expected ones are not open. */
 export async function openRegressionEvents(db: Db, limit = 50): Promise<BenchEventRow[]> {
   return db.query(
-    `SELECT * FROM bench_events FINAL WHERE kind = 'regression' AND state IN ('open', 'partly_fixed')
+    `SELECT * FROM bench_events FINAL WHERE kind = 'regression' AND state IN ('open', 'partly_fixed') AND triage NOT IN ('invalid', 'expected')
       ORDER BY commit_ts DESC, abs(change_pct) DESC LIMIT {limit:UInt32}`,
     { limit },
     benchEventRow,

@@ -51,6 +51,9 @@ const specific = [
   // bisect
   { name: "muse.bisect.requests", type: "count", description: "bisection benchmark requests made", tags: [] },
   { name: "muse.bisect.events", type: "gauge", description: "events whose commit range bisection is still narrowing", tags: [] },
+  // reach (lib/reach: GitHub issues, Slack, Datadog events)
+  { name: "muse.reach.sent", type: "count", description: "issue writes and notices sent about events, by channel and action", tags: ["channel", "action"] },
+  { name: "muse.reach.failures", type: "count", description: "issue syncs and notices that failed (logged; the agent goes on)", tags: ["channel"] },
   // publish
   { name: "muse.publish.episodes", type: "count", description: "episodes published", tags: ["series"] },
   { name: "muse.publish.failures", type: "count", description: "publish attempts that failed", tags: [] },

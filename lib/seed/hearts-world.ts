@@ -6,7 +6,7 @@ import { BENCHMARK_TYPES, type BenchmarkType } from "../ingest/reports/schemas";
 import { GitWriter } from "./git-writer";
 import { gaussian, pick, seededRandom } from "./random";
 import { generateReport, SAMPLE_MODELS } from "./reports";
-import { HEARTS_RELEASES, loadFactor } from "./timeline";
+import { HEARTS_RELEASES, loadFactor, type QuantEffect } from "./timeline";
 
 /**
  * Banterhearts as LLM-inference teams run it: people commit code during the
@@ -64,7 +64,16 @@ const BRANCH = {
 
 export const sampleWorld = z.object({
   /** Planted releases by sha: a run at a commit that has one as an ancestor (or is it) runs at its factor. */
-  releases: z.array(z.object({ sha: z.string(), factor: z.number(), message: z.string(), ts: z.string() })),
+  releases: z.array(
+    z.object({
+      sha: z.string(),
+      factor: z.number(),
+      message: z.string(),
+      ts: z.string(),
+      /** An effect on one quantization method only (lib/seed/timeline.ts QuantEffect). */
+      quant: z.object({ quant: z.string(), latency: z.number(), accuracyPoints: z.number(), loss: z.number().optional() }).optional(),
+    }),
+  ),
   /** Machine drift per UTC day (multiplier), from the seed; days not listed drift 1. */
   drift: z.record(z.string(), z.number()),
   seed: z.number(),
@@ -90,9 +99,16 @@ export function sampleReport(
   time: Date,
   performance: number,
   rng: () => number,
-  extra: { commitSha?: string; requestId?: string } = {},
+  extra: { commitSha?: string; requestId?: string; quantEffects?: readonly QuantEffect[] } = {},
 ): Record<string, unknown> {
-  const report = generateReport(type, { generatedAt: time, commitSha: extra.commitSha ?? "0".repeat(40), model, performance, rng }) as Record<string, unknown>;
+  const report = generateReport(type, {
+    generatedAt: time,
+    commitSha: extra.commitSha ?? "0".repeat(40),
+    model,
+    performance,
+    rng,
+    quantEffects: extra.quantEffects,
+  }) as Record<string, unknown>;
   if (!extra.commitSha) delete report.commit_sha;
   if (extra.requestId) report.request_id = extra.requestId;
   report.tags = [...((report.tags as string[] | undefined) ?? []), "sample"];
@@ -154,6 +170,7 @@ export async function writeHeartsWorld(options: {
   const branchDay = Math.floor(0.62 * days);
   const skewDay = Math.floor(0.45 * days);
   let codeFactor = 1;
+  const quantEffects: QuantEffect[] = [];
   let night = 0;
   let counter = 0;
   const source = (file: string, message: string, time: Date) => `# ${message}\n# sample source file, revision ${++counter} (${time.toISOString()})\n`;
@@ -168,7 +185,7 @@ export async function writeHeartsWorld(options: {
       for (const [m, model] of SAMPLE_MODELS.entries()) {
         for (const [k, type] of types.entries()) {
           if (k >= 2 && m !== night % SAMPLE_MODELS.length) continue;
-          const report = sampleReport(type, model, nightAt, runPerformance(codeFactor, nightAt, world, rng), rng);
+          const report = sampleReport(type, model, nightAt, runPerformance(codeFactor, nightAt, world, rng), rng, { quantEffects });
           files[`reports/${type}/${nightAt.toISOString().slice(0, 10)}-${model}.json`] = `${JSON.stringify(report, null, 2)}\n`;
           reports += 1;
         }
@@ -190,7 +207,14 @@ export async function writeHeartsWorld(options: {
         const files = Object.fromEntries(planted.files.map((f) => [f, source(f, planted.message, time)]));
         const sha = await hearts.commit(planted.message, time, files, author);
         codeFactor *= planted.factor;
-        world.releases.push({ sha, factor: planted.factor, message: planted.message, ts: time.toISOString() });
+        if (planted.quant) quantEffects.push(planted.quant);
+        world.releases.push({
+          sha,
+          factor: planted.factor,
+          message: planted.message,
+          ts: time.toISOString(),
+          ...(planted.quant ? { quant: planted.quant } : {}),
+        });
         commits += 1;
         codeCommits += 1;
         continue;
@@ -211,7 +235,8 @@ export async function writeHeartsWorld(options: {
         continue;
       }
       // A commit whose author's clock was three hours behind (or a rebase kept an old date): history, not time, decides.
-      if (d === skewDay && i === 1) time = new Date(t - 3 * HOUR);
+      // At least an hour before its parent, however the day's commits are spaced, so the skew is always there.
+      if (d === skewDay && i === 1) time = new Date(Math.min(t - 3 * HOUR, times[0] - HOUR));
       const change = rng() < 0.2 ? pick(rng, DOCS) : pick(rng, NEUTRAL_CODE);
       await hearts.commit(change.message, time, Object.fromEntries(change.files.map((f) => [f, source(f, change.message, time)])), author);
       commits += 1;
@@ -226,7 +251,7 @@ export async function writeHeartsWorld(options: {
   for (const model of SAMPLE_MODELS) {
     for (const type of ["quantization", "compilation"] as const) {
       files[`reports/${type}/${last.toISOString().replace(/[:.]/g, "-")}-${model}.json`] =
-        `${JSON.stringify(sampleReport(type, model, last, runPerformance(codeFactor, last, world, rng), rng), null, 2)}\n`;
+        `${JSON.stringify(sampleReport(type, model, last, runPerformance(codeFactor, last, world, rng), rng, { quantEffects }), null, 2)}\n`;
       reports += 1;
     }
   }
@@ -240,15 +265,23 @@ const run = promisify(execFile);
 
 /** The factor of the code at `sha`: the product of the planted releases it contains (git decides ancestry). */
 export async function codeFactorAt(heartsDir: string, world: SampleWorld, sha: string): Promise<number> {
+  return (await codeAt(heartsDir, world, sha)).factor;
+}
+
+/** The code at `sha`: its factor and the per-method effects of the planted releases it contains. */
+export async function codeAt(heartsDir: string, world: SampleWorld, sha: string): Promise<{ factor: number; quantEffects: QuantEffect[] }> {
   let factor = 1;
+  const quantEffects: QuantEffect[] = [];
   for (const release of world.releases) {
     const contains = await run("git", ["merge-base", "--is-ancestor", release.sha, sha], { cwd: heartsDir }).then(
       () => true,
       () => false,
     );
-    if (contains) factor *= release.factor;
+    if (!contains) continue;
+    factor *= release.factor;
+    if (release.quant) quantEffects.push(release.quant);
   }
-  return factor;
+  return { factor, quantEffects };
 }
 
 /** What users of the overlay run against at time t: the releases committed by then (deployed on merge). */

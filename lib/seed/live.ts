@@ -2,7 +2,7 @@ import { GitWriter } from "./git-writer";
 import { simulateOverlay, type SampleEvent } from "./overlay";
 import { seededRandom } from "./random";
 import { generateReport, SAMPLE_MODELS } from "./reports";
-import { loadFactor, releaseFactor } from "./timeline";
+import { HEARTS_RELEASES, loadFactor, releaseFactor } from "./timeline";
 
 /**
  * Keeps the sample world going after the seed (used by `npm run demo`): new
@@ -14,6 +14,9 @@ export function livePerformance(time: Date): number {
   return releaseFactor(1) * loadFactor(time);
 }
 
+/** The per-method effects of every planted release: live runs measure the code the seeded story ended on. */
+const LIVE_QUANT_EFFECTS = HEARTS_RELEASES.flatMap((r) => (r.quant ? [r.quant] : []));
+
 let commitCounter = 0;
 
 /** Adds one Banterhearts commit with a quantization and a compilation report generated now. */
@@ -23,10 +26,14 @@ export async function addHeartsCommit(dir: string, now: Date): Promise<string> {
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const files: Record<string, string> = {};
   for (const type of ["quantization", "compilation"] as const) {
-    const report = generateReport(type, { generatedAt: now, commitSha: "0".repeat(40), model, performance: livePerformance(now), rng }) as Record<
-      string,
-      unknown
-    >;
+    const report = generateReport(type, {
+      generatedAt: now,
+      commitSha: "0".repeat(40),
+      model,
+      performance: livePerformance(now),
+      rng,
+      quantEffects: LIVE_QUANT_EFFECTS,
+    }) as Record<string, unknown>;
     delete report.commit_sha;
     report.tags = [...((report.tags as string[] | undefined) ?? []), "sample"];
     files[`reports/${type}/${stamp}-${model}.json`] = `${JSON.stringify(report, null, 2)}\n`;

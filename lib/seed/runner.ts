@@ -1,6 +1,6 @@
 import type { BenchmarkType } from "../ingest/reports/schemas";
 import { BENCHMARK_TYPES } from "../ingest/reports/schemas";
-import { codeFactorAt, readSampleWorld, runPerformance, runRng, sampleReport, type SampleWorld } from "./hearts-world";
+import { codeAt, readSampleWorld, runPerformance, runRng, sampleReport, type SampleWorld } from "./hearts-world";
 
 /**
  * The sample world's benchmark runner: what a Banterhearts CI job does with a
@@ -27,7 +27,7 @@ export interface RunnerRequest {
 export async function reportsForRequest(heartsDir: string, request: RunnerRequest, now: Date, world?: SampleWorld): Promise<Record<string, unknown>[]> {
   const w = world ?? (await readSampleWorld(heartsDir));
   if (!(BENCHMARK_TYPES as readonly string[]).includes(request.benchmark_type)) throw new Error(`unknown benchmark type ${request.benchmark_type}`);
-  const factor = await codeFactorAt(heartsDir, w, request.commit_sha);
+  const { factor, quantEffects } = await codeAt(heartsDir, w, request.commit_sha);
   return Array.from({ length: request.repeats }, (_, i) => {
     // Repeats a few seconds apart: distinct reports (distinct run ids) of the same commit.
     const at = new Date(now.getTime() + i * 5_000);
@@ -35,6 +35,7 @@ export async function reportsForRequest(heartsDir: string, request: RunnerReques
     return sampleReport(request.benchmark_type as BenchmarkType, request.model, at, runPerformance(factor, at, w, rng), rng, {
       commitSha: request.commit_sha,
       requestId: request.id,
+      quantEffects,
     });
   });
 }

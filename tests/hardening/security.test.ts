@@ -113,10 +113,21 @@ const BEARER_ROUTES: Guarded[] = [
     harmless: { body: "{}", contentType: "application/json" },
   },
   { method: "GET", path: "/api/runs", file: "runs/route.ts", variable: "MUSE_ADMIN_TOKEN", invoke: plain("GET"), harmless: { path: "/api/runs?limit=0" } },
+  // Triage: the positive control is refused past the guard (a body without action and actor: 400).
+  {
+    method: "POST",
+    path: "/api/changes/event-1/triage",
+    file: "changes/[id]/triage/route.ts",
+    variable: "MUSE_ADMIN_TOKEN",
+    invoke: (m) => withParams("id", "event-1")(m, "POST"),
+    harmless: { body: "{}", contentType: "application/json" },
+  },
 ];
 const WEBHOOK = { method: "POST", file: "webhooks/vercel/route.ts", variable: "VERCEL_WEBHOOK_SECRET" } as const;
+/** Signed with GITHUB_WEBHOOK_SECRET (X-Hub-Signature-256): tests/github-webhook.test.ts covers its signature checks. */
+const GITHUB_WEBHOOK = { method: "POST", file: "webhooks/github/route.ts", variable: "GITHUB_WEBHOOK_SECRET" } as const;
 /** Routes anyone may call: read-only. */
-const PUBLIC = ["GET health/route.ts", "GET episodes/route.ts", "GET changes/route.ts"];
+const PUBLIC = ["GET health/route.ts", "GET episodes/route.ts", "GET changes/route.ts", "GET events/[id]/chart.svg/route.ts"];
 
 let t: TestDatabase;
 const modules = new Map<string, RouteModule>();
@@ -199,7 +210,11 @@ describe("the secret watch", () => {
 
 describe("the routes are all classified", () => {
   it("every exported handler under app/api is either guarded (tested below) or public and read-only", () => {
-    const guarded = new Set([...BEARER_ROUTES.map((r) => `${r.method} ${r.file}`), `${WEBHOOK.method} ${WEBHOOK.file}`]);
+    const guarded = new Set([
+      ...BEARER_ROUTES.map((r) => `${r.method} ${r.file}`),
+      `${WEBHOOK.method} ${WEBHOOK.file}`,
+      `${GITHUB_WEBHOOK.method} ${GITHUB_WEBHOOK.file}`,
+    ]);
     const found = [...modules].flatMap(([file, mod]) =>
       ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => typeof mod[m] === "function").map((m) => `${m} ${file}`),
     );

@@ -12,8 +12,13 @@ import type { Db } from "../../lib/clickhouse/client";
  * Row ids are uuid v5 in the caller's namespace, as each suite had them.
  */
 
-/** The commit every benchmark and session row carries. */
+/** The commit every benchmark row of the first week, and every session row, carries. */
 export const SAMPLE_SHA = "d".repeat(40);
+/**
+ * The code commit the second week's benchmark runs measured (llama's planted regression): a change between runs of
+ * one and the same commit would be an environment change, never a regression of the code.
+ */
+export const REGRESSION_COMMIT = "c".repeat(40);
 export const HEARTS_COMMIT = "e".repeat(40);
 export const PACKS_COMMIT = "f".repeat(40);
 
@@ -40,7 +45,7 @@ function sampleWindowRows(ns: string): { bench: Record<string, unknown>[]; stats
     const row = (variant: string, model: string, quant: string, latency: number, tps: number, hour: number) => ({
       ts: new Date(day.getTime() + hour * 3_600_000).toISOString(),
       run_id: uuidv5(`${d}-${variant}-${hour}`, ns),
-      commit_sha: SAMPLE_SHA,
+      commit_sha: current ? REGRESSION_COMMIT : SAMPLE_SHA,
       benchmark_type: "quantization",
       variant,
       model,
@@ -95,10 +100,21 @@ export async function seedSampleWindow(db: Db, ns: string): Promise<void> {
   await db.insert("session_stats", stats);
 }
 
-/** The 14 days plus one upstream commit per repository inside the window. */
+/** The 14 days plus the regression's commit and one more upstream commit per repository inside the window. */
 export async function seedSampleWindowWithCommits(db: Db, ns: string): Promise<void> {
   await seedSampleWindow(db, ns);
   await db.insert("upstream_commits", [
+    {
+      repo: "banterhearts",
+      sha: REGRESSION_COMMIT,
+      ts: "2026-11-08T06:00:00.000Z",
+      author: "dev",
+      message: "perf(quant): route int8 through the generic kernel",
+      files: ["quant/int8.py"],
+      files_changed: 1,
+      additions: 12,
+      deletions: 3,
+    },
     {
       repo: "banterhearts",
       sha: HEARTS_COMMIT,

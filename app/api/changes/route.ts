@@ -8,7 +8,8 @@ import { json, jsonError } from "@/lib/http/responses";
  * GET /api/changes?state=open|partly_fixed|fixed|kept|environment&limit= — benchmark change events of
  * bench_events (latest version of each: FINAL), newest commit first, then by size. Without `state`: the
  * regressions still open, fully or in part (open and partly_fixed). Never `withdrawn` (an event a later run
- * no longer finds is no event). Public and read-only like /api/episodes: what it returns is what the
+ * no longer finds is no event), never one a maintainer triaged `invalid`, and a regression triaged `expected` is
+ * not open (docs/triage.md); each event carries its triage. Public and read-only like /api/episodes: what it returns is what the
  * episodes and the status page already publish; the bookkeeping columns (`run_id`, `updated_at`) are left
  * out. One bounded query (limit ≤ 500); shared caches may keep an answer for a minute. Unknown or repeated
  * parameters are refused (400 naming the parameter).
@@ -40,7 +41,8 @@ export async function GET(request: Request): Promise<Response> {
   try {
     rows = await serverContext().db.query(
       `SELECT * FROM bench_events FINAL
-        WHERE state IN {states:Array(String)}
+        WHERE state IN {states:Array(String)} AND triage != 'invalid'
+          AND NOT (triage = 'expected' AND kind = 'regression' AND state IN ('open', 'partly_fixed'))
         ORDER BY commit_ts DESC, abs(change_pct) DESC, event_id
         LIMIT {limit:UInt32}`,
       { states, limit },

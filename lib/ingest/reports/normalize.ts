@@ -274,6 +274,15 @@ function variantsOf(report: BenchmarkReport): Variant[] {
   }
 }
 
+/**
+ * The quality figures a variant carries (a quantization method's `accuracy` and `loss`, a `perplexity` where a report
+ * has one) as columns (sql/017). They stay in `extra` too, where rows written before the columns keep them.
+ */
+function qualityFigures(extra: Record<string, unknown>): Pick<BenchRunRow, "accuracy" | "loss" | "perplexity"> {
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return { accuracy: num(extra.accuracy), loss: num(extra.loss), perplexity: num(extra.perplexity) };
+}
+
 /** Model fields that are columns already. */
 const MODEL_COLUMNS = new Set(["name", "device", "quant", "dataset"]);
 
@@ -347,6 +356,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
       device,
       ...v.figures,
       cost_per_1k: rowModel === UNKNOWN ? null : costPer1k(rowModel),
+      ...qualityFigures(v.extra),
       extra: JSON.stringify({ ...v.extra, model_config }),
       source_path: sourcePath,
       request_id: requestId,
