@@ -373,8 +373,8 @@ describe("status data from ClickHouse", () => {
       ok: true,
       rows: [
         { source: "banterhearts", newest_data: "2026-11-20T09:00:00.000Z", age_seconds: 3 * 3600, watcher_lag_seconds: 7200, watcher_rows_found: 12 },
-        // The newer of the last raw event (10:45) and the end of the last session hour (11:00).
-        { source: "banterpacks", newest_data: "2026-11-20T11:00:00.000Z", age_seconds: 3600, watcher_lag_seconds: 1800, watcher_rows_found: 340 },
+        // The last raw event (10:45): a real row time, not the end of the last session hour (11:00), which no row has.
+        { source: "banterpacks", newest_data: "2026-11-20T10:45:00.000Z", age_seconds: 4500, watcher_lag_seconds: 1800, watcher_rows_found: 340 },
       ],
     });
     expect(r.watcher.ok && r.watcher.rows.map((w) => w.status)).toEqual(["valid", "degraded"]);

@@ -111,6 +111,12 @@ describe("watch agent", () => {
     const result = await watch(deps, { runId: "7e9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" });
     expect(result.summary.sources[1]).toMatchObject({ rows_found: 0, lag_seconds: null, data_age_seconds: 5 * 3600 });
     expect(result.summary.reasons.at(-1)).toMatch(/no rows ingested yet for the latest commit cccccc.*newest row 5\.0 h old/);
+    // The stored history holds the lag that decided the verdict, not the other source's (or 0): it looks stale when it was.
+    const [stored] = await t.db.query<{ packs_lag_seconds: number | null; lag_seconds: number }>(
+      "SELECT packs_lag_seconds, lag_seconds FROM watcher_runs FINAL WHERE run_id = {id:UUID}",
+      { id: "7e9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a" },
+    );
+    expect(stored).toEqual({ packs_lag_seconds: 5 * 3600, lag_seconds: 6.5 * 3600 });
     const gauges = seriesOf(deps.metrics, "muse.watch.lag_seconds");
     expect(gauges.map((g) => [g.tags.find((x) => x.startsWith("source:")), g.points.at(-1)?.value])).toEqual([
       ["source:banterhearts", 6.5 * 3600],

@@ -138,11 +138,10 @@ export async function loadFreshness(db: Db, now: Date, latestWatcherRun: Watcher
       sourceTimesRow,
     );
     const latest = latestWatcherRun;
-    const packsNewest =
-      [realTs(s.newest_event), s.newest_session_hour ? new Date(Date.parse(s.newest_session_hour) + 3_600_000).toISOString() : null]
-        .filter((v): v is string => v !== null)
-        .sort()
-        .pop() ?? null;
+    // Real row times only: the newest raw event, else the start of the newest rolled-up hour (its end would be a time
+    // no row has, and up to an hour in the future). Never later than now (a client clock ahead of ours).
+    const packsRow = realTs(s.newest_event) ?? realTs(s.newest_session_hour);
+    const packsNewest = packsRow && Date.parse(packsRow) > now.getTime() ? now.toISOString() : packsRow;
     const heartsNewest = realTs(s.newest_bench);
     return [
       {
