@@ -31,7 +31,18 @@ import { lighthouseSection } from "./lighthouse";
 import { siteSection } from "./site";
 import { statisticsSection } from "./statistics";
 
-const SECTIONS = ["ingest", "analytics", "site", "agents", "changepoints", "changepoints-real", "attribution", "statistics", "production", "lighthouse"] as const;
+const SECTIONS = [
+  "ingest",
+  "analytics",
+  "site",
+  "agents",
+  "changepoints",
+  "changepoints-real",
+  "attribution",
+  "statistics",
+  "production",
+  "lighthouse",
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({

@@ -38,7 +38,13 @@ interface HourlyWorld {
 }
 
 /** Hourly totals of a world: 20 answers an hour, latency 400 ms × daily × weekly cycle × exp(AR(1) noise) × effect after the deploy. */
-function simulateHours(rng: () => number, world: HourlyWorld, from: number, hours: number, deployAt: number): { ts: number; latency: number; answers: number }[] {
+function simulateHours(
+  rng: () => number,
+  world: HourlyWorld,
+  from: number,
+  hours: number,
+  deployAt: number,
+): { ts: number; latency: number; answers: number }[] {
   const innovation = world.sd * Math.sqrt(1 - world.phi * world.phi);
   let e = gaussian(rng, 0, world.sd);
   const out: { ts: number; latency: number; answers: number }[] = [];

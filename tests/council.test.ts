@@ -20,7 +20,7 @@ import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, seriesOf, testDeps } from "./helpers/deps";
-import { HEARTS_COMMIT, PACKS_COMMIT, SAMPLE_SHA as SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { HEARTS_COMMIT, PACKS_COMMIT, REGRESSION_COMMIT, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The council on real ClickHouse: the watcher gate (through the runner), the
@@ -198,10 +198,13 @@ describe("council episodes", () => {
     });
     // Both sides only share a steady trend: their day-to-day changes do not vary, so no correlation is stated.
     expect(first.correlation).toBeNull();
-    // Every run of the constructed data carries one commit, so all changes group into one event at it.
-    expect(first.events.map((e) => [e.kind, e.commit_sha])).toEqual([["regression", SHA]]);
+    // The second week's runs measured the regression's commit (the only code commit between the weeks): all changes
+    // group into one event at it.
+    expect(first.events.map((e) => [e.kind, e.commit_sha, e.attribution])).toEqual([["regression", REGRESSION_COMMIT, "exact"]]);
     expect(first.events[0].series_changed).toBeGreaterThanOrEqual(2);
-    expect(facts.events).toEqual([]);
+    // Told already: nothing new, and the regression, still open, is listed as known (never "no change was found").
+    expect(facts.events.filter((e) => e.new)).toEqual([]);
+    expect(facts.events.map((e) => [e.commit_sha, e.new, e.status])).toEqual([[REGRESSION_COMMIT, false, "open"]]);
   });
 
   it("writes offline: passes its own verification, stored publishable with the first number, and the file round-trips", async () => {
@@ -224,7 +227,7 @@ describe("council episodes", () => {
       run_id: run(1),
       date: NOW,
       window: { to: NOW },
-      commits: { hearts: expect.arrayContaining([HEARTS_COMMIT, SHA]), packs: [PACKS_COMMIT] },
+      commits: { hearts: expect.arrayContaining([HEARTS_COMMIT, REGRESSION_COMMIT]), packs: [PACKS_COMMIT] },
     });
     expect(file.frontMatter.metrics).toMatchObject({ confidence: { value: expect.any(Number), limiting: expect.any(String) }, regressions: 1, joined_days: 7 });
     expect(file.frontMatter.daily).toHaveLength(7);
@@ -258,7 +261,7 @@ describe("council episodes", () => {
     expect(row.cost_total).toBeCloseTo(cost, 9);
     expect(JSON.parse(row.writer)).toEqual({ kind: "llm", model: "gpt-4o-mini", tokens_in: 1234, tokens_out: 567, cost_usd: cost });
     expect(JSON.parse(row.claims).map((c: { id: string }) => c.id)).toEqual(
-      expect.arrayContaining(["hearts.latency_p95_ms", "correlation.latency_user", "detect.series_tested"]),
+      expect.arrayContaining(["hearts.latency_p95_ms", "detect.series_tested"]),
     );
 
     const events = await llmEvents(t.db, run(2));

@@ -74,7 +74,10 @@ describe("did users feel it (the statistics, on window totals)", () => {
   it("corrects across events × metrics: a p-value that alone would be felt is not, among many nulls", () => {
     const base = impactFromWindows([totals(520), totals(400), ...placebos], "worse", DEFAULT_IMPACT);
     const weak: UserImpact = { ...base, latency_p_value: 0.01, latency_change_pct: 3 };
-    const nulls = Array.from({ length: 5 }, () => ({ impact: { ...base, latency_p_value: 0.8, error_rate_p_value: 0.7, abandonment_p_value: 0.9 }, direction: "worse" as const }));
+    const nulls = Array.from({ length: 5 }, () => ({
+      impact: { ...base, latency_p_value: 0.8, error_rate_p_value: 0.7, abandonment_p_value: 0.9 },
+      direction: "worse" as const,
+    }));
     expect(adjustImpacts([{ impact: weak, direction: "worse" }], 0.05)[0].felt).toBe(true);
     const together = adjustImpacts([{ impact: weak, direction: "worse" }, ...nulls], 0.05);
     expect(together[0].felt).toBe(false);
@@ -124,7 +127,12 @@ describe("correlation", () => {
   it("gives no interval under 14 differences, and the same interval for the same days", () => {
     const rng = seededRandom(3);
     const x = Array.from({ length: 8 }, () => gaussian(rng));
-    expect(differencedCorrelation(x, x.map((v) => 2 * v)).ci).toBeNull();
+    expect(
+      differencedCorrelation(
+        x,
+        x.map((v) => 2 * v),
+      ).ci,
+    ).toBeNull();
     const a = Array.from({ length: 30 }, () => gaussian(rng));
     const b = a.map((v) => v + gaussian(rng, 0, 0.5));
     const first = differencedCorrelation(a, b);

@@ -147,7 +147,8 @@ export function dataQualityNotice(facts: Facts, threshold: number): EpisodeSecti
     );
   }
   if ((c.attribution ?? 1) < 1) items.push("- Attribution: some changes are placed on a range of commits, not yet on one.");
-  if ((c.users ?? 1) < 1) items.push("- Users: the user-side change this episode reports is not certain enough after the correction across changes and metrics.");
+  if ((c.users ?? 1) < 1)
+    items.push("- Users: the user-side change this episode reports is not certain enough after the correction across changes and metrics.");
   const markdown = [
     "The confidence score is {{fact:confidence}}, below the publish threshold: this episode is a draft and will not be published. What is missing:",
     items.join("\n"),

@@ -253,12 +253,16 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
     // Lead: p95 latency preferred, then the largest change. A trade-off (accuracy down, speed up) is led by its accuracy
     // change, a gate breach first: the quality regression is what stays open.
     const tradeoffLeads = members.filter((c) => members.some((o) => tradeoffPair(c, o)));
+    // Without a p95 change, an accuracy change leads (a gate breach first): what a quality event is about.
+    const accuracy = members.filter((c) => c.key.metric === "accuracy");
     const p95 = members.filter((c) => c.key.metric === "latency_p95_ms");
     const lead = tradeoffLeads.length
       ? tradeoffLeads.reduce((a, b) =>
           (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
         )
-      : (p95.length ? p95 : members).reduce((a, b) => (Math.abs(b.change_pct) > Math.abs(a.change_pct) ? b : a));
+      : (p95.length ? p95 : accuracy.length ? accuracy : members).reduce((a, b) =>
+          (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
+        );
     const noCode = codeCommits.length === 0;
     const dir = direction(lead);
     // Keep the id of a stored event this one overlaps (same direction), else derive one from its range.
