@@ -243,7 +243,16 @@ export function simulateBisection(
   let rounds = 0;
   let state: BisectionState;
   for (;;) {
-    const input = { event_id: event.event_id, from: event.range_from_sha, candidates: event.code_commits, requests, runs, sigma, step: event.mean_after - event.mean_before, now };
+    const input = {
+      event_id: event.event_id,
+      from: event.range_from_sha,
+      candidates: event.code_commits,
+      requests,
+      runs,
+      sigma,
+      step: event.mean_after - event.mean_before,
+      now,
+    };
     state = planBisection(input, options);
     if (state.status === "bisected") {
       const merged = graph.mergedCommits(state.blamed).filter(isCode);

@@ -178,7 +178,9 @@ timers.push(
         headers: { Authorization: `Bearer ${process.env.MUSE_INGEST_TOKEN}`, "Content-Type": "application/json", "X-Muse-Request-Id": request.id },
         body: JSON.stringify(reports),
       }).catch(() => undefined);
-      say(`runner: ${request.benchmark_type} ${request.model} at ${request.commit_sha.slice(0, 7)} ×${request.repeats} → ${posted?.status ?? "site unreachable"}`);
+      say(
+        `runner: ${request.benchmark_type} ${request.model} at ${request.commit_sha.slice(0, 7)} ×${request.repeats} → ${posted?.status ?? "site unreachable"}`,
+      );
     }
     const res = await fetch(`${SITE}/api/agents/bisect`, { method: "POST", headers: admin, body: "{}" }).catch(() => undefined);
     const record = res ? ((await res.json().catch(() => ({}))) as { status?: string; summary?: { events?: number; bisected?: string[] } }) : {};

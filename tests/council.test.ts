@@ -260,9 +260,7 @@ describe("council episodes", () => {
     expect(cost).toBe(0.000525);
     expect(row.cost_total).toBeCloseTo(cost, 9);
     expect(JSON.parse(row.writer)).toEqual({ kind: "llm", model: "gpt-4o-mini", tokens_in: 1234, tokens_out: 567, cost_usd: cost });
-    expect(JSON.parse(row.claims).map((c: { id: string }) => c.id)).toEqual(
-      expect.arrayContaining(["hearts.latency_p95_ms", "detect.series_tested"]),
-    );
+    expect(JSON.parse(row.claims).map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["hearts.latency_p95_ms", "detect.series_tested"]));
 
     const events = await llmEvents(t.db, run(2));
     expect(events).toEqual([

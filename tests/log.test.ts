@@ -17,7 +17,9 @@ import { testDeps } from "./helpers/deps";
 /** Every secret variable of lib/env.ts, set to a value that is easy to find. */
 function envWithSecrets(): { env: Env; values: string[] } {
   const vars: Record<string, string> = {};
-  for (const name of secretNames()) vars[name] = `S3CRET-${name}-${name.length}x`;
+  // URL-shaped secrets (a Slack webhook) must still parse as URLs: the secret sits in the path, as it does there.
+  for (const name of secretNames())
+    vars[name] = name.endsWith("_URL") ? `https://hooks.example.invalid/S3CRET-${name}-${name.length}x` : `S3CRET-${name}-${name.length}x`;
   return { env: parseEnv(vars), values: Object.values(vars) };
 }
 

@@ -33,6 +33,7 @@ import {
   HEARTS_COMMIT,
   SAMPLE_ENV as ENV,
   SAMPLE_LINKS as LINKS,
+  REGRESSION_COMMIT,
   SAMPLE_SHA as SHA,
   insertWatcherRun,
   seedSampleWindowWithCommits,
@@ -643,10 +644,14 @@ describe("verifyTranslation (on the council original's template and facts)", () 
     const added = { ...base, summary: `${base.summary} {{fact:volume.sessions}}` };
     expect(check(added, "de")).toEqual([`summary: {{fact:volume.sessions}} is not in the original — add no reference`]);
     // Moved to another piece: the title lost it and the summary gained it.
-    const moved = { ...base, title: base.title.replace(/\{\{commit:[0-9a-f]+\}\}/, "dem Commit"), summary: `${base.summary} {{commit:${SHA.slice(0, 12)}}}` };
+    const moved = {
+      ...base,
+      title: base.title.replace(/\{\{commit:[0-9a-f]+\}\}/, "dem Commit"),
+      summary: `${base.summary} {{commit:${REGRESSION_COMMIT.slice(0, 12)}}}`,
+    };
     expect(check(moved, "de")).toEqual([
-      `title: {{commit:${SHA.slice(0, 12)}}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
-      `summary: {{commit:${SHA.slice(0, 12)}}} is not in the original — add no reference`,
+      `title: {{commit:${REGRESSION_COMMIT.slice(0, 12)}}} appears 0 time(s); the original has it 1 time(s) — keep every reference exactly`,
+      `summary: {{commit:${REGRESSION_COMMIT.slice(0, 12)}}} is not in the original — add no reference`,
     ]);
     const unknown = { ...base, summary: base.summary.replace("{{fact:changes.improvements}}", "{{fact:changes.improvments}}") };
     expect(check(unknown, "de")).toEqual([

@@ -392,7 +392,9 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     title =
       series === "chimera" ? `${name}: ${foundAny ? "nothing new in the benchmarks" : "benchmarks held steady"}` : `${name}: how the overlay felt this window`;
     // Two sentences: the window's mean latency is not a value "since" anything.
-    summary = has("packs.user_latency_ms") ? `${nothing}. Over the window, overlay users saw a mean latency of ${ref("packs.user_latency_ms")}.` : `${nothing}.`;
+    summary = has("packs.user_latency_ms")
+      ? `${nothing}. Over the window, overlay users saw a mean latency of ${ref("packs.user_latency_ms")}.`
+      : `${nothing}.`;
   }
 
   const agree = (text: string) => agreeNumbers(text, value);
