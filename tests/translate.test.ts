@@ -34,7 +34,6 @@ import {
   SAMPLE_ENV as ENV,
   SAMPLE_LINKS as LINKS,
   REGRESSION_COMMIT,
-  SAMPLE_SHA as SHA,
   insertWatcherRun,
   seedSampleWindowWithCommits,
 } from "./helpers/sample-window";
