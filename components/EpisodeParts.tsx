@@ -186,7 +186,7 @@ function WindowChangesTable({ changes, caption }: { changes: EpisodeFrontMatter[
               <td className="num">{formatNumber(c.previous_mean, 1)}</td>
               <td className="num">{formatNumber(c.current_mean, 1)}</td>
               <td className="num">{formatNumber(c.change_pct, 1)}</td>
-              <td className="num">{c.p_value.toPrecision(3)}</td>
+              <td className="num">{formatQ(c.p_value, "en")}</td>
               <td className="num">
                 {c.n_previous}+{c.n_current}
               </td>

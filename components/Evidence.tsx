@@ -1,10 +1,11 @@
 import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { episodeEvents, eventMarkers } from "@/lib/site/events";
 import { formatFractionPct, formatNumber } from "@/lib/site/format";
-import { uiStrings, type Lang } from "@/lib/site/i18n";
+import { TRADEOFF_CHART, uiStrings, type Lang } from "@/lib/site/i18n";
 import { EventChart } from "./charts/EventChart";
 import { LineChart } from "./charts/LineChart";
 import { ScatterChart } from "./charts/ScatterChart";
+import { TradeoffChart } from "./charts/TradeoffChart";
 
 /**
  * The Evidence charts of an episode, drawn from its own front-matter (`daily`
@@ -101,11 +102,20 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
   const t = TEXT[lang];
   const daily = frontMatter.daily;
   const eventCharts = <EventCharts frontMatter={frontMatter} lang={lang} tableLabel={tableLabel} />;
+  const quality = frontMatter.metrics.quality ?? [];
+  // Latency against accuracy per model, only in episodes whose facts have it (older ones render as before).
+  const tradeoffCharts =
+    quality.length > 0
+      ? quality.map((model, i) => <TradeoffChart key={model.label} id={`ev-tradeoff-${i + 1}`} model={model} t={TRADEOFF_CHART[lang]} tableLabel={tableLabel} />)
+      : null;
   if (daily.length === 0)
-    return episodeEvents(frontMatter.metrics).some((e) => e.chart) ? (
+    return episodeEvents(frontMatter.metrics).some((e) => e.chart) || tradeoffCharts ? (
       <>
         <p className="muted">{t.noData}</p>
-        <div className="evidence">{eventCharts}</div>
+        <div className="evidence">
+          {eventCharts}
+          {tradeoffCharts}
+        </div>
       </>
     ) : (
       <p className="muted">{t.noData}</p>
@@ -187,6 +197,7 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
         />
       ) : null}
       {eventCharts}
+      {tradeoffCharts}
     </div>
   );
 }

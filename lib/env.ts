@@ -122,6 +122,20 @@ export const ENV_SPEC = {
   }),
   CLICKHOUSE_USER: spec({ schema: withDefault("default"), default: "default", group: "ClickHouse", description: "ClickHouse user." }),
   CLICKHOUSE_PASSWORD: spec({ schema: withDefault(""), default: "(empty)", group: "ClickHouse", description: "ClickHouse password.", secret: true }),
+  CLICKHOUSE_READER_USER: spec({
+    schema: optionalString,
+    default: "(unset: the pages read as CLICKHOUSE_USER)",
+    group: "ClickHouse",
+    description:
+      "Read-only user (SELECT grants only, e.g. muse_reader from sql/users/) the site's pages and public read routes query with (status page, GET /api/changes, /api/events/{id}/chart.svg, /api/health, /api/runs); agents, ingest and migrations keep CLICKHOUSE_USER. Locally (CLICKHOUSE_URL unset) muse_reader's password is generated under .muse/.",
+  }),
+  CLICKHOUSE_READER_PASSWORD: spec({
+    schema: withDefault(""),
+    default: "(empty)",
+    group: "ClickHouse",
+    description: "Password of CLICKHOUSE_READER_USER (ignored for the local ClickHouse, whose generated password is used).",
+    secret: true,
+  }),
   CLICKHOUSE_DATABASE: spec({
     schema: withDefault("chimera_metrics").pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a plain identifier")),
     default: "chimera_metrics",
@@ -299,6 +313,26 @@ export const ENV_SPEC = {
     group: "GitHub",
     description:
       "With GITHUB_TOKEN and BANTERHEARTS_REPO: one issue per regression event on Banterhearts, edited, commented on and closed as the event changes (docs/reach.md; the token needs Issues: read and write there). false turns it off.",
+  }),
+  GITHUB_APP_ID: spec({
+    schema: optionalString.pipe(z.string().regex(/^[0-9]+$/, "expected the App's numeric id").optional()),
+    default: "(unset: pull-request checks as commit statuses with GITHUB_TOKEN)",
+    group: "GitHub",
+    description:
+      "GitHub App id; with GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID and BANTERHEARTS_REPO, pull-request checks are check runs (only Apps may create them; the App needs Checks: write, Pull requests or Issues: write, Contents: read; docs/reach.md).",
+  }),
+  GITHUB_APP_PRIVATE_KEY: spec({
+    schema: optionalString,
+    default: "(unset)",
+    group: "GitHub",
+    description: "The GitHub App's private key (PEM; `\\n` sequences read as newlines): signs the App's JWT (RS256), exchanged for an installation token.",
+    secret: true,
+  }),
+  GITHUB_APP_INSTALLATION_ID: spec({
+    schema: optionalString.pipe(z.string().regex(/^[0-9]+$/, "expected the installation's numeric id").optional()),
+    default: "(unset)",
+    group: "GitHub",
+    description: "The App's installation on BANTERHEARTS_REPO (POST /app/installations/{id}/access_tokens).",
   }),
   MUSE_CONTENT_DIR: spec({
     schema: withDefault("content"),
@@ -490,6 +524,30 @@ export const ENV_SPEC = {
     default: "2",
     group: "Pipeline",
     description: "Change points: smallest relative change (percent of the mean before) reported.",
+  }),
+  MUSE_PR_BASELINE_RUNS: spec({
+    schema: int(10, 2, 200),
+    default: "10",
+    group: "Pipeline",
+    description: "Pull-request checks: main's runs per series at or before the merge base that a pull request's head is compared with (docs/reach.md).",
+  }),
+  MUSE_PR_ALPHA: spec({
+    schema: num(0.01, 0.000001, 0.2),
+    default: "0.01",
+    group: "Pipeline",
+    description: "Pull-request checks: a change is significant at Benjamini–Hochberg q ≤ this across the pull request's series (Welch's t-test per series).",
+  }),
+  MUSE_PR_FAIL_PCT: spec({
+    schema: num(5, 0, 1000),
+    default: "5",
+    group: "Pipeline",
+    description: "Pull-request checks: a significant change at least this many percent worse than main at the merge base fails the check.",
+  }),
+  MUSE_PR_MIN_RUNS: spec({
+    schema: int(3, 2, 100),
+    default: "3",
+    group: "Pipeline",
+    description: "Pull-request checks: runs of a series the head needs; with fewer (and nothing failed) the check is neutral, \"too few runs\".",
   }),
   MUSE_CHANGE_LOOKBACK_DAYS: spec({
     schema: int(30, 1, 365),

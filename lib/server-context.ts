@@ -1,5 +1,5 @@
 import { appLogger } from "./app-logger";
-import { getDb } from "./clickhouse";
+import { getDb, getReaderDb } from "./clickhouse";
 import type { Db } from "./clickhouse/client";
 import { loadEnv, type Env } from "./env";
 import type { Logger } from "./log";
@@ -22,6 +22,12 @@ export interface ServerContext {
   log: Logger;
   /** The shared ClickHouse client, created on first use (an entry point that never queries never opens one). */
   readonly db: Db;
+  /**
+   * The read-only client of the public read routes (CLICKHOUSE_READER_USER,
+   * docs/clickhouse-production.md#least-privilege); the writer's when no reader
+   * is configured, or the `db` a test passed in.
+   */
+  readonly readerDb: Db;
   /** Made on first use, from the environment (Datadog when DD_API_KEY is set). */
   readonly metrics: Metrics;
   clock: Clock;
@@ -33,6 +39,7 @@ export interface ServerContextOptions {
   /** Fields on every log line when the logger is made here, e.g. `{ route: "/api/ingest/bench" }`. */
   fields?: Record<string, unknown>;
   db?: Db;
+  readerDb?: Db;
   metrics?: Metrics;
   clock?: Clock;
 }
@@ -41,12 +48,16 @@ export function serverContext(options: ServerContextOptions = {}): ServerContext
   const env = options.env ?? loadEnv();
   const log = options.log ?? appLogger(env, options.fields);
   let db = options.db;
+  let readerDb = options.readerDb ?? options.db;
   let metrics = options.metrics;
   return {
     env,
     log,
     get db() {
       return (db ??= getDb());
+    },
+    get readerDb() {
+      return (readerDb ??= getReaderDb());
     },
     get metrics() {
       return (metrics ??= metricsFromEnv(env, log));

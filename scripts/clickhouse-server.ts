@@ -1,6 +1,6 @@
 /** `npm run clickhouse`: ClickHouse's HTTP interface over chDB, on loopback by default. */
 import { loadEnv } from "../lib/env";
-import { localClickHouseCredentials } from "../lib/local-clickhouse/credentials";
+import { localClickHouseCredentials, localClickHouseUsers } from "../lib/local-clickhouse/credentials";
 import { startLocalClickHouse } from "../lib/local-clickhouse/server";
 
 const env = loadEnv();
@@ -12,6 +12,8 @@ const server = await startLocalClickHouse({
   dataDir: env.MUSE_LOCAL_CLICKHOUSE_DATA,
   user: credentials.user,
   password: credentials.password,
+  // muse_migrator, muse_agent and the read-only muse_reader (sql/users/), passwords generated under .muse/.
+  users: localClickHouseUsers(env).slice(1),
   log: (line) => process.stdout.write(`[clickhouse] ${line}\n`),
 });
 

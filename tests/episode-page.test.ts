@@ -508,12 +508,13 @@ describe("change events (what changed, by commit)", () => {
         "llama-3.1-8b q4_k_m p95 +2 more series",
         "+18.3%",
         "[+12.3%, +24.5%]",
-        "0.00031",
+        // Below 0.001 a q-value is its floor (lib/episode/fact.ts), escaped in HTML.
+        "&lt;\u00a00.001",
         "yes",
         "+9.8% [+4.5%, +15.3%]",
         "fixed (fixed by bbbbbbb)",
       ],
-      ["dddddddd".slice(0, 7), "improvement", "mistral-7b q8_0 tokens/s", "+7.5%", "[+2.0%, +13.0%]", "0.02", "not measurable", "–", "kept"],
+      ["dddddddd".slice(0, 7), "improvement", "mistral-7b q8_0 tokens/s", "+7.5%", "[+2.0%, +13.0%]", "0.020", "not measurable", "–", "kept"],
     ]);
     expect(html).toContain('<code title="kv-cache: larger blocks">c0ffee1</code>');
     // The old window-vs-window table is not shown for an episode with events.

@@ -367,11 +367,45 @@ describe("event identity across council runs", () => {
   it("gives two new events overlapping one stored event the stored id only once", () => {
     const stored = storedVersion();
     const a = change({ before: seg(100), after: seg(130), prev: M0, commit: M2, ts: T1, candidates: [C1] });
-    const b = change({ before: seg(100), after: seg(130), prev: M2, commit: M3, ts: T2, candidates: [C2, C3] });
+    // Another benchmark configuration (the same one in adjacent ranges would be one event: see below).
+    const b = change({ key: { ...P95, model: "mistral-7b" }, before: seg(100), after: seg(130), prev: M2, commit: M3, ts: T2, candidates: [C2, C3] });
     const events = build([a, b], [stored], { now: LATER, runId: "run-2" });
     expect(events).toHaveLength(2);
     expect(events.filter((e) => e.event_id === stored.event_id)).toHaveLength(1);
     expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+  });
+});
+
+describe("one configuration in adjacent nightly ranges", () => {
+  it("is one event over both ranges, searched by bisection together, not a second event blamed on the next night's commit", () => {
+    // p95 moved between the runs of M0 and M2 (C1 in range); tokens/s of the same configuration, a run missing, a night
+    // later between M2 and M3 (C2 alone in range): without joining, C2 would be blamed outright.
+    const p95 = change({ kind: "improvement", before: seg(100), after: seg(80), prev: M0, commit: M2, ts: T1, candidates: [C1] });
+    const tps = change({
+      key: { ...P95, metric: "tokens_per_sec" },
+      kind: "improvement",
+      before: seg(80),
+      after: seg(100),
+      prev: M2,
+      commit: M3,
+      ts: T2,
+      candidates: [C2],
+    });
+    const [event, ...rest] = build([p95, tps], [], { now: LATER, runId: "run-1" });
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({ code_commits: [C1, C2], range_from_sha: M0, range_to_sha: M3, blamed_sha: "", bisection_status: "bisecting" });
+    // Another configuration a night later stays its own event.
+    const other = change({
+      key: { ...P95, model: "mistral-7b" },
+      kind: "improvement",
+      before: seg(80),
+      after: seg(60),
+      prev: M2,
+      commit: M3,
+      ts: T2,
+      candidates: [C2],
+    });
+    expect(build([p95, other], [], { now: LATER, runId: "run-1" })).toHaveLength(2);
   });
 });
 

@@ -176,8 +176,9 @@ describe("one formatter, every locale", () => {
     expect(formatFact({ value: 1.5, unit: "percent", decimals: 2 }, "de")).toBe("1,50\u00a0%");
     expect(formatFact({ value: 41.2, unit: "percent", decimals: 1, signed: true }, "en")).toBe("+41.2%");
     expect(formatFact({ value: -0.82, unit: "coefficient", decimals: 2 }, "de")).toBe("-0,82");
-    // Never rounded to nothing: p-values keep their significant digits.
-    expect(formatFact({ value: 0.00012, unit: "p_value", decimals: 2 }, "en")).toBe("0.00012");
+    // Never rounded to nothing: a p-value below 0.001 is its floor, above it two significant digits (tests/truth-floor.test.ts).
+    expect(formatFact({ value: 0.00012, unit: "p_value", decimals: 2 }, "en")).toBe("<\u00a00.001");
+    expect(formatFact({ value: 0.0123, unit: "p_value", decimals: 2 }, "de")).toBe("0,012");
     // The same references, in the same places.
     expect(de.references).toEqual(en.references);
     const benchEn = en.content.sections.find((s) => s.heading === "Benchmarks (summary)")!.markdown;

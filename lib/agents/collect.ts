@@ -91,6 +91,7 @@ export async function collect(options: CollectOptions, deps: AgentDeps, context?
 
   metrics.count("muse.collect.commits", commits.length, { repo: "banterpacks" });
   metrics.count("muse.collect.session_rows", sessionRows);
+  await userGauges(db, to, metrics);
   return {
     status: "ok",
     summary: {
@@ -103,6 +104,33 @@ export async function collect(options: CollectOptions, deps: AgentDeps, context?
       dry_run: options.dryRun,
     },
   };
+}
+
+const nullableNumber = z.union([z.number(), z.null(), z.nan()]).transform((v) => (v === null || Number.isNaN(v) ? null : v));
+const hourFigures = z.object({ latency_ms: nullableNumber, error_rate: nullableNumber, abandonment_rate: nullableNumber });
+
+/**
+ * The overlay's last complete hour as Datadog gauges (`muse.users.*`, docs/operations.md): mean time to an answer,
+ * error rate and abandonment rate from session_stats, as lib/analysis/queries.ts defines them. Stamped now (Datadog
+ * takes no points older than about an hour, and the hour just ended is the newest whole one); nothing is sent for a
+ * figure the hour has no data for (no answers, no events, no queries). One series each: no tags.
+ */
+export async function userGauges(db: Db, now: Date, metrics: Pick<AgentDeps["metrics"], "gauge">): Promise<z.infer<typeof hourFigures> | undefined> {
+  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 - 3_600_000);
+  const [row] = await db.query(
+    `SELECT if(sum(answers_count) = 0, NULL, sum(answer_latency_sum_ms) / sum(answers_count))   AS latency_ms,
+            if(sum(events_count) = 0, NULL, sum(errors_count) / sum(events_count))             AS error_rate,
+            if(sum(queries_count) = 0, NULL, sum(abandoned_count) / sum(queries_count))        AS abandonment_rate
+       FROM session_stats FINAL
+      WHERE hour = {hour:DateTime('UTC')}`,
+    { hour },
+    hourFigures,
+  );
+  if (!row) return undefined;
+  if (row.latency_ms !== null) metrics.gauge("muse.users.latency_ms", row.latency_ms);
+  if (row.error_rate !== null) metrics.gauge("muse.users.error_rate", row.error_rate);
+  if (row.abandonment_rate !== null) metrics.gauge("muse.users.abandonment_rate", row.abandonment_rate);
+  return row;
 }
 
 export const collectAgent: AgentDefinition<typeof collectOptions, CollectSummary> = {

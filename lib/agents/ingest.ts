@@ -6,6 +6,7 @@ import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult,
 import { insertUpstreamCommits, latestCommitSha } from "../clickhouse/queries/upstream-commits";
 import type { UpstreamCommit } from "../upstream/types";
 import { IngestWriteError } from "../ingest/reports/ingest";
+import { accuracyGates, LatestBenchRuns } from "../metrics/bench";
 
 /**
  * ingest: report files added to the Banterhearts repository since the last
@@ -75,12 +76,15 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
   let pendingCommits: UpstreamCommit[] = [];
 
   const rowsByType = new Map<string, number>();
+  // The latest run per benchmark type × model × quantization over everything written, sent as gauges at the end.
+  const latest = new LatestBenchRuns();
   const flush = async () => {
     if (!options.dryRun) {
       if (pending.length) {
         try {
           const written = await ingestReports(db, pending);
           summary.bench_rows += written.bench_rows;
+          latest.add(pending);
           for (const r of pending) rowsByType.set(r.benchmark_type, (rowsByType.get(r.benchmark_type) ?? 0) + r.bench_runs.length);
           summary.llm_rows += written.llm_rows;
           // Reports that answer a bisection request (their request_id): the request is done.
@@ -146,6 +150,8 @@ export async function ingest(options: IngestOptions, deps: AgentDeps, context?: 
   // Tagged by benchmark type, as the ingest route sends it and the registry declares it.
   for (const [type, rows] of rowsByType) metrics.count("muse.ingest.bench_rows", rows, { benchmark_type: type });
   metrics.count("muse.ingest.llm_rows", summary.llm_rows);
+  // Stamped now, not at the runs' own time: Datadog drops points older than about an hour (lib/metrics/bench.ts).
+  latest.emit(metrics, accuracyGates(deps.env));
   return { status: commits.length === 0 ? "skipped" : "ok", summary, ...(commits.length === 0 ? { reason: "no new Banterhearts commits" } : {}) };
 }
 

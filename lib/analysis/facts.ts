@@ -14,6 +14,7 @@ import { DEFAULT_IMPACT, adjustImpacts, userImpact, type ImpactConfig, type User
 import { correlationOfDifferences, dayDifferences, eventEstimate, localFdrBound, minimalDetectableChangePct, MIN_BOOTSTRAP_PAIRS } from "./statistics";
 import { MODEL_LEVEL_TYPES, commitsInWindow, correlationDays, dataVolume, joinedDays, type Window } from "./queries";
 import { METRIC_UNITS, loadSeries, seriesId, type Series } from "./series";
+import { buildQuality, qualityModel } from "./quality-chart";
 
 export { fact, factUnit, type Fact, type FactUnit } from "../episode/fact";
 
@@ -202,6 +203,8 @@ export const facts = z.object({
   }),
   hearts_commits_used: z.array(z.string()),
   models: z.array(z.string()),
+  /** Latency against accuracy per model: latest segment means per method, gates, told moves (lib/analysis/quality-chart.ts). */
+  quality: z.array(qualityModel).default([]),
   /** Identifiers the data carries (models, quantizations, datasets, devices, variants): not figures. */
   identifiers: z.array(z.string()).default([]),
   volume: z.object({ bench_rows: z.number(), events: z.number(), sessions: z.number() }),
@@ -800,6 +803,20 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     });
   });
 
+  // Latency against accuracy per model, with the trade-offs and gate breaches the story tells as moves.
+  const quality = buildQuality({
+    series,
+    attribution: { graph, isCode: codeClassifier(options.nonCodeGlobs) },
+    changes: detection.changes,
+    gates: options.changes.gates,
+    events: events.flatMap((e) => {
+      const b = built.find((x) => x.event_id === e.event_id);
+      return b
+        ? [{ n: e.n, commit_sha: e.commit_sha, tradeoff: e.tradeoff !== null, gate_breached: e.gate?.breached ?? false, lead_metric: e.lead.metric, lead_label: e.lead.label, members: b.changes }]
+        : [];
+    }),
+  });
+
   const missing: string[] = [];
   if (confidence.completeness < 1) missing.push("some days of the window lack data from one of the sources");
   if (confidence.recency < 1) missing.push("the newest data is older than the freshness threshold");
@@ -852,6 +869,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     },
     hearts_commits_used: volume.hearts_commits.sort(),
     models: volume.models,
+    quality,
     identifiers: [...identifiers].sort(),
     volume: { bench_rows: volume.bench_rows, events: volume.events, sessions: volume.sessions },
     missing,

@@ -113,7 +113,8 @@ const configurationRow = z.object({
  * The runs of every benchmark configuration in [from, to), grouped and ordered by ClickHouse (commit time, then
  * run time, then run id): one row per configuration with its runs as an array, instead of one JSON object per run
  * — a year of nightlies over thousands of configurations is millions of runs, and their keys repeated per run
- * were most of the bytes and of the parsing.
+ * were most of the bytes and of the parsing. Only main's runs: a pull request's runs (`pull_request` > 0, sql/019)
+ * are compared with main at their merge base (lib/pull-requests/) and never enter a series.
  */
 export const SERIES_SQL = `
   SELECT benchmark_type, model, quant, variant, dataset, device,
@@ -127,7 +128,7 @@ export const SERIES_SQL = `
                  b.tokens_per_sec AS tokens_per_sec, b.memory_peak_mb AS memory_peak_mb, b.request_id AS request_id,
                  b.latency_p99_ms AS latency_p99_ms, b.accuracy AS accuracy, b.loss AS loss
             FROM (SELECT * FROM bench_runs FINAL
-                   WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS b
+                   WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND pull_request = {main:UInt32}) AS b
             LEFT JOIN (SELECT toString(sha) AS sha, ts FROM upstream_commits FINAL WHERE repo = 'banterhearts') AS c
               ON toString(b.commit_sha) = c.sha)
    GROUP BY benchmark_type, model, quant, variant, dataset, device
@@ -144,10 +145,13 @@ const TUPLE_INDEX = {
   loss: 11,
 } as const satisfies Record<SeriesMetric, number>;
 
+/** `bench_runs.pull_request` of main's runs (sql/019): every run of a series has it. */
+export const MAIN_PULL_REQUEST = 0;
+
 export const seriesId = (k: SeriesKey) => [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device, k.metric].join("|");
 
 export async function loadSeries(db: Db, window: { from: Date; to: Date }): Promise<Series[]> {
-  const rows = await db.query(SERIES_SQL, { from: window.from, to: window.to }, configurationRow);
+  const rows = await db.query(SERIES_SQL, { from: window.from, to: window.to, main: MAIN_PULL_REQUEST }, configurationRow);
   const series: Series[] = [];
   for (const { runs, ...configuration } of rows) {
     SERIES_METRICS.forEach((metric) => {

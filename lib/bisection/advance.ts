@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import type { CommitGraph } from "../attribution/graph";
 import type { BenchEventRow } from "../lifecycle/events";
-import type { SeriesMetric } from "../analysis/series";
+import { MAIN_PULL_REQUEST, type SeriesMetric } from "../analysis/series";
 import { DEFAULT_BISECTION_OPTIONS, planBisection, type BisectionOptions, type BisectionRun, type BisectionState } from "./bisect";
 import { listRequests, putRequests, runsRequestedOn, type NewBenchRequest } from "./requests";
 
@@ -50,7 +50,7 @@ const METRIC_SQL = {
 
 const runRow = z.object({ commit_sha: z.string(), run_ts: z.string(), value: z.number(), request_id: z.string() });
 
-/** The runs that answered the given requests, for the event's lead benchmark and metric. */
+/** The runs that answered the given requests, for the event's lead benchmark and metric (main's runs only: never a pull request's, sql/019). */
 export async function bisectionRuns(db: Db, event: BenchEventRow, requestIds: string[]): Promise<BisectionRun[]> {
   if (requestIds.length === 0) return [];
   const column = METRIC_SQL[event.metric as keyof typeof METRIC_SQL];
@@ -58,12 +58,13 @@ export async function bisectionRuns(db: Db, event: BenchEventRow, requestIds: st
   const rows = await db.query(
     `SELECT toString(commit_sha) AS commit_sha, toString(ts) AS run_ts, ${column} AS value, request_id
        FROM bench_runs FINAL
-      WHERE request_id IN {ids:Array(String)} AND ${column} IS NOT NULL
+      WHERE request_id IN {ids:Array(String)} AND ${column} IS NOT NULL AND pull_request = {main:UInt32}
         AND benchmark_type = {benchmark_type:String} AND model = {model:String} AND quant = {quant:String}
         AND variant = {variant:String} AND dataset = {dataset:String} AND device = {device:String}
       ORDER BY ts, run_id`,
     {
       ids: requestIds,
+      main: MAIN_PULL_REQUEST,
       benchmark_type: event.benchmark_type,
       model: event.model,
       quant: event.quant,

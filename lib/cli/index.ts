@@ -4,6 +4,7 @@ import { clickHouseConfig, createDb } from "../clickhouse/client";
 import { agentCommands } from "./agents";
 import { datadogCommand, dlqCommand } from "./observability";
 import { triageCommand } from "./triage";
+import { prCheckCommand } from "./pr-check";
 import { seed } from "../seed";
 import { runPipeline } from "./pipeline";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
@@ -86,12 +87,18 @@ const commands: Record<string, Command> = {
   },
   seed: {
     summary: "create sample upstream repositories under .muse/ and send sample UI events through the real ingest path",
-    usage: "muse seed [--days 14] [--seed 42] [--peak-sessions 6]",
+    usage: "muse seed [--days 14] [--seed 42] [--peak-sessions 6] [--no-releases]",
     needsClickHouse: true,
     async run(args) {
       const { values } = parseArgs({
         args,
-        options: { days: { type: "string", default: "14" }, seed: { type: "string", default: "42" }, "peak-sessions": { type: "string", default: "6" } },
+        options: {
+          days: { type: "string", default: "14" },
+          seed: { type: "string", default: "42" },
+          "peak-sessions": { type: "string", default: "6" },
+          // A world where nothing was released: the cycles and drift without any planted change (docs/statistics.md).
+          "no-releases": { type: "boolean", default: false },
+        },
       });
       const days = Number(values.days);
       if (!Number.isInteger(days) || days < 1 || days > 90) throw new UsageError("--days must be a whole number from 1 to 90");
@@ -108,9 +115,10 @@ const commands: Record<string, Command> = {
           db,
           seed: Number(values.seed),
           peakSessionsPerHour: Number(values["peak-sessions"]),
+          releases: values["no-releases"] ? "none" : "planted",
           progress: (m) => process.stderr.write(`  … ${m}\n`),
         });
-        out(`sample data (${days} days, ${summary.window.from} → ${summary.window.to}):`);
+        out(`sample data (${days} days, ${summary.window.from} → ${summary.window.to}${values["no-releases"] ? ", no releases" : ""}):`);
         out(`  Banterhearts ${summary.hearts.dir}: ${summary.hearts.commits} commits, ${summary.hearts.reports} reports`);
         out(`  Banterpacks  ${summary.packs.dir}: ${summary.packs.commits} commits`);
         out(`  UI events: ${summary.events.accepted} accepted in ${summary.events.batches} batches`);
@@ -133,6 +141,7 @@ const commands: Record<string, Command> = {
   datadog: datadogCommand,
   dlq: dlqCommand,
   triage: triageCommand,
+  "pr-check": prCheckCommand,
   env: {
     summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",
     usage: "muse env [--markdown]",

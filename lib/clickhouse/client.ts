@@ -1,7 +1,7 @@
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client-web";
 import type { z } from "zod";
 import type { Env } from "../env";
-import { localClickHouseCredentials } from "../local-clickhouse/credentials";
+import { localClickHouseCredentials, localRoleUserPassword } from "../local-clickhouse/credentials";
 
 export const LOCAL_CLICKHOUSE_URL = "http://127.0.0.1:18123";
 
@@ -78,6 +78,20 @@ export function clickHouseConfig(env: Env): ClickHouseConfig {
     deployment: resolveDeployment(env.CLICKHOUSE_DEPLOYMENT, env.CLICKHOUSE_URL, env.CLICKHOUSE_CLUSTER),
     ...(env.CLICKHOUSE_CLUSTER ? { cluster: env.CLICKHOUSE_CLUSTER } : {}),
   };
+}
+
+/**
+ * The site's read-only connection: CLICKHOUSE_READER_USER (SELECT grants only,
+ * sql/users/muse_users.sql) with its password, or the writer's configuration
+ * when no reader is set. For the local ClickHouse the reader's password is the
+ * generated one of that user (lib/local-clickhouse/credentials.ts).
+ */
+export function clickHouseReaderConfig(env: Env): ClickHouseConfig {
+  const config = clickHouseConfig(env);
+  const user = env.CLICKHOUSE_READER_USER;
+  if (!user) return config;
+  const password = env.CLICKHOUSE_URL ? env.CLICKHOUSE_READER_PASSWORD : localRoleUserPassword(user);
+  return { ...config, username: user, password };
 }
 
 /** Settings every Muse query runs with: ISO-8601 UTC timestamps in and out. */

@@ -1,5 +1,5 @@
 import { loadEnv } from "../env";
-import { clickHouseConfig, createDb, type Db } from "./client";
+import { clickHouseConfig, clickHouseReaderConfig, createDb, type Db } from "./client";
 
 export * from "./client";
 
@@ -11,9 +11,24 @@ export function getDb(): Db {
   return shared;
 }
 
-/** Drops the cached client (tests that change the environment). */
+let sharedReader: Db | undefined;
+
+/**
+ * The client the site's pages and public read routes use: the read-only
+ * CLICKHOUSE_READER_USER when it is set, else the same client as getDb().
+ */
+export function getReaderDb(): Db {
+  if (!loadEnv().CLICKHOUSE_READER_USER) return getDb();
+  sharedReader ??= createDb(clickHouseReaderConfig(loadEnv()));
+  return sharedReader;
+}
+
+/** Drops the cached clients (tests that change the environment). */
 export async function resetDb(): Promise<void> {
   const db = shared;
+  const reader = sharedReader;
   shared = undefined;
+  sharedReader = undefined;
   await db?.close();
+  await reader?.close();
 }

@@ -34,6 +34,8 @@ export const benchRunRow = z.object({
   source_path: z.string(),
   /** The bisection request the run answers (sql/013), '' for the nightly runs. */
   request_id: z.string().default(""),
+  /** The pull request whose head the run measured (sql/019, docs/reach.md), 0 for main's runs. */
+  pull_request: z.number().int().min(0).max(4294967295).optional(),
   /** Quality figures of the variant (sql/017, docs/quality.md): accuracy 0–1, loss, perplexity; absent or NULL when not reported. */
   accuracy: nullableNumber.optional(),
   loss: nullableNumber.optional(),

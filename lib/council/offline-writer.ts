@@ -144,7 +144,7 @@ function eventParagraph(e: ChangeEvent, has: (id: string) => boolean, identifier
   const lines = sized(e, has)
     ? [
         `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
-        `across the ${ref(`${k}.median.series`)} series of ${metric} that moved with it, the median change was ${ref(`${k}.median_change_pct`)} (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}); the largest of them, \`${e.lead.label}\`, ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, ${ref(`${k}.change_pct`)} (${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+        `across the ${ref(`${k}.median.series`)} series of ${metric} that moved with it, the median change was ${ref(`${k}.median_change_pct`)} (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}); the largest of them, \`${e.lead.label}\`, ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
       ]
     : [
         `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,

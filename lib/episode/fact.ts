@@ -45,8 +45,18 @@ import { NUMBER_LOCALES, type Lang } from "./langs";
 /** The word for accuracy points after a figure, per language. */
 const POINTS: Record<Lang, string> = { en: "points", de: "Punkte", zh: "个点", hi: "अंक" };
 
-/** Significant digits kept for p-values (they are never rounded to 0). */
+/** Significant digits p- and q-values are printed with at or above the floor: 0.012, 0.0012, 0.50 (never 0.00). */
 const P_VALUE_DIGITS = 2;
+/**
+ * Below this a p- or q-value is printed as a floor, "< 0.001", as statisticians print it: never "0.00", "q = 0" or
+ * "7E-6" (digits beyond the floor claim a precision that the tails of a t or normal approximation do not have).
+ */
+export const P_VALUE_FLOOR = 0.001;
+
+/** A p- or q-value that renders as its floor ("< 0.001"): its rendering carries its own "<" (references.ts, docs/truth-rule.md). */
+export function isPValueFloor(f: Pick<Fact, "value" | "unit">): boolean {
+  return f.unit === "p_value" && !(f.value >= P_VALUE_FLOOR);
+}
 
 /**
  * THE formatter: a fact as a reader sees it, in a language. Every number of
@@ -84,14 +94,13 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
     case "hours":
       return `${fixed(f.value)} h`;
     case "p_value": {
-      // Small p-values keep their significant digits: 0.00031, never 0.00.
-      if (f.value !== 0 && Math.abs(f.value) < 0.01) {
-        return new Intl.NumberFormat(locale, {
-          maximumSignificantDigits: P_VALUE_DIGITS,
-          notation: Math.abs(f.value) < 1e-4 ? "scientific" : "standard",
-        }).format(f.value);
+      // A floor below 0.001 ("< 0.001", a no-break space so the sign never ends a line), two significant digits above
+      // it (0.012, 0.0012, 0.50), in every locale; decimals do not apply.
+      if (isPValueFloor(f)) {
+        const floor = new Intl.NumberFormat(locale, { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(P_VALUE_FLOOR);
+        return `<\u00A0${floor}`;
       }
-      return fixed(f.value, Math.max(f.decimals, 2));
+      return new Intl.NumberFormat(locale, { minimumSignificantDigits: P_VALUE_DIGITS, maximumSignificantDigits: P_VALUE_DIGITS }).format(f.value);
     }
     default:
       return fixed(f.value);

@@ -1,6 +1,7 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { changeEvent, changeFact, confidenceBreakdown, factUnit, facts as factsSchema, type Facts } from "../analysis/facts";
+import { qualityModel } from "../analysis/quality-chart";
 import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
 import { LANGS, roundTo } from "./fact";
 import { commitSubject } from "./references";
@@ -55,6 +56,8 @@ export const episodeMetrics = z.object({
   change_events: z.array(changeEvent).default([]),
   /** Benchmark series with an open regression when the episode was written. */
   open_regressions: z.number().int().min(0).default(0),
+  /** Latency against accuracy per model (components/charts/TradeoffChart.tsx); absent in episodes before it and without quantization data. */
+  quality: z.array(qualityModel).optional(),
   days: z.number().int().min(0),
   joined_days: z.number().int().min(0),
   bench_rows: z.number().int().min(0),
@@ -189,6 +192,7 @@ export function episodeMetricsOf(facts: Facts): EpisodeMetrics {
     changes: facts.changes,
     change_events: facts.events,
     open_regressions: factValue(facts, "changes.open_regressions") ?? 0,
+    ...(facts.quality.length > 0 ? { quality: facts.quality } : {}),
     days: facts.window.days,
     joined_days: facts.daily.length,
     bench_rows: facts.volume.bench_rows,

@@ -1,4 +1,4 @@
-import { formatFact, type Fact, type Lang } from "./fact";
+import { formatFact, isPValueFloor, type Fact, type Lang } from "./fact";
 
 /**
  * Fact references: how a number (or a commit) gets into an episode.
@@ -14,6 +14,11 @@ import { formatFact, type Fact, type Lang } from "./fact";
  */
 
 export const REFERENCE_PATTERN = /\{\{\s*(fact|commit|subject)\s*:\s*([^{}\s]+?)\s*\}\}/g;
+/**
+ * A reference with the "=" a writer puts before a p- or q-value ("q = {{fact:…}}"): when the value renders as its
+ * floor ("< 0.001"), the floor's own "<" takes the place of the "=" — "q < 0.001", never "q = < 0.001".
+ */
+const REFERENCE_WITH_EQUALS = new RegExp(`(=[ \\t\\u00A0]*)?${REFERENCE_PATTERN.source}`, "g");
 /** Anything that looks like a reference but is not a well-formed one. */
 const BROKEN_REFERENCE = /\{\{|\}\}/;
 
@@ -106,33 +111,37 @@ export function renderTemplate(
   const facts = new Map(context.facts.map((f) => [f.id, f]));
   const problems: string[] = [];
   const references: Reference[] = [];
-  const text = template.replace(REFERENCE_PATTERN, (match: string, kind: string, id: string) => {
+  const text = template.replace(REFERENCE_WITH_EQUALS, (whole: string, equals: string | undefined, kind: string, id: string) => {
+    const match = whole.slice(equals?.length ?? 0);
+    const prefix = equals ?? "";
     if (kind === "fact") {
       const f = facts.get(id);
       if (!f) {
         problems.push(`${options.where}: ${match} names no fact; use an id from the fact list`);
-        return "";
+        return prefix;
       }
       references.push({ kind: "fact", id });
       const shown = formatFact(f, options.lang);
-      return options.mode === "markdown" ? `[${shown}](#${factAnchor(id)})` : shown;
+      const rendered = options.mode === "markdown" ? `[${shown}](#${factAnchor(id)})` : shown;
+      // The floor's "<" is the relation: it replaces the writer's "=" (and only that; a writer's own "<" stays, and the neighbourhood check refuses it).
+      return isPValueFloor(f) ? rendered : `${prefix}${rendered}`;
     }
     const commit = findCommit(context, id);
     if (!commit) {
       problems.push(`${options.where}: ${match} names no commit of the facts (use a sha prefix of at least 7 characters from the commit list)`);
-      return "";
+      return prefix;
     }
     references.push({ kind: kind as "commit" | "subject", id: commit.sha.slice(0, 7) });
     if (kind === "subject") {
       // Upstream's words are shown in code after their commit, never in a title or summary, where they would read as the episode's own.
       if (options.mode === "plain")
         problems.push(`${options.where}: ${match}: a commit subject is upstream's words; it appears only in the sections, after its {{commit:…}}`);
-      return options.mode === "markdown" ? codeSpan(commit.subject) : commit.subject;
+      return prefix + (options.mode === "markdown" ? codeSpan(commit.subject) : commit.subject);
     }
     const short = shortSha(commit.sha);
-    if (options.mode === "plain") return short;
+    if (options.mode === "plain") return prefix + short;
     const url = commitUrl(context, commit);
-    return url ? `[\`${short}\`](${url})` : `\`${short}\``;
+    return prefix + (url ? `[\`${short}\`](${url})` : `\`${short}\``);
   });
   if (BROKEN_REFERENCE.test(text)) problems.push(`${options.where}: a malformed reference ("{{" or "}}" left over); write {{fact:<id>}} or {{commit:<sha>}}`);
   return { text, references, problems };

@@ -11,7 +11,11 @@ import {
   type ReportInput,
 } from "../ingest/reports/ingest";
 import type { NormalizedReport } from "../ingest/reports/normalize";
-import { commitSha as commitShaSchema, REQUEST_ID_PATTERN } from "../ingest/reports/schemas";
+import { commitSha as commitShaSchema, PULL_REQUEST_MAX, REQUEST_ID_PATTERN } from "../ingest/reports/schemas";
+import { checkPullRequestsAfterIngest } from "../pull-requests";
+import type { ServerContext } from "../server-context";
+import { afterResponseInBackground } from "./after";
+import { accuracyGates, LatestBenchRuns } from "../metrics/bench";
 import { acceptedMediaType, readBodyCapped, UNREADABLE_BODY_MESSAGE } from "./body";
 import { answer, type IngestSpec } from "./ingest-route";
 import { json, jsonError, validationError } from "./responses";
@@ -62,6 +66,10 @@ export async function readBenchRequest(request: Request): Promise<BenchRequest> 
     return fail(400, "invalid_request_id", "X-Muse-Request-Id must be a request id: 1–100 characters of A–Z, a–z, 0–9, _ and -");
   }
 
+  const pullRequestHeader = request.headers.get("x-muse-pull-request");
+  const pullRequest = pullRequestHeader === null ? undefined : parsePullRequestHeader(pullRequestHeader);
+  if (pullRequest === null) return fail(400, "invalid_pull_request", "X-Muse-Pull-Request must be a pull-request number: a positive integer");
+
   const read = await readBodyCapped(request, MAX_BENCH_BODY_BYTES);
   if (!read.ok) {
     return read.problem === "too_large"
@@ -106,13 +114,38 @@ export async function readBenchRequest(request: Request): Promise<BenchRequest> 
       );
     }
   }
-  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data, requestId })) };
+  if (pullRequest !== undefined) {
+    const disagreeing = reports.flatMap((report, index) => {
+      const own = isObject(report) ? (report as Record<string, unknown>).pull_request : undefined;
+      return own !== undefined && own !== pullRequest ? [{ index, own }] : [];
+    });
+    if (disagreeing.length > 0) {
+      const message = (own: unknown) => `pull_request ${JSON.stringify(own)} in the report and the X-Muse-Pull-Request header ${pullRequest} disagree`;
+      return fail(
+        400,
+        "pull_request_mismatch",
+        `${message(disagreeing[0].own)}${disagreeing.length > 1 ? ` (and ${disagreeing.length - 1} more report(s))` : ""}; nothing was written`,
+        disagreeing.map(({ index, own }) => ({ index, path: "pull_request", message: message(own) })),
+      );
+    }
+  }
+  return { ok: true, inputs: reports.map((report) => ({ report, commitSha: commitSha?.data, requestId, pullRequest })) };
+}
+
+/** The X-Muse-Pull-Request header: a positive integer (decimal digits only), else null. */
+export function parsePullRequestHeader(value: string): number | null {
+  const text = value.trim();
+  if (!/^[0-9]{1,10}$/.test(text)) return null;
+  const n = Number(text);
+  return n >= 1 && n <= PULL_REQUEST_MAX ? n : null;
 }
 
 /** Validated reports and the time they were accepted (when their bisection requests are done). */
 export interface BenchInput {
   reports: NormalizedReport[];
   now: Date;
+  /** The request's context, for the pull-request checks run after the answer. */
+  context?: ServerContext;
 }
 
 /**
@@ -151,7 +184,7 @@ export const benchIngest: IngestSpec<BenchInput, Awaited<ReturnType<typeof write
         answer: answer(validationError(`${invalid} of ${body.inputs.length} reports are invalid; nothing was written`, validated.problems), "invalid"),
       };
     }
-    return { ok: true, input: { reports: validated.reports, now: context.clock.now() } };
+    return { ok: true, input: { reports: validated.reports, now: context.clock.now(), context } };
   },
 
   write: (db, input) => writeBenchReports(db, input),
@@ -161,12 +194,18 @@ export const benchIngest: IngestSpec<BenchInput, Awaited<ReturnType<typeof write
       ? { unreachable: error.unreachable, table: error.table, fields: { table: error.table, error: error.message } }
       : undefined,
 
-  stored({ reports }, result, metrics) {
+  stored({ reports, context }, result, metrics) {
+    // Pull-request runs: their check against the merge base runs after the answer (docs/reach.md "Pull requests").
+    if (context && reports.some((r) => r.pull_request > 0)) afterResponseInBackground(() => checkPullRequestsAfterIngest(context, reports));
     for (const report of reports) {
       metrics.count("muse.ingest.reports", 1, { benchmark_type: report.benchmark_type, route: "bench" });
       metrics.count("muse.ingest.bench_rows", report.bench_runs.length, { benchmark_type: report.benchmark_type });
     }
     metrics.count("muse.ingest.llm_rows", result.llm_rows);
+    // The latest run per benchmark type × model × quantization as gauges, stamped now (lib/metrics/bench.ts).
+    const latest = new LatestBenchRuns();
+    latest.add(reports);
+    latest.emit(metrics, context ? accuracyGates(context.env) : undefined);
     const requests =
       result.requests_done.length || result.requests_unknown.length ? { requests_done: result.requests_done, requests_unknown: result.requests_unknown } : {};
     return answer(json({ accepted: result.accepted, run_ids: result.run_ids, ...requests }, 202));

@@ -128,6 +128,9 @@ export function eventId(rangeFrom: string, rangeTo: string, direction: "worse" |
   return uuidv5(`${rangeFrom}..${rangeTo}:${direction}`, EVENT_NAMESPACE);
 }
 
+/** A benchmark configuration: a series without its metric. */
+const configurationId = (k: SeriesKey) => [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device].join("|");
+
 const direction = (c: Pick<AttributedChange, "kind">) => (c.kind === "regression" ? "worse" : "better");
 
 /** Latency-side metrics of a trade-off: faster means lower latency or more tokens/s. */
@@ -218,7 +221,13 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       if (direction(changes[i]) !== direction(changes[j])) continue;
       const samePair = changes[i].previous_sha === changes[j].previous_sha && changes[i].commit_sha === changes[j].commit_sha;
       const overlap = [...suspects[i]].some((sha) => suspects[j].has(sha));
-      if (samePair || overlap) parent[find(i)] = find(j);
+      // One benchmark configuration moving the same way in two adjacent nightly ranges (one metric's change placed a
+      // night later than another's, where a run is missing or noisy): one event over both ranges, which bisection
+      // searches together, rather than a second event blamed on the next night's commit.
+      const adjacent =
+        configurationId(changes[i].key) === configurationId(changes[j].key) &&
+        (changes[i].previous_sha === changes[j].commit_sha || changes[j].previous_sha === changes[i].commit_sha);
+      if (samePair || overlap || adjacent) parent[find(i)] = find(j);
     }
   }
   // Faster and less accurate at the same place (docs/quality.md): a method's accuracy regression and its speed-up are
@@ -236,7 +245,8 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
 
   const events: BenchEvent[] = [];
   const taken = new Set<string>();
-  for (const members of groups.values()) {
+  for (const unordered of groups.values()) {
+    const members = [...unordered].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
     // The range: the commits most members suspect (all of them when the cadence is shared), in history order.
     const votes = new Map<string, number>();
     for (const c of members) for (const sha of c.candidates) votes.set(sha, (votes.get(sha) ?? 0) + 1);
@@ -250,6 +260,12 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       pairs.set(key, { n: (pairs.get(key)?.n ?? 0) + 1, c: pairs.get(key)?.c ?? c });
     }
     const anchor = [...pairs.values()].reduce((a, b) => (b.n > a.n ? b : a)).c;
+    // The range's ends: the run before its first code commit and the run after its last (the anchor's pair unless
+    // adjacent ranges were joined).
+    const first = members.find((c) => c.candidates.includes(codeCommits[0]));
+    const last = [...members].reverse().find((c) => c.candidates.includes(codeCommits[codeCommits.length - 1]));
+    const rangeFrom = codeCommits.length && first ? first.previous_sha : anchor.previous_sha;
+    const rangeTo = codeCommits.length && last ? last.commit_sha : anchor.commit_sha;
     // Lead: p95 latency preferred, then the largest change. A trade-off (accuracy down, speed up) is led by its accuracy
     // change, a gate breach first: the quality regression is what stays open.
     const tradeoffLeads = members.filter((c) => members.some((o) => tradeoffPair(c, o)));
@@ -286,8 +302,8 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       run_id: context.runId,
       kind: noCode ? "no_code" : lead.kind,
       state: noCode ? "environment" : lead.kind === "regression" ? "open" : "kept",
-      range_from_sha: anchor.previous_sha,
-      range_to_sha: anchor.commit_sha,
+      range_from_sha: rangeFrom,
+      range_to_sha: rangeTo,
       range_method: members.some((c) => c.range_method === "time") ? "time" : "graph",
       code_commits: codeCommits,
       commit_ts: anchor.commit_ts,

@@ -58,3 +58,34 @@ export function generatedPassword(file: string): string {
   if (!created) throw new Error(`could not read the local ClickHouse password from ${file}`);
   return created;
 }
+
+/**
+ * The least-privilege users of sql/users/muse_users.sql, as the local
+ * ClickHouse knows them. chDB has no grants, so the server maps them: the
+ * migrator and the agent writer may do everything the default user may, and
+ * the reader runs every request with `readonly=1` (set by the server, which the
+ * client cannot lift). Each password is generated on first use and kept
+ * (mode 0600) in `.muse/local-clickhouse.<user>.password`, like the default
+ * user's.
+ */
+export const LOCAL_CLICKHOUSE_ROLE_USERS = { migrator: "muse_migrator", agent: "muse_agent", reader: "muse_reader" } as const;
+
+export interface LocalClickHouseUser extends LocalClickHouseCredentials {
+  /** Every request of this user runs with readonly=1. */
+  readonly: boolean;
+}
+
+export function localRoleUserPassword(user: string, cwd = process.cwd()): string {
+  if (!/^[A-Za-z0-9_]+$/.test(user)) throw new Error(`invalid local ClickHouse user name ${JSON.stringify(user)}`);
+  return generatedPassword(path.resolve(cwd, ".muse", `local-clickhouse.${user}.password`));
+}
+
+/** Everyone the local ClickHouse accepts: the configured default user, then muse_migrator, muse_agent and muse_reader. */
+export function localClickHouseUsers(env: CredentialEnv, cwd = process.cwd()): LocalClickHouseUser[] {
+  const main = localClickHouseCredentials(env, cwd);
+  const roles = Object.values(LOCAL_CLICKHOUSE_ROLE_USERS).filter((user) => user !== main.user);
+  return [
+    { ...main, readonly: main.user === LOCAL_CLICKHOUSE_ROLE_USERS.reader },
+    ...roles.map((user) => ({ user, password: localRoleUserPassword(user, cwd), readonly: user === LOCAL_CLICKHOUSE_ROLE_USERS.reader })),
+  ];
+}

@@ -123,6 +123,14 @@ export interface LocalClickHouseOptions {
   /** With a user, every request must authenticate (basic auth, X-ClickHouse-User/Key or URL). */
   user?: string;
   password?: string;
+  /**
+   * More users it accepts (credentials.ts: muse_migrator, muse_agent,
+   * muse_reader). chDB has no grants: a `readonly` user's every request runs on
+   * a connection of its own with `readonly=1` set by the server after the
+   * request's own settings, so the engine refuses its writes, DDL and any
+   * attempt to change `readonly` again.
+   */
+  users?: { user: string; password: string; readonly?: boolean }[];
   /** Largest accepted request body. */
   maxBodyBytes?: number;
   /** Host names (besides IP literals, `localhost` and `host`) a request's Host header may name. */
@@ -154,6 +162,8 @@ function toClickHouseError(e: unknown): ClickHouseHttpError {
   const text = m ? message.slice(m.index) : `Code: ${code}. DB::Exception: ${message}. (STD_EXCEPTION)`;
   return new ClickHouseHttpError(code, text);
 }
+
+const READONLY_SETTING_ERROR = "Code: 164. DB::Exception: Cannot modify 'readonly' setting in readonly mode. (READONLY)";
 
 function safeEqual(a: string, b: string): boolean {
   const ha = createHash("sha256").update(a).digest();
@@ -294,8 +304,14 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     currentDatabase = database;
   }
 
-  function authenticate(req: IncomingMessage, url: URL): void {
-    if (!options.user) return;
+  const accounts = [
+    ...(options.user ? [{ user: options.user, password: options.password ?? "", readonly: false }] : []),
+    ...(options.users ?? []).map((u) => ({ user: u.user, password: u.password, readonly: u.readonly ?? false })),
+  ];
+
+  /** Who is asking: undefined when the server requires no authentication. */
+  function authenticate(req: IncomingMessage, url: URL): { user: string; readonly: boolean } | undefined {
+    if (accounts.length === 0) return undefined;
     let user = url.searchParams.get("user") ?? undefined;
     let password = url.searchParams.get("password") ?? undefined;
     const auth = req.headers.authorization;
@@ -314,12 +330,54 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
     if (user === undefined) {
       throw new ClickHouseHttpError(194, "Code: 194. DB::Exception: default: Authentication failed: password is required. (REQUIRED_PASSWORD)");
     }
-    if (!safeEqual(user, options.user) || !safeEqual(password ?? "", options.password ?? "")) {
+    // Every account is compared (no early exit), so timing says nothing about which names exist.
+    let matched: { user: string; readonly: boolean } | undefined;
+    for (const account of accounts) {
+      const ok = safeEqual(user, account.user) && safeEqual(password ?? "", account.password);
+      if (ok && !matched) matched = { user: account.user, readonly: account.readonly };
+    }
+    if (!matched) {
       throw new ClickHouseHttpError(
         516,
         `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
       );
     }
+    return matched;
+  }
+
+  /**
+   * One statement of a read-only user, on a connection of its own: its
+   * database and settings, then `readonly=1`, then the statement; the
+   * connection is closed afterwards, so nothing carries over. The engine itself
+   * refuses INSERT, DDL and every later change of `readonly` (a SETTINGS clause,
+   * a SET) on that connection.
+   */
+  async function readonlyStatement(
+    database: string,
+    settings: Map<string, string>,
+    run: (connection: unknown) => Promise<{ bytes: Uint8Array; readRows: number; readBytes: number; writtenRows: number; writtenBytes: number }>,
+  ) {
+    const reader = new Session(path.resolve(options.dataDir));
+    try {
+      await native.QueryAsyncConnection(reader.connection, `USE ${quoteIdentifier(database)}`, "TSV", {}).catch((e: unknown) => {
+        throw toClickHouseError(e);
+      });
+      for (const [name, value] of settings) {
+        if (!defaults.has(name)) throw new ClickHouseHttpError(115, `Code: 115. DB::Exception: Unknown setting '${name}'. (UNKNOWN_SETTING)`);
+        await native.QueryAsyncConnection(reader.connection, `SET ${quoteIdentifier(name)} = ${quoteString(value)}`, "TSV", {});
+      }
+      await native.QueryAsyncConnection(reader.connection, "SET readonly = 1", "TSV", {});
+      return await run(reader.connection);
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** A read-only user's own settings: `readonly` may only be restated as 1, never lifted. */
+  function readonlySettings(settings: Map<string, string>): Map<string, string> {
+    const value = settings.get("readonly");
+    if (value !== undefined && value.trim() !== "1") throw new ClickHouseHttpError(164, READONLY_SETTING_ERROR);
+    return new Map([...settings].filter(([name]) => name !== "readonly"));
   }
 
   const allowedHosts = new Set([options.host, ...(options.allowedHosts ?? [])].map((h) => hostHeaderName(h)));
@@ -361,7 +419,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
       "X-ClickHouse-Format": format,
     };
     try {
-      authenticate(req, url);
+      const account = authenticate(req, url);
       let body = await readBody(req, maxBody);
       let urlQuery = url.searchParams.get("query") ?? "";
       const formParams = new Map<string, string>();
@@ -413,6 +471,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
       // A SET outside a session lasts for its own request only: it changes nothing.
       if (!isInsertWithData && leadingKeyword(sql) === "SET") {
         const assignments = parseSet(sql);
+        if (account?.readonly) readonlySettings(assignments);
         // Validated by the engine; they stay in effect only until the next request sets its own.
         await exclusive(() => applySettings(assignments));
         if (sessionId) {
@@ -426,6 +485,16 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
 
       const started = process.hrtime.bigint();
       const outcome = await exclusive(async () => {
+        if (account?.readonly) {
+          return readonlyStatement(database, readonlySettings(settings), async (connection) => {
+            if (isInsertWithData) {
+              const r = await native.InsertRawAsyncConnection(connection, sql, body, true);
+              return { bytes: new Uint8Array(), readRows: r.rowsWritten, readBytes: r.bytesWritten, writtenRows: r.rowsWritten, writtenBytes: r.bytesWritten };
+            }
+            const r = await native.QueryAsyncConnection(connection, sql, format, params);
+            return { bytes: r.bytes, readRows: r.rowsRead, readBytes: r.bytesRead, writtenRows: 0, writtenBytes: 0 };
+          });
+        }
         await useDatabase(database).catch((e: unknown) => {
           throw toClickHouseError(e);
         });

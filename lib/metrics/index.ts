@@ -223,7 +223,9 @@ export function createMetrics(options: MetricsOptions): Metrics & { pending(): S
       if (!spec.tags.includes(key)) throw new Error(`metric ${name} has no tag "${key}": declare it in lib/metrics/names.ts`);
     }
     if (!Number.isFinite(value)) return;
-    const allTags = [...options.baseTags, ...tagList(tags)];
+    // A shared metric is one series for the service (names.ts `shared`): no per-instance tag.
+    const base = spec.shared ? options.baseTags.filter((t) => !t.startsWith("instance:")) : options.baseTags;
+    const allTags = [...base, ...tagList(tags)];
     const bucket = Math.floor(now() / 1000 / interval) * interval;
     const key = `${name}|${allTags.join(",")}|${bucket}`;
     const existing = batch.get(key);

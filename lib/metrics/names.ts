@@ -15,6 +15,12 @@ export interface MetricSpec {
   unit?: string;
   description: string;
   tags: readonly string[];
+  /**
+   * One series for the whole service: sent without the `instance` tag (lib/metrics/index.ts). For gauges whose
+   * last write is the right value from any instance (the latest benchmark run, the last complete hour), so their
+   * number of series is the bound their tags document, not that times the serverless instances of the hour.
+   */
+  shared?: boolean;
 }
 
 /** What the runner reports for every agent. */
@@ -39,6 +45,25 @@ const specific = [
   // collect
   { name: "muse.collect.commits", type: "count", description: "upstream commits recorded", tags: ["repo"] },
   { name: "muse.collect.session_rows", type: "count", description: "session_stats rows (re)computed", tags: [] },
+  // benchmarks (lib/metrics/bench.ts): the latest run per benchmark type × model × quantization, stamped at ingest
+  // (Datadog drops points older than about an hour). At most types × models × quants series per metric.
+  ...(
+    [
+      ["muse.bench.latency_p95_ms", "millisecond", "p95 latency of the latest run"],
+      ["muse.bench.latency_p99_ms", "millisecond", "p99 latency of the latest run"],
+      ["muse.bench.tokens_per_sec", undefined, "throughput (tokens/s) of the latest run"],
+      ["muse.bench.accuracy", "percent", "accuracy of the latest run, in points (the report's fraction × 100)"],
+      ["muse.bench.memory_peak_mb", "megabyte", "peak memory of the latest run"],
+      ["muse.bench.accuracy_gate_ratio", undefined, "a quantization method's accuracy / the same run's baseline accuracy / its gate (below 1: below the gate)"],
+    ] as const
+  ).map(
+    ([name, unit, description]) =>
+      ({ name, type: "gauge", ...(unit ? { unit } : {}), description, tags: ["benchmark_type", "model", "quant"], shared: true }) as const,
+  ),
+  // users (lib/agents/collect.ts): the overlay's last complete hour, from session_stats. One series each.
+  { name: "muse.users.latency_ms", type: "gauge", unit: "millisecond", description: "mean time to an answer in the overlay, last complete hour", tags: [], shared: true },
+  { name: "muse.users.error_rate", type: "gauge", description: "share of overlay events that were errors, last complete hour (0–1)", tags: [], shared: true },
+  { name: "muse.users.abandonment_rate", type: "gauge", description: "share of queries abandoned without an answer, last complete hour (0–1)", tags: [], shared: true },
   // watch
   { name: "muse.watch.lag_seconds", type: "gauge", unit: "second", description: "data freshness lag per source", tags: ["source"] },
   { name: "muse.watch.rows_found", type: "gauge", description: "rows ingested for the latest upstream commit, per source", tags: ["source"] },

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import type { Env } from "../env";
+import { formatFact, isPValueFloor } from "../episode/fact";
 import { commitSubject } from "../episode/references";
 import type { BenchEventRow } from "../lifecycle/events";
 import type { Logger } from "../log";
@@ -286,7 +287,7 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
   const links = [`[status page](${absoluteUrl(context.siteUrl, paths.status("en"))})`, ...(extras.episodeUrl ? [`[episode](${extras.episodeUrl})`] : [])];
   const body = [
     eventMarker(e.event_id),
-    `**${metric} of \`${e.label}\` ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}; ${num(e.mean_before)} → ${num(e.mean_after)}${unit ? ` ${unit}` : ""}, ${e.n_before} runs before and ${e.n_after} after; q = ${e.q_value.toPrecision(2)})`,
+    `**${metric} of \`${e.label}\` ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}; ${num(e.mean_before)} → ${num(e.mean_after)}${unit ? ` ${unit}` : ""}, ${e.n_before} runs before and ${e.n_after} after; q ${isPValueFloor({ value: e.q_value, unit: "p_value" }) ? "" : "= "}${formatFact({ value: e.q_value, unit: "p_value", decimals: 2 }, "en")})`,
     "",
     "| | |",
     "|---|---|",

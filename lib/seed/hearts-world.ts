@@ -6,7 +6,7 @@ import { BENCHMARK_TYPES, type BenchmarkType } from "../ingest/reports/schemas";
 import { GitWriter } from "./git-writer";
 import { gaussian, pick, seededRandom } from "./random";
 import { generateReport, SAMPLE_MODELS } from "./reports";
-import { HEARTS_RELEASES, loadFactor, type QuantEffect } from "./timeline";
+import { HEARTS_RELEASES, loadFactor, type QuantEffect, type Release } from "./timeline";
 
 /**
  * Banterhearts as LLM-inference teams run it: people commit code during the
@@ -141,6 +141,8 @@ export async function writeHeartsWorld(options: {
   from: Date;
   to: Date;
   seed: number;
+  /** The releases to plant; [] is a world where nothing was released (issue 27 item 6). Default: HEARTS_RELEASES. */
+  releases?: readonly Release[];
   progress?: (message: string) => void;
 }): Promise<HeartsWorldSummary> {
   const { from, to } = options;
@@ -166,7 +168,7 @@ export async function writeHeartsWorld(options: {
 
   const days = Math.round((to.getTime() - from.getTime()) / DAY);
   const firstDay = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
-  const plantedDay = new Map(HEARTS_RELEASES.map((r) => [Math.min(days - 2, Math.max(1, Math.floor(r.at * days))), r]));
+  const plantedDay = new Map((options.releases ?? HEARTS_RELEASES).map((r) => [Math.min(days - 2, Math.max(1, Math.floor(r.at * days))), r]));
   const branchDay = Math.floor(0.62 * days);
   const skewDay = Math.floor(0.45 * days);
   let codeFactor = 1;

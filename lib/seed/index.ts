@@ -5,7 +5,7 @@ import { GitWriter } from "./git-writer";
 import { deployedFactor, writeHeartsWorld } from "./hearts-world";
 import { simulateOverlay } from "./overlay";
 import { gaussian, seededRandom } from "./random";
-import { loadFactor } from "./timeline";
+import { HEARTS_RELEASES, loadFactor } from "./timeline";
 
 /**
  * `npm run muse -- seed --days N`: sample data, honestly labelled. It creates
@@ -28,6 +28,12 @@ export interface SeedOptions {
   db: Db;
   seed?: number;
   peakSessionsPerHour?: number;
+  /**
+   * "planted" (the default): the releases of lib/seed/timeline.ts. "none": a world where nothing was released — the
+   * same daily and weekly cycles, machine drift, bad nights, nightly cadence and code commits, but no release and no
+   * per-method effect, so every change Muse reports in it is a false one (docs/statistics.md, tests/null-world.test.ts).
+   */
+  releases?: "planted" | "none";
   progress?: (message: string) => void;
 }
 
@@ -58,7 +64,8 @@ export async function seed(options: SeedOptions): Promise<SeedSummary> {
 
   // Banterhearts: code commits by day, a bot's nightly benchmark runs (lib/seed/hearts-world.ts).
   say(`creating the Banterhearts sample repository in ${options.heartsDir}`);
-  const hearts = await writeHeartsWorld({ dir: options.heartsDir, from, to, seed: seedValue, progress: say });
+  const releases = options.releases === "none" ? [] : HEARTS_RELEASES;
+  const hearts = await writeHeartsWorld({ dir: options.heartsDir, from, to, seed: seedValue, releases, progress: say });
   const perf = (t: Date) => deployedFactor(hearts, t) * loadFactor(t);
 
   // Banterpacks: overlay changes every ~1.5 days, the last a few hours ago.

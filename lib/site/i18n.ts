@@ -617,3 +617,105 @@ const NAMES_IN: Record<Lang, Record<Lang, string>> = {
 export function languageName(lang: Lang, inLang: Lang = lang): string {
   return NAMES_IN[inLang][lang];
 }
+
+/** The latency–accuracy chart of a model (components/charts/TradeoffChart.tsx; docs/quality.md). */
+export interface TradeoffChartStrings {
+  /** Title: the model's configuration label. */
+  title: (label: string) => string;
+  /** The description's first sentence. */
+  summary: (methods: number, baseline: string) => string;
+  /** One method's point in the description: "int4: 310 ms, 70.1 points, 98.8 % of the baseline (gate 99 %)". */
+  point: (method: string, latency: string, accuracy: string, ratio: string | null, gate: string | null, below: boolean) => string;
+  /** A gate line: gate × the baseline's accuracy. */
+  gateLine: (gate: string, accuracy: string) => string;
+  /** An arrow: the method's move at a told event. */
+  move: (method: string, n: number, from: string, to: string) => string;
+  xLabel: string;
+  yLabel: string;
+  method: string;
+  latency: string;
+  accuracy: string;
+  ratio: string;
+  gate: string;
+  belowGate: string;
+  baseline: string;
+  notesLabel: string;
+}
+
+export const TRADEOFF_CHART: Record<Lang, TradeoffChartStrings> = {
+  en: {
+    title: (label) => `${label}: p95 latency against accuracy, per method`,
+    summary: (methods, baseline) =>
+      `Scatter plot of ${methods} quantization methods and the ${baseline} baseline: p95 latency (lower is faster) against accuracy (higher is better), latest segment means.`,
+    point: (method, latency, accuracy, ratio, gate, below) =>
+      `${method}: ${latency}, ${accuracy}${ratio ? `, ${ratio} of the baseline's accuracy` : ""}${gate ? ` (gate ${gate}${below ? ", below it" : ""})` : ""}.`,
+    gateLine: (gate, accuracy) => `Accuracy gate ${gate} of the baseline: ${accuracy} points`,
+    move: (method, n, from, to) => `Change ${n}: ${method} moved from ${from} to ${to}`,
+    xLabel: "p95 latency (ms)",
+    yLabel: "accuracy (points)",
+    method: "Method",
+    latency: "p95 latency",
+    accuracy: "Accuracy",
+    ratio: "Share of baseline",
+    gate: "Gate",
+    belowGate: "below the gate",
+    baseline: "baseline",
+    notesLabel: "Gate and changes marked on the chart",
+  },
+  de: {
+    title: (label) => `${label}: p95-Latenz gegen Genauigkeit, je Methode`,
+    summary: (methods, baseline) =>
+      `Streudiagramm von ${methods} Quantisierungsmethoden und der ${baseline}-Basislinie: p95-Latenz (niedriger ist schneller) gegen Genauigkeit (höher ist besser), Mittelwerte des letzten Segments.`,
+    point: (method, latency, accuracy, ratio, gate, below) =>
+      `${method}: ${latency}, ${accuracy}${ratio ? `, ${ratio} der Genauigkeit der Basislinie` : ""}${gate ? ` (Schwelle ${gate}${below ? ", darunter" : ""})` : ""}.`,
+    gateLine: (gate, accuracy) => `Genauigkeitsschwelle ${gate} der Basislinie: ${accuracy} Punkte`,
+    move: (method, n, from, to) => `Änderung ${n}: ${method} von ${from} nach ${to}`,
+    xLabel: "p95-Latenz (ms)",
+    yLabel: "Genauigkeit (Punkte)",
+    method: "Methode",
+    latency: "p95-Latenz",
+    accuracy: "Genauigkeit",
+    ratio: "Anteil der Basislinie",
+    gate: "Schwelle",
+    belowGate: "unter der Schwelle",
+    baseline: "Basislinie",
+    notesLabel: "Im Diagramm markierte Schwelle und Änderungen",
+  },
+  zh: {
+    title: (label) => `${label}：各方法的 p95 延迟与准确率`,
+    summary: (methods, baseline) => `${methods} 种量化方法与 ${baseline} 基线的散点图：p95 延迟（越低越快）对比准确率（越高越好），取最新分段均值。`,
+    point: (method, latency, accuracy, ratio, gate, below) =>
+      `${method}：${latency}，${accuracy}${ratio ? `，为基线准确率的 ${ratio}` : ""}${gate ? `（门槛 ${gate}${below ? "，低于门槛" : ""}）` : ""}。`,
+    gateLine: (gate, accuracy) => `准确率门槛为基线的 ${gate}：${accuracy} 分`,
+    move: (method, n, from, to) => `变化 ${n}：${method} 从 ${from} 变为 ${to}`,
+    xLabel: "p95 延迟（ms）",
+    yLabel: "准确率（分）",
+    method: "方法",
+    latency: "p95 延迟",
+    accuracy: "准确率",
+    ratio: "占基线比例",
+    gate: "门槛",
+    belowGate: "低于门槛",
+    baseline: "基线",
+    notesLabel: "图中标出的门槛与变化",
+  },
+  hi: {
+    title: (label) => `${label}: हर विधि की p95 लेटेंसी बनाम सटीकता`,
+    summary: (methods, baseline) =>
+      `${methods} क्वांटाइज़ेशन विधियों और ${baseline} बेसलाइन का स्कैटर प्लॉट: p95 लेटेंसी (कम यानी तेज़) बनाम सटीकता (अधिक यानी बेहतर), नवीनतम खंड के औसत।`,
+    point: (method, latency, accuracy, ratio, gate, below) =>
+      `${method}: ${latency}, ${accuracy}${ratio ? `, बेसलाइन की सटीकता का ${ratio}` : ""}${gate ? ` (सीमा ${gate}${below ? ", उससे नीचे" : ""})` : ""}।`,
+    gateLine: (gate, accuracy) => `सटीकता सीमा, बेसलाइन का ${gate}: ${accuracy} अंक`,
+    move: (method, n, from, to) => `बदलाव ${n}: ${method} ${from} से ${to} पर गया`,
+    xLabel: "p95 लेटेंसी (ms)",
+    yLabel: "सटीकता (अंक)",
+    method: "विधि",
+    latency: "p95 लेटेंसी",
+    accuracy: "सटीकता",
+    ratio: "बेसलाइन का हिस्सा",
+    gate: "सीमा",
+    belowGate: "सीमा से नीचे",
+    baseline: "बेसलाइन",
+    notesLabel: "चार्ट पर चिह्नित सीमा और बदलाव",
+  },
+};

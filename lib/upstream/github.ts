@@ -230,6 +230,7 @@ const contentsEntry = z.object({
 });
 const contentsResponse = z.union([z.array(z.unknown()), contentsEntry]);
 const compareResult = z.object({ total_commits: z.number(), commits: z.array(listedCommit) });
+const mergeBaseResult = z.object({ merge_base_commit: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/) }).nullish() });
 const RANGE_PAGE_SIZE = 100;
 
 type CommitSummary = z.infer<typeof commitSummary>;
@@ -407,6 +408,18 @@ export function createGitHubRepo(name: UpstreamName, ref: string, options: GitHu
         return await fileText(octokit, { owner, repo }, entry, parse);
       } catch (error) {
         throw fail(error, `reading ${path} at ${sha}`);
+      }
+    },
+
+    async mergeBase(headSha: string, base?: string) {
+      const b = base ?? (await branch());
+      try {
+        // One commit per page is enough: only merge_base_commit is read.
+        const res = await octokit.request("GET /repos/{owner}/{repo}/compare/{basehead}", { owner, repo, basehead: `${b}...${headSha}`, per_page: 1 });
+        return parse(mergeBaseResult, res.data, `the comparison ${b}...${headSha}`).merge_base_commit?.sha;
+      } catch (error) {
+        if (statusOf(error) === 404 || statusOf(error) === 422) return undefined;
+        throw fail(error, `comparing ${b}...${headSha}`);
       }
     },
   };

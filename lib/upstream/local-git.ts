@@ -110,6 +110,15 @@ export function createLocalGitRepo(name: UpstreamName, dir: string, branch?: str
       }
       return content.toString("utf8");
     },
+
+    async mergeBase(headSha: string, base?: string) {
+      if (!SHA.test(headSha) || (base !== undefined && !SHA.test(base) && !BRANCH.test(base))) return undefined;
+      const baseRev = base ?? (await head());
+      if (baseRev === undefined) return undefined;
+      const out = await git.tryRun(["merge-base", "--end-of-options", baseRev, headSha]);
+      const sha = out?.trim();
+      return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+    },
   };
 }
 

@@ -49,6 +49,11 @@ export interface UpstreamRepo {
   listCommits(options?: ListCommitsOptions): Promise<UpstreamCommit[]>;
   /** A file's text at a commit. */
   readFile(sha: string, path: string): Promise<string>;
+  /**
+   * The merge base of `head` with `base` (default: the configured branch), `git merge-base base head`; undefined
+   * when either is unknown or they share no history. For pull-request checks (lib/pull-requests/).
+   */
+  mergeBase?(head: string, base?: string): Promise<string | undefined>;
 }
 
 export interface UpstreamRepos {

@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { BarChart } from "@/components/charts/BarChart";
 import { LineChart } from "@/components/charts/LineChart";
 import { SiteHeader } from "@/components/SiteHeader";
-import { getDb } from "@/lib/clickhouse";
+import { getReaderDb } from "@/lib/clickhouse";
 import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/site/format";
 import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
@@ -49,7 +49,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 async function report(): Promise<StatusReport | { failed: true }> {
   try {
-    return await loadStatus(getDb());
+    return await loadStatus(getReaderDb());
   } catch {
     // e.g. an invalid ClickHouse configuration: still a page, never a 500
     return { failed: true };

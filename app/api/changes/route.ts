@@ -39,7 +39,7 @@ export async function GET(request: Request): Promise<Response> {
   const states = state ? [state] : DEFAULT_STATES;
   let rows: BenchEventRow[];
   try {
-    rows = await serverContext().db.query(
+    rows = await serverContext().readerDb.query(
       `SELECT * FROM bench_events FINAL
         WHERE state IN {states:Array(String)} AND triage != 'invalid'
           AND NOT (triage = 'expected' AND kind = 'regression' AND state IN ('open', 'partly_fixed'))

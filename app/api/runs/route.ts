@@ -24,7 +24,7 @@ export async function GET(request: Request): Promise<Response> {
     return jsonError(400, `invalid query parameter ${String(issue.path[0])}: ${issue.message}`);
   }
   try {
-    return json({ runs: await listRuns(serverContext().db, parsed.data) });
+    return json({ runs: await listRuns(serverContext().readerDb, parsed.data) });
   } catch {
     return jsonError(503, "ClickHouse is unreachable");
   }

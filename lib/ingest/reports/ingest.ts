@@ -5,7 +5,7 @@ import { dlqKey, type DeadLetterQueue } from "../../dlq";
 import type { ItemProblem } from "../problems";
 import { nestedDeeperThan } from "../json-depth";
 import { normalizeReport, utcTimestamp, type NormalizedReport } from "./normalize";
-import { benchmarkReport, commitSha as commitShaSchema, requestId as requestIdSchema } from "./schemas";
+import { benchmarkReport, commitSha as commitShaSchema, pullRequest as pullRequestSchema, requestId as requestIdSchema } from "./schemas";
 
 /**
  * Banterhearts report ingestion, shared by POST /api/ingest/bench and the
@@ -20,6 +20,8 @@ export interface ReportInput {
   sourcePath?: string;
   /** Bisection request for a report without its own request_id (X-Muse-Request-Id); one of its own must agree. */
   requestId?: string;
+  /** Pull request for a report without its own pull_request (X-Muse-Pull-Request); one of its own must agree. */
+  pullRequest?: number;
 }
 
 export type ValidationResult = { ok: true; reports: NormalizedReport[] } | { ok: false; problems: ItemProblem[] };
@@ -80,7 +82,20 @@ export function validateReports(inputs: readonly ReportInput[], options: { now?:
       });
       return;
     }
-    reports.push(normalizeReport(parsed.data, { commitSha, sourcePath: input.sourcePath, requestId: input.requestId }));
+    if (input.pullRequest !== undefined && !pullRequestSchema.safeParse(input.pullRequest).success) {
+      problems.push({ index, path: "pull_request", message: "the pull request given with the report is not a positive integer" });
+      return;
+    }
+    const ownPr = parsed.data.pull_request;
+    if (ownPr !== undefined && input.pullRequest !== undefined && ownPr !== input.pullRequest) {
+      problems.push({
+        index,
+        path: "pull_request",
+        message: `pull_request ${ownPr} in the report and the X-Muse-Pull-Request header ${input.pullRequest} disagree`,
+      });
+      return;
+    }
+    reports.push(normalizeReport(parsed.data, { commitSha, sourcePath: input.sourcePath, requestId: input.requestId, pullRequest: input.pullRequest }));
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, reports };
 }

@@ -33,6 +33,8 @@ export interface NormalizedReport {
   llm_events: LlmEventRow[];
   /** The bisection request the report answers ('' when none): its `request_id`, else the one it came with. */
   request_id: string;
+  /** The pull request whose head the report measured (0 for main): its `pull_request`, else the one it came with. */
+  pull_request: number;
   /** Variants the report says failed (stored with `extra.failed`), with their errors. */
   failed_variants: { variant: string; error: string }[];
 }
@@ -43,6 +45,8 @@ export interface NormalizeContext {
   sourcePath?: string;
   /** The bisection request the report came with (X-Muse-Request-Id); its own request_id wins. */
   requestId?: string;
+  /** The pull request the report came with (X-Muse-Pull-Request); its own pull_request must agree. */
+  pullRequest?: number;
 }
 
 /** JSON with object keys sorted at every depth, so equal content serialises equally. */
@@ -56,12 +60,14 @@ export function canonicalJson(value: unknown): string {
  * Deterministic run id of a report: the same content always gets the same id.
  * The request id is how the report was delivered, not what it measured, so it
  * is left out: a report keeps its id whether the request id came in its body
- * or in the X-Muse-Request-Id header (and reports without one keep theirs).
+ * or in the X-Muse-Request-Id header (and reports without one keep theirs);
+ * so is the pull-request number (its field or X-Muse-Pull-Request).
  * Two repeats at one commit differ in generated_at, so they get two ids.
  */
 export function reportRunId(report: BenchmarkReport): string {
   const measured: Record<string, unknown> = { ...report };
   delete measured.request_id;
+  delete measured.pull_request;
   return uuidv5(canonicalJson(measured), REPORT_RUN_NAMESPACE);
 }
 
@@ -335,6 +341,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
   if (!commitSha) throw new Error("a report needs a commit_sha: in the report or passed with it");
   const sourcePath = context.sourcePath ?? "";
   const requestId = report.request_id ?? context.requestId ?? "";
+  const pullRequest = report.pull_request ?? context.pullRequest ?? 0;
   const model = report.model?.name ?? UNKNOWN;
   const quant = modelQuant(report.model);
   const dataset = reportDataset(report);
@@ -360,6 +367,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
       extra: JSON.stringify({ ...v.extra, model_config }),
       source_path: sourcePath,
       request_id: requestId,
+      pull_request: pullRequest,
     };
   });
 
@@ -370,6 +378,7 @@ export function normalizeReport(report: BenchmarkReport, context: NormalizeConte
     ts,
     source_path: sourcePath,
     request_id: requestId,
+    pull_request: pullRequest,
     bench_runs,
     llm_events: llmEventsOf(report, runId, ts),
     failed_variants: variants.filter((v) => v.extra.failed === true).map((v) => ({ variant: v.variant, error: String(v.extra.error) })),

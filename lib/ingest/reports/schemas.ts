@@ -51,6 +51,10 @@ export const commitSha = z
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 export const requestId = z.string().regex(REQUEST_ID_PATTERN, "expected a request id: 1–100 characters of A–Z, a–z, 0–9, _ and -");
 
+/** A pull-request number (a report's `pull_request`, the X-Muse-Pull-Request header): a positive integer that fits bench_runs' UInt32. */
+export const PULL_REQUEST_MAX = 4294967295;
+export const pullRequest = z.number().int("expected a pull-request number: a positive integer").min(1, "expected a pull-request number: a positive integer").max(PULL_REQUEST_MAX, "expected a pull-request number: a positive integer");
+
 /** Record keyed by names; at least one entry, so every report yields rows. */
 function namedRecord<V extends z.ZodType>(value: V, what: string) {
   return z.record(name, value).refine((r) => Object.keys(r).length > 0, `expected at least one ${what}`);
@@ -147,6 +151,8 @@ const common = {
   commit_sha: commitSha.optional(),
   /** The bisection request the run answers (docs/report-formats.md); also given as the X-Muse-Request-Id header. */
   request_id: requestId.optional(),
+  /** The pull request whose head the run measured (docs/report-formats.md); also given as the X-Muse-Pull-Request header. */
+  pull_request: pullRequest.optional(),
   /** Not in the contract; read when present (else a `dataset:<name>` tag). */
   dataset: name.nullish(),
 };

@@ -21,7 +21,7 @@ const eventId = z.uuid();
 export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const id = (await params).id;
   if (!eventId.safeParse(id).success) return jsonError(404, "no such event");
-  const { db, env, clock } = serverContext({ fields: { route: "/api/events/{id}/chart.svg" } });
+  const { readerDb: db, env, clock } = serverContext({ fields: { route: "/api/events/{id}/chart.svg" } });
   let svg: string | undefined;
   try {
     const event = await loadEvent(db, id);
