@@ -106,7 +106,9 @@ export function Evidence({ frontMatter, lang, tableLabel }: { frontMatter: Episo
   // Latency against accuracy per model, only in episodes whose facts have it (older ones render as before).
   const tradeoffCharts =
     quality.length > 0
-      ? quality.map((model, i) => <TradeoffChart key={model.label} id={`ev-tradeoff-${i + 1}`} model={model} t={TRADEOFF_CHART[lang]} tableLabel={tableLabel} />)
+      ? quality.map((model, i) => (
+          <TradeoffChart key={model.label} id={`ev-tradeoff-${i + 1}`} model={model} t={TRADEOFF_CHART[lang]} tableLabel={tableLabel} />
+        ))
       : null;
   if (daily.length === 0)
     return episodeEvents(frontMatter.metrics).some((e) => e.chart) || tradeoffCharts ? (

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { createDb, withDatabase, type ClickHouseConfig } from "./clickhouse/client";
+import { MIGRATIONS_TABLE } from "./clickhouse/migrations";
 
 /**
  * `muse backup` / `muse restore` (docs/operations.md#backups): a complete,
@@ -90,7 +91,7 @@ async function httpRequest(
   const res = await fetch(url, {
     method: "POST",
     headers: { Authorization: `Basic ${Buffer.from(`${config.username}:${config.password}`).toString("base64")}` },
-    body: options.body ?? options.query,
+    body: options.body ? new Uint8Array(options.body) : options.query,
     signal: AbortSignal.timeout(Math.max(config.requestTimeoutMs, 600_000)),
   });
   if (!res.ok) {
@@ -120,7 +121,10 @@ async function exists(p: string): Promise<boolean> {
 /** `CREATE TABLE db.name …` → `CREATE TABLE name …`: the statement then creates the table in whatever database it runs in. */
 export function withoutDatabase(statement: string, database: string): string {
   const ident = (s: string) => `(?:\`${s.replace(/[.*+?^${}()|[\]\\`]/g, "\\$&")}\`|${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")})`;
-  const re = new RegExp(`^(\\s*(?:ATTACH|CREATE)\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?(?:TABLE|VIEW|MATERIALIZED\\s+VIEW|DICTIONARY|LIVE\\s+VIEW|WINDOW\\s+VIEW)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?)${ident(database)}\\.`, "i");
+  const re = new RegExp(
+    `^(\\s*(?:ATTACH|CREATE)\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?(?:TABLE|VIEW|MATERIALIZED\\s+VIEW|DICTIONARY|LIVE\\s+VIEW|WINDOW\\s+VIEW)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?)${ident(database)}\\.`,
+    "i",
+  );
   return statement.replace(re, "$1");
 }
 
@@ -192,7 +196,13 @@ export async function backupDatabase(config: ClickHouseConfig, dir: string, opti
       const rows = await exportedRows(res, () =>
         db.query<{ n: number }>("SELECT count() AS n FROM {db:Identifier}.{t:Identifier}", { db: database, t: table.name }).then((r) => Number(r[0].n)),
       );
-      manifest.tables.push({ name: table.name, engine: table.engine, rows, schema, data: { file: dataFile, format: DATA_FORMAT, bytes, sha256: hash.digest("hex") } });
+      manifest.tables.push({
+        name: table.name,
+        engine: table.engine,
+        rows,
+        schema,
+        data: { file: dataFile, format: DATA_FORMAT, bytes, sha256: hash.digest("hex") },
+      });
       log(`${table.name}: ${rows} rows, ${bytes} bytes`);
     }
     await writeFile(path.join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -218,6 +228,15 @@ async function exportedRows(res: Response, count: () => Promise<number>): Promis
   return count();
 }
 
+function writtenRows(res: Response): number | undefined {
+  try {
+    const summary = JSON.parse(res.headers.get("x-clickhouse-summary") ?? "") as { written_rows?: string };
+    return summary.written_rows !== undefined && /^\d+$/.test(summary.written_rows) ? Number(summary.written_rows) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads and checks a backup: the manifest, and every file's size and sha256. */
 export async function verifyBackup(dir: string): Promise<BackupManifest> {
   const root = path.resolve(dir);
@@ -236,7 +255,9 @@ export async function verifyBackup(dir: string): Promise<BackupManifest> {
       if (!(await exists(file))) throw new BackupError(`${entry.file} (table ${table.name}) is missing`);
       const actual = await sha256File(file);
       if (actual.bytes !== entry.bytes || actual.sha256 !== entry.sha256) {
-        throw new BackupError(`${entry.file} (table ${table.name}) does not match the manifest (sha256 ${actual.sha256.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…)`);
+        throw new BackupError(
+          `${entry.file} (table ${table.name}) does not match the manifest (sha256 ${actual.sha256.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…)`,
+        );
       }
     }
   }
@@ -250,7 +271,7 @@ export interface RestoreResult {
 
 /**
  * Restores a backup into `config.database` (created when missing). Refused
- * when a table of the target has rows, unless `force`; the backup's tables are
+ * when a table of the target has rows (its migration log aside), unless `force`; the backup's tables are
  * then dropped and recreated from the backup (other tables of the target are
  * left alone). Each restored table's row count is checked against the manifest.
  */
@@ -272,12 +293,15 @@ export async function restoreDatabase(
     );
     const nonEmpty: string[] = [];
     for (const t of existing) {
-      if (NO_DATA_ENGINES.has(t.engine)) continue;
+      // A freshly migrated database counts as empty: its migration log is replaced by the backup's.
+      if (NO_DATA_ENGINES.has(t.engine) || t.name === MIGRATIONS_TABLE) continue;
       const [{ n }] = await db.query<{ n: number }>("SELECT count() AS n FROM {db:Identifier}.{t:Identifier}", { db: database, t: t.name });
       if (Number(n) > 0) nonEmpty.push(t.name);
     }
     if (nonEmpty.length > 0 && !options.force) {
-      throw new BackupError(`database ${database} is not empty (${nonEmpty.slice(0, 5).join(", ")}${nonEmpty.length > 5 ? ", …" : ""} have rows): restore into an empty database, or pass --force to replace its tables`);
+      throw new BackupError(
+        `database ${database} is not empty (${nonEmpty.slice(0, 5).join(", ")}${nonEmpty.length > 5 ? ", …" : ""} have rows): restore into an empty database, or pass --force to replace its tables`,
+      );
     }
     const names = new Set(existing.map((t) => t.name));
     // Tables first, then what reads from them.
@@ -289,21 +313,27 @@ export async function restoreDatabase(
     const restored: RestoreResult["tables"] = [];
     for (const table of ordered) {
       const statement = (await readFile(path.join(root, table.schema.file), "utf8")).trim();
-      await httpRequest(config, { database, query: statement });
+      await (await httpRequest(config, { database, query: statement })).arrayBuffer();
+      // Rows the server says it wrote (X-ClickHouse-Summary), exact even when a Replacing table merges batches
+      // behind our back; counted instead when a server sends no summary.
+      let written: number | undefined = 0;
       if (table.data && table.rows > 0) {
         for await (const body of lineBatches(path.join(root, table.data.file), options.batchBytes ?? BATCH_BYTES)) {
-          await httpRequest(config, {
+          const res = await httpRequest(config, {
             database,
             query: `INSERT INTO ${quoteIdentifier(table.name)} FORMAT ${DATA_FORMAT}`,
             body,
             settings: { ...TEXT_SETTINGS, optimize_on_insert: "0" },
           });
+          await res.arrayBuffer();
+          const batch = writtenRows(res);
+          written = written === undefined || batch === undefined ? undefined : written + batch;
         }
       }
-      const rows = table.data
-        ? Number((await db.query<{ n: number }>("SELECT count() AS n FROM {db:Identifier}.{t:Identifier}", { db: database, t: table.name }))[0].n)
-        : 0;
-      if (table.data && rows !== table.rows) throw new BackupError(`${table.name}: ${rows} rows after the restore, the backup has ${table.rows}`);
+      const rows = !table.data
+        ? 0
+        : (written ?? Number((await db.query<{ n: number }>("SELECT count() AS n FROM {db:Identifier}.{t:Identifier}", { db: database, t: table.name }))[0].n));
+      if (table.data && rows !== table.rows) throw new BackupError(`${table.name}: ${rows} rows restored, the backup has ${table.rows}`);
       restored.push({ name: table.name, rows });
       log(`${table.name}: ${rows} rows`);
     }
@@ -318,9 +348,9 @@ export async function restoreDatabase(
  * whole lines only (the format escapes newlines inside values), each batch
  * led by the file's two header lines (names, types).
  */
-export async function* lineBatches(file: string, maxBytes: number): AsyncGenerator<Buffer> {
+export async function* lineBatches(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
   let header: Buffer | undefined;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
     pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
     if (!header) {

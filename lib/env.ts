@@ -315,7 +315,12 @@ export const ENV_SPEC = {
       "With GITHUB_TOKEN and BANTERHEARTS_REPO: one issue per regression event on Banterhearts, edited, commented on and closed as the event changes (docs/reach.md; the token needs Issues: read and write there). false turns it off.",
   }),
   GITHUB_APP_ID: spec({
-    schema: optionalString.pipe(z.string().regex(/^[0-9]+$/, "expected the App's numeric id").optional()),
+    schema: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[0-9]+$/, "expected the App's numeric id")
+        .optional(),
+    ),
     default: "(unset: pull-request checks as commit statuses with GITHUB_TOKEN)",
     group: "GitHub",
     description:
@@ -329,7 +334,12 @@ export const ENV_SPEC = {
     secret: true,
   }),
   GITHUB_APP_INSTALLATION_ID: spec({
-    schema: optionalString.pipe(z.string().regex(/^[0-9]+$/, "expected the installation's numeric id").optional()),
+    schema: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[0-9]+$/, "expected the installation's numeric id")
+        .optional(),
+    ),
     default: "(unset)",
     group: "GitHub",
     description: "The App's installation on BANTERHEARTS_REPO (POST /app/installations/{id}/access_tokens).",
@@ -547,7 +557,7 @@ export const ENV_SPEC = {
     schema: int(3, 2, 100),
     default: "3",
     group: "Pipeline",
-    description: "Pull-request checks: runs of a series the head needs; with fewer (and nothing failed) the check is neutral, \"too few runs\".",
+    description: 'Pull-request checks: runs of a series the head needs; with fewer (and nothing failed) the check is neutral, "too few runs".',
   }),
   MUSE_CHANGE_LOOKBACK_DAYS: spec({
     schema: int(30, 1, 365),

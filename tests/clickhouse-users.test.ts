@@ -8,7 +8,13 @@ import { DEFAULT_MIGRATIONS_DIR, loadMigrations, splitStatements } from "../lib/
 import { parseEnv } from "../lib/env";
 import { localClickHouseUsers, LOCAL_CLICKHOUSE_ROLE_USERS } from "../lib/local-clickhouse/credentials";
 import { startLocalClickHouse, type LocalClickHouse } from "../lib/local-clickhouse/server";
+import { GET as getChanges } from "../app/api/changes/route";
+import { getDb, getReaderDb } from "../lib/clickhouse";
+import { migrate } from "../lib/clickhouse/migrations";
+import { serverContext } from "../lib/server-context";
+import { loadStatus } from "../lib/site/status.server";
 import { testClickHouseConfig } from "./helpers/db";
+import { saveEnv, setEnv } from "./helpers/env";
 
 /**
  * Least privilege (docs/clickhouse-production.md, "Least privilege"): the
@@ -58,7 +64,17 @@ beforeAll(async () => {
   await migrator.command({ query: "CREATE TABLE least.t (id UInt32, s String, at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY id" });
 });
 
+const savedEnv = saveEnv([
+  "CLICKHOUSE_URL",
+  "CLICKHOUSE_USER",
+  "CLICKHOUSE_PASSWORD",
+  "CLICKHOUSE_DATABASE",
+  "CLICKHOUSE_READER_USER",
+  "CLICKHOUSE_READER_PASSWORD",
+]);
+
 afterAll(async () => {
+  await setEnv(savedEnv);
   for (const d of dbs) await d.close();
   for (const c of clients) await c.close();
   await server?.close();
@@ -139,6 +155,35 @@ describe("the three users on the local ClickHouse", () => {
       { id: 2, extra: 0 },
       { id: 8, extra: 0 },
     ]);
+  });
+});
+
+describe("the app with the three users", () => {
+  it("migrates as muse_migrator, writes as muse_agent and serves the read routes as muse_reader", async () => {
+    const base = { ...testClickHouseConfig("app_least"), url: server.url };
+    const result = await migrate({ ...base, username: "muse_migrator", password: passwordOf("muse_migrator") });
+    expect(result.applied.length).toBeGreaterThan(10);
+    await setEnv({
+      CLICKHOUSE_URL: server.url,
+      CLICKHOUSE_DATABASE: "app_least",
+      CLICKHOUSE_USER: "muse_agent",
+      CLICKHOUSE_PASSWORD: passwordOf("muse_agent"),
+      CLICKHOUSE_READER_USER: "muse_reader",
+      CLICKHOUSE_READER_PASSWORD: passwordOf("muse_reader"),
+    });
+    expect(getDb().config.username).toBe("muse_agent");
+    expect(getReaderDb().config.username).toBe("muse_reader");
+    expect(serverContext().readerDb).toBe(getReaderDb());
+    expect(await getReaderDb().query("SELECT getSetting('readonly') AS ro")).toEqual([{ ro: 1 }]);
+    const res = await getChanges(new Request("http://muse.test/api/changes"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ events: [] });
+    // The status page's queries, as the reader.
+    const status = await loadStatus(getReaderDb());
+    expect(JSON.stringify(status)).not.toMatch(/READONLY|Cannot execute/);
+    // Without a reader the pages share the writer's client, as before.
+    await setEnv({ CLICKHOUSE_READER_USER: undefined, CLICKHOUSE_READER_PASSWORD: undefined });
+    expect(getReaderDb()).toBe(getDb());
   });
 });
 

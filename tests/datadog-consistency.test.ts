@@ -23,6 +23,8 @@ const SECTIONS = [
   "Deployments",
   "LLM cost and usage",
   "Reader experience (Core Web Vitals)",
+  "Benchmarks",
+  "Users",
 ];
 
 let defs: Definitions;
@@ -66,7 +68,7 @@ describe("the query parser", () => {
 });
 
 describe("datadog/ definitions", () => {
-  it("are one dashboard of 7 sections and at least 22 widgets, with env and agent template variables", () => {
+  it("are one dashboard of 9 sections and at least 22 widgets, with env and agent template variables", () => {
     const groups = defs.dashboard.widgets.map((w) => w.definition);
     expect(groups.map((g) => (g.type === "group" ? g.title : `(${g.type} outside a group)`))).toEqual(SECTIONS);
     const leaves = groups.flatMap((g) => (g.type === "group" ? g.widgets : []));
@@ -89,6 +91,7 @@ describe("datadog/ definitions", () => {
         "dlq-depth",
         "publish-failures",
         "open-regressions",
+        "accuracy-below-gate",
         ...["ingest", "collect", "watch", "council", "translate", "publish"].map((a) => `agent-failures-${a}`),
       ]),
     );

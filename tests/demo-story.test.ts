@@ -161,6 +161,20 @@ describe("the sample world's story", () => {
     expect(checkEpisodeFile(markdown, facts)).toEqual([]);
   });
 
+  it("draws the latency–accuracy chart: int4 below its gate, the planted release's move an arrow", () => {
+    const release = world.releases.find((r) => r.quant)!;
+    const { facts, markdown } = episodes[1];
+    const e = facts.events.find((x) => x.commit_sha === release.sha && x.kind === "regression")!;
+    const model = facts.quality.find((m) => m.moves.some((mv) => mv.event_n === e.n));
+    expect(model, "a model with the release's move").toBeDefined();
+    expect(model!.points.find((p) => p.method === "int4")).toMatchObject({ below_gate: true, gate: 0.99 });
+    const move = model!.moves.find((mv) => mv.event_n === e.n)!;
+    expect(move).toMatchObject({ method: "int4", commit_sha: release.sha });
+    expect(move.after.accuracy).toBeLessThan(move.before.accuracy - 1);
+    // The episode's front-matter carries it, so the page draws it.
+    expect(parseEpisodeFile(markdown).frontMatter.metrics.quality).toEqual(facts.quality);
+  });
+
   // Not yet: on this 30-night world the int4 speed-up (−20 % on int4 only) sits between the INT8 release and the
   // attention refactor, 3–5 timed runs a side, and the detector does not find it, so the event is a gate breach
   // without its speed side. tests/quality.test.ts covers the trade-off itself.

@@ -25,6 +25,7 @@ const EXPECTED_TABLES = [
   "ingest_requests",
   "llm_events",
   "muse_migrations",
+  "pr_checks",
   "series_mutes",
   "session_stats",
   "ui_events",
@@ -75,6 +76,7 @@ describe("migrations", () => {
       "016_event_triage.sql",
       "017_quality_columns.sql",
       "018_event_gates.sql",
+      "019_pull_request_runs.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

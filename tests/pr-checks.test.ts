@@ -1,18 +1,23 @@
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { v5 as uuidv5 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSeries } from "../lib/analysis/series";
 import { bisectionRuns } from "../lib/bisection/advance";
 import { parseEnv } from "../lib/env";
-import { readBenchRequest } from "../lib/http/ingest-bench";
+import { benchIngest, readBenchRequest } from "../lib/http/ingest-bench";
+import { handleIngest } from "../lib/http/ingest-route";
+import { serverContext } from "../lib/server-context";
 import { validateReports } from "../lib/ingest/reports/ingest";
 import { benchEventRow } from "../lib/lifecycle/events";
 import { createLogger } from "../lib/log";
 import { judge, runPrCheck, welchTest, type PrGitHubClient } from "../lib/pull-requests";
 import { loadPrCheck, createPrGitHubClient, COMMENT_MARKER, CHECK_NAME, STATUS_CONTEXT } from "../lib/pull-requests/report";
+import { createGitHubRepo, createLocalGitRepo } from "../lib/upstream";
 import { FAKE_TOKEN } from "./helpers/fake-github";
+import { git } from "./helpers/git";
 import { FakeGitHubChecks, INSTALLATION_TOKEN } from "./helpers/fake-github-checks";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 
@@ -29,11 +34,7 @@ import { createTestDatabase, type TestDatabase } from "./helpers/db";
 
 const NS = "0f5b7a52-7d0c-4a8e-9a4f-2b1c3d4e5f60";
 const id = (name: string) => uuidv5(name, NS);
-const sha = (name: string) =>
-  uuidv5(name, NS)
-    .replace(/-/g, "")
-    .padEnd(40, "0")
-    .slice(0, 40);
+const sha = (name: string) => uuidv5(name, NS).replace(/-/g, "").padEnd(40, "0").slice(0, 40);
 const REPO = "banter/banterhearts";
 const T0 = Date.parse("2026-11-01T00:00:00.000Z");
 const day = (d: number, minutes = 0) => new Date(T0 + d * 86_400_000 + minutes * 60_000).toISOString();
@@ -160,7 +161,10 @@ describe("pull-request checks as a GitHub App", () => {
     gh.mergeBases.set(HEAD_BAD, MERGE_BASE);
     await headRuns(7, HEAD_BAD, 120, 4);
     const before = gh.requests.length;
-    const { comparison, outcome } = await runPrCheck({ db: t.db, env: env(), log, now: new Date(day(21)), github: appClient() }, { pullRequest: 7, headSha: HEAD_BAD });
+    const { comparison, outcome } = await runPrCheck(
+      { db: t.db, env: env(), log, now: new Date(day(21)), github: appClient() },
+      { pullRequest: 7, headSha: HEAD_BAD },
+    );
 
     expect(comparison.merge_base_sha).toBe(MERGE_BASE);
     expect(comparison.baseline_method).toBe("graph");
@@ -187,7 +191,9 @@ describe("pull-request checks as a GitHub App", () => {
     expect(gh.comments.filter((c) => c.issue === 7)).toHaveLength(1);
     const comment = gh.comments.find((c) => c.issue === 7)!;
     expect(comment.body.startsWith(COMMENT_MARKER)).toBe(true);
-    expect(comment.body).toMatch(/quantization llama-3\.1-8b q4_k_m \(wikitext-2, cuda\) · p95 latency \| 10\d(\.\d+)? \| 12\d(\.\d+)? \| \+\d+\.\d %/);
+    expect(comment.body).toMatch(
+      /\| 🔴 quantization llama-3\.1-8b q4_k_m \(wikitext-2, cuda\) · p95 latency \| 99\.\d+ \| 119\.\d+ \| \+20\.0 % \| \+1\d\.\d % … \+2\d\.\d % \| < 0\.0001 \|/,
+    );
     expect(outcome).toMatchObject({ check: "created", comment: "created" });
 
     const stored = await loadPrCheck(t.db, { repo: REPO, pull_request: 7, head_sha: HEAD_BAD });
@@ -222,7 +228,10 @@ describe("pull-request checks as a GitHub App", () => {
   it("succeeds on a clean head", async () => {
     gh.mergeBases.set(HEAD_CLEAN, MERGE_BASE);
     await headRuns(8, HEAD_CLEAN, 100, 4);
-    const { comparison } = await runPrCheck({ db: t.db, env: env(), log, now: new Date(day(21)), github: appClient() }, { pullRequest: 8, headSha: HEAD_CLEAN });
+    const { comparison } = await runPrCheck(
+      { db: t.db, env: env(), log, now: new Date(day(21)), github: appClient() },
+      { pullRequest: 8, headSha: HEAD_CLEAN },
+    );
     expect(comparison.conclusion).toBe("success");
     // Against main's tip (130 ms) it would have "improved"; against the merge base nothing moved.
     expect(comparison.series.every((s) => s.verdict === "unchanged")).toBe(true);
@@ -249,7 +258,10 @@ describe("pull-request checks with a token", () => {
     gh.mergeBases.set(head, MERGE_BASE);
     await headRuns(10, head, 120, 4);
     const checks = gh.checkRuns.length;
-    const { comparison, outcome } = await runPrCheck({ db: t.db, env: env(), log, now: new Date(day(21)), github: tokenClient() }, { pullRequest: 10, headSha: head });
+    const { comparison, outcome } = await runPrCheck(
+      { db: t.db, env: env(), log, now: new Date(day(21)), github: tokenClient() },
+      { pullRequest: 10, headSha: head },
+    );
     expect(comparison.conclusion).toBe("failure");
     expect(outcome.check).toBe("status");
     expect(gh.checkRuns).toHaveLength(checks);
@@ -263,7 +275,11 @@ describe("pull-request checks with a token", () => {
     gh.mergeBases.set(few, MERGE_BASE);
     await headRuns(11, few, 100, 2);
     await runPrCheck({ db: t.db, env: env(), log, now: new Date(day(21)), github: tokenClient() }, { pullRequest: 11, headSha: few });
-    expect(gh.statuses.find((s) => s.sha === few)).toMatchObject({ state: "success", context: STATUS_CONTEXT, description: expect.stringMatching(/^neutral: Too few runs/) });
+    expect(gh.statuses.find((s) => s.sha === few)).toMatchObject({
+      state: "success",
+      context: STATUS_CONTEXT,
+      description: expect.stringMatching(/^neutral: Too few runs/),
+    });
 
     // The token cannot create a check run: GitHub says so.
     await expect(tokenClient().createCheck(head, "success", { title: "t", summary: "s", text: "" })).rejects.toMatchObject({ status: 403 });
@@ -340,8 +356,43 @@ describe("pull-request runs stay out of main", () => {
   });
 });
 
+describe("the merge base", () => {
+  it("is git merge-base with the branch in a local checkout, and the compare API's merge_base_commit on GitHub", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "muse-pr-"));
+    try {
+      const who = { GIT_AUTHOR_NAME: "dev", GIT_AUTHOR_EMAIL: "dev@example.org", GIT_COMMITTER_NAME: "dev", GIT_COMMITTER_EMAIL: "dev@example.org" };
+      git(dir, ["init", "-q", "-b", "main"]);
+      const commit = (message: string) => {
+        git(dir, ["commit", "-q", "--allow-empty", "-m", message], who);
+        return git(dir, ["rev-parse", "HEAD"]);
+      };
+      commit("one");
+      const base = commit("two");
+      git(dir, ["checkout", "-q", "-b", "feature"]);
+      const head = commit("feature work");
+      git(dir, ["checkout", "-q", "main"]);
+      commit("main moves on");
+      const repo = createLocalGitRepo("banterhearts", dir);
+      expect(await repo.mergeBase!(head)).toBe(base);
+      expect(await repo.mergeBase!("f".repeat(40))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const head = sha("gh-head");
+    gh.mergeBases.set(head, MERGE_BASE);
+    const hub = createGitHubRepo("banterhearts", `${REPO}@main`, { token: FAKE_TOKEN, baseUrl: gh.url, retries: 0 });
+    expect(await hub.mergeBase!(head)).toBe(MERGE_BASE);
+    expect(await hub.mergeBase!(sha("unknown"))).toBeUndefined();
+    expect(await appClient().mergeBase(head)).toBe(MERGE_BASE);
+  });
+});
+
 describe("the ingest contract", () => {
-  const report = { ...(JSON.parse(readFileSync(path.join(import.meta.dirname, "fixtures", "reports", "compilation.json"), "utf8")) as object), commit_sha: undefined };
+  const report = {
+    ...(JSON.parse(readFileSync(path.join(import.meta.dirname, "fixtures", "reports", "compilation.json"), "utf8")) as object),
+    commit_sha: undefined,
+  };
   const post = (body: unknown, headers: Record<string, string>) =>
     readBenchRequest(
       new Request("http://muse.test/api/ingest/bench", {
@@ -371,5 +422,35 @@ describe("the ingest contract", () => {
     expect(fromField.reports[0].bench_runs.every((r) => r.pull_request === 7)).toBe(true);
     // Header or field: the same run id.
     expect(fromHeader.reports[0].run_id).toBe(fromField.reports[0].run_id);
+  });
+
+  it("stores the pull request on every row and checks the head after the answer (stored only without GitHub)", async () => {
+    const token = "ingest-token-0123456789abcdef";
+    const head = "b".repeat(40);
+    const context = serverContext({
+      env: env({ MUSE_INGEST_TOKEN: token, BANTERHEARTS_DIR: path.join(os.tmpdir(), "muse-pr-no-such-checkout") }),
+      db: t.db,
+      log,
+    });
+    const res = await handleIngest(
+      new Request("http://muse.test/api/ingest/bench", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "X-Commit-Sha": head, "X-Muse-Pull-Request": "12345" },
+        body: JSON.stringify({ ...report, generated_at: "2026-11-20T10:00:00" }),
+      }),
+      benchIngest,
+      () => context,
+    );
+    expect(res.status).toBe(202);
+    const rows = await t.db.query<{ pull_request: number }>("SELECT pull_request FROM bench_runs FINAL WHERE commit_sha = {head:String}", { head });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => Number(r.pull_request) === 12345)).toBe(true);
+    // The check runs after the answer: wait for its row.
+    let stored;
+    for (let i = 0; i < 100 && !stored; i++) {
+      stored = await loadPrCheck(t.db, { repo: "", pull_request: 12345, head_sha: head });
+      if (!stored) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stored).toMatchObject({ posted: false, pull_request: 12345, head_sha: head });
   });
 });

@@ -61,6 +61,7 @@ const samples: { [K in TableName]: Record<string, unknown> } = {
     memory_peak_mb: 5120,
     extra: '{"accuracy":0.912}',
     source_path: "reports/quantization/q1.json",
+    pull_request: 7,
     accuracy: 0.912,
     loss: null,
     perplexity: null,

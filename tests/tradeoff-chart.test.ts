@@ -204,7 +204,9 @@ describe("TradeoffChart", () => {
     expect(all(table[1], /<th[^>]*>([^<]+)<\/th>/g).map((r) => r[1])).toEqual(["Method", "p95 latency", "Accuracy", "Share of baseline", "Gate"]);
     const rows = all(table[2], /<tr>([\s\S]*?)<\/tr>/g);
     expect(rows).toHaveLength(m.points.length);
-    expect(rows[0][1]).toBe('<th scope="row">baseline (fp16, baseline)</th><td class="num">400 ms</td><td class="num">72</td><td class="num">–</td><td class="num">–</td>');
+    expect(rows[0][1]).toBe(
+      '<th scope="row">baseline (fp16, baseline)</th><td class="num">400 ms</td><td class="num">72</td><td class="num">–</td><td class="num">–</td>',
+    );
     expect(rows[1][1]).toBe(
       '<th scope="row">int4</th><td class="num">200 ms</td><td class="num">70.1</td><td class="num">97.3 %</td><td class="num">99 % (below the gate)</td>',
     );
@@ -222,7 +224,8 @@ describe("Evidence", () => {
   const file = readFileSync(path.join(import.meta.dirname, "fixtures", "content", "episodes", "chimera", "ep-002.md"), "utf8");
   const episode = (quality?: QualityModel[]) =>
     parseEpisodeText(quality ? file.replace("  days: 7\n", `  quality: ${JSON.stringify(quality)}\n  days: 7\n`) : file, "en").frontMatter;
-  const html = (quality?: QualityModel[]) => renderToStaticMarkup(createElement(Evidence, { frontMatter: episode(quality), lang: "en", tableLabel: "Data table" }));
+  const html = (quality?: QualityModel[]) =>
+    renderToStaticMarkup(createElement(Evidence, { frontMatter: episode(quality), lang: "en", tableLabel: "Data table" }));
 
   it("without quality renders exactly as before; with it, one latency–accuracy chart per model after the others", () => {
     expect(file).toContain("  days: 7\n");

@@ -128,21 +128,27 @@ export function TradeoffChart({ id, model, t, tableLabel }: TradeoffChartProps) 
             </text>
           </g>
         ))}
-        {moves.map((m) => (
-          <g key={`${m.event_n}-${m.method}`} className="chart-move marker-regression" data-method={m.method} data-event={m.event_n}>
-            <title>{moveText(m)}</title>
-            <circle cx={x(m.before.latency_p95_ms)} cy={y(m.before.accuracy)} r={4} fill="none" stroke="currentColor" strokeDasharray="2 2" />
-            <line
-              x1={x(m.before.latency_p95_ms)}
-              y1={y(m.before.accuracy)}
-              x2={x(m.after.latency_p95_ms)}
-              y2={y(m.after.accuracy)}
-              stroke="currentColor"
-              strokeWidth={1.5}
-              markerEnd={`url(#${arrowId})`}
-            />
-          </g>
-        ))}
+        {moves.map((m) => {
+          const [x1, y1, x2, y2] = [x(m.before.latency_p95_ms), y(m.before.accuracy), x(m.after.latency_p95_ms), y(m.after.accuracy)];
+          // The arrowhead stops at the edge of the point it leads to.
+          const length = Math.hypot(x2 - x1, y2 - y1);
+          const back = length > 16 ? 7 / length : 0;
+          return (
+            <g key={`${m.event_n}-${m.method}`} className="chart-move marker-regression" data-method={m.method} data-event={m.event_n}>
+              <title>{moveText(m)}</title>
+              <circle cx={x1} cy={y1} r={4} fill="none" stroke="currentColor" strokeDasharray="2 2" />
+              <line
+                x1={x1}
+                y1={y1}
+                x2={x2 - (x2 - x1) * back}
+                y2={y2 - (y2 - y1) * back}
+                stroke="currentColor"
+                strokeWidth={1.5}
+                markerEnd={`url(#${arrowId})`}
+              />
+            </g>
+          );
+        })}
         {model.points.map((p, i) => (
           <g
             key={`${p.method}-${p.quant}`}

@@ -812,7 +812,17 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     events: events.flatMap((e) => {
       const b = built.find((x) => x.event_id === e.event_id);
       return b
-        ? [{ n: e.n, commit_sha: e.commit_sha, tradeoff: e.tradeoff !== null, gate_breached: e.gate?.breached ?? false, lead_metric: e.lead.metric, lead_label: e.lead.label, members: b.changes }]
+        ? [
+            {
+              n: e.n,
+              commit_sha: e.commit_sha,
+              tradeoff: e.tradeoff !== null,
+              gate_breached: e.gate?.breached ?? false,
+              lead_metric: e.lead.metric,
+              lead_label: e.lead.label,
+              members: b.changes,
+            },
+          ]
         : [];
     }),
   });

@@ -4,6 +4,7 @@ import { clickHouseConfig, createDb } from "../clickhouse/client";
 import { agentCommands } from "./agents";
 import { datadogCommand, dlqCommand } from "./observability";
 import { triageCommand } from "./triage";
+import { backupCommand, restoreCommand } from "./backup";
 import { prCheckCommand } from "./pr-check";
 import { seed } from "../seed";
 import { runPipeline } from "./pipeline";
@@ -141,6 +142,8 @@ const commands: Record<string, Command> = {
   datadog: datadogCommand,
   dlq: dlqCommand,
   triage: triageCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
   "pr-check": prCheckCommand,
   env: {
     summary: "list every environment variable Muse reads, with defaults (values of secrets are never shown)",

@@ -18,7 +18,10 @@ export const prCheckCommand = {
   usage: "muse pr-check --pr <number> --head <sha> [--no-post] [--json]",
   needsClickHouse: true,
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({ args, options: { pr: { type: "string" }, head: { type: "string" }, json: { type: "boolean" }, "no-post": { type: "boolean" } } });
+    const { values } = parseArgs({
+      args,
+      options: { pr: { type: "string" }, head: { type: "string" }, json: { type: "boolean" }, "no-post": { type: "boolean" } },
+    });
     const pr = Number(values.pr);
     if (!values.pr || !/^[0-9]+$/.test(values.pr) || !(pr >= 1 && pr <= 4294967295)) {
       err("usage: npm run muse -- pr-check --pr <number> --head <sha>   (--pr: a positive integer)");
@@ -37,7 +40,13 @@ export const prCheckCommand = {
         { pullRequest: pr, headSha: values.head },
       );
       if (values.json) {
-        out(JSON.stringify({ ...comparison, check: outcome.check, comment: outcome.comment, check_id: outcome.row.check_id, comment_id: outcome.row.comment_id }, null, 2));
+        out(
+          JSON.stringify(
+            { ...comparison, check: outcome.check, comment: outcome.comment, check_id: outcome.row.check_id, comment_id: outcome.row.comment_id },
+            null,
+            2,
+          ),
+        );
       } else {
         out(`pull request #${pr} at ${comparison.head_sha}: ${comparison.conclusion} (${outcome.row.summary})`);
         out(`merge base ${comparison.merge_base_sha || "unknown"} (baseline by ${comparison.baseline_method}); ${comparison.series.length} series`);

@@ -61,9 +61,22 @@ const specific = [
       ({ name, type: "gauge", ...(unit ? { unit } : {}), description, tags: ["benchmark_type", "model", "quant"], shared: true }) as const,
   ),
   // users (lib/agents/collect.ts): the overlay's last complete hour, from session_stats. One series each.
-  { name: "muse.users.latency_ms", type: "gauge", unit: "millisecond", description: "mean time to an answer in the overlay, last complete hour", tags: [], shared: true },
+  {
+    name: "muse.users.latency_ms",
+    type: "gauge",
+    unit: "millisecond",
+    description: "mean time to an answer in the overlay, last complete hour",
+    tags: [],
+    shared: true,
+  },
   { name: "muse.users.error_rate", type: "gauge", description: "share of overlay events that were errors, last complete hour (0–1)", tags: [], shared: true },
-  { name: "muse.users.abandonment_rate", type: "gauge", description: "share of queries abandoned without an answer, last complete hour (0–1)", tags: [], shared: true },
+  {
+    name: "muse.users.abandonment_rate",
+    type: "gauge",
+    description: "share of queries abandoned without an answer, last complete hour (0–1)",
+    tags: [],
+    shared: true,
+  },
   // watch
   { name: "muse.watch.lag_seconds", type: "gauge", unit: "second", description: "data freshness lag per source", tags: ["source"] },
   { name: "muse.watch.rows_found", type: "gauge", description: "rows ingested for the latest upstream commit, per source", tags: ["source"] },

@@ -111,7 +111,10 @@ export interface SeriesSamples {
 }
 
 /** The per-series tests, the correction across them and the verdict: pure, from the samples. */
-export function judge(samples: readonly SeriesSamples[], options: PrCheckOptions = DEFAULT_PR_CHECK_OPTIONS): { series: SeriesComparison[]; conclusion: PrConclusion } {
+export function judge(
+  samples: readonly SeriesSamples[],
+  options: PrCheckOptions = DEFAULT_PR_CHECK_OPTIONS,
+): { series: SeriesComparison[]; conclusion: PrConclusion } {
   const rows: SeriesComparison[] = samples.map(({ key, base, head }) => {
     const meanBase = base.length ? mean(base) : null;
     const meanHead = head.length ? mean(head) : null;

@@ -28,7 +28,14 @@ export function prClientFromEnv(env: Env, options: { fetch?: typeof globalThis.f
       ? { appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY, installationId: env.GITHUB_APP_INSTALLATION_ID }
       : undefined;
   if (!app && !env.GITHUB_TOKEN) return undefined;
-  return createPrGitHubClient({ repo: env.BANTERHEARTS_REPO, app, token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, fetch: options.fetch, log: options.log });
+  return createPrGitHubClient({
+    repo: env.BANTERHEARTS_REPO,
+    app,
+    token: env.GITHUB_TOKEN,
+    baseUrl: env.GITHUB_API_URL,
+    fetch: options.fetch,
+    log: options.log,
+  });
 }
 
 export interface PrCheckDeps {
@@ -90,7 +97,11 @@ export async function checkPullRequestsAfterIngest(context: ServerContext, repor
       await runPrCheck({ db: context.db, env: context.env, log: context.log, now: context.clock.now() }, head);
     } catch (error) {
       context.metrics.count("muse.reach.failures", 1, { channel: "pr_check" });
-      context.log.warn("pr-check failed", { pull_request: head.pullRequest, head_sha: head.headSha, error: error instanceof Error ? error.message : String(error) });
+      context.log.warn("pr-check failed", {
+        pull_request: head.pullRequest,
+        head_sha: head.headSha,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -128,14 +128,25 @@ export function createPrGitHubClient(options: PrGitHubOptions): PrGitHubClient {
     async setStatus(headSha, state, description) {
       await (
         await octokit()
-      ).request("POST /repos/{owner}/{repo}/statuses/{sha}", { owner, repo, sha: headSha, state, description: description.slice(0, 140), context: STATUS_CONTEXT });
+      ).request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner,
+        repo,
+        sha: headSha,
+        state,
+        description: description.slice(0, 140),
+        context: STATUS_CONTEXT,
+      });
     },
     async listComments(pullRequest) {
-      const items = await (await octokit()).paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: pullRequest, per_page: 100 });
+      const items = await (
+        await octokit()
+      ).paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: pullRequest, per_page: 100 });
       return commentsResponse.parse(items).map((c) => ({ id: c.id, body: c.body ?? "" }));
     },
     async createComment(pullRequest, body) {
-      const res = await (await octokit()).request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: pullRequest, body });
+      const res = await (
+        await octokit()
+      ).request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: pullRequest, body });
       return idResponse.parse(res.data).id;
     },
     async updateComment(id, body) {

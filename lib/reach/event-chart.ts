@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { codeClassifier, measuredCommit } from "../attribution/code-commits";
 import { CommitGraph } from "../attribution/graph";
-import { METRIC_UNITS, SERIES_METRICS } from "../analysis/series";
+import { MAIN_PULL_REQUEST, METRIC_UNITS, SERIES_METRICS } from "../analysis/series";
 import type { Db } from "../clickhouse/client";
 import { loadCommitGraph } from "../clickhouse/queries/upstream-commits";
 import { commitSubject } from "../episode/references";
@@ -39,7 +39,7 @@ export async function loadEventChart(db: Db, event: BenchEventRow, options: { no
          FROM bench_runs FINAL
         WHERE benchmark_type = {benchmark_type:String} AND model = {model:String} AND quant = {quant:String}
           AND variant = {variant:String} AND dataset = {dataset:String} AND device = {device:String}
-          AND ts >= {from:DateTime64(3, 'UTC')} AND ts <= {to:DateTime64(3, 'UTC')}
+          AND ts >= {from:DateTime64(3, 'UTC')} AND ts <= {to:DateTime64(3, 'UTC')} AND pull_request = {main:UInt32}
         ORDER BY ts`,
       {
         benchmark_type: event.benchmark_type,
@@ -50,6 +50,7 @@ export async function loadEventChart(db: Db, event: BenchEventRow, options: { no
         device: event.device,
         from,
         to: options.now,
+        main: MAIN_PULL_REQUEST,
       },
       runRow,
     ),

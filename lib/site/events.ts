@@ -31,7 +31,7 @@ export function formatPctInterval(interval: readonly [number, number] | null | u
   return `[${formatPct(interval[0], lang)}, ${formatPct(interval[1], lang)}]`;
 }
 
-/** A q- or p-value: small values keep their significant digits. */
+/** A q- or p-value: "< 0.001" below the floor, two significant digits above it (formatFact). */
 export function formatQ(value: number | null | undefined, lang: Lang): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   return formatFact({ value, unit: "p_value", decimals: 2 }, lang);

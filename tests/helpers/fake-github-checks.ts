@@ -159,7 +159,14 @@ export class FakeGitHubChecks {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    const record: ChecksRequest = { method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: undefined, status: 0 };
+    const record: ChecksRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      body: undefined,
+      status: 0,
+    };
     this.requests.push(record);
     let status = 200;
     let reply: unknown;
@@ -196,7 +203,11 @@ export class FakeGitHubChecks {
         if (m[1] !== this.app.installationId) throw new HttpError(404, "Not Found");
         this.tokensIssued++;
         status = 201;
-        reply = { token: INSTALLATION_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: { checks: "write", pull_requests: "write" } };
+        reply = {
+          token: INSTALLATION_TOKEN,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          permissions: { checks: "write", pull_requests: "write" },
+        };
       } else {
         const asApp = auth === `token ${INSTALLATION_TOKEN}` || auth === `Bearer ${INSTALLATION_TOKEN}`;
         const asPat = auth === `token ${this.pat}` || auth === `Bearer ${this.pat}`;

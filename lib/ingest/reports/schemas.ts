@@ -53,7 +53,11 @@ export const requestId = z.string().regex(REQUEST_ID_PATTERN, "expected a reques
 
 /** A pull-request number (a report's `pull_request`, the X-Muse-Pull-Request header): a positive integer that fits bench_runs' UInt32. */
 export const PULL_REQUEST_MAX = 4294967295;
-export const pullRequest = z.number().int("expected a pull-request number: a positive integer").min(1, "expected a pull-request number: a positive integer").max(PULL_REQUEST_MAX, "expected a pull-request number: a positive integer");
+export const pullRequest = z
+  .number()
+  .int("expected a pull-request number: a positive integer")
+  .min(1, "expected a pull-request number: a positive integer")
+  .max(PULL_REQUEST_MAX, "expected a pull-request number: a positive integer");
 
 /** Record keyed by names; at least one entry, so every report yields rows. */
 function namedRecord<V extends z.ZodType>(value: V, what: string) {
