@@ -407,6 +407,20 @@ describe("one configuration in adjacent nightly ranges", () => {
     });
     expect(build([p95, other], [], { now: LATER, runId: "run-1" })).toHaveLength(2);
   });
+
+  it("takes a lone change a night off a larger event in the same direction into that event", () => {
+    // Two series move between M0 and M2; a third series' step lands a run later (M2..M3, C2 alone in range).
+    const a = change({ kind: "improvement", before: seg(100), after: seg(80), prev: M0, commit: M2, ts: T1, candidates: [C1] });
+    const b = change({ key: TPS, kind: "improvement", before: seg(80), after: seg(100), prev: M0, commit: M2, ts: T1, candidates: [C1] });
+    const late = change({ key: OTHER, kind: "improvement", before: seg(100), after: seg(82), prev: M2, commit: M3, ts: T2, candidates: [C2] });
+    const events = build([a, b, late], [], { now: LATER, runId: "run-1" });
+    expect(events).toHaveLength(1);
+    expect(events[0].code_commits).toEqual([C1, C2]);
+    expect(events[0].blamed_sha).toBe("");
+    // In the other direction it stays apart.
+    const opposite = change({ key: OTHER, kind: "regression", before: seg(100), after: seg(120), prev: M2, commit: M3, ts: T2, candidates: [C2] });
+    expect(build([a, b, opposite], [], { now: LATER, runId: "run-1" })).toHaveLength(2);
+  });
 });
 
 describe("bench_events storage", () => {

@@ -240,6 +240,21 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       if (samePair || overlap) parent[find(i)] = find(j);
     }
   }
+  // A lone change a night off a larger event in the same direction (a noisy run moved its step by one run) is part of
+  // that event: its next night's code commit is not blamed on its own.
+  const size = new Map<number, number>();
+  changes.forEach((_, i) => size.set(find(i), (size.get(find(i)) ?? 0) + 1));
+  changes.forEach((c, i) => {
+    if (size.get(find(i)) !== 1) return;
+    const j = changes.findIndex(
+      (o, k) =>
+        find(k) !== find(i) &&
+        (size.get(find(k)) ?? 0) > 1 &&
+        direction(o) === direction(c) &&
+        (o.commit_sha === c.previous_sha || o.previous_sha === c.commit_sha),
+    );
+    if (j >= 0) parent[find(i)] = find(j);
+  });
   const groups = new Map<number, AttributedChange[]>();
   changes.forEach((c, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), c]));
 
