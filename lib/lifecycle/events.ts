@@ -268,6 +268,13 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
     const ordered = members.reduce<string[]>((acc, c) => [...acc, ...c.candidates.filter((s) => !acc.includes(s))], []);
     let codeCommits = ordered.filter((sha) => (votes.get(sha) ?? 0) > members.length / 2);
     if (codeCommits.length === 0) codeCommits = ordered;
+    else {
+      // A member joined for an adjacent range (none of its commits in the majority's) adds its range: the change may
+      // be in either.
+      const kept = new Set(codeCommits);
+      for (const c of members) if (c.candidates.length && !c.candidates.some((sha) => kept.has(sha))) for (const sha of c.candidates) kept.add(sha);
+      codeCommits = ordered.filter((sha) => kept.has(sha));
+    }
     // The pair most members sit between names the event.
     const pairs = new Map<string, { n: number; c: AttributedChange }>();
     for (const c of members) {
