@@ -244,6 +244,8 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
   // that event: its next night's code commit is not blamed on its own.
   const size = new Map<number, number>();
   changes.forEach((_, i) => size.set(find(i), (size.get(find(i)) ?? 0) + 1));
+  // Only a short range joins (a run a night off, not a sparse series' change spanning many nights), and it never leads.
+  const joinedLone = new Set<AttributedChange>();
   changes.forEach((c, i) => {
     if (size.get(find(i)) !== 1) return;
     const j = changes.findIndex(
@@ -251,9 +253,13 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
         find(k) !== find(i) &&
         (size.get(find(k)) ?? 0) > 1 &&
         direction(o) === direction(c) &&
+        c.candidates.length <= Math.max(1, o.candidates.length) &&
         (o.commit_sha === c.previous_sha || o.previous_sha === c.commit_sha),
     );
-    if (j >= 0) parent[find(i)] = find(j);
+    if (j >= 0) {
+      parent[find(i)] = find(j);
+      joinedLone.add(c);
+    }
   });
   const groups = new Map<number, AttributedChange[]>();
   changes.forEach((c, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), c]));
@@ -290,15 +296,16 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
     const rangeTo = codeCommits.length && last ? last.commit_sha : anchor.commit_sha;
     // Lead: p95 latency preferred, then the largest change. A trade-off (accuracy down, speed up) is led by its accuracy
     // change, a gate breach first: the quality regression is what stays open.
-    const tradeoffLeads = members.filter((c) => members.some((o) => tradeoffPair(c, o)));
+    const leading = members.filter((c) => !joinedLone.has(c));
+    const tradeoffLeads = leading.filter((c) => leading.some((o) => tradeoffPair(c, o)));
     // Without a p95 change, an accuracy change leads (a gate breach first): what a quality event is about.
-    const accuracy = members.filter((c) => c.key.metric === "accuracy");
-    const p95 = members.filter((c) => c.key.metric === "latency_p95_ms");
+    const accuracy = leading.filter((c) => c.key.metric === "accuracy");
+    const p95 = leading.filter((c) => c.key.metric === "latency_p95_ms");
     const lead = tradeoffLeads.length
       ? tradeoffLeads.reduce((a, b) =>
           (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
         )
-      : (p95.length ? p95 : accuracy.length ? accuracy : members).reduce((a, b) =>
+      : (p95.length ? p95 : accuracy.length ? accuracy : leading.length ? leading : members).reduce((a, b) =>
           (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
         );
     const noCode = codeCommits.length === 0;
