@@ -118,7 +118,9 @@ describe("the sample world's story", () => {
       const after = second.facts.events.find((e) => e.event_id === before.event_id);
       expect(after, release.message).toBeDefined();
       expect(after!.attribution).toBe("exact");
-      expect(after!.commit_sha, `${release.message}: ${after!.candidates.map((c) => c.slice(0, 7)).join(",")} ${after!.lead.label} ${after!.lead.metric}`).toBe(release.sha);
+      expect(after!.commit_sha, `${release.message}: ${after!.candidates.map((c) => c.slice(0, 7)).join(",")} ${after!.lead.label} ${after!.lead.metric}`).toBe(
+        release.sha,
+      );
       expect(after!.subject).toBe(release.message);
       expect(after!.bisection?.status).toBe("bisected");
       // Narrowed since the last episode: news.
