@@ -189,7 +189,8 @@ beforeAll(async () => {
     changes,
     previous: { ts: new Date(NOW).toISOString(), window_to: new Date(NOW).toISOString() },
   });
-  expect(laterFacts.events).toEqual([]);
+  // Nothing new; the regression, still open, is listed as known.
+  expect(laterFacts.events.filter((e) => e.new)).toEqual([]);
   later = writeOffline(laterFacts, { series: "chimera", titleRules: { maxLength: 80 } });
 });
 afterAll(async () => {
