@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 
@@ -28,4 +28,13 @@ export async function launchChromium(): Promise<Browser> {
       "--no-first-run",
     ],
   });
+}
+
+/**
+ * The series of the episode the setup's pipeline published (number 3): chimera when users felt one of its benchmark
+ * changes, banterpacks otherwise — the sample world decides, the tests follow.
+ */
+export function pipelineSeries(): string {
+  const content = process.env.MUSE_BROWSER_CONTENT_DIR ?? "";
+  return ["chimera", "banterpacks"].find((s) => existsSync(path.join(content, "episodes", s, "ep-003.md"))) ?? "chimera";
 }

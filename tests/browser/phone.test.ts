@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { BASE, launchChromium, SHOTS } from "./chromium";
+import { BASE, launchChromium, pipelineSeries, SHOTS } from "./chromium";
 
 /**
  * Every page on a phone: a 390 × 844 viewport (a common phone; `isMobile`, so
@@ -27,7 +27,7 @@ const MAX_LINES = 6;
 /** Chart text, as shown on screen, in CSS px. */
 const MIN_CHART_TEXT_PX = 8.5;
 
-const EPISODE = "/episodes/chimera/ep-003"; // the pipeline's episode (tests/browser/setup.ts): events, charts with markers, claims
+const EPISODE = `/episodes/${pipelineSeries()}/ep-003`; // the pipeline's episode (tests/browser/setup.ts): events, charts with markers, claims
 const PAGES: [string, string][] = [
   ["home", "/en"],
   ["home-zh", "/zh"],

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { BASE, launchChromium, SHOTS } from "./chromium";
+import { BASE, launchChromium, pipelineSeries, SHOTS } from "./chromium";
 
 /**
  * The reader's path through the built site in real headless Chromium:
@@ -39,7 +39,7 @@ describe("Banterblogs in Chromium", () => {
     // Three valid fixture episodes (banterpacks/ep-002 is deliberately invalid and skipped) and the one
     // the pipeline published, which is the newest.
     expect(hrefs).toHaveLength(4);
-    expect(hrefs[0]).toBe("/en/episodes/chimera/ep-003");
+    expect(hrefs[0]).toBe(`/en/episodes/${pipelineSeries()}/ep-003`);
   });
 
   it("searches the episodes", async () => {
@@ -102,11 +102,12 @@ describe("Banterblogs in Chromium", () => {
   });
 
   it("follows prev/next within a series", async () => {
-    await page.goto(`${BASE}/en/episodes/chimera/ep-002`, { waitUntil: "networkidle" });
+    const series = pipelineSeries();
+    await page.goto(`${BASE}/en/episodes/${series}/ep-002`, { waitUntil: "networkidle" });
     await page.locator('a[rel="prev"]').first().click();
-    await page.waitForURL("**/en/episodes/chimera/ep-001");
+    await page.waitForURL(`**/en/episodes/${series}/ep-001`);
     await page.locator('a[rel="next"]').first().click();
-    await page.waitForURL("**/en/episodes/chimera/ep-002");
+    await page.waitForURL(`**/en/episodes/${series}/ep-002`);
     expect(await page.locator('a[rel="next"]').count()).toBeGreaterThan(0); // the pipeline's ep-003 follows
     await shot("07-prev-next");
   });

@@ -470,7 +470,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
       <SectionBlock id="open-regressions" title="Open regressions" section={r.openRegressions} empty="No open regressions: every regression found is fixed.">
         {(rows) => (
           <div className="table-scroll">
-            <table>
+            <table className="wide">
               <caption>
                 Benchmark regression events no later commit has fully fixed (bench_events: open or partly fixed), newest commit first
                 {rows.length >= OPEN_REGRESSIONS_LIMIT ? `; the first ${OPEN_REGRESSIONS_LIMIT}` : ""}
@@ -527,7 +527,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
         <SubBlock id="bisection-events" title="Events being bisected" section={r.bisecting} empty="No event is being bisected.">
           {(rows) => (
             <div className="table-scroll">
-              <table>
+              <table className="wide">
                 <caption>Events whose range of code commits bisection is still narrowing (bench_events), oldest commit first</caption>
                 <thead>
                   <tr>
@@ -572,7 +572,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
         >
           {(rows) => (
             <div className="table-scroll">
-              <table>
+              <table className="wide">
                 <caption>
                   Runs bisection asked for in the last {BENCH_REQUEST_DAYS} days (bench_requests), newest first
                   {rows.length >= BENCH_REQUESTS_LIMIT ? `; the newest ${BENCH_REQUESTS_LIMIT}` : ""}
