@@ -102,13 +102,15 @@ describe("Banterblogs in Chromium", () => {
   });
 
   it("follows prev/next within a series", async () => {
-    const series = pipelineSeries();
-    await page.goto(`${BASE}/en/episodes/${series}/ep-002`, { waitUntil: "networkidle" });
+    await page.goto(`${BASE}/en/episodes/chimera/ep-002`, { waitUntil: "networkidle" });
     await page.locator('a[rel="prev"]').first().click();
-    await page.waitForURL(`**/en/episodes/${series}/ep-001`);
+    await page.waitForURL("**/en/episodes/chimera/ep-001");
     await page.locator('a[rel="next"]').first().click();
-    await page.waitForURL(`**/en/episodes/${series}/ep-002`);
-    expect(await page.locator('a[rel="next"]').count()).toBeGreaterThan(0); // the pipeline's ep-003 follows
+    await page.waitForURL("**/en/episodes/chimera/ep-002");
+    // The pipeline's ep-003 follows when it is a chimera episode; otherwise ep-002 is the series' newest.
+    const next = await page.locator('a[rel="next"]').count();
+    if (pipelineSeries() === "chimera") expect(next).toBeGreaterThan(0);
+    else expect(next).toBe(0);
     await shot("07-prev-next");
   });
 
