@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { detectAcross, detectSeries } from "../lib/analysis/changepoints";
 import { contrastVariance, estimateNoise, residualNoise } from "../lib/analysis/noise";
 import { scanTailProbability, scanThreshold } from "../lib/analysis/scan";
-import { seriesPValue } from "../lib/analysis/scan-null";
+import { seriesPValue, tailWeight } from "../lib/analysis/scan-null";
+import { CLIP_SHARES } from "../lib/analysis/scan-null-table";
 import { gaussian, seededRandom } from "../lib/seed/random";
 
 /** level(i) × (1 + cv × noise), noise independent, AR(1) φ 0.5 or Student-t (3 df) scaled to unit variance. */
@@ -84,6 +85,16 @@ describe("each kind of change", () => {
     expect(d.drifts[0].slope_pct_per_run).toBeLessThan(0.5);
     expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.4);
     expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.4);
+    expect(d.steps).toHaveLength(0);
+  });
+
+  it("a drift that starts late: flat for 60 runs, then creeping 0.5 % a run — told with its start, not from run 0", () => {
+    const d = detectSeries(make(15, 140, 0.01, (i) => 100 * (1 + 0.005 * Math.max(0, i - 60))));
+    expect(d.drifts).toHaveLength(1);
+    expect(Math.abs(d.drifts[0].index - 60)).toBeLessThanOrEqual(6);
+    expect(d.drifts[0].n).toBe(140 - d.drifts[0].index);
+    expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.5);
+    expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.5);
     expect(d.steps).toHaveLength(0);
   });
 
@@ -171,6 +182,22 @@ describe("the null: series where nothing changed", () => {
     expect(le10).toBeLessThan(138);
     expect(le1).toBeGreaterThanOrEqual(0);
     expect(le1).toBeLessThan(23);
+  });
+
+  it("reads heavy tails from the share of runs clipped: the Gaussian share gives the Gaussian null, Student-t's the Student-t null", () => {
+    const at = (row: readonly number[], n: number) => row[CLIP_SHARES.lengths.indexOf(n as never)];
+    expect(tailWeight(at(CLIP_SHARES.gaussian, 1000), 1000)).toBe(0);
+    expect(tailWeight(at(CLIP_SHARES.t3, 1000), 1000)).toBeGreaterThanOrEqual(0.8);
+    // On 30 runs one clipped run is no evidence of heavy tails: pulled toward the Gaussian share.
+    expect(tailWeight(1 / 30, 30)).toBeLessThanOrEqual(0.3);
+    expect(seriesPValue(1e-6, 1000, "level", 1)).toBeGreaterThan(seriesPValue(1e-6, 1000, "level", 0));
+  });
+
+  it("keeps its p-value calibrated under Student-t tails on long series (200 clean series of 1,000 runs)", () => {
+    let le1 = 0;
+    for (let k = 0; k < 200; k++) if (detectSeries(make(9100 + k, 1000, 0.03, () => 100, "t3")).p_value <= 0.01) le1++;
+    // Binomial(200, 0.01): 2 ± 1.4. Before the Student-t null was read for heavy tails, 11–13 % of them (22–26).
+    expect(le1).toBeLessThanOrEqual(8);
   });
 
   it("Benjamini–Hochberg removes series that were significant on their own but not as a family", () => {

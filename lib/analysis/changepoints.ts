@@ -13,7 +13,7 @@ import {
   type NoiseModel,
 } from "./noise";
 import { bestSplitIn, memoized, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
-import { intervalLevelFor, seriesPValue, type ScanStatistic } from "./scan-null";
+import { intervalLevelFor, seriesPValue, tailWeight, type ScanStatistic } from "./scan-null";
 
 /**
  * What changed in one benchmark series (runs ordered by commit), so a change can be
@@ -220,8 +220,9 @@ const CLIP_SIGMAS = 2.5;
  * move; Student-t tails no longer decide a contrast, and a 10σ step stays a 10σ step
  * (ranks would cap the evidence of a short excursion at what its few ranks can give).
  */
-function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array): ScanInput {
+function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array): ScanInput & { clipShare: number } {
   const n = values.length;
+  let clippedRuns = 0;
   const d1 = new Float64Array(Math.max(0, n - 1));
   for (let i = 1; i < n; i++) d1[i - 1] = values[i] - values[i - 1];
   let sigma = trimmedScale(d1) / Math.SQRT2;
@@ -236,16 +237,24 @@ function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array):
       for (let k = 0; k < window.length; k++) window[k] = values[start + k];
       const local = smallMedian(window);
       clipped[i] = local + Math.max(-bound, Math.min(bound, values[i] - local));
+      if (Math.abs(values[i] - local) > bound) clippedRuns++;
     }
   }
   // σ and φ of the clipped values from their lag-1 and lag-2 differences (robust to steps; noisy on short series).
   const noise = estimateNoise(clipped);
-  return noise.sigma > 0 ? { values: clipped, sigma: noise.sigma, phi: noise.phi, m, allowed } : { values: clipped, sigma, phi: 0, m, allowed };
+  const clipShare = n > 0 ? clippedRuns / n : 0;
+  return noise.sigma > 0
+    ? { values: clipped, sigma: noise.sigma, phi: noise.phi, m, allowed, clipShare }
+    : { values: clipped, sigma, phi: 0, m, allowed, clipShare };
 }
 
 /** Thresholds on |Z| per interval length, and interval levels per series length: shared by every series alike. */
 const thresholdFor = memoized(100_000, (t: number, l: number, m: number) => `${t}:${l}:${m}`, scanThreshold);
-const intervalLevel = memoized(100_000, (level: number, n: number, statistic: ScanStatistic) => `${statistic}:${level}:${n}`, intervalLevelFor);
+const intervalLevel = memoized(
+  100_000,
+  (level: number, n: number, statistic: ScanStatistic, weight: number) => `${statistic}:${level}:${n}:${weight}`,
+  intervalLevelFor,
+);
 
 /** About the series-level rate at which the first pass takes out steps before the noise is measured around them. */
 const FIRST_PASS_LEVEL = 0.01;
@@ -262,11 +271,16 @@ export function levelScan(
   allowed: Uint8Array,
   level: number,
   statistic: ScanStatistic = "level",
-): LevelScan & { minIntervalP: number } {
+  tails?: number,
+): LevelScan & { minIntervalP: number; clipShare: number } {
   const n = values.length;
   const first = scoredInput(values, m, allowed);
   const prefix = prefixSums(first.values);
-  if (!(first.sigma > 0)) return { p: 1, cuts: [], input: first, prefix, minIntervalP: 1 };
+  const clipShare = first.clipShare;
+  if (!(first.sigma > 0)) return { p: 1, cuts: [], input: first, prefix, minIntervalP: 1, clipShare };
+  // How heavy the noise's tails look (0 Gaussian … 1 Student-t with 3 df), from the share of runs clipped: it picks
+  // the null the p-value is read from (scan-null.ts). The spread scan's input is ranks: it takes the level's.
+  const weight = tails ?? tailWeight(clipShare, n);
   // The first pass's bar is fixed (not read from the null table, which is simulated through this very pass):
   // about FIRST_PASS_LEVEL over the ~n effectively independent intervals of a scan.
   const t1 = FIRST_PASS_LEVEL / n;
@@ -289,10 +303,17 @@ export function levelScan(
   }
   const around = best!.noise;
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi: around.phi } : first;
-  const t = intervalLevel(level, n, statistic);
+  const t = intervalLevel(level, n, statistic, weight);
   const result = scan(input, (l) => thresholdFor(t, l, input.m));
-  const p = seriesPValue(result.minIntervalP, n, statistic);
-  return { p, cuts: p <= level ? collapseNearPairs(input, prefix, narrowestOverThreshold(result.hits)) : [], input, prefix, minIntervalP: result.minIntervalP };
+  const p = seriesPValue(result.minIntervalP, n, statistic, weight);
+  return {
+    p,
+    cuts: p <= level ? collapseNearPairs(input, prefix, narrowestOverThreshold(result.hits)) : [],
+    input,
+    prefix,
+    minIntervalP: result.minIntervalP,
+    clipShare,
+  };
 }
 
 /**
@@ -339,9 +360,17 @@ function collapseNearPairs(input: ScanInput, prefix: Float64Array, cuts: number[
  * level scan, or of the spread scan, of a series, outliers removed as the detector removes them.
  */
 export function smallestIntervalP(values: ArrayLike<number>, m: number, statistic: ScanStatistic): number {
+  return scanNullSample(values, m, statistic).t;
+}
+
+/** The null tables' sample of one series: T, and the share of runs the level scan clips (how heavy its tails look). */
+export function scanNullSample(values: ArrayLike<number>, m: number, statistic: ScanStatistic): { t: number; clipShare: number } {
   const { values: clean } = despike(values, m - 1, DEFAULT_DETECTOR_OPTIONS.outlierSigmas);
-  const scanned = statistic === "level" ? clean : spreadSeries(clean, []);
-  return levelScan(scanned, m, new Uint8Array(scanned.length + 1).fill(1), 1e-300, statistic).minIntervalP;
+  const all = (k: number) => new Uint8Array(k + 1).fill(1);
+  const level = levelScan(clean, m, all(clean.length), 1e-300, "level", 0);
+  if (statistic === "level") return { t: level.minIntervalP, clipShare: level.clipShare };
+  const scanned = spreadSeries(clean, []);
+  return { t: levelScan(scanned, m, all(scanned.length), 1e-300, statistic, 0).minIntervalP, clipShare: level.clipShare };
 }
 
 /**
@@ -421,6 +450,8 @@ interface Context {
   sigma: number;
   phi: number;
   z: number;
+  /** How heavy the noise's tails look, 0 (Gaussian) … 1 (Student-t, 3 df): the null every scan of this series reads. */
+  tails: number;
 }
 
 function describeStep(ctx: Context, from: number, tau: number, to: number, p: number): DetectedChange {
@@ -456,29 +487,98 @@ function stepsFrom(ctx: Context, scanned: LevelScan, level: number): DetectedCha
   return kept.map((c, k) => describeStep(ctx, k === 0 ? 0 : kept[k - 1].tau, c.tau, k === kept.length - 1 ? n : kept[k + 1].tau, c.p));
 }
 
-/** Σ over segments of the squared deviations from their means, and of the run index from its segment mean (for a common slope). */
-function segmentMoments(values: Float64Array, cuts: number[]): { ssX: number; ssT: number; sXT: number } {
+/**
+ * Σ over segments of the squared deviations of the values from their segment means, of the drift regressor h from
+ * its segment means, and their cross products (for one slope common to every segment). h is the drift's regressor:
+ * h_i = max(0, i − start), so a drift that starts at `start` is flat before it.
+ */
+function segmentMoments(values: Float64Array, cuts: number[], start = 0): { ssX: number; ssT: number; sXT: number } {
   const bounds = [0, ...cuts, values.length];
+  const h = (i: number) => (i > start ? i - start : 0);
   let [ssX, ssT, sXT] = [0, 0, 0];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const [from, to] = [bounds[k], bounds[k + 1]];
     const len = to - from;
     let [mx, mt] = [0, 0];
-    for (let i = from; i < to; i++) [mx, mt] = [mx + values[i], mt + i];
+    for (let i = from; i < to; i++) [mx, mt] = [mx + values[i], mt + h(i)];
     [mx, mt] = [mx / len, mt / len];
     for (let i = from; i < to; i++) {
       ssX += (values[i] - mx) ** 2;
-      ssT += (i - mt) ** 2;
-      sXT += (values[i] - mx) * (i - mt);
+      ssT += (h(i) - mt) ** 2;
+      sXT += (values[i] - mx) * (h(i) - mt);
     }
   }
   return { ssX, ssT, sXT };
 }
 
 /**
- * Steps alone against one slope plus steps (found on the values with the line taken out),
- * by BIC with the noise variance inflated for AR(1) dependence. A series that creeps is
- * better told by its slope than by a staircase; a series that steps gains nothing from one.
+ * Where a drift starts: the run s (0, or a split the groups allow with minRunsEachSide runs before and 4 × that
+ * after: a drift worth telling spans a dozen runs) whose hinge line — flat until s, then one slope — leaves the smallest squared residual. O(n): the sums
+ * of x, x·i, i and i² over i ≥ s come from running totals.
+ */
+function bestDriftStart(x: Float64Array, allowed: Uint8Array, m: number): { start: number; rss: number } {
+  const n = x.length;
+  let [sx, sxx] = [0, 0];
+  for (let i = 0; i < n; i++) [sx, sxx] = [sx + x[i], sxx + x[i] * x[i]];
+  const ssX = sxx - (sx * sx) / n;
+  // Running totals over i ≥ s, built from the end.
+  let [cnt, st, stt, sxt, sxs] = [0, 0, 0, 0, 0];
+  let best = { start: 0, rss: Infinity };
+  for (let s = n - 1; s >= 0; s--) {
+    [cnt, st, stt, sxt, sxs] = [cnt + 1, st + s, stt + s * s, sxt + x[s] * s, sxs + x[s]];
+    if (!(s === 0 || (allowed[s] && s >= m && n - s >= 4 * m))) continue;
+    // h_i = i − s on i ≥ s: Σh = st − s·cnt, Σh² = stt − 2s·st + s²·cnt, Σx·h = sxt − s·sxs.
+    const sh = st - s * cnt;
+    const shh = stt - 2 * s * st + s * s * cnt;
+    const sxh = sxt - s * sxs;
+    const hh = shh - (sh * sh) / n;
+    const xh = sxh - (sx * sh) / n;
+    const rss = hh > 0 ? ssX - (xh * xh) / hh : ssX;
+    if (rss < best.rss || (rss <= best.rss * (1 + 1e-12) && s === 0)) best = { start: s, rss };
+  }
+  return best;
+}
+
+interface DriftFit {
+  start: number;
+  slope: number;
+  se: number;
+  pSlope: number;
+  cost: number;
+  residualSteps: number[];
+  stepP: number;
+}
+
+/** A drift from `start` plus the steps left once its line is taken out, with the fit's BIC-type cost. */
+function driftFit(ctx: Context, start: number, level: number, penalty: number, inflation: number): DriftFit | undefined {
+  const x = ctx.values;
+  const h = (i: number) => (i > start ? i - start : 0);
+  const whole = segmentMoments(x, [], start);
+  const slope0 = whole.ssT > 0 ? whole.sXT / whole.ssT : 0;
+  const residual = x.map((v, i) => v - slope0 * h(i));
+  const residualScan = levelScan(residual, ctx.options.minRunsEachSide, ctx.allowed, level, "level", ctx.tails);
+  const rctx: Context = { ...ctx, values: residual };
+  const residualSteps = refine(residualScan, residualScan.cuts, level, (from, tau, to) => {
+    const before = segmentStats(residual, from, tau);
+    const after = segmentStats(residual, tau, to);
+    return (
+      Math.abs(after.mean - before.mean) >= (ctx.options.minChangePct / 100) * Math.abs(segmentStats(x, from, tau).mean) && reportableStep(rctx, from, tau, to)
+    );
+  }).map((c) => c.tau);
+  const m = segmentMoments(x, residualSteps, start);
+  if (!(m.ssT > 0)) return undefined;
+  const slope = m.sXT / m.ssT;
+  // A start inside the series is one more parameter (where), as a step's location is.
+  const cost = m.ssX - slope * m.sXT + penalty * (2 * residualSteps.length + 2 + (start > 0 ? 1 : 0));
+  const se = Math.sqrt((ctx.sigma * ctx.sigma * inflation) / m.ssT);
+  const pSlope = 2 * (1 - normalCdf(Math.abs(slope / se), 0, 1));
+  return { start, slope, se, pSlope, cost, residualSteps, stepP: residualScan.p };
+}
+
+/**
+ * Steps alone against a drift (a line from its start on, plus steps found on the values with the line taken out),
+ * by BIC with the noise variance inflated for AR(1) dependence. A series that creeps is better told by its slope
+ * and where it began than by a staircase; a series that steps gains nothing from one.
  */
 function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number): { drift?: DetectedDrift; steps: DetectedChange[] } {
   const x = ctx.values;
@@ -492,46 +592,38 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
       stepsAlone.map((s) => s.index),
     ).ssX +
     penalty * (2 * stepsAlone.length + 1);
-  const whole = segmentMoments(x, []);
-  // No step or one: the full comparison (three more scans) only when a plain line already fits better.
-  if (stepsAlone.length <= 1 && !(whole.ssX - (whole.sXT * whole.sXT) / whole.ssT + penalty * 2 < costA)) return { steps: stepsAlone };
+  // Two candidate starts: the whole series (a plain line), and the best hinge; the cheaper fit wins.
+  const hinge = bestDriftStart(x, ctx.allowed, ctx.options.minRunsEachSide);
+  const whole0 = segmentMoments(x, []);
+  const lineRss = whole0.ssX - (whole0.ssT > 0 ? (whole0.sXT * whole0.sXT) / whole0.ssT : 0);
+  // No step or one: the full comparison (more scans) only when a plain line or hinge already fits better.
+  if (stepsAlone.length <= 1 && !(Math.min(lineRss + penalty * 2, hinge.rss + penalty * (hinge.start > 0 ? 3 : 2)) < costA)) return { steps: stepsAlone };
+  const fits = (hinge.start > 0 ? [0, hinge.start] : [0]).map((start) => driftFit(ctx, start, level, penalty, inflation));
+  const fit = fits.reduce<DriftFit | undefined>((best, f) => (f && (!best || f.cost < best.cost) ? f : best), undefined);
+  if (!fit || !(fit.cost < costA && fit.pSlope <= level)) return { steps: stepsAlone };
+  const { start, slope, se, residualSteps, stepP, pSlope } = fit;
+  const h = (i: number) => (i > start ? i - start : 0);
 
-  // The line over the whole series, then steps of what is left.
-  const slope0 = whole.sXT / whole.ssT;
-  const residual = x.map((v, i) => v - slope0 * i);
-  const residualScan = levelScan(residual, ctx.options.minRunsEachSide, ctx.allowed, level);
-  const rctx: Context = { ...ctx, values: residual };
-  const residualSteps = refine(residualScan, residualScan.cuts, level, (from, tau, to) => {
-    const before = segmentStats(residual, from, tau);
-    const after = segmentStats(residual, tau, to);
-    return (
-      Math.abs(after.mean - before.mean) >= (ctx.options.minChangePct / 100) * Math.abs(segmentStats(x, from, tau).mean) && reportableStep(rctx, from, tau, to)
-    );
-  }).map((c) => c.tau);
-  const m = segmentMoments(x, residualSteps);
-  const slope = m.sXT / m.ssT;
-  const costB = m.ssX - slope * m.sXT + penalty * (2 * residualSteps.length + 2);
-  const se = Math.sqrt((ctx.sigma * ctx.sigma * inflation) / m.ssT);
-  const zSlope = slope / se;
-  const pSlope = 2 * (1 - normalCdf(Math.abs(zSlope), 0, 1));
-  if (!(costB < costA && pSlope <= level)) return { steps: stepsAlone };
-
-  // The fitted level at the first run: the first segment's mean less the slope times its mean run index.
-  const firstEnd = residualSteps[0] ?? n;
-  const start = segmentStats(x, 0, firstEnd).mean - (slope * (firstEnd - 1)) / 2;
-  const scale = Math.abs(start) > 0 ? 100 / Math.abs(start) : NaN;
+  // The fitted level where the drift starts: the mean of the segment holding it, less the slope times its mean h.
+  const bounds = [0, ...residualSteps, n];
+  const k = bounds.findIndex((b, j) => j + 1 < bounds.length && start >= b && start < bounds[j + 1]);
+  const [from, to] = [bounds[k], bounds[k + 1]];
+  let meanH = 0;
+  for (let i = from; i < to; i++) meanH += h(i);
+  const startLevel = segmentStats(x, from, to).mean - (slope * meanH) / (to - from);
+  const scale = Math.abs(startLevel) > 0 ? 100 / Math.abs(startLevel) : NaN;
   const drift: DetectedDrift = {
-    index: 0,
-    n,
+    index: start,
+    n: n - start,
     slope_pct_per_run: slope * scale,
     ci_pct_per_run: [(slope - ctx.z * se) * scale, (slope + ctx.z * se) * scale],
     p_value: pSlope,
   };
   // The steps of the drift model, described on the values with the slope taken out.
-  const detrended = x.map((v, i) => v - slope * i);
+  const detrended = x.map((v, i) => v - slope * h(i));
   const dctx: Context = { ...ctx, values: detrended };
-  const steps = residualSteps.map((tau, k) =>
-    describeStep(dctx, k === 0 ? 0 : residualSteps[k - 1], tau, k === residualSteps.length - 1 ? n : residualSteps[k + 1], residualScan.p),
+  const steps = residualSteps.map((tau, j) =>
+    describeStep(dctx, j === 0 ? 0 : residualSteps[j - 1], tau, j === residualSteps.length - 1 ? n : residualSteps[j + 1], stepP),
   );
   return { drift, steps };
 }
@@ -548,7 +640,7 @@ function spreadsOf(ctx: Context, stepCuts: number[], level: number): { p: number
   const size = spreadSeries(x, stepCuts);
   const allowed = new Uint8Array(n);
   for (let c = 1; c < n - 1; c++) allowed[c] = ctx.allowed[c + 1];
-  const scanned = levelScan(size, ctx.options.minRunsEachSide, allowed, level, "spread");
+  const scanned = levelScan(size, ctx.options.minRunsEachSide, allowed, level, "spread", ctx.tails);
   const cuts = refine(scanned, scanned.cuts, level, () => true);
   const spreads = cuts.map((c, k) => {
     const from = k === 0 ? 0 : cuts[k - 1].tau;
@@ -603,6 +695,7 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
     sigma: level.input.sigma,
     phi: level.input.phi,
     z: normalQuantile(1 - (1 - o.confidence) / 2, 0, 1),
+    tails: tailWeight(level.clipShare, n),
   };
   if (ctx.sigma === 0) {
     // Runs mostly equal: the scale of the values from their mean absolute difference, as for the scores.

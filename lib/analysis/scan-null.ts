@@ -1,11 +1,13 @@
-import { SCAN_NULL_TABLES } from "./scan-null-table";
+import { CLIP_SHARES, SCAN_NULL_TABLES } from "./scan-null-table";
 
 /**
  * The null distribution of a whole series' scan: the smallest interval p-value T over
  * every seeded interval (scan.ts), with the noise estimated from the series itself, as
- * simulated under no change (scripts/calibrate-scan.ts writes one table per statistic —
- * the level scan and the spread scan — each giving, per series length, T's quantiles at
- * the tabulated probabilities).
+ * simulated under no change (scripts/calibrate-scan.ts writes one table per noise family —
+ * Gaussian and Student-t with 3 df — and statistic — the level scan and the spread scan —
+ * each giving, per series length, T's quantiles at the tabulated probabilities). A series
+ * reads the Gaussian null, the Student-t one or a log-linear blend of both, by how heavy
+ * its tails look (tailWeight: the share of its runs the scan clips).
  *
  * seriesPValue(T, n) = P(T* ≤ T) under the null: interpolated in log–log between the
  * tabulated probabilities and lengths. Below the smallest tabulated probability the
@@ -15,7 +17,39 @@ import { SCAN_NULL_TABLES } from "./scan-null-table";
  */
 
 /** Which scan a p-value is for: a shift of level, or of spread (changepoints.ts). */
-export type ScanStatistic = keyof typeof SCAN_NULL_TABLES;
+export type ScanStatistic = keyof (typeof SCAN_NULL_TABLES)["gaussian"];
+/** The noise each family of tables is simulated under: Gaussian, and Student-t with 3 degrees of freedom. */
+export type NoiseFamily = keyof typeof SCAN_NULL_TABLES;
+
+/** Log–log interpolation of a per-length row at n (held flat beyond the tabulated lengths). */
+function alongLengths(lengths: readonly number[], row: readonly number[], n: number): number {
+  if (n <= lengths[0]) return row[0];
+  const last = lengths.length - 1;
+  if (n >= lengths[last]) return row[last];
+  let i = 1;
+  while (lengths[i] < n) i++;
+  const f = (Math.log(n) - Math.log(lengths[i - 1])) / (Math.log(lengths[i]) - Math.log(lengths[i - 1]));
+  return row[i - 1] + f * (row[i] - row[i - 1]);
+}
+
+/** Runs of Gaussian noise the clip share is pulled toward before it is judged (tailWeight). */
+const TAIL_PRIOR_RUNS = 200;
+
+/**
+ * How heavy a series' tails look, from the share of its runs the level scan clips: 0 at the mean share of Gaussian
+ * noise of that length, 1 at the mean share of Student-t noise with 3 df, linear between and held at the ends, in
+ * steps of 0.1 (so series share thresholds, and the weight is stable to the last digit of the share).
+ */
+export function tailWeight(clipShare: number, n: number): number {
+  const g = alongLengths(CLIP_SHARES.lengths, CLIP_SHARES.gaussian, n);
+  const t = alongLengths(CLIP_SHARES.lengths, CLIP_SHARES.t3, n);
+  if (!(t > g)) return 0;
+  // Tails cannot be judged on a few dozen runs: the share is pulled toward the Gaussian one as if TAIL_PRIOR_RUNS
+  // Gaussian runs had been seen too (on short series the two nulls are close anyway; on long ones the data decide).
+  const shrunk = (clipShare * n + g * TAIL_PRIOR_RUNS) / (n + TAIL_PRIOR_RUNS);
+  const w = Math.min(1, Math.max(0, (shrunk - g) / (t - g)));
+  return Math.round(w * 10) / 10;
+}
 
 /** P(T* ≤ t) for one tabulated length, from its quantile row (log–log interpolation). */
 function rowAt(probs: readonly number[], quantiles: readonly number[], t: number): number {
@@ -34,11 +68,22 @@ function rowAt(probs: readonly number[], quantiles: readonly number[], t: number
   return Math.min(1, t * (probs[last] / quantiles[last]));
 }
 
-/** The calibrated p-value of a series of n values whose smallest interval p-value is t. */
-export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "level"): number {
+/**
+ * The calibrated p-value of a series of n values whose smallest interval p-value is t, read from the null of its
+ * noise: the Gaussian tables at tails = 0, the Student-t tables at 1, and between them log-linearly.
+ */
+export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "level", tails = 0): number {
+  if (tails <= 0) return familyPValue(t, n, statistic, "gaussian");
+  if (tails >= 1) return familyPValue(t, n, statistic, "t3");
+  const [g, h] = [familyPValue(t, n, statistic, "gaussian"), familyPValue(t, n, statistic, "t3")];
+  if (g === 0 || h === 0) return (1 - tails) * g + tails * h;
+  return Math.min(1, Math.exp((1 - tails) * Math.log(g) + tails * Math.log(h)));
+}
+
+function familyPValue(t: number, n: number, statistic: ScanStatistic, family: NoiseFamily): number {
   if (!(t > 0)) return 0;
   if (t >= 1) return 1;
-  const table = SCAN_NULL_TABLES[statistic];
+  const table = SCAN_NULL_TABLES[family][statistic];
   const { lengths, probabilities } = table;
   const rows = table.quantiles;
   const rowCdf = (row: readonly number[], x: number) => rowAt(probabilities, row, x);
@@ -53,12 +98,12 @@ export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "l
 }
 
 /** The smallest interval p-value t at which seriesPValue(t, n) = p (bisection in log t). */
-export function intervalLevelFor(p: number, n: number, statistic: ScanStatistic = "level"): number {
+export function intervalLevelFor(p: number, n: number, statistic: ScanStatistic = "level", tails = 0): number {
   let lo = Math.log(1e-300);
   let hi = 0;
   for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
     const mid = (lo + hi) / 2;
-    if (seriesPValue(Math.exp(mid), n, statistic) > p) hi = mid;
+    if (seriesPValue(Math.exp(mid), n, statistic, tails) > p) hi = mid;
     else lo = mid;
   }
   return Math.exp(lo);
