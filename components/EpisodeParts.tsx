@@ -3,7 +3,7 @@ import type { ChangeEvent } from "@/lib/analysis/facts";
 import type { EpisodeFrontMatter } from "@/lib/episode/file";
 import { CONTENT_ID_PREFIX } from "@/lib/content/markdown";
 import { FACT_ANCHOR_PREFIX } from "@/lib/episode/references";
-import { episodeEvents, formatPct, formatPctInterval, formatQ, shortSha, usersFelt } from "@/lib/site/events";
+import { episodeEvents, formatEventSize, formatPct, formatPctInterval, formatQ, shortSha, usersFelt } from "@/lib/site/events";
 import { formatClaimValue, formatNumber } from "@/lib/site/format";
 import type { ChangeEventStrings, Lang } from "@/lib/site/i18n";
 import type { MetricRow } from "@/lib/site/episode-metrics";
@@ -111,13 +111,18 @@ export function EventsTable({ events, lang, strings: t }: { events: ChangeEvent[
                 </th>
                 <td>
                   <span className={`badge badge-${e.kind}`}>{e.kind === "regression" ? t.regression : t.improvement}</span>
+                  {/* A drift or a spread change says so: its size is a slope per run or a noise ratio, not a step. */}
+                  {e.shape && e.shape !== "step" ? (
+                    <small className={`muted event-shape shape-${e.shape}`} data-shape={e.shape}>{` ${t.shapes[e.shape]}`}</small>
+                  ) : null}
                 </td>
                 <td>
                   {e.lead.label}
                   {e.series_changed > 1 ? <small className="muted"> {t.moreSeries(e.series_changed - 1)}</small> : null}
                 </td>
-                <td className="num">{formatPct(e.lead.change_pct, lang)}</td>
-                <td className="num">{formatPctInterval(e.lead.ci_pct, lang)}</td>
+                {/* A drift by its slope per run, a spread change by its noise ratio (docs/change-points.md). */}
+                <td className="num">{formatEventSize(e, lang).size}</td>
+                <td className="num">{formatEventSize(e, lang).interval}</td>
                 <td className="num">{formatQ(e.lead.q_value, lang)}</td>
                 <td className={`felt felt-${felt.state}`}>{felt.text}</td>
                 <td className="num">

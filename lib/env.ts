@@ -294,6 +294,13 @@ export const ENV_SPEC = {
     group: "GitHub",
     description: "Repository episodes are committed to, owner/name[@branch] (with GITHUB_TOKEN).",
   }),
+  MUSE_PUBLISH_MODE: spec({
+    schema: withDefault("commit").pipe(z.enum(["commit", "pull-request"])),
+    default: "commit",
+    group: "GitHub",
+    description:
+      "commit: the publisher commits each episode to the content branch. pull-request: it commits to a branch `muse/episode/<series>/ep-NNN` and opens (or updates) one pull request per episode with its translations; merging publishes it, `/muse reject <why>` closes it and rejects the episode (docs/reach.md). Without GITHUB_TOKEN the branch is local and `muse review merge|reject` stand in for GitHub.",
+  }),
   MUSE_BISECT_WORKFLOW: spec({
     schema: withDefault("muse-bisect.yml"),
     default: "muse-bisect.yml",

@@ -20,7 +20,7 @@ import type { LlmProvider } from "../lib/llm/provider";
 import { llmCostUsd } from "../lib/pricing";
 import { createTestDatabase, type TestDatabase } from "./helpers/db";
 import { fixedClock, seriesOf, testDeps } from "./helpers/deps";
-import { HEARTS_COMMIT, PACKS_COMMIT, REGRESSION_COMMIT, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
+import { HEARTS_COMMIT, PACKS_COMMIT, REGRESSION_COMMIT, SAMPLE_SHA, insertWatcherRun, seedSampleWindowWithCommits } from "./helpers/sample-window";
 
 /**
  * The council on real ClickHouse: the watcher gate (through the runner), the
@@ -198,13 +198,20 @@ describe("council episodes", () => {
     });
     // Both sides only share a steady trend: their day-to-day changes do not vary, so no correlation is stated.
     expect(first.correlation).toBeNull();
-    // The second week's runs measured the regression's commit (the only code commit between the weeks): all changes
-    // group into one event at it.
-    expect(first.events.map((e) => [e.kind, e.commit_sha, e.attribution])).toEqual([["regression", REGRESSION_COMMIT, "exact"]]);
+    // The second week's runs measured the regression's commit (the only code commit between the weeks): all its steps
+    // group into one event at it. The trend series (p95 up 10 ms a day from the first run on) is a drift of its own,
+    // since before the first run the detector looked at: blamed on no commit (docs/change-points.md "Kinds").
+    expect(first.events.map((e) => [e.kind, e.shape, e.commit_sha, e.attribution])).toEqual([
+      ["regression", "step", REGRESSION_COMMIT, "exact"],
+      ["regression", "drift", SAMPLE_SHA, "window"],
+    ]);
     expect(first.events[0].series_changed).toBeGreaterThanOrEqual(2);
-    // Told already: nothing new, and the regression, still open, is listed as known (never "no change was found").
+    // Told already: nothing new, and the regressions, still open, are listed as known (never "no change was found").
     expect(facts.events.filter((e) => e.new)).toEqual([]);
-    expect(facts.events.map((e) => [e.commit_sha, e.new, e.status])).toEqual([[REGRESSION_COMMIT, false, "open"]]);
+    expect(facts.events.map((e) => [e.commit_sha, e.new, e.status])).toEqual([
+      [REGRESSION_COMMIT, false, "open"],
+      [SAMPLE_SHA, false, "open"],
+    ]);
   });
 
   it("writes offline: passes its own verification, stored publishable with the first number, and the file round-trips", async () => {
@@ -229,7 +236,8 @@ describe("council episodes", () => {
       window: { to: NOW },
       commits: { hearts: expect.arrayContaining([HEARTS_COMMIT, REGRESSION_COMMIT]), packs: [PACKS_COMMIT] },
     });
-    expect(file.frontMatter.metrics).toMatchObject({ confidence: { value: expect.any(Number), limiting: expect.any(String) }, regressions: 1, joined_days: 7 });
+    // The planted step and the trend series' drift.
+    expect(file.frontMatter.metrics).toMatchObject({ confidence: { value: expect.any(Number), limiting: expect.any(String) }, regressions: 2, joined_days: 7 });
     expect(file.frontMatter.daily).toHaveLength(7);
     expect(file.sections.map((s) => s.heading)).toEqual(["What changed", "Why it matters", "Benchmarks (summary)", "Next steps", "Links & artifacts"]);
     expect(file.sections[4].markdown).toContain(`\`${run(1)}\``);

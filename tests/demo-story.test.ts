@@ -107,7 +107,7 @@ describe("the sample world's story", () => {
         expect(messages.get(sha) ?? "", sha).not.toMatch(/^(bench:|docs)/);
       }
     }
-    expect(parseEpisodeFile(markdown).sections.find((s) => s.heading === "What changed")!.markdown).toMatch(/code commits\), bisecting: step/);
+    expect(parseEpisodeFile(markdown).sections.find((s) => s.heading === "What changed")!.markdown).toMatch(/code commits\]\(#fact-[^)]+\)\), bisecting: step/);
     expect(checkEpisodeFile(markdown, facts)).toEqual([]);
   });
 
@@ -127,7 +127,8 @@ describe("the sample world's story", () => {
       expect(after!.new).toBe(true);
     }
     const whatChanged = parseEpisodeFile(second.markdown).sections.find((s) => s.heading === "What changed")!.markdown;
-    expect(whatChanged).toMatch(/bisected from .* code commits in .* steps, .* extra runs/);
+    // Counts render with their nouns (lib/episode/nouns.ts): "[4 code commits](#fact-…)".
+    expect(whatChanged).toMatch(/bisected from \[[^\]]* code commits\]\([^)]+\) in \[[^\]]* steps\]\([^)]+\), \[[^\]]* extra runs\]/);
     // A short sha that would read as a number is rendered up to its first letter (lib/episode/references.ts shortSha).
     for (const release of world.releases) expect(whatChanged).toContain(`\`${shortSha(release.sha)}\` \`${release.message}\``);
     expect(checkEpisodeFile(second.markdown, second.facts)).toEqual([]);

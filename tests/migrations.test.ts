@@ -17,6 +17,7 @@ const EXPECTED_TABLES = [
   "deployment_events",
   "deployments",
   "episode_numbers",
+  "episode_reviews",
   "episodes",
   "event_issues",
   "event_notifications",
@@ -77,6 +78,8 @@ describe("migrations", () => {
       "017_quality_columns.sql",
       "018_event_gates.sql",
       "019_pull_request_runs.sql",
+      "020_change_shapes.sql",
+      "021_episode_reviews.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

@@ -41,6 +41,15 @@ const samples: { [K in TableName]: Record<string, unknown> } = {
     status: "open",
     fixed_by_sha: "",
     fixed_ts: null,
+    // sql/020: a spread change (the drift columns stay NULL).
+    shape: "spread",
+    slope_pct_per_run: null,
+    slope_ci_low: null,
+    slope_ci_high: null,
+    drift_runs: 0,
+    spread_ratio: 2.25,
+    spread_ci_low: 1.625,
+    spread_ci_high: 3.125,
   },
   bench_runs: {
     ts: T,

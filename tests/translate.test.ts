@@ -423,7 +423,8 @@ describe("translate agent", () => {
     const shown = (id: string) => Object.fromEntries(Object.entries(rows).map(([lang, row]) => [lang, shownIn(row.markdown, id)]));
     // What Intl.NumberFormat / DateTimeFormat give for these facts (formatFact), in each file.
     expect(shown("hearts.latency_p95_ms")).toEqual({ en: "170.0 ms", de: "170,0 ms", zh: "170.0 ms", hi: "170.0 ms" });
-    expect(shown("volume.events")).toEqual({ en: "1,400", de: "1.400", zh: "1,400", hi: "1,400" });
+    // A count with its noun, in each language (lib/episode/nouns.ts).
+    expect(shown("volume.events")).toEqual({ en: "1,400 UI events", de: "1.400 UI-Ereignisse", zh: "1,400 个界面事件", hi: "1,400 UI इवेंट" });
     expect(shown("packs.error_rate_pct")).toEqual({ en: "2.00%", de: "2,00\u00a0%", zh: "2.00%", hi: "2.00%" });
     expect(shown("hearts.cost_per_1k")).toEqual({ en: "$0.0002", de: "0,0002\u00a0$", zh: "US$0.0002", hi: "$0.0002" });
     expect(shown("window.from")).toEqual({ en: "Nov 8, 2026", de: "8. Nov. 2026", zh: "2026年11月8日", hi: "8 नव॰ 2026" });
@@ -453,7 +454,12 @@ describe("translate agent", () => {
     };
     const shown = (id: string) => Object.fromEntries(Object.entries(files).map(([lang, text]) => [lang, shownIn(text, id)]));
     expect(shown("hearts.latency_p95_ms")).toEqual({ en: "1,234.5 ms", de: "1.234,5 ms", zh: "1,234.5 ms", hi: "1,234.5 ms" });
-    expect(shown("volume.events")).toEqual({ en: "1,234,567", de: "1.234.567", zh: "1,234,567", hi: "12,34,567" });
+    expect(shown("volume.events")).toEqual({
+      en: "1,234,567 UI events",
+      de: "1.234.567 UI-Ereignisse",
+      zh: "1,234,567 个界面事件",
+      hi: "12,34,567 UI इवेंट",
+    });
     for (const lang of ["de", "zh", "hi"] as const)
       expect(renderAndCheck(translated, patched, { lang, links: LINKS, runId: ORIGINAL_RUN }).problems, lang).toEqual([]);
   });
@@ -607,13 +613,19 @@ describe("verifyTranslation (on the council original's template and facts)", () 
     "Next steps": "后续步骤",
     "Links & artifacts": "链接与产物",
   };
-  /** A Chinese translation of a piece: its references glued to Chinese text (no spaces), then its code spans. */
-  const zhPiece = (text: string) =>
+  /** A Chinese translation of a line: its references glued to Chinese text (no spaces), then its code spans. */
+  const zhLine = (text: string) =>
     `${referencesIn(text)
       .map((r) => `数值为{{${r.kind}:${r.id}}}`)
       .join("，")}${codeSpans(text)
       .map((c) => `，代码${c}`)
       .join("")}。`;
+  /** A piece line by line, list markers and paragraphs kept: references stay in their paragraph or list item (verify.ts). */
+  const zhPiece = (text: string) =>
+    text
+      .split("\n")
+      .map((line) => (line.trim() === "" ? "" : `${/^- /.test(line) ? "- " : ""}${zhLine(line)}`))
+      .join("\n");
   const zh = (): TranslatableText => ({
     title: `p95延迟：${zhPiece(template.title)}`,
     summary: zhPiece(template.summary),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { writeOffline } from "../lib/council/offline-writer";
+import { expandClaims } from "../lib/episode/claims";
 import type { EpisodeContent } from "../lib/episode/draft";
 import { buildFrontMatter, composeEpisode, renderEpisode } from "../lib/episode/file";
 import { REFERENCE_PATTERN } from "../lib/episode/references";
@@ -21,7 +22,18 @@ import { LINKS, RUN, fixtureFacts, fixtureIdentity } from "./helpers/truth-fixtu
  */
 
 const facts = fixtureFacts();
-const honest = composeEpisode(writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } }), facts, { runId: RUN, publishThreshold: 0.6 });
+/** Claims expanded into their sentences (lib/episode/claims.ts): the fuzzer mutates around every fact reference, those in a claim's sentence included. */
+const expanded = (t: EpisodeContent): EpisodeContent => {
+  const expand = (text: string, mode: "markdown" | "plain") => expandClaims(text, facts, { lang: "en", mode, where: "" }).text;
+  return {
+    title: expand(t.title, "plain"),
+    summary: expand(t.summary, "plain"),
+    sections: t.sections.map((s) => ({ ...s, markdown: expand(s.markdown, "markdown") })),
+  };
+};
+const honest = expanded(
+  composeEpisode(writeOffline(facts, { series: "chimera", titleRules: { maxLength: 80 } }), facts, { runId: RUN, publishThreshold: 0.6 }),
+);
 
 function verdict(template: EpisodeContent) {
   const council = renderAndCheck(template, facts, { lang: "en", links: LINKS, runId: RUN });

@@ -6,6 +6,8 @@ import { createContentRepo, type ContentRepo } from "../content";
 import { facts as factsSchema } from "../analysis/facts";
 import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, readFrontMatter, repoName, type CommitLinks } from "../episode/file";
 import { checkEpisodeFile } from "../episode/truth";
+import { episodeBranch, reviewBody, reviewTitle } from "../review/episode";
+import { nextVersion, reviewFor, saveReview } from "../review/store";
 
 function jsonOrUndefined(text: string): unknown {
   try {
@@ -47,6 +49,21 @@ import { LANGS } from "../episode/fact";
  * Without GITHUB_TOKEN (a local content repository) no deployment follows the
  * commit, so the site's cache is refreshed through POST /api/revalidate; a
  * failure there is logged, never fatal.
+ *
+ * MUSE_PUBLISH_MODE=pull-request (docs/reach.md "Review before an episode goes
+ * live"): the same checked files go to the branch `muse/episode/<series>/ep-NNN`
+ * (named from the episode: every retry and instance writes to the same one)
+ * instead of the content branch, and the episode's review is opened or
+ * updated — one pull request per episode, found by its head branch, its body
+ * the episode's title, summary, open events and links to the evidence (a
+ * local content repository: the branch is the review). The rows are marked
+ * "in_review" with the branch's commit and the review recorded in
+ * `episode_reviews` (pending_review); no deployment is recorded and nothing is
+ * revalidated: merging publishes the episode (lib/review/store.ts). Originals
+ * in review are candidates too, so their translations join the same review;
+ * translations finished after the merge get a review of their own. Files the
+ * content branch holds already (a review decided before a crash) are published
+ * as a direct publish would find them.
  */
 
 export const publishOptions = z
@@ -74,12 +91,32 @@ export interface PublishFailure {
   problems: string[];
 }
 
+/** MUSE_PUBLISH_MODE=pull-request: an episode committed to its review branch, its review opened or updated. */
+export interface ReviewedEpisode {
+  series: string;
+  episode: number;
+  langs: string[];
+  files: string[];
+  branch: string;
+  /** The branch's head after this publish. */
+  commit: string;
+  /** The pull request (0 locally: the branch is the review). */
+  pull_request: number;
+  url: string;
+  /** True when this publish opened the review, false when it updated an open one. */
+  opened: boolean;
+}
+
 export interface PublishSummary extends Record<string, unknown> {
   repo: string;
   mode: ContentRepo["kind"];
+  /** MUSE_PUBLISH_MODE. */
+  publish_mode: Env["MUSE_PUBLISH_MODE"];
   threshold: number;
   candidates: number;
   published: PublishedEpisode[];
+  /** Pull-request mode: episodes now in review. */
+  in_review: ReviewedEpisode[];
   /** Dry run: what would be committed. */
   would_publish: { series: string; episode: number; langs: string[]; files: string[] }[];
   failed: PublishFailure[];
@@ -128,16 +165,19 @@ export interface TranslationWait {
   now: Date;
 }
 
-export async function findWork(db: Db, threshold: number, wait?: TranslationWait): Promise<WorkItem[]> {
+export async function findWork(db: Db, threshold: number, wait?: TranslationWait, options: { inReview?: boolean } = {}): Promise<WorkItem[]> {
   const rows = await publishCandidates(db, threshold);
   const originals = new Map<string, EpisodeRow>();
   const translations = new Map<string, Map<string, EpisodeRow>>();
   const key = (r: EpisodeRow) => `${r.series}\u0000${r.episode_num}`;
   for (const row of rows) {
     if (row.lang === "en") {
+      // An original in review goes on only in pull-request mode (its translations join the review); a direct
+      // publish never sends translations out ahead of their original.
+      if (row.status === "in_review" && !options.inReview) continue;
       const existing = originals.get(key(row));
       // One numbered original per series and number (numbers are claimed); prefer the publishable one if ever two.
-      if (!existing || (existing.status === "published" && row.status === "publishable")) originals.set(key(row), row);
+      if (!existing || (existing.status !== "publishable" && row.status === "publishable")) originals.set(key(row), row);
       continue;
     }
     const byLang = translations.get(key(row)) ?? new Map<string, EpisodeRow>();
@@ -229,8 +269,8 @@ function commitMessage(item: WorkItem, langs: string[], runId: string): string {
   return `${subject}\n\n${original.title}\n\nMuse-Run: ${runId}\nEpisode-Run: ${original.run_id}\n`;
 }
 
-/** Local mode: POST ${MUSE_SITE_URL}/api/revalidate with the admin token. */
-async function revalidateSite(env: Env, log: Logger, doFetch: typeof globalThis.fetch): Promise<PublishSummary["revalidation"]> {
+/** Local mode: POST ${MUSE_SITE_URL}/api/revalidate with the admin token (also after `muse review merge`). */
+export async function revalidateSite(env: Env, log: Logger, doFetch: typeof globalThis.fetch): Promise<PublishSummary["revalidation"]> {
   if (!env.MUSE_ADMIN_TOKEN) {
     log.warn("site not revalidated: MUSE_ADMIN_TOKEN is not set (the site picks the episodes up on its next render)");
     return "skipped";
@@ -260,13 +300,16 @@ export async function publish(
   const repo = (hooks.contentRepo ?? ((e: Env) => createContentRepo(e, { log })))(env);
   const translationsExpected = hooks.translationsExpected ?? Boolean(env.OPENAI_API_KEY);
   const wait = translationsExpected ? { langs: env.MUSE_TRANSLATE_LANGS, waitMinutes: env.MUSE_TRANSLATION_WAIT_MINUTES, now: deps.clock.now() } : undefined;
-  const work = await findWork(db, threshold, wait);
+  const reviewMode = env.MUSE_PUBLISH_MODE === "pull-request";
+  const work = await findWork(db, threshold, wait, { inReview: reviewMode });
   const summary: PublishSummary = {
     repo: repo.location,
     mode: repo.kind,
+    publish_mode: env.MUSE_PUBLISH_MODE,
     threshold,
     candidates: work.length,
     published: [],
+    in_review: [],
     would_publish: [],
     failed: [],
     revalidation: "not_needed",
@@ -321,7 +364,13 @@ export async function publish(
     }
 
     try {
-      const result = await repo.commitFiles({ files, message: commitMessage(item, langs, context.runId) });
+      const message = commitMessage(item, langs, context.runId);
+      const branch = reviewMode ? episodeBranch(original.series, original.episode_num) : undefined;
+      const result = await repo.commitFiles({ files, message, branch });
+      if (branch !== undefined && !result.onContentBranch) {
+        summary.in_review.push(await openReview({ item, rows, files, paths, branch, head: result.sha }));
+        continue;
+      }
       // Already committed (a crashed or concurrent run): the deployment is the commit that brought the files.
       const commitSha = result.created ? result.sha : ((await repo.lastCommitOf(paths.get(rows[0])!)) ?? result.sha);
       const now = deps.clock.now();
@@ -347,6 +396,79 @@ export async function publish(
       log.error("publish failed", { series: original.series, episode: original.episode_num, error: error instanceof Error ? error.message : String(error) });
       throw error;
     }
+  }
+
+  /** Pull-request mode: the review of the branch opened or updated, the rows marked in review, the review recorded. */
+  async function openReview(input: {
+    item: WorkItem;
+    rows: EpisodeRow[];
+    files: Record<string, string>;
+    paths: Map<EpisodeRow, string>;
+    branch: string;
+    head: string;
+  }): Promise<ReviewedEpisode> {
+    const { item, rows, branch, head } = input;
+    const { original } = item;
+    const translationsOnly = !item.publishOriginal && original.status === "published";
+    // The branch may hold languages of earlier publishes of this review: the body names them all.
+    const pending = await reviewFor(db, original.series, original.episode_num);
+    const earlier = pending && pending.branch === branch ? pending.langs : [];
+    const langsOnBranch = [...new Set([...earlier, ...rows.map((r) => r.lang)])].sort(
+      (a, b) => LANG_ORDER.indexOf(a as (typeof LANG_ORDER)[number]) - LANG_ORDER.indexOf(b as (typeof LANG_ORDER)[number]),
+    );
+    const title = reviewTitle(original, translationsOnly);
+    const review = await repo.reviews.open({
+      branch,
+      title,
+      body: reviewBody({
+        original,
+        langs: langsOnBranch,
+        files: langsOnBranch.map((l) => episodeFilePathOf(original.series, original.episode_num, l)),
+        siteUrl: env.MUSE_SITE_URL,
+        translationsOnly,
+      }),
+    });
+    const now = deps.clock.now();
+    await insertEpisodes(
+      db,
+      rows.map((row) =>
+        episodeRow.parse({ ...row, status: "in_review", commit_sha: head, file_path: input.paths.get(row)!, updated_at: nextVersionTime(now, row.updated_at) }),
+      ),
+    );
+    const previous = await reviewFor(db, original.series, original.episode_num, review.number);
+    await saveReview(db, {
+      series: original.series,
+      episode_num: original.episode_num,
+      pull_request: review.number,
+      repo: repo.location,
+      branch,
+      url: review.url,
+      title,
+      langs: langsOnBranch,
+      head_sha: head,
+      state: "pending_review",
+      commit_sha: "",
+      actor: "",
+      reason: "",
+      source: "publisher",
+      delivery_id: "",
+      opened_at: previous?.opened_at ?? now.toISOString(),
+      decided_at: null,
+      updated_at: nextVersion(now, previous?.updated_at),
+    });
+    context.progress(`${original.series} episode ${original.episode_num} in review`, { langs: rows.map((r) => r.lang), branch, url: review.url });
+    return {
+      series: original.series,
+      episode: original.episode_num,
+      langs: rows.map((r) => r.lang),
+      files: Object.keys(input.files),
+      branch,
+      commit: head,
+      pull_request: review.number,
+      url: review.url,
+      // A local review is its branch: opened when no review of it was pending.
+      opened: repo.kind === "github" ? review.created : previous?.state !== "pending_review",
+    };
   }
 
   if (!options.dryRun && summary.published.length > 0 && repo.kind === "local") {

@@ -15,10 +15,11 @@ import { emitLlmMetrics } from "../llm/metrics";
  * translate: published or publishable English originals → their translations
  * (MUSE_TRANSLATE_LANGS, default de, zh, hi) in `episodes`, for the publisher.
  *
- * 1. Work: originals read FINAL — lang "en", numbered, status "published", or
+ * 1. Work: originals read FINAL — lang "en", numbered, status "published" or
+ *    "in_review" (MUSE_PUBLISH_MODE=pull-request: the translations join its review), or
  *    "publishable" with a confidence the publisher would publish (≥
  *    MUSE_PUBLISH_THRESHOLD) — times each language that has no translation
- *    with status "publishable" or "published" yet. Never-tried translations
+ *    with status "publishable", "in_review" or "published" yet. Never-tried translations
  *    come first, earlier rejected ones after (a translation that keeps failing
  *    cannot starve new episodes); at most `limit` per run, and none started
  *    after TIME_BUDGET_MS so a run fits the cron route's 300 s.
@@ -130,7 +131,7 @@ export async function findTranslationWork(db: Db, langs: TranslationLang[], thre
   const tried = new Map<string, { run_id: string; updated_at: string }[]>();
   for (const t of await translationKeys(db, langs)) {
     const k = `${key(t.series, t.episode_num)}\u0000${t.lang}`;
-    if (t.status === "publishable" || t.status === "published") done.add(k);
+    if (t.status === "publishable" || t.status === "in_review" || t.status === "published") done.add(k);
     else tried.set(k, [...(tried.get(k) ?? []), { run_id: t.run_id, updated_at: t.updated_at }]);
   }
   const fresh: WorkItem[] = [];
@@ -173,6 +174,8 @@ interface TranslationRowInput {
   now: Date;
   previousVersion: string | undefined;
   links?: CommitLinks;
+  /** MUSE_CHIMERA_MIN_CORRELATION: what "strong" means where a claim states the correlation (as the check judged it). */
+  strongCorrelation?: number;
 }
 
 export function translationRow(input: TranslationRowInput): EpisodeRow {
@@ -180,7 +183,9 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
   const original = source.row;
   let markdown = "";
   let problems = input.problems;
-  const rendered = input.text ? renderAndCheck(input.text, source.facts, { lang, links: input.links }).content : undefined;
+  const rendered = input.text
+    ? renderAndCheck(input.text, source.facts, { lang, links: input.links, strongCorrelation: input.strongCorrelation }).content
+    : undefined;
   if (rendered) {
     try {
       markdown = translationFile(source, lang, rendered);
@@ -314,6 +319,7 @@ export async function translate(
       now: deps.clock.now(),
       previousVersion: item.previousVersion,
       links,
+      strongCorrelation: env.MUSE_CHIMERA_MIN_CORRELATION,
     });
     await insertEpisodes(db, [row]);
     metrics.count("muse.translate.translations", 1, { lang: item.lang, status });

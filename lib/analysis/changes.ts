@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from "uuid";
 import type { Db } from "../clickhouse/client";
-import { benchChangeRow, type BenchChangeRow } from "../clickhouse/tables";
-import { detectAcross, type DetectorOptions, type SegmentStats } from "./changepoints";
+import { benchChangeRow, type BenchChangeRow, type ChangeShape } from "../clickhouse/tables";
+import { detectAcross, type DetectedDrift, type DetectedSpread, type DetectorOptions, type SegmentStats } from "./changepoints";
 import { measuredCommit } from "../attribution/code-commits";
 import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
 import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
@@ -21,9 +21,17 @@ import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel,
  *    run after it; the commits of Banterhearts in (commit of the run before,
  *    commit of the run after] are the candidates — one commit when every
  *    commit has runs, as in Banterhearts' CI.
- * 4. Lifecycle: a regression is open until a later change of the same series
- *    and metric goes the other way (fixed, by that commit); improvements are
- *    kept. Rows in `bench_changes`, keyed by series, metric and commit.
+ * 4. Lifecycle: a regression is open until a later change of the same series,
+ *    metric and shape goes the other way (fixed, by that commit); improvements
+ *    are kept. Rows in `bench_changes`, keyed by series, metric, commit and shape.
+ * 5. Shapes: besides steps, the detector's drifts (a slope: "p95 creeping up
+ *    0.4 % a run") and spread changes (the noise deviation's ratio: "twice as
+ *    noisy") are changes of their own shape. A drift is placed at the first run
+ *    of its drifting stretch (the commits between the run before it and that
+ *    run are its suspects); a drift whose stretch starts at the lookback's first
+ *    run began before anything the detector saw and is attributed to no commit
+ *    (previous_sha ''). A spread change is placed like a step. Up in a
+ *    higher-is-worse metric is a regression; more noise is always one.
  */
 
 export interface ChangeConfig extends DetectorOptions {
@@ -91,7 +99,24 @@ export interface AttributedChange {
   status: "open" | "fixed" | "kept";
   fixed_by_sha: string;
   fixed_ts: string | null;
+  /**
+   * Step (absent: a step, as every change was before shapes), drift or spread. For a drift, change_pct and ci_pct are
+   * the change over its stretch (slope × (runs − 1)) and before/after the mean of its first and last minRunsEachSide
+   * runs; for a spread change, change_pct is (ratio − 1) × 100 of the noise deviation and before/after the segments
+   * around it.
+   */
+  shape?: ChangeShape;
+  /** Drift: slope in % of the stretch's starting level per run, its interval, and the runs in the stretch. */
+  drift?: { slope_pct_per_run: number; ci_pct_per_run: [number, number]; runs: number };
+  /** Spread: the noise deviation after / before, with its interval. */
+  spread?: { ratio: number; ci_ratio: [number, number] };
 }
+
+/** A change's shape; changes built without one are steps. */
+export const shapeOf = (c: Pick<AttributedChange, "shape">): ChangeShape => c.shape ?? "step";
+
+/** A drift that starts at the first run the detector looked at: where it began is unknown, so no commit is its suspect. */
+export const sinceLookbackStart = (c: Pick<AttributedChange, "shape" | "previous_sha">) => shapeOf(c) === "drift" && c.previous_sha === "";
 
 export interface DetectionResult {
   changes: AttributedChange[];
@@ -118,8 +143,19 @@ export function timeOnlyAttribution(commits: { sha: string; ts: string }[]): Att
 
 const CHANGE_NAMESPACE = "b7c4e2a1-93d5-4f6e-8a1b-2c3d4e5f6a7b";
 
-export function changeId(key: SeriesKey, commitSha: string): string {
-  return uuidv5(`${seriesId(key)}@${commitSha}`, CHANGE_NAMESPACE);
+/** A step keeps the id it had before shapes; a drift and a spread change at the same commit are changes of their own. */
+export function changeId(key: SeriesKey, commitSha: string, shape: ChangeShape = "step"): string {
+  return uuidv5(`${seriesId(key)}@${commitSha}${shape === "step" ? "" : `#${shape}`}`, CHANGE_NAMESPACE);
+}
+
+/** Mean and sample deviation of values[from, to). */
+function stats(values: readonly number[], from: number, to: number): SegmentStats {
+  const part = values.slice(Math.max(0, from), Math.max(0, to));
+  const n = part.length;
+  if (n === 0) return { n: 0, mean: 0, stdev: 0 };
+  const mean = part.reduce((a, b) => a + b, 0) / n;
+  const ss = part.reduce((a, v) => a + (v - mean) ** 2, 0);
+  return { n, mean, stdev: n > 1 ? Math.sqrt(ss / (n - 1)) : 0 };
 }
 
 /**
@@ -137,25 +173,51 @@ export function measuredSeries(series: Series[], attribution: Attribution): Seri
     return m;
   };
   const order = graph.hasParents ? graph.order(graph.tip() ?? "") : new Map<string, number>();
+  const position = (p: SeriesPoint) => order.get(p.commit_sha);
+  const compare = (a: SeriesPoint, b: SeriesPoint) => {
+    const [pa, pb] = [position(a), position(b)];
+    if (pa !== undefined && pb !== undefined && pa !== pb) return pa - pb;
+    if (pa === undefined || pb === undefined) {
+      const t = instantOrder(a.commit_ts, b.commit_ts);
+      if (t !== 0) return t;
+    }
+    return instantOrder(a.run_ts, b.run_ts) || a.run_id.localeCompare(b.run_id);
+  };
   return series.map((s) => {
-    const points = s.points
-      .filter((p) => !p.request_id)
-      .map((p) => {
-        const sha = measure(p.commit_sha);
-        return { ...p, commit_sha: sha, commit_ts: graph.get(sha)?.ts ?? p.commit_ts };
-      });
-    const position = (p: SeriesPoint) => order.get(p.commit_sha);
-    points.sort((a, b) => {
-      const [pa, pb] = [position(a), position(b)];
-      if (pa !== undefined && pb !== undefined && pa !== pb) return pa - pb;
-      if (pa === undefined || pb === undefined) {
-        const t = Date.parse(a.commit_ts) - Date.parse(b.commit_ts);
-        if (t !== 0) return t;
+    // The series itself whenever nothing changes: a series loadSeries read makes its points when asked (views of its
+    // columns, copied field by field, never spread), and a council run over millions of runs must not hold them all.
+    const own = s.points;
+    const kept = own.some((p) => p.request_id) ? own.filter((p) => !p.request_id) : own;
+    let points = kept;
+    for (let i = 0; i < kept.length; i++) {
+      const p = kept[i];
+      const ownSha = p.commit_sha;
+      const ownTs = p.commit_ts;
+      const sha = measure(ownSha);
+      const commitTs = graph.get(sha)?.ts ?? ownTs;
+      if (sha === ownSha && commitTs === ownTs) continue;
+      if (points === own) points = points.slice();
+      points[i] = { run_id: p.run_id, run_ts: p.run_ts, commit_sha: sha, commit_ts: commitTs, value: p.value, request_id: p.request_id };
+    }
+    // Sorted only when out of order (what sort would find on its first pass), never the input's own array in place.
+    for (let i = 1; i < points.length; i++) {
+      if (compare(points[i - 1], points[i]) > 0) {
+        points = (points === own ? points.slice() : points).sort(compare);
+        break;
       }
-      return Date.parse(a.run_ts) - Date.parse(b.run_ts) || a.run_id.localeCompare(b.run_id);
-    });
-    return { key: s.key, points };
+    }
+    return points === own ? s : { key: s.key, points };
   });
+}
+
+/**
+ * The order of two instants (negative, 0, positive): as text when both are ISO-8601 in the one form ClickHouse and
+ * toISOString give ("2025-01-01T00:00:00.000Z", whose text order is time order), else as parsed. Date.parse is
+ * most of the cost of ordering millions of runs.
+ */
+function instantOrder(a: string, b: string): number {
+  if (a.length === 24 && b.length === 24 && a[10] === "T" && b[10] === "T" && a[23] === "Z" && b[23] === "Z") return a < b ? -1 : a > b ? 1 : 0;
+  return Date.parse(a) - Date.parse(b);
 }
 
 /** Runs the detector over every series, corrects across them, attributes to code commits and links fixes. */
@@ -232,9 +294,96 @@ export function detectChanges(input: Series[], attribution: Attribution, config:
         fixed_ts: null,
       });
     }
+    kept.push(...driftsAndSpreads(s, d, config, rangeOf));
   });
   linkFixes(kept);
   return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.candidates, series_selected: family.selected };
+}
+
+type RangeOf = (from: string, to: string, fromTs: string, toTs: string) => { candidates: string[]; method: "graph" | "time" };
+
+/**
+ * A series' drifts and spread changes as changes of their own shape. A drift is placed at the first run of its
+ * stretch: its suspects are the code commits between the run before it and that run; a stretch that starts at the
+ * series' first run began before the lookback and has none (previous_sha ''). A spread change is placed like a step.
+ * Quality metrics keep their absolute floor: a drift whose change over its stretch is below it is not reported.
+ */
+function driftsAndSpreads(
+  s: Series,
+  d: { q_value: number; drifts: DetectedDrift[]; spreads: DetectedSpread[] },
+  config: ChangeConfig,
+  rangeOf: RangeOf,
+): AttributedChange[] {
+  const values = s.points.map((p) => p.value);
+  const n = values.length;
+  const higherIsWorse = HIGHER_IS_WORSE[s.key.metric];
+  const floor = METRIC_FLOORS[s.key.metric];
+  const out: AttributedChange[] = [];
+  const place = (index: number) => {
+    const first = s.points[index];
+    const prev = index > 0 ? s.points[index - 1] : undefined;
+    const range = prev ? rangeOf(prev.commit_sha, first.commit_sha, prev.commit_ts, first.commit_ts) : { candidates: [], method: "graph" as const };
+    return { first, previous_sha: prev?.commit_sha ?? "", range };
+  };
+  const common = (worse: boolean) => ({ status: worse ? ("open" as const) : ("kept" as const), fixed_by_sha: "", fixed_ts: null, deterministic: false });
+  for (const dr of d.drifts) {
+    if (!(dr.index >= 0 && dr.index < n && dr.n >= 2) || !Number.isFinite(dr.slope_pct_per_run)) continue;
+    const { first, previous_sha, range } = place(dr.index);
+    const span = dr.n - 1;
+    const m = Math.min(config.minRunsEachSide, Math.floor(dr.n / 2));
+    const before = stats(values, dr.index, dr.index + m);
+    const after = stats(values, dr.index + dr.n - m, dr.index + dr.n);
+    const change = dr.slope_pct_per_run * span;
+    if (floor !== undefined && (Math.abs(change) / 100) * Math.abs(before.mean) < floor) continue;
+    const worse = higherIsWorse ? dr.slope_pct_per_run > 0 : dr.slope_pct_per_run < 0;
+    out.push({
+      change_id: changeId(s.key, first.commit_sha, "drift"),
+      key: s.key,
+      label: seriesLabel(s.key),
+      kind: worse ? "regression" : "improvement",
+      change_pct: change,
+      ci_pct: [dr.ci_pct_per_run[0] * span, dr.ci_pct_per_run[1] * span],
+      p_value: dr.p_value,
+      q_value: d.q_value,
+      before,
+      after,
+      commit_sha: first.commit_sha,
+      commit_ts: first.commit_ts,
+      previous_sha,
+      candidates: range.candidates,
+      range_method: range.method,
+      ...common(worse),
+      shape: "drift",
+      drift: { slope_pct_per_run: dr.slope_pct_per_run, ci_pct_per_run: dr.ci_pct_per_run, runs: dr.n },
+    });
+  }
+  // A spread from exactly no noise has no finite ratio to state: not told (deterministic benchmarks).
+  const spreads = [...d.spreads].filter((sp) => sp.index >= 1 && sp.index < n && Number.isFinite(sp.ratio) && sp.ratio > 0).sort((a, b) => a.index - b.index);
+  spreads.forEach((sp, j) => {
+    const { first, previous_sha, range } = place(sp.index);
+    const worse = sp.ratio > 1;
+    out.push({
+      change_id: changeId(s.key, first.commit_sha, "spread"),
+      key: s.key,
+      label: seriesLabel(s.key),
+      kind: worse ? "regression" : "improvement",
+      change_pct: (sp.ratio - 1) * 100,
+      ci_pct: [(sp.ci_ratio[0] - 1) * 100, (sp.ci_ratio[1] - 1) * 100],
+      p_value: sp.p_value,
+      q_value: d.q_value,
+      before: stats(values, j > 0 ? spreads[j - 1].index : 0, sp.index),
+      after: stats(values, sp.index, j + 1 < spreads.length ? spreads[j + 1].index : n),
+      commit_sha: first.commit_sha,
+      commit_ts: first.commit_ts,
+      previous_sha,
+      candidates: range.candidates,
+      range_method: range.method,
+      ...common(worse),
+      shape: "spread",
+      spread: { ratio: sp.ratio, ci_ratio: sp.ci_ratio },
+    });
+  });
+  return out;
 }
 
 /** The configuration a quantization method's baseline shares with it (all but the method). */
@@ -275,17 +424,22 @@ export function gateCheck(s: Series, baseline: Series, steps: readonly { index: 
  * The same commit measured on another night is another occasion (the machine, not the code, may have changed).
  */
 function occasionGroups(points: Series["points"]): number[] {
-  const groups: number[] = [];
-  const occasion = (p: Series["points"][number]) => `${p.commit_sha}@${p.run_ts.slice(0, 10)}`;
-  points.forEach((p, i) => groups.push(i === 0 ? 0 : occasion(p) === occasion(points[i - 1]) ? groups[i - 1] : groups[i - 1] + 1));
-  return groups;
+  // Each run's occasion once (a council run tells millions apart), into an array of the series' own length.
+  let previous = "";
+  let group = -1;
+  return points.map((p, i) => {
+    const occasion = `${p.commit_sha}@${p.run_ts.slice(0, 10)}`;
+    if (i === 0 || occasion !== previous) group++;
+    previous = occasion;
+    return group;
+  });
 }
 
-/** A regression is fixed by the next change of the same series and metric that goes the other way. */
+/** A regression is fixed by the next change of the same series, metric and shape that goes the other way. */
 export function linkFixes(changes: AttributedChange[]): void {
   const bySeries = new Map<string, AttributedChange[]>();
   for (const c of changes) {
-    const id = seriesId(c.key);
+    const id = `${seriesId(c.key)}#${shapeOf(c)}`;
     bySeries.set(id, [...(bySeries.get(id) ?? []), c]);
   }
   for (const list of bySeries.values()) {
@@ -343,6 +497,14 @@ export async function storeChanges(db: Db, result: DetectionResult, options: { n
       status: c.status,
       fixed_by_sha: c.fixed_by_sha,
       fixed_ts: c.fixed_ts,
+      shape: shapeOf(c),
+      slope_pct_per_run: c.drift ? finite(c.drift.slope_pct_per_run) : null,
+      slope_ci_low: c.drift ? finite(c.drift.ci_pct_per_run[0]) : null,
+      slope_ci_high: c.drift ? finite(c.drift.ci_pct_per_run[1]) : null,
+      drift_runs: c.drift?.runs ?? 0,
+      spread_ratio: c.spread ? finite(c.spread.ratio) : null,
+      spread_ci_low: c.spread ? finite(c.spread.ci_ratio[0]) : null,
+      spread_ci_high: c.spread ? finite(c.spread.ci_ratio[1]) : null,
     }),
   );
   const found = new Set(rows.map((r) => r.change_id));

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { fact, type Fact, type FactUnit } from "../episode/fact";
+import { CHANGE_SHAPES } from "../clickhouse/tables";
+import { withCountNoun } from "../episode/nouns";
 import { commitSubject } from "../episode/references";
 import { CommitGraph } from "../attribution/graph";
 import { advanceBisection, type BisectionConfig } from "../bisection/advance";
@@ -9,7 +11,7 @@ import { groupIntoEvents, isOpenRegression, linkLifecycle, loadEvents, storeEven
 import { mutedSeries, triageOf, withoutMuted } from "../triage/store";
 import { codeClassifier, measuredCommit } from "../attribution/code-commits";
 import { buildEventChart, eventChart, type EventChart } from "../site/event-chart";
-import { detectChanges, storeChanges, type Attribution, type ChangeConfig } from "./changes";
+import { detectChanges, shapeOf, storeChanges, type Attribution, type ChangeConfig } from "./changes";
 import { DEFAULT_IMPACT, adjustImpacts, userImpact, type ImpactConfig, type UserImpact } from "./impact";
 import { correlationOfDifferences, dayDifferences, eventEstimate, localFdrBound, minimalDetectableChangePct, MIN_BOOTSTRAP_PAIRS } from "./statistics";
 import { MODEL_LEVEL_TYPES, commitsInWindow, correlationDays, dataVolume, joinedDays, type Window } from "./queries";
@@ -97,8 +99,20 @@ export const changeEvent = z.object({
   event_id: z.string().default(""),
   /** New since the previous episode (found, narrowed by bisection, fixed); false: known and still open. */
   new: z.boolean().default(true),
-  /** exact: one code commit; range: several, commit_sha is the range's end; no_code: none (not blamed on a commit). */
-  attribution: z.enum(["exact", "range", "no_code"]).default("exact"),
+  /**
+   * exact: one code commit; range: several, commit_sha is the range's end; no_code: none (not blamed on a commit);
+   * window: a drift that began before the lookback's first run (commit_sha is that run's code), attributed to no commit.
+   */
+  attribution: z.enum(["exact", "range", "no_code", "window"]).default("exact"),
+  /** step (the level moved at one place), drift (it creeps: drift) or spread (the run-to-run noise changed: spread). Older episodes: steps. */
+  shape: z.enum(CHANGE_SHAPES).default("step"),
+  /** A drift's slope in % of its starting level per run, with its 95 % interval, over `runs` runs. */
+  drift: z
+    .object({ slope_pct_per_run: z.number(), ci_pct_per_run: interval, runs: z.number().int().min(0) })
+    .nullable()
+    .default(null),
+  /** A spread change: the noise deviation after / before, with its 95 % interval. */
+  spread: z.object({ ratio: z.number(), ci_ratio: interval }).nullable().default(null),
   /** The code the last run before the change measured (the range is after it, up to commit_sha). */
   range_from_sha: z.string().default(""),
   bisection: z
@@ -258,7 +272,7 @@ export function scoreConfidence(input: {
   /** Share of series that could have shown a change (runs and power). */
   coverage: number;
   /** How the new events are placed (one entry per new event). */
-  storyAttributions?: { attribution: "exact" | "range" | "no_code"; bisecting: boolean }[];
+  storyAttributions?: { attribution: "exact" | "range" | "no_code" | "window"; bisecting: boolean }[];
   /** User-latency q-values of the new events said to be felt (or felt the other way). */
   userQValues?: number[];
 }): ConfidenceBreakdown {
@@ -267,7 +281,9 @@ export function scoreConfidence(input: {
   const volume = clamp01(Math.min(input.benchRows / input.benchRowsExpected, input.events / input.eventsExpected));
   const weakest = (qs: number[]) => (qs.length > 0 ? 1 - localFdrBound(Math.max(...qs)) : 1);
   const evidence = clamp01(input.storyQValues.length > 0 ? weakest(input.storyQValues) : input.coverage);
-  const placed = (a: { attribution: string; bisecting: boolean }) => (a.attribution === "range" ? (a.bisecting ? 0.8 : 0.7) : 1);
+  // A drift that began before the lookback is placed nowhere: as uncertain as a range bisection cannot narrow.
+  const placed = (a: { attribution: string; bisecting: boolean }) =>
+    a.attribution === "range" ? (a.bisecting ? 0.8 : 0.7) : a.attribution === "window" ? 0.7 : 1;
   const attribution = Math.min(1, ...(input.storyAttributions ?? []).map(placed));
   const users = clamp01(weakest(input.userQValues ?? []));
   const parts = { completeness, recency, volume, evidence, attribution, users };
@@ -302,7 +318,7 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
   const lead = e.changes.find((c) => c.key.metric === e.metric && c.label === e.label) ?? e.changes[0];
   const pool = e.changes.filter((c) => c.key.metric === lead.key.metric);
   const estimate = eventEstimate(pool.length > 0 ? pool : [lead]);
-  const attribution = e.kind === "no_code" ? "no_code" : e.blamed_sha ? "exact" : "range";
+  const attribution = e.kind === "no_code" ? "no_code" : e.shape === "drift" && e.range_from_sha === "" ? "window" : e.blamed_sha ? "exact" : "range";
   const status = e.state === "withdrawn" ? "open" : e.state;
   return {
     commit_sha: commit,
@@ -363,6 +379,15 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
       n_before: e.n_before,
       n_after: e.n_after,
     },
+    shape: e.shape,
+    drift:
+      e.shape === "drift" && e.slope_pct_per_run !== null && e.slope_ci_low !== null && e.slope_ci_high !== null
+        ? { slope_pct_per_run: e.slope_pct_per_run, ci_pct_per_run: [e.slope_ci_low, e.slope_ci_high], runs: e.drift_runs }
+        : null,
+    spread:
+      e.shape === "spread" && e.spread_ratio !== null && e.spread_ci_low !== null && e.spread_ci_high !== null
+        ? { ratio: e.spread_ratio, ci_ratio: [e.spread_ci_low, e.spread_ci_high] }
+        : null,
     series_changed: e.series_changed,
     series_same_direction: e.changes.filter((c) => c.kind === lead.kind).length,
     // The event's size: the median of the lead's metric across the event's series, with its order-statistic interval.
@@ -377,7 +402,8 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
  * bisection runs alike, placed by the history. Undefined when the lead's commits are not in the loaded history.
  */
 function eventChartOf(event: BenchEvent | undefined, series: Series[], attribution: Attribution, subjects: Map<string, string>): EventChart | undefined {
-  if (!event || event.kind === "no_code") return undefined;
+  // Drawn for steps: a drift or spread change is not a level before and after a commit.
+  if (!event || event.kind === "no_code" || event.shape !== "step") return undefined;
   const lead = event.changes.find((c) => c.key.metric === event.metric && c.label === event.label);
   const own = lead && series.find((s) => seriesId(s.key) === seriesId(lead.key));
   if (!lead || !own) return undefined;
@@ -491,7 +517,10 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const asked: (UserImpact | null)[] = [];
   for (const e of grouped)
     asked.push(
-      e.new && e.attribution !== "no_code" ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig) : null,
+      // Only a step has a moment to compare the overlay around and a mean it moves: drifts and spread changes are not asked.
+      e.new && e.attribution !== "no_code" && e.shape === "step"
+        ? await userImpact(db, new Date(e.commit_ts), e.kind === "regression" ? "worse" : "better", impactConfig)
+        : null,
     );
   // Benjamini–Hochberg across every event × user metric of the episode: "felt" follows the adjusted latency q-value.
   const askedIdx = asked.flatMap((u, i) => (u ? [i] : []));
@@ -534,7 +563,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const joinedSource = `joined days of bench_runs (model-level) and session_stats, ${window_}, ${days.length} days`;
   const list: Fact[] = [];
   const add = (f: Fact | null) => {
-    if (f && Number.isFinite(f.value)) list.push(fact.parse(f));
+    // A count carries its noun, decided from its id (lib/episode/nouns.ts): it renders "42 sessions", never a writer's noun.
+    if (f && Number.isFinite(f.value)) list.push(fact.parse(withCountNoun(f)));
   };
   const windowMean = (key: "latency_p95_ms" | "tokens_per_sec" | "cost_per_1k" | "user_latency_ms" | "error_rate" | "abandonment_rate") =>
     mean(days.map((d) => d[key]));
@@ -681,27 +711,55 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     const src = `${method}; ${e.lead.label} ${e.lead.metric}, ${e.lead.n_before} runs before and ${e.lead.n_after} after commit ${e.commit_sha.slice(0, 7)}; interval: Fieller 95 %`;
     add({
       id: `${key}.date`,
-      label: `date of the commit of change ${i + 1}`,
+      label:
+        e.attribution === "window"
+          ? `date of the code of the first run the detector looked at, where drift ${i + 1} is seen from`
+          : `date of the commit of change ${i + 1}`,
       value: Date.parse(e.commit_ts),
       unit: "date",
       decimals: 0,
       source: `upstream_commits ${e.commit_sha}`,
     });
-    add(maybe(`${key}.change_pct`, `${e.lead.label} ${e.lead.metric} change`, e.lead.change_pct, "percent", 1, src, true));
-    add(maybe(`${key}.ci_low_pct`, `lower end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[0], "percent", 1, src, true));
-    add(maybe(`${key}.ci_high_pct`, `upper end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[1], "percent", 1, src, true));
-    // Loss (unit score) is a small number whose changes are hundredths: three decimals; the rest one.
-    const levelDecimals = unit === "score" ? 3 : 1;
-    add(maybe(`${key}.before`, `${e.lead.label} ${e.lead.metric} before`, e.lead.mean_before, unit, levelDecimals, src));
-    add(maybe(`${key}.after`, `${e.lead.label} ${e.lead.metric} after`, e.lead.mean_after, unit, levelDecimals, src));
-    add(maybe(`${key}.runs_before`, "runs before the change", e.lead.n_before, "count", 0, src));
-    add(maybe(`${key}.runs_after`, "runs after the change", e.lead.n_after, "count", 0, src));
+    if (e.shape === "step") {
+      add(maybe(`${key}.change_pct`, `${e.lead.label} ${e.lead.metric} change`, e.lead.change_pct, "percent", 1, src, true));
+      add(maybe(`${key}.ci_low_pct`, `lower end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[0], "percent", 1, src, true));
+      add(maybe(`${key}.ci_high_pct`, `upper end of the 95 % interval of change ${i + 1}`, e.lead.ci_pct[1], "percent", 1, src, true));
+      // Loss (unit score) is a small number whose changes are hundredths: three decimals; the rest one.
+      const levelDecimals = unit === "score" ? 3 : 1;
+      add(maybe(`${key}.before`, `${e.lead.label} ${e.lead.metric} before`, e.lead.mean_before, unit, levelDecimals, src));
+      add(maybe(`${key}.after`, `${e.lead.label} ${e.lead.metric} after`, e.lead.mean_after, unit, levelDecimals, src));
+      add(maybe(`${key}.runs_before`, "runs before the change", e.lead.n_before, "count", 0, src));
+      add(maybe(`${key}.runs_after`, "runs after the change", e.lead.n_after, "count", 0, src));
+    }
+    if (e.drift) {
+      // A slope per run, not per day: runs follow the benchmarks' cadence (nightly, with repeats and gaps), which is not a clock.
+      const from = e.attribution === "window" ? "the first run of the lookback" : `the first run of commit ${e.commit_sha.slice(0, 7)}`;
+      const dsrc = `${method}; ${e.lead.label} ${e.lead.metric}: one slope (plus steps) against steps alone by BIC, the slope's 95 % interval under the AR(1) noise model (lib/analysis/changepoints.ts), over the ${e.drift.runs} runs from ${from}; in percent of the stretch's starting level per run`;
+      add(maybe(`${key}.drift.slope_pct_per_run`, `${e.lead.label} ${e.lead.metric} drift per run`, e.drift.slope_pct_per_run, "pct_per_run", 2, dsrc, true));
+      add(maybe(`${key}.drift.ci_low`, `lower end of the 95 % interval of drift ${i + 1}`, e.drift.ci_pct_per_run[0], "pct_per_run", 2, dsrc, true));
+      add(maybe(`${key}.drift.ci_high`, `upper end of the 95 % interval of drift ${i + 1}`, e.drift.ci_pct_per_run[1], "pct_per_run", 2, dsrc, true));
+      add(maybe(`${key}.runs_drifting`, "runs the drift is measured over", e.drift.runs, "count", 0, dsrc));
+      const total = `${dsrc}; the change over the stretch is the slope × (runs − 1), its interval likewise`;
+      add(maybe(`${key}.change_pct`, `${e.lead.label} ${e.lead.metric} change over the drifting runs`, e.lead.change_pct, "percent", 1, total, true));
+      add(maybe(`${key}.ci_low_pct`, `lower end of the 95 % interval of the change over drift ${i + 1}`, e.lead.ci_pct[0], "percent", 1, total, true));
+      add(maybe(`${key}.ci_high_pct`, `upper end of the 95 % interval of the change over drift ${i + 1}`, e.lead.ci_pct[1], "percent", 1, total, true));
+    }
+    if (e.spread) {
+      const ssrc = `${method}; ${e.lead.label} ${e.lead.metric}: the spread scan (sizes of successive run differences, as normal scores), the noise deviation after / before from trimmed scales of the differences, 95 % interval on its log (lib/analysis/changepoints.ts), ${e.lead.n_before} runs before and ${e.lead.n_after} after commit ${e.commit_sha.slice(0, 7)}`;
+      add(maybe(`${key}.spread.ratio`, `${e.lead.label} ${e.lead.metric} noise after / before`, e.spread.ratio, "times", 2, ssrc));
+      add(maybe(`${key}.spread.ci_low`, `lower end of the 95 % interval of spread change ${i + 1}`, e.spread.ci_ratio[0], "times", 2, ssrc));
+      add(maybe(`${key}.spread.ci_high`, `upper end of the 95 % interval of spread change ${i + 1}`, e.spread.ci_ratio[1], "times", 2, ssrc));
+      add(maybe(`${key}.runs_before`, "runs before the spread change", e.lead.n_before, "count", 0, ssrc));
+      add(maybe(`${key}.runs_after`, "runs after the spread change", e.lead.n_after, "count", 0, ssrc));
+    }
     add(maybe(`${key}.q_value`, "Benjamini–Hochberg q-value", e.lead.q_value, "p_value", 2, src));
     add(maybe(`${key}.series`, "series that changed at this commit", e.series_changed, "count", 0, src));
     add(maybe(`${key}.series_same`, "series that moved in the lead's direction", e.series_same_direction, "count", 0, src));
     const msrc = `${method}; median of the ${e.lead.metric} changes of the event's ${e.median_series} series, 95 % interval from order statistics of the median (lib/analysis/statistics.ts eventEstimate)`;
-    add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, e.median_ci_pct ? msrc : src, true));
-    if (e.median_ci_pct) {
+    // The median across series is a step's size; a drift or spread event is told by its lead (slope, noise ratio).
+    if (e.shape === "step")
+      add(maybe(`${key}.median_change_pct`, "median change across the commit's series", e.median_change_pct, "percent", 1, e.median_ci_pct ? msrc : src, true));
+    if (e.median_ci_pct && e.shape === "step") {
       add(maybe(`${key}.median.ci_low_pct`, `lower end of the 95 % interval of the median change ${i + 1}`, e.median_ci_pct[0], "percent", 1, msrc, true));
       add(maybe(`${key}.median.ci_high_pct`, `upper end of the 95 % interval of the median change ${i + 1}`, e.median_ci_pct[1], "percent", 1, msrc, true));
       add(maybe(`${key}.median.series`, "series the median change is taken over", e.median_series, "count", 0, msrc));
@@ -807,7 +865,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const quality = buildQuality({
     series,
     attribution: { graph, isCode: codeClassifier(options.nonCodeGlobs) },
-    changes: detection.changes,
+    // Latency against accuracy is read from the steps (segment levels); drifts and spread changes are not levels.
+    changes: detection.changes.filter((c) => shapeOf(c) === "step"),
     gates: options.changes.gates,
     events: events.flatMap((e) => {
       const b = built.find((x) => x.event_id === e.event_id);
@@ -820,7 +879,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
               gate_breached: e.gate?.breached ?? false,
               lead_metric: e.lead.metric,
               lead_label: e.lead.label,
-              members: b.changes,
+              members: b.changes.filter((c) => shapeOf(c) === "step"),
             },
           ]
         : [];

@@ -4,6 +4,7 @@ import { clickHouseConfig, createDb } from "../clickhouse/client";
 import { agentCommands } from "./agents";
 import { datadogCommand, dlqCommand } from "./observability";
 import { triageCommand } from "./triage";
+import { reviewCommand } from "./review";
 import { backupCommand, restoreCommand } from "./backup";
 import { prCheckCommand } from "./pr-check";
 import { seed } from "../seed";
@@ -142,6 +143,7 @@ const commands: Record<string, Command> = {
   datadog: datadogCommand,
   dlq: dlqCommand,
   triage: triageCommand,
+  review: reviewCommand,
   backup: backupCommand,
   restore: restoreCommand,
   "pr-check": prCheckCommand,

@@ -139,6 +139,25 @@ export class Db {
     return schema ? rows.map((row) => schema.parse(row)) : rows;
   }
 
+  /**
+   * Rows of a SELECT handed to `each` one at a time as they arrive, parsed by `schema`: for results too large to
+   * hold whole (lib/analysis/series.ts reads years of runs this way).
+   */
+  async queryEach<S extends z.ZodType>(sql: string, params: QueryParams | undefined, schema: S, each: (row: z.output<S>) => void): Promise<void> {
+    const result = await this.client.query({ query: sql, query_params: params, format: "JSONEachRow" });
+    const reader = result.stream<Record<string, unknown>>().getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        for (const row of value) each(schema.parse(row.json()));
+      }
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    }
+  }
+
   async queryOne<S extends z.ZodType>(sql: string, params: QueryParams | undefined, schema: S): Promise<z.output<S> | undefined> {
     const rows = await this.query(sql, params, schema);
     return rows[0];

@@ -108,7 +108,8 @@ export const watcherRunRow = z.object({
 });
 export type WatcherRunRow = z.infer<typeof watcherRunRow>;
 
-export const episodeStatus = z.enum(["draft", "publishable", "published", "rejected"]);
+/** in_review: committed to its review branch (MUSE_PUBLISH_MODE=pull-request), published when the pull request is merged. */
+export const episodeStatus = z.enum(["draft", "publishable", "in_review", "published", "rejected"]);
 export const episodeRow = z.object({
   ts: timestamp,
   updated_at: timestamp,
@@ -231,6 +232,27 @@ export const ingestKeyClaimRow = z.object({
 });
 export type IngestKeyClaimRow = z.infer<typeof ingestKeyClaimRow>;
 
+/**
+ * The shape of a change (docs/change-points.md "Kinds"): a step of the level at one place, a drift (the level creeps
+ * run after run), or a spread change (the run-to-run noise changed). Its direction is its kind (regression | improvement).
+ */
+export const CHANGE_SHAPES = ["step", "drift", "spread"] as const;
+export type ChangeShape = (typeof CHANGE_SHAPES)[number];
+
+/** The shape of a change (or of an event's lead change) and its size in its own terms: bench_changes and bench_events (sql/020). */
+export const changeShapeColumns = {
+  shape: z.enum(CHANGE_SHAPES).default("step"),
+  /** Drift: slope in % of the stretch's starting level per run, its 95 % interval, runs in the stretch (0 for other shapes). */
+  slope_pct_per_run: nullableNumber.default(null),
+  slope_ci_low: nullableNumber.default(null),
+  slope_ci_high: nullableNumber.default(null),
+  drift_runs: z.number().int().min(0).default(0),
+  /** Spread: noise deviation after / before, with its 95 % interval. */
+  spread_ratio: nullableNumber.default(null),
+  spread_ci_low: nullableNumber.default(null),
+  spread_ci_high: nullableNumber.default(null),
+};
+
 export const benchChangeRow = z.object({
   change_id: z.uuid(),
   detected_at: timestamp,
@@ -260,6 +282,8 @@ export const benchChangeRow = z.object({
   status: z.enum(["open", "fixed", "kept", "withdrawn"]),
   fixed_by_sha: z.string(),
   fixed_ts: timestamp.nullable(),
+  // The change's shape (sql/020, docs/change-points.md): rows written before are steps.
+  ...changeShapeColumns,
 });
 export type BenchChangeRow = z.infer<typeof benchChangeRow>;
 

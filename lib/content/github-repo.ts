@@ -2,7 +2,18 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { createLogger } from "../log";
 import { branchResolver, createGitHubClient, fileText, parseRepoRef, responseParser, statusOf, type GitHubClientOptions } from "../upstream/github";
-import { ContentRepoError, contentPrefix, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
+import {
+  branchName,
+  ContentRepoError,
+  contentPrefix,
+  joinRepoPath,
+  requestFiles,
+  type ContentCommitRequest,
+  type ContentCommitResult,
+  type ContentRepo,
+  type ContentReview,
+  type ContentReviewRequest,
+} from "./repo";
 import { sleep } from "../retry";
 
 /**
@@ -22,6 +33,13 @@ import { sleep } from "../retry";
  * readers' client (createGitHubClient in lib/upstream/github.ts) with a
  * configurable pause between writes. The token travels in the Authorization
  * header only.
+ *
+ * With `branch` (MUSE_PUBLISH_MODE=pull-request) the commit goes to that branch: a missing branch is created at the new
+ * commit (POST git/refs, parent = the content branch's head; "Reference already exists" from a racing instance starts
+ * over on top of its commit), an existing one is moved as above. Its review is a pull request (`reviews`): found by
+ * GET pulls?head=owner:branch&state=open, updated with PATCH pulls/{n}, opened with POST pulls (GitHub refuses a second
+ * open one for the same head with 422 "A pull request already exists", which turns into an update), closed with PATCH
+ * pulls/{n} {state: "closed"}.
  */
 
 export interface GitHubContentRepoOptions extends Omit<GitHubClientOptions, "userAgent"> {
@@ -40,11 +58,31 @@ const gitCommit = z.object({ sha: z.string(), tree: z.object({ sha: z.string() }
 const created = z.object({ sha: z.string() });
 const contentsEntry = z.object({ type: z.string(), sha: z.string(), encoding: z.string().optional(), content: z.string().optional() });
 const commitList = z.array(z.object({ sha: z.string() }));
+const pullInfo = z.object({
+  number: z.number().int().positive(),
+  html_url: z.string(),
+  state: z.enum(["open", "closed"]),
+  title: z.string(),
+  body: z.string().nullable(),
+  merged_at: z.string().nullable().optional(),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+});
+type PullInfo = z.infer<typeof pullInfo>;
 
 /** Git's blob id of a text: what GitHub must answer for the blob we create. */
 export function gitBlobSha(content: string): string {
   const bytes = Buffer.from(content, "utf8");
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** GitHub's answer to creating a ref that exists: a racing writer created the branch first. */
+function isExistingRef(error: unknown): boolean {
+  return statusOf(error) === 422 && /already exists/i.test(error instanceof Error ? error.message : String(error));
+}
+
+/** GitHub's answer to opening a second pull request for the same head and base. */
+function isExistingPull(error: unknown): boolean {
+  return statusOf(error) === 422 && /pull request already exists/i.test(error instanceof Error ? error.message : String(error));
 }
 
 /** A non-fast-forward answer to the ref PATCH: someone else moved the branch. */
@@ -103,6 +141,17 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
     throw new ContentRepoError(`branch "${b}" not found in ${fullName}; create it (or name another in MUSE_CONTENT_REPO=owner/name@branch)`);
   }
 
+  /** A review branch's head; undefined when the branch does not exist (yet). */
+  async function readBranchHead(b: string): Promise<string | undefined> {
+    try {
+      const res = await octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", { owner, repo, ref: `heads/${b}` });
+      return parse(refInfo, res.data, `ref heads/${b}`).object.sha;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw fail(error, `reading ref heads/${b}`);
+    }
+  }
+
   async function treeOf(commitSha: string): Promise<string> {
     try {
       const res = await octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { owner, repo, commit_sha: commitSha });
@@ -154,7 +203,8 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
 
     async commitFiles(request: ContentCommitRequest): Promise<ContentCommitResult> {
       const files = requestFiles(request).map(([filePath, content]) => ({ path: joinRepoPath(prefix, filePath), content }));
-      const b = await branch();
+      const contentBranch = await branch();
+      const b = request.branch ?? contentBranch;
 
       // Blobs are content-addressed: created once, valid for every attempt below.
       const blobs: { path: string; sha: string }[] = [];
@@ -171,8 +221,11 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
       }
 
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const head = await readHead(b);
-        if (!head) throw new ContentRepoError(`${fullName} is empty: GitHub's git data API needs an initial commit on ${b} first`);
+        // A review branch that does not exist yet starts at the content branch's head (and is created below).
+        const branchHead = request.branch === undefined ? undefined : await readBranchHead(b);
+        const creating = request.branch !== undefined && branchHead === undefined;
+        const head = branchHead ?? (await readHead(contentBranch));
+        if (!head) throw new ContentRepoError(`${fullName} is empty: GitHub's git data API needs an initial commit on ${contentBranch} first`);
         const baseTree = await treeOf(head);
 
         let tree: string;
@@ -187,8 +240,9 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
         } catch (error) {
           throw fail(error, "creating the tree");
         }
-        // The head already holds these files (a retried or concurrent publish): nothing to commit.
-        if (tree === baseTree) return { sha: head, created: false };
+        // The head already holds these files (a retried or concurrent publish): nothing to commit. For a review
+        // branch not created yet: the content branch holds them already, so there is nothing to review.
+        if (tree === baseTree) return creating ? { sha: head, created: false, onContentBranch: true } : { sha: head, created: false };
 
         let commit: string;
         try {
@@ -205,6 +259,16 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
           throw fail(error, "creating the commit");
         }
 
+        if (creating) {
+          try {
+            await octokit.request("POST /repos/{owner}/{repo}/git/refs", { owner, repo, ref: `refs/heads/${b}`, sha: commit });
+            return { sha: commit, created: true };
+          } catch (error) {
+            if (!isExistingRef(error)) throw fail(error, `creating heads/${b}`);
+            log.warn("review branch created by another writer; retrying on its head", { repo: fullName, branch: b, attempt, abandoned_commit: commit });
+            continue;
+          }
+        }
         try {
           await octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", { owner, repo, ref: `heads/${b}`, sha: commit, force: false });
           return { sha: commit, created: true };
@@ -216,5 +280,92 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
       }
       throw new ContentRepoError(`${fullName}@${b} kept moving during the publish: gave up after ${maxAttempts} attempts`, true);
     },
+
+    reviews: {
+      async find(b) {
+        const pull = await findPull(branchName(b));
+        return pull && reviewOf(pull);
+      },
+
+      async open(request: ContentReviewRequest): Promise<ContentReview> {
+        const b = branchName(request.branch);
+        const existing = await findPull(b);
+        if (existing) return updatePull(existing, request);
+        try {
+          const res = await octokit.request("POST /repos/{owner}/{repo}/pulls", {
+            owner,
+            repo,
+            title: request.title,
+            head: b,
+            base: await branch(),
+            body: request.body,
+          });
+          return { ...reviewOf(parse(pullInfo, res.data, `the pull request of ${b}`)), created: true };
+        } catch (error) {
+          // Another instance opened it between our look and our POST: GitHub keeps one open per head; update that one.
+          if (!isExistingPull(error)) throw fail(error, `opening the pull request of ${b}`);
+          const raced = await findPull(b);
+          if (!raced) throw fail(error, `opening the pull request of ${b}`);
+          return updatePull(raced, request);
+        }
+      },
+
+      async close(target) {
+        const b = branchName(target.branch);
+        const number = target.number ?? (await findPull(b))?.number;
+        if (number === undefined) return undefined;
+        try {
+          const res = await octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: number, state: "closed" });
+          return { ...reviewOf(parse(pullInfo, res.data, `pull request #${number}`)), created: false };
+        } catch (error) {
+          throw fail(error, `closing pull request #${number}`);
+        }
+      },
+
+      async merge() {
+        throw new ContentRepoError(`reviews of ${fullName} are pull requests: merge them on GitHub (the webhook marks the episode published)`);
+      },
+    },
   };
+
+  function reviewOf(pull: PullInfo): ContentReview {
+    return {
+      number: pull.number,
+      url: pull.html_url,
+      branch: pull.head.ref,
+      head: pull.head.sha,
+      state: pull.merged_at ? "merged" : pull.state,
+      created: false,
+    };
+  }
+
+  /** The open pull request whose head is `b` in this repository (GitHub wants head as owner:branch). */
+  async function findPull(b: string): Promise<PullInfo | undefined> {
+    let pulls: PullInfo[];
+    try {
+      const res = await octokit.request("GET /repos/{owner}/{repo}/pulls", { owner, repo, head: `${owner}:${b}`, state: "open" });
+      pulls = parse(z.array(pullInfo), res.data, `the pull requests of ${b}`);
+    } catch (error) {
+      throw fail(error, `listing the pull requests of ${b}`);
+    }
+    // The oldest, should a second one ever have been opened by hand.
+    return pulls.filter((p) => p.head.ref === b).sort((x, y) => x.number - y.number)[0];
+  }
+
+  /** The pull request with the title and body asked for (no request when it has them already). */
+  async function updatePull(current: PullInfo, request: ContentReviewRequest): Promise<ContentReview> {
+    if (current.title === request.title && (current.body ?? "") === request.body) return reviewOf(current);
+    try {
+      const res = await octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+        owner,
+        repo,
+        pull_number: current.number,
+        title: request.title,
+        body: request.body,
+      });
+      return reviewOf(parse(pullInfo, res.data, `pull request #${current.number}`));
+    } catch (error) {
+      throw fail(error, `updating pull request #${current.number}`);
+    }
+  }
 }

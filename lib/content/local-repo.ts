@@ -3,7 +3,16 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile, rename } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ContentRepoError, joinRepoPath, requestFiles, type ContentCommitRequest, type ContentCommitResult, type ContentRepo } from "./repo";
+import {
+  branchName,
+  ContentRepoError,
+  joinRepoPath,
+  requestFiles,
+  type ContentCommitRequest,
+  type ContentCommitResult,
+  type ContentRepo,
+  type ContentReview,
+} from "./repo";
 import { sleep } from "../retry";
 
 /**
@@ -24,6 +33,12 @@ import { sleep } from "../retry";
  * the files are written to the working tree and the checkout's index entries
  * for those paths are set to the committed blobs (as `git commit -- <paths>`
  * would leave them), so `git status` stays clean for them.
+ *
+ * With `branch` (MUSE_PUBLISH_MODE=pull-request) the commit goes to `refs/heads/<branch>` the same way (created from
+ * HEAD when missing, compare-and-swap on the ref), and neither the working tree nor the index is touched: the branch
+ * is not checked out. The branch is its own review (`reviews`): `merge` puts its files onto HEAD as one commit (the
+ * working tree and index as above) and deletes the branch, `close` deletes it; `muse review merge|reject` stand in
+ * for a person merging or closing the pull request on GitHub.
  */
 
 export interface LocalContentRepoOptions {
@@ -141,6 +156,17 @@ export function createLocalContentRepo(dir: string, options: LocalContentRepoOpt
     return undefined;
   }
 
+  /** The commit a branch points at; undefined when there is no such branch. */
+  async function branchHeadOf(root: string, branch: string): Promise<string | undefined> {
+    const result = await runGit(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${branchName(branch)}^{commit}`]);
+    if (result.code === 0) return result.stdout.trim();
+    return undefined;
+  }
+
+  function localReview(root: string, branch: string, head: string, state: ContentReview["state"]): ContentReview {
+    return { number: 0, url: `${root}#${branch}`, branch, head, state, created: false };
+  }
+
   async function blobAt(root: string, rev: string, repoPath: string): Promise<string | undefined> {
     const result = await runGit(root, ["cat-file", "blob", `${rev}:${repoPath}`]);
     return result.code === 0 ? result.stdout : undefined;
@@ -169,7 +195,7 @@ export function createLocalContentRepo(dir: string, options: LocalContentRepoOpt
     }
   }
 
-  return {
+  const repo: ContentRepo = {
     kind: "local",
     location: absDir,
 
@@ -204,43 +230,96 @@ export function createLocalContentRepo(dir: string, options: LocalContentRepoOpt
 
       const scratch = await mkdtemp(path.join(tmpdir(), "muse-content-index-"));
       try {
+        const branch = request.branch;
+        const ref = branch === undefined ? "HEAD" : `refs/heads/${branch}`;
         for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-          const head = await headOf(root);
+          // A review branch that does not exist yet starts at HEAD (and is created below, create-only).
+          const branchHead = branch === undefined ? undefined : await branchHeadOf(root, branch);
+          const head = branchHead ?? (await headOf(root));
+          const expected = branch === undefined ? head : branchHead;
           const index = { GIT_INDEX_FILE: path.join(scratch, `index-${attempt}`) };
           await git(root, head ? ["read-tree", head] : ["read-tree", "--empty"], { env: index });
           await git(root, ["update-index", "--add", ...entries.flatMap((e) => ["--cacheinfo", `100644,${e.blob},${e.repoPath}`])], { env: index });
           const tree = (await git(root, ["write-tree"], { env: index })).trim();
           const headTree = head ? (await git(root, ["rev-parse", `${head}^{tree}`])).trim() : undefined;
           if (head && tree === headTree) {
-            // Already committed (a retried or concurrent publish): make sure the site can read the files.
-            await restoreMissingWorkingFiles(root, entries);
-            return { sha: head, created: false };
+            // Already committed (a retried or concurrent publish): make sure the site can read the files. For a
+            // review branch not created yet: HEAD holds them already, so there is nothing to review.
+            if (branch === undefined) await restoreMissingWorkingFiles(root, entries);
+            return branch !== undefined && branchHead === undefined ? { sha: head, created: false, onContentBranch: true } : { sha: head, created: false };
           }
 
           const commit = (
             await git(root, ["commit-tree", tree, ...(head ? ["-p", head] : []), "--no-gpg-sign", "-F", "-"], { input: request.message, env: identity })
           ).trim();
-          // Compare-and-swap: fails if HEAD is no longer `head` (another writer committed meanwhile).
-          const moved = await runGit(root, ["update-ref", "-m", `muse publish: ${request.message.split("\n")[0]}`, "HEAD", commit, head ?? ZERO_SHA]);
+          // Compare-and-swap: fails if HEAD (or the branch) moved since it was read (another writer committed meanwhile).
+          const moved = await runGit(root, ["update-ref", "-m", `muse publish: ${request.message.split("\n")[0]}`, ref, commit, expected ?? ZERO_SHA]);
           if (moved.code !== 0) {
-            const now = await headOf(root);
+            const now = branch === undefined ? await headOf(root) : await branchHeadOf(root, branch);
             const lockBusy = /cannot lock ref|unable to create .*\.lock|File exists/i.test(moved.stderr);
-            if (now !== head || lockBusy) {
+            if (now !== expected || lockBusy) {
               await sleep(Math.min(200, 10 * attempt) + Math.floor(Math.random() * 10));
               continue;
             }
             throw new ContentRepoError(`git update-ref failed in ${root}: ${moved.stderr}`);
           }
-          for (const e of entries) await writeWorkingFile(root, e.repoPath, e.content);
-          await syncIndex(root, entries);
+          if (branch === undefined) {
+            for (const e of entries) await writeWorkingFile(root, e.repoPath, e.content);
+            await syncIndex(root, entries);
+          }
           return { sha: commit, created: true };
         }
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
-      throw new ContentRepoError(`the content repository's HEAD kept moving: gave up after ${maxAttempts} attempts (${root})`, true);
+      throw new ContentRepoError(`the content repository's ${request.branch ?? "HEAD"} kept moving: gave up after ${maxAttempts} attempts (${root})`, true);
+    },
+
+    reviews: {
+      async find(branch) {
+        const { root } = await layout();
+        const head = await branchHeadOf(root, branch);
+        return head ? localReview(root, branch, head, "open") : undefined;
+      },
+
+      async open(request) {
+        const { root } = await layout();
+        const head = await branchHeadOf(root, request.branch);
+        if (!head) throw new ContentRepoError(`no branch ${request.branch} in ${root} to review: commit to it first`);
+        return localReview(root, request.branch, head, "open");
+      },
+
+      async close(target) {
+        const { root } = await layout();
+        const head = await branchHeadOf(root, target.branch);
+        if (!head) return undefined;
+        await git(root, ["update-ref", "-m", "muse review: rejected", "-d", `refs/heads/${target.branch}`, head]);
+        return localReview(root, target.branch, head, "closed");
+      },
+
+      async merge(branch, message) {
+        const { root, prefix } = await layout();
+        const head = await branchHeadOf(root, branch);
+        if (!head) throw new ContentRepoError(`no branch ${branch} in ${root} to merge`);
+        const base = await headOf(root);
+        const mergeBase = base ? (await runGit(root, ["merge-base", base, head])).stdout.trim() : "";
+        // The files the branch added or changed since it left HEAD's history.
+        const listed = mergeBase
+          ? await git(root, ["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=AMT", mergeBase, head])
+          : await git(root, ["ls-tree", "-r", "-z", "--name-only", head]);
+        const files: Record<string, string> = {};
+        for (const repoPath of listed.split("\0").filter(Boolean)) {
+          if (prefix !== "" && !repoPath.startsWith(`${prefix}/`)) continue;
+          const text = await blobAt(root, head, repoPath);
+          if (text !== undefined) files[prefix === "" ? repoPath : repoPath.slice(prefix.length + 1)] = text;
+        }
+        const result = Object.keys(files).length === 0 ? { sha: base ?? head, created: false } : await repo.commitFiles({ files, message });
+        await runGit(root, ["update-ref", "-m", "muse review: merged", "-d", `refs/heads/${branch}`, head]);
+        return result;
+      },
     },
   };
+  return repo;
 
   /** After a crash between commit and file write: files missing on disk are written; changed ones are left alone. */
   async function restoreMissingWorkingFiles(root: string, entries: { repoPath: string; content: string }[]): Promise<void> {

@@ -4,8 +4,11 @@ import type { LlmEventRow } from "../clickhouse/tables";
 import type { LlmProvider } from "../llm/provider";
 import { DEFAULT_LLM_TIMEOUT_MS, llmEventId, structuredCall, type StructuredCallResult } from "../llm/structured-call";
 import { draftFormProblems, episodeDraft, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
+import { availableClaims, claimTemplate } from "../episode/claims";
 import { formatFact } from "../episode/fact";
 import { commitSubject } from "../episode/file";
+import { renderTemplate } from "../episode/references";
+import { referenceContext } from "../episode/truth";
 
 /** The writer's check of a draft (the council composes it and runs the truth rule): problems, empty when accepted. */
 export type DraftCheck = (draft: EpisodeDraft) => string[];
@@ -59,25 +62,37 @@ export function systemPrompt(series: Series, titleRules: TitleRules): string {
     `You write one episode of Banterblogs, an engineering blog, in the "${series}" series: ${SERIES_STORY[series]}.`,
     "",
     "THE TRUTH RULE. You never type a number. A program renders every number from computed facts and rejects your answer when any figure did not come from a reference:",
-    '1. Where a number goes, write a fact reference: {{fact:<id>}} with an id from the fact list, e.g. "p95 latency rose by {{fact:event.1.change_pct}}". The reference renders the value with its unit, sign and rounding: add no unit, %, sign or scale word next to it, and put words between two references. A count is followed only by what it counts ("{{fact:volume.sessions}} sessions"). Direction words (rose/fell, improved/regressed, faster/slower) must match the sign of the change and the kind of the event; write before before after ("from {{fact:event.1.before}} to {{fact:event.1.after}}"), an interval as both ends ("{{fact:event.1.ci_low_pct}} to {{fact:event.1.ci_high_pct}}"), a p- or q-value as "p = …" / "q = …" (one below 0.001 renders as its floor "< 0.001", which takes the place of the "="; never type "<" or "≤" yourself), and a commit only in sentences about its own event.',
+    "0. CLAIMS FIRST. Where you state an event's change, whether users felt it, or the correlation, write the claim reference from the claim list instead of your own sentence: {{claim:event.1}}, {{claim:event.1.users}}, {{claim:correlation}}. A claim renders a complete sentence, written by the program from the facts in the page's language (its direction, nouns, interval and p- or q-value included, with its own capital letter and full stop): put it where a sentence goes (after a colon or on its own), write nothing into it and do not repeat its figures. Use fact references (rule 1) only for what no claim states.",
+    '1. Where a number goes, write a fact reference: {{fact:<id>}} with an id from the fact list, e.g. "p95 latency rose by {{fact:event.1.change_pct}}". The reference renders the value with its unit, sign and rounding: add no unit, %, sign or scale word next to it, and put words between two references. A count renders with its noun ("{{fact:volume.sessions}}" reads "42 sessions", see renders_as): add no noun after it. Direction words (rose/fell, improved/regressed, faster/slower) must match the sign of the change and the kind of the event; write before before after ("from {{fact:event.1.before}} to {{fact:event.1.after}}"), an interval as both ends ("{{fact:event.1.ci_low_pct}} to {{fact:event.1.ci_high_pct}}"), a p- or q-value as "p = …" / "q = …" (one below 0.001 renders as its floor "< 0.001", which takes the place of the "="; never type "<" or "≤" yourself), and a commit only in sentences about its own event.',
     "2. Where a commit goes, write {{commit:<sha>}} with a sha from the commit lists (at least 7 characters). Never quote a commit subject; the program lists them.",
     "3. No digits anywhere in your text (not even in code, link titles, headings or list numbering) and no number words (one, two, twice, half, a third, dozen, million...). Dates are facts too ({{fact:window.from}}). Identifiers from the facts (model names such as llama-3.1-8b, quantizations such as int8, p95) are fine as they are.",
     "4. Links only to the upstream repositories; no images, no HTML.",
     "",
     `Form: the title is plain text of at most ${titleRules.maxLength} characters once rendered, leading with the biggest event. The summary is one or two plain-text sentences. Sections are markdown without # or ## headings (use ### if needed). Do not list commits or the run id in "Links & artifacts": they are appended automatically.`,
     'The story: "What changed" names each event with its commit, size and interval; "Why it matters" says whether users felt it (users.felt, with the user-side facts); "Next steps" comes from what is still open (which commit to look at, which benchmark to rerun). Only state what the facts support.',
+    'Each event has a shape, and its claim {{claim:event.N}} tells each shape whole (rule 0); where you write one yourself: A step moved the level at its commit (event.N.change_pct, before/after). A drift creeps run after run: tell its slope per run with its interval ("creeping up by {{fact:event.N.drift.slope_pct_per_run}}, interval {{fact:event.N.drift.ci_low}} to {{fact:event.N.drift.ci_high}}") since its commit, or, when its attribution is "window", since at least {{fact:event.N.date}} without blaming any commit; never as a series of steps. A spread change made runs noisier or steadier: tell its ratio ("its run-to-run noise is {{fact:event.N.spread.ratio}} what it was before", interval {{fact:event.N.spread.ci_low}} to {{fact:event.N.spread.ci_high}}), never as a change of the level. Users are asked only about steps.',
   ].join("\n");
 }
 
-/** The facts as the model sees them: ids to reference (with their rendering, for understanding), events and commits. */
+/** A claim as it renders in English plain text: what the model is offered. */
+function claimPreview(id: string, facts: Facts): string {
+  const template = claimTemplate(id, facts, { lang: "en", mode: "plain" }) ?? "";
+  return renderTemplate(template, referenceContext(facts), { lang: "en", mode: "plain", where: id }).text;
+}
+
+/** The facts as the model sees them: claims first (whole sentences), then ids to reference (with their rendering, for understanding), events and commits. */
 export function factsPrompt(facts: Facts, series: Series): string {
   const payload = {
+    // Offered first: whole sentences the program writes (claims.ts), preferred to the writer's own.
+    claims: availableClaims(facts).map((id) => ({ ref: `{{claim:${id}}}`, renders_as: claimPreview(id, facts) })),
     series,
     facts: facts.facts.map((f) => ({ id: f.id, label: f.label, renders_as: formatFact(f, "en") })),
     events: facts.events.map((e) => ({
       facts: `event.${e.n}.*`,
       commit: e.commit_sha.slice(0, 12),
       kind: e.kind,
+      shape: e.shape,
+      attribution: e.attribution,
       status: e.status,
       fixed_by: e.fixed_by_sha ? e.fixed_by_sha.slice(0, 12) : null,
       series: e.lead.label,
@@ -94,7 +109,7 @@ export function factsPrompt(facts: Facts, series: Series): string {
       banterpacks: facts.commits.packs.map((c) => ({ sha: c.sha.slice(0, 12), subject: commitSubject(c.message) })),
     },
   };
-  return `Write the episode from these computed facts (JSON). Numbers only as {{fact:<id>}}, commits only as {{commit:<sha>}}.\n\n${JSON.stringify(payload, null, 2)}`;
+  return `Write the episode from these computed facts (JSON). Sentences the claims state as {{claim:<id>}}, other numbers only as {{fact:<id>}}, commits only as {{commit:<sha>}}.\n\n${JSON.stringify(payload, null, 2)}`;
 }
 
 export function repairPrompt(problems: string[]): string {

@@ -1,5 +1,7 @@
 import type { ChangeEvent, Facts } from "../analysis/facts";
 import { renderedLengthEstimate, type EpisodeDraft, type Series, type TitleRules } from "../episode/draft";
+import { availableClaims } from "../episode/claims";
+import { nounText } from "../episode/nouns";
 import { numbersIn } from "../episode/residual";
 
 /**
@@ -99,7 +101,10 @@ function whereItIs(e: ChangeEvent, identifiers: readonly string[] = []): string 
   const subject = e.subject ? ` {{subject:${e.commit_sha.slice(0, 12)}}}` : "";
   const last = e.candidates.at(-1) ?? e.commit_sha;
   const range = e.range_from_sha ? `between ${commit(e.range_from_sha)} and ${commit(last)}` : `up to ${commit(last)}`;
+  if (e.attribution === "window") return "a place before the first run the detector looked at (not blamed on any commit)";
   if (e.attribution === "no_code") return `the runs ${range}, which measured the same code`;
+  if (e.shape !== "step" && e.attribution === "range")
+    return `a commit ${range} (${ref(`${k}.candidates`)} code commits; a ${e.shape === "drift" ? "drift" : "change in spread"} is not bisected)`;
   if (e.attribution === "exact") {
     const bisected =
       e.bisection?.status === "bisected"
@@ -136,20 +141,68 @@ function outcome(e: ChangeEvent, has: (id: string) => boolean, identifiers: read
   return undefined;
 }
 
-function eventParagraph(e: ChangeEvent, has: (id: string) => boolean, identifiers: readonly string[] = []): string {
+/**
+ * A drift or a spread change told in full: its claim (the sentence code writes in the page's language, claims.ts: "p95
+ * latency of `X` has been creeping up by +0.41% per run (interval …; q < 0.001) since commit `abc1234`, a change of
+ * +12.3% over 30 runs (…)", "… has been noisier since commit `abc1234`: its run-to-run noise is 2.04× what it was before (…)"), the
+ * series with it, and what became of it.
+ */
+function shapeParagraph(e: ChangeEvent, has: (id: string) => boolean, identifiers: readonly string[], claimable: (id: string) => boolean): string {
+  const k = `event.${e.n}`;
+  const drift = e.shape === "drift";
+  const what =
+    e.attribution === "no_code"
+      ? "An environment change"
+      : drift
+        ? e.kind === "regression"
+          ? "A creeping regression"
+          : "A creeping improvement"
+        : e.kind === "regression"
+          ? "Flakier runs, a regression"
+          : "Steadier runs, an improvement";
+  // A drift that began before the runs looked at says its date in its claim ("since at least …").
+  const date = e.attribution === "window" ? "" : ` (${ref(`${k}.date`)})`;
+  const lines = [
+    `**${what}**${date}:`,
+    // Without its facts (a claim they cannot state) only its place is told.
+    claimable(k)
+      ? `{{claim:${k}}}`
+      : `${metricName(e.lead.metric)} of \`${e.lead.label}\`, ${drift ? "drifting" : "with a change in spread"} from ${whereItIs(e, identifiers)}.`,
+  ];
+  if (e.blamed_by && e.attribution === "exact") lines.push(`Its commit was blamed ${byWhom(e.blamed_by.actor, identifiers)}.`);
+  if (e.series_changed > 1)
+    lines.push(`${ref(`${k}.series`)} series ${drift ? "drift" : "changed their spread"} with it, ${ref(`${k}.series_same`)} of them in the same direction.`);
+  if (e.attribution === "no_code")
+    lines.push("Only benchmark output and docs were committed between these runs: an environment change or noise, not blamed on a commit.");
+  if (e.returns_of) lines.push("It brings back an earlier regression that had been fixed.");
+  const end = outcome(e, has, identifiers);
+  if (end) lines.push(end);
+  return lines.join(" ");
+}
+
+function eventParagraph(
+  e: ChangeEvent,
+  has: (id: string) => boolean,
+  identifiers: readonly string[] = [],
+  claimable: (id: string) => boolean = () => false,
+): string {
+  if (e.shape !== "step") return shapeParagraph(e, has, identifiers, claimable);
   const k = `event.${e.n}`;
   const metric = metricName(e.lead.metric);
   const what = e.attribution === "no_code" ? "An environment change" : e.kind === "regression" ? "Regression" : "Improvement";
   // Several series: the event's size is the median across them, with its interval; the lead is named as the largest, without one.
-  const lines = sized(e, has)
-    ? [
-        `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
-        `across the ${ref(`${k}.median.series`)} series of ${metric} that moved with it, the median change was ${ref(`${k}.median_change_pct`)} (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}); the largest of them, \`${e.lead.label}\`, ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
-      ]
-    : [
-        `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
-        `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
-      ];
+  // The size sentence is the event's claim where the facts can state it: written by code, in the page's language.
+  const lines = claimable(k)
+    ? [`**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`, `{{claim:${k}}}`]
+    : sized(e, has)
+      ? [
+          `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
+          `across the ${ref(`${k}.median.series`)} series of ${metric} that moved with it, the median change was ${ref(`${k}.median_change_pct`)} (interval ${ref(`${k}.median.ci_low_pct`)} to ${ref(`${k}.median.ci_high_pct`)}); the largest of them, \`${e.lead.label}\`, ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+        ]
+      : [
+          `**${what} at ${whereItIs(e, identifiers)}** (${ref(`${k}.date`)}):`,
+          `${metric} of \`${e.lead.label}\` ${direction(e)} from ${ref(`${k}.before`)} to ${ref(`${k}.after`)}, a change of ${ref(`${k}.change_pct`)} (interval ${ref(`${k}.ci_low_pct`)} to ${ref(`${k}.ci_high_pct`)}; ${ref(`${k}.runs_before`)} runs before, ${ref(`${k}.runs_after`)} after; q = ${ref(`${k}.q_value`)}).`,
+        ];
   if (e.series_changed > 1) {
     lines.push(
       sized(e, has)
@@ -170,8 +223,15 @@ function eventParagraph(e: ChangeEvent, has: (id: string) => boolean, identifier
 /** The event's size is told as the median across its series (with an interval) rather than as its largest series. */
 const sized = (e: ChangeEvent, has: (id: string) => boolean) => e.median_series > 1 && has(`event.${e.n}.median.ci_low_pct`);
 
-function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
+function usersParagraph(e: ChangeEvent, has: (id: string) => boolean, claimable: (id: string) => boolean = () => false): string {
   const k = `event.${e.n}`;
+  if (claimable(`${k}.users`)) return `- ${commit(e.commit_sha)}: {{claim:${k}.users}}`;
+  if (e.shape !== "step") {
+    const place = e.attribution === "window" ? `The drift of \`${e.lead.label}\`` : commit(e.commit_sha);
+    return e.shape === "drift"
+      ? `- ${place}: a drift has no moment to compare the overlay around, so users were not asked.`
+      : `- ${place}: a change in how noisy runs are moves no mean wait to compare users on, so users were not asked.`;
+  }
   const u = e.users;
   if (!u || !u.measurable || !has(`${k}.users.latency_change_pct`)) {
     return `- ${commit(e.commit_sha)}: not enough Banterpacks hours around the commit, or a week before it, to tell whether users felt it.`;
@@ -193,8 +253,25 @@ function usersParagraph(e: ChangeEvent, has: (id: string) => boolean): string {
   return `- ${commit(e.commit_sha)}: ${verdict}: ${change}${errors}.`;
 }
 
+/**
+ * A drift or spread change in one line: its claim (the same sentence as in full, claims.ts), then what it is, its kind
+ * and state; without its facts, only its place.
+ */
+function shapeLine(e: ChangeEvent, identifiers: readonly string[], claimable: (id: string) => boolean, kind: string, state: string): string {
+  const k = `event.${e.n}`;
+  const shape = e.shape === "drift" ? "drift" : "change in spread";
+  const date = e.attribution === "window" ? "" : ` (${ref(`${k}.date`)})`;
+  if (claimable(k)) return `- {{claim:${k}}} A ${shape}${date}, ${kind}${state}.`;
+  return `- ${metricName(e.lead.metric)} of \`${e.lead.label}\` from ${whereItIs(e, identifiers)}${date}: a ${shape}, ${kind}${state}`;
+}
+
 /** A smaller change, one line: the commit, the series, the size and its interval. */
-function minorLine(e: ChangeEvent, identifiers: readonly string[] = [], has: (id: string) => boolean = () => false): string {
+function minorLine(
+  e: ChangeEvent,
+  identifiers: readonly string[] = [],
+  has: (id: string) => boolean = () => false,
+  claimable: (id: string) => boolean = () => false,
+): string {
   const metric = metricName(e.lead.metric);
   const open = e.status === "open" || e.status === "partly_fixed";
   const state =
@@ -208,6 +285,7 @@ function minorLine(e: ChangeEvent, identifiers: readonly string[] = [], has: (id
             ? ", since fixed"
             : "";
   const kind = e.attribution === "no_code" ? "an environment change (the same code measured)" : e.kind;
+  if (e.shape !== "step") return shapeLine(e, identifiers, claimable, kind, state);
   const quality = qualitySentence(e, has);
   if (quality) return `${minorLineText(e, identifiers, has, metric, kind, state)}. ${quality}`;
   return minorLineText(e, identifiers, has, metric, kind, state);
@@ -233,6 +311,27 @@ export function majorEvents(facts: Facts): ChangeEvent[] {
   return major.length > 0 ? major : fresh.slice(0, 1);
 }
 
+/** Titles of a drift or spread event, longest first: "p95 latency creeping up +0.41% per run since `abc1234`", "p95 latency 2.04× as noisy since `abc1234`". */
+function shapeTitles(e: ChangeEvent, name: string, fixed: string, has: (id: string) => boolean): string[] {
+  const k = `event.${e.n}`;
+  const metric = metricName(e.lead.metric);
+  const since = e.attribution === "window" ? "" : ` since ${commit(e.commit_sha)}`;
+  if (e.shape === "drift") {
+    const way = e.lead.change_pct > 0 ? "up" : "down";
+    return [
+      ...(has(`${k}.drift.slope_pct_per_run`) ? [`${name}: ${metric} creeping ${way} ${ref(`${k}.drift.slope_pct_per_run`)}${since}${fixed}`] : []),
+      `${name}: ${metric} creeping ${way}${since}`,
+      `${name}: ${metric} creeping ${way}`,
+    ];
+  }
+  const noisier = (e.spread?.ratio ?? 1) > 1;
+  return [
+    ...(has(`${k}.spread.ratio`) ? [`${name}: ${metric} ${ref(`${k}.spread.ratio`)} as noisy${since}${fixed}`] : []),
+    `${name}: ${metric} ${noisier ? "noisier" : "steadier"}${since}`,
+    `${name}: ${metric} ${noisier ? "noisier" : "steadier"}`,
+  ];
+}
+
 /** Nouns counted by a reference, and their singular for a count of exactly one. */
 const SINGULAR: Record<string, string> = {
   regressions: "regression",
@@ -246,14 +345,45 @@ const SINGULAR: Record<string, string> = {
 };
 const COUNTED = new RegExp(`(\\{\\{fact:([a-z0-9_.]+)\\}\\}) (${Object.keys(SINGULAR).join("|")})\\b`, "g");
 
+/**
+ * A count that renders its own noun ("42 sessions", lib/episode/nouns.ts) takes none from the writer:
+ * "{{fact:volume.sessions}} sessions" becomes "{{fact:volume.sessions}}". Facts without one keep the writer's noun.
+ */
+function nounsRendered(text: string, facts: Facts["facts"]): string {
+  let out = text;
+  for (const f of facts) {
+    if (f.unit !== "count" || !f.noun) continue;
+    const forms = [nounText(f.noun, "en", 2), nounText(f.noun, "en", 1)].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    out = out.replace(new RegExp(`(\\{\\{fact:${f.id.replace(/\./g, "\\.")}\\}\\}) (?:${forms.join("|")})(?![\\p{L}])`, "gu"), "$1");
+  }
+  return out;
+}
+
 /** "{{fact:x}} regressions" reads "1 regression" when the fact is one (the writer knows the values; it never types them). */
 function agreeNumbers(text: string, value: (id: string) => number | undefined): string {
   return text.replace(COUNTED, (m: string, ref: string, id: string, noun: string) => (value(id) === 1 ? `${ref} ${SINGULAR[noun]}` : m));
 }
 
+/** The next step of an open drift or spread regression: where to look (never bisection), then a rerun. */
+function shapeStep(e: ChangeEvent, identifiers: readonly string[]): string {
+  const what = e.shape === "drift" ? "Open drift" : "Noisier runs, still open,";
+  const acked = e.triage?.action === "ack" ? ` (acknowledged ${byWhom(e.triage.actor, identifiers)})` : "";
+  const where =
+    e.attribution === "window"
+      ? "it began before the first run the detector looked at: read the runs before it to find where"
+      : e.attribution === "exact"
+        ? `look at ${commit(e.commit_sha)}, where it begins`
+        : `look at the ${ref(`event.${e.n}.candidates`)} code commits up to ${commit(e.candidates.at(-1) ?? e.commit_sha)}, where it begins`;
+  const check = e.shape === "drift" ? "then watch the next runs for the slope to stop" : "then rerun that benchmark several times to see the flaky runs go";
+  return `- ${what} in \`${e.lead.label}\`${acked}: ${where}; ${check}.`;
+}
+
 export function writeOffline(facts: Facts, options: { series: Series; titleRules: TitleRules; strongCorrelation?: number }): EpisodeDraft {
   const ids = new Set(facts.facts.map((f) => f.id));
   const has = (id: string) => ids.has(id);
+  /** Claims the facts can state: the offline writer tells its event sentences with them. */
+  const claims = new Set(availableClaims(facts, { lang: "en", strongCorrelation: options.strongCorrelation }));
+  const claimable = (id: string) => claims.has(id);
   const value = (id: string) => facts.facts.find((f) => f.id === id)?.value;
   const { series } = options;
   const major = majorEvents(facts);
@@ -285,20 +415,24 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     );
   } else {
     whatChanged.push(
-      `New since the last episode — change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the code commits between the runs where they changed:`,
+      `New since the last episode — change-point detection over ${ref("detect.series_tested")} benchmark series (a multiscale scan with a calibrated p-value per series, Benjamini–Hochberg across series, at least ${ref("detect.min_runs")} runs each side) found ${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements, each tied to the code commits between the runs where they changed${fresh.some((e) => e.attribution === "window") ? " (a drift that began before the runs looked at, to none)" : ""}:`,
     );
-    for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has, ids_));
-    if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map((e) => minorLine(e, ids_, has)).join("\n")}`);
+    for (const e of [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts))) whatChanged.push(eventParagraph(e, has, ids_, claimable));
+    if (minor.length > 0) whatChanged.push(`Smaller changes, each in few series:\n\n${minor.map((e) => minorLine(e, ids_, has, claimable)).join("\n")}`);
   }
-  if (known.length > 0) whatChanged.push(`Known and still open, told in earlier episodes:\n\n${known.map((e) => minorLine(e, ids_, has)).join("\n")}`);
+  if (known.length > 0)
+    whatChanged.push(`Known and still open, told in earlier episodes:\n\n${known.map((e) => minorLine(e, ids_, has, claimable)).join("\n")}`);
 
   // Why it matters: did users feel it?
   const why: string[] = [];
   if (events.length > 0) {
-    why.push(
-      "For each change, the Banterpacks overlay in the hours after it against the same hours a week before, beyond the usual week-over-week change of the days before (a placebo test; q-values across every change and user metric). The hours after are counted from the commit time plus the configured deploy lag: Muse has no deploy record of Banterhearts.",
-    );
-    why.push(events.map((e) => usersParagraph(e, has)).join("\n"));
+    if (events.every((e) => e.shape !== "step"))
+      why.push("Muse compares the overlay around a step of the benchmarks; a drift has no single moment and a change in spread no mean to compare users on.");
+    else
+      why.push(
+        "For each change, the Banterpacks overlay in the hours after it against the same hours a week before, beyond the usual week-over-week change of the days before (a placebo test; q-values across every change and user metric). The hours after are counted from the commit time plus the configured deploy lag: Muse has no deploy record of Banterhearts.",
+      );
+    why.push(events.map((e) => usersParagraph(e, has, claimable)).join("\n"));
   } else if (foundAny) {
     why.push("Nothing new happened in the benchmarks since the last episode, so there is nothing new for users to feel from Banterhearts.");
   } else {
@@ -307,7 +441,9 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   if (has("correlation.latency_user") && has("correlation.days") && facts.correlation !== null) {
     const ci = has("correlation.ci_low") ? ` (interval ${ref("correlation.ci_low")} to ${ref("correlation.ci_high")})` : "";
     why.push(
-      `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation, value("correlation.ci_low"), value("correlation.ci_high"), options.strongCorrelation ?? 0.5)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
+      claimable("correlation")
+        ? "In the background, {{claim:correlation}}"
+        : `In the background, over ${ref("correlation.days")} days daily p95 latency and the latency users saw moved with a ${strength(facts.correlation, value("correlation.ci_low"), value("correlation.ci_high"), options.strongCorrelation ?? 0.5)} ${facts.correlation < 0 ? "negative" : "positive"} correlation, r = ${ref("correlation.latency_user")}${ci}.`,
     );
   }
   why.push(`The confidence score is ${ref("confidence")}, limited by ${facts.confidence.limiting}.`);
@@ -340,6 +476,10 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
   // Next steps: from what is still open.
   const steps: string[] = [];
   for (const e of open) {
+    if (e.shape !== "step") {
+      steps.push(shapeStep(e, ids_));
+      continue;
+    }
     const suspects =
       e.attribution === "exact"
         ? `look at ${commit(e.commit_sha)}`
@@ -373,20 +513,27 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
     const fixed =
       biggest.status === "fixed" ? ", since fixed" : biggest.status === "partly_fixed" ? ", partly fixed" : biggest.status === "open" ? ", still open" : "";
     title = fitTitle(
-      [
-        `${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`,
-        `${name}: a ${what} at ${commit(biggest.commit_sha)}`,
-        `${name}: a ${what}`,
-      ],
+      biggest.shape === "step"
+        ? [
+            `${name}: ${what} of ${ref(`event.${biggest.n}.median_change_pct`)} at ${commit(biggest.commit_sha)}${fixed}`,
+            `${name}: a ${what} at ${commit(biggest.commit_sha)}`,
+            `${name}: a ${what}`,
+          ]
+        : shapeTitles(biggest, name, fixed, has),
       options.titleRules,
     );
+    // Only steps are compared with the overlay (a drift has no moment, a spread change no mean to compare).
+    const asked = events.filter((e) => e.shape === "step");
     const usersLine =
-      felt.length === 0
-        ? "users did not measurably feel the biggest of them"
-        : felt.length === events.length
-          ? "users felt each of the biggest in the overlay"
-          : "users felt some of the biggest in the overlay";
-    summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, each tied to its commit; ${usersLine}.`;
+      asked.length === 0
+        ? "drifts and changes in spread have no moment or mean to compare users on"
+        : felt.length === 0
+          ? "users did not measurably feel the biggest of them"
+          : felt.length === asked.length
+            ? "users felt each of the biggest in the overlay"
+            : "users felt some of the biggest in the overlay";
+    const tied = events.some((e) => e.attribution === "window") ? "each tied to its commit where the runs place it" : "each tied to its commit";
+    summary = `${ref("changes.regressions")} regressions and ${ref("changes.improvements")} improvements in the benchmarks, ${tied}; ${usersLine}.`;
   } else {
     const nothing = foundAny ? "Nothing new in the benchmarks since the last episode" : "No benchmark change point this window";
     title =
@@ -397,7 +544,7 @@ export function writeOffline(facts: Facts, options: { series: Series; titleRules
       : `${nothing}.`;
   }
 
-  const agree = (text: string) => agreeNumbers(text, value);
+  const agree = (text: string) => agreeNumbers(nounsRendered(text, facts.facts), value);
   return {
     title: agree(title),
     summary: agree(summary),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { COUNT_NOUNS, nounText } from "./nouns";
 
 /**
  * A computed fact: the only way a number reaches an episode. The council
@@ -22,6 +23,8 @@ export const factUnit = z.enum([
   "p_value",
   "date",
   "points",
+  "times",
+  "pct_per_run",
 ]);
 export type FactUnit = z.infer<typeof factUnit>;
 
@@ -35,6 +38,8 @@ export const fact = z.object({
   decimals: z.number().int().min(0).max(6),
   /** Rendered with an explicit sign (+12.5 %): changes, whose direction matters. */
   signed: z.boolean().optional(),
+  /** A count's noun, rendered with it ("42 sessions", nouns.ts); set by code from the id. Older facts have none and render bare. */
+  noun: z.enum(COUNT_NOUNS).optional(),
   source: z.string(),
 });
 export type Fact = z.infer<typeof fact>;
@@ -44,6 +49,15 @@ import { NUMBER_LOCALES, type Lang } from "./langs";
 
 /** The word for accuracy points after a figure, per language. */
 const POINTS: Record<Lang, string> = { en: "points", de: "Punkte", zh: "个点", hi: "अंक" };
+/** A ratio told as a multiple ("2.04×": the noise deviation after / before), per language. */
+const TIMES: Record<Lang, (n: string) => string> = { en: (n) => `${n}×`, de: (n) => `${n}-fach`, zh: (n) => `${n}倍`, hi: (n) => `${n} गुना` };
+/** A slope in percent of the level per benchmark run ("+0.41% per run"), per language. */
+const PER_RUN: Record<Lang, (pct: string) => string> = {
+  en: (p) => `${p} per run`,
+  de: (p) => `${p} pro Lauf`,
+  zh: (p) => `每次运行${p}`,
+  hi: (p) => `${p} प्रति रन`,
+};
 
 /** Significant digits p- and q-values are printed with at or above the floor: 0.012, 0.0012, 0.50 (never 0.00). */
 const P_VALUE_DIGITS = 2;
@@ -60,9 +74,10 @@ export function isPValueFloor(f: Pick<Fact, "value" | "unit">): boolean {
 
 /**
  * THE formatter: a fact as a reader sees it, in a language. Every number of
- * every episode file goes through here (Intl.NumberFormat: German gets 1,5).
+ * every episode file goes through here (Intl.NumberFormat: German gets 1,5),
+ * a count with its noun when it carries one (nouns.ts).
  */
-export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed">, lang: Lang = "en"): string {
+export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed" | "noun">, lang: Lang = "en"): string {
   const locale = NUMBER_LOCALES[lang];
   const signDisplay = f.signed ? ("exceptZero" as const) : ("auto" as const);
   const fixed = (value: number, decimals = f.decimals) =>
@@ -88,6 +103,16 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
       return `${fixed(f.value)} tokens/s`;
     case "mb":
       return `${fixed(f.value)} MB`;
+    case "times":
+      // A ratio as a multiple, never as a percent or a number word ("twice"): the noise deviation after / before.
+      return TIMES[lang](fixed(f.value));
+    case "pct_per_run":
+      // A drift's slope: percent of the level per benchmark run (runs, not days: their spacing is the benchmarks' cadence).
+      return PER_RUN[lang](
+        new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals, signDisplay }).format(
+          f.value / 100,
+        ),
+      );
     case "points":
       // Accuracy points (a fraction × 100): "1.5 points", never a percent of a percent.
       return `${fixed(f.value)} ${POINTS[lang]}`;
@@ -102,6 +127,9 @@ export function formatFact(f: Pick<Fact, "value" | "unit" | "decimals" | "signed
       }
       return new Intl.NumberFormat(locale, { minimumSignificantDigits: P_VALUE_DIGITS, maximumSignificantDigits: P_VALUE_DIGITS }).format(f.value);
     }
+    case "count":
+      // A count with its noun: what it counts is the fact's, never the writer's ("42 sessions", "42 个会话").
+      return f.noun ? `${fixed(f.value)} ${nounText(f.noun, lang, f.value)}` : fixed(f.value);
     default:
       return fixed(f.value);
   }

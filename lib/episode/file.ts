@@ -133,19 +133,23 @@ export function linksAppendix(facts: Facts, runId: string): string {
 export function dataQualityNotice(facts: Facts, threshold: number): EpisodeSection | undefined {
   if (facts.confidence.value >= threshold) return undefined;
   const has = (id: string) => facts.facts.some((f) => f.id === id);
+  /** A count and its noun: the fact's own where it renders one (nouns.ts), else written here. */
+  const count = (id: string, noun: string) => (facts.facts.find((f) => f.id === id)?.noun ? `{{fact:${id}}}` : `{{fact:${id}}} ${noun}`);
   const c = facts.confidence;
   const items: string[] = [];
   if (c.completeness < 1)
     items.push("- Completeness: only {{fact:window.joined_days}} of {{fact:window.days}} days have data from both Banterhearts and Banterpacks.");
   if (c.recency < 1) items.push("- Recency: the newest data is older than the freshness threshold.");
   if (c.volume < 1)
-    items.push("- Volume: {{fact:volume.bench_rows}} benchmark rows and {{fact:volume.events}} UI events are less than a full-confidence window needs.");
+    items.push(
+      `- Volume: ${count("volume.bench_rows", "benchmark rows")} and ${count("volume.events", "UI events")} are less than a full-confidence window needs.`,
+    );
   if ((c.evidence ?? 1) < 1) {
     items.push(
       facts.events.length > 0
         ? "- Evidence: the weakest change this episode reports is not certain enough after the correction across series."
         : has("detect.series_tested")
-          ? "- Evidence: only {{fact:detect.series_tested}} benchmark series have enough runs to show a change."
+          ? `- Evidence: only ${count("detect.series_tested", "benchmark series")} have enough runs to show a change.`
           : "- Evidence: too few benchmark runs to show a change.",
     );
   }

@@ -449,7 +449,7 @@ export const POLARITY: Record<"positive" | "negative", string[]> = {
 };
 export const STRENGTH: Record<"strong" | "moderate" | "weak", string[]> = {
   strong: ["strong", "stark", "starke", "starken", "starker", "मजबूत", "मज़बूत", "强相关", "高度相关"],
-  moderate: ["moderate", "mäßig", "mäßige", "mittlere", "मध्यम", "中等"],
+  moderate: ["moderate", "mäßig", "mäßige", "mäßigen", "mittlere", "mittleren", "मध्यम", "中等"],
   weak: ["weak", "schwach", "schwache", "schwachen", "कमजोर", "कमज़ोर", "弱相关"],
 };
 

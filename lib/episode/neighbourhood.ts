@@ -29,6 +29,7 @@ import {
   type Claim,
 } from "./lexicon";
 import { SIGN, matchKey, visible } from "./normalise";
+import { allNounForms } from "./nouns";
 import { FACT_ANCHOR_PREFIX, REFERENCE_PATTERN, findCommit, shortSha, type CommitRef, type ReferenceContext } from "./references";
 
 /**
@@ -234,6 +235,14 @@ export function atomsOfPlain(text: string, claimed: Fact[], ctx: NeighbourhoodCo
 /** Latin and Devanagari sentences end at . ! ? followed by a space; Chinese and Hindi marks end one anywhere. */
 const SENTENCE_END = /(?<=[.!?])\s+|(?<=[。！？।॥])/u;
 
+/** A piece of text (a template's paragraph) cut into sentences, as the check cuts atoms: the translation check aligns them. */
+export function sentencesOfText(text: string): string[] {
+  return text
+    .split(SENTENCE_END)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
 /** A block's atoms cut into sentences. */
 export function sentencesOf(block: Atom[]): Atom[][] {
   const sentences: Atom[][] = [[]];
@@ -273,6 +282,12 @@ const FILLER = /^(?:[\s\p{Pd}\u2212*_~\uFE63\uFF0D]|&[a-z0-9#]+;)+/iu;
 const FILLER_END = /(?:[\s*_]|&[a-z0-9#]+;)+$/iu;
 
 const hanStart = (text: string, words: string[]) => words.find((w) => text.startsWith(w));
+/** Every noun a count may render with, and every noun any count could be taken to count: none may follow a count that renders its own. */
+const RENDERED_NOUNS = (() => {
+  const forms = allNounForms();
+  const han = [...new Set([...forms.han, ...NOUNS_HAN])].flatMap((h) => [h, h.replace(/^[个次条项位名]/u, "")]).filter((h) => h !== "");
+  return { latin: new Set(forms.latin.map(matchKey)), han: [...new Set(han)].sort((a, b) => b.length - a.length) };
+})();
 const hanEnd = (text: string, words: string[]) => words.find((w) => text.endsWith(w));
 const firstWord = (text: string) => /^[\p{L}\p{M}]+/u.exec(text)?.[0];
 const lastWord = (text: string) => /[\p{L}\p{M}]+$/u.exec(text)?.[0];
@@ -288,7 +303,12 @@ function eventOf(id: string, ctx: NeighbourhoodContext): { event: ChangeEvent; d
   if (!event) return undefined;
   const rest = m[2];
   const value = (suffix: string) => ctx.facts.get(`event.${m[1]}.${suffix}`)?.value;
-  if (/^(?:change_pct|ci_low_pct|ci_high_pct|median_change_pct|before|after)$/.test(rest))
+  // A drift's slope and a spread change's noise ratio go the way of the lead's change (its sign: up is a rising slope, or more noise).
+  if (
+    /^(?:change_pct|ci_low_pct|ci_high_pct|median_change_pct|before|after|drift\.(?:slope_pct_per_run|ci_low|ci_high)|spread\.(?:ratio|ci_low|ci_high))$/.test(
+      rest,
+    )
+  )
     return { event, direction: Math.sign(event.lead.change_pct), kind: event.kind };
   if (/^users\.(?:latency_before_ms|latency_after_ms|latency_change_pct|ci_low_pct|ci_high_pct)$/.test(rest)) {
     const d = Math.sign(event.users?.latency_change_pct ?? 0);
@@ -337,11 +357,13 @@ function checkSentence(atoms: Atom[], ctx: NeighbourhoodContext, where: string):
   for (const [k, { a, i }] of refs.entries()) {
     const { before, after } = surroundings(atoms, i);
     const next = refs[k + 1];
-    // Glued references: nothing but spaces, dots, commas, dashes or slashes between them.
+    // Glued references: nothing but spaces, dots, commas, dashes or slashes between them. A count that renders its noun
+    // ends in words ("42 sessions, 3 commits" is a list), but touching the next reference it is still glued.
+    const endsInNoun = a.kind === "fact" && a.ids.every((id) => ctx.facts.get(id)?.unit === "count" && ctx.facts.get(id)?.noun);
     if (next && next.i > i) {
       const between = atoms.slice(i + 1, next.i);
       const gap = visible(textBetween(atoms, i + 1, next.i));
-      if (!between.some((b) => b.kind === "code" || b.kind === "subject") && !/[\p{L}()[\];（）；]/u.test(gap))
+      if (!between.some((b) => b.kind === "code" || b.kind === "subject") && !/[\p{L}()[\];（）；]/u.test(gap) && !(endsInNoun && gap !== ""))
         say(`${name(a)} and ${name(next.a)} stand with no words between them ("${gap}"): a reader takes them for one number`);
     }
     if (a.struck) say(`strikethrough around ${name(a)}: a figure is stated or left out, never struck`);
@@ -376,7 +398,11 @@ function checkSentence(atoms: Atom[], ctx: NeighbourhoodContext, where: string):
     const unitHan = hanStart(tail, UNIT_HAN);
     const unit = unitSign ?? unitWord ?? (unitHan && !(isDays && DAY_HAN.includes(unitHan)) ? unitHan : undefined);
     if (unit) say(`"${unit}" follows ${name(a)}; the reference renders the fact's own unit — add no unit, scale, currency or percent sign or word`);
-    else if (facts.every((f) => f.unit === "count") && word) {
+    else if (facts.every((f) => f.unit === "count" && f.noun)) {
+      // The count renders its own noun ("42 sessions"): any noun after it is a second one ("42 sessions regressions").
+      const second = (word && (NOUNS.has(matchKey(word)) || RENDERED_NOUNS.latin.has(matchKey(word))) ? word : undefined) ?? hanStart(tail, RENDERED_NOUNS.han);
+      if (second) say(`"${second}" follows ${name(a)}, which renders its own noun ("${formatFact(facts[0], ctx.lang)}"): add no noun after a count`);
+    } else if (facts.every((f) => f.unit === "count") && word) {
       const k = matchKey(word);
       const own = ids.map(countNounsOf).filter((n) => n !== undefined);
       const hanNoun = hanStart(tail.replace(/^[个次条项位名]/u, ""), NOUNS_HAN);

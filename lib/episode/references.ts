@@ -13,7 +13,8 @@ import { formatFact, isPValueFloor, type Fact, type Lang } from "./fact";
  * check (residual.ts) recognises a rendered number in the final file.
  */
 
-export const REFERENCE_PATTERN = /\{\{\s*(fact|commit|subject)\s*:\s*([^{}\s]+?)\s*\}\}/g;
+/** Every reference a template may hold; claims (`{{claim:…}}`, claims.ts) are whole sentences, expanded into the others before rendering. */
+export const REFERENCE_PATTERN = /\{\{\s*(fact|commit|subject|claim)\s*:\s*([^{}\s]+?)\s*\}\}/g;
 /**
  * A reference with the "=" a writer puts before a p- or q-value ("q = {{fact:…}}"): when the value renders as its
  * floor ("< 0.001"), the floor's own "<" takes the place of the "=" — "q < 0.001", never "q = < 0.001".
@@ -40,8 +41,8 @@ export interface ReferenceContext {
 }
 
 export interface Reference {
-  /** subject: a commit's subject line, rendered escaped in code (the commit list uses it). */
-  kind: "fact" | "commit" | "subject";
+  /** subject: a commit's subject line, rendered escaped in code (the commit list uses it); claim: a code-written sentence (claims.ts). */
+  kind: "fact" | "commit" | "subject" | "claim";
   id: string;
 }
 
@@ -126,6 +127,11 @@ export function renderTemplate(
       // The floor's "<" is the relation: it replaces the writer's "=" (and only that; a writer's own "<" stays, and the neighbourhood check refuses it).
       return isPValueFloor(f) ? rendered : `${prefix}${rendered}`;
     }
+    if (kind === "claim") {
+      // Claims are sentences of the facts, expanded into fact references first (truth.ts renderAndCheck, claims.ts expandClaims).
+      problems.push(`${options.where}: ${match} is a claim, which only an episode's rendering (with its facts) resolves`);
+      return prefix;
+    }
     const commit = findCommit(context, id);
     if (!commit) {
       problems.push(`${options.where}: ${match} names no commit of the facts (use a sha prefix of at least 7 characters from the commit list)`);
@@ -143,7 +149,8 @@ export function renderTemplate(
     const url = commitUrl(context, commit);
     return prefix + (url ? `[\`${short}\`](${url})` : `\`${short}\``);
   });
-  if (BROKEN_REFERENCE.test(text)) problems.push(`${options.where}: a malformed reference ("{{" or "}}" left over); write {{fact:<id>}} or {{commit:<sha>}}`);
+  if (BROKEN_REFERENCE.test(text))
+    problems.push(`${options.where}: a malformed reference ("{{" or "}}" left over); write {{claim:<id>}}, {{fact:<id>}} or {{commit:<sha>}}`);
   return { text, references, problems };
 }
 

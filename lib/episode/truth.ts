@@ -1,4 +1,5 @@
 import type { Facts } from "../analysis/facts";
+import { expandClaims } from "./claims";
 import type { EpisodeContent } from "./draft";
 import type { Fact, Lang } from "./fact";
 import { parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
@@ -62,7 +63,10 @@ export interface RenderedEpisode {
   problems: string[];
 }
 
-/** Renders every reference of a template in `lang`, then runs the residual check on the result. */
+/**
+ * Renders every reference of a template in `lang` — claims first, as their code-written sentences in that language —,
+ * then runs the residual and neighbourhood checks on the result.
+ */
 export function renderAndCheck(
   template: EpisodeContent,
   facts: Facts,
@@ -73,7 +77,14 @@ export function renderAndCheck(
   const near = neighbourhoodContext(facts, context, options.lang, options.strongCorrelation);
   const problems: string[] = [];
   const references: Reference[] = [];
-  const plain = (text: string, where: string) => {
+  /** Claims become their sentences in this language first: from here on they are fact references and words like any other. */
+  const expand = (text: string, mode: "markdown" | "plain", where: string) => {
+    const e = expandClaims(text, facts, { lang: options.lang, mode, where, strongCorrelation: options.strongCorrelation });
+    problems.push(...e.problems);
+    return e.text;
+  };
+  const plain = (piece: string, where: string) => {
+    const text = expand(piece, "plain", where);
     const r = renderTemplate(text, context, { lang: options.lang, mode: "plain", where });
     problems.push(...r.problems);
     references.push(...r.references);
@@ -94,7 +105,7 @@ export function renderAndCheck(
   const sections = template.sections.map((s) => {
     if (referencesIn(s.heading).length > 0 || /\{\{/.test(s.heading)) problems.push(`${s.heading}: a heading holds a reference; headings carry no numbers`);
     problems.push(...numbersIn(s.heading, rules).map((p) => `heading "${s.heading}": ${p}`));
-    const r = renderTemplate(s.markdown, context, { lang: options.lang, mode: "markdown", where: s.heading });
+    const r = renderTemplate(expand(s.markdown, "markdown", s.heading), context, { lang: options.lang, mode: "markdown", where: s.heading });
     problems.push(...r.problems);
     references.push(...r.references);
     problems.push(...checkMarkdown(r.text, s.heading, rules));

@@ -1,7 +1,8 @@
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import type { AttributedChange } from "../analysis/changes";
+import { shapeOf, sinceLookbackStart, type AttributedChange } from "../analysis/changes";
+import { changeShapeColumns, type ChangeShape } from "../clickhouse/tables";
 import { HIGHER_IS_WORSE, seriesId, seriesLabel, type SeriesKey, type SeriesMetric } from "../analysis/series";
 
 /**
@@ -30,6 +31,16 @@ import { HIGHER_IS_WORSE, seriesId, seriesLabel, type SeriesKey, type SeriesMetr
  *   *partly fixed* (recovered f, the rest still open) otherwise;
  * - a regression that comes back in a fixed event's series after its fix is a
  *   new event with `returns_of` naming the old one.
+ *
+ * Shapes (docs/change-points.md "Kinds"): an event is of one shape — steps,
+ * drifts or spread changes — grouped only with changes of its shape and fixed
+ * only by a later event of its shape going the other way (a spread regression
+ * by a later spread decrease; the recovered share is then measured on the log
+ * of the noise ratio, for a drift on its slope). Drifts and spread changes are
+ * never bisected: a drift has no one commit where it jumps, and a spread
+ * change's runs say little about a level at the range's commits. A drift that
+ * began before the lookback's first run has no range (range_from_sha '') and
+ * keeps its stored place while it goes on.
  */
 
 const EVENT_NAMESPACE = "0f6c2a8e-4b1d-4e7a-9c3f-5a6b7c8d9e01";
@@ -114,6 +125,10 @@ export const benchEventRow = z.object({
   tradeoff_latency_pct: nullableNumber.default(null),
   /** The accuracy change of the trade-off, in points (negative: less accurate). */
   tradeoff_accuracy_points: nullableNumber.default(null),
+  // The shape of the event's changes (sql/020, docs/change-points.md): step, drift or spread; its lead's size in its own
+  // terms. Rows written before are steps. change_pct is, for a drift, its change over the stretch; for a spread change,
+  // (ratio − 1) × 100 of the noise deviation.
+  ...changeShapeColumns,
 });
 export type BenchEventRow = z.infer<typeof benchEventRow>;
 
@@ -124,14 +139,19 @@ export interface BenchEvent extends BenchEventRow {
   series: string[];
 }
 
-export function eventId(rangeFrom: string, rangeTo: string, direction: "worse" | "better"): string {
-  return uuidv5(`${rangeFrom}..${rangeTo}:${direction}`, EVENT_NAMESPACE);
+/** A step event keeps the id it had before shapes; a drift or spread event at the same place is another event. */
+export function eventId(rangeFrom: string, rangeTo: string, direction: "worse" | "better", shape: ChangeShape = "step"): string {
+  return uuidv5(`${rangeFrom}..${rangeTo}:${direction}${shape === "step" ? "" : `:${shape}`}`, EVENT_NAMESPACE);
 }
 
 /** A benchmark configuration: a series without its metric. */
-const configurationId = (k: SeriesKey) => [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device].join("|");
+const configurationId = (k: Pick<SeriesKey, "benchmark_type" | "model" | "quant" | "variant" | "dataset" | "device">) =>
+  [k.benchmark_type, k.model, k.quant, k.variant, k.dataset, k.device].join("|");
 
 const direction = (c: Pick<AttributedChange, "kind">) => (c.kind === "regression" ? "worse" : "better");
+/** A stored event's lead series is this change's series. */
+const sameSeries = (e: Pick<BenchEventRow, "metric" | "benchmark_type" | "model" | "quant" | "variant" | "dataset" | "device">, c: AttributedChange) =>
+  e.metric === c.key.metric && configurationId(e) === configurationId(c.key);
 
 /** Latency-side metrics of a trade-off: faster means lower latency or more tokens/s. */
 const SPEED_METRICS: readonly string[] = ["latency_p95_ms", "latency_mean_ms", "latency_p99_ms", "tokens_per_sec"];
@@ -140,7 +160,61 @@ const sameMethod = (a: AttributedChange, b: AttributedChange) =>
   a.key.benchmark_type === b.key.benchmark_type && a.key.model === b.key.model && a.key.variant === b.key.variant && a.key.quant === b.key.quant;
 /** A: an accuracy regression, b: a speed-up of the same method — faster and less accurate. */
 const tradeoffPair = (a: AttributedChange, b: AttributedChange) =>
-  a.key.metric === "accuracy" && a.kind === "regression" && SPEED_METRICS.includes(b.key.metric) && b.kind === "improvement" && sameMethod(a, b);
+  shapeOf(a) === "step" &&
+  shapeOf(b) === "step" &&
+  a.key.metric === "accuracy" &&
+  a.kind === "regression" &&
+  SPEED_METRICS.includes(b.key.metric) &&
+  b.kind === "improvement" &&
+  sameMethod(a, b);
+
+/**
+ * How large a change is in its own shape's terms: a step's relative size, a drift's slope, a spread change's log
+ * ratio (twice as noisy and half as noisy are as large). Picks an event's lead.
+ */
+const sizeOf = (c: AttributedChange) =>
+  c.drift ? Math.abs(c.drift.slope_pct_per_run) : c.spread ? Math.abs(Math.log(c.spread.ratio)) : Math.abs(c.change_pct);
+
+/** The shape columns of an event led by `lead`. */
+export function shapeFields(lead: AttributedChange): ShapeFields {
+  return {
+    shape: shapeOf(lead),
+    slope_pct_per_run: lead.drift ? finite(lead.drift.slope_pct_per_run) : null,
+    slope_ci_low: lead.drift ? finite(lead.drift.ci_pct_per_run[0]) : null,
+    slope_ci_high: lead.drift ? finite(lead.drift.ci_pct_per_run[1]) : null,
+    drift_runs: lead.drift?.runs ?? 0,
+    spread_ratio: lead.spread ? finite(lead.spread.ratio) : null,
+    spread_ci_low: lead.spread ? finite(lead.spread.ci_ratio[0]) : null,
+    spread_ci_high: lead.spread ? finite(lead.spread.ci_ratio[1]) : null,
+  };
+}
+/**
+ * A drift's or spread change's size as notices tell it (English, plain text): "creeping +0.41 % per run (95 % interval
+ * +0.38 % to +0.44 % per run)", "2.04× as noisy (95 % interval 1.62× to 2.57×)"; undefined for a step (its change_pct).
+ */
+export function shapeSizeText(
+  e: Pick<BenchEventRow, "shape" | "slope_pct_per_run" | "slope_ci_low" | "slope_ci_high" | "spread_ratio" | "spread_ci_low" | "spread_ci_high">,
+): string | undefined {
+  const pct = (v: number) => `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v).toFixed(2)} %`;
+  const times = (v: number) => `${v.toFixed(2)}×`;
+  if (e.shape === "drift" && e.slope_pct_per_run !== null) {
+    const ci = e.slope_ci_low !== null && e.slope_ci_high !== null ? ` (95 % interval ${pct(e.slope_ci_low)} to ${pct(e.slope_ci_high)} per run)` : "";
+    return `creeping ${pct(e.slope_pct_per_run)} per run${ci}`;
+  }
+  if (e.shape === "spread" && e.spread_ratio !== null) {
+    const ci = e.spread_ci_low !== null && e.spread_ci_high !== null ? ` (95 % interval ${times(e.spread_ci_low)} to ${times(e.spread_ci_high)})` : "";
+    return `${times(e.spread_ratio)} as noisy${ci}`;
+  }
+  return undefined;
+}
+
+/** A drift that began before the first run of the lookback: blamed on no commit, placed nowhere. */
+export const isUnplaced = (e: Pick<BenchEventRow, "shape" | "range_from_sha">) => e.shape === "drift" && e.range_from_sha === "";
+
+export type ShapeFields = Pick<
+  BenchEventRow,
+  "shape" | "slope_pct_per_run" | "slope_ci_low" | "slope_ci_high" | "drift_runs" | "spread_ratio" | "spread_ci_low" | "spread_ci_high"
+>;
 
 /** Gate and trade-off fields of an event with its members (lib/analysis/changes.ts gateCheck; docs/quality.md). */
 export function qualityFields(members: AttributedChange[], lead: AttributedChange): QualityFields {
@@ -218,7 +292,7 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
   const suspects = changes.map((c) => new Set(c.candidates));
   for (let i = 0; i < changes.length; i++) {
     for (let j = i + 1; j < changes.length; j++) {
-      if (direction(changes[i]) !== direction(changes[j])) continue;
+      if (direction(changes[i]) !== direction(changes[j]) || shapeOf(changes[i]) !== shapeOf(changes[j])) continue;
       const samePair = changes[i].previous_sha === changes[j].previous_sha && changes[i].commit_sha === changes[j].commit_sha;
       const overlap = [...suspects[i]].some((sha) => suspects[j].has(sha));
       // One benchmark configuration moving the same way in two adjacent nightly ranges (one metric's change placed a
@@ -253,6 +327,9 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
         find(k) !== find(i) &&
         (size.get(find(k)) ?? 0) > 1 &&
         direction(o) === direction(c) &&
+        shapeOf(o) === shapeOf(c) &&
+        !sinceLookbackStart(c) &&
+        !sinceLookbackStart(o) &&
         c.candidates.length <= Math.max(1, o.candidates.length) &&
         (o.commit_sha === c.previous_sha || o.previous_sha === c.commit_sha),
     );
@@ -302,26 +379,34 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
     const accuracy = leading.filter((c) => c.key.metric === "accuracy");
     const p95 = leading.filter((c) => c.key.metric === "latency_p95_ms");
     const lead = tradeoffLeads.length
-      ? tradeoffLeads.reduce((a, b) =>
-          (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
-        )
+      ? tradeoffLeads.reduce((a, b) => ((Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || sizeOf(b) - sizeOf(a)) > 0 ? b : a))
       : (p95.length ? p95 : accuracy.length ? accuracy : leading.length ? leading : members).reduce((a, b) =>
-          (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || Math.abs(b.change_pct) - Math.abs(a.change_pct)) > 0 ? b : a,
+          (Number(!!b.gate?.breached) - Number(!!a.gate?.breached) || sizeOf(b) - sizeOf(a)) > 0 ? b : a,
         );
-    const noCode = codeCommits.length === 0;
+    const shape = shapeOf(lead);
+    // A drift that began before the lookback has no range at all: not an environment change, just not placed.
+    const unplaced = sinceLookbackStart(anchor);
+    const noCode = codeCommits.length === 0 && !unplaced;
     const dir = direction(lead);
-    // Keep the id of a stored event this one overlaps (same direction), else derive one from its range.
+    // Keep the id of a stored event this one overlaps (same direction and shape), else derive one from its range. An
+    // unplaced drift is the stored unplaced drift of its lead series in its direction.
     const match = stored.find(
       (e) =>
         !taken.has(e.event_id) &&
         e.state !== "withdrawn" &&
-        (e.kind === "no_code" ? noCode && e.range_from_sha === anchor.previous_sha && e.range_to_sha === anchor.commit_sha : !noCode) &&
-        (e.kind === "no_code" || (e.kind === "regression") === (dir === "worse")) &&
-        (e.kind === "no_code" ? directionOfPct(e) === dir : e.code_commits.some((sha) => codeCommits.includes(sha))),
+        (e.shape ?? "step") === shape &&
+        (unplaced
+          ? e.range_from_sha === "" && e.kind !== "no_code" && (e.kind === "regression") === (dir === "worse") && members.some((c) => sameSeries(e, c))
+          : (e.kind === "no_code" ? noCode && e.range_from_sha === anchor.previous_sha && e.range_to_sha === anchor.commit_sha : !noCode) &&
+            (e.kind === "no_code" || (e.kind === "regression") === (dir === "worse")) &&
+            (e.kind === "no_code" ? directionOfPct(e) === dir : e.code_commits.some((sha) => codeCommits.includes(sha)))),
     );
-    const id = match?.event_id ?? eventId(anchor.previous_sha, anchor.commit_sha, dir);
-    // The stored bisection holds only for the range it searched: a changed range is bisected again.
-    const sameRange = match && match.code_commits.join() === codeCommits.join() ? match : undefined;
+    const id = match?.event_id ?? eventId(anchor.previous_sha, anchor.commit_sha, dir, shape);
+    // The stored bisection holds only for the range it searched: a changed range is bisected again. Only steps are bisected.
+    const sameRange = shape === "step" && match && match.code_commits.join() === codeCommits.join() ? match : undefined;
+    const bisectable = shape === "step" && codeCommits.length > 1;
+    // An unplaced drift keeps the place it was first seen at (the lookback's first run then): it moves with the window otherwise.
+    const keptPlace = unplaced && match ? { range_to_sha: match.range_to_sha, commit_ts: match.commit_ts } : undefined;
     taken.add(id);
     const k: SeriesKey = lead.key;
     events.push({
@@ -331,16 +416,16 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       run_id: context.runId,
       kind: noCode ? "no_code" : lead.kind,
       state: noCode ? "environment" : lead.kind === "regression" ? "open" : "kept",
-      range_from_sha: rangeFrom,
-      range_to_sha: rangeTo,
+      range_from_sha: unplaced ? "" : rangeFrom,
+      range_to_sha: keptPlace?.range_to_sha ?? rangeTo,
       range_method: members.some((c) => c.range_method === "time") ? "time" : "graph",
       code_commits: codeCommits,
-      commit_ts: anchor.commit_ts,
+      commit_ts: keptPlace?.commit_ts ?? anchor.commit_ts,
       // One code commit: blamed outright. Several: bisection decides (lib/bisection), starting from what is stored.
       blamed_sha: codeCommits.length === 1 ? codeCommits[0] : (sameRange?.blamed_sha ?? ""),
-      bisection_status: codeCommits.length > 1 ? sameRange?.bisection_status || "bisecting" : "",
+      bisection_status: bisectable ? sameRange?.bisection_status || "bisecting" : "",
       bisection_steps: sameRange?.bisection_steps ?? 0,
-      bisection_steps_left: sameRange?.bisection_steps_left ?? (codeCommits.length > 1 ? Math.ceil(Math.log2(codeCommits.length)) : 0),
+      bisection_steps_left: sameRange?.bisection_steps_left ?? (bisectable ? Math.ceil(Math.log2(codeCommits.length)) : 0),
       bisection_extra_runs: sameRange?.bisection_extra_runs ?? 0,
       bisection_note: sameRange?.bisection_note ?? "",
       benchmark_type: k.benchmark_type,
@@ -370,6 +455,7 @@ export function groupIntoEvents(changes: AttributedChange[], stored: BenchEventR
       returns_of: "",
       ...triageFields(match),
       ...qualityFields(members, lead),
+      ...shapeFields(lead),
       changes: members,
       series: [...new Set(members.map((c) => seriesId(c.key)))],
     });
@@ -455,16 +541,36 @@ export function recoveredFraction(
 }
 
 /**
+ * How much of a drift's slope or a spread change's log ratio a later change of the same shape the other way took
+ * back: f = −m_fix / m, m the slope (drift) or log ratio (spread), with a delta-method 95 % interval from the two
+ * changes' own intervals (their standard errors read off the interval's half-width; independent changes assumed).
+ */
+export function recoveredShare(regression: AttributedChange, fix: AttributedChange): Recovery | undefined {
+  const measure = (c: AttributedChange): { m: number; se: number } | undefined => {
+    if (c.drift) return { m: c.drift.slope_pct_per_run, se: (c.drift.ci_pct_per_run[1] - c.drift.ci_pct_per_run[0]) / (2 * 1.959964) };
+    if (c.spread && c.spread.ratio > 0 && c.spread.ci_ratio[0] > 0)
+      return { m: Math.log(c.spread.ratio), se: (Math.log(c.spread.ci_ratio[1]) - Math.log(c.spread.ci_ratio[0])) / (2 * 1.959964) };
+    return undefined;
+  };
+  const [a, b] = [measure(regression), measure(fix)];
+  if (!a || !b || a.m === 0 || !Number.isFinite(a.se) || !Number.isFinite(b.se)) return undefined;
+  const f = -b.m / a.m;
+  const half = 1.959964 * Math.sqrt((b.se / a.m) ** 2 + ((b.m * a.se) / (a.m * a.m)) ** 2);
+  return { fraction: f, ci: [f - half, f + half] };
+}
+
+/**
  * Fixes and returns, over the events of one run (oldest first). A regression's fix is the latest later improvement
- * of its lead series: its level after decides how much was recovered. A regression in a series of a (partly) fixed
- * event, after that fix, returns_of the old event.
+ * of its lead series and shape: its level after decides how much was recovered (for a drift or a spread change, its
+ * slope or noise ratio: recoveredShare). A regression in a series of a (partly) fixed event of its shape, after that
+ * fix, returns_of the old event.
  */
 export function linkLifecycle(events: BenchEvent[]): void {
   const byTime = [...events].sort((a, b) => Date.parse(a.commit_ts) - Date.parse(b.commit_ts));
   for (const event of byTime) {
     if (event.kind !== "regression") continue;
     const leadSeries = seriesId({ ...event, metric: event.metric as SeriesKey["metric"] });
-    const later = byTime.filter((e) => e.kind === "improvement" && Date.parse(e.commit_ts) > Date.parse(event.commit_ts));
+    const later = byTime.filter((e) => e.kind === "improvement" && e.shape === event.shape && Date.parse(e.commit_ts) > Date.parse(event.commit_ts));
     // The lead series first; else the first of the event's series that a later improvement moved back.
     // Only the changes that made things worse can be fixed (a trade-off's speed-up is not undone by a fix).
     const members = event.changes
@@ -479,7 +585,11 @@ export function linkLifecycle(events: BenchEvent[]): void {
       }
     }
     if (!found) continue;
-    const recovery = recoveredFraction(found.change.before, found.change.after, found.fix.change.after);
+    const recovery =
+      event.shape === "step"
+        ? recoveredFraction(found.change.before, found.change.after, found.fix.change.after)
+        : recoveredShare(found.change, found.fix.change);
+    if (!recovery) continue;
     event.fixed_by_event_id = found.fix.event.event_id;
     event.fixed_by_sha = found.fix.event.blamed_sha || found.fix.event.range_to_sha;
     event.recovered_pct = round(recovery.fraction * 100, 1);
@@ -492,6 +602,7 @@ export function linkLifecycle(events: BenchEvent[]): void {
     const old = byTime.find(
       (e) =>
         e !== event &&
+        e.shape === event.shape &&
         (e.state === "fixed" || e.state === "partly_fixed") &&
         Date.parse(e.commit_ts) < Date.parse(event.commit_ts) &&
         e.series.some((s) => event.series.includes(s)) &&

@@ -1,4 +1,4 @@
-import type { BenchEventRow } from "../lifecycle/events";
+import { isUnplaced, shapeSizeText, type BenchEventRow } from "../lifecycle/events";
 import { absoluteUrl, paths } from "../site/paths";
 import { eventChartUrl, short } from "./github-issues";
 
@@ -43,18 +43,26 @@ export function datadogEvent(e: BenchEventRow, context: { siteUrl: string; servi
     ? `at ${short(e.blamed_sha)}`
     : e.kind === "no_code"
       ? `between ${short(e.range_from_sha)} and ${short(e.range_to_sha)} (no code changed)`
-      : `between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}`;
+      : isUnplaced(e)
+        ? "since before the first run looked at"
+        : `between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}`;
+  // A drift or spread change is told by its slope or noise ratio (docs/change-points.md).
+  const shaped = shapeSizeText(e);
   const what = e.kind === "no_code" ? "Environment change" : e.kind === "improvement" ? "Improvement" : "Regression";
   const state = e.state.replace("_", " ");
   // Datadog keeps at most 100 characters of a title.
-  const full = `${what} ${state}: ${e.metric} ${pct(e.change_pct)} ${where}, ${e.label}`;
+  const full = `${what} ${state}: ${e.metric} ${shaped?.replace(/ \(95 % interval.*$/, "") ?? pct(e.change_pct)} ${where}, ${e.label}`;
   const title = full.length <= 100 ? full : `${full.slice(0, 99)}…`;
   const lines = [
     "%%%",
-    `**${e.metric} ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}) in ${e.label}, ${e.series_changed} series moved.`,
+    shaped
+      ? `**${e.metric} ${shaped}** in ${e.label}, ${e.series_changed} series moved.`
+      : `**${e.metric} ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}) in ${e.label}, ${e.series_changed} series moved.`,
     e.blamed_sha
       ? `Commit ${e.blamed_sha}.`
-      : `Between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}, ${e.code_commits.length} code commits${e.bisection_status === "bisecting" ? `, bisecting: step ${e.bisection_steps + 1} of at most ${e.bisection_steps + e.bisection_steps_left}` : ""}.`,
+      : isUnplaced(e)
+        ? "Blamed on no commit: the drift began before the first run the detector looked at."
+        : `Between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}, ${e.code_commits.length} code commits${e.bisection_status === "bisecting" ? `, bisecting: step ${e.bisection_steps + 1} of at most ${e.bisection_steps + e.bisection_steps_left}` : ""}.`,
     e.state === "fixed" || e.state === "partly_fixed"
       ? `${e.state === "fixed" ? "Fixed" : "Partly fixed"} by ${e.fixed_by_sha ? short(e.fixed_by_sha) : "a later change"}${e.recovered_pct !== null ? `: ${e.recovered_pct.toFixed(1)} % recovered` : ""}.`
       : "",

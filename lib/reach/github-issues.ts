@@ -4,7 +4,7 @@ import type { Db } from "../clickhouse/client";
 import type { Env } from "../env";
 import { formatFact, isPValueFloor } from "../episode/fact";
 import { commitSubject } from "../episode/references";
-import type { BenchEventRow } from "../lifecycle/events";
+import { isUnplaced, shapeSizeText, type BenchEventRow } from "../lifecycle/events";
 import type { Logger } from "../log";
 import { absoluteUrl, paths } from "../site/paths";
 import { createGitHubClient, parseRepoRef } from "../upstream/github";
@@ -240,8 +240,14 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
   const state = issueStateOf(e);
   const metric = METRIC_NAMES[e.metric] ?? e.metric;
   const unit = METRIC_UNITS[e.metric] ?? "";
-  const where = e.blamed_sha ? `at ${short(e.blamed_sha)}` : `between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}`;
-  const title = `Regression: ${metric} ${pct(e.change_pct)} in ${e.label} ${where}`;
+  const where = e.blamed_sha
+    ? `at ${short(e.blamed_sha)}`
+    : isUnplaced(e)
+      ? "since before the first run looked at"
+      : `between ${short(e.range_from_sha)} and ${short(e.range_to_sha)}`;
+  // A drift or spread change is told by its slope or noise ratio, not as a step of the level (docs/change-points.md).
+  const shaped = shapeSizeText(e);
+  const title = `Regression: ${metric} ${shaped?.replace(/ \(95 % interval.*$/, "") ?? pct(e.change_pct)} in ${e.label} ${where}`;
   const extras = context.extras ?? {};
 
   let commit: string;
@@ -252,7 +258,9 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
         : "";
     commit = `${commitLink(context.repo, e.blamed_sha, context.commits, true)}${how}`;
   } else {
-    const range = `between \`${short(e.range_from_sha)}\` and \`${short(e.range_to_sha)}\` (${e.code_commits.length} code commits)`;
+    const range = isUnplaced(e)
+      ? "none: the drift began before the first run the detector looked at"
+      : `between \`${short(e.range_from_sha)}\` and \`${short(e.range_to_sha)}\` (${e.code_commits.length} code commits)`;
     const step =
       e.bisection_status === "bisecting"
         ? `, bisecting: step ${e.bisection_steps + 1} of at most ${e.bisection_steps + e.bisection_steps_left}`
@@ -287,7 +295,9 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
   const links = [`[status page](${absoluteUrl(context.siteUrl, paths.status("en"))})`, ...(extras.episodeUrl ? [`[episode](${extras.episodeUrl})`] : [])];
   const body = [
     eventMarker(e.event_id),
-    `**${metric} of \`${e.label}\` ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}; ${num(e.mean_before)} → ${num(e.mean_after)}${unit ? ` ${unit}` : ""}, ${e.n_before} runs before and ${e.n_after} after; q ${isPValueFloor({ value: e.q_value, unit: "p_value" }) ? "" : "= "}${formatFact({ value: e.q_value, unit: "p_value", decimals: 2 }, "en")})`,
+    shaped
+      ? `**${metric} of \`${e.label}\` ${shaped}** (a ${e.shape === "drift" ? "drift" : "change in spread"}; q ${isPValueFloor({ value: e.q_value, unit: "p_value" }) ? "" : "= "}${formatFact({ value: e.q_value, unit: "p_value", decimals: 2 }, "en")})`
+      : `**${metric} of \`${e.label}\` ${pct(e.change_pct)}** (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}; ${num(e.mean_before)} → ${num(e.mean_after)}${unit ? ` ${unit}` : ""}, ${e.n_before} runs before and ${e.n_after} after; q ${isPValueFloor({ value: e.q_value, unit: "p_value" }) ? "" : "= "}${formatFact({ value: e.q_value, unit: "p_value", decimals: 2 }, "en")})`,
     "",
     "| | |",
     "|---|---|",

@@ -1,4 +1,4 @@
-import type { BenchEventRow } from "../lifecycle/events";
+import { isUnplaced, shapeSizeText, type BenchEventRow } from "../lifecycle/events";
 import { absoluteUrl, paths } from "../site/paths";
 import { eventChartUrl, short } from "./github-issues";
 
@@ -54,10 +54,13 @@ export function slackMessage(e: BenchEventRow, notice: SlackNotice, context: { s
   const commitRef = (sha: string) => (context.repo ? link(`https://github.com/${context.repo}/commit/${sha}`, short(sha)) : `\`${short(sha)}\``);
   const where = e.blamed_sha
     ? `commit ${commitRef(e.blamed_sha)}`
-    : `between \`${short(e.range_from_sha)}\` and \`${short(e.range_to_sha)}\` (${e.code_commits.length} code commits${
-        e.bisection_status === "bisecting" ? `, bisecting: step ${e.bisection_steps + 1} of at most ${e.bisection_steps + e.bisection_steps_left}` : ""
-      })`;
-  const size = `${pct(e.change_pct)} (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)}) in ${e.metric} of ${slackEscape(e.label)}`;
+    : isUnplaced(e)
+      ? "no commit (the drift began before the first run looked at)"
+      : `between \`${short(e.range_from_sha)}\` and \`${short(e.range_to_sha)}\` (${e.code_commits.length} code commits${
+          e.bisection_status === "bisecting" ? `, bisecting: step ${e.bisection_steps + 1} of at most ${e.bisection_steps + e.bisection_steps_left}` : ""
+        })`;
+  // A drift or spread change is told by its slope or noise ratio (docs/change-points.md).
+  const size = `${shapeSizeText(e) ?? `${pct(e.change_pct)} (95 % interval ${pct(e.ci_low_pct)} to ${pct(e.ci_high_pct)})`} in ${e.metric} of ${slackEscape(e.label)}`;
   const headline =
     notice === "new"
       ? `:warning: *Regression found*: ${size}, ${where}.`
@@ -72,7 +75,7 @@ export function slackMessage(e: BenchEventRow, notice: SlackNotice, context: { s
     link(absoluteUrl(context.siteUrl, paths.status("en")), "status page"),
     ...(context.issueUrl ? [link(context.issueUrl, "GitHub issue")] : []),
   ].join(" · ");
-  const fallback = `${notice === "new" ? "Regression found" : notice === "narrowed" ? "Regression narrowed" : "Regression fixed"}: ${pct(e.change_pct)} in ${e.metric} of ${e.label}`;
+  const fallback = `${notice === "new" ? "Regression found" : notice === "narrowed" ? "Regression narrowed" : "Regression fixed"}: ${shapeSizeText(e)?.replace(/ \(95 % interval.*$/, "") ?? pct(e.change_pct)} in ${e.metric} of ${e.label}`;
   return { text: fallback, blocks: [section(headline), section(`${series} ${links}`)] };
 }
 

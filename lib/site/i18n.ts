@@ -102,6 +102,8 @@ export interface ChangeEventStrings {
   kind: string;
   regression: string;
   improvement: string;
+  /** An event's shape (docs/change-points.md), beside its kind: a step, a drift (told per run), a change in spread (noise after / before). */
+  shapes: Record<"step" | "drift" | "spread", string>;
   series: string;
   change: string;
   interval: string;
@@ -154,6 +156,7 @@ const CHANGE_EVENTS_EN: ChangeEventStrings = {
   kind: "Kind",
   regression: "regression",
   improvement: "improvement",
+  shapes: { step: "step", drift: "drift (per run)", spread: "spread (noise ×)" },
   series: "Series (lead)",
   change: "Change",
   interval: "95 % interval",
@@ -194,6 +197,7 @@ const CHANGE_EVENTS_DE: ChangeEventStrings = {
   kind: "Art",
   regression: "Verschlechterung",
   improvement: "Verbesserung",
+  shapes: { step: "Stufe", drift: "Drift (pro Lauf)", spread: "Streuung (Rauschen ×)" },
   series: "Reihe (führend)",
   change: "Änderung",
   interval: "95-%-Intervall",
@@ -234,6 +238,7 @@ const CHANGE_EVENTS_ZH: ChangeEventStrings = {
   kind: "类型",
   regression: "退化",
   improvement: "改进",
+  shapes: { step: "阶跃", drift: "漂移（每次运行）", spread: "离散度（噪声 ×）" },
   series: "序列（主要）",
   change: "变化",
   interval: "95% 区间",
@@ -274,6 +279,7 @@ const CHANGE_EVENTS_HI: ChangeEventStrings = {
   kind: "प्रकार",
   regression: "गिरावट",
   improvement: "सुधार",
+  shapes: { step: "स्टेप", drift: "ड्रिफ़्ट (प्रति रन)", spread: "स्प्रेड (शोर ×)" },
   series: "सीरीज़ (मुख्य)",
   change: "बदलाव",
   interval: "95 % अंतराल",

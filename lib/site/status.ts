@@ -10,6 +10,7 @@
  */
 
 import type { EpisodesDay } from "../clickhouse/queries/episodes";
+import type { ShapedSize } from "./events";
 
 export type { EpisodesDay };
 
@@ -88,18 +89,16 @@ export interface EventPlace {
 
 /**
  * An open regression event of bench_events (open or partly fixed): a change across series at one place in
- * Banterhearts' history, told by its lead series, for the status page.
+ * Banterhearts' history, told by its lead series, for the status page, with its size in its shape's terms
+ * (ShapedSize: step, drift or spread — docs/change-points.md).
  */
-export interface OpenRegressionRow extends EventPlace {
+export interface OpenRegressionRow extends EventPlace, ShapedSize {
   event_id: string;
   /** The lead series, readable: benchmark type, model, quant, variant (dataset, device). */
   label: string;
   metric: string;
   /** Series that changed with it (the lead included). */
   series_changed: number;
-  change_pct: number;
-  ci_low_pct: number;
-  ci_high_pct: number;
   state: "open" | "partly_fixed";
   /** Partly fixed: how much of the step a later commit recovered, in %, with its 95 % interval. */
   recovered_pct: number | null;
@@ -227,5 +226,7 @@ export function eventPlace(e: EventPlace): { commit: string; note: string } | { 
   if (e.blamed_sha) {
     return { commit: e.blamed_sha, note: e.code_commits > 1 ? `of ${commits}, ${bisectionProgress(e) || "bisected"}` : "" };
   }
+  // A drift that began before the first run of the lookback (docs/change-points.md): no range, no commit blamed.
+  if (e.range_from_sha === "" && e.code_commits === 0) return { from: "", to: e.range_to_sha, note: "began before the first run looked at; no commit blamed" };
   return { from: e.range_from_sha, to: e.range_to_sha, note: [commits, bisectionProgress(e)].filter(Boolean).join(", ") };
 }

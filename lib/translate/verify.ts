@@ -1,8 +1,12 @@
+import remarkGfm from "remark-gfm";
+import remarkParse from "remark-parse";
+import { unified } from "unified";
 import type { Facts } from "../analysis/facts";
 import type { EpisodeSection } from "../episode/draft";
 import type { Lang } from "../episode/fact";
 import type { CommitLinks } from "../episode/file";
 import { compareReferences, referenceKey, referencesIn } from "../episode/references";
+import { sentencesOfText } from "../episode/neighbourhood";
 import { renderAndCheck } from "../episode/truth";
 
 /**
@@ -81,6 +85,94 @@ export function linkTargets(text: string): string[] {
   return targets;
 }
 
+// ---------------------------------------------------------------- sentences
+
+interface MdNode {
+  type: string;
+  children?: MdNode[];
+  position?: { start: { offset?: number }; end: { offset?: number } };
+}
+const parser = unified().use(remarkParse).use(remarkGfm);
+
+interface Block {
+  /** "paragraph 3", "list item 2", "table cell 4", "heading 1": how a problem names it. */
+  name: string;
+  /** The block's source text, references as written. */
+  text: string;
+}
+
+/** The blocks of a template's markdown (paragraphs, list items, headings, table cells), each with its source text. */
+export function templateBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const counts = new Map<string, number>();
+  const visit = (node: MdNode, inList: boolean) => {
+    const kind =
+      node.type === "paragraph" ? (inList ? "list item" : "paragraph") : node.type === "heading" ? "heading" : node.type === "tableCell" ? "table cell" : "";
+    if (kind && node.position?.start.offset !== undefined && node.position.end.offset !== undefined) {
+      const n = (counts.get(kind) ?? 0) + 1;
+      counts.set(kind, n);
+      blocks.push({ name: `${kind} ${n}`, text: markdown.slice(node.position.start.offset, node.position.end.offset) });
+      return;
+    }
+    for (const c of node.children ?? []) visit(c, inList || node.type === "listItem");
+  };
+  visit(parser.parse(markdown) as MdNode, false);
+  return blocks;
+}
+
+/** A template's sentences: as the neighbourhood check cuts them, and after a claim, which renders a sentence of its own. */
+const sentences = (text: string) => sentencesOfText(text).flatMap((s) => s.split(/(?<=\{\{\s*claim\s*:[^{}]*\}\})\s+/u).filter((x) => x.trim() !== ""));
+const refList = (text: string) => referencesIn(text).map((r) => `{{${referenceKey(r)}}}`);
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const quote = (text: string) => {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return `"${oneLine.length > 90 ? `${oneLine.slice(0, 87)}…` : oneLine}"`;
+};
+const listed = (refs: string[]) => (refs.length > 0 ? refs.join(", ") : "no reference");
+
+/**
+ * The same references in the same order, paragraph by paragraph (list item by list item) and sentence by sentence.
+ * Blocks are aligned by position — all of them when the two have as many, else those that hold references — and a
+ * translation whose blocks with references do not match the original's moved a reference between them. Within an
+ * aligned pair, sentences are aligned when both have as many; otherwise the block's references keep their order.
+ */
+export function alignmentProblems(source: string, target: string, where: string): string[] {
+  const problems: string[] = [];
+  let from = templateBlocks(source);
+  let to = templateBlocks(target);
+  if (from.length !== to.length) {
+    from = from.filter((b) => refList(b.text).length > 0);
+    to = to.filter((b) => refList(b.text).length > 0);
+    if (from.length !== to.length) {
+      problems.push(
+        `${where}: the original has references in ${from.length} paragraph(s) or list item(s), the translation in ${to.length}: keep each reference in the paragraph or list item it stands in`,
+      );
+      return problems;
+    }
+  }
+  for (const [i, dst] of to.entries()) {
+    const src = from[i];
+    const srcRefs = refList(src.text);
+    const dstRefs = refList(dst.text);
+    const srcSentences = sentences(src.text);
+    const dstSentences = sentences(dst.text);
+    if (srcSentences.length === dstSentences.length) {
+      for (const [j, sentence] of dstSentences.entries()) {
+        const want = refList(srcSentences[j]);
+        const got = refList(sentence);
+        if (!sameList(want, got))
+          problems.push(
+            `${where}, ${dst.name}, sentence ${j + 1} (${quote(sentence)}): it has ${listed(got)}, but the original's sentence (${quote(srcSentences[j])}) has ${listed(want)} — keep each sentence's references, in their order`,
+          );
+      }
+    } else if (!sameList(srcRefs, dstRefs))
+      problems.push(
+        `${where}, ${dst.name} (${quote(dst.text)}): it has ${listed(dstRefs)}, but the original's (${quote(src.text)}) has ${listed(srcRefs)} — keep the paragraph's references, in their order`,
+      );
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------- numbers
 
 /** Digits of any script other than ASCII 0-9 (Devanagari, full-width, Arabic-Indic, ...). */
@@ -133,8 +225,9 @@ export interface TranslationFileContext {
 /**
  * References, code spans and link targets of each piece of the translation
  * against the same piece of the original (the original's template): the same
- * references in the same order — none dropped, added, changed or moved —, the
- * same code and the same link targets. Then the translation is
+ * references in the same order — none dropped, added, changed or moved —,
+ * in the same paragraphs and sentences (alignmentProblems), the same code and
+ * the same link targets. Then the translation is
  * rendered in its language and the residual check runs on it: a digit or a
  * number word (English, German, Chinese, Hindi lists) that no reference put
  * there rejects it.
@@ -164,6 +257,8 @@ export function translationTruthProblems(
       problems.push(
         `${where}: the references stand in another order than in ${of} (${sourceRefs.map((r) => `{{${referenceKey(r)}}}`).join(", ")}): keep their order, so that before stays before after`,
       );
+    // And in the same sentences: a reference moved into the next sentence keeps the piece's order but not its meaning.
+    if (multiset.length === 0) problems.push(...alignmentProblems(source.text, target.text, where));
     const srcCode = new Set(codeSpans(source.text));
     const dstCode = new Set(codeSpans(target.text));
     for (const span of srcCode)

@@ -7,6 +7,9 @@ import { constantTimeEqual, unusableToken } from "../http/auth";
 import { readBodyCapped } from "../http/body";
 import { json, jsonError } from "../http/responses";
 import type { Logger } from "../log";
+import type { ContentRepo } from "../content";
+import { handleReviewComment, handleReviewPullRequest } from "../review/github-webhook";
+import { episodeOfBody } from "../review/episode";
 import { serverContext, type Clock } from "../server-context";
 import { createGitHubClient, parseRepoRef, statusOf } from "../upstream/github";
 import { eventIdFromIssueBody, parseCommands } from "./commands";
@@ -32,6 +35,10 @@ import { actionsOfDelivery, applyTriage, deliveryActionId, type TriageActionRow 
  *   (GITHUB_TOKEN and BANTERHEARTS_REPO) the repository must be Banterhearts
  *   and GET /repos/{o}/{r}/collaborators/{user}/permission must say write,
  *   maintain or admin.
+ * - Episode reviews (MUSE_PUBLISH_MODE=pull-request, lib/review/github-webhook.ts): a comment on a pull request whose
+ *   body carries `<!-- muse-episode:<series>/ep-NNN -->` is read for `/muse reject <why>` (the repository must be
+ *   MUSE_CONTENT_REPO, the permission checked there), and `pull_request` closed events of its branches publish
+ *   (merged) or reject (closed) the episode.
  */
 
 export const GITHUB_SIGNATURE_HEADER = "x-hub-signature-256";
@@ -106,6 +113,8 @@ export interface GitHubWebhookDeps {
   clock: Clock;
   /** Default: the permission API with GITHUB_TOKEN when GitHub is configured, else none (author_association alone). */
   permissions?: PermissionChecker;
+  /** Episode reviews: the content repository whose pull requests are closed on `/muse reject` (default: from the environment). */
+  contentRepo?: ContentRepo;
 }
 
 export function githubWebhookDeps(): GitHubWebhookDeps {
@@ -115,6 +124,12 @@ export function githubWebhookDeps(): GitHubWebhookDeps {
 /** The permission checker the environment configures: GITHUB_TOKEN with BANTERHEARTS_REPO. */
 export function permissionsFromEnv(env: Env, log?: Logger): PermissionChecker | undefined {
   if (!env.GITHUB_TOKEN || !env.BANTERHEARTS_REPO) return undefined;
+  return githubPermissionChecker({ token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, log });
+}
+
+/** The permission checker of episode reviews: GITHUB_TOKEN with MUSE_CONTENT_REPO. */
+export function contentPermissionsFromEnv(env: Env, log?: Logger): PermissionChecker | undefined {
+  if (!env.GITHUB_TOKEN || !env.MUSE_CONTENT_REPO) return undefined;
   return githubPermissionChecker({ token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, log });
 }
 
@@ -149,7 +164,8 @@ export async function handleGitHubWebhook(request: Request, makeDeps: () => GitH
   if (!/^[\w-]{1,100}$/.test(delivery)) return jsonError(400, `missing or invalid ${GITHUB_DELIVERY_HEADER} header`, { field: GITHUB_DELIVERY_HEADER });
   const eventName = request.headers.get(GITHUB_EVENT_HEADER)?.trim() ?? "";
   if (eventName === "ping") return json({ received: true, applied: [], ignored: "ping" });
-  if (eventName !== "issue_comment") return json({ received: true, applied: [], ignored: `event ${eventName || "(none)"} is not issue_comment` });
+  if (eventName !== "issue_comment" && eventName !== "pull_request")
+    return json({ received: true, applied: [], ignored: `event ${eventName || "(none)"} is not issue_comment or pull_request` });
 
   let body: unknown;
   try {
@@ -157,6 +173,7 @@ export async function handleGitHubWebhook(request: Request, makeDeps: () => GitH
   } catch {
     return jsonError(400, "body is not valid JSON");
   }
+  if (eventName === "pull_request") return handleReviewPullRequest(deps, body, delivery);
   const parsed = issueCommentPayload.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -166,6 +183,10 @@ export async function handleGitHubWebhook(request: Request, makeDeps: () => GitH
   const payload = parsed.data;
   const log = deps.log.child({ delivery, issue: payload.issue.number, comment: payload.comment.id });
   if (payload.action !== "created") return json({ received: true, applied: [], ignored: `comment action ${payload.action} (only created is read)` });
+  if (episodeOfBody(payload.issue.body)) {
+    // An episode's pull request: `/muse reject <why>`, authorised on MUSE_CONTENT_REPO.
+    return handleReviewComment({ ...deps, permissions: deps.permissions ?? contentPermissionsFromEnv(deps.env, log) }, payload, delivery);
+  }
   const { commands, notes } = parseCommands(payload.comment.body ?? "");
   if (commands.length === 0) return json({ received: true, applied: [], notes, ignored: "no /muse command in the comment" });
   const eventId = eventIdFromIssueBody(payload.issue.body);

@@ -21,7 +21,14 @@ import { z } from "zod";
  * paginated), /branches/{b}, /contents/{path}?ref (base64; `encoding:
  * "none"` above the inline limit; raw media type), and the git data API: GET/POST
  * /git/blobs, /git/trees, /git/commits, GET /git/ref/{ref}, POST /git/refs,
- * PATCH /git/refs/{ref} (422 on a non-fast-forward without force). Links use
+ * PATCH /git/refs/{ref} (422 on a non-fast-forward without force); pull
+ * requests: GET /pulls (state, head as owner:branch — a bare branch name is
+ * refused, as GitHub would silently ignore it and list every pull request —,
+ * base, paginated), POST /pulls (422 "A pull request already exists" for a
+ * second open one of the same head and base, "No commits between" when the
+ * head adds nothing), GET and PATCH /pulls/{n} (title, body, state); GET
+ * /collaborators/{user}/permission (the roles a test sets). `mergePull` and
+ * `closePull` do what a person does on GitHub. Links use
  * /repositories/{id}/... like GitHub's do. Routes are a table (ROUTES), so
  * another endpoint is one more entry.
  *
@@ -313,6 +320,29 @@ export interface FakeRepo {
   store: GitObjectStore;
   /** "heads/main" → commit sha */
   refs: Map<string, string>;
+  pulls: FakePull[];
+  /** login → role (admin | maintain | write | triage | read) for GET /collaborators/{user}/permission. */
+  collaborators: Map<string, string>;
+}
+
+export interface FakePull {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  /** Branch names in this repository. */
+  head: string;
+  base: string;
+  /** The head's commit when the pull request was merged or closed (until then the branch's current head). */
+  headSha?: string;
+  merged: boolean;
+  mergeCommitSha: string | null;
+  mergedBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  mergedAt: Date | null;
+  user: string;
 }
 
 export interface CommitSpec {
@@ -528,6 +558,43 @@ function refJson(gh: FakeGitHub, repo: FakeRepo, ref: string) {
   };
 }
 
+/** A pull request as GitHub's REST API shows it (the fields a client reads, and their neighbours). */
+export function pullJson(gh: FakeGitHub, repo: FakeRepo, pull: FakePull) {
+  const base = repoUrl(gh, repo);
+  const headSha = pull.headSha ?? repo.refs.get(`heads/${pull.head}`) ?? null;
+  const repoRef = {
+    id: repo.id,
+    name: repo.name,
+    full_name: repo.fullName,
+    owner: { login: repo.owner },
+    private: repo.private,
+    html_url: `https://github.com/${repo.fullName}`,
+  };
+  return {
+    url: `${base}/pulls/${pull.number}`,
+    id: 500_000 + pull.number,
+    node_id: Buffer.from(`pull:${repo.id}:${pull.number}`).toString("base64"),
+    html_url: `https://github.com/${repo.fullName}/pull/${pull.number}`,
+    number: pull.number,
+    state: pull.state,
+    locked: false,
+    title: pull.title,
+    user: { login: pull.user, type: "User" },
+    body: pull.body === "" ? null : pull.body,
+    created_at: iso(pull.createdAt),
+    updated_at: iso(pull.updatedAt),
+    closed_at: pull.closedAt ? iso(pull.closedAt) : null,
+    merged_at: pull.mergedAt ? iso(pull.mergedAt) : null,
+    merge_commit_sha: pull.mergeCommitSha,
+    draft: false,
+    head: { label: `${repo.owner}:${pull.head}`, ref: pull.head, sha: headSha, user: { login: repo.owner }, repo: repoRef },
+    base: { label: `${repo.owner}:${pull.base}`, ref: pull.base, sha: repo.refs.get(`heads/${pull.base}`) ?? null, user: { login: repo.owner }, repo: repoRef },
+    author_association: "MEMBER",
+    merged: pull.merged,
+    merged_by: pull.mergedBy ? { login: pull.mergedBy, type: "User" } : null,
+  };
+}
+
 /** A branch name, full sha or abbreviated sha → commit sha. */
 function resolveRef(repo: FakeRepo, ref: string): string | undefined {
   return repo.refs.get(`heads/${ref}`) ?? repo.refs.get(`tags/${ref}`) ?? repo.store.resolveCommit(ref);
@@ -561,6 +628,24 @@ const commitBody = z.object({
   committer: gitSignatureBody.optional(),
 });
 const createRefBody = z.object({ ref: z.string().regex(/^refs\/[\w./-]+$/), sha: z.string() });
+// https://docs.github.com/rest/pulls/pulls: only the documented fields (a 422 naming any other).
+const createPullBody = z.strictObject({
+  title: z.string().min(1).max(256),
+  head: z.string().min(1),
+  head_repo: z.string().optional(),
+  base: z.string().min(1),
+  body: z.string().max(65536).optional(),
+  maintainer_can_modify: z.boolean().optional(),
+  draft: z.boolean().optional(),
+  issue: z.number().int().optional(),
+});
+const updatePullBody = z.strictObject({
+  title: z.string().min(1).max(256).optional(),
+  body: z.string().max(65536).optional(),
+  state: z.enum(["open", "closed"]).optional(),
+  base: z.string().min(1).optional(),
+  maintainer_can_modify: z.boolean().optional(),
+});
 const updateRefBody = z.object({ sha: z.string(), force: z.boolean().default(false) });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -913,6 +998,125 @@ const ROUTES: Route[] = [
       return { status: 200, body: refJson(gh, repo, params[0]) };
     },
   },
+  {
+    method: "GET",
+    pattern: /^\/pulls$/,
+    query: ["state", "head", "base", "sort", "direction", ...PAGING],
+    handle(ctx) {
+      const { repo, query } = ctx;
+      const state = query.get("state") ?? "open";
+      if (!["open", "closed", "all"].includes(state)) throw new HttpError(422, `Invalid value for parameter 'state': ${state}`);
+      const head = query.get("head");
+      let headRef: string | undefined;
+      if (head !== null) {
+        // GitHub silently ignores a head without its owner and lists every pull request: refused here.
+        const m = /^([\w.-]+):(.+)$/.exec(head);
+        if (!m) throw new HttpError(400, `fake-github: head must be user:ref-name or organization:ref-name (got ${head}); GitHub ignores a bare branch name`);
+        if (m[1].toLowerCase() !== repo.owner.toLowerCase()) return { status: 200, body: [] };
+        headRef = m[2];
+      }
+      const base = query.get("base");
+      const pulls = repo.pulls
+        .filter((p) => state === "all" || p.state === state)
+        .filter((p) => headRef === undefined || p.head === headRef)
+        .filter((p) => base === null || p.base === base)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.number - a.number);
+      const page = paginate(ctx, pulls, 30, 100, `/repositories/${repo.id}/pulls`);
+      return { status: 200, body: page.items.map((p) => pullJson(ctx.gh, repo, p)), headers: page.headers };
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/pulls$/,
+    query: [],
+    handle({ gh, repo, body }) {
+      const input = parseBody(createPullBody, body);
+      const head = input.head.includes(":") ? input.head.split(":")[1] : input.head;
+      const validation = (message: string, field = "head") =>
+        new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", field, code: "custom", message }] });
+      const headSha = repo.refs.get(`heads/${head}`);
+      if (!headSha) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", field: "head", code: "invalid" }] });
+      const baseSha = repo.refs.get(`heads/${input.base}`);
+      if (!baseSha) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", field: "base", code: "invalid" }] });
+      if (repo.pulls.some((p) => p.state === "open" && p.head === head && p.base === input.base))
+        throw validation(`A pull request already exists for ${repo.owner}:${head}.`);
+      if (repo.store.isAncestor(headSha, baseSha)) throw validation(`No commits between ${input.base} and ${head}`);
+      const now = new Date();
+      const pull: FakePull = {
+        number: repo.pulls.length + 1,
+        title: input.title,
+        body: input.body ?? "",
+        state: "open",
+        head,
+        base: input.base,
+        merged: false,
+        mergeCommitSha: null,
+        mergedBy: null,
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+        mergedAt: null,
+        user: gh.user.login,
+      };
+      repo.pulls.push(pull);
+      return { status: 201, body: pullJson(gh, repo, pull), headers: { location: `${repoUrl(gh, repo)}/pulls/${pull.number}` } };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/pulls\/(\d+)$/,
+    query: [],
+    handle({ gh, repo, params }) {
+      const pull = repo.pulls.find((p) => p.number === Number(params[0]));
+      if (!pull) throw notFound();
+      return { status: 200, body: pullJson(gh, repo, pull) };
+    },
+  },
+  {
+    method: "PATCH",
+    pattern: /^\/pulls\/(\d+)$/,
+    query: [],
+    handle({ gh, repo, params, body }) {
+      const pull = repo.pulls.find((p) => p.number === Number(params[0]));
+      if (!pull) throw notFound();
+      const input = parseBody(updatePullBody, body);
+      if (input.state !== undefined && input.state !== pull.state && pull.merged)
+        throw new HttpError(422, "Validation Failed", {
+          errors: [{ resource: "PullRequest", field: "state", code: "custom", message: "state cannot be changed. The pull request has been merged." }],
+        });
+      if (
+        input.state === "open" &&
+        pull.state === "closed" &&
+        repo.pulls.some((p) => p !== pull && p.state === "open" && p.head === pull.head && p.base === pull.base)
+      )
+        throw new HttpError(422, "Validation Failed", {
+          errors: [{ resource: "PullRequest", field: "state", code: "custom", message: `A pull request already exists for ${repo.owner}:${pull.head}.` }],
+        });
+      if (input.title !== undefined) pull.title = input.title;
+      if (input.body !== undefined) pull.body = input.body;
+      if (input.base !== undefined) pull.base = input.base;
+      if (input.state !== undefined && input.state !== pull.state) {
+        pull.state = input.state;
+        pull.closedAt = input.state === "closed" ? new Date() : null;
+        pull.headSha = input.state === "closed" ? repo.refs.get(`heads/${pull.head}`) : undefined;
+      }
+      pull.updatedAt = new Date();
+      return { status: 200, body: pullJson(gh, repo, pull) };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/collaborators\/([^/]+)\/permission$/,
+    query: [],
+    handle({ repo, params }) {
+      const role = repo.collaborators.get(params[0].toLowerCase());
+      if (!role) throw notFound();
+      // The real API's shape: permission is admin | write | read | none, role_name the finer role.
+      const permission =
+        role === "admin" ? "admin" : role === "maintain" || role === "write" ? "write" : role === "triage" || role === "read" ? "read" : "none";
+      return { status: 200, body: { permission, role_name: role, user: { login: params[0], permissions: {} } } };
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- the server
@@ -982,6 +1186,8 @@ export class FakeGitHub {
       private: options.private ?? true,
       store: new GitObjectStore(),
       refs: new Map(),
+      pulls: [],
+      collaborators: new Map(),
     };
     this.repos.set(fullName.toLowerCase(), repo);
     return repo;
@@ -1034,6 +1240,65 @@ export class FakeGitHub {
     const commit = repo.store.commit(sha);
     const entry = commit && repo.store.lookup(commit.tree, filePath);
     return entry?.type === "blob" ? repo.store.blob(entry.sha) : undefined;
+  }
+
+  /** The pull requests of a repository, oldest first. */
+  pulls(fullName: string): FakePull[] {
+    return this.repo(fullName).pulls;
+  }
+
+  /** A pull request as the REST API (and a webhook's `pull_request`) shows it. */
+  pullJson(fullName: string, number: number): ReturnType<typeof pullJson> {
+    const repo = this.repo(fullName);
+    const pull = repo.pulls.find((p) => p.number === number);
+    if (!pull) throw new Error(`fake-github: no pull request #${number} in ${fullName}`);
+    return pullJson(this, repo, pull);
+  }
+
+  /**
+   * Merges an open pull request as the merge button does (a merge commit on the base, parents [base, head], the
+   * base's tree with what the head changed since their merge base) and returns the merge commit.
+   */
+  mergePull(fullName: string, number: number, options: { by?: string; date?: Date } = {}): string {
+    const repo = this.repo(fullName);
+    const pull = repo.pulls.find((p) => p.number === number);
+    if (!pull || pull.state !== "open") throw new Error(`fake-github: pull request #${number} is not open`);
+    const baseSha = repo.refs.get(`heads/${pull.base}`)!;
+    const headSha = repo.refs.get(`heads/${pull.head}`)!;
+    const mergeBase = repo.store.walk(headSha).find((sha) => repo.store.isAncestor(sha, baseSha));
+    const files = repo.store.flatten(repo.store.commit(baseSha)!.tree);
+    const before = repo.store.flatten(mergeBase ? repo.store.commit(mergeBase)!.tree : undefined);
+    for (const [p, e] of repo.store.flatten(repo.store.commit(headSha)!.tree)) if (before.get(p)?.sha !== e.sha) files.set(p, e);
+    for (const p of before.keys()) if (!repo.store.flatten(repo.store.commit(headSha)!.tree).has(p)) files.delete(p);
+    const date = options.date ?? new Date();
+    const who = { name: options.by ?? "Reviewer", email: `${options.by ?? "reviewer"}@users.noreply.github.com`, date };
+    const sha = repo.store.writeCommit({
+      tree: repo.store.writeTreeFromPaths(files),
+      parents: [baseSha, headSha],
+      author: who,
+      committer: { name: "GitHub", email: "noreply@github.com", date },
+      message: `Merge pull request #${number} from ${repo.owner}/${pull.head}\n\n${pull.title}`,
+    });
+    repo.refs.set(`heads/${pull.base}`, sha);
+    Object.assign(pull, {
+      state: "closed",
+      merged: true,
+      mergeCommitSha: sha,
+      mergedBy: options.by ?? "reviewer",
+      mergedAt: date,
+      closedAt: date,
+      updatedAt: date,
+      headSha,
+    });
+    return sha;
+  }
+
+  /** Closes a pull request without merging it, as a person on GitHub does. */
+  closePull(fullName: string, number: number, date = new Date()): void {
+    const repo = this.repo(fullName);
+    const pull = repo.pulls.find((p) => p.number === number);
+    if (!pull) throw new Error(`fake-github: no pull request #${number}`);
+    Object.assign(pull, { state: "closed", closedAt: date, updatedAt: date, headSha: repo.refs.get(`heads/${pull.head}`) });
   }
 
   /** Answers the next `times` requests (that `match`) with a fault instead of their response. */

@@ -9,7 +9,7 @@ import { formatDateTime, formatDuration, formatNumber, formatUsd } from "@/lib/s
 import { isLang, uiStrings, type Lang } from "@/lib/site/i18n";
 import { languageAlternates, paths, feedAlternate } from "@/lib/site/paths";
 import { formatFact } from "@/lib/episode/fact";
-import { formatPct, formatPctInterval, shortSha } from "@/lib/site/events";
+import { formatPct, formatPctInterval, formatShapedSize, shortSha } from "@/lib/site/events";
 import {
   BENCH_REQUEST_DAYS,
   BENCH_REQUESTS_LIMIT,
@@ -139,6 +139,14 @@ function Place({ e }: { e: EventPlace }) {
       </>
     );
   }
+  if (p.from === "") {
+    return (
+      <>
+        before <code title={p.to}>{shortSha(p.to)}</code>
+        {note}
+      </>
+    );
+  }
   return (
     <>
       <code title={`${p.from}…${p.to}`}>{shortSha(p.from)}</code>…<code>{shortSha(p.to)}</code>
@@ -146,6 +154,12 @@ function Place({ e }: { e: EventPlace }) {
     </>
   );
 }
+
+/**
+ * What kind of change an event is (docs/change-points.md): a step of the level, a drift (per run) or a change in spread
+ * (noise after / before), in the page's language (lib/site/i18n.ts; the rest of this operator page is English).
+ */
+const shapeText = (shape: OpenRegressionRow["shape"], lang: Lang) => uiStrings(lang).changeEvents.shapes[shape];
 
 /** Open, or partly fixed with how much was recovered and its 95 % interval. */
 function stateText(x: OpenRegressionRow, lang: Lang): string {
@@ -472,7 +486,8 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
           <div className="table-scroll">
             <table className="wide">
               <caption>
-                Benchmark regression events no later commit has fully fixed (bench_events: open or partly fixed), newest commit first
+                Benchmark regression events no later commit has fully fixed (bench_events: open or partly fixed), newest commit first: steps by their change,
+                drifts by their slope per run, spread changes by their noise after / before
                 {rows.length >= OPEN_REGRESSIONS_LIMIT ? `; the first ${OPEN_REGRESSIONS_LIMIT}` : ""}
               </caption>
               <thead>
@@ -480,6 +495,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                   <th scope="col">commit</th>
                   <th scope="col">lead series</th>
                   <th scope="col">metric</th>
+                  <th scope="col">kind</th>
                   <th scope="col" className="num">
                     change
                   </th>
@@ -503,8 +519,9 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                     <td>
                       <code>{x.metric}</code>
                     </td>
-                    <td className="num status-bad">{formatPct(x.change_pct, lang)}</td>
-                    <td className="num">{formatPctInterval([x.ci_low_pct, x.ci_high_pct], lang)}</td>
+                    <td lang={lang}>{shapeText(x.shape, lang)}</td>
+                    <td className="num status-bad">{formatShapedSize(x, lang).size}</td>
+                    <td className="num">{formatShapedSize(x, lang).interval}</td>
                     <td className={x.state === "partly_fixed" ? "status-warn" : "status-bad"}>
                       {stateText(x, lang)}
                       {x.returns_of ? <span className="muted"> (came back after a fix)</span> : null}

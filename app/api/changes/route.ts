@@ -1,12 +1,16 @@
 import { z } from "zod";
+import { CHANGE_SHAPES } from "@/lib/clickhouse/tables";
 import { benchEventRow, type BenchEventRow } from "@/lib/lifecycle/events";
 import { serverContext } from "@/lib/server-context";
 import { readQuery } from "@/lib/http/query";
 import { json, jsonError } from "@/lib/http/responses";
 
 /**
- * GET /api/changes?state=open|partly_fixed|fixed|kept|environment&limit= — benchmark change events of
- * bench_events (latest version of each: FINAL), newest commit first, then by size. Without `state`: the
+ * GET /api/changes?state=open|partly_fixed|fixed|kept|environment&shape=step|drift|spread&limit= — benchmark change
+ * events of bench_events (latest version of each: FINAL), newest commit first, then by size. Each event carries its
+ * `shape` (step, drift or spread; docs/change-points.md) and its size in that shape's terms: a drift's
+ * `slope_pct_per_run` with `slope_ci_low`/`slope_ci_high` and `drift_runs`, a spread change's `spread_ratio` with
+ * `spread_ci_low`/`spread_ci_high` (null for the other shapes); `shape` filters by it. Without `state`: the
  * regressions still open, fully or in part (open and partly_fixed). Never `withdrawn` (an event a later run
  * no longer finds is no event), never one a maintainer triaged `invalid`, and a regression triaged `expected` is
  * not open (docs/triage.md); each event carries its triage. Public and read-only like /api/episodes: what it returns is what the
@@ -27,6 +31,7 @@ const PUBLIC_COLUMNS = Object.keys(benchEventRow.shape).filter((c) => !INTERNAL.
 
 const query = z.strictObject({
   state: z.enum(CHANGE_STATES).optional(),
+  shape: z.enum(CHANGE_SHAPES).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
 });
 
@@ -35,7 +40,7 @@ type PublicEvent = Omit<BenchEventRow, "run_id" | "updated_at">;
 export async function GET(request: Request): Promise<Response> {
   const parsed = readQuery(request, query);
   if (!parsed.ok) return parsed.response;
-  const { state, limit } = parsed.data;
+  const { state, shape, limit } = parsed.data;
   const states = state ? [state] : DEFAULT_STATES;
   let rows: BenchEventRow[];
   try {
@@ -43,9 +48,10 @@ export async function GET(request: Request): Promise<Response> {
       `SELECT * FROM bench_events FINAL
         WHERE state IN {states:Array(String)} AND triage != 'invalid'
           AND NOT (triage = 'expected' AND kind = 'regression' AND state IN ('open', 'partly_fixed'))
+          AND ({shape:String} = '' OR shape = {shape:String})
         ORDER BY commit_ts DESC, abs(change_pct) DESC, event_id
         LIMIT {limit:UInt32}`,
-      { states, limit },
+      { states, shape: shape ?? "", limit },
       benchEventRow,
     );
   } catch {

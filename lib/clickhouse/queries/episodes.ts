@@ -30,15 +30,16 @@ export async function lastEpisode(db: Db): Promise<LastEpisode | undefined> {
 
 /**
  * What the publisher may publish: numbered originals that are publishable at
- * `threshold` or already published, and publishable translations, ordered by
- * series, number, language and version.
+ * `threshold`, already published or in review (MUSE_PUBLISH_MODE=pull-request:
+ * their translations join the review), and publishable translations, ordered
+ * by series, number, language and version.
  */
 export async function publishCandidates(db: Db, threshold: number): Promise<EpisodeRow[]> {
   return db.query(
     `SELECT *
        FROM episodes FINAL
       WHERE episode_num > 0
-        AND ((lang = 'en' AND ((status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})) OR status = 'published'))
+        AND ((lang = 'en' AND ((status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})) OR status IN ('published', 'in_review')))
              OR (lang != 'en' AND status = 'publishable'))
       ORDER BY series, episode_num, lang, updated_at`,
     { threshold },
@@ -46,14 +47,14 @@ export async function publishCandidates(db: Db, threshold: number): Promise<Epis
   );
 }
 
-/** What the translator translates: numbered English originals, published or publishable at `threshold`. */
+/** What the translator translates: numbered English originals, published, in review or publishable at `threshold`. */
 export async function translatableOriginals(db: Db, threshold: number): Promise<EpisodeRow[]> {
   return db.query(
     `SELECT *
        FROM episodes FINAL
       WHERE lang = 'en'
         AND episode_num > 0
-        AND (status = 'published' OR (status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})))
+        AND (status IN ('published', 'in_review') OR (status = 'publishable' AND confidence_score >= toFloat32({threshold:Float64})))
       ORDER BY series, episode_num, updated_at`,
     { threshold },
     episodeRow,
