@@ -484,7 +484,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
       <SectionBlock id="open-regressions" title="Open regressions" section={r.openRegressions} empty="No open regressions: every regression found is fixed.">
         {(rows) => (
           <div className="table-scroll">
-            <table className="wide">
+            <table className="wide with-kind">
               <caption>
                 Benchmark regression events no later commit has fully fixed (bench_events: open or partly fixed), newest commit first: steps by their change,
                 drifts by their slope per run, spread changes by their noise after / before
