@@ -629,7 +629,7 @@ describe("the public status page", () => {
       expect(html).not.toContain("Regressions found");
       const section = /<section aria-labelledby="open-regressions">([\s\S]*?)<\/section>/.exec(html)![1];
       // Every table of the page scrolls inside its box on narrow screens (390 px), never the page.
-      expect(section).toMatch(/<div class="table-scroll"><table( class="wide")?>/);
+      expect(section).toMatch(/<div class="table-scroll"><table( class="wide( with-kind)?")?>/);
       expect(rowsOf(section, "data-event")).toEqual([
         [
           "a1b2c3d…e4f5a6b, 7 code commits, bisecting: step 2 of 3",
@@ -691,7 +691,7 @@ describe("the public status page", () => {
         ],
       ]);
       expect(section).toContain('<h3 id="bench-requests">Benchmark requests</h3>');
-      expect(section.match(/<div class="table-scroll"><table( class="wide")?>/g)).toHaveLength(2);
+      expect(section.match(/<div class="table-scroll"><table( class="wide( with-kind)?")?>/g)).toHaveLength(2);
       const requests = rowsOf(section, "data-request");
       expect(requests.map((r) => r.slice(0, 4))).toEqual([
         ["3333333", "quantization mistral-7b q8_0 (d, cuda)", "3", "pending"],
