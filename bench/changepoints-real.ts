@@ -110,7 +110,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         measure: `clean, ${n} runs, ${noise}: false alarms / 100 series`,
         value: `${per100.toFixed(2)}${n <= 365 ? ` (previous ${((100 * previousAlarms) / count).toFixed(1)})` : ""}`,
         ratio: `p ≤ 0.01: ${((100 * p01) / count).toFixed(2)} % (${calibrated(c01)}), p ≤ 0.001: ${((100 * p001) / count).toFixed(2)} % (${calibrated(c001)})`,
-        note: `${count} series; goal ≤ 1: ${per100 <= 1 ? "PASS" : "FAIL"}; p uniform: ${c01.consistent && c001.consistent ? "PASS" : "FAIL"}`,
+        note: `${count} series; goal ≤ 1: ${per100 <= 1 ? "PASS" : "FAIL"}; p uniform: ${(c01.inBand || c01.consistent) && (c001.inBand || c001.consistent) ? "PASS" : "FAIL"}`,
       });
       say(`changepoints-real: clean ${n} × ${noise}: ${per100.toFixed(2)} alarms / 100, ${ms.toFixed(2)} ms a series`);
     }

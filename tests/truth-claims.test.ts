@@ -307,6 +307,9 @@ describe("drift and spread claims: a sentence for each shape, in the page's lang
     ["a fall for a drift up, in Hindi", "hi", "यह घटी: {{claim:event.3}}", /"घटी" says down, but \{\{fact:event\.3\.drift\.slope_pct_per_run\}\} rose/],
     ["a rise for a drift down", "en", "It rose: {{claim:event.5}}", /"rose" says up, but \{\{fact:event\.5\.drift\.slope_pct_per_run\}\} fell/],
     ["good news for flakier runs", "en", "Good news: {{claim:event.4}}", /"Good" says better, but \{\{fact:event\.4\.spread\.ratio\}\} is a regression/],
+    ["steadier for noisier runs", "en", "Steadier now: {{claim:event.4}}", /"Steadier" says down, but \{\{fact:event\.4\.spread\.ratio\}\} rose/],
+    ["steadier for noisier runs, in German", "de", "Ruhiger jetzt: {{claim:event.4}}", /"Ruhiger" says down, but \{\{fact:event\.4\.spread\.ratio\}\} rose/],
+    ["steadier for noisier runs, in Chinese", "zh", "现在更稳定：{{claim:event.4}}", /"更稳定" says down, but \{\{fact:event\.4\.spread\.ratio\}\} rose/],
   ];
   for (const [form, lang, text, says] of DISAGREES) {
     it(`refuses a direction word that disagrees with a drift or spread claim (${form}) in the council and the publisher`, () => {

@@ -279,6 +279,12 @@ export const UNIT_BEFORE_HAN = ["百分之", "千分之", "约"];
 export type Claim = "up" | "down" | "better" | "worse";
 const DIRECTION: Record<Claim, string[]> = {
   up: [
+    // A spread fact's direction is its noise ratio's: noisier is up, steadier down. (Hindi says it with अधिक/कम
+    // before one adjective, which a single word cannot capture.)
+    "noisier",
+    "flakier",
+    "unruhiger",
+    "verrauschter",
     "rose",
     "rise",
     "rises",
@@ -319,6 +325,12 @@ const DIRECTION: Record<Claim, string[]> = {
     "वृद्धि",
   ],
   down: [
+    "steadier",
+    "calmer",
+    "quieter",
+    "ruhiger",
+    "stabiler",
+    "gleichmäßiger",
     "fell",
     "fall",
     "falls",
@@ -409,8 +421,8 @@ const DIRECTION: Record<Claim, string[]> = {
   ],
 };
 const DIRECTION_HAN: Record<Claim, string[]> = {
-  up: ["上升", "增加", "提高", "升高", "增长", "上涨", "升至"],
-  down: ["下降", "减少", "降低", "降至", "下跌", "回落", "缩短"],
+  up: ["上升", "增加", "提高", "升高", "增长", "上涨", "升至", "波动变大", "更不稳定"],
+  down: ["下降", "减少", "降低", "降至", "下跌", "回落", "缩短", "波动变小", "更稳定", "更平稳"],
   better: ["改善", "改进", "更快", "好消息", "变快", "优化"],
   worse: ["退化", "变慢", "更慢", "恶化", "变差", "回归"],
 };
