@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectAcross, detectSeries } from "../lib/analysis/changepoints";
+import { detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
 import { contrastVariance, estimateNoise, residualNoise } from "../lib/analysis/noise";
 import { scanTailProbability, scanThreshold } from "../lib/analysis/scan";
 import { seriesPValue, tailWeight } from "../lib/analysis/scan-null";
@@ -198,6 +198,20 @@ describe("the null: series where nothing changed", () => {
     for (let k = 0; k < 200; k++) if (detectSeries(make(9100 + k, 1000, 0.03, () => 100, "t3")).p_value <= 0.01) le1++;
     // Binomial(200, 0.01): 2 ± 1.4. Before the Student-t null was read for heavy tails, 11–13 % of them (22–26).
     expect(le1).toBeLessThanOrEqual(8);
+  });
+
+  it("short AR(1) series read the family's persistence: 500 clean series of 30 runs alarm less than alone", () => {
+    const family = Array.from({ length: 500 }, (_, k) => ({ values: make(12_000 + k, 30, 0.03, () => 100, "ar1") }));
+    const alarms = (ds: { steps: unknown[]; drifts: unknown[]; spreads: unknown[] }[]) =>
+      ds.filter((d) => d.steps.length + d.drifts.length + d.spreads.length > 0).length;
+    const alone = alarms(family.map((s) => detectSeries(s.values)));
+    const { detections, phiPrior } = detectEach(family);
+    // The pooled φ is near the true 0.5 though 30 runs alone cannot tell it.
+    expect(phiPrior!.phi).toBeGreaterThan(0.35);
+    expect(phiPrior!.phi).toBeLessThan(0.65);
+    // Alone: about 1.7 per 100 (8 or so of 500); with the family's φ: about 0.4 per 100.
+    expect(alarms(detections)).toBeLessThan(alone);
+    expect(alarms(detections)).toBeLessThanOrEqual(5);
   });
 
   it("Benjamini–Hochberg removes series that were significant on their own but not as a family", () => {

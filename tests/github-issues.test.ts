@@ -283,3 +283,46 @@ describe("syncRegressionIssues against the GitHub double", () => {
     expect(gh.requests.filter((r) => r.status >= 400)).toEqual([]);
   });
 });
+
+describe("a maintainer's triage reaches the issue", () => {
+  const context = (hours: number) => ({ now: at(hours), siteUrl: SITE });
+  const triaged = event("triaged", {
+    code_commits: [sha("5")],
+    blamed_sha: sha("5"),
+    range_to_sha: sha("5"),
+    bisection_status: "",
+    bisection_steps: 0,
+    bisection_steps_left: 0,
+  });
+
+  it("ack keeps the issue open with its label; invalid closes it as not planned with its reason; cleared, it reopens", async () => {
+    const first = await syncRegressionIssues(t.db, client(), [triaged], context(10));
+    expect(first).toMatchObject({ created: 1, failed: [] });
+    const issue = () => gh.withMarker(eventMarker(triaged.event_id))[0];
+
+    const ack = await syncRegressionIssues(t.db, client(), [{ ...triaged, triage: "ack", triage_actor: "grace-h" }], context(11));
+    expect(ack).toMatchObject({ closed: 0, failed: [] });
+    expect(issue().state).toBe("open");
+    expect(issue().labels.sort()).toEqual(["muse", "regression", "state:open", "triage:ack"]);
+    expect(issue().body).toContain("| Triage | acknowledged by @grace-h |");
+
+    const invalid = { ...triaged, triage: "invalid" as const, triage_actor: "grace-h", triage_reason: "runner swap | new GPU" };
+    const closed = await syncRegressionIssues(t.db, client(), [invalid], context(12));
+    expect(closed).toMatchObject({ closed: 1, failed: [] });
+    expect(issue().state).toBe("closed");
+    expect(issue().state_reason).toBe("not_planned");
+    expect(issue().labels.sort()).toEqual(["muse", "regression", "state:open", "triage:invalid"]);
+    expect(issue().body).toContain("invalid (not a real change; closed as not planned) by @grace-h: runner swap \\| new GPU");
+
+    // Detected again with the same triage: nothing is written (not closed a second time).
+    const from = gh.requests.length;
+    expect(await syncRegressionIssues(t.db, client(), [invalid], context(13))).toMatchObject({ closed: 0, unchanged: 1 });
+    expect(gh.writes(from)).toEqual([]);
+
+    // The word taken back: the regression is open again, and so is its issue.
+    const reopened = await syncRegressionIssues(t.db, client(), [triaged], context(14));
+    expect(reopened).toMatchObject({ reopened: 1, failed: [] });
+    expect(issue().state).toBe("open");
+    expect(issue().labels.sort()).toEqual(["muse", "regression", "state:open"]);
+  });
+});

@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { v5 as uuidv5 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { dailyHearts, dataVolume } from "../lib/analysis/queries";
 import { loadSeries } from "../lib/analysis/series";
 import { bisectionRuns } from "../lib/bisection/advance";
 import { parseEnv } from "../lib/env";
@@ -353,6 +355,24 @@ describe("pull-request runs stay out of main", () => {
     });
     const runs = await bisectionRuns(t.db, event, ["req-1"]);
     expect(runs.map((r) => r.commit_sha)).toEqual([main[6]]);
+  });
+});
+
+describe("pull-request runs stay out of the episode's days", () => {
+  it("are left out of the daily aggregates and the window's volume", async () => {
+    const window = { from: new Date(day(-1)), to: new Date(day(40)) };
+    const volume = await dataVolume(t.db, window);
+    expect(volume.hearts_commits.length).toBeGreaterThan(0);
+    expect(volume.hearts_commits.every((c) => main.includes(c))).toBe(true);
+    const [{ total, mainOnly }] = await t.db.query(
+      "SELECT count() AS total, countIf(pull_request = 0) AS mainOnly FROM bench_runs FINAL WHERE benchmark_type = 'quantization'",
+      {},
+      z.object({ total: z.coerce.number(), mainOnly: z.coerce.number() }),
+    );
+    expect(total).toBeGreaterThan(mainOnly);
+    const days = await dailyHearts(t.db, window);
+    expect(days.reduce((sum, d) => sum + d.bench_rows, 0)).toBe(mainOnly);
+    expect(volume.bench_rows).toBe(mainOnly);
   });
 });
 

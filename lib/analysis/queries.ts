@@ -9,7 +9,10 @@ import type { Db } from "../clickhouse/client";
  *
  * Banterhearts daily aggregates use model-level benchmarks only (quantization,
  * compilation, inference_performance, prompt_suite): kernel and attention
- * micro-benchmarks time single operators, not what a user waits for.
+ * micro-benchmarks time single operators, not what a user waits for. And
+ * only main's runs (`pull_request = 0`, MAIN_PULL_REQUEST in series.ts): a
+ * pull request's runs are compared with main at their merge base
+ * (lib/pull-requests/), never counted in main's days.
  */
 
 export const MODEL_LEVEL_TYPES = ["quantization", "compilation", "inference_performance", "prompt_suite"] as const;
@@ -40,7 +43,7 @@ export async function dailyHearts(db: Db, window: Window): Promise<HeartsDay[]> 
             count()                        AS bench_rows
        FROM bench_runs FINAL
       WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
-        AND benchmark_type IN {types:Array(String)}
+        AND benchmark_type IN {types:Array(String)} AND pull_request = 0
       GROUP BY day
       ORDER BY day`,
     { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
@@ -114,7 +117,7 @@ export function joinedSql(packs: string = PACKS_DAYS_SQL): string {
     SELECT toDate(ts) AS d, avgOrNull(latency_p95_ms) AS latency_p95_ms, avgOrNull(tokens_per_sec) AS tokens_per_sec,
            avgOrNull(toFloat64(cost_per_1k)) AS cost_per_1k, count() AS bench_rows
       FROM bench_runs FINAL
-     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
+     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)} AND pull_request = 0
      GROUP BY d
   ),
   packs AS (${packs}
@@ -159,7 +162,7 @@ export const CORRELATION_DAYS_SQL = `
   WITH per AS (
     SELECT toDate(ts) AS d, benchmark_type, model, quant, variant, dataset, device, avg(latency_p95_ms) AS v
       FROM bench_runs FINAL
-     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}
+     WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)} AND pull_request = 0
      GROUP BY d, benchmark_type, model, quant, variant, dataset, device
   ),
   fixed AS (
@@ -234,13 +237,13 @@ export type Volume = z.infer<typeof volumeRow>;
 export async function dataVolume(db: Db, window: Window): Promise<Volume> {
   const [row] = await db.query(
     `SELECT
-       (SELECT count() FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}) AS bench_rows,
+       (SELECT count() FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)} AND pull_request = 0) AS bench_rows,
        (SELECT sum(events_count) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS events,
        (SELECT uniqExact(session_id) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS sessions,
-       (SELECT if(count() = 0, NULL, max(ts)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS newest_bench_ts,
+       (SELECT if(count() = 0, NULL, max(ts)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND pull_request = 0) AS newest_bench_ts,
        (SELECT if(count() = 0, NULL, max(hour)) FROM session_stats FINAL WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}) AS newest_session_hour,
-       (SELECT groupUniqArray(commit_sha) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}) AS hearts_commits,
-       (SELECT arraySort(groupUniqArray(model)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)}) AS models`,
+       (SELECT groupUniqArray(commit_sha) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND pull_request = 0) AS hearts_commits,
+       (SELECT arraySort(groupUniqArray(model)) FROM bench_runs FINAL WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND benchmark_type IN {types:Array(String)} AND pull_request = 0) AS models`,
     { from: window.from, to: window.to, types: [...MODEL_LEVEL_TYPES] },
     volumeRow,
   );

@@ -41,8 +41,23 @@ const STATE_LABELS: Record<IssueState, string> = {
   fixed: "state:fixed",
   withdrawn: "state:withdrawn",
 };
+/**
+ * A maintainer's triage (lib/triage, docs/triage.md) as a label: `triage:expected`, `triage:invalid`, `triage:ack`.
+ * Expected (the accepted cost of a change) and invalid (not a real change) close the issue as not planned; ack keeps it
+ * open. A later `/muse` word changes the label with it.
+ */
+const TRIAGE_LABEL_PREFIX = "triage:";
+const TRIAGE_TEXT: Record<Exclude<BenchEventRow["triage"], "">, string> = {
+  expected: "expected (the accepted cost of a change; closed as not planned)",
+  invalid: "invalid (not a real change; closed as not planned)",
+  ack: "acknowledged",
+};
+const CLOSING_TRIAGE: ReadonlySet<string> = new Set(["expected", "invalid"]);
+const closedByTriage = (labels: readonly string[]) =>
+  labels.some((l) => l.startsWith(TRIAGE_LABEL_PREFIX) && CLOSING_TRIAGE.has(l.slice(TRIAGE_LABEL_PREFIX.length)));
 /** Labels Muse owns on its issues; any other label (a maintainer's) is left alone. */
-export const isMuseLabel = (label: string) => label === MUSE_LABEL || label === REGRESSION_LABEL || label === BISECTING_LABEL || label.startsWith("state:");
+export const isMuseLabel = (label: string) =>
+  label === MUSE_LABEL || label === REGRESSION_LABEL || label === BISECTING_LABEL || label.startsWith("state:") || label.startsWith(TRIAGE_LABEL_PREFIX);
 
 export const eventMarker = (eventId: string) => `<!-- muse-event:${eventId} -->`;
 const MARKER = /<!-- muse-event:([A-Za-z0-9-]+) -->/;
@@ -216,9 +231,22 @@ export function issueStateOf(e: Pick<BenchEventRow, "state" | "bisection_status"
   return e.bisection_status === "bisecting" && !e.blamed_sha ? "bisecting" : "open";
 }
 
-export function labelsOf(state: IssueState): string[] {
-  return [MUSE_LABEL, REGRESSION_LABEL, STATE_LABELS[state], ...(state === "bisecting" ? [BISECTING_LABEL] : [])];
+export function labelsOf(state: IssueState, triage: BenchEventRow["triage"] = ""): string[] {
+  return [
+    MUSE_LABEL,
+    REGRESSION_LABEL,
+    STATE_LABELS[state],
+    ...(state === "bisecting" ? [BISECTING_LABEL] : []),
+    ...(triage ? [`${TRIAGE_LABEL_PREFIX}${triage}`] : []),
+  ];
 }
+
+/** A maintainer's words inside one table cell: on one line, pipes escaped. */
+const cell = (text: string) =>
+  text
+    .replace(/[\r\n]+/g, " ")
+    .replace(/\|/g, "\\|")
+    .slice(0, 300);
 
 /** The chart image of an event: the site's public chart route. */
 export const eventChartUrl = (siteUrl: string, eventId: string) => absoluteUrl(siteUrl, `/api/events/${encodeURIComponent(eventId)}/chart.svg`);
@@ -305,6 +333,9 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
     `| Series that moved | ${seriesText} |`,
     `| Users felt it | ${users} |`,
     `| State | ${stateText[state]} |`,
+    ...(e.triage
+      ? [`| Triage | ${TRIAGE_TEXT[e.triage]}${e.triage_actor ? ` by ${person(e.triage_actor)}` : ""}${e.triage_reason ? `: ${cell(e.triage_reason)}` : ""} |`]
+      : []),
     ...(e.returns_of ? [`| Returns | an earlier fixed regression (event \`${e.returns_of}\`) came back |`] : []),
     "",
     `![Runs of ${e.label} around the change](${eventChartUrl(context.siteUrl, e.event_id)})`,
@@ -313,7 +344,8 @@ export function issueView(e: BenchEventRow, context: { siteUrl: string; repo: st
     "",
     `<sub>Muse opened this issue for benchmark event \`${e.event_id}\` and keeps it current: it edits this text as the event changes, comments when bisection finds the commit or the regression is (partly) fixed, and closes it when it is fixed.</sub>`,
   ].join("\n");
-  return { state, title, body, labels: labelsOf(state), open: state !== "fixed" && state !== "withdrawn" };
+  const triageCloses = CLOSING_TRIAGE.has(e.triage);
+  return { state, title, body, labels: labelsOf(state, e.triage), open: state !== "fixed" && state !== "withdrawn" && !triageCloses };
 }
 
 export const bodyHash = (view: Pick<IssueView, "title" | "body">) => createHash("sha256").update(`${view.title}\n${view.body}`).digest("hex");
@@ -487,7 +519,7 @@ export async function syncRegressionIssues(db: Db, client: IssueClient, events: 
     }
 
     const number = known.issue_number;
-    const wasOpen = issueOpen ?? (known.state !== "fixed" && known.state !== "withdrawn");
+    const wasOpen = issueOpen ?? (known.state !== "fixed" && known.state !== "withdrawn" && !closedByTriage(known.labels));
     let changed = false;
 
     const comment = transitionComment(known.state, e, view, { repo: client.repo, commits });
