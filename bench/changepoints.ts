@@ -138,7 +138,7 @@ const pct = (a: number, b: number) => (b === 0 ? NaN : (100 * a) / b);
 const show = (x: number) => (Number.isNaN(x) ? "n/a" : `${x.toFixed(x >= 99.95 || x < 10 ? 1 : 0)}%`);
 
 /** Recall: a planted change with a detection within ±1 run (each detection matched once); exact: at the planted index. */
-export function score(series: Series[], detections: number[][]): Score {
+function score(series: Series[], detections: number[][]): Score {
   const tally = (): Tally => ({ planted: 0, found: 0, exact: 0 });
   const s: Score = {
     byKind: Object.fromEntries(
@@ -198,7 +198,7 @@ interface Summary {
   precision: number;
   false_alarms_per_100_clean: number;
 }
-export function summary(s: Score): Summary {
+function summary(s: Score): Summary {
   return {
     recall: pct(s.all.found, s.all.planted),
     exact: pct(s.all.exact, s.all.planted),

@@ -371,14 +371,10 @@ function collapseNearPairs(input: ScanInput, prefix: Float64Array, cuts: number[
 }
 
 /**
- * The statistic the null tables are simulated for: the smallest interval p-value of the
- * level scan, or of the spread scan, of a series, outliers removed as the detector removes them.
+ * The statistic the null tables are simulated for (scripts/calibrate-scan.ts): the smallest interval p-value of the
+ * level scan, or of the spread scan, of a series, outliers removed as the detector removes them, and the share of
+ * runs the level scan clips (how heavy its tails look).
  */
-export function smallestIntervalP(values: ArrayLike<number>, m: number, statistic: ScanStatistic): number {
-  return scanNullSample(values, m, statistic).t;
-}
-
-/** The null tables' sample of one series: T, and the share of runs the level scan clips (how heavy its tails look). */
 export function scanNullSample(values: ArrayLike<number>, m: number, statistic: ScanStatistic): { t: number; clipShare: number } {
   const { values: clean } = despike(values, m - 1, DEFAULT_DETECTOR_OPTIONS.outlierSigmas);
   const all = (k: number) => new Uint8Array(k + 1).fill(1);

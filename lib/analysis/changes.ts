@@ -497,14 +497,7 @@ export async function storeChanges(db: Db, result: DetectionResult, options: { n
       status: c.status,
       fixed_by_sha: c.fixed_by_sha,
       fixed_ts: c.fixed_ts,
-      shape: shapeOf(c),
-      slope_pct_per_run: c.drift ? finite(c.drift.slope_pct_per_run) : null,
-      slope_ci_low: c.drift ? finite(c.drift.ci_pct_per_run[0]) : null,
-      slope_ci_high: c.drift ? finite(c.drift.ci_pct_per_run[1]) : null,
-      drift_runs: c.drift?.runs ?? 0,
-      spread_ratio: c.spread ? finite(c.spread.ratio) : null,
-      spread_ci_low: c.spread ? finite(c.spread.ci_ratio[0]) : null,
-      spread_ci_high: c.spread ? finite(c.spread.ci_ratio[1]) : null,
+      ...shapeFields(c),
     }),
   );
   const found = new Set(rows.map((r) => r.change_id));
@@ -512,6 +505,25 @@ export async function storeChanges(db: Db, result: DetectionResult, options: { n
   rows.push(...withdrawn.map((r) => ({ ...r, status: "withdrawn" as const, updated_at: now, run_id: options.runId })));
   if (rows.length > 0) await db.insert("bench_changes", rows);
   return rows;
+}
+
+/** The shape columns of a change, or of the event it leads (bench_changes and bench_events, sql/020). */
+export type ShapeFields = Pick<
+  BenchChangeRow,
+  "shape" | "slope_pct_per_run" | "slope_ci_low" | "slope_ci_high" | "drift_runs" | "spread_ratio" | "spread_ci_low" | "spread_ci_high"
+>;
+
+export function shapeFields(c: AttributedChange): ShapeFields {
+  return {
+    shape: shapeOf(c),
+    slope_pct_per_run: c.drift ? finite(c.drift.slope_pct_per_run) : null,
+    slope_ci_low: c.drift ? finite(c.drift.ci_pct_per_run[0]) : null,
+    slope_ci_high: c.drift ? finite(c.drift.ci_pct_per_run[1]) : null,
+    drift_runs: c.drift?.runs ?? 0,
+    spread_ratio: c.spread ? finite(c.spread.ratio) : null,
+    spread_ci_low: c.spread ? finite(c.spread.ci_ratio[0]) : null,
+    spread_ci_high: c.spread ? finite(c.spread.ci_ratio[1]) : null,
+  };
 }
 
 /** ClickHouse Float64 has no infinity in JSON: an unbounded interval end is stored as ±1e308. */

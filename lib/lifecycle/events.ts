@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { shapeOf, sinceLookbackStart, type AttributedChange } from "../analysis/changes";
+import { shapeFields, shapeOf, sinceLookbackStart, type AttributedChange } from "../analysis/changes";
 import { changeShapeColumns, type ChangeShape } from "../clickhouse/tables";
 import { HIGHER_IS_WORSE, seriesId, seriesLabel, type SeriesKey, type SeriesMetric } from "../analysis/series";
 
@@ -175,19 +175,6 @@ const tradeoffPair = (a: AttributedChange, b: AttributedChange) =>
 const sizeOf = (c: AttributedChange) =>
   c.drift ? Math.abs(c.drift.slope_pct_per_run) : c.spread ? Math.abs(Math.log(c.spread.ratio)) : Math.abs(c.change_pct);
 
-/** The shape columns of an event led by `lead`. */
-export function shapeFields(lead: AttributedChange): ShapeFields {
-  return {
-    shape: shapeOf(lead),
-    slope_pct_per_run: lead.drift ? finite(lead.drift.slope_pct_per_run) : null,
-    slope_ci_low: lead.drift ? finite(lead.drift.ci_pct_per_run[0]) : null,
-    slope_ci_high: lead.drift ? finite(lead.drift.ci_pct_per_run[1]) : null,
-    drift_runs: lead.drift?.runs ?? 0,
-    spread_ratio: lead.spread ? finite(lead.spread.ratio) : null,
-    spread_ci_low: lead.spread ? finite(lead.spread.ci_ratio[0]) : null,
-    spread_ci_high: lead.spread ? finite(lead.spread.ci_ratio[1]) : null,
-  };
-}
 /**
  * A drift's or spread change's size as notices tell it (English, plain text): "creeping +0.41 % per run (95 % interval
  * +0.38 % to +0.44 % per run)", "2.04× as noisy (95 % interval 1.62× to 2.57×)"; undefined for a step (its change_pct).
@@ -210,11 +197,6 @@ export function shapeSizeText(
 
 /** A drift that began before the first run of the lookback: blamed on no commit, placed nowhere. */
 export const isUnplaced = (e: Pick<BenchEventRow, "shape" | "range_from_sha">) => e.shape === "drift" && e.range_from_sha === "";
-
-export type ShapeFields = Pick<
-  BenchEventRow,
-  "shape" | "slope_pct_per_run" | "slope_ci_low" | "slope_ci_high" | "drift_runs" | "spread_ratio" | "spread_ci_low" | "spread_ci_high"
->;
 
 /** Gate and trade-off fields of an event with its members (lib/analysis/changes.ts gateCheck; docs/quality.md). */
 export function qualityFields(members: AttributedChange[], lead: AttributedChange): QualityFields {

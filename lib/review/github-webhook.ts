@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { json, jsonError } from "../http/responses";
 import type { Logger } from "../log";
 import type { Clock } from "../server-context";
+import { museCommandLines } from "../triage/commands";
 import { parseRepoRef } from "../upstream/github";
 import { episodeBranch, episodeName, episodeOfBody, episodeOfBranch } from "./episode";
 import { decideReview, MAX_REVIEW_REASON, reviewFor, type DecisionOutcome } from "./store";
@@ -81,14 +82,7 @@ function contentRepoName(env: Env): string | undefined {
 export function parseReviewCommands(body: string): { rejects: string[]; notes: string[] } {
   const rejects: string[] = [];
   const notes: string[] = [];
-  let inFence = false;
-  for (const raw of body.split(/\r?\n/)) {
-    if (/^\s*(```|~~~)/.test(raw)) inFence = !inFence;
-    if (inFence || /^\s*>/.test(raw)) continue;
-    const m = /^\s*\/muse(?:\s+(\S+))?(?:\s+(.*))?$/i.exec(raw);
-    if (!m) continue;
-    const name = (m[1] ?? "").toLowerCase();
-    const why = (m[2] ?? "").trim();
+  for (const { name, rest: why } of museCommandLines(body)) {
     if (name !== "reject") notes.push(`"/muse ${name}" ignored: on an episode's pull request the command is /muse reject <why>`);
     else if (!why) notes.push(`"/muse reject" needs a reason: /muse reject <why>`);
     else if (why.length > MAX_REVIEW_REASON) notes.push(`"/muse reject" reason is longer than ${MAX_REVIEW_REASON} characters; ignored`);

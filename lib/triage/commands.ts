@@ -21,18 +21,27 @@ export interface ParsedComment {
 
 const LINE = /^\s*\/muse(?:\s+(\S+))?(?:\s+(.*))?$/i;
 
-export function parseCommands(body: string): ParsedComment {
-  const commands: ParsedCommand[] = [];
-  const notes: string[] = [];
+/**
+ * The `/muse <name> <rest>` lines of a comment, in order: the name lower-cased ('' for a bare `/muse`), the rest
+ * trimmed. Quoted lines ("> /muse invalid") and code blocks are someone else's words, not commands. Issue triage
+ * (parseCommands) and episode reviews (lib/review) read their commands through it.
+ */
+export function museCommandLines(body: string): { name: string; rest: string }[] {
+  const lines: { name: string; rest: string }[] = [];
   let inFence = false;
   for (const raw of body.split(/\r?\n/)) {
     if (/^\s*(```|~~~)/.test(raw)) inFence = !inFence;
-    // Quoted lines ("> /muse invalid") and code blocks are someone else's words, not commands.
     if (inFence || /^\s*>/.test(raw)) continue;
     const m = LINE.exec(raw);
-    if (!m) continue;
-    const name = (m[1] ?? "").toLowerCase();
-    const rest = (m[2] ?? "").trim();
+    if (m) lines.push({ name: (m[1] ?? "").toLowerCase(), rest: (m[2] ?? "").trim() });
+  }
+  return lines;
+}
+
+export function parseCommands(body: string): ParsedComment {
+  const commands: ParsedCommand[] = [];
+  const notes: string[] = [];
+  for (const { name, rest } of museCommandLines(body)) {
     if (!(TRIAGE_ACTIONS as readonly string[]).includes(name)) {
       notes.push(name ? `unknown command "/muse ${name}" ignored (known: ${TRIAGE_ACTIONS.join(", ")})` : `"/muse" without a command ignored`);
       continue;
