@@ -1,13 +1,13 @@
 /**
  * One round of the council's series path in a process of its own (bench/changepoints-real.ts councilScale spawns it
- * three times): loadSeries from the ClickHouse named on stdin, then detectChanges, as a council run does. Its peak
+ * three times): loadSeries from the ClickHouse named on stdin, then detectChangesInWorkers, as a council run does. Its peak
  * memory is then the run's own (VmHWM of a fresh process), not the bench's. Prints one JSON line on stdout.
  *
  *   stdin: { "clickhouse": ClickHouseConfig, "from": ISO, "to": ISO, "lookbackDays": number }
  */
 import { readFileSync } from "node:fs";
 import { changeConfig } from "../lib/agents/council";
-import { detectChanges, timeOnlyAttribution } from "../lib/analysis/changes";
+import { detectChangesInWorkers, timeOnlyAttribution } from "../lib/analysis/changes";
 import { loadSeries } from "../lib/analysis/series";
 import { createDb, type ClickHouseConfig } from "../lib/clickhouse/client";
 import { parseEnv } from "../lib/env";
@@ -46,7 +46,7 @@ const [t0, c0] = [performance.now(), cpuMs()];
 const series = await loadSeries(db, { from: new Date(input.from), to: new Date(input.to) });
 const [t1, c1] = [performance.now(), cpuMs()];
 const readPeakRssBytes = peakRss();
-detectChanges(series, timeOnlyAttribution([]), config);
+await detectChangesInWorkers(series, timeOnlyAttribution([]), config);
 const [t2, c2] = [performance.now(), cpuMs()];
 await db.close();
 const round: CouncilRound = {

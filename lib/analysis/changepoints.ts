@@ -763,10 +763,10 @@ export interface FamilyDetection {
  * proportion within the selected series stays ≤ alpha). Series too short to test take
  * no part.
  */
-export function detectAcross(family: readonly FamilySeries[], options?: Partial<DetectorOptions>): FamilyDetection {
+export function detectAcross(family: readonly FamilySeries[], options?: Partial<DetectorOptions>, alone?: readonly SeriesDetection[]): FamilyDetection {
   const o = resolveOptions(options);
   const own = (s: FamilySeries) => (s.minChangePct === undefined ? o : resolveOptions({ ...o, minChangePct: s.minChangePct }));
-  const { detections: first, phiPrior } = detectEach(family, o);
+  const { detections: first, phiPrior } = detectEach(family, o, alone);
   const testedIdx = family.map((s, i) => (s.values.length >= 2 * o.minRunsEachSide ? i : -1)).filter((i) => i >= 0);
   const q = benjaminiHochberg(testedIdx.map((i) => first[i].p_value));
   const qOf = new Map(testedIdx.map((i, k) => [i, q[k]]));
@@ -785,19 +785,30 @@ export function detectAcross(family: readonly FamilySeries[], options?: Partial<
 /**
  * Each series of a family on its own (no correction across them), short series testing with φ pulled toward the
  * family's (familyPhiPrior); long ones are their own evidence. What detectAcross corrects across series.
+ * `alone`, when given, is each series' detectSeries with its familyOptions, computed elsewhere (detection-workers.ts
+ * spreads it over cores); the result is the same.
  */
 export function detectEach(
   family: readonly FamilySeries[],
   options?: Partial<DetectorOptions>,
+  precomputed?: readonly SeriesDetection[],
 ): { detections: SeriesDetection[]; phiPrior: PhiPrior | undefined } {
   const o = resolveOptions(options);
   const own = (s: FamilySeries) => (s.minChangePct === undefined ? o : resolveOptions({ ...o, minChangePct: s.minChangePct }));
-  const alone = family.map((s) => detectSeries(s.values, own(s), { groups: s.groups }));
+  if (precomputed && precomputed.length !== family.length) throw new RangeError(`${precomputed.length} detections given for ${family.length} series`);
+  const alone = precomputed ?? family.map((s) => detectSeries(s.values, own(s), { groups: s.groups }));
   const phiPrior = familyPhiPrior(alone);
   const detections = alone.map((d, i) =>
     needsPhiPrior(family[i].values.length, phiPrior) ? detectSeries(family[i].values, own(family[i]), { groups: family[i].groups, phiPrior }) : d,
   );
   return { detections, phiPrior };
+}
+
+/** The detector options each series of a family is first detected with: the family's, with its own minChangePct. */
+export function familyOptions(family: readonly FamilySeries[], options?: Partial<DetectorOptions>): DetectorOptions[] {
+  const { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas } = resolveOptions(options);
+  const o: DetectorOptions = { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas };
+  return family.map((s) => (s.minChangePct === undefined ? o : resolveOptions({ ...o, minChangePct: s.minChangePct })));
 }
 
 /**

@@ -11,7 +11,7 @@ import { groupIntoEvents, isOpenRegression, linkLifecycle, loadEvents, storeEven
 import { mutedSeries, triageOf, withoutMuted } from "../triage/store";
 import { codeClassifier, measuredCommit } from "../attribution/code-commits";
 import { buildEventChart, eventChart, type EventChart } from "../site/event-chart";
-import { detectChanges, shapeOf, storeChanges, type Attribution, type ChangeConfig } from "./changes";
+import { detectChangesInWorkers, shapeOf, storeChanges, type Attribution, type ChangeConfig } from "./changes";
 import { DEFAULT_IMPACT, adjustImpacts, userImpact, type ImpactConfig, type UserImpact } from "./impact";
 import { correlationOfDifferences, dayDifferences, eventEstimate, localFdrBound, minimalDetectableChangePct, MIN_BOOTSTRAP_PAIRS } from "./statistics";
 import { MODEL_LEVEL_TYPES, commitsInWindow, correlationDays, dataVolume, joinedDays, type Window } from "./queries";
@@ -463,7 +463,8 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   const commits = history.filter((c) => Date.parse(c.ts) >= window.from.getTime());
   const heartsHistory = history.filter((c) => c.repo === "banterhearts");
   const graph = new CommitGraph(graphCommits);
-  const detection = detectChanges(series, { graph, isCode: codeClassifier(options.nonCodeGlobs) }, options.changes);
+  // Each series' first detection spread over the cores (the same result as detectChanges, in less time).
+  const detection = await detectChangesInWorkers(series, { graph, isCode: codeClassifier(options.nonCodeGlobs) }, options.changes);
   if (options.runId) await storeChanges(db, detection, { now, runId: options.runId, lookbackFrom });
 
   // Events: grouped, their ids kept from what is stored, fixes and returns linked, bisection advanced, stored.
