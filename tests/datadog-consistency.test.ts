@@ -160,3 +160,28 @@ describe("every query against lib/metrics/names.ts", () => {
     }
   });
 });
+
+describe("the confidence monitor follows the one definition of confidence", () => {
+  it("names every score scoreConfidence takes the weakest of, and the publish gate it sits above", async () => {
+    const { scoreConfidence } = await import("../lib/analysis/facts");
+    const parts = scoreConfidence({
+      joinedDays: 7,
+      windowDays: 7,
+      newestDataAgeSeconds: 0,
+      freshSeconds: 3600,
+      benchRows: 1,
+      events: 1,
+      benchRowsExpected: 1,
+      eventsExpected: 1,
+      storyQValues: [],
+      coverage: 1,
+    });
+    const components = Object.keys(parts).filter((k) => k !== "value" && k !== "limiting");
+    expect(components.length).toBeGreaterThanOrEqual(6);
+    const monitor = defs.monitors.find((m) => museIdOf(m.tags) === "kpi-content-confidence");
+    expect(monitor).toBeDefined();
+    for (const component of components) expect(monitor!.message, component).toContain(component);
+    expect(monitor!.message).toContain("MUSE_PUBLISH_THRESHOLD");
+    expect(monitor!.message).toContain("not the probability");
+  });
+});

@@ -246,7 +246,10 @@ export async function council(
   const threshold = env.MUSE_PUBLISH_THRESHOLD;
   const series = chooseSeries(facts);
   emitOpenRegressions(metrics, facts.open_regressions.length);
-  context.progress(`facts computed: ${series}, confidence ${facts.confidence.value}`, { correlation: facts.correlation, facts: facts.facts.length });
+  context.progress(`facts computed: ${series}, confidence ${facts.confidence.value} (limited by ${facts.confidence.limiting})`, {
+    correlation: facts.correlation,
+    facts: facts.facts.length,
+  });
 
   // Write.
   const llm = hooks.llm === null ? undefined : (hooks.llm ?? llmFromEnv(env));
