@@ -116,6 +116,10 @@ describe("accuracy gates", () => {
     expect(change.gate!.ratio_before).toBeCloseTo(71 / 71.5, 2);
     expect(change.gate!.ratio_after).toBeCloseTo(70 / 71.5, 2);
 
+    // Its p95 was asked at the commit (lib/analysis/speed-side.ts) and did not move: no trade-off is told.
+    expect(change.speed_side).toMatchObject({ metric: "latency_p95_ms", tested: 1 });
+    expect(change.speed_side!.ci_pct[0]).toBeLessThan(0);
+    expect(change.speed_side!.ci_pct[1]).toBeGreaterThan(0);
     const [event] = groupIntoEvents(detection.changes, [], context);
     expect(event).toMatchObject({ kind: "regression", state: "open", metric: "accuracy", gate_method: "int8", gate_breached: true, tradeoff: false });
     // Stored as is: the row schema keeps the gate.
@@ -170,7 +174,7 @@ describe("trade-offs", () => {
     // Told in one sentence, every number a fact reference.
     const sentence = qualitySentence({ ...storyLike(event), n: 3 }, () => true);
     expect(sentence).toBe(
-      "A trade-off: `int4` got faster and less accurate at once — p95 latency {{fact:event.3.tradeoff.faster_pct}}, accuracy {{fact:event.3.tradeoff.accuracy_points}}, now {{fact:event.3.gate.ratio_after}} of the `fp16` baseline's accuracy — below the {{fact:event.3.gate.fraction}} gate.",
+      "A trade-off: `int4` got faster and less accurate at once — p95 latency {{fact:event.3.tradeoff.faster_pct}} (interval {{fact:event.3.tradeoff.faster_ci_low_pct}} to {{fact:event.3.tradeoff.faster_ci_high_pct}}), accuracy {{fact:event.3.tradeoff.accuracy_points}}, now {{fact:event.3.gate.ratio_after}} of the `fp16` baseline's accuracy — below the {{fact:event.3.gate.fraction}} gate.",
     );
     expect(formatFact({ value: -1.5, unit: "points", decimals: 1, signed: true })).toBe("-1.5 points");
   });

@@ -336,6 +336,30 @@ beforeAll(async () => {
       bisection_steps: 0,
       bisection_steps_left: 1,
     }),
+    // An accuracy regression that took int4 below its 99 % gate, faster at once: a trade-off.
+    benchEvent("gate", {
+      commit_ts: "2026-11-16T09:00:00.000Z",
+      blamed_sha: "8".repeat(40),
+      code_commits: ["8".repeat(40)],
+      quant: "int4",
+      variant: "int4",
+      metric: "accuracy",
+      label: "quantization llama-3.1-8b int4 (d, cuda)",
+      change_pct: -2.1,
+      ci_low_pct: -2.8,
+      ci_high_pct: -1.4,
+      gate_method: "int4",
+      gate_baseline: "fp16",
+      gate_fraction: 0.99,
+      gate_ratio_before: 0.995,
+      gate_ratio_after: 0.9812,
+      gate_breached: true,
+      tradeoff: true,
+      tradeoff_latency_metric: "latency_p95_ms",
+      tradeoff_latency_label: "quantization llama-3.1-8b int4 (d, cuda)",
+      tradeoff_latency_pct: -21.6,
+      tradeoff_accuracy_points: -1.5,
+    }),
     benchEvent("withdrawn", { state: "withdrawn", code_commits: ["6".repeat(40), "7".repeat(40)], bisection_status: "bisecting", bisection_steps_left: 1 }),
     benchEvent("environment", { kind: "no_code", state: "environment", code_commits: [] }),
   ]);
@@ -431,7 +455,13 @@ describe("status data from ClickHouse", () => {
       [id("event-open-range"), "quantization mistral-7b q8_0 (d, cuda)", "tokens_per_sec", -7.5, "open"],
       [id("event-open-one"), "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3, "open"],
       [id("event-partly"), "quantization llama-3.1-8b q4_k_m (d, cuda)", "latency_p95_ms", 18.3, "partly_fixed"],
+      [id("event-gate"), "quantization llama-3.1-8b int4 (d, cuda)", "accuracy", -2.1, "open"],
     ]);
+    expect(r.openRegressions.rows[3]).toMatchObject({
+      gate: { method: "int4", baseline: "fp16", fraction: 0.99, ratio_after: 0.9812, breached: true },
+      tradeoff_latency_pct: -21.6,
+    });
+    expect(r.openRegressions.rows[0]).toMatchObject({ gate: null, tradeoff_latency_pct: null });
     expect(r.openRegressions.rows[0]).toMatchObject({
       blamed_sha: "",
       range_from_sha: RANGE_FROM,
@@ -661,7 +691,18 @@ describe("the public status page", () => {
           "partly fixed: recovered 52% [31%, 73%] (came back after a fix)",
           expect.stringContaining("2026"),
         ],
+        [
+          "8888888",
+          "quantization llama-3.1-8b int4 (d, cuda) — below its 99.0% accuracy gate: 98.1% of fp16 · trade-off: 21.6% faster",
+          "accuracy",
+          "step",
+          "-2.1%",
+          "[-2.8%, -1.4%]",
+          "open",
+          expect.stringContaining("2026"),
+        ],
       ]);
+      expect(section).toContain('data-gate="breached"');
       expect(section).not.toContain("4444444"); // fixed since
       expect(section).not.toContain(id("event-kept"));
     } finally {

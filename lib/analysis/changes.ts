@@ -12,6 +12,7 @@ import {
   type SegmentStats,
 } from "./changepoints";
 import { detectSeriesInWorkers, type DetectionPoolOptions } from "./detection-workers";
+import { speedSideAt, type SpeedSideCheck } from "./speed-side";
 import { measuredCommit } from "../attribution/code-commits";
 import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
 import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
@@ -120,6 +121,16 @@ export interface AttributedChange {
   drift?: { slope_pct_per_run: number; ci_pct_per_run: [number, number]; runs: number };
   /** Spread: the noise deviation after / before, with its interval. */
   spread?: { ratio: number; ci_ratio: [number, number] };
+  /**
+   * An accuracy regression whose method's speed series the detector found no change in at this commit: that series
+   * tested at this one split (speed-side.ts), so a trade-off the search missed is still told, at its own level.
+   */
+  speed_side?: SpeedSideCheck & {
+    label: string;
+    /** Bonferroni over the `tested` series of this method asked at this commit (one per model). */
+    p_adjusted: number;
+    tested: number;
+  };
 }
 
 /** A change's shape; changes built without one are steps. */
@@ -335,8 +346,64 @@ function attributed(series: Series[], family: FamilyDetection, attribution: Attr
     }
     kept.push(...driftsAndSpreads(s, d, config, rangeOf));
   });
+  addSpeedSides(kept, series, family);
   linkFixes(kept);
   return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.candidates, series_selected: family.selected };
+}
+
+/**
+ * Each accuracy step that made a quantization method worse, with no speed change of that method detected at its
+ * commit, asks the method's p95 series one question at that commit (speed-side.ts): the answer goes on the change,
+ * and lifecycle/events.ts tells a significant speed-up beside it as one trade-off.
+ */
+/** Latency-side metrics: a change in one of these is the speed side of a trade-off. */
+export const SPEED_METRICS: readonly SeriesKey["metric"][] = ["latency_p95_ms", "latency_mean_ms", "latency_p99_ms", "tokens_per_sec"];
+
+function addSpeedSides(kept: AttributedChange[], series: Series[], family: FamilyDetection): void {
+  const index = new Map(series.map((s, k) => [seriesId(s.key), k]));
+  const speedAt = (c: AttributedChange) =>
+    kept.some(
+      (o) =>
+        o.commit_sha === c.commit_sha &&
+        shapeOf(o) === "step" &&
+        SPEED_METRICS.includes(o.key.metric) &&
+        seriesId({ ...o.key, metric: "accuracy" }) === seriesId(c.key),
+    );
+  // Where anything in the family moved: the level around a commit is measured between its neighbouring changes, so a
+  // release the speed series' own search missed does not leak into either side.
+  const moved = [...new Set(kept.filter((c) => shapeOf(c) === "step").map((c) => `${c.commit_sha}|${c.commit_ts}`))].map((x) => {
+    const [sha, ts] = x.split("|");
+    return { sha, ts };
+  });
+  const asked: AttributedChange[] = [];
+  for (const c of kept) {
+    if (c.key.metric !== "accuracy" || c.kind !== "regression" || shapeOf(c) !== "step" || speedAt(c)) continue;
+    const k = index.get(seriesId({ ...c.key, metric: "latency_p95_ms" }));
+    if (k === undefined) continue;
+    const boundaries = [
+      ...family.series[k].steps.map((x) => x.index),
+      ...moved.filter((m) => m.sha !== c.commit_sha).map((m) => splitIndex(series[k], m.sha, m.ts)),
+    ].filter((i) => i > 0);
+    const check = speedSideAt(series[k], boundaries, { commitSha: c.commit_sha, commitTs: c.commit_ts }, { phi: family.series[k].noise.phi });
+    if (check) {
+      c.speed_side = { ...check, label: seriesLabel(series[k].key), p_adjusted: check.p_value, tested: 1 };
+      asked.push(c);
+    }
+  }
+  // One method at one commit asked in several models: Bonferroni over them, since the story picks the clearest.
+  const groups = new Map<string, AttributedChange[]>();
+  for (const c of asked) {
+    const g = `${c.commit_sha}|${c.key.benchmark_type}|${c.key.variant}|${c.key.quant}`;
+    groups.set(g, [...(groups.get(g) ?? []), c]);
+  }
+  for (const members of groups.values())
+    for (const c of members) c.speed_side = { ...c.speed_side!, p_adjusted: Math.min(1, c.speed_side!.p_value * members.length), tested: members.length };
+}
+
+/** The index of the first run of `s` that measured `sha`, or else the first after `ts` (−1: none). */
+function splitIndex(s: Series, sha: string, ts: string): number {
+  const at = s.points.findIndex((p) => p.commit_sha === sha);
+  return at >= 0 ? at : s.points.findIndex((p) => Date.parse(p.commit_ts) >= Date.parse(ts));
 }
 
 type RangeOf = (from: string, to: string, fromTs: string, toTs: string) => { candidates: string[]; method: "graph" | "time" };

@@ -177,8 +177,22 @@ export const changeEvent = z.object({
     .object({ method: z.string(), baseline: z.string(), fraction: z.number(), ratio_before: z.number(), ratio_after: z.number(), breached: z.boolean() })
     .nullable()
     .default(null),
-  /** Faster and less accurate at one place: the speed side (faster_pct negative) and the accuracy side (points). */
-  tradeoff: z.object({ latency_metric: z.string(), latency_label: z.string(), faster_pct: z.number(), accuracy_points: z.number() }).nullable().default(null),
+  /**
+   * Faster and less accurate at one place: the speed side (faster_pct negative, with its interval when known) and the
+   * accuracy side (points). `tested_at_commit`: the speed side was not found by the detector's search but asked at the
+   * accuracy change's commit (lib/analysis/speed-side.ts), with its p-value and runs each side.
+   */
+  tradeoff: z
+    .object({
+      latency_metric: z.string(),
+      latency_label: z.string(),
+      faster_pct: z.number(),
+      accuracy_points: z.number(),
+      faster_ci_pct: z.tuple([z.number(), z.number()]).nullable().default(null),
+      tested_at_commit: z.object({ p_value: z.number(), runs_before: z.number(), runs_after: z.number(), series_asked: z.number() }).nullable().default(null),
+    })
+    .nullable()
+    .default(null),
 });
 export type ChangeEvent = z.infer<typeof changeEvent>;
 
@@ -313,6 +327,29 @@ export function fisherInterval(r: number, n: number): [number, number] | null {
  * A stored event (lib/lifecycle/events.ts) as the story tells it. Its commit is the blamed one when there is one
  * (one code commit in range, or bisected), else the range's end; its suspects are the range's code commits.
  */
+/**
+ * The speed side's interval and, when it was asked at the accuracy change's commit rather than found by the search,
+ * its test: from the event's member changes (known for events detected in this run).
+ */
+function tradeoffEvidence(e: BenchEvent): {
+  faster_ci_pct: [number, number] | null;
+  tested_at_commit: { p_value: number; runs_before: number; runs_after: number; series_asked: number } | null;
+} {
+  const side = e.changes.find(
+    (c) => c.speed_side && c.speed_side.label === e.tradeoff_latency_label && c.speed_side.metric === e.tradeoff_latency_metric,
+  )?.speed_side;
+  if (side)
+    return {
+      faster_ci_pct: side.ci_pct,
+      tested_at_commit: { p_value: side.p_adjusted, runs_before: side.before.n, runs_after: side.after.n, series_asked: side.tested },
+    };
+  const speed = e.changes.find((c) => c.label === e.tradeoff_latency_label && c.key.metric === e.tradeoff_latency_metric && shapeOf(c) === "step");
+  if (!speed) return { faster_ci_pct: null, tested_at_commit: null };
+  // tokens/s up is time saved: its interval told the same way (negated, ends swapped).
+  const ci: [number, number] = speed.key.metric === "tokens_per_sec" ? [-speed.ci_pct[1], -speed.ci_pct[0]] : speed.ci_pct;
+  return { faster_ci_pct: ci, tested_at_commit: null };
+}
+
 export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitTs: Map<string, string>, isNew: boolean): Omit<ChangeEvent, "n" | "users"> {
   const commit = e.blamed_sha || e.range_to_sha;
   const lead = e.changes.find((c) => c.key.metric === e.metric && c.label === e.label) ?? e.changes[0];
@@ -366,6 +403,7 @@ export function storyEvent(e: BenchEvent, subjects: Map<string, string>, commitT
             latency_label: e.tradeoff_latency_label,
             faster_pct: e.tradeoff_latency_pct,
             accuracy_points: e.tradeoff_accuracy_points,
+            ...tradeoffEvidence(e),
           }
         : null,
     lead: {
@@ -781,7 +819,28 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
       add(maybe(`${key}.gate.ratio_after`, `${e.gate.method} accuracy as a share of the baseline's, after`, e.gate.ratio_after * 100, "percent", 1, gsrc));
     }
     if (e.tradeoff) {
-      const tsrc = `${method}; trade-off of event ${e.event_id}: ${e.tradeoff.latency_label} ${e.tradeoff.latency_metric} (tokens/s told as the time it saves) and ${e.lead.label} accuracy, segment means around commit ${e.commit_sha.slice(0, 7)}`;
+      const tested = e.tradeoff.tested_at_commit;
+      const how = tested
+        ? `the speed side asked at the accuracy change's commit (not found by the search): mean log runs after against before, standardised by the series' AR(1) noise, ${tested.runs_before} runs before and ${tested.runs_after} after, Student's t, 95 % interval, p Bonferroni-adjusted over the ${tested.series_asked} series of this method asked at this commit (lib/analysis/speed-side.ts)`
+        : `the speed side a change the detector found at the same commit, 95 % interval`;
+      const tsrc = `${method}; trade-off of event ${e.event_id}: ${e.tradeoff.latency_label} ${e.tradeoff.latency_metric} (tokens/s told as the time it saves) and ${e.lead.label} accuracy, segment means around commit ${e.commit_sha.slice(0, 7)}; ${how}`;
+      if (e.tradeoff.faster_ci_pct) {
+        add(
+          maybe(`${key}.tradeoff.faster_ci_low_pct`, "low end of the trade-off's speed change interval", e.tradeoff.faster_ci_pct[0], "percent", 1, tsrc, true),
+        );
+        add(
+          maybe(
+            `${key}.tradeoff.faster_ci_high_pct`,
+            "high end of the trade-off's speed change interval",
+            e.tradeoff.faster_ci_pct[1],
+            "percent",
+            1,
+            tsrc,
+            true,
+          ),
+        );
+      }
+      if (tested) add(maybe(`${key}.tradeoff.p_value`, "p-value of the trade-off's speed side, tested at the commit", tested.p_value, "p_value", 2, tsrc));
       add(
         maybe(
           `${key}.tradeoff.faster_pct`,

@@ -39,7 +39,10 @@ export function qualitySentence(e: ChangeEvent, has: (id: string) => boolean): s
   if (e.tradeoff && has(`${k}.tradeoff.faster_pct`) && has(`${k}.tradeoff.accuracy_points`)) {
     const metric = METRIC_NAMES[e.tradeoff.latency_metric] ?? e.tradeoff.latency_metric;
     const method = g ? `\`${g.method}\`` : "the method";
-    return `A trade-off: ${method} got faster and less accurate at once — ${metric} ${ref(`${k}.tradeoff.faster_pct`)}, accuracy ${ref(`${k}.tradeoff.accuracy_points`)}${standing}.`;
+    const interval = has(`${k}.tradeoff.faster_ci_low_pct`)
+      ? ` (interval ${ref(`${k}.tradeoff.faster_ci_low_pct`)} to ${ref(`${k}.tradeoff.faster_ci_high_pct`)}${e.tradeoff.tested_at_commit && has(`${k}.tradeoff.p_value`) ? `; p = ${ref(`${k}.tradeoff.p_value`)}, tested at this commit` : ""})`
+      : "";
+    return `A trade-off: ${method} got faster and less accurate at once — ${metric} ${ref(`${k}.tradeoff.faster_pct`)}${interval}, accuracy ${ref(`${k}.tradeoff.accuracy_points`)}${standing}.`;
   }
   if (g && g.breached)
     return `It took \`${g.method}\` below its accuracy gate: from ${ref(`${k}.gate.ratio_before`)} to ${ref(`${k}.gate.ratio_after`)} of the \`${g.baseline}\` baseline's accuracy, against a gate of ${ref(`${k}.gate.fraction`)}.`;

@@ -1,7 +1,8 @@
 import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { shapeFields, shapeOf, sinceLookbackStart, type AttributedChange } from "../analysis/changes";
+import { SPEED_METRICS, shapeFields, shapeOf, sinceLookbackStart, type AttributedChange } from "../analysis/changes";
+import { SPEED_SIDE_ALPHA } from "../analysis/speed-side";
 import { changeShapeColumns, type ChangeShape } from "../clickhouse/tables";
 import { HIGHER_IS_WORSE, seriesId, seriesLabel, type SeriesKey, type SeriesMetric } from "../analysis/series";
 
@@ -153,8 +154,6 @@ const direction = (c: Pick<AttributedChange, "kind">) => (c.kind === "regression
 const sameSeries = (e: Pick<BenchEventRow, "metric" | "benchmark_type" | "model" | "quant" | "variant" | "dataset" | "device">, c: AttributedChange) =>
   e.metric === c.key.metric && configurationId(e) === configurationId(c.key);
 
-/** Latency-side metrics of a trade-off: faster means lower latency or more tokens/s. */
-const SPEED_METRICS: readonly string[] = ["latency_p95_ms", "latency_mean_ms", "latency_p99_ms", "tokens_per_sec"];
 /** The same method of the same benchmark and model: the two sides of a trade-off. */
 const sameMethod = (a: AttributedChange, b: AttributedChange) =>
   a.key.benchmark_type === b.key.benchmark_type && a.key.model === b.key.model && a.key.variant === b.key.variant && a.key.quant === b.key.quant;
@@ -219,7 +218,22 @@ export function qualityFields(members: AttributedChange[], lead: AttributedChang
   if (lead.key.metric !== "accuracy" || lead.kind !== "regression") return fields;
   // The speed side: the p95 change of the lead's own series' method preferred, then the largest speed-up.
   const faster = members.filter((c) => tradeoffPair(lead, c));
-  if (faster.length === 0) return fields;
+  if (faster.length === 0) {
+    // No speed change detected at this commit: the method's p95 asked at this one split (lib/analysis/speed-side.ts),
+    // in each model the event holds; the clearest told, its p-value Bonferroni-adjusted over them.
+    const asked = members.filter((c) => c.speed_side && c.key.metric === "accuracy" && c.kind === "regression");
+    const best = [...asked].sort((a, b) => a.speed_side!.p_adjusted - b.speed_side!.p_adjusted)[0];
+    const side = best?.speed_side;
+    if (!side || !(side.p_adjusted <= SPEED_SIDE_ALPHA) || !(side.change_pct < 0)) return fields;
+    return {
+      ...fields,
+      tradeoff: true,
+      tradeoff_latency_metric: side.metric,
+      tradeoff_latency_label: side.label,
+      tradeoff_latency_pct: side.change_pct,
+      tradeoff_accuracy_points: best.after.mean - best.before.mean,
+    };
+  }
   const speed = [...faster].sort(
     (a, b) => Number(b.key.metric === "latency_p95_ms") - Number(a.key.metric === "latency_p95_ms") || Math.abs(b.change_pct) - Math.abs(a.change_pct),
   )[0];

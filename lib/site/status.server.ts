@@ -292,6 +292,11 @@ export function loadOpenRegressions(db: Db): Promise<Section<OpenRegressionRow>>
       returns_of: e.returns_of,
       commit_ts: e.commit_ts,
       first_detected_at: e.first_detected_at,
+      gate:
+        e.gate_method && e.gate_fraction !== null && e.gate_ratio_after !== null
+          ? { method: e.gate_method, baseline: e.gate_baseline, fraction: e.gate_fraction, ratio_after: e.gate_ratio_after, breached: e.gate_breached }
+          : null,
+      tradeoff_latency_pct: e.tradeoff ? e.tradeoff_latency_pct : null,
     })),
   );
 }

@@ -108,6 +108,10 @@ export interface OpenRegressionRow extends EventPlace, ShapedSize {
   returns_of: string;
   commit_ts: string;
   first_detected_at: string;
+  /** An accuracy event's gate (docs/quality.md): the method took below its share of the baseline's accuracy. */
+  gate: { method: string; baseline: string; fraction: number; ratio_after: number; breached: boolean } | null;
+  /** Faster and less accurate at once: the speed side, in % of time (negative: faster). */
+  tradeoff_latency_pct: number | null;
 }
 
 /** An event bisection is still narrowing (any kind), for the status page. */

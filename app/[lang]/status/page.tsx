@@ -169,6 +169,32 @@ function stateText(x: OpenRegressionRow, lang: Lang): string {
   return `partly fixed: recovered ${pct(x.recovered_pct)}${interval}`;
 }
 
+/**
+ * An accuracy event's standing against its gate (docs/quality.md) and, for a trade-off, its speed side: "below its
+ * 99 % accuracy gate: 98.0 % of fp16 · trade-off: 20 % faster".
+ */
+function QualityNote({ x, lang }: { x: OpenRegressionRow; lang: Lang }) {
+  if (!x.gate && x.tradeoff_latency_pct === null) return null;
+  const pct = (v: number) => formatFact({ value: v, unit: "percent", decimals: 1 }, lang);
+  return (
+    <>
+      {x.gate ? (
+        <span className={`quality-note ${x.gate.breached ? "status-bad" : "muted"}`} data-gate={x.gate.breached ? "breached" : "held"}>
+          {" "}
+          — {x.gate.breached ? "below" : x.gate.ratio_after >= x.gate.fraction ? "within" : "still below"} its {pct(x.gate.fraction * 100)} accuracy gate:{" "}
+          {pct(x.gate.ratio_after * 100)} of <code>{x.gate.baseline}</code>
+        </span>
+      ) : null}
+      {x.tradeoff_latency_pct !== null ? (
+        <span className="quality-note muted" data-tradeoff="">
+          {" "}
+          · trade-off: {pct(Math.abs(x.tradeoff_latency_pct))} {x.tradeoff_latency_pct < 0 ? "faster" : "slower"}
+        </span>
+      ) : null}
+    </>
+  );
+}
+
 function requestStatusClass(status: string): string {
   if (status === "done") return "status-ok";
   if (status === "cannot_run" || status === "expired") return "status-bad";
@@ -515,6 +541,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                     <td>
                       {x.label}
                       {x.series_changed > 1 ? <span className="muted"> (and {n0(x.series_changed - 1)} more series)</span> : null}
+                      <QualityNote x={x} lang={lang} />
                     </td>
                     <td>
                       <code>{x.metric}</code>
