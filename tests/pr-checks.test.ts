@@ -127,7 +127,7 @@ beforeAll(async () => {
     }
   }
   await t.db.insert("bench_runs", rows);
-  for (const pr of [7, 8, 9, 10, 11, 12]) gh.pullRequests.add(pr);
+  for (const pr of [7, 8, 9, 10, 11, 12, 13, 14]) gh.pullRequests.add(pr);
 });
 
 afterAll(async () => {
@@ -225,6 +225,49 @@ describe("pull-request checks as a GitHub App", () => {
     expect(again.outcome.check).toBe("updated");
     expect(gh.checkRuns).toHaveLength(1);
     expect(gh.comments.filter((c) => c.issue === 7)).toHaveLength(1);
+  });
+
+  it("two instances checking one head at once post one check run and one comment (a lease per pull request)", async () => {
+    const head = sha("pr13-head");
+    gh.mergeBases.set(head, MERGE_BASE);
+    await headRuns(13, head, 120, 4);
+    const slept: number[] = [];
+    const runs: Promise<unknown>[] = [];
+    // The waiting instance's "sleep" lasts until the other instance is done (no wall clock in the test).
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      await Promise.race(runs.map((r) => r.catch(() => undefined)));
+    };
+    const deps = (instance: number) => ({ db: t.db, env: env(), log, now: new Date(day(21, instance)), github: appClient(), sleep });
+    const checksBefore = gh.checkRuns.length;
+    runs.push(runPrCheck(deps(1), { pullRequest: 13, headSha: head }), runPrCheck(deps(2), { pullRequest: 13, headSha: head }));
+    const [a, b] = (await Promise.all(runs)) as Awaited<ReturnType<typeof runPrCheck>>[];
+    expect(gh.checkRuns.length - checksBefore).toBe(1);
+    expect(gh.comments.filter((c) => c.issue === 13)).toHaveLength(1);
+    // One created them; the other waited for its lease, then updated (or found them unchanged).
+    expect([a.outcome.check, b.outcome.check].sort()).toEqual(["created", "updated"]);
+    expect(slept.length).toBeGreaterThan(0);
+  });
+
+  it("gives up with a clear error while another instance holds the pull request's lease", async () => {
+    const head = sha("pr14-head");
+    gh.mergeBases.set(head, MERGE_BASE);
+    await headRuns(14, head, 120, 4);
+    const { acquireAgentLock, releaseAgentLock } = await import("../lib/agents/lock");
+    const holder = uuidv5("pr14-holder", uuidv5.URL);
+    // The lease is named after BANTERHEARTS_REPO (unset here) and the pull request.
+    expect(await acquireAgentLock(t.db, "pr-check:#14", holder, 600)).toEqual({ acquired: true });
+    const slept: number[] = [];
+    const sleep = async (ms: number) => void slept.push(ms);
+    const e = env();
+    await expect(runPrCheck({ db: t.db, env: e, log, now: new Date(day(21)), github: appClient(), sleep }, { pullRequest: 14, headSha: head })).rejects.toThrow(
+      /another instance has been checking pull request #14/,
+    );
+    expect(slept).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 30_000]);
+    expect(gh.comments.filter((c) => c.issue === 14)).toHaveLength(0);
+    await releaseAgentLock(t.db, "pr-check:#14", holder);
+    await runPrCheck({ db: t.db, env: e, log, now: new Date(day(21)), github: appClient(), sleep }, { pullRequest: 14, headSha: head });
+    expect(gh.comments.filter((c) => c.issue === 14)).toHaveLength(1);
   });
 
   it("succeeds on a clean head", async () => {

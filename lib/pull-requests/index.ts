@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { acquireAgentLock, releaseAgentLock } from "../agents/lock";
 import type { Db } from "../clickhouse/client";
 import type { Env } from "../env";
 import type { NormalizedReport } from "../ingest/reports/normalize";
@@ -45,6 +47,8 @@ export interface PrCheckDeps {
   now: Date;
   /** unset: from the environment; null: store only, post nothing. */
   github?: PrGitHubClient | null;
+  /** Waits between tries for another instance's lease on this pull request; default a timer (tests pass their own). */
+  sleep?: (ms: number) => Promise<void>;
   /** The merge base of a head with main; unset: GitHub's compare API when GitHub is configured, else the local checkout (git merge-base). */
   mergeBase?: (headSha: string) => Promise<string | undefined>;
 }
@@ -54,7 +58,46 @@ export interface PrCheckResult {
   outcome: ReportOutcome;
 }
 
+/** How long a pull request's check holds its lease (a crashed check's lease lapses after this). */
+export const PR_CHECK_LEASE_SECONDS = 120;
+/** Waits for another instance's check of the same pull request: 1, 2, 4 … s, about a minute in all. */
+const LEASE_WAITS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
+export class PrCheckBusyError extends Error {
+  constructor(pullRequest: number) {
+    super(
+      `another instance has been checking pull request #${pullRequest} for over a minute; this check was not run (the next ingest or \`muse pr-check\` runs it)`,
+    );
+    this.name = "PrCheckBusyError";
+  }
+}
+
+/**
+ * One pull request's check at a time, across instances: two ingests of one head arriving together would otherwise
+ * both find no check run and no comment, and both create one. The later waits for the earlier's lease (agent_locks,
+ * as agents do) and then runs, so its comparison holds both reports' runs and it updates what the earlier posted.
+ */
 export async function runPrCheck(deps: PrCheckDeps, input: { pullRequest: number; headSha: string }): Promise<PrCheckResult> {
+  const lease = `pr-check:${deps.env.BANTERHEARTS_REPO?.replace(/@.*$/, "") ?? ""}#${input.pullRequest}`;
+  const holder = randomUUID();
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 0; ; attempt++) {
+    const lock = await acquireAgentLock(deps.db, lease, holder, PR_CHECK_LEASE_SECONDS);
+    if (lock.acquired) break;
+    if (attempt >= LEASE_WAITS_MS.length) throw new PrCheckBusyError(input.pullRequest);
+    deps.log.info("pr-check: waiting for another instance's check of this pull request", { pull_request: input.pullRequest, holder_run_id: lock.holderRunId });
+    await sleep(LEASE_WAITS_MS[attempt]);
+  }
+  try {
+    return await checkPullRequest(deps, input);
+  } finally {
+    await releaseAgentLock(deps.db, lease, holder).catch((error: unknown) =>
+      deps.log.warn("pr-check: could not release the lease (it lapses)", { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+}
+
+async function checkPullRequest(deps: PrCheckDeps, input: { pullRequest: number; headSha: string }): Promise<PrCheckResult> {
   const github = deps.github === null ? undefined : (deps.github ?? prClientFromEnv(deps.env, { log: deps.log }));
   const headSha = input.headSha.toLowerCase();
   let mergeBase: string | undefined;
