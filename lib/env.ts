@@ -431,6 +431,13 @@ export const ENV_SPEC = {
     description: "Datadog RUM client token (browser; public by design).",
   }),
   NEXT_PUBLIC_DD_SITE: spec({ schema: withDefault("datadoghq.com"), default: "datadoghq.com", group: "Datadog", description: "Datadog site for RUM." }),
+  MUSE_SCHEDULE_PROFILE: spec({
+    schema: withDefault("frequent").pipe(z.enum(["frequent", "daily"])),
+    default: "frequent",
+    group: "Datadog",
+    description:
+      "The cron schedule the deployment runs: frequent (vercel.json, Pro) or daily (vercel.hobby.json, Hobby). `muse datadog apply` derives each monitor's window, no-data timeframe, failure counts and the freshness limit (MUSE_*_MAX_LAG_SECONDS) from it (docs/observability.md, Schedules).",
+  }),
   MUSE_DD_NOTIFY_CRITICAL: spec({
     schema: notifyHandles,
     default: "(unset: critical monitors notify nobody)",

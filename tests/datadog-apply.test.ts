@@ -421,6 +421,16 @@ describe("npm run muse -- datadog apply", () => {
     const again = await cli(["datadog", "apply"]);
     expect(again.output).toMatch(/0 to create, 0 to update, \d+ unchanged/);
 
+    // The daily profile (MUSE_SCHEDULE_PROFILE or --profile): the monitors fitted to vercel.hobby.json's crons.
+    const daily = await cli(["datadog", "apply", "--profile", "daily"]);
+    expect(daily.code).toBe(0);
+    expect(daily.output).toContain("schedule profile: daily (vercel.hobby.json)");
+    expect(daily.output).toMatch(/update\s+monitor\s+agent-failures-council/);
+    const council = [...dd.monitors.values()].find((m) => JSON.stringify(m).includes("muse-id:agent-failures-council")) as { query: string };
+    expect(council.query).toBe("sum(last_25h):sum:muse.council.runs{status:error} by {env}.as_count() >= 1");
+    expect((await cli(["datadog", "apply", "--profile", "weekly"])).code).toBe(2);
+    expect(dd.problems).toEqual([]);
+
     delete process.env.DD_APP_KEY;
     resetEnvCache();
     const missing = await cli(["datadog", "apply"]);

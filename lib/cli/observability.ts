@@ -13,6 +13,7 @@ import {
   planSummary,
   silentTiers,
 } from "../datadog/apply";
+import { monitorsForProfile, SCHEDULE_PROFILES, type ScheduleProfile } from "../datadog/profiles";
 import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
 import { loadEnv } from "../env";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
@@ -25,13 +26,17 @@ import type { Command } from "./index";
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-const DATADOG_USAGE = "muse datadog apply [--dry-run] [--dir datadog]";
+const DATADOG_USAGE = "muse datadog apply [--dry-run] [--dir datadog] [--profile frequent|daily]";
 
 export const datadogCommand: Command = {
   summary: "create or update the dashboard, monitors and SLOs of datadog/ in Datadog (idempotent; --dry-run prints the plan only)",
-  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>. Monitors notify the @handles of their tier: MUSE_DD_NOTIFY_CRITICAL, MUSE_DD_NOTIFY_WARNING, MUSE_DD_NOTIFY_INFO.`,
+  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>. Monitors notify the @handles of their tier: MUSE_DD_NOTIFY_CRITICAL, MUSE_DD_NOTIFY_WARNING, MUSE_DD_NOTIFY_INFO. Their windows follow the schedule profile (--profile, default MUSE_SCHEDULE_PROFILE: frequent for vercel.json, daily for vercel.hobby.json).`,
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, dir: { type: "string" } } });
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "dry-run": { type: "boolean" }, dir: { type: "string" }, profile: { type: "string" } },
+    });
     if (positionals.length !== 1 || positionals[0] !== "apply") {
       err(`Usage: npm run ${DATADOG_USAGE.replace(/^muse/, "muse --")}`);
       return 2;
@@ -40,7 +45,16 @@ export const datadogCommand: Command = {
     try {
       const env = loadEnv();
       const notify = notifyHandlesFromEnv(env);
-      const defs = await loadDefinitions(values.dir, { notify });
+      const profile = values.profile ?? env.MUSE_SCHEDULE_PROFILE;
+      if (!(profile in SCHEDULE_PROFILES)) {
+        err(`--profile must be one of ${Object.keys(SCHEDULE_PROFILES).join(", ")}, got ${profile}`);
+        return 2;
+      }
+      const loaded = await loadDefinitions(values.dir, { notify });
+      // Monitors follow the crons of the deployment's schedule (lib/datadog/profiles.ts).
+      const maxLagSeconds = Math.max(env.MUSE_HEARTS_MAX_LAG_SECONDS, env.MUSE_PACKS_MAX_LAG_SECONDS);
+      const defs = { ...loaded, monitors: monitorsForProfile(loaded.monitors, profile as ScheduleProfile, { maxLagSeconds }) };
+      out(`schedule profile: ${profile} (${SCHEDULE_PROFILES[profile as ScheduleProfile].config})`);
       const client = datadogClientFromEnv(env);
       for (const { tier, monitors } of silentTiers(defs.monitors, notify)) {
         err(`note: ${monitors} ${tier} monitor(s) notify nobody: set MUSE_DD_NOTIFY_${tier.toUpperCase()} to their @handles`);
