@@ -241,6 +241,39 @@ export const ENV_SPEC = {
     description: "Secret of the Vercel deployment webhook (x-vercel-signature, HMAC-SHA1).",
     secret: true,
   }),
+  VERCEL_TOKEN: spec({
+    schema: optionalString,
+    default: "(unset: deployments with no news become unknown after MUSE_DEPLOY_SETTLE_MINUTES)",
+    group: "Tokens",
+    description:
+      "Vercel access token (read access to the project's deployments): the publish agent asks Vercel's REST API for deployments whose webhook events never came (lib/deployments/settle.ts). With VERCEL_PROJECT_ID (and VERCEL_TEAM_ID for a team project).",
+    secret: true,
+  }),
+  VERCEL_PROJECT_ID: spec({
+    schema: optionalString,
+    default: "(unset)",
+    group: "Tokens",
+    description: "The site's Vercel project id (prj_…), for VERCEL_TOKEN.",
+  }),
+  VERCEL_TEAM_ID: spec({
+    schema: optionalString,
+    default: "(unset: a personal project)",
+    group: "Tokens",
+    description: "The Vercel team id (team_…) the project belongs to.",
+  }),
+  VERCEL_API_URL: spec({
+    schema: withDefault("https://api.vercel.com"),
+    default: "https://api.vercel.com",
+    group: "Tokens",
+    description: "Vercel's REST API (tests point it at a local double).",
+  }),
+  MUSE_DEPLOY_SETTLE_MINUTES: spec({
+    schema: int(60, 5),
+    default: "60",
+    group: "Pipeline",
+    description:
+      "A deployment still pending or building this long after it started, which neither a webhook event nor Vercel's API moved on, becomes unknown: counted apart from ready and error in the deployment KPI.",
+  }),
   GITHUB_WEBHOOK_SECRET: spec({
     schema: optionalString,
     default: "(unset: webhook answers 503)",

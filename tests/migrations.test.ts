@@ -80,6 +80,7 @@ describe("migrations", () => {
       "019_pull_request_runs.sql",
       "020_change_shapes.sql",
       "021_episode_reviews.sql",
+      "022_deployment_origin.sql",
     ]);
     expect(await tablesOf(config.database)).toEqual(EXPECTED_TABLES);
 

@@ -109,7 +109,7 @@ async function send(body: string | Record<string, unknown>, options: { signature
 
 async function current(commit = COMMIT): Promise<DeploymentRow | undefined> {
   return t.db.queryOne(
-    `SELECT ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status, vercel_deployment_id, url, duration_ms, error_msg, events_seen
+    `SELECT ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status, vercel_deployment_id, url, duration_ms, error_msg, events_seen, origin
        FROM deployments FINAL WHERE commit_sha = {sha:FixedString(40)}`,
     { sha: commit },
     deploymentRow,
@@ -178,9 +178,11 @@ describe("POST /api/webhooks/vercel", () => {
     expect(row).toMatchObject({ status: "ready", duration_ms: 83_250, error_msg: "", events_seen: ["evt_created", "evt_ready"] });
     // The row keeps its creation time (and partition) across versions.
     expect(row.ts).toBe(new Date(T0 - 5_000).toISOString());
-    expect(createdRes.deps.metrics.recorded).toEqual([{ kind: "count", name: "muse.publish.deployments", value: 1, tags: { status: "building" } }]);
+    expect(createdRes.deps.metrics.recorded).toEqual([
+      { kind: "count", name: "muse.publish.deployments", value: 1, tags: { status: "building", origin: "muse" } },
+    ]);
     expect(ready.deps.metrics.recorded).toEqual([
-      { kind: "count", name: "muse.publish.deployments", value: 1, tags: { status: "ready" } },
+      { kind: "count", name: "muse.publish.deployments", value: 1, tags: { status: "ready", origin: "muse" } },
       { kind: "gauge", name: "muse.publish.deploy_duration_ms", value: 83_250, tags: {} },
     ]);
     expect(ready.deps.metrics.flushes()).toBe(1);
@@ -233,18 +235,41 @@ describe("POST /api/webhooks/vercel", () => {
     expect((await current())!.status).toBe("ready");
   });
 
-  it("acknowledges unknown event types, commits without a row and deployments without a commit, recording nothing", async () => {
+  it("acknowledges unknown event types and deployments without a commit, recording nothing", async () => {
     const before = await versions();
     const promoted = await send(event({ type: "deployment.promoted", at: T0 }));
     expect(promoted).toMatchObject({ status: 200, body: { recorded: false, ignored: expect.stringMatching(/deployment.promoted/) } });
     const project = await send({ id: "evt_p", type: "project.created", createdAt: T0, payload: { project: { id: "prj" } } });
     expect(project.status).toBe(200);
-    const unknown = await send(event({ type: "deployment.succeeded", at: T0, commit: OTHER_COMMIT }));
-    expect(unknown).toMatchObject({ status: 200, body: { recorded: false, reason: "unknown_commit", commit_sha: OTHER_COMMIT } });
     const cli = await send(event({ type: "deployment.created", at: T0, commit: null }));
     expect(cli).toMatchObject({ status: 200, body: { recorded: false, ignored: expect.stringMatching(/no Git commit/) } });
     expect(await versions()).toBe(before);
-    expect(await current(OTHER_COMMIT)).toBeUndefined();
+  });
+
+  it("records a deployment Muse did not start (a code push) as external, from its first event on", async () => {
+    const created = await send(event({ id: "evt_ext_1", type: "deployment.created", at: T0, commit: OTHER_COMMIT, deploymentId: "dpl_push" }));
+    expect(created).toMatchObject({ status: 200, body: { recorded: true, status: "building", commit_sha: OTHER_COMMIT } });
+    const done = await send(event({ id: "evt_ext_2", type: "deployment.succeeded", at: T0 + 60_000, commit: OTHER_COMMIT, deploymentId: "dpl_push" }));
+    expect(done.body).toMatchObject({ recorded: true, status: "ready", duration_ms: 60_000 });
+    expect(await current(OTHER_COMMIT)).toMatchObject({
+      origin: "external",
+      status: "ready",
+      vercel_deployment_id: "dpl_push",
+      events_seen: ["evt_ext_1", "evt_ext_2"],
+    });
+    // Counted with its origin, so the KPI (origin:muse) leaves it out.
+    expect(done.deps.metrics.recorded.filter((m) => m.name === "muse.publish.deployments")).toEqual([
+      { kind: "count", name: "muse.publish.deployments", value: 1, tags: { status: "ready", origin: "external" } },
+    ]);
+    // Muse's own deployment is untouched, and keeps its origin.
+    expect(await current()).toMatchObject({ origin: "muse", status: "pending" });
+    // A redelivery changes nothing.
+    expect(
+      (await send(event({ id: "evt_ext_2", type: "deployment.succeeded", at: T0 + 60_000, commit: OTHER_COMMIT, deploymentId: "dpl_push" }))).body,
+    ).toMatchObject({
+      recorded: false,
+      reason: "duplicate",
+    });
   });
 
   it("answers 400 to a signed body that is not a deployment event", async () => {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db } from "../clickhouse/client";
 import { insertEpisodes, publishCandidates } from "../clickhouse/queries/episodes";
 import { episodeRow, pendingDeploymentRow, type EpisodeRow } from "../clickhouse/tables";
+import { settleDeployments, type SettledDeployment } from "../deployments/settle";
 import { createContentRepo, type ContentRepo } from "../content";
 import { facts as factsSchema } from "../analysis/facts";
 import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, readFrontMatter, repoName, type CommitLinks } from "../episode/file";
@@ -122,6 +123,8 @@ export interface PublishSummary extends Record<string, unknown> {
   failed: PublishFailure[];
   revalidation: "ok" | "skipped" | "failed" | "not_needed";
   dry_run: boolean;
+  /** Earlier deployments settled first (lib/deployments/settle.ts): moved on by Vercel's API, or expired to unknown. */
+  deployments_settled: SettledDeployment[];
 }
 
 export interface PublishHooks {
@@ -301,6 +304,9 @@ export async function publish(
   const translationsExpected = hooks.translationsExpected ?? Boolean(env.OPENAI_API_KEY);
   const wait = translationsExpected ? { langs: env.MUSE_TRANSLATE_LANGS, waitMinutes: env.MUSE_TRANSLATION_WAIT_MINUTES, now: deps.clock.now() } : undefined;
   const reviewMode = env.MUSE_PUBLISH_MODE === "pull-request";
+  // Earlier deployments whose webhook events never came: asked of Vercel, or expired to unknown (not on a dry run).
+  const settled = options.dryRun ? [] : (await settleDeployments({ db, env, log, metrics, now: deps.clock.now() })).settled;
+  if (settled.length > 0) context.progress(`${settled.length} earlier deployment(s) settled`, { settled });
   const work = await findWork(db, threshold, wait, { inReview: reviewMode });
   const summary: PublishSummary = {
     repo: repo.location,
@@ -314,6 +320,7 @@ export async function publish(
     failed: [],
     revalidation: "not_needed",
     dry_run: options.dryRun,
+    deployments_settled: settled,
   };
   if (work.length === 0) return { status: "skipped", reason: "no publishable episodes or translations", summary };
   context.progress(`${work.length} episode(s) to publish`, { repo: repo.location });

@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from "uuid";
 import { z } from "zod";
 import { LANGS } from "../episode/fact";
 
@@ -137,7 +138,10 @@ export const episodeRow = z.object({
 });
 export type EpisodeRow = z.infer<typeof episodeRow>;
 
-export const deploymentStatus = z.enum(["pending", "building", "ready", "error", "canceled"]);
+/** unknown: no webhook event or reconciliation moved it on within MUSE_DEPLOY_SETTLE_MINUTES (lib/deployments/settle.ts). */
+export const deploymentStatus = z.enum(["pending", "building", "ready", "error", "canceled", "unknown"]);
+/** Who started a deployment: the publisher's commit, or anyone else (a code push, a manual redeploy). */
+export const deploymentOrigin = z.enum(["muse", "external"]);
 export const deploymentRow = z.object({
   ts: timestamp,
   updated_at: timestamp,
@@ -150,6 +154,7 @@ export const deploymentRow = z.object({
   duration_ms: z.number().int().min(0),
   error_msg: z.string(),
   events_seen: z.array(z.string()),
+  origin: deploymentOrigin.default("muse"),
 });
 export type DeploymentRow = z.infer<typeof deploymentRow>;
 
@@ -169,6 +174,21 @@ export function pendingDeploymentRow(fields: { at: Date; runId: string; episodeR
     events_seen: [],
   });
 }
+
+/** The row of a deployment Muse did not start, from its first webhook event (lib/http/vercel-webhook.ts). */
+export function externalDeploymentRow(fields: { at: Date; deploymentId: string; commitSha: string }): DeploymentRow {
+  return deploymentRow.parse({
+    ...pendingDeploymentRow({
+      at: fields.at,
+      runId: uuidv5(`vercel-deployment:${fields.deploymentId}`, EXTERNAL_DEPLOYMENT_NAMESPACE),
+      episodeRunId: NIL_UUID,
+      commitSha: fields.commitSha,
+    }),
+    origin: "external",
+  });
+}
+const EXTERNAL_DEPLOYMENT_NAMESPACE = "8c9f0e52-54a4-4f7e-9d0b-6f3c1f3f7d21";
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
 export const agentRunStatus = z.enum(["running", "ok", "skipped", "blocked", "error"]);
 export const agentRunRow = z.object({

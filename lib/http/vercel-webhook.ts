@@ -2,7 +2,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { deploymentRow, type DeploymentRow } from "../clickhouse/tables";
+import { deploymentRow, externalDeploymentRow, type DeploymentRow } from "../clickhouse/tables";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -41,8 +41,10 @@ import { json, jsonError } from "./responses";
  *   event older than the recorded state does not move it back (a late
  *   `created` only fills in a missing duration).
  * - An event for a commit without a row (a deployment Muse did not cause: a
- *   code push, a manual redeploy of another commit) is acknowledged with 200
- *   and records nothing: the table holds the deployments publishing triggered.
+ *   code push, a manual redeploy of another commit) starts one, origin
+ *   `external` (sql/022), pending as of the event, and is folded like any
+ *   other: the table holds every deployment of the project, and the
+ *   deployment-success KPI counts Muse's own (`origin:muse`).
  */
 
 export const VERCEL_SIGNATURE_HEADER = "x-vercel-signature";
@@ -173,7 +175,7 @@ export function webhookDeps(): WebhookDeps {
 async function readDeployment(db: Db, commitSha: string): Promise<DeploymentRow | undefined> {
   return db.queryOne(
     `SELECT ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status,
-            vercel_deployment_id, url, duration_ms, error_msg, events_seen
+            vercel_deployment_id, url, duration_ms, error_msg, events_seen, origin
        FROM deployments FINAL
       WHERE commit_sha = {sha:FixedString(40)}
       LIMIT 1`,
@@ -321,12 +323,17 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
   }
 
   try {
-    const current = await readDeployment(deps.db, commitSha);
+    let current = await readDeployment(deps.db, commitSha);
     const notRecorded = (outcome: Extract<WebhookOutcome, { recorded: false }>) => {
       log.info("deployment event not recorded", { commit_sha: commitSha, reason: outcome.reason, detail: outcome.detail });
       return json({ received: true, recorded: false, reason: outcome.reason, detail: outcome.detail, commit_sha: commitSha });
     };
-    if (!current) return notRecorded({ recorded: false, reason: "unknown_commit", detail: `no deployment recorded for commit ${commitSha}` });
+    if (!current) {
+      // A deployment Muse did not start: recorded too, as external, pending from the time of its first event.
+      // Pending from just before its first event, so that event's time is the build's start.
+      current = externalDeploymentRow({ at: new Date(event.createdAt - 1), deploymentId: deployment.id, commitSha });
+      await deps.db.insert("deployments", [current]);
+    }
     if ((await readEvents(deps.db, commitSha)).some((e) => e.event_id === event.id) || current.events_seen.includes(event.id)) {
       return notRecorded({ recorded: false, reason: "duplicate", detail: `event ${event.id} was already recorded` });
     }
@@ -345,7 +352,7 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
     const { before, row, outcomes } = await recordFromEvents(deps.db, current, commitSha);
     const outcome = outcomes.get(event.id) ?? { recorded: false, reason: "duplicate", detail: `event ${event.id} was already recorded` };
     if (!outcome.recorded) return notRecorded(outcome);
-    if (row.status !== before.status) deps.metrics.count("muse.publish.deployments", 1, { status: row.status });
+    if (row.status !== before.status) deps.metrics.count("muse.publish.deployments", 1, { status: row.status, origin: row.origin });
     if (row.status === "ready" && row.duration_ms > 0 && row.duration_ms !== before.duration_ms)
       deps.metrics.gauge("muse.publish.deploy_duration_ms", row.duration_ms);
     log.info("deployment status recorded", { commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms });

@@ -96,7 +96,13 @@ const specific = [
   { name: "muse.publish.episodes", type: "count", description: "episodes published", tags: ["series"] },
   { name: "muse.publish.failures", type: "count", description: "publish attempts that failed", tags: [] },
   { name: "muse.changes.open_regressions", type: "gauge", description: "open regressions (bench_events: open or partly fixed events)", tags: [] },
-  { name: "muse.publish.deployments", type: "count", description: "deployment status changes from the Vercel webhook", tags: ["status"] },
+  {
+    name: "muse.publish.deployments",
+    type: "count",
+    description:
+      "deployment status changes (the Vercel webhook, or the publish agent settling: Vercel's API or unknown after MUSE_DEPLOY_SETTLE_MINUTES); origin muse (a publish commit) or external",
+    tags: ["status", "origin"],
+  },
   { name: "muse.publish.deploy_duration_ms", type: "gauge", unit: "millisecond", description: "deployment build duration", tags: [] },
   // translate
   { name: "muse.translate.translations", type: "count", description: "translations stored, by language and status", tags: ["lang", "status"] },
