@@ -227,6 +227,46 @@ export const ENV_SPEC = {
     description: "Bearer token upstream systems send to POST /api/ingest/*.",
     secret: true,
   }),
+  MUSE_INGEST_TOKEN_BANTERHEARTS: spec({
+    schema: optionalString,
+    default: "(unset: MUSE_INGEST_TOKEN alone)",
+    group: "Tokens",
+    description: "Banterhearts' own token for POST /api/ingest/bench (MUSE_INGEST_TOKEN is accepted too): rate-limited and revocable apart from Banterpacks'.",
+    secret: true,
+  }),
+  MUSE_INGEST_TOKEN_BANTERPACKS: spec({
+    schema: optionalString,
+    default: "(unset: MUSE_INGEST_TOKEN alone)",
+    group: "Tokens",
+    description: "Banterpacks' own token for POST /api/ingest/events (MUSE_INGEST_TOKEN is accepted too).",
+    secret: true,
+  }),
+  MUSE_RATE_LIMIT: spec({
+    schema: withDefault("auto").pipe(z.enum(["auto", "firewall", "memory", "off"])),
+    default: "auto",
+    group: "Pipeline",
+    description:
+      "Rate limits of the ingest and API routes (lib/http/rate-limit.ts): firewall (Vercel Firewall rules through @vercel/firewall: one limit across every instance), memory (one process's own counters: a single server, the demo), off; auto is firewall on Vercel, memory elsewhere.",
+  }),
+  MUSE_RATE_LIMIT_INGEST_PER_MINUTE: spec({
+    schema: int(600, 1),
+    default: "600",
+    group: "Pipeline",
+    description:
+      "memory: ingest requests a minute per token and per client address (on Vercel the firewall rules muse-ingest-token and muse-ingest-address hold the limit).",
+  }),
+  MUSE_RATE_LIMIT_API_PER_MINUTE: spec({
+    schema: int(120, 1),
+    default: "120",
+    group: "Pipeline",
+    description: "memory: API requests a minute per client address (on Vercel: the firewall rule muse-api-address).",
+  }),
+  MUSE_FIREWALL_HOST: spec({
+    schema: optionalString,
+    default: "(unset: the request's host)",
+    group: "Pipeline",
+    description: "firewall outside production: the deployment whose Vercel Firewall rules to check (@vercel/firewall's firewallHostForDevelopment).",
+  }),
   MUSE_RUNNER_TOKEN: spec({
     schema: optionalString,
     default: "(unset: runner routes answer 503)",

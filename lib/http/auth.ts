@@ -10,7 +10,10 @@ import { jsonError } from "./responses";
  * constant-time (both sides hashed to equal length first).
  */
 
-export type TokenVariable = Extract<EnvName, "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN" | "MUSE_RUNNER_TOKEN">;
+export type TokenVariable = Extract<
+  EnvName,
+  "CRON_SECRET" | "MUSE_ADMIN_TOKEN" | "MUSE_INGEST_TOKEN" | "MUSE_INGEST_TOKEN_BANTERHEARTS" | "MUSE_INGEST_TOKEN_BANTERPACKS" | "MUSE_RUNNER_TOKEN"
+>;
 
 /** Shortest token or webhook secret a route accepts being configured with. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -48,4 +51,33 @@ export function requireToken(request: Request, variable: TokenVariable, env = lo
     return jsonError(401, "invalid bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse", error="invalid_token"' });
   }
   return undefined;
+}
+
+/**
+ * A route several tokens open (an upstream's own, and the shared one): the request may proceed when its bearer token
+ * equals any usable one (each compared in constant time, all of them compared). Closed (503, naming them all) when
+ * none is usable. Returns which variable matched.
+ */
+export function requireAnyToken(
+  request: Request,
+  variables: readonly TokenVariable[],
+  env = loadEnv(),
+): { denied: Response; variable?: undefined } | { denied?: undefined; variable: TokenVariable } {
+  const usable = variables.filter((v) => !unusableToken(v, env[v]));
+  if (usable.length === 0) {
+    const names = variables.join(" or ");
+    return { denied: jsonError(503, `${names} ${variables.length > 1 ? "are" : "is"} not configured on this deployment, so this route is closed`) };
+  }
+  const given = bearerToken(request);
+  if (!given) {
+    return { denied: jsonError(401, "missing bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse"' }) };
+  }
+  let matched: TokenVariable | undefined;
+  for (const v of usable) if (constantTimeEqual(given, env[v]!) && !matched) matched = v;
+  if (!matched) {
+    return {
+      denied: jsonError(401, "invalid bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse", error="invalid_token"' }),
+    };
+  }
+  return { variable: matched };
 }

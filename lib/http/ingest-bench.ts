@@ -168,6 +168,7 @@ export async function writeBenchReports(db: Db, input: BenchInput): Promise<Inge
 export const benchIngest: IngestSpec<BenchInput, Awaited<ReturnType<typeof writeBenchReports>>, void> = {
   route: BENCH_ROUTE,
   tag: "bench",
+  tokens: ["MUSE_INGEST_TOKEN_BANTERHEARTS", "MUSE_INGEST_TOKEN"],
   noun: "bench rows",
 
   async accept(request, context) {

@@ -131,6 +131,7 @@ const refuse = (status: number, error: string, rejected: string, details: Record
 export const eventsIngest: IngestSpec<EventsRequest, IngestResult, IngestResult> = {
   route: EVENTS_ROUTE,
   tag: "events",
+  tokens: ["MUSE_INGEST_TOKEN_BANTERPACKS", "MUSE_INGEST_TOKEN"],
   noun: "events",
 
   async accept(request, { env, clock }) {

@@ -5,7 +5,8 @@ import type { Metrics } from "../metrics";
 import { retryWrite } from "../retry";
 import { serverContext, type ServerContext } from "../server-context";
 import { afterResponseInBackground } from "./after";
-import { requireToken } from "./auth";
+import { requireAnyToken, type TokenVariable } from "./auth";
+import { clientAddress, limited, rateLimiterFromEnv, tokenKey, type RateLimiter } from "./rate-limit";
 import { jsonError } from "./responses";
 
 /**
@@ -51,6 +52,8 @@ export interface IngestSpec<In, Out, Q> {
   tag: string;
   /** What is ingested, in log messages ("events", "bench rows"). */
   noun: string;
+  /** The tokens that open the route: the upstream's own first, then the shared MUSE_INGEST_TOKEN. */
+  tokens: readonly TokenVariable[];
   /** Reads and validates the request, after the token check. */
   accept(request: Request, context: ServerContext): Promise<Accepted<In>>;
   write(db: Db, input: In): Promise<Out>;
@@ -70,8 +73,10 @@ export async function handleIngest<In, Out, Q>(
   request: Request,
   spec: IngestSpec<In, Out, Q>,
   makeContext: () => ServerContext = () => serverContext({ fields: { route: spec.route } }),
+  rateLimiter?: RateLimiter,
 ): Promise<Response> {
   const context = makeContext();
+  const limiter = rateLimiter ?? rateLimiterFromEnv(context.env);
   const { env, log, metrics } = context;
   const respond = ({ response, rejected }: Answer): Response => {
     metrics.count("muse.ingest.requests", 1, { route: spec.tag, status: response.status });
@@ -80,8 +85,14 @@ export async function handleIngest<In, Out, Q>(
   };
 
   try {
-    const denied = requireToken(request, "MUSE_INGEST_TOKEN", env);
+    // Per client address before the token is even looked at (guessing tokens is limited too), then per token.
+    const onLimitError = (error: unknown) => log.warn("rate limit not checked", { error: errorText(error) });
+    const byAddress = await limited(limiter, "muse-ingest-address", clientAddress(request), request, onLimitError);
+    if (byAddress) return respond(answer(byAddress, "rate_limited"));
+    const { denied, variable } = requireAnyToken(request, spec.tokens, env);
     if (denied) return respond(answer(denied, denied.status === 503 ? "not_configured" : "unauthorized"));
+    const byToken = await limited(limiter, "muse-ingest-token", tokenKey(env[variable]!), request, onLimitError);
+    if (byToken) return respond(answer(byToken, "rate_limited"));
 
     const accepted = await spec.accept(request, context);
     if (!accepted.ok) return respond(accepted.answer);

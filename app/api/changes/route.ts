@@ -4,6 +4,8 @@ import { benchEventRow, type BenchEventRow } from "@/lib/lifecycle/events";
 import { serverContext } from "@/lib/server-context";
 import { readQuery } from "@/lib/http/query";
 import { json, jsonError } from "@/lib/http/responses";
+import { limitApi } from "@/lib/http/rate-limit";
+import { loadEnv } from "@/lib/env";
 
 /**
  * GET /api/changes?state=open|partly_fixed|fixed|kept|environment&shape=step|drift|spread&limit= — benchmark change
@@ -44,6 +46,8 @@ export async function GET(request: Request): Promise<Response> {
   const states = state ? [state] : DEFAULT_STATES;
   let rows: BenchEventRow[];
   try {
+    const limitedResponse = await limitApi(request, loadEnv());
+    if (limitedResponse) return limitedResponse;
     rows = await serverContext().readerDb.query(
       `SELECT * FROM bench_events FINAL
         WHERE state IN {states:Array(String)} AND triage != 'invalid'

@@ -5,6 +5,8 @@ import { json, jsonError } from "@/lib/http/responses";
 import { SITE_LANGS } from "@/lib/site/i18n";
 import { absoluteUrl, paths } from "@/lib/site/paths";
 import { siteUrl } from "@/lib/site/view";
+import { limitApi } from "@/lib/http/rate-limit";
+import { loadEnv } from "@/lib/env";
 
 /**
  * GET /api/episodes?lang=&series=&limit=&offset= — the published episodes,
@@ -41,6 +43,8 @@ export async function GET(request: Request): Promise<Response> {
   const { lang, series, limit, offset } = parsed.data;
   let content;
   try {
+    const limitedResponse = await limitApi(request, loadEnv());
+    if (limitedResponse) return limitedResponse;
     content = await loadContent();
   } catch {
     return jsonError(500, "the content directory could not be read");

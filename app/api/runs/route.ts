@@ -4,6 +4,8 @@ import { AGENT_NAMES } from "@/lib/agents/names";
 import { listRuns } from "@/lib/agents/runner";
 import { requireToken } from "@/lib/http/auth";
 import { json, jsonError } from "@/lib/http/responses";
+import { limitApi } from "@/lib/http/rate-limit";
+import { loadEnv } from "@/lib/env";
 
 export const dynamic = "force-dynamic";
 export const maxDuration = 10;
@@ -20,6 +22,8 @@ export async function GET(request: Request): Promise<Response> {
   const params = Object.fromEntries(new URL(request.url).searchParams);
   const parsed = query.safeParse(params);
   if (!parsed.success) {
+    const limitedResponse = await limitApi(request, loadEnv());
+    if (limitedResponse) return limitedResponse;
     const issue = parsed.error.issues[0];
     return jsonError(400, `invalid query parameter ${String(issue.path[0])}: ${issue.message}`);
   }

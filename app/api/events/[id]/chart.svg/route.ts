@@ -3,6 +3,8 @@ import { jsonError } from "@/lib/http/responses";
 import { eventChartSvg } from "@/lib/reach/chart-svg";
 import { loadEvent, loadEventChart } from "@/lib/reach/event-chart";
 import { serverContext } from "@/lib/server-context";
+import { limitApi } from "@/lib/http/rate-limit";
+import { loadEnv } from "@/lib/env";
 
 /**
  * GET /api/events/{id}/chart.svg — the chart of one benchmark event (bench_events) as a standalone SVG image:
@@ -18,12 +20,14 @@ export const maxDuration = 10;
 
 const eventId = z.uuid();
 
-export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
+export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const id = (await params).id;
   if (!eventId.safeParse(id).success) return jsonError(404, "no such event");
   const { readerDb: db, env, clock } = serverContext({ fields: { route: "/api/events/{id}/chart.svg" } });
   let svg: string | undefined;
   try {
+    const limitedResponse = await limitApi(request, loadEnv());
+    if (limitedResponse) return limitedResponse;
     const event = await loadEvent(db, id);
     if (!event) return jsonError(404, "no such event");
     const chart = await loadEventChart(db, event, { now: clock.now(), nonCodeGlobs: env.MUSE_NON_CODE_GLOBS });
