@@ -25,6 +25,9 @@ for (const [name, value] of Object.entries(HARDENING_SECRETS)) process.env[name]
 const dlqDir = mkdtempSync(path.join(os.tmpdir(), "muse-hardening-dlq-"));
 process.env.MUSE_DLQ_DIR = dlqDir;
 process.env.MUSE_LOG_LEVEL = "debug";
+// These suites send thousands of requests as one client to test storage under load, faults and fuzzing, which rate
+// limits would turn into 429s; the limits have their own tests (tests/rate-limit.test.ts).
+process.env.MUSE_RATE_LIMIT = "off";
 // Never a real LLM, GitHub or Datadog from a developer's shell.
 for (const name of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "GITHUB_TOKEN", "DD_API_KEY", "DD_APP_KEY", "DD_API_URL"]) delete process.env[name];
 resetEnvCache();
