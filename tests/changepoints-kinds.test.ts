@@ -233,3 +233,24 @@ describe("the null: series where nothing changed", () => {
     }
   });
 });
+
+describe("the shortest series", () => {
+  it("read a p-value in [0, 1] however small the scan's T, where the null table's tail reaches 0", () => {
+    // The null tables of 6 and 8 runs hold quantiles of exactly 0 in their tail (scan-null-table.ts).
+    for (const n of [6, 7, 8, 9, 10]) {
+      for (const t of [1e-3, 1e-12, 1e-40, 1e-78]) {
+        const p = seriesPValue(t, n);
+        expect(p, `n ${n}, T ${t}`).toBeGreaterThanOrEqual(0);
+        expect(p, `n ${n}, T ${t}`).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it("detect a nine-run series with two short excursions (the sample world's, which once read a NaN p-value)", () => {
+    const d = detectSeries([86.17, 84.56, 117.25, 121.2, 119.65, 77.27, 76.61, 93.41, 95.06]);
+    expect(d.p_value).toBeGreaterThanOrEqual(0);
+    expect(d.p_value).toBeLessThanOrEqual(1);
+    // As one of a family: Benjamini–Hochberg takes its p-value (a NaN made it throw and stopped the council).
+    expect(() => detectAcross([{ values: [86.17, 84.56, 117.25, 121.2, 119.65, 77.27, 76.61, 93.41, 95.06] }])).not.toThrow();
+  });
+});

@@ -59,6 +59,10 @@ function rowAt(probs: readonly number[], quantiles: readonly number[], t: number
     return t >= 1 ? 1 : Math.exp(lp + ((Math.log(t) - lt) * (0 - lp)) / (0 - lt));
   }
   for (let i = 1; i < quantiles.length; i++) {
+    // A quantile of exactly 0 (the shortest series: the scan's tail reaches 0 within the simulation's precision) has
+    // no logarithm to interpolate to: P(T* ≤ t) for t below the quantile before it is at most that quantile's
+    // probability, and that bound is what is said.
+    if (quantiles[i] <= 0) return probs[i - 1];
     if (t >= quantiles[i]) {
       const f = (Math.log(t) - Math.log(quantiles[i])) / (Math.log(quantiles[i - 1]) - Math.log(quantiles[i]));
       return Math.exp(Math.log(probs[i]) + f * (Math.log(probs[i - 1]) - Math.log(probs[i])));
