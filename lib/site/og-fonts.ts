@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -31,8 +31,23 @@ const PACKAGES = [
   { pkg: "@fontsource/noto-sans-sc", family: "Noto Sans SC" },
 ] as const;
 
-/** The directory of an installed package (node_modules under the project; the build and the server run there). */
-const packageDir = (pkg: string) => path.join(process.cwd(), "node_modules", pkg);
+const packageDirs = new Map<string, string>();
+/**
+ * The directory of an installed package, found as Node finds one: node_modules in the working directory (the project,
+ * where the build and the server run) or in a directory above it (an app built in a subdirectory of the project).
+ */
+function packageDir(pkg: string): string {
+  const known = packageDirs.get(pkg);
+  if (known) return known;
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", pkg);
+    if (existsSync(path.join(candidate, "package.json"))) {
+      packageDirs.set(pkg, candidate);
+      return candidate;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`the share-card font package ${pkg} is not installed (npm install)`);
+  }
+}
 
 const facesCache = new Map<string, Face[]>();
 
