@@ -691,18 +691,13 @@ describe("the public status page", () => {
           "partly fixed: recovered 52% [31%, 73%] (came back after a fix)",
           expect.stringContaining("2026"),
         ],
-        [
-          "8888888",
-          "quantization llama-3.1-8b int4 (d, cuda) — below its 99.0% accuracy gate: 98.1% of fp16 · trade-off: 21.6% faster",
-          "accuracy",
-          "step",
-          "-2.1%",
-          "[-2.8%, -1.4%]",
-          "open",
-          expect.stringContaining("2026"),
-        ],
+        ["8888888", "quantization llama-3.1-8b int4 (d, cuda)", "accuracy", "step", "-2.1%", "[-2.8%, -1.4%]", "open", expect.stringContaining("2026")],
       ]);
       expect(section).toContain('data-gate="breached"');
+      // The gate and the trade-off on a full-width row after the event's own.
+      expect(rowsOf(section, "data-quality")).toEqual([
+        ["quantization llama-3.1-8b int4 (d, cuda): below its 99.0% accuracy gate: 98.1% of fp16 · trade-off: 21.6% faster"],
+      ]);
       expect(section).not.toContain("4444444"); // fixed since
       expect(section).not.toContain(id("event-kept"));
     } finally {

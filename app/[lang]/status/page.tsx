@@ -180,15 +180,13 @@ function QualityNote({ x, lang }: { x: OpenRegressionRow; lang: Lang }) {
     <>
       {x.gate ? (
         <span className={`quality-note ${x.gate.breached ? "status-bad" : "muted"}`} data-gate={x.gate.breached ? "breached" : "held"}>
-          {" "}
-          — {x.gate.breached ? "below" : x.gate.ratio_after >= x.gate.fraction ? "within" : "still below"} its {pct(x.gate.fraction * 100)} accuracy gate:{" "}
-          {pct(x.gate.ratio_after * 100)} of <code>{x.gate.baseline}</code>
+          {x.label}: {x.gate.breached ? "below" : x.gate.ratio_after >= x.gate.fraction ? "within" : "still below"} its {pct(x.gate.fraction * 100)} accuracy
+          gate: {pct(x.gate.ratio_after * 100)} of <code>{x.gate.baseline}</code>
         </span>
       ) : null}
       {x.tradeoff_latency_pct !== null ? (
         <span className="quality-note muted" data-tradeoff="">
-          {" "}
-          · trade-off: {pct(Math.abs(x.tradeoff_latency_pct))} {x.tradeoff_latency_pct < 0 ? "faster" : "slower"}
+          {x.gate ? " · " : `${x.label}: `}trade-off: {pct(Math.abs(x.tradeoff_latency_pct))} {x.tradeoff_latency_pct < 0 ? "faster" : "slower"}
         </span>
       ) : null}
     </>
@@ -533,7 +531,7 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                 </tr>
               </thead>
               <tbody>
-                {rows.map((x) => (
+                {rows.map((x) => [
                   <tr key={x.event_id} data-event={x.event_id}>
                     <th scope="row">
                       <Place e={x} />
@@ -541,7 +539,6 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                     <td>
                       {x.label}
                       {x.series_changed > 1 ? <span className="muted"> (and {n0(x.series_changed - 1)} more series)</span> : null}
-                      <QualityNote x={x} lang={lang} />
                     </td>
                     <td>
                       <code>{x.metric}</code>
@@ -554,8 +551,17 @@ function Sections({ r, lang }: { r: StatusReport; lang: Lang }) {
                       {x.returns_of ? <span className="muted"> (came back after a fix)</span> : null}
                     </td>
                     <td>{formatDateTime(x.first_detected_at, lang)}</td>
-                  </tr>
-                ))}
+                  </tr>,
+                  // The gate and the trade-off on a full-width row of their own: in the lead-series cell they made it
+                  // too narrow to read on a phone.
+                  x.gate || x.tradeoff_latency_pct !== null ? (
+                    <tr key={`${x.event_id}-quality`} data-quality={x.event_id}>
+                      <td colSpan={8}>
+                        <QualityNote x={x} lang={lang} />
+                      </td>
+                    </tr>
+                  ) : null,
+                ])}
               </tbody>
             </table>
           </div>
