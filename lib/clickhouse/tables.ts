@@ -158,6 +158,17 @@ export const deploymentRow = z.object({
 });
 export type DeploymentRow = z.infer<typeof deploymentRow>;
 
+/** The columns of a deployments row as `deploymentRow` reads them (UUIDs as text): every read of the table selects these. */
+export const DEPLOYMENT_COLUMNS = `ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status,
+            vercel_deployment_id, url, duration_ms, error_msg, events_seen, origin`;
+
+/** A deployment's URL as stored: Vercel reports it without a scheme. */
+export const deploymentUrl = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`);
+
+/** The error_msg of a failed deployment, from the webhook's event or Vercel's API alike. */
+export const deploymentError = (deploymentId: string, detail?: string | null) =>
+  `Vercel deployment ${deploymentId} failed${detail?.trim() ? `: ${detail.trim()}` : ""}`.slice(0, 2_000);
+
 /** The row the publisher records right after its commit: pending until Vercel's webhook events move it on. */
 export function pendingDeploymentRow(fields: { at: Date; runId: string; episodeRunId: string; commitSha: string }): DeploymentRow {
   return deploymentRow.parse({

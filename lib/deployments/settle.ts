@@ -2,7 +2,7 @@ import { VercelCore } from "@vercel/sdk/core.js";
 import { deploymentsGetDeployments } from "@vercel/sdk/funcs/deploymentsGetDeployments.js";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { deploymentRow, type DeploymentRow } from "../clickhouse/tables";
+import { DEPLOYMENT_COLUMNS, deploymentError, deploymentRow, deploymentUrl, type DeploymentRow } from "../clickhouse/tables";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -67,8 +67,7 @@ const STATE: Record<string, DeploymentRow["status"]> = {
 export async function settleDeployments(deps: SettleDeps): Promise<SettleResult> {
   const { db, env, now } = deps;
   const open = await db.query(
-    `SELECT ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status,
-            vercel_deployment_id, url, duration_ms, error_msg, events_seen, origin
+    `SELECT ${DEPLOYMENT_COLUMNS}
        FROM deployments FINAL
       WHERE status IN ('pending', 'building') AND ts <= {before:DateTime64(3, 'UTC')}
       ORDER BY ts
@@ -112,7 +111,6 @@ export async function settleDeployments(deps: SettleDeps): Promise<SettleResult>
   return { looked_at: open.length, settled, asked_vercel: askVercel };
 }
 
-const withScheme = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`);
 const deploymentMeta = z.record(z.string(), z.unknown()).nullish();
 
 /** The row as Vercel's list of the project's deployments of this commit says it is (the newest of them), or undefined. */
@@ -138,8 +136,8 @@ async function fromVercel(client: VercelCore, env: SettleDeps["env"], row: Deplo
     ...row,
     status,
     vercel_deployment_id: d.uid,
-    url: d.url ? withScheme(d.url) : row.url,
+    url: d.url ? deploymentUrl(d.url) : row.url,
     duration_ms: status === "ready" && d.ready && d.ready >= started ? Math.min(d.ready - started, 2 ** 32 - 1) : row.duration_ms,
-    error_msg: status === "error" ? `Vercel deployment ${d.uid} failed${d.errorMessage ? `: ${d.errorMessage}` : ""}`.slice(0, 2_000) : "",
+    error_msg: status === "error" ? deploymentError(d.uid, d.errorMessage) : "",
   };
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../clickhouse/client";
-import { deploymentRow, externalDeploymentRow, type DeploymentRow } from "../clickhouse/tables";
+import { DEPLOYMENT_COLUMNS, deploymentError, deploymentRow, deploymentUrl, externalDeploymentRow, type DeploymentRow } from "../clickhouse/tables";
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -104,7 +104,6 @@ export function deploymentCommit(meta: Record<string, unknown> | null | undefine
   return undefined;
 }
 
-const withScheme = (url: string) => (/^https?:\/\//i.test(url) ? url : `https://${url}`);
 const TERMINAL = new Set<DeploymentRow["status"]>(["ready", "error", "canceled"]);
 
 export type WebhookOutcome = { recorded: true; row: DeploymentRow } | { recorded: false; reason: "duplicate" | "unknown_commit" | "stale"; detail: string };
@@ -146,14 +145,13 @@ export function applyDeploymentEvent(
 
   const startedMs = current.status === "building" && sameBuild ? stateMs : undefined;
   const duration = status !== "building" && startedMs !== undefined ? Math.max(0, Math.min(event.createdAtMs - startedMs, 2 ** 32 - 1)) : 0;
-  const errorDetail = event.errorMessage?.trim();
   const row: DeploymentRow = {
     ...current,
     status,
     vercel_deployment_id: event.deploymentId,
-    url: event.url ? withScheme(event.url) : status === "building" && !sameBuild ? "" : current.url,
+    url: event.url ? deploymentUrl(event.url) : status === "building" && !sameBuild ? "" : current.url,
     duration_ms: duration,
-    error_msg: status === "error" ? `Vercel deployment ${event.deploymentId} failed${errorDetail ? `: ${errorDetail}` : ""}`.slice(0, 2_000) : "",
+    error_msg: status === "error" ? deploymentError(event.deploymentId, event.errorMessage) : "",
     events_seen: seen,
     updated_at: new Date(Math.max(event.createdAtMs, stateMs + 1)).toISOString(),
   };
@@ -174,8 +172,7 @@ export function webhookDeps(): WebhookDeps {
 
 async function readDeployment(db: Db, commitSha: string): Promise<DeploymentRow | undefined> {
   return db.queryOne(
-    `SELECT ts, updated_at, toString(run_id) AS run_id, toString(episode_run_id) AS episode_run_id, commit_sha, status,
-            vercel_deployment_id, url, duration_ms, error_msg, events_seen, origin
+    `SELECT ${DEPLOYMENT_COLUMNS}
        FROM deployments FINAL
       WHERE commit_sha = {sha:FixedString(40)}
       LIMIT 1`,
