@@ -40,17 +40,7 @@ export function bearerToken(request: Request): string | undefined {
 
 /** Undefined when the request may proceed; otherwise the response to send. */
 export function requireToken(request: Request, variable: TokenVariable, env = loadEnv()): Response | undefined {
-  const expected = env[variable];
-  const closed = unusableToken(variable, expected);
-  if (closed || !expected) return closed;
-  const given = bearerToken(request);
-  if (!given) {
-    return jsonError(401, "missing bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse"' });
-  }
-  if (!constantTimeEqual(given, expected)) {
-    return jsonError(401, "invalid bearer token in the Authorization header", {}, { "WWW-Authenticate": 'Bearer realm="muse", error="invalid_token"' });
-  }
-  return undefined;
+  return requireAnyToken(request, [variable], env).denied;
 }
 
 /**
@@ -65,8 +55,9 @@ export function requireAnyToken(
 ): { denied: Response; variable?: undefined } | { denied?: undefined; variable: TokenVariable } {
   const usable = variables.filter((v) => !unusableToken(v, env[v]));
   if (usable.length === 0) {
-    const names = variables.join(" or ");
-    return { denied: jsonError(503, `${names} ${variables.length > 1 ? "are" : "is"} not configured on this deployment, so this route is closed`) };
+    // One variable: its own reason (unset, or too short); several: all of them named.
+    if (variables.length === 1) return { denied: unusableToken(variables[0], env[variables[0]])! };
+    return { denied: jsonError(503, `${variables.join(" or ")} are not configured on this deployment, so this route is closed`) };
   }
   const given = bearerToken(request);
   if (!given) {
