@@ -68,21 +68,18 @@ export async function detectSeriesInWorkers(jobs: readonly DetectionJob[], pool:
     finish(batch, "calling thread");
   };
   const lane = async () => {
-    const worker = startWorker(pool.workerModule ?? defaultWorkerModule());
+    let worker = startWorker(pool.workerModule ?? defaultWorkerModule());
     try {
       while (next < batches.length) {
         const id = next++;
         const batch = batches[id];
-        if (!worker) {
+        const detections = worker ? await worker.run(toBatch(id, batch, jobs)).catch(() => undefined) : undefined;
+        if (!detections) {
+          // No worker, or it failed (could not load, or died): this lane carries on here, this batch included.
+          await worker?.stop();
+          worker = undefined;
           runInline(batch);
           continue;
-        }
-        const detections = await worker.run(toBatch(id, batch, jobs)).catch(() => undefined);
-        if (!detections) {
-          // The worker failed (it could not load, or died): this lane carries on here, its batch included.
-          runInline(batch);
-          await worker.stop();
-          return drain();
         }
         batch.forEach((i, k) => (results[i] = detections[k]));
         finish(batch, "worker");
@@ -90,9 +87,6 @@ export async function detectSeriesInWorkers(jobs: readonly DetectionJob[], pool:
     } finally {
       await worker?.stop();
     }
-  };
-  const drain = () => {
-    while (next < batches.length) runInline(batches[next++]);
   };
   await Promise.all(Array.from({ length: workers }, lane));
   return results;
