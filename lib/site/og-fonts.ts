@@ -119,9 +119,12 @@ export function ogFontFamily(fonts: readonly OgFont[]): string {
   return names.map((n) => `"${n}"`).join(", ");
 }
 
+/** The drawable subsets of both packages (one weight: the same characters at every weight), read once. */
+let coverFaces: Face[] | undefined;
+
 /** Whether every character of `text` (but spaces) is in one of the fonts' subsets. */
 export function ogCovers(text: string): boolean {
-  const faces = PACKAGES.flatMap(({ pkg, family }) => drawable(fontFaces(pkg, family, 700)));
+  const faces = (coverFaces ??= PACKAGES.flatMap(({ pkg, family }) => drawable(fontFaces(pkg, family, 700))));
   return [...text].every((ch) => {
     const c = ch.codePointAt(0)!;
     if (isDevanagari(c)) return false;
