@@ -12,7 +12,7 @@ import {
   type SegmentStats,
 } from "./changepoints";
 import { detectSeriesInWorkers, type DetectionPoolOptions } from "./detection-workers";
-import { speedSideAt, type SpeedSideCheck } from "./speed-side";
+import { speedSideAt, splitIndex, type SpeedSideCheck } from "./speed-side";
 import { measuredCommit } from "../attribution/code-commits";
 import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
 import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
@@ -371,10 +371,7 @@ function addSpeedSides(kept: AttributedChange[], series: Series[], family: Famil
     );
   // Where anything in the family moved: the level around a commit is measured between its neighbouring changes, so a
   // release the speed series' own search missed does not leak into either side.
-  const moved = [...new Set(kept.filter((c) => shapeOf(c) === "step").map((c) => `${c.commit_sha}|${c.commit_ts}`))].map((x) => {
-    const [sha, ts] = x.split("|");
-    return { sha, ts };
-  });
+  const moved = new Map(kept.filter((c) => shapeOf(c) === "step").map((c) => [c.commit_sha, c.commit_ts]));
   const asked: AttributedChange[] = [];
   for (const c of kept) {
     if (c.key.metric !== "accuracy" || c.kind !== "regression" || shapeOf(c) !== "step" || speedAt(c)) continue;
@@ -382,7 +379,7 @@ function addSpeedSides(kept: AttributedChange[], series: Series[], family: Famil
     if (k === undefined) continue;
     const boundaries = [
       ...family.series[k].steps.map((x) => x.index),
-      ...moved.filter((m) => m.sha !== c.commit_sha).map((m) => splitIndex(series[k], m.sha, m.ts)),
+      ...[...moved].filter(([sha]) => sha !== c.commit_sha).map(([sha, ts]) => splitIndex(series[k], { commitSha: sha, commitTs: ts })),
     ].filter((i) => i > 0);
     const check = speedSideAt(series[k], boundaries, { commitSha: c.commit_sha, commitTs: c.commit_ts }, { phi: family.series[k].noise.phi });
     if (check) {
@@ -398,12 +395,6 @@ function addSpeedSides(kept: AttributedChange[], series: Series[], family: Famil
   }
   for (const members of groups.values())
     for (const c of members) c.speed_side = { ...c.speed_side!, p_adjusted: Math.min(1, c.speed_side!.p_value * members.length), tested: members.length };
-}
-
-/** The index of the first run of `s` that measured `sha`, or else the first after `ts` (−1: none). */
-function splitIndex(s: Series, sha: string, ts: string): number {
-  const at = s.points.findIndex((p) => p.commit_sha === sha);
-  return at >= 0 ? at : s.points.findIndex((p) => Date.parse(p.commit_ts) >= Date.parse(ts));
 }
 
 type RangeOf = (from: string, to: string, fromTs: string, toTs: string) => { candidates: string[]; method: "graph" | "time" };

@@ -58,8 +58,7 @@ export function speedSideAt(
 ): SpeedSideCheck | undefined {
   const confidence = options.confidence ?? 0.95;
   const points = speed.points;
-  let index = points.findIndex((p) => p.commit_sha === at.commitSha);
-  if (index < 0) index = points.findIndex((p) => Date.parse(p.commit_ts) >= Date.parse(at.commitTs));
+  const index = splitIndex(speed, at);
   if (index <= 0) return undefined;
   const previous = Math.max(0, ...boundaries.filter((s) => s < index));
   const next = Math.min(points.length, ...boundaries.filter((s) => s > index));
@@ -113,6 +112,12 @@ function segmentedSigma(values: number[], cuts: readonly number[], phi: number):
     expected += part.length - blockSumVariance(part.length, phi) / part.length;
   }
   return expected > 0 ? Math.sqrt(ss / expected) : 0;
+}
+
+/** The index of the first run of `s` that measured `commitSha`, or else the first after `commitTs` (−1: none). */
+export function splitIndex(s: Series, at: { commitSha: string; commitTs: string }): number {
+  const measured = s.points.findIndex((p) => p.commit_sha === at.commitSha);
+  return measured >= 0 ? measured : s.points.findIndex((p) => Date.parse(p.commit_ts) >= Date.parse(at.commitTs));
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
