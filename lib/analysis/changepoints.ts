@@ -301,9 +301,12 @@ export function levelScan(
   // the differences (robust to steps, but noisy on a short series) — and keeps the reading whose fit, noise
   // measured around its steps, has the better AR(1) BIC: a step read as persistence, or persistence read as
   // a stream of steps, both lose. Each split is moved to its best place between its neighbours first.
-  // (The spread scan's ranks of difference sizes are close to independent under no change: one reading.)
+  // The spread scan's persistence is read from the lag-1 autocorrelation of its scores instead: two successive
+  // differences share a run, and a spread that swells and ebbs with a season (measles in TCPD) makes long stretches
+  // of large and small sizes, which the differences of the scores themselves barely show.
   const independent: ScanInput = { ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) };
-  const readings = first.phi === 0 ? [first] : statistic === "spread" ? [independent] : [independent, first];
+  const persistent: ScanInput = statistic === "spread" ? { ...first, ...residualNoise(first.values, []) } : first;
+  const readings = persistent.phi === 0 ? [independent] : [independent, persistent];
   let best: { noise: NoiseModel; bic: number } | undefined;
   for (const reading of readings) {
     const cuts = collapseNearPairs(reading, prefix, place(reading, prefix, narrowestOverThreshold(scan(reading, (l) => thresholdFor(t1, l, m)).hits)));
