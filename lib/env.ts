@@ -555,7 +555,8 @@ export const ENV_SPEC = {
     schema: withDefault("http://127.0.0.1:3000").pipe(z.url()),
     default: "http://127.0.0.1:3000",
     group: "Pipeline",
-    description: "Public URL of the site (links, feeds, revalidation in local mode).",
+    description:
+      "Public URL of the site (links, feeds, revalidation in local mode). `muse datadog apply` points the synthetic tests of datadog/synthetics.json at it (it must be public there); `muse status` checks the site at it unless --site-url is given.",
   }),
   MUSE_SAMPLE_DATA: spec({
     schema: boolFlag(false),

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
 import {
   DatadogApiError,
   MissingDatadogKeysError,
+  SiteUrlError,
   applyDatadog,
   datadogClient,
   datadogClientFromEnv,
@@ -13,20 +14,80 @@ import {
   type Definitions,
   type PlanItem,
 } from "../lib/datadog/apply";
-import { MANAGED_TAG, dashboardDefinition, monitorDefinition, museIdOf, sloDefinition } from "../lib/datadog/schemas";
+import { MANAGED_TAG, dashboardDefinition, monitorDefinition, museIdOf, sloRequest } from "../lib/datadog/schemas";
+import { siteUrlProblem } from "../lib/datadog/synthetics";
 import { parseEnv, resetEnvCache } from "../lib/env";
 import { datadogApiUrl } from "../lib/metrics";
 import { runCliCaptured as cli } from "./helpers/cli";
 
 /**
  * `muse datadog apply` against a local server that answers like Datadog's v1
- * dashboards, monitors and SLO APIs, and refuses what Datadog would refuse:
- * a missing or wrong DD-API-KEY / DD-APPLICATION-KEY (403), a body that is not
- * valid per the schemas (400), an unknown path or method (404/405).
+ * dashboards, monitors, SLO and Synthetics APIs, and refuses what Datadog would
+ * refuse: a missing or wrong DD-API-KEY / DD-APPLICATION-KEY (403), a body
+ * that is not valid per the schemas (400), an SLO or widget naming a monitor or
+ * SLO that does not exist (400), an unknown path or method (404/405). Like
+ * Datadog, it gives every synthetic test a monitor of its own ("synthetics
+ * alert") carrying the test's tags.
  */
 
 const API_KEY = "dd-api-key-for-tests-0001";
 const APP_KEY = "dd-app-key-for-tests-0002";
+/** The site the synthetic tests request. */
+const SITE = "https://muse.example.com";
+
+/**
+ * A Synthetic API test as Datadog's API documents it (SyntheticsAPITest), written here rather than taken from
+ * lib/datadog/schemas.ts so the double does not accept whatever Muse sends: name, type, config (request and
+ * assertions), locations, message and options are required; the URL is absolute; the top level takes only the
+ * API's fields, so a Muse-only field or an unfilled placeholder would be refused.
+ */
+const apiTestRequest = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal("api"),
+    subtype: z.enum(["http", "ssl", "tcp", "dns", "multi", "icmp", "udp", "websocket", "grpc"]),
+    config: z.looseObject({
+      request: z.looseObject({
+        method: z.enum(["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"]),
+        url: z.url({ protocol: /^https?$/ }),
+        timeout: z.number().positive().optional(),
+      }),
+      assertions: z
+        .array(
+          z.looseObject({
+            type: z.enum(["body", "header", "statusCode", "certificate", "responseTime", "property", "recordEvery", "recordSome", "tlsVersion"]),
+            operator: z.enum([
+              "contains",
+              "doesNotContain",
+              "is",
+              "isNot",
+              "lessThan",
+              "lessThanOrEqual",
+              "moreThan",
+              "moreThanOrEqual",
+              "matches",
+              "doesNotMatch",
+            ]),
+            target: z.union([z.string(), z.number()]),
+          }),
+        )
+        .min(1),
+    }),
+    locations: z.array(z.string().regex(/^[a-z]+:[\w-]+$/)).min(1),
+    message: z.string().refine((m) => !m.includes("%%"), "an unfilled placeholder"),
+    options: z.looseObject({
+      tick_every: z.number().int().min(30).max(604_800),
+      min_location_failed: z.number().int().min(1).optional(),
+      min_failure_duration: z.number().int().min(0).optional(),
+      follow_redirects: z.boolean().optional(),
+      retry: z.looseObject({ count: z.number().int().min(0), interval: z.number().min(0) }).optional(),
+      monitor_priority: z.number().int().min(1).max(5).optional(),
+      monitor_options: z.looseObject({ renotify_interval: z.number().int().min(0).optional() }).optional(),
+    }),
+    tags: z.array(z.string()).optional(),
+    status: z.enum(["live", "paused"]).optional(),
+  })
+  .strict();
 
 interface Recorded {
   method: string;
@@ -46,6 +107,8 @@ class FakeDatadog {
   dashboards = new Map<string, Json>();
   monitors = new Map<number, Json>();
   slos = new Map<string, Json>();
+  /** By public_id. */
+  synthetics = new Map<string, Json>();
   private nextMonitorId = 1000;
 
   async start() {
@@ -99,6 +162,19 @@ class FakeDatadog {
       return r.success;
     };
     const bad = { status: 400, body: { errors: ["Bad Request"] } };
+    // Datadog refuses references to objects that do not exist.
+    const sloWidgetsExist = () => {
+      const ids = JSON.stringify(body).match(/"slo_id":"[^"]*"/g) ?? [];
+      const missing = ids.map((m) => m.slice('"slo_id":"'.length, -1)).filter((id) => !this.slos.has(id));
+      if (missing.length) this.problems.push(`${method} ${url.pathname}: no SLO ${missing.join(", ")}`);
+      return missing.length === 0;
+    };
+    const monitorsExist = () => {
+      const ids = ((body as Json).monitor_ids as number[] | undefined) ?? [];
+      const missing = ids.filter((id) => !this.monitors.has(id));
+      if (missing.length) this.problems.push(`${method} ${url.pathname}: no monitor ${missing.join(", ")}`);
+      return missing.length === 0;
+    };
     const notFound = { status: 404, body: { errors: ["Not found"] } };
     const p = url.pathname;
     let m: RegExpMatchArray | null;
@@ -111,7 +187,7 @@ class FakeDatadog {
       return { status: 200, body: { dashboards: all.slice(start, start + count) } };
     }
     if (p === "/api/v1/dashboard" && method === "POST") {
-      if (!valid(dashboardDefinition)) return bad;
+      if (!valid(dashboardDefinition) || !sloWidgetsExist()) return bad;
       const id = `${randomBytes(2).toString("hex").slice(0, 3)}-${randomBytes(2).toString("hex").slice(0, 3)}-${randomBytes(2).toString("hex").slice(0, 3)}`;
       const stored = this.stamp({ ...(body as Json), id, url: `/dashboard/${id}`, author_handle: "test@example.com", created_at: new Date().toISOString() });
       this.dashboards.set(id, stored);
@@ -122,7 +198,7 @@ class FakeDatadog {
       if (!current) return notFound;
       if (method === "GET") return { status: 200, body: current };
       if (method !== "PUT") return { status: 405, body: { errors: ["Method not allowed"] } };
-      if (!valid(dashboardDefinition)) return bad;
+      if (!valid(dashboardDefinition) || !sloWidgetsExist()) return bad;
       const stored = this.stamp({
         ...(body as Json),
         id: current.id,
@@ -170,7 +246,7 @@ class FakeDatadog {
       return { status: 200, body: { data: all.slice(offset, offset + limit), errors: null } };
     }
     if (p === "/api/v1/slo" && method === "POST") {
-      if (!valid(sloDefinition)) return bad;
+      if (!valid(sloRequest) || !monitorsExist()) return bad;
       const id = randomBytes(16).toString("hex");
       const stored = this.sloAsStored(body as Json, id);
       this.slos.set(id, stored);
@@ -180,14 +256,69 @@ class FakeDatadog {
       if (!this.slos.has(m[1])) return notFound;
       if (method === "GET") return { status: 200, body: { data: this.slos.get(m[1]), errors: null } };
       if (method !== "PUT") return { status: 405, body: { errors: ["Method not allowed"] } };
-      if (!valid(sloDefinition)) return bad;
+      if (!valid(sloRequest) || !monitorsExist()) return bad;
       const stored = this.sloAsStored(body as Json, m[1]);
       this.slos.set(m[1], stored);
       return { status: 200, body: { data: [stored], errors: null } };
     }
 
+    // Synthetic tests
+    if (p === "/api/v1/synthetics/tests" && method === "GET") {
+      const size = Number(url.searchParams.get("page_size") ?? 100);
+      const page = Number(url.searchParams.get("page_number") ?? 0);
+      return { status: 200, body: { tests: [...this.synthetics.values()].slice(page * size, page * size + size) } };
+    }
+    if (p === "/api/v1/synthetics/tests/api" && method === "POST") {
+      if (!valid(apiTestRequest)) return bad;
+      const publicId = [0, 1, 2].map(() => randomBytes(3).toString("hex").slice(0, 3)).join("-");
+      const monitorId = this.nextMonitorId++;
+      const stored = this.syntheticAsStored(body as Json, publicId, monitorId);
+      this.synthetics.set(publicId, stored);
+      this.monitors.set(monitorId, this.syntheticMonitor(stored));
+      return { status: 200, body: stored };
+    }
+    if ((m = p.match(/^\/api\/v1\/synthetics\/tests\/api\/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})$/))) {
+      const current = this.synthetics.get(m[1]);
+      if (!current) return notFound;
+      if (method === "GET") return { status: 200, body: current };
+      if (method !== "PUT") return { status: 405, body: { errors: ["Method not allowed"] } };
+      if (!valid(apiTestRequest)) return bad;
+      const stored = this.syntheticAsStored(body as Json, m[1], current.monitor_id as number);
+      this.synthetics.set(m[1], stored);
+      this.monitors.set(current.monitor_id as number, this.syntheticMonitor(stored));
+      return { status: 200, body: stored };
+    }
+
     this.problems.push(`unexpected ${method} ${p}`);
     return notFound;
+  }
+
+  /** Datadog adds its own option defaults, the ids, dates and author; tags come back in its own order. */
+  private syntheticAsStored(body: Json, publicId: string, monitorId: number): Json {
+    return {
+      ...body,
+      public_id: publicId,
+      monitor_id: monitorId,
+      tags: [...((body.tags as string[]) ?? [])].sort(),
+      locations: [...(body.locations as string[])].reverse(),
+      options: { httpVersion: "any", ...(body.options as Json) },
+      created_at: new Date().toISOString(),
+      modified_at: new Date().toISOString(),
+      creator: { email: "test@example.com" },
+    };
+  }
+
+  /** The monitor Datadog keeps for a synthetic test: its name, message and tags. */
+  private syntheticMonitor(test: Json): Json {
+    return {
+      id: test.monitor_id,
+      name: test.name,
+      type: "synthetics alert",
+      query: `synthetics("${test.public_id}")`,
+      message: test.message,
+      tags: test.tags,
+      options: {},
+    };
   }
 
   /** Datadog gives every widget an id. */
@@ -225,7 +356,7 @@ class FakeDatadog {
       ...body,
       id,
       tags: [...(body.tags as string[])].sort(),
-      monitor_ids: [],
+      monitor_ids: body.monitor_ids ?? [],
       monitor_tags: [],
       created_at: 1_700_000_000,
       modified_at: 1_700_000_100,
@@ -258,17 +389,29 @@ afterEach(async () => {
 });
 
 describe("muse datadog apply", () => {
-  it("first apply creates the dashboard, every monitor and every SLO, with valid bodies and both keys", async () => {
-    const plan = await applyDatadog(client(), defs);
-    expect(countBy(plan)).toEqual({ "slo:create": defs.slos.length, "monitor:create": defs.monitors.length, "dashboard:create": 1 });
+  it("first apply creates the dashboard, every monitor, synthetic test and SLO, with valid bodies and both keys", async () => {
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
+    expect(countBy(plan)).toEqual({
+      "slo:create": defs.slos.length,
+      "monitor:create": defs.monitors.length,
+      "synthetic:create": defs.synthetics.length,
+      "dashboard:create": 1,
+    });
     expect(plan.every((p) => p.id)).toBe(true);
     expect(dd.dashboards.size).toBe(1);
-    expect(dd.monitors.size).toBe(defs.monitors.length);
+    // Each synthetic test comes with its own monitor.
+    expect(dd.monitors.size).toBe(defs.monitors.length + defs.synthetics.length);
+    expect(dd.synthetics.size).toBe(defs.synthetics.length);
     expect(dd.slos.size).toBe(defs.slos.length);
     const creates = dd.mutating();
     expect(creates.every((r) => r.method === "POST")).toBe(true);
     expect(creates.map((r) => r.path).sort()).toEqual(
-      ["/api/v1/dashboard", ...defs.monitors.map(() => "/api/v1/monitor"), ...defs.slos.map(() => "/api/v1/slo")].sort(),
+      [
+        "/api/v1/dashboard",
+        ...defs.monitors.map(() => "/api/v1/monitor"),
+        ...defs.synthetics.map(() => "/api/v1/synthetics/tests/api"),
+        ...defs.slos.map(() => "/api/v1/slo"),
+      ].sort(),
     );
     // Monitors and SLOs are found again by their tags, not by name.
     expect(dd.requests.find((r) => r.path === "/api/v1/monitor" && r.method === "GET")?.query).toMatchObject({ monitor_tags: MANAGED_TAG });
@@ -276,17 +419,28 @@ describe("muse datadog apply", () => {
   });
 
   it("a second apply changes nothing", async () => {
-    await applyDatadog(client(), defs);
+    await applyDatadog(client(), defs, { siteUrl: SITE });
     const before = dd.requests.length;
-    const ids = { monitors: [...dd.monitors.keys()], slos: [...dd.slos.keys()], dashboards: [...dd.dashboards.keys()] };
-    const plan = await applyDatadog(client(), defs);
-    expect(countBy(plan)).toEqual({ "slo:unchanged": defs.slos.length, "monitor:unchanged": defs.monitors.length, "dashboard:unchanged": 1 });
+    const keys = () => ({
+      monitors: [...dd.monitors.keys()],
+      synthetics: [...dd.synthetics.keys()],
+      slos: [...dd.slos.keys()],
+      dashboards: [...dd.dashboards.keys()],
+    });
+    const ids = keys();
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
+    expect(countBy(plan)).toEqual({
+      "slo:unchanged": defs.slos.length,
+      "monitor:unchanged": defs.monitors.length,
+      "synthetic:unchanged": defs.synthetics.length,
+      "dashboard:unchanged": 1,
+    });
     expect(dd.requests.slice(before).every((r) => r.method === "GET")).toBe(true);
-    expect({ monitors: [...dd.monitors.keys()], slos: [...dd.slos.keys()], dashboards: [...dd.dashboards.keys()] }).toEqual(ids);
+    expect(keys()).toEqual(ids);
   });
 
   it("an edited definition is updated in place (PUT, same id); the rest is left alone", async () => {
-    const first = await applyDatadog(client(), defs);
+    const first = await applyDatadog(client(), defs, { siteUrl: SITE });
     const edited = structuredClone(defs);
     const monitor = edited.monitors.find((m) => museIdOf(m.tags) === "dlq-depth")!;
     monitor.query = monitor.query.replace(/> 100$/, "> 50");
@@ -297,12 +451,13 @@ describe("muse datadog apply", () => {
     group.widgets[0].definition.title = "Watcher success, renamed";
     const before = dd.requests.length;
 
-    const plan = await applyDatadog(client(), edited);
+    const plan = await applyDatadog(client(), edited, { siteUrl: SITE });
     expect(countBy(plan)).toEqual({
       "slo:update": 1,
       "slo:unchanged": defs.slos.length - 1,
       "monitor:update": 1,
       "monitor:unchanged": defs.monitors.length - 1,
+      "synthetic:unchanged": defs.synthetics.length,
       "dashboard:update": 1,
     });
     const idOf = (p: PlanItem[], kind: string, key: string) => p.find((i) => i.kind === kind && i.key === key)?.id;
@@ -315,32 +470,37 @@ describe("muse datadog apply", () => {
       ].sort(),
     );
     expect(plan.find((p) => p.kind === "monitor" && p.action === "update")?.changed).toEqual(["query", "options.thresholds.critical"]);
-    expect(dd.monitors.size).toBe(defs.monitors.length);
+    expect(dd.monitors.size).toBe(defs.monitors.length + defs.synthetics.length);
     expect(dd.monitors.get(Number(idOf(first, "monitor", "dlq-depth")))?.query).toMatch(/> 50$/);
     // ... and applying the edit again changes nothing more.
-    const again = await applyDatadog(client(), edited);
+    const again = await applyDatadog(client(), edited, { siteUrl: SITE });
     expect(again.every((p) => p.action === "unchanged")).toBe(true);
   });
 
   it("a change made by hand in Datadog is put back", async () => {
-    await applyDatadog(client(), defs);
-    const [id, stored] = [...dd.monitors.entries()][0];
+    await applyDatadog(client(), defs, { siteUrl: SITE });
+    const [id, stored] = [...dd.monitors.entries()].find(([, m]) => m.type === "query alert")!;
     dd.monitors.set(id, { ...stored, message: "edited in the UI" });
-    const plan = await applyDatadog(client(), defs);
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
     expect(plan.filter((p) => p.action === "update")).toEqual([expect.objectContaining({ kind: "monitor", id: String(id), changed: ["message"] })]);
   });
 
   it("--dry-run only reads: the plan, and no mutating request", async () => {
-    const plan = await applyDatadog(client(), defs, { dryRun: true });
-    expect(countBy(plan)).toEqual({ "slo:create": defs.slos.length, "monitor:create": defs.monitors.length, "dashboard:create": 1 });
+    const plan = await applyDatadog(client(), defs, { dryRun: true, siteUrl: SITE });
+    expect(countBy(plan)).toEqual({
+      "slo:create": defs.slos.length,
+      "monitor:create": defs.monitors.length,
+      "synthetic:create": defs.synthetics.length,
+      "dashboard:create": 1,
+    });
     expect(dd.mutating()).toEqual([]);
-    expect(dd.monitors.size + dd.slos.size + dd.dashboards.size).toBe(0);
+    expect(dd.monitors.size + dd.synthetics.size + dd.slos.size + dd.dashboards.size).toBe(0);
 
-    await applyDatadog(client(), defs);
+    await applyDatadog(client(), defs, { siteUrl: SITE });
     const edited = structuredClone(defs);
     edited.monitors[0].message = `${edited.monitors[0].message} (edited)`;
     const before = dd.requests.length;
-    const dry = await applyDatadog(client(), edited, { dryRun: true });
+    const dry = await applyDatadog(client(), edited, { dryRun: true, siteUrl: SITE });
     expect(dry.filter((p) => p.action === "update").map((p) => p.key)).toEqual([museIdOf(edited.monitors[0].tags)]);
     expect(dd.requests.slice(before).every((r) => r.method === "GET")).toBe(true);
   });
@@ -356,7 +516,7 @@ describe("muse datadog apply", () => {
     });
     dd.monitors.set(2, { id: 2, name: "retired muse monitor", type: "query alert", query: "q", tags: [MANAGED_TAG, "muse-id:retired"], options: {} });
     dd.dashboards.set("aaa-bbb-ccc", { id: "aaa-bbb-ccc", title: "Another dashboard", layout_type: "ordered", widgets: [] });
-    const plan = await applyDatadog(client(), defs);
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
     expect(plan.filter((p) => p.action === "orphan")).toEqual([{ kind: "monitor", key: "retired", name: "retired muse monitor", action: "orphan", id: "2" }]);
     expect(dd.monitors.get(1)?.name).toBe("someone else's monitor");
     expect(dd.monitors.has(2)).toBe(true);
@@ -366,15 +526,146 @@ describe("muse datadog apply", () => {
 
   it("refuses to guess when two dashboards carry the title", async () => {
     for (const id of ["aaa-aaa-aaa", "bbb-bbb-bbb"]) dd.dashboards.set(id, { id, title: defs.dashboard.title, layout_type: "ordered", widgets: [] });
-    await expect(applyDatadog(client(), defs)).rejects.toThrow(/2 dashboards are titled .*aaa-aaa-aaa, bbb-bbb-bbb/);
+    await expect(applyDatadog(client(), defs, { siteUrl: SITE })).rejects.toThrow(/2 dashboards are titled .*aaa-aaa-aaa, bbb-bbb-bbb/);
   });
 
   it("a wrong key is a 403 error, not retried", async () => {
     const wrong = datadogClient({ apiUrl: dd.url, apiKey: API_KEY, appKey: "not-the-app-key", retryDelayMs: 10 });
-    const error = await applyDatadog(wrong, defs).catch((e: unknown) => e);
+    const error = await applyDatadog(wrong, defs, { siteUrl: SITE }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatadogApiError);
     expect((error as DatadogApiError).status).toBe(403);
     expect(dd.requests).toHaveLength(1);
+  });
+});
+
+describe("synthetic tests and the site's SLOs", () => {
+  const stored = () => [...dd.synthetics.values()];
+  const testOf = (key: string) => stored().find((t) => (t.tags as string[]).includes(`muse-id:${key}`))!;
+  const sloOf = (key: string) => [...dd.slos.values()].find((x) => (x.tags as string[]).includes(`muse-id:${key}`))!;
+
+  it("creates each check as Datadog's API takes it: the site's URL before its path, the assertions, locations and options, filled handles", async () => {
+    const notified = await loadDefinitions(undefined, { notify: { critical: "@pagerduty-muse" } });
+    await applyDatadog(client(), notified, { siteUrl: `${SITE}/` });
+    const posts = dd.requests.filter((r) => r.method === "POST" && r.path === "/api/v1/synthetics/tests/api");
+    expect(posts.map((r) => (r.body as { config: { request: { url: string } } }).config.request.url)).toEqual([
+      `${SITE}/api/health`,
+      `${SITE}/en`,
+      `${SITE}/en/episodes/chimera/ep-001`,
+    ]);
+    for (const { body } of posts) {
+      const test = body as z.output<typeof apiTestRequest>;
+      expect(test).toMatchObject({ type: "api", subtype: "http", status: "live" });
+      expect(test.config.request.method).toBe("GET");
+      expect(test.config.assertions).toEqual(
+        expect.arrayContaining([
+          { type: "statusCode", operator: "is", target: 200 },
+          { type: "responseTime", operator: "lessThan", target: 1000 },
+          expect.objectContaining({ type: "body", operator: "contains" }),
+        ]),
+      );
+      expect(test.locations.length).toBeGreaterThanOrEqual(2);
+      expect(test.options.tick_every).toBe(300);
+      expect(test.options.min_location_failed).toBeLessThanOrEqual(test.locations.length);
+      expect(test.message).toMatch(/Runbook: docs\/runbooks\.md#synthetic-[a-z]+\n\nNotify: @pagerduty-muse$/);
+      expect(test.tags).toEqual(expect.arrayContaining([MANAGED_TAG, "service:muse", "severity:critical"]));
+    }
+  });
+
+  it("the uptime SLO is over the tests' own monitors, the latency SLO a time slice under 1000 ms, and the dashboard shows both", async () => {
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
+    // The tests' monitors carry the tests' tags (muse-id included) but are no monitors of monitors.json: no orphans.
+    expect(plan.filter((p) => p.action === "orphan")).toEqual([]);
+    const uptime = sloOf("slo-site-uptime");
+    expect(uptime.type).toBe("monitor");
+    expect(uptime.monitor_ids).toEqual(["synthetic-health", "synthetic-home", "synthetic-episode"].map((key) => testOf(key).monitor_id));
+    expect(uptime.thresholds).toEqual(expect.arrayContaining([expect.objectContaining({ timeframe: "30d", target: 99.9 })]));
+    for (const id of uptime.monitor_ids as number[]) expect(dd.monitors.get(id)?.type).toBe("synthetics alert");
+
+    const latency = sloOf("slo-site-latency");
+    expect(latency.type).toBe("time_slice");
+    expect(latency.query).toBeUndefined();
+    const slice = (latency.sli_specification as { time_slice: Json }).time_slice;
+    expect(slice).toMatchObject({ comparator: "<", threshold: 1000, query_interval_seconds: 300 });
+    expect(slice.query).toEqual({
+      formulas: [{ formula: "response_ms" }],
+      queries: [{ data_source: "metrics", name: "response_ms", query: expect.stringMatching(/^avg:synthetics\.http\.response\.time\{/) }],
+    });
+
+    // The dashboard's SLO widgets carry the SLOs' ids, not their muse-ids.
+    const dashboard = JSON.stringify([...dd.dashboards.values()][0]);
+    expect(dashboard).toContain(`"slo_id":"${uptime.id}"`);
+    expect(dashboard).toContain(`"slo_id":"${latency.id}"`);
+    expect(dashboard).not.toContain("muse-id:slo-");
+  });
+
+  it("a second apply updates a changed test in place (PUT, same public_id and monitor), and never duplicates one", async () => {
+    await applyDatadog(client(), defs, { siteUrl: SITE });
+    const before = {
+      tests: new Map(stored().map((t) => [t.public_id, t.monitor_id])),
+      monitors: dd.monitors.size,
+      slo: structuredClone(sloOf("slo-site-uptime")),
+    };
+    expect((await applyDatadog(client(), defs, { siteUrl: SITE })).filter((p) => p.kind === "synthetic").map((p) => p.action)).toEqual([
+      "unchanged",
+      "unchanged",
+      "unchanged",
+    ]);
+
+    const edited = structuredClone(defs);
+    edited.synthetics[1].options.tick_every = 600;
+    const mark = dd.requests.length;
+    // A new public URL changes every test's request; the edit one more field of one test.
+    const plan = await applyDatadog(client(), edited, { siteUrl: "https://blog.example.org" });
+    const changed = plan.filter((p) => p.kind === "synthetic");
+    expect(changed.map((p) => [p.key, p.action, p.changed])).toEqual([
+      ["synthetic-health", "update", ["config.request.url"]],
+      ["synthetic-home", "update", ["config.request.url", "options.tick_every"]],
+      ["synthetic-episode", "update", ["config.request.url"]],
+    ]);
+    const writes = dd.requests.slice(mark).filter((r) => r.method !== "GET");
+    expect(writes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...before.tests.keys()].map((id) => `PUT /api/v1/synthetics/tests/api/${id}`).sort());
+    expect(new Map(stored().map((t) => [t.public_id, t.monitor_id]))).toEqual(before.tests);
+    expect(dd.monitors.size).toBe(before.monitors);
+    expect(testOf("synthetic-home").options).toMatchObject({ tick_every: 600 });
+    expect((testOf("synthetic-episode").config as { request: { url: string } }).request.url).toBe("https://blog.example.org/en/episodes/chimera/ep-001");
+    // The tests kept their monitors, so the uptime SLO did not change.
+    expect(sloOf("slo-site-uptime")).toEqual(before.slo);
+    expect(plan.find((p) => p.key === "slo-site-uptime")?.action).toBe("unchanged");
+  });
+
+  it("finds its tests among other tests on every page of the list, and reports a retired one without deleting it", async () => {
+    for (let i = 0; i < 150; i++)
+      dd.synthetics.set(`x${i}`, { public_id: `x${i}`, name: `someone else's test ${i}`, type: "api", tags: ["team:other"], monitor_id: 1 + i });
+    dd.synthetics.set("old-old-old", {
+      public_id: "old-old-old",
+      name: "retired muse check",
+      type: "api",
+      tags: [MANAGED_TAG, "muse-id:synthetic-retired"],
+      monitor_id: 999,
+    });
+    const plan = await applyDatadog(client(), defs, { siteUrl: SITE });
+    const pages = dd.requests.filter((r) => r.path === "/api/v1/synthetics/tests").map((r) => r.query.page_number);
+    expect(pages).toEqual(["0", "1"]);
+    expect(plan.filter((p) => p.kind === "synthetic").map((p) => `${p.key}:${p.action}`)).toEqual([
+      "synthetic-health:create",
+      "synthetic-home:create",
+      "synthetic-episode:create",
+      "synthetic-retired:orphan",
+    ]);
+    expect(dd.synthetics.size).toBe(151 + defs.synthetics.length);
+    expect(dd.synthetics.get("x7")?.name).toBe("someone else's test 7");
+  });
+
+  it("refuses a site URL Datadog's locations cannot reach, before sending anything", async () => {
+    for (const local of ["http://127.0.0.1:3000", "http://localhost:3000", "http://10.1.2.3", "http://[::1]:3000", "http://muse.local"]) {
+      await expect(applyDatadog(client(), defs, { siteUrl: local })).rejects.toThrow(SiteUrlError);
+      expect(siteUrlProblem(local), local).toMatch(/not reachable from Datadog's managed locations/);
+    }
+    await expect(applyDatadog(client(), defs)).rejects.toThrow(/no site URL was given/);
+    expect(dd.requests).toEqual([]);
+    expect(siteUrlProblem("https://muse.example.com")).toBeUndefined();
+    expect(siteUrlProblem("http://93.184.216.34")).toBeUndefined();
+    expect(siteUrlProblem("ftp://muse.example.com")).toMatch(/not an http\(s\) URL/);
   });
 });
 
@@ -406,12 +697,22 @@ describe("npm run muse -- datadog apply", () => {
     vi.restoreAllMocks();
   });
 
-  it("prints the plan; --dry-run sends nothing that changes Datadog; missing keys are named", async () => {
+  it("prints the plan; --dry-run sends nothing that changes Datadog; missing keys and a local site URL are named", async () => {
     Object.assign(process.env, { DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY, DD_API_URL: dd.url });
+    delete process.env.MUSE_SITE_URL;
+    resetEnvCache();
+    // MUSE_SITE_URL's default is the local site, which Datadog cannot reach: nothing is sent.
+    const local = await cli(["datadog", "apply", "--dry-run"]);
+    expect(local.code).toBe(1);
+    expect(local.output).toContain("http://127.0.0.1:3000 is not reachable from Datadog's managed locations: set MUSE_SITE_URL");
+    expect(dd.requests).toEqual([]);
+
+    process.env.MUSE_SITE_URL = SITE;
     resetEnvCache();
     const dry = await cli(["datadog", "apply", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.output).toMatch(/create\s+monitor\s+kpi-watcher-success/);
+    expect(dry.output).toMatch(/create\s+synthetic\s+synthetic-health\s+"\[Muse\] Site health check/);
     expect(dry.output).toContain("(dry run: nothing was changed)");
     expect(dd.mutating()).toEqual([]);
 

@@ -3,7 +3,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DATADOG_DIR, loadDefinitions, type Definitions } from "../lib/datadog/apply";
 import { allQueries, parseMetricQuery, type MetricRef } from "../lib/datadog/queries";
-import { museIdOf } from "../lib/datadog/schemas";
+import { MANAGED_TAG, museIdOf } from "../lib/datadog/schemas";
+import { SYNTHETICS_METRICS } from "../lib/datadog/synthetics";
 import { METRICS, metricSpec } from "../lib/metrics/names";
 
 /**
@@ -11,7 +12,8 @@ import { METRICS, metricSpec } from "../lib/metrics/names";
  * names from lib/metrics/names.ts, filtered and grouped by tags those metrics
  * carry (plus the base tags service and env), and every emitted metric is
  * charted or alerted on somewhere, or listed in datadog/unused-metrics.json
- * with the reason.
+ * with the reason. The one exception is what Muse's synthetic tests make
+ * Datadog emit (SYNTHETICS_METRICS): those carry the tests' own tags.
  */
 
 const BASE_TAGS = ["service", "env"];
@@ -30,6 +32,8 @@ const SECTIONS = [
 let defs: Definitions;
 let unused: Record<string, string>;
 let refs: { where: string; ref: MetricRef; templateVariables: Map<string, string> }[];
+/** A metric's type and the tag keys a query may use on it: Muse's own, or a synthetic test's. */
+let specOf: (metric: string) => { type: string; tags: readonly string[] } | undefined;
 
 beforeAll(async () => {
   defs = await loadDefinitions();
@@ -40,6 +44,11 @@ beforeAll(async () => {
     if (parsed.refs.length === 0) throw new Error(`${where}: no metric in ${query}`);
     return parsed.refs.map((ref) => ({ where, ref, templateVariables }));
   });
+  const syntheticTags = [...new Set(defs.synthetics.flatMap((t) => t.tags.map((tag) => tag.split(":")[0])))];
+  specOf = (metric) => {
+    const synthetic = SYNTHETICS_METRICS.find((m) => m.name === metric);
+    return synthetic ? { type: synthetic.type, tags: syntheticTags } : metricSpec(metric);
+  };
 });
 
 describe("the query parser", () => {
@@ -105,24 +114,33 @@ describe("datadog/ definitions", () => {
     expect(byId["open-regressions"].query).toBe("min(last_1d):max:muse.changes.open_regressions{*} by {env} > 0");
   });
 
-  it("have metric SLOs for watcher availability, freshness and deployment success", () => {
-    expect(defs.slos.map((s) => museIdOf(s.tags))).toEqual(
-      expect.arrayContaining(["slo-watcher-availability", "slo-data-freshness", "slo-deployment-success"]),
-    );
-    for (const slo of defs.slos) expect(slo.type).toBe("metric");
+  it("have metric SLOs for watcher availability, freshness and deployment success; the site's uptime and latency from the synthetic tests", () => {
+    const types = Object.fromEntries(defs.slos.map((s) => [museIdOf(s.tags), s.type]));
+    for (const id of ["slo-watcher-availability", "slo-data-freshness", "slo-deployment-success", "slo-ingest-availability"])
+      expect(types[id], id).toBe("metric");
+    expect(types["slo-site-uptime"]).toBe("monitor");
+    expect(types["slo-site-latency"]).toBe("time_slice");
   });
 });
 
 describe("every query against lib/metrics/names.ts", () => {
-  it("queries only metric names Muse emits", () => {
-    const unknown = refs.filter(({ ref }) => !metricSpec(ref.metric)).map(({ where, ref }) => `${where}: ${ref.metric}`);
+  it("queries only metric names Muse emits (or its synthetic tests make Datadog emit)", () => {
+    const unknown = refs.filter(({ ref }) => !specOf(ref.metric)).map(({ where, ref }) => `${where}: ${ref.metric}`);
     expect(unknown).toEqual([]);
+  });
+
+  it("reads the synthetic tests' metrics of Muse's own tests only (filtered on managed-by:muse)", () => {
+    const synthetic = refs.filter(({ ref }) => SYNTHETICS_METRICS.some((m) => m.name === ref.metric));
+    expect(synthetic.map(({ where }) => where)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^slo muse-id:slo-site-latency/), expect.stringMatching(/^dashboard/)]),
+    );
+    for (const { where, ref } of synthetic) expect(ref.text, where).toContain(`{${MANAGED_TAG}`);
   });
 
   it("filters and groups only by tags the metric carries (or service/env)", () => {
     const problems: string[] = [];
     for (const { where, ref, templateVariables } of refs) {
-      const spec = metricSpec(ref.metric);
+      const spec = specOf(ref.metric);
       if (!spec) continue;
       const allowed = new Set([...BASE_TAGS, ...spec.tags]);
       for (const key of ref.tagKeys) if (!allowed.has(key)) problems.push(`${where}: ${ref.metric} has no tag ${key}`);
@@ -139,7 +157,7 @@ describe("every query against lib/metrics/names.ts", () => {
   it("counts are summed as counts, gauges are never counted", () => {
     const problems: string[] = [];
     for (const { where, ref } of refs) {
-      const spec = metricSpec(ref.metric);
+      const spec = specOf(ref.metric);
       if (!spec) continue;
       if (spec.type === "count" && (ref.aggregator !== "sum" || ref.modifier !== "as_count"))
         problems.push(`${where}: count ${ref.metric} must be sum:...as_count() (${ref.text})`);

@@ -10,6 +10,7 @@ import {
   loadDefinitions,
   notifyHandlesFromEnv,
   silentTiers,
+  syntheticTier,
   type Definitions,
 } from "../lib/datadog/apply";
 import { rumQueries } from "../lib/datadog/queries";
@@ -34,12 +35,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** datadog/ with monitors.json edited. */
-async function loadEdited(edit: (monitors: Record<string, unknown>[]) => void): Promise<Definitions> {
-  for (const f of ["dashboard.json", "slos.json"]) await writeFile(path.join(dir, f), await readFile(path.join(DEFAULT_DATADOG_DIR, f)));
-  const monitors = JSON.parse(await readFile(path.join(DEFAULT_DATADOG_DIR, "monitors.json"), "utf8")) as Record<string, unknown>[];
-  edit(monitors);
-  await writeFile(path.join(dir, "monitors.json"), JSON.stringify(monitors));
+const FILES = ["dashboard.json", "monitors.json", "synthetics.json", "slos.json"] as const;
+
+/** datadog/ with one file edited (monitors.json unless named). */
+async function loadEdited(edit: (items: Record<string, unknown>[]) => void, file: (typeof FILES)[number] = "monitors.json"): Promise<Definitions> {
+  for (const f of FILES) await writeFile(path.join(dir, f), await readFile(path.join(DEFAULT_DATADOG_DIR, f)));
+  const parsed = JSON.parse(await readFile(path.join(DEFAULT_DATADOG_DIR, file), "utf8")) as Record<string, unknown>;
+  // dashboard.json is one object: the edit gets its widgets' groups.
+  const items = Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : (parsed.widgets as Record<string, unknown>[]);
+  edit(items);
+  await writeFile(path.join(dir, file), JSON.stringify(parsed));
   return loadDefinitions(dir);
 }
 const idOf = (m: Record<string, unknown>) => museIdOf(m.tags as string[]);
@@ -109,6 +114,62 @@ describe("priorities and notifications", () => {
 
     expect(() => parseEnv({ MUSE_DD_NOTIFY_CRITICAL: "slack-muse" })).toThrow(EnvError);
     await expect(loadEdited((ms) => (ms[0].message = String(ms[0].message).replace(NOTIFY_PLACEHOLDER, "")))).rejects.toThrow(/must contain %%notify%% once/);
+  });
+});
+
+describe("synthetic tests and the site's SLOs", () => {
+  const synthetic = (key: string) => defs.synthetics.find((t) => museIdOf(t.tags) === key)!;
+
+  it("check /api/health, the home page and an episode page for status 200, a body and under 1 s, as critical (P1) monitors", () => {
+    expect(defs.synthetics.map((t) => [museIdOf(t.tags), t.config.request.url])).toEqual([
+      ["synthetic-health", "/api/health"],
+      ["synthetic-home", "/en"],
+      ["synthetic-episode", "/en/episodes/chimera/ep-001"],
+    ]);
+    for (const t of defs.synthetics) {
+      expect(t.config.assertions.map((a) => a.type).sort(), museIdOf(t.tags)).toEqual(["body", "responseTime", "statusCode"]);
+      expect(t.config.assertions).toContainEqual({ type: "responseTime", operator: "lessThan", target: 1000 });
+      expect(t.config.assertions).toContainEqual({ type: "statusCode", operator: "is", target: 200 });
+      expect(syntheticTier(t)).toBe("critical");
+    }
+    expect(synthetic("synthetic-health").config.assertions).toContainEqual({ type: "body", operator: "contains", target: '"status":"ok"' });
+  });
+
+  it("notify their tier's handles, like the monitors; a missing placeholder is refused", async () => {
+    const filled = await loadDefinitions(undefined, { notify: notifyHandlesFromEnv(parseEnv({ MUSE_DD_NOTIFY_CRITICAL: "@pagerduty-muse" })) });
+    for (const t of filled.synthetics) expect(t.message).toMatch(/\n\nNotify: @pagerduty-muse$/);
+    await expect(loadEdited((ts) => (ts[0].message = String(ts[0].message).replace(NOTIFY_PLACEHOLDER, "")), "synthetics.json")).rejects.toThrow(
+      /synthetics\.json is not valid: synthetic-health: the message must contain %%notify%% once/,
+    );
+  });
+
+  it("refuse what Datadog or `muse status` could not do with them", async () => {
+    const refused = async (edit: (t: Record<string, Record<string, unknown>>) => void, message: RegExp) =>
+      expect(loadEdited((ts) => edit(ts[0] as Record<string, Record<string, unknown>>), "synthetics.json")).rejects.toThrow(message);
+    // A full URL: the site's URL comes from MUSE_SITE_URL (apply) or --site-url (status), never the file.
+    await refused((t) => ((t.config.request as Record<string, unknown>).url = "https://muse.example.com/api/health"), /a path on the site/);
+    // An assertion `muse status` cannot evaluate.
+    await refused((t) => (t.config.assertions as unknown[]).push({ type: "header", operator: "contains", target: "x" }), /config\.assertions/);
+    await refused((t) => (t.options.min_location_failed = 4), /min_location_failed \(4\) is more than the 3 location/);
+    await refused((t) => ((t.config.request as Record<string, unknown>).timeout = 1), /timeout \(1 s\) must be longer than the response-time limit/);
+    await refused((t) => (t.options.monitor_priority = 3), /priority 3 needs exactly one tag severity:warning/);
+    // Hourly runs: one failure would keep the test down an hour, more than the uptime SLO allows in a week.
+    await refused((t) => (t.options.tick_every = 3600), /synthetic-health: runs every 3600 s, more than slo-site-uptime's whole error budget \(604 s\)/);
+  });
+
+  it("a monitor SLO names tests or monitors that exist, and a dashboard SLO widget an SLO that exists", async () => {
+    await expect(
+      loadEdited((slos) => ((slos.find((s) => s.type === "monitor")!.monitor_ids as string[])[0] = "muse-id:synthetic-gone"), "slos.json"),
+    ).rejects.toThrow(/monitor_ids: muse-id:synthetic-gone is no monitor or synthetic test/);
+    await expect(
+      loadEdited((groups) => {
+        const health = (groups[0].definition as { widgets: { definition: Record<string, unknown> }[] }).widgets;
+        health.find((w) => w.definition.type === "slo")!.definition.slo_id = "muse-id:slo-gone";
+      }, "dashboard.json"),
+    ).rejects.toThrow(/slo_id: muse-id:slo-gone is no SLO of slos\.json/);
+    const uptime = defs.slos.find((s) => museIdOf(s.tags) === "slo-site-uptime")!;
+    expect(uptime.type === "monitor" && uptime.monitor_ids).toEqual(defs.synthetics.map((t) => `muse-id:${museIdOf(t.tags)}`));
+    expect(uptime.thresholds.map((t) => t.target)).toEqual([99.9, 99.9]);
   });
 });
 

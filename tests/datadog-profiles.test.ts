@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadDefinitions } from "../lib/datadog/apply";
-import { emittingAgent, longestGapMinutes, monitorsForProfile, profileCrons, SCHEDULE_PROFILES, type ScheduleProfile } from "../lib/datadog/profiles";
+import {
+  definitionsForProfile,
+  emittingAgent,
+  longestGapMinutes,
+  monitorsForProfile,
+  profileCrons,
+  SCHEDULE_PROFILES,
+  type ScheduleProfile,
+} from "../lib/datadog/profiles";
 import { monitorWindowMinutes, museIdOf } from "../lib/datadog/schemas";
 import { parseEnv } from "../lib/env";
 
@@ -87,5 +95,21 @@ describe("monitors per schedule profile", () => {
     // Monitors of weekly or daily aggregates that already hold a day's runs are left as they are.
     expect(byId.get("kpi-deployment-success")).toEqual(monitors.find((m) => museIdOf(m.tags) === "kpi-deployment-success"));
     for (const m of daily) expect(m.message, museIdOf(m.tags)).not.toMatch(/in the last (1|4) ?h\b|for 8 h|in 30 min/);
+  });
+});
+
+describe("synthetic tests per schedule profile", () => {
+  it("are applied as written on every profile (they watch the site, not the crons), and run within the uptime SLO's budget", async () => {
+    const defs = await loadDefinitions();
+    for (const profile of Object.keys(SCHEDULE_PROFILES) as ScheduleProfile[]) {
+      const applied = definitionsForProfile(defs, profile, settingsOf(profile));
+      expect(applied.synthetics, profile).toEqual(defs.synthetics);
+      expect(applied.slos, profile).toEqual(defs.slos);
+      expect(applied.monitors, profile).toEqual(monitorsForProfile(defs.monitors, profile, settingsOf(profile)));
+    }
+    // Not the daily profile's day-long windows: one failed run must not spend the whole week's budget of 99.9 %.
+    const uptime = defs.slos.find((s) => museIdOf(s.tags) === "slo-site-uptime")!;
+    const weekBudgetSeconds = 7 * 86_400 * (1 - uptime.thresholds.find((t) => t.timeframe === "7d")!.target / 100);
+    for (const t of defs.synthetics) expect(t.options.tick_every, museIdOf(t.tags)).toBeLessThanOrEqual(weekBudgetSeconds);
   });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { EnvError, envDocs, loadEnv } from "../env";
-import { clickHouseConfig, createDb } from "../clickhouse/client";
+import { clickHouseConfig, createDb, withDatabase, type ClickHouseConfig } from "../clickhouse/client";
 import { agentCommands } from "./agents";
 import { datadogCommand, dlqCommand } from "./observability";
 import { triageCommand } from "./triage";
@@ -12,6 +12,8 @@ import { runPipeline } from "./pipeline";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
 import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIGRATIONS_DIR } from "../clickhouse/migrations";
 import { flushTelemetry, registerTelemetry } from "../telemetry";
+import { loadSynthetics } from "../datadog/apply";
+import { formatCheckResult, runSiteChecks, siteChecks } from "../datadog/synthetics";
 
 /**
  * The CLI: each command is a small async function returning an exit code.
@@ -31,6 +33,52 @@ class UsageError extends Error {}
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
+type ClickHouseStatus =
+  | { reachable: false; url: string; error: string }
+  | {
+      reachable: true;
+      url: string;
+      version: string;
+      database: string;
+      databaseExists: boolean;
+      applied: number;
+      pending: string[];
+      tables: { name: string; rows: number }[];
+    };
+
+/**
+ * `muse status`'s database half: reachability, version, migrations applied and pending, rows per table. The
+ * server is asked on its `default` database: a client bound to a database that does not exist yet (before the
+ * first migrate) has every query refused.
+ */
+async function clickHouseStatus(config: ClickHouseConfig): Promise<ClickHouseStatus> {
+  const server = createDb(withDatabase(config, "default"));
+  try {
+    const ping = await server.ping();
+    if (!ping.ok) return { reachable: false, url: config.url, error: ping.error };
+    const [{ version }] = await server.query<{ version: string }>("SELECT version() AS version");
+    const files = await loadMigrations(DEFAULT_MIGRATIONS_DIR);
+    const databaseExists = (await server.query("SELECT 1 FROM system.databases WHERE name = {db:String}", { db: config.database })).length > 0;
+    let applied: { version: number }[] = [];
+    if (databaseExists) {
+      const db = createDb(config);
+      applied = await appliedMigrations(db)
+        .catch(() => [])
+        .finally(() => db.close());
+    }
+    const tables = databaseExists
+      ? await server.query<{ name: string; rows: number }>(
+          "SELECT name, toUInt64(ifNull(total_rows, 0)) AS rows FROM system.tables WHERE database = {db:String} ORDER BY name",
+          { db: config.database },
+        )
+      : [];
+    const pending = files.filter((f) => !applied.some((a) => a.version === f.version)).map((f) => f.file);
+    return { reachable: true, url: config.url, version, database: config.database, databaseExists, applied: applied.length, pending, tables };
+  } finally {
+    await server.close();
+  }
+}
+
 const commands: Record<string, Command> = {
   migrate: {
     summary: "create the database and apply pending migrations from sql/",
@@ -48,43 +96,36 @@ const commands: Record<string, Command> = {
     },
   },
   status: {
-    summary: "ClickHouse reachability, version, migrations and table row counts",
-    usage: "muse status [--json]",
+    summary: "ClickHouse reachability, version, migrations and table row counts; the site's uptime checks (datadog/synthetics.json) against a running site",
+    usage: "muse status [--json] [--site-url <url>] [--no-site]",
     needsClickHouse: true,
     async run(args) {
-      const { values } = parseArgs({ args, options: { json: { type: "boolean" } } });
-      const config = clickHouseConfig(loadEnv());
-      const db = createDb(config);
-      try {
-        const ping = await db.ping();
-        if (!ping.ok) {
-          err(`ClickHouse at ${config.url} is unreachable: ${ping.error}`);
-          return 1;
-        }
-        const [{ version }] = await db.query<{ version: string }>("SELECT version() AS version");
-        const files = await loadMigrations(DEFAULT_MIGRATIONS_DIR);
-        const databaseExists = (await db.query("SELECT 1 FROM system.databases WHERE name = {db:String}", { db: config.database })).length > 0;
-        const applied = databaseExists ? await appliedMigrations(db).catch(() => []) : [];
-        const tables = databaseExists
-          ? await db.query<{ name: string; rows: number }>(
-              "SELECT name, toUInt64(ifNull(total_rows, 0)) AS rows FROM system.tables WHERE database = {db:String} ORDER BY name",
-              { db: config.database },
-            )
-          : [];
-        const pending = files.filter((f) => !applied.some((a) => a.version === f.version)).map((f) => f.file);
-        const status = { url: config.url, version, database: config.database, databaseExists, applied: applied.length, pending, tables };
-        if (values.json) {
-          out(JSON.stringify(status, null, 2));
-          return 0;
-        }
-        out(`ClickHouse ${version} at ${config.url}`);
-        out(`database ${config.database}: ${databaseExists ? "exists" : "missing (run: npm run muse -- migrate)"}`);
-        out(`migrations: ${applied.length} applied, ${pending.length} pending${pending.length ? ` (${pending.join(", ")})` : ""}`);
-        for (const t of tables) out(`  ${t.name.padEnd(24)} ${String(t.rows).padStart(10)} rows`);
-        return 0;
-      } finally {
-        await db.close();
+      const { values } = parseArgs({ args, options: { json: { type: "boolean" }, "site-url": { type: "string" }, "no-site": { type: "boolean" } } });
+      const env = loadEnv();
+      const clickhouse = await clickHouseStatus(clickHouseConfig(env));
+      // The same checks Datadog's synthetic tests run from outside, against the site this machine runs (or --site-url).
+      const siteUrl = values["site-url"] ?? env.MUSE_SITE_URL;
+      const site = values["no-site"] ? undefined : { url: siteUrl, checks: await runSiteChecks(siteChecks(await loadSynthetics()), { baseUrl: siteUrl }) };
+      const failed = !clickhouse.reachable || Boolean(site?.checks.some((c) => !c.ok));
+      if (values.json) {
+        out(JSON.stringify({ ...clickhouse, ...(site ? { site } : {}) }, null, 2));
+        return failed ? 1 : 0;
       }
+      if (!clickhouse.reachable) err(`ClickHouse at ${clickhouse.url} is unreachable: ${clickhouse.error}`);
+      else {
+        out(`ClickHouse ${clickhouse.version} at ${clickhouse.url}`);
+        out(`database ${clickhouse.database}: ${clickhouse.databaseExists ? "exists" : "missing (run: npm run muse -- migrate)"}`);
+        out(
+          `migrations: ${clickhouse.applied} applied, ${clickhouse.pending.length} pending${clickhouse.pending.length ? ` (${clickhouse.pending.join(", ")})` : ""}`,
+        );
+        for (const t of clickhouse.tables) out(`  ${t.name.padEnd(24)} ${String(t.rows).padStart(10)} rows`);
+      }
+      if (site) {
+        const passed = site.checks.filter((c) => c.ok).length;
+        out(`site ${site.url}: ${passed} of ${site.checks.length} checks pass (datadog/synthetics.json)`);
+        for (const check of site.checks) out(`  ${formatCheckResult(check)}`);
+      }
+      return failed ? 1 : 0;
     },
   },
   seed: {

@@ -4,6 +4,7 @@ import {
   DatadogApiError,
   DefinitionError,
   MissingDatadogKeysError,
+  SiteUrlError,
   applyDatadog,
   confidenceKpiProblem,
   datadogClientFromEnv,
@@ -13,7 +14,7 @@ import {
   planSummary,
   silentTiers,
 } from "../datadog/apply";
-import { monitorsForProfile, SCHEDULE_PROFILES, type ScheduleProfile } from "../datadog/profiles";
+import { definitionsForProfile, SCHEDULE_PROFILES, type ScheduleProfile } from "../datadog/profiles";
 import { clickHouseReplayer, createDlq, type DlqEntry, type ReplayHandlers } from "../dlq";
 import { loadEnv } from "../env";
 import { ensureLocalClickHouse } from "../local-clickhouse/launcher";
@@ -29,8 +30,8 @@ const err = (line: string) => process.stderr.write(`${line}\n`);
 const DATADOG_USAGE = "muse datadog apply [--dry-run] [--dir datadog] [--profile frequent|daily]";
 
 export const datadogCommand: Command = {
-  summary: "create or update the dashboard, monitors and SLOs of datadog/ in Datadog (idempotent; --dry-run prints the plan only)",
-  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>. Monitors notify the @handles of their tier: MUSE_DD_NOTIFY_CRITICAL, MUSE_DD_NOTIFY_WARNING, MUSE_DD_NOTIFY_INFO. Their windows follow the schedule profile (--profile, default MUSE_SCHEDULE_PROFILE: frequent for vercel.json, daily for vercel.hobby.json).`,
+  summary: "create or update the dashboard, monitors, synthetic tests and SLOs of datadog/ in Datadog (idempotent; --dry-run prints the plan only)",
+  usage: `${DATADOG_USAGE}\n\nNeeds DD_API_KEY and DD_APP_KEY; the API is DD_API_URL or https://api.<DD_SITE>. Monitors and synthetic tests notify the @handles of their tier: MUSE_DD_NOTIFY_CRITICAL, MUSE_DD_NOTIFY_WARNING, MUSE_DD_NOTIFY_INFO. The synthetic tests request the site at MUSE_SITE_URL, which must be its public URL. Monitor windows follow the schedule profile (--profile, default MUSE_SCHEDULE_PROFILE: frequent for vercel.json, daily for vercel.hobby.json); the synthetic tests watch the site and are the same on every profile.`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -51,9 +52,9 @@ export const datadogCommand: Command = {
         return 2;
       }
       const loaded = await loadDefinitions(values.dir, { notify });
-      // Monitors follow the crons of the deployment's schedule (lib/datadog/profiles.ts).
+      // Monitors follow the crons of the deployment's schedule (lib/datadog/profiles.ts); synthetic tests watch the site, not the crons.
       const maxLagSeconds = Math.max(env.MUSE_HEARTS_MAX_LAG_SECONDS, env.MUSE_PACKS_MAX_LAG_SECONDS);
-      const defs = { ...loaded, monitors: monitorsForProfile(loaded.monitors, profile as ScheduleProfile, { maxLagSeconds }) };
+      const defs = definitionsForProfile(loaded, profile as ScheduleProfile, { maxLagSeconds });
       out(`schedule profile: ${profile} (${SCHEDULE_PROFILES[profile as ScheduleProfile].config})`);
       const client = datadogClientFromEnv(env);
       for (const { tier, monitors } of silentTiers(defs.monitors, notify)) {
@@ -62,11 +63,11 @@ export const datadogCommand: Command = {
       const confidence = confidenceKpiProblem(defs, env.MUSE_PUBLISH_THRESHOLD);
       if (confidence) err(`warning: ${confidence}`);
       out(`${dryRun ? "plan (dry run, nothing is changed)" : "applying"} against ${datadogApiUrl(env)}:`);
-      const plan = await applyDatadog(client, defs, { dryRun, onItem: (item) => out(`  ${formatPlanItem(item)}`) });
+      const plan = await applyDatadog(client, defs, { dryRun, siteUrl: env.MUSE_SITE_URL, onItem: (item) => out(`  ${formatPlanItem(item)}`) });
       out(`${planSummary(plan)}${dryRun ? " (dry run: nothing was changed)" : ""}`);
       return 0;
     } catch (error) {
-      if (error instanceof MissingDatadogKeysError || error instanceof DefinitionError || error instanceof DatadogApiError) {
+      if (error instanceof MissingDatadogKeysError || error instanceof DefinitionError || error instanceof DatadogApiError || error instanceof SiteUrlError) {
         err(error.message);
         return 1;
       }

@@ -16,24 +16,33 @@ import {
   MONITOR_TIERS,
   monitorTier,
   museIdOf,
+  museRefKey,
   sloDefinition,
   sloList,
   sloResponse,
+  syntheticDefinition,
+  syntheticList,
+  syntheticResponse,
   type DashboardDefinition,
+  type LeafWidgetDefinition,
   type MonitorDefinition,
   type MonitorTier,
   type SloDefinition,
+  type SloRequest,
+  type SyntheticDefinition,
+  type Widget,
 } from "./schemas";
+import { renderSynthetic, siteUrlProblem } from "./synthetics";
 
 /**
  * `muse datadog apply`: makes Datadog hold what datadog/*.json defines, and
  * nothing else changes. Objects are matched by a stable identity (the
- * dashboard by its title; monitors and SLOs by their `muse-id:<key>` tag,
- * among those tagged managed-by:muse), then created when missing, updated in
- * place (PUT, same id) when a field we define differs, and left alone when
- * equal. Fields Datadog adds (ids, dates, defaults we do not set) are not
- * compared. Objects tagged managed-by:muse whose key is no longer defined are
- * reported, never deleted.
+ * dashboard by its title; monitors, synthetic tests and SLOs by their
+ * `muse-id:<key>` tag, among those tagged managed-by:muse), then created when
+ * missing, updated in place (PUT, same id) when a field we define differs, and
+ * left alone when equal. Fields Datadog adds (ids, dates, defaults we do not
+ * set) are not compared. Objects tagged managed-by:muse whose key is no longer
+ * defined are reported, never deleted.
  */
 
 export const DEFAULT_DATADOG_DIR = path.join(projectRoot, "datadog");
@@ -41,6 +50,8 @@ export const DEFAULT_DATADOG_DIR = path.join(projectRoot, "datadog");
 export interface Definitions {
   dashboard: DashboardDefinition;
   monitors: MonitorDefinition[];
+  /** Paths on the site; applyDatadog puts the site's URL before them. */
+  synthetics: SyntheticDefinition[];
   slos: SloDefinition[];
 }
 
@@ -72,9 +83,9 @@ const keysUnique = <T>(items: T[], keyOf: (t: T) => string | undefined) => new S
 
 /**
  * Where a monitor's notification handles go: every message in monitors.json
- * ends with this placeholder, which loadDefinitions replaces with the handles
- * of the monitor's tier (MUSE_DD_NOTIFY_CRITICAL / _WARNING / _INFO), or
- * removes when the tier has none. Datadog never sees it.
+ * and synthetics.json ends with this placeholder, which loadDefinitions
+ * replaces with the handles of the monitor's tier (MUSE_DD_NOTIFY_CRITICAL /
+ * _WARNING / _INFO), or removes when the tier has none. Datadog never sees it.
  */
 export const NOTIFY_PLACEHOLDER = "%%notify%%";
 
@@ -85,11 +96,13 @@ export function notifyHandlesFromEnv(env: Pick<Env, "MUSE_DD_NOTIFY_CRITICAL" | 
   return { critical: env.MUSE_DD_NOTIFY_CRITICAL, warning: env.MUSE_DD_NOTIFY_WARNING, info: env.MUSE_DD_NOTIFY_INFO };
 }
 
-function withHandles(monitor: MonitorDefinition, notify: NotifyHandles): MonitorDefinition {
-  const handles = (notify[monitorTier(monitor)] ?? "").trim().split(/\s+/).filter(Boolean).join(" ");
-  const message = handles ? monitor.message.replace(NOTIFY_PLACEHOLDER, `Notify: ${handles}`) : monitor.message.replace(NOTIFY_PLACEHOLDER, "").trimEnd();
-  return { ...monitor, message };
+function withHandles(message: string, tier: MonitorTier, notify: NotifyHandles): string {
+  const handles = (notify[tier] ?? "").trim().split(/\s+/).filter(Boolean).join(" ");
+  return handles ? message.replace(NOTIFY_PLACEHOLDER, `Notify: ${handles}`) : message.replace(NOTIFY_PLACEHOLDER, "").trimEnd();
 }
+
+/** A synthetic test's monitor is in the tier of its priority, like a monitor of monitors.json. */
+export const syntheticTier = (test: SyntheticDefinition): MonitorTier => monitorTier({ priority: test.options.monitor_priority });
 
 /** Monitor tiers that notify nobody (no handles configured), with how many monitors each has. */
 export function silentTiers(monitors: readonly MonitorDefinition[], notify: NotifyHandles): { tier: MonitorTier; monitors: number }[] {
@@ -98,26 +111,83 @@ export function silentTiers(monitors: readonly MonitorDefinition[], notify: Noti
   );
 }
 
+/** Reads and validates datadog/synthetics.json (also what `npm run muse -- status` checks). */
+export async function loadSynthetics(dir = DEFAULT_DATADOG_DIR): Promise<SyntheticDefinition[]> {
+  const synthetics = await readJson(dir, "synthetics.json", z.array(syntheticDefinition));
+  if (!keysUnique(synthetics, (t) => museIdOf(t.tags))) throw new DefinitionError("synthetics.json", ["two synthetic tests share a muse-id"]);
+  return synthetics;
+}
+
+/** The muse-id an SLO widget's slo_id names, for every SLO widget of the dashboard. */
+function sloWidgetRefs(dashboard: DashboardDefinition): string[] {
+  return dashboard.widgets
+    .flatMap((w) => (w.definition.type === "group" ? w.definition.widgets : [w]))
+    .flatMap((w) => (w.definition.type === "slo" ? [w.definition.slo_id] : []));
+}
+
 /**
- * Reads and validates datadog/dashboard.json, monitors.json and slos.json;
- * fills each monitor's notification placeholder with its tier's handles.
+ * Reads and validates datadog/dashboard.json, monitors.json, synthetics.json
+ * and slos.json; fills each monitor's and synthetic test's notification
+ * placeholder with its tier's handles; checks that every `muse-id:<key>`
+ * standing for an id names an object of the files.
  */
 export async function loadDefinitions(dir = DEFAULT_DATADOG_DIR, options: { notify?: NotifyHandles } = {}): Promise<Definitions> {
-  const [dashboard, monitors, slos] = await Promise.all([
+  const [dashboard, monitors, synthetics, slos] = await Promise.all([
     readJson(dir, "dashboard.json", dashboardDefinition),
     readJson(dir, "monitors.json", z.array(monitorDefinition)),
+    loadSynthetics(dir),
     readJson(dir, "slos.json", z.array(sloDefinition)),
   ]);
   if (!keysUnique(monitors, (m) => museIdOf(m.tags))) throw new DefinitionError("monitors.json", ["two monitors share a muse-id"]);
   if (!keysUnique(slos, (s) => museIdOf(s.tags))) throw new DefinitionError("slos.json", ["two SLOs share a muse-id"]);
-  const placeholders = monitors.filter((m) => m.message.split(NOTIFY_PLACEHOLDER).length !== 2);
+  // A monitor SLO names its monitors by muse-id, which must say one thing: a synthetic test's or a monitor's.
+  const shared = synthetics.map((t) => museIdOf(t.tags)!).filter((key) => monitors.some((m) => museIdOf(m.tags) === key));
+  if (shared.length)
+    throw new DefinitionError(
+      "synthetics.json",
+      shared.map((key) => `muse-id:${key} is also a monitor's in monitors.json`),
+    );
+  const placeholders = [
+    ...monitors.map((m) => ({ file: "monitors.json", tags: m.tags, message: m.message })),
+    ...synthetics.map((t) => ({ file: "synthetics.json", tags: t.tags, message: t.message })),
+  ].filter((m) => m.message.split(NOTIFY_PLACEHOLDER).length !== 2);
   if (placeholders.length) {
     throw new DefinitionError(
-      "monitors.json",
+      placeholders[0].file,
       placeholders.map((m) => `${museIdOf(m.tags)}: the message must contain ${NOTIFY_PLACEHOLDER} once (where its tier's handles go)`),
     );
   }
-  return { dashboard, monitors: monitors.map((m) => withHandles(m, options.notify ?? {})), slos };
+  const monitorKeys = new Set([...monitors, ...synthetics].map((m) => museIdOf(m.tags)));
+  const unknownMonitors = slos.flatMap((s) => (s.type === "monitor" ? s.monitor_ids.filter((ref) => !monitorKeys.has(museRefKey(ref))) : []));
+  if (unknownMonitors.length)
+    throw new DefinitionError(
+      "slos.json",
+      unknownMonitors.map((ref) => `monitor_ids: ${ref} is no monitor or synthetic test of datadog/`),
+    );
+  // A failed run keeps a test alerting until its next run: one that runs less often than an SLO over it allows
+  // downtime would breach that SLO with a single failure.
+  const tooRare = slos.flatMap((s) => {
+    if (s.type !== "monitor") return [];
+    const budget = Math.min(...s.thresholds.map((t) => (Number.parseInt(t.timeframe, 10) * 86_400 * (100 - t.target)) / 100));
+    return synthetics
+      .filter((t) => s.monitor_ids.includes(`muse-id:${museIdOf(t.tags)}`) && t.options.tick_every > budget)
+      .map((t) => `${museIdOf(t.tags)}: runs every ${t.options.tick_every} s, more than ${museIdOf(s.tags)}'s whole error budget (${Math.floor(budget)} s)`);
+  });
+  if (tooRare.length) throw new DefinitionError("synthetics.json", tooRare);
+  const sloKeys = new Set(slos.map((s) => museIdOf(s.tags)));
+  const unknownSlos = sloWidgetRefs(dashboard).filter((ref) => !sloKeys.has(museRefKey(ref)));
+  if (unknownSlos.length)
+    throw new DefinitionError(
+      "dashboard.json",
+      unknownSlos.map((ref) => `slo_id: ${ref} is no SLO of slos.json`),
+    );
+  const notify = options.notify ?? {};
+  return {
+    dashboard,
+    monitors: monitors.map((m) => ({ ...m, message: withHandles(m.message, monitorTier(m), notify) })),
+    synthetics: synthetics.map((t) => ({ ...t, message: withHandles(t.message, syntheticTier(t), notify) })),
+    slos,
+  };
 }
 
 /**
@@ -141,7 +211,7 @@ export function confidenceKpiProblem(defs: Definitions, publishThreshold: number
 export class MissingDatadogKeysError extends Error {
   constructor(readonly missing: string[]) {
     super(
-      `${missing.join(" and ")} must be set: \`muse datadog apply\` uses the Datadog API key (DD_API_KEY) and an application key (DD_APP_KEY) with dashboards, monitors and SLOs write access`,
+      `${missing.join(" and ")} must be set: \`muse datadog apply\` uses the Datadog API key (DD_API_KEY) and an application key (DD_APP_KEY) with dashboards, monitors, SLOs and synthetics write access`,
     );
     this.name = "MissingDatadogKeysError";
   }
@@ -156,6 +226,14 @@ export class DatadogApiError extends Error {
   ) {
     super(`Datadog answered ${status} to ${method} ${path}: ${body.slice(0, 300)}`);
     this.name = "DatadogApiError";
+  }
+}
+
+/** The synthetic tests cannot be created for this site URL. */
+export class SiteUrlError extends Error {
+  constructor(problem: string) {
+    super(`the synthetic tests of datadog/synthetics.json need the site's public URL: ${problem}`);
+    this.name = "SiteUrlError";
   }
 }
 
@@ -228,12 +306,13 @@ function sameScalar(a: unknown, b: unknown): boolean {
 /**
  * Whether `actual` (what Datadog holds) has every field of `desired` with the
  * same value. Extra fields in `actual` are Datadog's (ids, dates, defaults).
- * Tag lists compare as sets: Datadog does not keep their order.
+ * Tag (and location) lists compare as sets: Datadog does not keep their order.
  */
 export function differences(desired: unknown, actual: unknown, at = ""): string[] {
   if (Array.isArray(desired)) {
     if (!Array.isArray(actual)) return [at || "(root)"];
-    if (at.endsWith("tags") && desired.every((t) => typeof t === "string")) {
+    // A synthetic test's locations are a set too.
+    if ((at.endsWith("tags") || at.endsWith("locations")) && desired.every((t) => typeof t === "string")) {
       const a = new Set(actual as unknown[]);
       return desired.length === a.size && desired.every((t) => a.has(t)) ? [] : [at];
     }
@@ -252,12 +331,12 @@ export function differences(desired: unknown, actual: unknown, at = ""): string[
 // ---------------------------------------------------------------------------
 // Planning and applying
 
-export type ObjectKind = "dashboard" | "monitor" | "slo";
+export type ObjectKind = "dashboard" | "monitor" | "synthetic" | "slo";
 export type Action = "create" | "update" | "unchanged" | "orphan";
 
 export interface PlanItem {
   kind: ObjectKind;
-  /** The stable identity: the dashboard's title, or the muse-id of a monitor or SLO. */
+  /** The stable identity: the dashboard's title, or the muse-id of a monitor, synthetic test or SLO. */
   key: string;
   name: string;
   action: Action;
@@ -269,17 +348,38 @@ export interface PlanItem {
 
 export interface ApplyOptions {
   dryRun?: boolean;
+  /** The site's public URL the synthetic tests request (MUSE_SITE_URL); needed when there are synthetic tests. */
+  siteUrl?: string;
   /** Progress lines (the plan as it is made). */
   onItem?: (item: PlanItem) => void;
 }
 
+/**
+ * Monitors tagged managed-by:muse, but not synthetic tests' own monitors ("synthetics alert"): Datadog gives those
+ * the test's tags, muse-id included, and they are the test's, created and changed with it.
+ */
 async function listMonitors(client: DatadogClient) {
   const all: z.output<typeof monitorList> = [];
   const pageSize = 100;
   for (let page = 0; ; page++) {
     const batch = await client.request("GET", "/api/v1/monitor", { query: { monitor_tags: MANAGED_TAG, page, page_size: pageSize }, schema: monitorList });
-    all.push(...batch);
+    all.push(...batch.filter((m) => m.type !== "synthetics alert"));
     if (batch.length < pageSize) return all;
+  }
+}
+
+/** Synthetic tests tagged managed-by:muse (the list cannot be filtered by tag: every page is read). */
+async function listSynthetics(client: DatadogClient) {
+  const all: z.output<typeof syntheticResponse>[] = [];
+  const seen = new Set<string>();
+  const pageSize = 100;
+  for (let page = 0; ; page++) {
+    const { tests } = await client.request("GET", "/api/v1/synthetics/tests", { query: { page_size: pageSize, page_number: page }, schema: syntheticList });
+    // An API that ignored the paging would answer the same page forever.
+    const fresh = tests.filter((t) => !seen.has(t.public_id));
+    for (const t of fresh) seen.add(t.public_id);
+    all.push(...fresh.filter((t) => (t.tags ?? []).includes(MANAGED_TAG)));
+    if (tests.length < pageSize || fresh.length === 0) return all;
   }
 }
 
@@ -303,21 +403,50 @@ async function findDashboards(client: DatadogClient, title: string) {
   }
 }
 
-function byMuseId<T extends { tags?: string[] | null; id: string | number }>(kind: ObjectKind, existing: T[]): Map<string, T> {
+function byMuseId<T extends { tags?: string[] | null }>(kind: ObjectKind, existing: T[], idOf: (item: T) => string | number): Map<string, T> {
   const map = new Map<string, T>();
   for (const item of existing) {
     const key = museIdOf(item.tags);
     if (!key) continue;
     if (map.has(key))
-      throw new Error(`two Datadog ${kind}s carry muse-id:${key} (ids ${map.get(key)!.id} and ${item.id}): delete one by hand, then apply again`);
+      throw new Error(`two Datadog ${kind}s carry muse-id:${key} (ids ${idOf(map.get(key)!)} and ${idOf(item)}): delete one by hand, then apply again`);
     map.set(key, item);
   }
   return map;
 }
 
 /**
- * Plans and (unless dryRun) applies: SLOs and monitors first, the dashboard
- * last. A dry run sends only GETs.
+ * `muse-id:<key>` → the id Datadog gave that object. In a dry run an object still to be created has none: the
+ * reference stays as written (nothing is sent), and the object referring to it shows as changed.
+ */
+function resolver(kind: string, ids: Map<string, string | number>, dryRun: boolean) {
+  return (ref: string) => {
+    const id = ids.get(museRefKey(ref) ?? "");
+    if (id !== undefined) return id;
+    if (dryRun) return ref;
+    throw new Error(`no Datadog id for ${kind} ${ref}: it was neither found nor created`);
+  };
+}
+
+/** A monitor SLO with its monitors' ids for their muse-ids. */
+function withMonitorIds(slo: SloDefinition, resolve: (ref: string) => string | number): SloRequest {
+  return slo.type === "monitor" ? ({ ...slo, monitor_ids: slo.monitor_ids.map(resolve) } as SloRequest) : slo;
+}
+
+/** The dashboard with its SLO widgets' ids for their muse-ids. */
+function withSloIds(dashboard: DashboardDefinition, resolve: (ref: string) => string | number): DashboardDefinition {
+  const leaf = (def: LeafWidgetDefinition): LeafWidgetDefinition => (def.type === "slo" ? { ...def, slo_id: String(resolve(def.slo_id)) } : def);
+  const widgets = dashboard.widgets.map((w): Widget => {
+    const d = w.definition;
+    return d.type === "group" ? { definition: { ...d, widgets: d.widgets.map((c) => ({ definition: leaf(c.definition) })) } } : { definition: leaf(d) };
+  });
+  return { ...dashboard, widgets };
+}
+
+/**
+ * Plans and (unless dryRun) applies: monitors and synthetic tests first, then
+ * the SLOs (a monitor SLO needs its monitors' ids), the dashboard last (its
+ * SLO widgets need the SLOs' ids). A dry run sends only GETs.
  */
 export async function applyDatadog(client: DatadogClient, defs: Definitions, options: ApplyOptions = {}): Promise<PlanItem[]> {
   const plan: PlanItem[] = [];
@@ -325,39 +454,35 @@ export async function applyDatadog(client: DatadogClient, defs: Definitions, opt
     plan.push(item);
     options.onItem?.(item);
   };
-
-  // SLOs
-  const slos = byMuseId("slo", await listSlos(client));
-  for (const desired of defs.slos) {
-    const key = museIdOf(desired.tags)!;
-    const current = slos.get(key);
-    slos.delete(key);
-    if (!current) {
-      let id: string | undefined;
-      if (!options.dryRun) id = (await client.request("POST", "/api/v1/slo", { body: desired, schema: sloList })).data?.[0]?.id;
-      emit({ kind: "slo", key, name: desired.name, action: "create", id });
-      continue;
-    }
-    const changed = differences(desired, current);
-    if (changed.length && !options.dryRun) await client.request("PUT", `/api/v1/slo/${encodeURIComponent(current.id)}`, { body: desired, schema: sloList });
-    emit({ kind: "slo", key, name: desired.name, action: changed.length ? "update" : "unchanged", id: current.id, ...(changed.length ? { changed } : {}) });
+  const dryRun = Boolean(options.dryRun);
+  const siteUrl = options.siteUrl;
+  if (defs.synthetics.length) {
+    // Checked before anything is sent: a test against an unreachable URL fails from every location and pages.
+    const problem = siteUrl === undefined ? "no site URL was given (MUSE_SITE_URL)" : siteUrlProblem(siteUrl);
+    if (problem) throw new SiteUrlError(problem);
   }
-  for (const [key, orphan] of slos) emit({ kind: "slo", key, name: orphan.name, action: "orphan", id: orphan.id });
+  /** muse-id → the id of its monitor (a synthetic test's is the monitor Datadog made for it). */
+  const monitorIds = new Map<string, number>();
 
   // Monitors
-  const monitors = byMuseId("monitor", await listMonitors(client));
+  const monitors = byMuseId("monitor", await listMonitors(client), (m) => m.id);
   for (const desired of defs.monitors) {
     const key = museIdOf(desired.tags)!;
     const current = monitors.get(key);
     monitors.delete(key);
     if (!current) {
       let id: string | undefined;
-      if (!options.dryRun) id = String((await client.request("POST", "/api/v1/monitor", { body: desired, schema: monitorResponse })).id);
+      if (!dryRun) {
+        const created = await client.request("POST", "/api/v1/monitor", { body: desired, schema: monitorResponse });
+        monitorIds.set(key, created.id);
+        id = String(created.id);
+      }
       emit({ kind: "monitor", key, name: desired.name, action: "create", id });
       continue;
     }
+    monitorIds.set(key, current.id);
     const changed = differences(desired, current);
-    if (changed.length && !options.dryRun) await client.request("PUT", `/api/v1/monitor/${current.id}`, { body: desired, schema: monitorResponse });
+    if (changed.length && !dryRun) await client.request("PUT", `/api/v1/monitor/${current.id}`, { body: desired, schema: monitorResponse });
     emit({
       kind: "monitor",
       key,
@@ -369,8 +494,70 @@ export async function applyDatadog(client: DatadogClient, defs: Definitions, opt
   }
   for (const [key, orphan] of monitors) emit({ kind: "monitor", key, name: orphan.name, action: "orphan", id: String(orphan.id) });
 
+  // Synthetic tests: the list has every test; the one we compare is read whole, as the dashboard is.
+  const tests = byMuseId("synthetic", await listSynthetics(client), (t) => t.public_id);
+  for (const definition of defs.synthetics) {
+    const key = museIdOf(definition.tags)!;
+    const desired = renderSynthetic(definition, siteUrl!);
+    const current = tests.get(key);
+    tests.delete(key);
+    const monitorOf = (test: z.output<typeof syntheticResponse>) => {
+      if (test.monitor_id == null) throw new Error(`Datadog gave synthetic test ${test.public_id} (muse-id:${key}) no monitor_id`);
+      monitorIds.set(key, test.monitor_id);
+    };
+    if (!current) {
+      let id: string | undefined;
+      if (!dryRun) {
+        const created = await client.request("POST", "/api/v1/synthetics/tests/api", { body: desired, schema: syntheticResponse });
+        monitorOf(created);
+        id = created.public_id;
+      }
+      emit({ kind: "synthetic", key, name: desired.name, action: "create", id });
+      continue;
+    }
+    const path = `/api/v1/synthetics/tests/api/${encodeURIComponent(current.public_id)}`;
+    const full = await client.request("GET", path, { schema: syntheticResponse });
+    monitorOf(full);
+    const changed = differences(desired, full);
+    if (changed.length && !dryRun) await client.request("PUT", path, { body: desired, schema: syntheticResponse });
+    emit({
+      kind: "synthetic",
+      key,
+      name: desired.name,
+      action: changed.length ? "update" : "unchanged",
+      id: current.public_id,
+      ...(changed.length ? { changed } : {}),
+    });
+  }
+  for (const [key, orphan] of tests) emit({ kind: "synthetic", key, name: orphan.name, action: "orphan", id: orphan.public_id });
+
+  // SLOs
+  const sloIds = new Map<string, string>();
+  const monitorId = resolver("monitor", monitorIds, dryRun);
+  const slos = byMuseId("slo", await listSlos(client), (s) => s.id);
+  for (const definition of defs.slos) {
+    const key = museIdOf(definition.tags)!;
+    const desired = withMonitorIds(definition, monitorId);
+    const current = slos.get(key);
+    slos.delete(key);
+    if (!current) {
+      let id: string | undefined;
+      if (!dryRun) {
+        id = (await client.request("POST", "/api/v1/slo", { body: desired, schema: sloList })).data?.[0]?.id;
+        if (id) sloIds.set(key, id);
+      }
+      emit({ kind: "slo", key, name: desired.name, action: "create", id });
+      continue;
+    }
+    sloIds.set(key, current.id);
+    const changed = differences(desired, current);
+    if (changed.length && !dryRun) await client.request("PUT", `/api/v1/slo/${encodeURIComponent(current.id)}`, { body: desired, schema: sloList });
+    emit({ kind: "slo", key, name: desired.name, action: changed.length ? "update" : "unchanged", id: current.id, ...(changed.length ? { changed } : {}) });
+  }
+  for (const [key, orphan] of slos) emit({ kind: "slo", key, name: orphan.name, action: "orphan", id: orphan.id });
+
   // The dashboard, by title
-  const desired = defs.dashboard;
+  const desired = withSloIds(defs.dashboard, resolver("SLO", sloIds, dryRun));
   const matches = await findDashboards(client, desired.title);
   if (matches.length > 1) {
     throw new Error(

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Cron } from "croner";
 import { z } from "zod";
 import { AGENT_NAMES, type AgentName } from "../agents/names";
+import type { Definitions } from "./apply";
 import { monitorDefinition, monitorWindowMinutes, museIdOf, type MonitorDefinition } from "./schemas";
 
 /**
@@ -23,6 +24,10 @@ import { monitorDefinition, monitorWindowMinutes, museIdOf, type MonitorDefiniti
  *   warning three quarters of it.
  *
  * On the frequent profile with the default settings this changes nothing (tests/datadog-profiles.test.ts).
+ *
+ * The synthetic tests (datadog/synthetics.json) and the SLOs over them are the same on every profile: they watch the
+ * site readers reach, which a daily schedule serves as well as a frequent one, and their interval is bound by the
+ * uptime SLO's error budget (loadDefinitions), not by a cron.
  */
 
 /** Each profile's Vercel configuration, and how late its platform may fire a cron (minutes). */
@@ -145,4 +150,9 @@ export function monitorsForProfile(
   const crons = profileCrons(profile, root);
   const gaps = Object.fromEntries(Object.entries(crons).map(([agent, schedule]) => [agent, longestGapMinutes(schedule)])) as Partial<Record<AgentName, number>>;
   return monitors.map((m) => monitorForSchedule(m, gaps, { ...settings, jitterMinutes: SCHEDULE_PROFILES[profile].jitterMinutes }));
+}
+
+/** The definitions `muse datadog apply` sends for a profile: its monitors fitted to the crons, the rest as written. */
+export function definitionsForProfile(defs: Definitions, profile: ScheduleProfile, settings: ProfileSettings, root?: string): Definitions {
+  return { ...defs, monitors: monitorsForProfile(defs.monitors, profile, settings, root) };
 }

@@ -83,9 +83,9 @@ export interface QueryLocation {
   templateVariables: Map<string, string>;
 }
 
-/** The metric query strings of a widget (RUM event queries are not metrics: see rumQueries). */
+/** The metric query strings of a widget (RUM event queries are not metrics: see rumQueries; an SLO widget shows an SLO's). */
 function leafQueries(def: LeafWidgetDefinition): string[] {
-  if (def.type === "note") return [];
+  if (def.type === "note" || def.type === "slo") return [];
   return def.requests.flatMap((r) => r.queries.flatMap((q) => (q.data_source === "metrics" ? [q.query] : [])));
 }
 
@@ -93,7 +93,7 @@ function leafQueries(def: LeafWidgetDefinition): string[] {
 export function rumQueries(defs: Definitions): { title: string; query: z.output<typeof rumQuery> }[] {
   const out: { title: string; query: z.output<typeof rumQuery> }[] = [];
   const visit = (def: LeafWidgetDefinition) => {
-    if (def.type === "note") return;
+    if (def.type === "note" || def.type === "slo") return;
     for (const r of def.requests) for (const q of r.queries) if (q.data_source === "rum") out.push({ title: def.title, query: q });
   };
   for (const w of defs.dashboard.widgets) {
@@ -123,8 +123,13 @@ export function allQueries(defs: Definitions): QueryLocation[] {
   for (const m of defs.monitors) out.push({ where: `monitor ${m.tags.find((t) => t.startsWith("muse-id:"))}`, query: m.query, templateVariables: none });
   for (const s of defs.slos) {
     const id = s.tags.find((t) => t.startsWith("muse-id:"));
-    out.push({ where: `slo ${id} numerator`, query: s.query.numerator, templateVariables: none });
-    out.push({ where: `slo ${id} denominator`, query: s.query.denominator, templateVariables: none });
+    if (s.type === "metric") {
+      out.push({ where: `slo ${id} numerator`, query: s.query.numerator, templateVariables: none });
+      out.push({ where: `slo ${id} denominator`, query: s.query.denominator, templateVariables: none });
+    } else if (s.type === "time_slice") {
+      for (const q of s.sli_specification.time_slice.query.queries) out.push({ where: `slo ${id} ${q.name}`, query: q.query, templateVariables: none });
+    }
+    // A monitor SLO has no query of its own: its monitors' (or synthetic tests') states are its SLI.
   }
   return out;
 }

@@ -3,11 +3,16 @@ import { z } from "zod";
 /**
  * zod schemas of the parts of Datadog's API that datadog/*.json use: v1
  * dashboards (ordered layout, group / timeseries / query_value / toplist /
- * note widgets with formula-and-function metric queries), v1 monitors
- * (metric "query alert") and v1 SLOs (metric-based). Definitions are strict:
- * a misspelt or unsupported field fails here instead of being silently
- * dropped by Datadog. Responses are parsed loosely (Datadog adds ids, dates,
- * authors...).
+ * note / slo widgets with formula-and-function metric queries), v1 monitors
+ * (metric "query alert"), v1 SLOs (metric, monitor and time-slice) and v1
+ * Synthetic API tests (HTTP). Definitions are strict: a misspelt or
+ * unsupported field fails here instead of being silently dropped by Datadog.
+ * Responses are parsed loosely (Datadog adds ids, dates, authors...).
+ *
+ * Where Datadog wants the id of an object Muse itself defines (an SLO over a
+ * synthetic test's monitor, a dashboard widget showing an SLO), the files name
+ * the object by its `muse-id:<key>`: its id exists only once it was created,
+ * and differs per Datadog organisation. `muse datadog apply` puts the id in.
  */
 
 // ---------------------------------------------------------------------------
@@ -198,7 +203,28 @@ export const noteWidget = z
   })
   .strict();
 
-export const leafWidgetDefinition = z.discriminatedUnion("type", [timeseriesWidget, queryValueWidget, toplistWidget, noteWidget]);
+/**
+ * An SLO's status and error budget. In datadog/dashboard.json `slo_id` is the
+ * SLO's `muse-id:<key>` (loadDefinitions checks it names an SLO of slos.json);
+ * the body sent to Datadog carries the SLO's id.
+ */
+export const sloWidget = z
+  .object({
+    type: z.literal("slo"),
+    title: common.title,
+    title_align: common.title_align,
+    view_type: z.literal("detail"),
+    slo_id: z.string().min(1),
+    show_error_budget: z.boolean().optional(),
+    view_mode: z.enum(["overall", "component", "both"]).optional(),
+    time_windows: z
+      .array(z.enum(["7d", "30d", "90d", "week_to_date", "previous_week", "month_to_date", "previous_month", "global_time"]))
+      .min(1)
+      .optional(),
+  })
+  .strict();
+
+export const leafWidgetDefinition = z.discriminatedUnion("type", [timeseriesWidget, queryValueWidget, toplistWidget, noteWidget, sloWidget]);
 export type LeafWidgetDefinition = z.infer<typeof leafWidgetDefinition>;
 
 const leafWidget = z.object({ definition: leafWidgetDefinition }).strict();
@@ -252,6 +278,12 @@ export function museIdOf(tags: readonly string[] | undefined | null): string | u
   const tag = (tags ?? []).find((t) => t.startsWith(MUSE_ID_PREFIX));
   return tag?.slice(MUSE_ID_PREFIX.length);
 }
+
+/** A reference to another object of datadog/ by its muse-id, where Datadog wants that object's id. */
+export const museRef = z.string().regex(MUSE_ID, "a muse-id:<key> of an object defined in datadog/");
+
+/** `muse-id:slo-site-uptime` → `slo-site-uptime`. */
+export const museRefKey = (ref: string): string | undefined => (MUSE_ID.test(ref) ? ref.slice(MUSE_ID_PREFIX.length) : undefined);
 
 const managedTags = z
   .array(z.string().min(1))
@@ -313,12 +345,17 @@ export const monitorDefinition = z
         });
       }
     }
-    const severities = monitor.tags.filter((t) => t.startsWith("severity:"));
-    const tier = MONITOR_TIERS.find((t) => TIER_PRIORITY[t] === monitor.priority);
-    if (severities.length !== 1 || severities[0] !== `severity:${tier}`) {
-      ctx.addIssue({ code: "custom", path: ["tags"], message: `priority ${monitor.priority} needs exactly one tag severity:${tier}` });
-    }
+    severityMatchesPriority(monitor.priority, monitor.tags, ctx);
   });
+
+/** A priority (P1, P3, P5) is named by exactly one `severity:<tier>` tag, which decides whom it notifies. */
+function severityMatchesPriority(priority: number, tags: readonly string[], ctx: z.RefinementCtx) {
+  const severities = tags.filter((t) => t.startsWith("severity:"));
+  const tier = MONITOR_TIERS.find((t) => TIER_PRIORITY[t] === priority);
+  if (severities.length !== 1 || severities[0] !== `severity:${tier}`) {
+    ctx.addIssue({ code: "custom", path: ["tags"], message: `priority ${priority} needs exactly one tag severity:${tier}` });
+  }
+}
 
 /** Monitor tiers, their Datadog priority, and (`muse datadog apply`) whom they notify. */
 export const MONITOR_TIERS = ["critical", "warning", "info"] as const;
@@ -340,17 +377,21 @@ export type MonitorDefinition = z.infer<typeof monitorDefinition>;
 
 const sloTimeframe = z.enum(["7d", "30d", "90d"]);
 
-export const sloDefinition = z
+const sloCommon = {
+  name: z.string().min(1),
+  description: z.string().optional(),
+  thresholds: z.array(z.object({ timeframe: sloTimeframe, target: z.number().gt(0).lt(100), warning: z.number().gt(0).lt(100).optional() }).strict()).min(1),
+  timeframe: sloTimeframe.optional(),
+  target_threshold: z.number().gt(0).lt(100).optional(),
+  warning_threshold: z.number().gt(0).lt(100).optional(),
+  tags: managedTags,
+};
+
+const metricSlo = z
   .object({
-    name: z.string().min(1),
     type: z.literal("metric"),
-    description: z.string().optional(),
     query: z.object({ numerator: z.string().min(1), denominator: z.string().min(1) }).strict(),
-    thresholds: z.array(z.object({ timeframe: sloTimeframe, target: z.number().gt(0).lt(100), warning: z.number().gt(0).lt(100).optional() }).strict()).min(1),
-    timeframe: sloTimeframe.optional(),
-    target_threshold: z.number().gt(0).lt(100).optional(),
-    warning_threshold: z.number().gt(0).lt(100).optional(),
-    tags: managedTags,
+    ...sloCommon,
   })
   .strict()
   .superRefine((slo, ctx) => {
@@ -359,14 +400,160 @@ export const sloDefinition = z
       if (!/^sum:/.test(slo.query[part].trim())) ctx.addIssue({ code: "custom", path: ["query", part], message: "metric SLO queries use the sum aggregator" });
     }
   });
+
+/**
+ * A time-slice SLO: the share of time slices (1 or 5 minutes) whose value of one formula meets the condition, e.g.
+ * the synthetic checks' response time below 1000 ms. Datadog takes exactly one formula.
+ */
+const timeSliceSlo = z
+  .object({
+    type: z.literal("time_slice"),
+    sli_specification: z
+      .object({
+        time_slice: z
+          .object({
+            query: z
+              .object({
+                formulas: z.array(z.object({ formula: z.string().min(1) }).strict()).length(1, "a time-slice SLO has exactly one formula"),
+                queries: z.array(metricQuery.omit({ aggregator: true })).min(1),
+              })
+              .strict()
+              .superRefine(formulasUseTheirQueries),
+            comparator: z.enum([">", ">=", "<", "<="]),
+            threshold: z.number(),
+            query_interval_seconds: z.union([z.literal(60), z.literal(300)]).optional(),
+          })
+          .strict(),
+      })
+      .strict(),
+    ...sloCommon,
+  })
+  .strict();
+
+/**
+ * SLOs of the three kinds Muse uses. `monitorId` is what a monitor SLO's monitor_ids hold: in slos.json the
+ * `muse-id:<key>` of a synthetic test (its monitor) or of a monitor of monitors.json; in the body sent to Datadog
+ * their ids.
+ */
+function sloSchema<I extends z.ZodType>(monitorId: I) {
+  const monitorSlo = z
+    .object({
+      type: z.literal("monitor"),
+      monitor_ids: z.array(monitorId).min(1),
+      ...sloCommon,
+    })
+    .strict();
+  return z.discriminatedUnion("type", [metricSlo, monitorSlo, timeSliceSlo]);
+}
+
+export const sloDefinition = sloSchema(museRef);
 export type SloDefinition = z.infer<typeof sloDefinition>;
+/** An SLO as `POST /api/v1/slo` takes it: references replaced by ids. */
+export const sloRequest = sloSchema(z.number().int().positive());
+export type SloRequest = z.infer<typeof sloRequest>;
+
+// ---------------------------------------------------------------------------
+// Synthetic API tests (HTTP): uptime and latency of the site, seen from outside.
+
+/**
+ * The assertions Muse uses, and only those: `npm run muse -- status` evaluates the same definitions against a
+ * local site (lib/datadog/synthetics.ts), so an assertion it could not evaluate is refused here rather than
+ * skipped there. responseTime is in milliseconds.
+ */
+export const syntheticAssertion = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("statusCode"), operator: z.literal("is"), target: z.number().int().min(100).max(599) }).strict(),
+  z.object({ type: z.literal("responseTime"), operator: z.literal("lessThan"), target: z.number().int().positive() }).strict(),
+  z.object({ type: z.literal("body"), operator: z.literal("contains"), target: z.string().min(1) }).strict(),
+]);
+export type SyntheticAssertion = z.infer<typeof syntheticAssertion>;
+
+export const syntheticDefinition = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal("api"),
+    subtype: z.literal("http"),
+    config: z
+      .object({
+        request: z
+          .object({
+            method: z.literal("GET"),
+            /** A path on the site: apply puts MUSE_SITE_URL before it, `muse status` its --site-url. */
+            url: z.string().regex(/^\/\S*$/, "a path on the site, e.g. /api/health (the site's URL is put before it)"),
+            /** Seconds (Datadog's default is 60). */
+            timeout: z.number().positive().max(60).optional(),
+          })
+          .strict(),
+        assertions: z.array(syntheticAssertion).min(1),
+      })
+      .strict(),
+    locations: z.array(z.string().regex(/^(aws|azure|gcp):[a-z0-9-]+$/, "a managed location, e.g. aws:us-east-1")).min(1),
+    options: z
+      .object({
+        /** Seconds between runs from each location. */
+        tick_every: z.number().int().min(30).max(604_800),
+        min_location_failed: z.number().int().min(1),
+        /** Seconds a location must keep failing before the test alerts. */
+        min_failure_duration: z.number().int().min(0).optional(),
+        follow_redirects: z.boolean().optional(),
+        /** A failed run is retried `count` times, `interval` ms apart, before the location counts as failing. */
+        retry: z
+          .object({ count: z.number().int().min(0).max(3), interval: z.number().int().min(0).max(5_000) })
+          .strict()
+          .optional(),
+        /** The test's monitor's priority: Muse's tiers (P1 critical, P3 warning, P5 info), like monitors.json. */
+        monitor_priority: z.union([z.literal(1), z.literal(3), z.literal(5)]),
+        monitor_options: z
+          .object({ renotify_interval: z.number().int().min(0) })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    message: z.string().min(1),
+    tags: managedTags,
+    status: z.enum(["live", "paused"]),
+  })
+  .strict()
+  .superRefine((test, ctx) => {
+    const types = test.config.assertions.map((a) => a.type);
+    if (!types.includes("statusCode")) ctx.addIssue({ code: "custom", path: ["config", "assertions"], message: "a check asserts the status code" });
+    if (new Set(types).size !== types.length) ctx.addIssue({ code: "custom", path: ["config", "assertions"], message: "one assertion of each type" });
+    if (new Set(test.locations).size !== test.locations.length) ctx.addIssue({ code: "custom", path: ["locations"], message: "a location is listed twice" });
+    if (test.options.min_location_failed > test.locations.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["options", "min_location_failed"],
+        message: `min_location_failed (${test.options.min_location_failed}) is more than the ${test.locations.length} location(s): the test could never alert`,
+      });
+    }
+    // A response-time limit at or past the timeout is never what fails: the request is cut off first.
+    const limit = test.config.assertions.find((a) => a.type === "responseTime")?.target;
+    const timeout = test.config.request.timeout;
+    if (limit !== undefined && timeout !== undefined && limit >= timeout * 1000) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["config", "request", "timeout"],
+        message: `the timeout (${timeout} s) must be longer than the response-time limit (${limit} ms)`,
+      });
+    }
+    severityMatchesPriority(test.options.monitor_priority, test.tags, ctx);
+  });
+export type SyntheticDefinition = z.infer<typeof syntheticDefinition>;
 
 // ---------------------------------------------------------------------------
 // Responses (only what apply reads; the rest passes through)
 
 export const dashboardSummaryList = z.object({ dashboards: z.array(z.looseObject({ id: z.string(), title: z.string() })) }).loose();
 export const dashboardResponse = z.looseObject({ id: z.string(), title: z.string() });
-export const monitorResponse = z.looseObject({ id: z.number().int(), name: z.string(), tags: z.array(z.string()).nullish() });
+export const monitorResponse = z.looseObject({ id: z.number().int(), name: z.string(), type: z.string().optional(), tags: z.array(z.string()).nullish() });
 export const monitorList = z.array(monitorResponse);
 export const sloResponse = z.looseObject({ id: z.string(), name: z.string(), tags: z.array(z.string()).nullish() });
 export const sloList = z.looseObject({ data: z.array(sloResponse).nullish() });
+/** A synthetic test (GET, POST, PUT of /api/v1/synthetics/tests/api): `monitor_id` is the monitor Datadog made for it. */
+export const syntheticResponse = z.looseObject({
+  public_id: z.string(),
+  name: z.string(),
+  type: z.string().optional(),
+  tags: z.array(z.string()).nullish(),
+  monitor_id: z.number().int().nullish(),
+});
+export const syntheticList = z.looseObject({ tests: z.array(syntheticResponse) });
