@@ -9,6 +9,9 @@ const OG_FONT_FILES = [
 ];
 
 const nextConfig: NextConfig = {
+  // `npm run demo` builds the site again after a publish into a second directory while the first build serves, and
+  // then swaps (lib/demo/site.ts): MUSE_NEXT_DIST_DIR names it, for that build and its `next start`. Unset: `.next`.
+  distDir: process.env.MUSE_NEXT_DIST_DIR || ".next",
   // chDB (566 MB native library) lives only in the local ClickHouse process;
   // never let it be traced into a server bundle or a Vercel function.
   outputFileTracingExcludes: {

@@ -7,7 +7,11 @@
  *    benchmark reports, so each planted change first shows as a range of code
  *    commits;
  * 3. runs the pipeline once (ingest → collect → watch → council → bisect → translate → publish);
- * 4. builds and serves the site on http://127.0.0.1:3000;
+ * 4. builds and serves the site on http://127.0.0.1:3000, and builds it again
+ *    whenever an episode is published (by its cron, POST /api/agents/publish,
+ *    `muse review merge`): the new build is swapped in once it answers while
+ *    the old one serves until then, as Vercel redeploys on every publish
+ *    commit (lib/demo/redeploy.ts says why a rebuild and not on-demand pages);
  * 5. stands in for Vercel Cron: calls the same /api/cron/{agent} routes with
  *    the same secret on the schedules of vercel.json, while new sample data
  *    keeps arriving (overlay events through POST /api/ingest/events every
@@ -50,6 +54,7 @@ process.env.MUSE_LOG_LEVEL ||= "warn";
 const children: ChildProcess[] = [];
 const timers: { stop(): void }[] = [];
 let clickhouseStop: () => Promise<void> = async () => {};
+let siteStop: () => Promise<void> = async () => {};
 let stopping = false;
 
 async function stop(code = 0): Promise<never> {
@@ -58,6 +63,7 @@ async function stop(code = 0): Promise<never> {
     say("stopping ...");
     for (const t of timers) t.stop();
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    await siteStop();
     await clickhouseStop();
   }
   process.exit(code);
@@ -65,9 +71,9 @@ async function stop(code = 0): Promise<never> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-function run(command: string, commandArgs: string[], options: { quiet?: boolean } = {}): Promise<number> {
+function run(command: string, commandArgs: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { cwd: projectRoot, stdio: options.quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: process.env });
+    const child = spawn(command, commandArgs, { cwd: projectRoot, stdio: "inherit", env: process.env });
     children.push(child);
     child.once("exit", (code) => resolve(code ?? 1));
   });
@@ -93,22 +99,18 @@ if (args.has("--reseed") || !existsSync(path.join(projectRoot, heartsDir, ".git"
 say("running the pipeline once ...");
 await muse("pipeline");
 
-say("building the site (next build) ...");
-if ((await run("npx", ["next", "build"], { quiet: true })) !== 0) await stop(1);
-say("starting the site ...");
-const site = spawn("npx", ["next", "start", "-H", "127.0.0.1", "-p", "3000"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"], env: process.env });
-children.push(site);
-site.once("exit", (code) => void (stopping ? undefined : (say(`the site exited (${code})`), stop(1))));
-for (let i = 0; i < 120; i++) {
-  if (
-    await fetch(`${SITE}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break;
-  await new Promise((r) => setTimeout(r, 500));
-}
+// The site behind the demo's address; an episode published from now on is served after a rebuild, which the demo says.
+const { serveSite } = await import("../lib/demo/site");
+const site = await serveSite({
+  env: process.env,
+  port: Number(new URL(SITE).port),
+  say,
+  onExit: (code) => void (stopping ? undefined : (say(`the site exited (${code})`), stop(1))),
+}).catch((error: unknown) => {
+  say(`the site did not start: ${error instanceof Error ? error.message : String(error)}`);
+  return stop(1);
+});
+siteStop = () => site.stop();
 
 // The local stand-in for Vercel Cron: same routes, same secret, vercel.json's schedules.
 const vercel = JSON.parse(readFileSync(path.join(projectRoot, "vercel.json"), "utf8")) as { crons: { path: string; schedule: string }[] };
@@ -205,5 +207,5 @@ say(`  site:    ${SITE}/en`);
 say(`  status:  ${SITE}/en/status`);
 say(`  health:  ${SITE}/api/health`);
 say(`  episodes (JSON): ${SITE}/api/episodes`);
-say(`  content: ${process.env.MUSE_CONTENT_DIR} (episodes are committed there)`);
+say(`  content: ${process.env.MUSE_CONTENT_DIR} (episodes are committed there; each publish rebuilds the site, and the demo says when it serves them)`);
 say("Ctrl-C stops everything the demo started.");

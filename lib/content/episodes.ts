@@ -182,7 +182,8 @@ export function frontMatterSaysSample(raw: Record<string, unknown>): boolean {
 
 // ------------------------------------------------------------------ loading
 
-interface FileEntry {
+/** An episode file as listed (not yet read): `signature` is its path, size and mtime. */
+export interface FileEntry {
   rel: string;
   abs: string;
   series: string;
@@ -191,7 +192,8 @@ interface FileEntry {
   signature: string;
 }
 
-async function listFiles(root: string): Promise<{ files: FileEntry[]; problems: ContentProblem[] }> {
+/** The episode files under `root` (what a build reads; `npm run demo` rebuilds when they change: lib/demo/redeploy.ts). */
+export async function listFiles(root: string): Promise<{ files: FileEntry[]; problems: ContentProblem[] }> {
   const files: FileEntry[] = [];
   const problems: ContentProblem[] = [];
   const episodesDir = path.join(root, "episodes");

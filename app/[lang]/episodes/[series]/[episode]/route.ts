@@ -10,7 +10,7 @@ import { episodeStaticParams, htmlResponse, renderEpisodePage, type EpisodeRoute
  * those: any other path is a 404 that is neither rendered nor cached
  * (`dynamicParams = false`), so made-up URLs cannot fill the cache. A newly
  * published episode's page comes with the next build (in production every
- * publish commit deploys). Like every cached route, its entries carry the
+ * publish commit deploys; `npm run demo` rebuilds and swaps: lib/demo/redeploy.ts). Like every cached route, its entries carry the
  * implicit tag of the root layout, so the publisher's
  * `revalidatePath("/", "layout")` (lib/http/revalidate.ts) refreshes them.
  */
