@@ -16,6 +16,7 @@ import { speedSideAt, splitIndex, type SpeedSideCheck } from "./speed-side";
 import { measuredCommit } from "../attribution/code-commits";
 import { CommitGraph, commitsBetween, type GraphCommit } from "../attribution/graph";
 import { HIGHER_IS_WORSE, METRIC_FLOORS, QUALITY_METRICS, seriesId, seriesLabel, type Series, type SeriesKey, type SeriesPoint } from "./series";
+import { estimateWeeklyCycle, withoutWeeklyCycle, type CycleSeries, type WeeklyCycle } from "./weekly-cycle";
 
 /**
  * What changed in the benchmarks, and because of which commit.
@@ -274,11 +275,52 @@ export async function detectChangesInWorkers(
  * detection, not by the relative minChangePct.
  */
 function familyOf(series: Series[]): FamilySeries[] {
-  return series.map((s) => ({
-    values: s.points.map((p) => p.value),
-    groups: occasionGroups(s.points),
-    ...(QUALITY_METRICS.includes(s.key.metric) ? { minChangePct: 0 } : {}),
-  }));
+  const read = series.map((s) => {
+    const points = s.points;
+    return { values: points.map((p) => p.value), days: points.map((p) => utcDay(p.run_ts)), groups: occasionGroups(points) };
+  });
+  const cycles = weeklyCycles(series, read);
+  return series.map((s, k) => {
+    const cycle = cycles.get(cycleGroup(s.key));
+    return {
+      values: cycle ? withoutWeeklyCycle(read[k].values, read[k].days, cycle) : read[k].values,
+      groups: read[k].groups,
+      ...(QUALITY_METRICS.includes(s.key.metric) ? { minChangePct: 0 } : {}),
+    };
+  });
+}
+
+/**
+ * The weekly load cycle is the machines': one per device and metric (latencies rise on a busy day, tokens/s falls),
+ * estimated across that group's series (weekly-cycle.ts). Quality metrics do not feel load and keep their values.
+ */
+const cycleGroup = (key: SeriesKey) => `${key.device}\u0000${key.metric}`;
+
+function weeklyCycles(series: Series[], read: { values: number[]; days: number[] }[]): Map<string, WeeklyCycle> {
+  const groups = new Map<string, CycleSeries[]>();
+  series.forEach((s, k) => {
+    if (QUALITY_METRICS.includes(s.key.metric)) return;
+    const g = cycleGroup(s.key);
+    groups.set(g, [...(groups.get(g) ?? []), read[k]]);
+  });
+  const cycles = new Map<string, WeeklyCycle>();
+  for (const [g, members] of groups) {
+    const cycle = estimateWeeklyCycle(members);
+    if (cycle) cycles.set(g, cycle);
+  }
+  return cycles;
+}
+
+const dayNumbers = new Map<string, number>();
+/** Days since 1970-01-01 of an ISO instant's UTC date (cached per date: a council run reads millions of runs over a few hundred days). */
+function utcDay(iso: string): number {
+  const date = iso.slice(0, 10);
+  let day = dayNumbers.get(date);
+  if (day === undefined) {
+    day = Math.floor(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+    if (dayNumbers.size < 100_000) dayNumbers.set(date, day);
+  }
+  return day;
 }
 
 /** A family's detections as attributed changes: floors, accuracy gates, suspects between commits, fixes linked. */
