@@ -277,7 +277,7 @@ export async function detectChangesInWorkers(
 function familyOf(series: Series[]): FamilySeries[] {
   const read = series.map((s) => {
     const points = s.points;
-    return { values: points.map((p) => p.value), days: points.map((p) => utcDay(p.run_ts)), groups: occasionGroups(points) };
+    return { values: points.map((p) => p.value), days: Int32Array.from(points, (p) => utcDay(p.run_ts)), groups: occasionGroups(points) };
   });
   const cycles = weeklyCycles(series, read);
   return series.map((s, k) => {
@@ -296,12 +296,14 @@ function familyOf(series: Series[]): FamilySeries[] {
  */
 const cycleGroup = (key: SeriesKey) => `${key.device}\u0000${key.metric}`;
 
-function weeklyCycles(series: Series[], read: { values: number[]; days: number[] }[]): Map<string, WeeklyCycle> {
+function weeklyCycles(series: Series[], read: CycleSeries[]): Map<string, WeeklyCycle> {
   const groups = new Map<string, CycleSeries[]>();
   series.forEach((s, k) => {
     if (QUALITY_METRICS.includes(s.key.metric)) return;
     const g = cycleGroup(s.key);
-    groups.set(g, [...(groups.get(g) ?? []), read[k]]);
+    const members = groups.get(g);
+    if (members) members.push(read[k]);
+    else groups.set(g, [read[k]]);
   });
   const cycles = new Map<string, WeeklyCycle>();
   for (const [g, members] of groups) {

@@ -1,4 +1,5 @@
 import fCdf from "@stdlib/stats-base-dists-f-cdf";
+import { median, smallMedian } from "./noise";
 
 /**
  * The weekly load cycle a family of benchmark series shares. Nightly benchmarks run on machines that are busier on
@@ -52,29 +53,33 @@ export function weekdayOf(day: number): number {
   return (((day + 4) % 7) + 7) % 7;
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
+/**
+ * Residuals kept per day, at most: the median of a day's runs is as good from a few hundred series as from ten
+ * thousand, and a council run over millions of runs keeps a few hundred days × this many numbers, not every run.
+ */
+const MAX_RESIDUALS_PER_DAY = 256;
 
 /** The family's weekly cycle, or undefined when there is not enough to estimate one or no cycle beyond chance. */
 export function estimateWeeklyCycle(series: readonly CycleSeries[], alpha = CYCLE_ALPHA): WeeklyCycle | undefined {
   const byDay = new Map<number, number[]>();
+  const window = new Float64Array(7);
+  let logs = new Float64Array(0);
   for (const s of series) {
     const n = s.values.length;
     if (n < MIN_RUNS || s.days.length !== n) continue;
     let positive = true;
     for (let i = 0; i < n && positive; i++) positive = s.values[i] > 0 && Number.isFinite(s.values[i]) && Number.isInteger(s.days[i]);
     if (!positive) continue;
-    const logs = Array.from(s.values, Math.log);
+    if (logs.length < n) logs = new Float64Array(n);
+    for (let i = 0; i < n; i++) logs[i] = Math.log(s.values[i]);
     for (let i = 0; i < n; i++) {
       const from = Math.max(0, Math.min(i - 3, n - 7));
-      const level = median(logs.slice(from, from + 7));
+      for (let k = 0; k < 7; k++) window[k] = logs[from + k];
+      const residual = logs[i] - smallMedian(window);
       const day = s.days[i];
       const list = byDay.get(day);
-      if (list) list.push(logs[i] - level);
-      else byDay.set(day, [logs[i] - level]);
+      if (!list) byDay.set(day, [residual]);
+      else if (list.length < MAX_RESIDUALS_PER_DAY) list.push(residual);
     }
   }
   const perWeekday: number[][] = Array.from({ length: 7 }, () => []);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import { createServer } from "node:net";
+import { createProxyServer } from "http-proxy-3";
 import path from "node:path";
 import { listFiles } from "../content/episodes";
 import { projectRoot } from "../local-clickhouse/launcher";
@@ -26,15 +27,6 @@ import { createRedeployer, DIST_DIRS, type CheckResult, type Deployment } from "
 const NEXT_BIN = path.join(projectRoot, "node_modules", "next", "dist", "bin", "next");
 /** The longest an agent route runs (maxDuration of app/api/agents and app/api/cron). */
 const DRAIN_MS = 300_000;
-/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never forwarded. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
-
-function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  return out;
-}
-
 export interface SiteAlias {
   /** The address readers use. */
   url: string;
@@ -59,6 +51,10 @@ export async function openSiteAlias(options: { host?: string; port: number }): P
     waiters.delete(origin);
   };
 
+  // The forwarding itself is http-proxy's (hop-by-hop headers, streaming both ways, errors); the alias only picks the
+  // server and counts what is in flight there. The Host header goes on unchanged (changeOrigin false): the site sees
+  // the address the reader used.
+  const proxy = createProxyServer({ changeOrigin: false, xfwd: false });
   const server = http.createServer((req, res) => {
     const origin = target;
     let requested: URL;
@@ -81,22 +77,10 @@ export async function openSiteAlias(options: { host?: string; port: number }): P
       released = true;
       release(origin);
     };
-    // Only the path goes on (an absolute-form request target never picks another host: this is no open proxy), and the
-    // Host header unchanged: the site sees the address the reader used.
-    const to = new URL(origin);
-    const options = {
-      hostname: to.hostname,
-      port: to.port,
-      path: `${requested.pathname}${requested.search}`,
-      method: req.method,
-      headers: endToEnd(req.headers),
-    };
-    const upstream = http.request(options, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
-      answer.pipe(res);
-      answer.on("error", () => res.destroy());
-    });
-    upstream.on("error", () => {
+    res.on("close", done);
+    // Only the path goes on: an absolute-form request target never picks another host (this is no open proxy).
+    req.url = `${requested.pathname}${requested.search}`;
+    proxy.web(req, res, { target: origin }, () => {
       if (res.headersSent) res.destroy();
       else {
         res.writeHead(502, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
@@ -104,11 +88,6 @@ export async function openSiteAlias(options: { host?: string; port: number }): P
       }
       done();
     });
-    res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
-      done();
-    });
-    req.pipe(upstream);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -124,6 +103,7 @@ export async function openSiteAlias(options: { host?: string; port: number }): P
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        proxy.close();
       }),
   };
 }
