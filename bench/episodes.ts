@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from "uuid";
 import { facts as factsSchema, type Facts } from "../lib/analysis/facts";
+import { episodeRow, type EpisodeRow } from "../lib/clickhouse/tables";
 import type { Series } from "../lib/episode/draft";
 import { writeOffline } from "../lib/council/offline-writer";
 import { buildFrontMatter, composeEpisode, episodeFilePath, renderEpisode, type LANGS } from "../lib/episode/file";
@@ -146,4 +147,37 @@ export function syntheticEpisode(series: Series, n: number, options: { langs?: r
     files.set(lang, { path: episodeFilePath(series, n, lang), markdown: renderEpisode(frontMatter, rendered.sections) });
   }
   return { series, episode: n, runId, title: content.title, confidence: facts.confidence.value, files };
+}
+
+/**
+ * The synthetic episode as the `episodes` rows a council run leaves for the publisher: publishable, one per language
+ * (translations pointing at the original's file), created at `created` (an ISO instant).
+ */
+export function publishableRows(episode: SyntheticEpisode, created: string): EpisodeRow[] {
+  const original = episode.files.get("en")?.path ?? "";
+  return [...episode.files].map(([lang, file]) =>
+    episodeRow.parse({
+      ts: created,
+      updated_at: created,
+      run_id: episode.runId,
+      series: episode.series,
+      episode_num: episode.episode,
+      lang,
+      title: episode.title,
+      summary: "",
+      confidence_score: episode.confidence,
+      correlation_strength: 0.98,
+      tokens_total: 0,
+      cost_total: 0,
+      status: "publishable",
+      file_path: file.path,
+      commit_sha: "",
+      markdown: file.markdown,
+      facts: "{}",
+      claims: "[]",
+      problems: [],
+      writer: "{}",
+      translation_of: lang === "en" ? "" : original,
+    }),
+  );
 }

@@ -3,8 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { syntheticEpisode } from "../../bench/episodes";
-import { episodeRow } from "../../lib/clickhouse/tables";
+import { publishableRows, syntheticEpisode } from "../../bench/episodes";
 import { serveSite, type DemoSite } from "../../lib/demo/site";
 import { projectRoot } from "../../lib/local-clickhouse/launcher";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -114,32 +113,7 @@ describe("npm run demo: an episode published after the first build", () => {
     // A publishable episode, published the way a maintainer (or the demo's cron) does.
     const episode = syntheticEpisode("chimera", 3, { langs: ["en"] });
     const created = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const { path: filePath, markdown } = episode.files.get("en")!;
-    await t.db.insert("episodes", [
-      episodeRow.parse({
-        ts: created,
-        updated_at: created,
-        run_id: episode.runId,
-        series: "chimera",
-        episode_num: 3,
-        lang: "en",
-        title: episode.title,
-        summary: "",
-        confidence_score: episode.confidence,
-        correlation_strength: 0.98,
-        tokens_total: 0,
-        cost_total: 0,
-        status: "publishable",
-        file_path: filePath,
-        commit_sha: "",
-        markdown,
-        facts: "{}",
-        claims: "[]",
-        problems: [],
-        writer: "{}",
-        translation_of: "",
-      }),
-    ]);
+    await t.db.insert("episodes", publishableRows(episode, created));
     const published = await fetch(`${url}/api/agents/publish`, {
       method: "POST",
       headers: { Authorization: `Bearer ${process.env.MUSE_ADMIN_TOKEN}`, "Content-Type": "application/json" },

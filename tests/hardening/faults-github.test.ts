@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { syntheticEpisode } from "../../bench/episodes";
+import { publishableRows, syntheticEpisode } from "../../bench/episodes";
 import { createPublishAgent } from "../../lib/agents/publish";
 import { runAgent } from "../../lib/agents/runner";
-import { episodeRow, type EpisodeRow } from "../../lib/clickhouse/tables";
+import type { EpisodeRow } from "../../lib/clickhouse/tables";
 import { createGitHubContentRepo, type ContentRepo } from "../../lib/content";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { testDeps } from "../helpers/deps";
@@ -50,31 +50,7 @@ async function publishableEpisode(): Promise<{ rows: EpisodeRow[]; files: Record
   const n = ++episodeNo;
   const episode = syntheticEpisode("chimera", n, { langs: ["en", "de"] });
   const created = new Date(Date.now() - 2 * HOUR).toISOString();
-  const rows = [...episode.files].map(([lang, file]) =>
-    episodeRow.parse({
-      ts: created,
-      updated_at: created,
-      run_id: episode.runId,
-      series: "chimera",
-      episode_num: n,
-      lang,
-      title: episode.title,
-      summary: "",
-      confidence_score: episode.confidence,
-      correlation_strength: 0.98,
-      tokens_total: 0,
-      cost_total: 0,
-      status: "publishable",
-      file_path: file.path,
-      commit_sha: "",
-      markdown: file.markdown,
-      facts: "{}",
-      claims: "[]",
-      problems: [],
-      writer: "{}",
-      translation_of: lang === "en" ? "" : episode.files.get("en")!.path,
-    }),
-  );
+  const rows = publishableRows(episode, created);
   await t.db.insert("episodes", rows);
   return { rows, files: Object.fromEntries([...episode.files.values()].map((f) => [`content/${f.path}`, f.markdown])) };
 }
