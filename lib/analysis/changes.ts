@@ -150,6 +150,11 @@ export interface DetectionResult {
   candidates: number;
   /** Series Benjamini–Hochberg selected (q ≤ alpha). */
   series_selected: number;
+  /**
+   * The weekly load cycle (weekly-cycle.ts): device × metric groups estimated, those whose cycle was taken out before
+   * detection, and the largest swing taken out (%, 0 when none). Absent where the council's path did not run.
+   */
+  weekly_cycles?: { groups: number; removed: number; largest_swing_pct: number };
 }
 
 /** What the commits between two runs are, and which of them can change performance. */
@@ -245,8 +250,8 @@ function instantOrder(a: string, b: string): number {
 /** Runs the detector over every series, corrects across them, attributes to code commits and links fixes. */
 export function detectChanges(input: Series[], attribution: Attribution, config: ChangeConfig): DetectionResult {
   const series = measuredSeries(input, attribution);
-  const family = familyOf(series);
-  return attributed(series, detectAcross(family, config), attribution, config);
+  const { family, cycles } = familyOf(series);
+  return { ...attributed(series, detectAcross(family, config), attribution, config), weekly_cycles: cycles };
 }
 
 /**
@@ -260,13 +265,13 @@ export async function detectChangesInWorkers(
   pool?: DetectionPoolOptions,
 ): Promise<DetectionResult> {
   const series = measuredSeries(input, attribution);
-  const family = familyOf(series);
+  const { family, cycles } = familyOf(series);
   const options = familyOptions(family, config);
   const alone = await detectSeriesInWorkers(
     family.map((s, i) => ({ values: s.values, groups: s.groups, options: options[i] })),
     pool,
   );
-  return attributed(series, detectAcross(family, config, alone), attribution, config);
+  return { ...attributed(series, detectAcross(family, config, alone), attribution, config), weekly_cycles: cycles };
 }
 
 /**
@@ -274,13 +279,13 @@ export async function detectChangesInWorkers(
  * only between measurement occasions. Quality metrics are judged by an absolute floor (METRIC_FLOORS) after
  * detection, not by the relative minChangePct.
  */
-function familyOf(series: Series[]): FamilySeries[] {
+function familyOf(series: Series[]): { family: FamilySeries[]; cycles: DetectionResult["weekly_cycles"] } {
   const read = series.map((s) => {
     const points = s.points;
     return { values: points.map((p) => p.value), days: Int32Array.from(points, (p) => utcDay(p.run_ts)), groups: occasionGroups(points) };
   });
-  const cycles = weeklyCycles(series, read);
-  return series.map((s, k) => {
+  const { cycles, groups } = weeklyCycles(series, read);
+  const family = series.map((s, k) => {
     const cycle = cycles.get(cycleGroup(s.key));
     return {
       values: cycle ? withoutWeeklyCycle(read[k].values, read[k].days, cycle) : read[k].values,
@@ -288,6 +293,7 @@ function familyOf(series: Series[]): FamilySeries[] {
       ...(QUALITY_METRICS.includes(s.key.metric) ? { minChangePct: 0 } : {}),
     };
   });
+  return { family, cycles: { groups, removed: cycles.size, largest_swing_pct: Math.max(0, ...[...cycles.values()].map((c) => c.swingPct)) } };
 }
 
 /**
@@ -296,7 +302,7 @@ function familyOf(series: Series[]): FamilySeries[] {
  */
 const cycleGroup = (key: SeriesKey) => `${key.device}\u0000${key.metric}`;
 
-function weeklyCycles(series: Series[], read: CycleSeries[]): Map<string, WeeklyCycle> {
+function weeklyCycles(series: Series[], read: CycleSeries[]): { cycles: Map<string, WeeklyCycle>; groups: number } {
   const groups = new Map<string, CycleSeries[]>();
   series.forEach((s, k) => {
     if (QUALITY_METRICS.includes(s.key.metric)) return;
@@ -310,7 +316,7 @@ function weeklyCycles(series: Series[], read: CycleSeries[]): Map<string, Weekly
     const cycle = estimateWeeklyCycle(members);
     if (cycle) cycles.set(g, cycle);
   }
-  return cycles;
+  return { cycles, groups: groups.size };
 }
 
 const dayNumbers = new Map<string, number>();

@@ -693,7 +693,13 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
   });
 
   // Change points.
-  const method = `multiscale scan with an AR(1) noise model, one p-value per series calibrated for its whole search (lib/analysis/changepoints.ts); Benjamini–Hochberg across ${detection.series_tested} series (${detection.candidates} candidate changes) selected ${detection.series_selected} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
+  const cycles = detection.weekly_cycles;
+  const cycleNote = cycles
+    ? cycles.removed > 0
+      ? `; a weekly load cycle (weekdays up to ${cycles.largest_swing_pct.toFixed(1)} % apart) taken out before detection in ${cycles.removed} of ${cycles.groups} device × metric groups (lib/analysis/weekly-cycle.ts)`
+      : `; no weekly load cycle beyond chance in ${cycles.groups} device × metric groups`
+    : "";
+  const method = `multiscale scan with an AR(1) noise model, one p-value per series calibrated for its whole search (lib/analysis/changepoints.ts)${cycleNote}; Benjamini–Hochberg across ${detection.series_tested} series (${detection.candidates} candidate changes) selected ${detection.series_selected} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
   add({
     id: "detect.series_tested",
     label: "benchmark series tested for change points",
