@@ -8,14 +8,17 @@
  * Deterministic: each length has its own seed, so the table does not depend on how the
  * lengths are shared among the worker processes (one per core). A few minutes on 2 cores.
  *
- *   npx tsx scripts/calibrate-scan.ts
+ *   npx tsx scripts/calibrate-scan.ts           the Gaussian and Student-t tables
+ *   npx tsx scripts/calibrate-scan.ts --prior   lib/analysis/scan-null-prior-table.ts: the level scan of short
+ *                                               series read through their family's φ (PhiPrior), simulated on
+ *                                               Gaussian AR(1) noise at that φ, for PRIOR_PHIS
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_DETECTOR_OPTIONS, scanNullSample } from "../lib/analysis/changepoints";
+import { DEFAULT_DETECTOR_OPTIONS, PHI_PRIOR_RUNS, scanNullSample } from "../lib/analysis/changepoints";
 import { gaussian, seededRandom } from "../lib/seed/random";
 
 const SEED = 20261206;
@@ -32,10 +35,17 @@ function replicates(n: number): number {
 
 const STATISTICS = ["level", "spread"] as const;
 const FAMILIES = ["gaussian", "t3"] as const;
-type Job = { family: (typeof FAMILIES)[number]; statistic: (typeof STATISTICS)[number]; n: number };
+/**
+ * The family φ the prior-read null is simulated at, on Gaussian AR(1) noise — and at φ 0 on Student-t noise, the
+ * heavy-tailed null of a prior-read series (families with heavy tails read a φ near 0). The prior is used below
+ * 4 × PHI_PRIOR_RUNS runs.
+ */
+const PRIOR_PHIS = [0, 0.25, 0.5, 0.75];
+const PRIOR_LENGTHS = LENGTHS.filter((n) => n <= 300);
+type Job = { family: (typeof FAMILIES)[number] | "ar1" | "t3-prior"; statistic: (typeof STATISTICS)[number]; n: number; phi?: number };
 
 /** One noise value of the family: standard Gaussian, or Student-t with 3 df (a Gaussian over √(χ²₃/3)). */
-function noise(rng: () => number, family: Job["family"]): number {
+function noise(rng: () => number, family: (typeof FAMILIES)[number]): number {
   const z = gaussian(rng);
   if (family === "gaussian") return z;
   let chi = 0;
@@ -43,11 +53,19 @@ function noise(rng: () => number, family: Job["family"]): number {
   return z / Math.sqrt(chi / 3);
 }
 
+/** A stationary Gaussian AR(1) series of unit variance. */
+function ar1(rng: () => number, n: number, phi: number): number[] {
+  let state = gaussian(rng);
+  const innovation = Math.sqrt(1 - phi * phi);
+  return Array.from({ length: n }, (_, i) => (i === 0 ? state : (state = phi * state + innovation * gaussian(rng))));
+}
+
 /**
  * T's quantiles at PROBABILITIES for a scanned series of n values (the spread scan of n + 1 runs has n
  * differences), and the mean share of runs clipped.
  */
-function row({ family, statistic, n }: Job): { quantiles: number[]; clipShare: number } {
+function row({ family, statistic, n, phi }: Job): { quantiles: number[]; clipShare: number } {
+  if (family === "ar1" || family === "t3-prior") return priorRow(n, phi!, family);
   const rng = seededRandom(SEED + n + (statistic === "spread" ? 1_000_000 : 0) + (family === "t3" ? 2_000_000 : 0));
   const runs = statistic === "spread" ? n + 1 : n;
   const b = replicates(n);
@@ -66,15 +84,31 @@ function row({ family, statistic, n }: Job): { quantiles: number[]; clipShare: n
   return { quantiles: PROBABILITIES.map((p) => t[Math.max(0, Math.floor(p * b) - 1)]), clipShare: clipped / b };
 }
 
+/** T's quantiles for the level scan of n runs of AR(1) noise at φ (or Student-t noise), read through a family prior at that φ. */
+function priorRow(n: number, phi: number, family: "ar1" | "t3-prior"): { quantiles: number[]; clipShare: number } {
+  const rng = seededRandom(SEED + n + (family === "ar1" ? 3_000_000 : 4_000_000) + Math.round(phi * 100) * 10_000);
+  const b = replicates(n);
+  const t = new Float64Array(b);
+  const series = () => (family === "ar1" ? ar1(rng, n, phi) : Array.from({ length: n }, () => noise(rng, "t3")));
+  for (let k = 0; k < b; k++) t[k] = scanNullSample(series(), DEFAULT_DETECTOR_OPTIONS.minRunsEachSide, "level", { phi, runs: PHI_PRIOR_RUNS }).t;
+  t.sort();
+  return { quantiles: PROBABILITIES.map((p) => t[Math.max(0, Math.floor(p * b) - 1)]), clipShare: NaN };
+}
+
 const jobsArgument = process.argv.indexOf("--jobs");
 if (jobsArgument > 0) {
   for (const job of JSON.parse(process.argv[jobsArgument + 1]) as Job[]) process.send!({ ...job, ...row(job) });
 } else {
   const threads = Math.max(1, Math.min(os.availableParallelism(), 4));
+  const prior = process.argv.includes("--prior");
+  const jobs: Job[] = prior
+    ? [
+        ...PRIOR_PHIS.flatMap((phi) => PRIOR_LENGTHS.map((n) => ({ family: "ar1" as const, statistic: "level" as const, n, phi }))),
+        ...PRIOR_LENGTHS.map((n) => ({ family: "t3-prior" as const, statistic: "level" as const, n, phi: 0 })),
+      ]
+    : FAMILIES.flatMap((family) => STATISTICS.flatMap((statistic) => LENGTHS.map((n) => ({ family, statistic, n }))));
   // Longest first, dealt round-robin, so the threads finish together.
-  const order = FAMILIES.flatMap((family) => STATISTICS.flatMap((statistic) => LENGTHS.map((n) => ({ family, statistic, n })))).sort(
-    (a, b) => b.n * replicates(b.n) - a.n * replicates(a.n),
-  );
+  const order = jobs.sort((a, b) => b.n * replicates(b.n) - a.n * replicates(a.n));
   const rows = new Map<string, number[]>();
   const shares = new Map<string, number>();
   await Promise.all(
@@ -82,9 +116,11 @@ if (jobsArgument > 0) {
       const jobs = order.filter((_, i) => i % threads === w);
       const worker = fork(fileURLToPath(import.meta.url), ["--jobs", JSON.stringify(jobs)], { execArgv: ["--import", "tsx"] });
       worker.on("message", (m: Job & { quantiles: number[]; clipShare: number }) => {
-        rows.set(`${m.family}:${m.statistic}:${m.n}`, m.quantiles);
+        rows.set(`${m.family}:${m.statistic}:${m.n}${m.phi === undefined ? "" : `:${m.phi}`}`, m.quantiles);
         if (m.statistic === "level") shares.set(`${m.family}:${m.n}`, m.clipShare);
-        process.stderr.write(`${m.family} ${m.statistic}, n = ${m.n}: ${replicates(m.n)} replicates, T at 1 % = ${m.quantiles[5].toExponential(3)}\n`);
+        process.stderr.write(
+          `${m.family}${m.phi === undefined ? "" : ` φ ${m.phi}`} ${m.statistic}, n = ${m.n}: ${replicates(m.n)} replicates, T at 1 % = ${m.quantiles[5].toExponential(3)}\n`,
+        );
       });
       return new Promise<void>((resolve, reject) => {
         worker.on("error", reject);
@@ -92,6 +128,38 @@ if (jobsArgument > 0) {
       });
     }),
   );
+  if (prior) {
+    const priorTable = (key: (n: number) => string) => `{
+      probabilities: ${JSON.stringify(PROBABILITIES)},
+      lengths: ${JSON.stringify(PRIOR_LENGTHS)},
+      replicates: ${JSON.stringify(PRIOR_LENGTHS.map(replicates))},
+      quantiles: [
+${PRIOR_LENGTHS.map(
+  (n) =>
+    `        [${rows
+      .get(key(n))!
+      .map((x) => x.toPrecision(4))
+      .join(", ")}],`,
+).join("\n")}
+      ],
+    }`;
+    const out = `// Written by scripts/calibrate-scan.ts --prior (seed ${SEED} + length + φ); do not edit by hand.
+/**
+ * Quantiles of the level scan's smallest interval p-value under no change for short series read through their
+ * family's φ (the prior worth PHI_PRIOR_RUNS runs), per series length: on Gaussian AR(1) noise at each φ, and on
+ * Student-t noise (3 df) with the family's φ at 0.
+ */
+export const PRIOR_NULL_TABLES = {
+  phis: ${JSON.stringify(PRIOR_PHIS)},
+  level: [
+${PRIOR_PHIS.map((phi) => `    ${priorTable((n) => `ar1:level:${n}:${phi}`)},`).join("\n")}
+  ],
+  t3: ${priorTable((n) => `t3-prior:level:${n}:0`)},
+} as const;
+`;
+    writeFileSync(path.join(import.meta.dirname, "..", "lib", "analysis", "scan-null-prior-table.ts"), out);
+    process.exit(0);
+  }
   const table = (family: Job["family"], statistic: Job["statistic"]) => `    ${statistic}: {
     probabilities: ${JSON.stringify(PROBABILITIES)},
     lengths: ${JSON.stringify(LENGTHS)},

@@ -264,7 +264,7 @@ function scoredInput(values: ArrayLike<number>, m: number, allowed: Uint8Array):
 const thresholdFor = memoized(100_000, (t: number, l: number, m: number) => `${t}:${l}:${m}`, scanThreshold);
 const intervalLevel = memoized(
   100_000,
-  (level: number, n: number, statistic: ScanStatistic, weight: number) => `${statistic}:${level}:${n}:${weight}`,
+  (level: number, n: number, statistic: ScanStatistic, weight: number, priorPhi?: number) => `${statistic}:${level}:${n}:${weight}:${priorPhi ?? ""}`,
   intervalLevelFor,
 );
 
@@ -306,7 +306,19 @@ export function levelScan(
   // of large and small sizes, which the differences of the scores themselves barely show.
   const independent: ScanInput = { ...first, phi: 0, sigma: first.sigma * Math.sqrt(1 - first.phi) };
   const persistent: ScanInput = statistic === "spread" ? { ...first, ...residualNoise(first.values, []) } : first;
-  const readings = persistent.phi === 0 ? [independent] : [independent, persistent];
+  // A short series read through its family's φ weighs the independent reading against the persistence its family
+  // says it has — the differences' φ pulled toward the family's, σ the marginal scale that φ implies — rather than
+  // against its own differences' φ, which on a few dozen runs is as likely to come out low as high. Against its own,
+  // drift cut into steps wins too often, and the null of the whole search (what its p-value is read from:
+  // scan-null.ts) has a tail ten times heavier at 1 % (30 runs, φ 0.5: T 3.0·10⁻⁵ against 2.5·10⁻⁴). With the
+  // family's persistence alone, a series whose steps are real reads them as drift.
+  const pulledPhi = phiPrior && statistic === "level" ? (n * first.phi + phiPrior.runs * phiPrior.phi) / (n + phiPrior.runs) : undefined;
+  const readings =
+    pulledPhi !== undefined
+      ? [independent, { ...first, phi: pulledPhi, sigma: first.sigma * Math.sqrt((1 - first.phi) / (1 - pulledPhi)) }]
+      : persistent.phi === 0
+        ? [independent]
+        : [independent, persistent];
   let best: { noise: NoiseModel; bic: number } | undefined;
   for (const reading of readings) {
     const cuts = collapseNearPairs(reading, prefix, place(reading, prefix, narrowestOverThreshold(scan(reading, (l) => thresholdFor(t1, l, m)).hits)));
@@ -321,9 +333,11 @@ export function levelScan(
   // On a few dozen runs φ̂ is too uncertain to lean on: pulled toward the family's φ, weighted by runs.
   const phi = phiPrior && statistic === "level" ? (n * around.phi + phiPrior.runs * phiPrior.phi) / (n + phiPrior.runs) : around.phi;
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi } : first;
-  const t = intervalLevel(level, n, statistic, weight);
+  // A series read through the family's φ takes its p-value from the null of that very reading (scan-null.ts).
+  const priorPhi = phiPrior && statistic === "level" ? phiPrior.phi : undefined;
+  const t = intervalLevel(level, n, statistic, weight, priorPhi);
   const result = scan(input, (l) => thresholdFor(t, l, input.m));
-  const p = seriesPValue(result.minIntervalP, n, statistic, weight);
+  const p = seriesPValue(result.minIntervalP, n, statistic, weight, priorPhi);
   return {
     p,
     cuts: p <= level ? collapseNearPairs(input, prefix, narrowestOverThreshold(result.hits)) : [],
@@ -378,10 +392,10 @@ function collapseNearPairs(input: ScanInput, prefix: Float64Array, cuts: number[
  * level scan, or of the spread scan, of a series, outliers removed as the detector removes them, and the share of
  * runs the level scan clips (how heavy its tails look).
  */
-export function scanNullSample(values: ArrayLike<number>, m: number, statistic: ScanStatistic): { t: number; clipShare: number } {
+export function scanNullSample(values: ArrayLike<number>, m: number, statistic: ScanStatistic, phiPrior?: PhiPrior): { t: number; clipShare: number } {
   const { values: clean } = despike(values, m - 1, DEFAULT_DETECTOR_OPTIONS.outlierSigmas);
   const all = (k: number) => new Uint8Array(k + 1).fill(1);
-  const level = levelScan(clean, m, all(clean.length), 1e-300, "level", 0);
+  const level = levelScan(clean, m, all(clean.length), 1e-300, "level", 0, phiPrior);
   if (statistic === "level") return { t: level.minIntervalP, clipShare: level.clipShare };
   const scanned = spreadSeries(clean, []);
   return { t: levelScan(scanned, m, all(scanned.length), 1e-300, statistic, 0).minIntervalP, clipShare: level.clipShare };
@@ -830,7 +844,8 @@ export function familyPhiPrior(detections: readonly Pick<SeriesDetection, "noise
   const usable = detections.filter((d) => d.runs > 0 && d.noise.sigma > 0);
   if (usable.length < 5) return undefined;
   const runs = usable.reduce((sum, d) => sum + d.runs, 0);
-  return { phi: usable.reduce((sum, d) => sum + d.noise.phi * d.runs, 0) / runs, runs: PHI_PRIOR_RUNS };
+  // To the hundredth: the null and thresholds read at it are shared by every family with that φ (and cached).
+  return { phi: Math.round((usable.reduce((sum, d) => sum + d.noise.phi * d.runs, 0) / runs) * 100) / 100, runs: PHI_PRIOR_RUNS };
 }
 
 /**

@@ -411,20 +411,14 @@ export const SPEED_METRICS: readonly SeriesKey["metric"][] = ["latency_p95_ms", 
 
 function addSpeedSides(kept: AttributedChange[], series: Series[], family: FamilyDetection): void {
   const index = new Map(series.map((s, k) => [seriesId(s.key), k]));
-  const speedAt = (c: AttributedChange) =>
-    kept.some(
-      (o) =>
-        o.commit_sha === c.commit_sha &&
-        shapeOf(o) === "step" &&
-        SPEED_METRICS.includes(o.key.metric) &&
-        seriesId({ ...o.key, metric: "accuracy" }) === seriesId(c.key),
-    );
   // Where anything in the family moved: the level around a commit is measured between its neighbouring changes, so a
   // release the speed series' own search missed does not leak into either side.
   const moved = new Map(kept.filter((c) => shapeOf(c) === "step").map((c) => [c.commit_sha, c.commit_ts]));
   const asked: AttributedChange[] = [];
   for (const c of kept) {
-    if (c.key.metric !== "accuracy" || c.kind !== "regression" || shapeOf(c) !== "step" || speedAt(c)) continue;
+    // Asked whether or not the search found a speed change there: a speed series' own segments can span a release it
+    // missed (a −20 % step outside the window doubles as +48 % tokens/s), the level between the family's changes not.
+    if (c.key.metric !== "accuracy" || c.kind !== "regression" || shapeOf(c) !== "step") continue;
     const k = index.get(seriesId({ ...c.key, metric: "latency_p95_ms" }));
     if (k === undefined) continue;
     const boundaries = [

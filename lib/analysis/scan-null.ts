@@ -1,4 +1,5 @@
 import { CLIP_SHARES, SCAN_NULL_TABLES } from "./scan-null-table";
+import { PRIOR_NULL_TABLES } from "./scan-null-prior-table";
 
 /**
  * The null distribution of a whole series' scan: the smallest interval p-value T over
@@ -76,18 +77,48 @@ function rowAt(probs: readonly number[], quantiles: readonly number[], t: number
  * The calibrated p-value of a series of n values whose smallest interval p-value is t, read from the null of its
  * noise: the Gaussian tables at tails = 0, the Student-t tables at 1, and between them log-linearly.
  */
-export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "level", tails = 0): number {
-  if (tails <= 0) return familyPValue(t, n, statistic, "gaussian");
-  if (tails >= 1) return familyPValue(t, n, statistic, "t3");
-  const [g, h] = [familyPValue(t, n, statistic, "gaussian"), familyPValue(t, n, statistic, "t3")];
+export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "level", tails = 0, priorPhi?: number): number {
+  const prior = priorPhi !== undefined && statistic === "level";
+  const light = () => (prior ? priorPValue(t, n, priorPhi) : familyPValue(t, n, statistic, "gaussian"));
+  const heavy = () => (prior ? tablePValue(PRIOR_NULL_TABLES.t3, t, n) : familyPValue(t, n, statistic, "t3"));
+  if (tails <= 0) return light();
+  if (tails >= 1) return heavy();
+  const [g, h] = [light(), heavy()];
   if (g === 0 || h === 0) return (1 - tails) * g + tails * h;
   return Math.min(1, Math.exp((1 - tails) * Math.log(g) + tails * Math.log(h)));
 }
 
+/**
+ * The null of a short series whose φ is pulled toward its family's (changepoints.ts, PhiPrior): Gaussian AR(1) noise
+ * at the family's φ, read through the prior at that φ (PRIOR_NULL_TABLES, simulated at a few φ from 0), interpolated
+ * in log p between the neighbouring φ and held beyond the last.
+ */
+function priorPValue(t: number, n: number, phi: number): number {
+  const grid = PRIOR_NULL_TABLES.phis;
+  const at = (k: number) => tablePValue(PRIOR_NULL_TABLES.level[k], t, n);
+  if (!(phi > grid[0])) return at(0);
+  if (phi >= grid[grid.length - 1]) return at(grid.length - 1);
+  let k = 1;
+  while (grid[k] < phi) k++;
+  const f = (phi - grid[k - 1]) / (grid[k] - grid[k - 1]);
+  const [a, b] = [at(k - 1), at(k)];
+  if (a === 0 || b === 0) return (1 - f) * a + f * b;
+  return Math.min(1, Math.exp((1 - f) * Math.log(a) + f * Math.log(b)));
+}
+
 function familyPValue(t: number, n: number, statistic: ScanStatistic, family: NoiseFamily): number {
+  return tablePValue(SCAN_NULL_TABLES[family][statistic], t, n);
+}
+
+interface NullTable {
+  readonly probabilities: readonly number[];
+  readonly lengths: readonly number[];
+  readonly quantiles: readonly (readonly number[])[];
+}
+
+function tablePValue(table: NullTable, t: number, n: number): number {
   if (!(t > 0)) return 0;
   if (t >= 1) return 1;
-  const table = SCAN_NULL_TABLES[family][statistic];
   const { lengths, probabilities } = table;
   const rows = table.quantiles;
   const rowCdf = (row: readonly number[], x: number) => rowAt(probabilities, row, x);
@@ -102,12 +133,12 @@ function familyPValue(t: number, n: number, statistic: ScanStatistic, family: No
 }
 
 /** The smallest interval p-value t at which seriesPValue(t, n) = p (bisection in log t). */
-export function intervalLevelFor(p: number, n: number, statistic: ScanStatistic = "level", tails = 0): number {
+export function intervalLevelFor(p: number, n: number, statistic: ScanStatistic = "level", tails = 0, priorPhi?: number): number {
   let lo = Math.log(1e-300);
   let hi = 0;
   for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
     const mid = (lo + hi) / 2;
-    if (seriesPValue(Math.exp(mid), n, statistic, tails) > p) hi = mid;
+    if (seriesPValue(Math.exp(mid), n, statistic, tails, priorPhi) > p) hi = mid;
     else lo = mid;
   }
   return Math.exp(lo);

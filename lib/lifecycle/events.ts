@@ -216,15 +216,15 @@ export function qualityFields(members: AttributedChange[], lead: AttributedChang
       : {}),
   };
   if (lead.key.metric !== "accuracy" || lead.kind !== "regression") return fields;
-  // The speed side: the p95 change of the lead's own series' method preferred, then the largest speed-up.
+  // The speed side: the method's p95 asked at this one split, between the family's changes (lib/analysis/speed-side.ts),
+  // in each model the event holds; the clearest told, its p-value Bonferroni-adjusted over them. It is asked whether
+  // or not the search found a speed change here, because a speed series' own segments can span a release it missed;
+  // the speed changes the search found are the fallback (the p95 change preferred, then the largest speed-up).
+  const asked = members.filter((c) => c.speed_side && c.key.metric === "accuracy" && c.kind === "regression");
+  const best = [...asked].sort((a, b) => a.speed_side!.p_adjusted - b.speed_side!.p_adjusted)[0];
+  const side = best?.speed_side;
   const faster = members.filter((c) => tradeoffPair(lead, c));
-  if (faster.length === 0) {
-    // No speed change detected at this commit: the method's p95 asked at this one split (lib/analysis/speed-side.ts),
-    // in each model the event holds; the clearest told, its p-value Bonferroni-adjusted over them.
-    const asked = members.filter((c) => c.speed_side && c.key.metric === "accuracy" && c.kind === "regression");
-    const best = [...asked].sort((a, b) => a.speed_side!.p_adjusted - b.speed_side!.p_adjusted)[0];
-    const side = best?.speed_side;
-    if (!side || !(side.p_adjusted <= SPEED_SIDE_ALPHA) || !(side.change_pct < 0)) return fields;
+  if (side && side.p_adjusted <= SPEED_SIDE_ALPHA && side.change_pct < 0)
     return {
       ...fields,
       tradeoff: true,
@@ -233,7 +233,7 @@ export function qualityFields(members: AttributedChange[], lead: AttributedChang
       tradeoff_latency_pct: side.change_pct,
       tradeoff_accuracy_points: best.after.mean - best.before.mean,
     };
-  }
+  if (faster.length === 0) return fields;
   const speed = [...faster].sort(
     (a, b) => Number(b.key.metric === "latency_p95_ms") - Number(a.key.metric === "latency_p95_ms") || Math.abs(b.change_pct) - Math.abs(a.change_pct),
   )[0];
