@@ -236,6 +236,17 @@ describe("the null: series where nothing changed", () => {
     expect(alarms(detections)).toBeLessThanOrEqual(5);
   });
 
+  it("short AR(1) series read through the family's φ publish uniform p-values (1,000 clean series of 30 runs, φ 0.5)", () => {
+    // The null of the prior's own reading (scan-null-prior-table.ts). Read from the independent-noise table, 4.2 % of
+    // such series had p ≤ 0.01 and 0.6 % p ≤ 0.001; uniform is 1 % and 0.1 % (1,000 series: about ±0.3 and ±0.1 points).
+    const family = Array.from({ length: 1000 }, (_, k) => ({ values: make(31_000 + k, 30, 0.03, () => 100, "ar1") }));
+    const { detections } = detectEach(family);
+    const share = (level: number) => detections.filter((d) => d.p_value <= level).length / detections.length;
+    expect(share(0.01)).toBeGreaterThanOrEqual(0.004);
+    expect(share(0.01)).toBeLessThanOrEqual(0.02);
+    expect(share(0.001)).toBeLessThanOrEqual(0.003);
+  });
+
   it("Benjamini–Hochberg removes series that were significant on their own but not as a family", () => {
     const family = Array.from({ length: 400 }, (_, k) => ({ values: make(5000 + k, 60, 0.03, () => 100, "t3") }));
     const alone = family.map((s) => detectSeries(s.values, { alpha: 0.05 }));
