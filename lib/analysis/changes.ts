@@ -123,8 +123,9 @@ export interface AttributedChange {
   /** Spread: the noise deviation after / before, with its interval. */
   spread?: { ratio: number; ci_ratio: [number, number] };
   /**
-   * An accuracy regression whose method's speed series the detector found no change in at this commit: that series
-   * tested at this one split (speed-side.ts), so a trade-off the search missed is still told, at its own level.
+   * An accuracy regression's method's p95 series tested at this one split, between the family's changes
+   * (speed-side.ts): a trade-off the search missed is still told at its own level, and one it found is told by the
+   * level around the commit rather than by segments that may span a release the speed series missed.
    */
   speed_side?: SpeedSideCheck & {
     label: string;
