@@ -312,7 +312,10 @@ export function levelScan(
   // drift cut into steps wins too often, and the null of the whole search (what its p-value is read from:
   // scan-null.ts) has a tail ten times heavier at 1 % (30 runs, φ 0.5: T 3.0·10⁻⁵ against 2.5·10⁻⁴). With the
   // family's persistence alone, a series whose steps are real reads them as drift.
-  const pulledPhi = phiPrior && statistic === "level" ? (n * first.phi + phiPrior.runs * phiPrior.phi) / (n + phiPrior.runs) : undefined;
+  // The family's φ is a prior for the level scan only (the spread scan's scores have no family persistence).
+  const prior = statistic === "level" ? phiPrior : undefined;
+  const pull = (phi: number, p: PhiPrior) => (n * phi + p.runs * p.phi) / (n + p.runs);
+  const pulledPhi = prior && pull(first.phi, prior);
   const readings =
     pulledPhi !== undefined
       ? [independent, { ...first, phi: pulledPhi, sigma: first.sigma * Math.sqrt((1 - first.phi) / (1 - pulledPhi)) }]
@@ -331,10 +334,10 @@ export function levelScan(
   }
   const around = best!.noise;
   // On a few dozen runs φ̂ is too uncertain to lean on: pulled toward the family's φ, weighted by runs.
-  const phi = phiPrior && statistic === "level" ? (n * around.phi + phiPrior.runs * phiPrior.phi) / (n + phiPrior.runs) : around.phi;
+  const phi = prior ? pull(around.phi, prior) : around.phi;
   const input: ScanInput = around.sigma > 0 ? { ...first, sigma: around.sigma, phi } : first;
   // A series read through the family's φ takes its p-value from the null of that very reading (scan-null.ts).
-  const priorPhi = phiPrior && statistic === "level" ? phiPrior.phi : undefined;
+  const priorPhi = prior?.phi;
   const t = intervalLevel(level, n, statistic, weight, priorPhi);
   const result = scan(input, (l) => thresholdFor(t, l, input.m));
   const p = seriesPValue(result.minIntervalP, n, statistic, weight, priorPhi);

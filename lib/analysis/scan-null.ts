@@ -83,9 +83,13 @@ export function seriesPValue(t: number, n: number, statistic: ScanStatistic = "l
   const heavy = () => (prior ? tablePValue(PRIOR_NULL_TABLES.t3, t, n) : familyPValue(t, n, statistic, "t3"));
   if (tails <= 0) return light();
   if (tails >= 1) return heavy();
-  const [g, h] = [light(), heavy()];
-  if (g === 0 || h === 0) return (1 - tails) * g + tails * h;
-  return Math.min(1, Math.exp((1 - tails) * Math.log(g) + tails * Math.log(h)));
+  return logBlend(light(), heavy(), tails);
+}
+
+/** a and b blended log-linearly at weight w of b (linearly when either is 0, which has no logarithm), at most 1. */
+function logBlend(a: number, b: number, w: number): number {
+  if (a === 0 || b === 0) return (1 - w) * a + w * b;
+  return Math.min(1, Math.exp((1 - w) * Math.log(a) + w * Math.log(b)));
 }
 
 /**
@@ -100,10 +104,7 @@ function priorPValue(t: number, n: number, phi: number): number {
   if (phi >= grid[grid.length - 1]) return at(grid.length - 1);
   let k = 1;
   while (grid[k] < phi) k++;
-  const f = (phi - grid[k - 1]) / (grid[k] - grid[k - 1]);
-  const [a, b] = [at(k - 1), at(k)];
-  if (a === 0 || b === 0) return (1 - f) * a + f * b;
-  return Math.min(1, Math.exp((1 - f) * Math.log(a) + f * Math.log(b)));
+  return logBlend(at(k - 1), at(k), (phi - grid[k - 1]) / (grid[k] - grid[k - 1]));
 }
 
 function familyPValue(t: number, n: number, statistic: ScanStatistic, family: NoiseFamily): number {

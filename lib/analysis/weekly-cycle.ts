@@ -90,6 +90,7 @@ export function estimateWeeklyCycle(series: readonly CycleSeries[], alpha = CYCL
   // 2. Levels and cycle together.
   let cuts: number[] = [];
   let residuals: number[] = [];
+  let means: number[] = [];
   for (let round = 0; round < 3; round++) {
     const adjusted = level.map((x, i) => x - cycle[weekdays[i]]);
     cuts = detectSeries(
@@ -104,17 +105,16 @@ export function estimateWeeklyCycle(series: readonly CycleSeries[], alpha = CYCL
       mean /= bounds[k + 1] - bounds[k];
       for (let i = bounds[k]; i < bounds[k + 1]; i++) residuals[i] -= mean;
     }
-    cycle = centre(weekdayMeans(residuals, weekdays));
+    means = weekdayMeans(residuals, weekdays);
+    cycle = centre(means);
   }
 
-  // 3. Beyond chance?
-  const means = weekdayMeans(residuals, weekdays);
+  // 3. Beyond chance? (The cycle is each weekday's mean less the mean of the seven.)
   let within = 0;
   residuals.forEach((r, i) => (within += (r - means[weekdays[i]]) ** 2));
   const dof = pooled.length - 7 - cuts.length;
   if (dof < 1) return undefined;
-  const grand = means.reduce((a, b) => a + b, 0) / 7;
-  const between = means.reduce((sum, m, w) => sum + (m - grand) ** 2 * perWeekday[w], 0) / 6;
+  const between = cycle.reduce((sum, c, w) => sum + c * c * perWeekday[w], 0) / 6;
   const variance = within / dof;
   const p = variance > 0 ? 1 - fCdf(between / variance, 6, dof) : between > 0 ? 0 : 1;
   if (!(p <= alpha)) return undefined;

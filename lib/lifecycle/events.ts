@@ -223,7 +223,6 @@ export function qualityFields(members: AttributedChange[], lead: AttributedChang
   const asked = members.filter((c) => c.speed_side && c.key.metric === "accuracy" && c.kind === "regression");
   const best = [...asked].sort((a, b) => a.speed_side!.p_adjusted - b.speed_side!.p_adjusted)[0];
   const side = best?.speed_side;
-  const faster = members.filter((c) => tradeoffPair(lead, c));
   if (side && side.p_adjusted <= SPEED_SIDE_ALPHA && side.change_pct < 0)
     return {
       ...fields,
@@ -233,6 +232,7 @@ export function qualityFields(members: AttributedChange[], lead: AttributedChang
       tradeoff_latency_pct: side.change_pct,
       tradeoff_accuracy_points: best.after.mean - best.before.mean,
     };
+  const faster = members.filter((c) => tradeoffPair(lead, c));
   if (faster.length === 0) return fields;
   const speed = [...faster].sort(
     (a, b) => Number(b.key.metric === "latency_p95_ms") - Number(a.key.metric === "latency_p95_ms") || Math.abs(b.change_pct) - Math.abs(a.change_pct),
