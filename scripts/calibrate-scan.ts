@@ -11,7 +11,7 @@
  *   npx tsx scripts/calibrate-scan.ts           the Gaussian and Student-t tables
  *   npx tsx scripts/calibrate-scan.ts --prior   lib/analysis/scan-null-prior-table.ts: the level scan of short
  *                                               series read through their family's φ (PhiPrior), simulated on
- *                                               Gaussian AR(1) noise at that φ, for PRIOR_PHIS
+ *                                               Gaussian AR(1) noise at each of PRIOR_PHIS and on Student-t noise
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -80,8 +80,13 @@ function row({ family, statistic, n, phi }: Job): { quantiles: number[]; clipSha
     t[k] = sample.t;
     clipped += sample.clipShare;
   }
+  return { quantiles: quantilesOf(t), clipShare: clipped / b };
+}
+
+/** The simulated T's quantiles at PROBABILITIES (sorts `t`). */
+function quantilesOf(t: Float64Array): number[] {
   t.sort();
-  return { quantiles: PROBABILITIES.map((p) => t[Math.max(0, Math.floor(p * b) - 1)]), clipShare: clipped / b };
+  return PROBABILITIES.map((p) => t[Math.max(0, Math.floor(p * t.length) - 1)]);
 }
 
 /** T's quantiles for the level scan of n runs of AR(1) noise at φ (or Student-t noise), read through a family prior at that φ. */
@@ -91,8 +96,7 @@ function priorRow(n: number, phi: number, family: "ar1" | "t3-prior"): { quantil
   const t = new Float64Array(b);
   const series = () => (family === "ar1" ? ar1(rng, n, phi) : Array.from({ length: n }, () => noise(rng, "t3")));
   for (let k = 0; k < b; k++) t[k] = scanNullSample(series(), DEFAULT_DETECTOR_OPTIONS.minRunsEachSide, "level", { phi, runs: PHI_PRIOR_RUNS }).t;
-  t.sort();
-  return { quantiles: PROBABILITIES.map((p) => t[Math.max(0, Math.floor(p * b) - 1)]), clipShare: NaN };
+  return { quantiles: quantilesOf(t), clipShare: NaN };
 }
 
 const jobsArgument = process.argv.indexOf("--jobs");
@@ -128,21 +132,24 @@ if (jobsArgument > 0) {
       });
     }),
   );
+  /** One null table as TypeScript (lengths, replicates and T's quantiles per length); prettier lays it out. */
+  const tableText = (lengths: readonly number[], key: (n: number) => string) => `{
+    probabilities: ${JSON.stringify(PROBABILITIES)},
+    lengths: ${JSON.stringify(lengths)},
+    replicates: ${JSON.stringify(lengths.map(replicates))},
+    quantiles: [
+${lengths
+  .map(
+    (n) =>
+      `      [${rows
+        .get(key(n))!
+        .map((x) => x.toPrecision(4))
+        .join(", ")}],`,
+  )
+  .join("\n")}
+    ],
+  }`;
   if (prior) {
-    const priorTable = (key: (n: number) => string) => `{
-      probabilities: ${JSON.stringify(PROBABILITIES)},
-      lengths: ${JSON.stringify(PRIOR_LENGTHS)},
-      replicates: ${JSON.stringify(PRIOR_LENGTHS.map(replicates))},
-      quantiles: [
-${PRIOR_LENGTHS.map(
-  (n) =>
-    `        [${rows
-      .get(key(n))!
-      .map((x) => x.toPrecision(4))
-      .join(", ")}],`,
-).join("\n")}
-      ],
-    }`;
     const out = `// Written by scripts/calibrate-scan.ts --prior (seed ${SEED} + length + φ); do not edit by hand.
 /**
  * Quantiles of the level scan's smallest interval p-value under no change for short series read through their
@@ -152,35 +159,24 @@ ${PRIOR_LENGTHS.map(
 export const PRIOR_NULL_TABLES = {
   phis: ${JSON.stringify(PRIOR_PHIS)},
   level: [
-${PRIOR_PHIS.map((phi) => `    ${priorTable((n) => `ar1:level:${n}:${phi}`)},`).join("\n")}
+${PRIOR_PHIS.map((phi) => `    ${tableText(PRIOR_LENGTHS, (n) => `ar1:level:${n}:${phi}`)},`).join("\n")}
   ],
-  t3: ${priorTable((n) => `t3-prior:level:${n}:0`)},
+  t3: ${tableText(PRIOR_LENGTHS, (n) => `t3-prior:level:${n}:0`)},
 } as const;
 `;
     writeFileSync(path.join(import.meta.dirname, "..", "lib", "analysis", "scan-null-prior-table.ts"), out);
     process.exit(0);
   }
-  const table = (family: Job["family"], statistic: Job["statistic"]) => `    ${statistic}: {
-    probabilities: ${JSON.stringify(PROBABILITIES)},
-    lengths: ${JSON.stringify(LENGTHS)},
-    replicates: ${JSON.stringify(LENGTHS.map(replicates))},
-    quantiles: [
-${LENGTHS.map(
-  (n) =>
-    `      [${rows
-      .get(`${family}:${statistic}:${n}`)!
-      .map((x) => x.toPrecision(4))
-      .join(", ")}],`,
-).join("\n")}
-    ],
-  },`;
   const out = `// Written by scripts/calibrate-scan.ts (seed ${SEED} + length); do not edit by hand.
 /**
  * Quantiles of the smallest interval p-value of each change-point scan under no change, per noise family and length
  * of the scanned series.
  */
 export const SCAN_NULL_TABLES = {
-${FAMILIES.map((family) => `  ${family}: {\n${STATISTICS.map((statistic) => table(family, statistic)).join("\n")}\n  },`).join("\n")}
+${FAMILIES.map(
+  (family) =>
+    `  ${family}: {\n${STATISTICS.map((statistic) => `    ${statistic}: ${tableText(LENGTHS, (n) => `${family}:${statistic}:${n}`)},`).join("\n")}\n  },`,
+).join("\n")}
 } as const;
 
 /** The mean share of runs the level scan clips, per noise family and series length. */
