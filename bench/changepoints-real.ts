@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { DEFAULT_DETECTOR_OPTIONS, detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
+import { changeLocations, DEFAULT_DETECTOR_OPTIONS, detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
 import type { ClickHouseConfig } from "../lib/clickhouse/client";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { migratedDatabase, startClickHouseChild } from "../tests/hardening/helpers/clickhouse-child";
@@ -161,13 +161,8 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
 
   // TCPD, default experiment, with the defaults chosen on the seeded corpus.
   const data = loadTcpd();
-  const ours = evaluateOnTcpd(
-    (values) => {
-      const d = detectSeries(values);
-      return [...d.steps.map((s) => s.index), ...d.drifts.map((x) => x.index), ...d.spreads.map((x) => x.index)].sort((a, b) => a - b);
-    },
-    { data },
-  );
+  // Every kind but outliers is a change point: steps, where each drift starts and ends, changes of spread.
+  const ours = evaluateOnTcpd((values) => changeLocations(detectSeries(values)), { data });
   const before = evaluateOnTcpd((values) => previous.detectChangePoints(values).map((c) => c.index), { data });
   const published = publishedMeans(
     "default",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
+import { changeLocations, detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
 import { contrastVariance, estimateNoise, residualNoise } from "../lib/analysis/noise";
 import { scanTailProbability, scanThreshold } from "../lib/analysis/scan";
 import { seriesPValue, tailWeight } from "../lib/analysis/scan-null";
@@ -95,6 +95,34 @@ describe("each kind of change", () => {
     expect(d.drifts[0].n).toBe(140 - d.drifts[0].index);
     expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.5);
     expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.5);
+    expect(d.steps).toHaveLength(0);
+  });
+
+  it("a drift that stops: flat, creeping 0.5 % a run for 40 runs, flat again — one drift with both ends", () => {
+    const d = detectSeries(make(16, 150, 0.01, (i) => 100 * (1 + 0.005 * Math.min(40, Math.max(0, i - 50)))));
+    expect(d.drifts).toHaveLength(1);
+    const [start, end] = [d.drifts[0].index, d.drifts[0].index + d.drifts[0].n - 1];
+    expect(Math.abs(start - 50)).toBeLessThanOrEqual(4);
+    expect(Math.abs(end - 90)).toBeLessThanOrEqual(4);
+    expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.5);
+    expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.5);
+    expect(d.steps).toHaveLength(0);
+    // Where it starts and where it stops are both change points (what TCPD's annotators mark).
+    expect(changeLocations(d)).toEqual([start, end]);
+  });
+
+  it("a drift that turns: up 0.4 % a run for 60 runs, then down as fast — two drifts of opposite sign meeting at the turn", () => {
+    const d = detectSeries(make(17, 120, 0.01, (i) => 100 * (1 + 0.004 * (i < 60 ? i : 120 - i))));
+    expect(d.drifts).toHaveLength(2);
+    expect(d.drifts[0].slope_pct_per_run).toBeGreaterThan(0);
+    expect(d.drifts[1].slope_pct_per_run).toBeLessThan(0);
+    expect(Math.abs(d.drifts[1].index - 60)).toBeLessThanOrEqual(4);
+    expect(d.drifts[0].index + d.drifts[0].n - 1).toBe(d.drifts[1].index);
+  });
+
+  it("a drift that bends a little (0.4 % a run, then 0.5 %) is one drift, not two", () => {
+    const d = detectSeries(make(18, 120, 0.005, (i) => 100 * (1 + 0.004 * i + 0.001 * Math.max(0, i - 60))));
+    expect(d.drifts).toHaveLength(1);
     expect(d.steps).toHaveLength(0);
   });
 

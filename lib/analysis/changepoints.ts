@@ -14,6 +14,7 @@ import {
 } from "./noise";
 import { bestSplitIn, memoized, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue, tailWeight, type ScanStatistic } from "./scan-null";
+import { fitPiecewise, selectKinks, type KinkSearch, type PiecewiseFit } from "./trend";
 
 /**
  * What changed in one benchmark series (runs ordered by commit), so a change can be
@@ -31,8 +32,9 @@ import { intervalLevelFor, seriesPValue, tailWeight, type ScanStatistic } from "
  *     significant, the narrowest intervals over the threshold give the changes; each is
  *     then moved to the best split between its neighbours and kept only while it stays
  *     significant there, at least minChangePct large, with an interval that excludes 0.
- *  4. Drift: a line (plus steps) against steps alone, by BIC; a significant slope that
- *     wins is a drift, not a staircase of steps.
+ *  4. Drift: a piecewise-linear trend whose slope changes at kinks (trend.ts), plus steps,
+ *     against steps alone, by BIC; each stretch with a significant slope is a drift with
+ *     its start and its runs, not a staircase of steps.
  *  5. Spread: the same scan on the sizes of successive differences: a change in how noisy
  *     runs are ("twice as noisy since …"), a kind of its own.
  *
@@ -110,12 +112,15 @@ export interface DetectedChange {
 export interface DetectedDrift {
   /** First run of the drifting stretch. */
   index: number;
-  /** Runs in it. */
+  /** Runs in it: index … index + n − 1, the last being where a kink stops or turns it, or the series' last run. */
   n: number;
   /** Slope in percent of the stretch's starting level per run, with its interval. */
   slope_pct_per_run: number;
   ci_pct_per_run: [number, number];
-  /** Two-sided p-value of the slope under the AR(1) noise model (a single test: no search). */
+  /**
+   * Two-sided p-value of the stretch's slope under the AR(1) noise model, given where its kinks sit (each kink's own
+   * test pays for the search over where; the trend is only fitted on a series whose level scan is significant).
+   */
   p_value: number;
 }
 
@@ -518,145 +523,153 @@ function stepsFrom(ctx: Context, scanned: LevelScan, level: number): DetectedCha
   return kept.map((c, k) => describeStep(ctx, k === 0 ? 0 : kept[k - 1].tau, c.tau, k === kept.length - 1 ? n : kept[k + 1].tau, c.p));
 }
 
-/**
- * Σ over segments of the squared deviations of the values from their segment means, of the drift regressor h from
- * its segment means, and their cross products (for one slope common to every segment). h is the drift's regressor:
- * h_i = max(0, i − start), so a drift that starts at `start` is flat before it.
- */
-function segmentMoments(values: Float64Array, cuts: number[], start = 0): { ssX: number; ssT: number; sXT: number } {
+/** Σ over segments of the squared deviations of the values from their segment means: the residual of steps alone. */
+function withinSegments(values: Float64Array, cuts: readonly number[]): number {
   const bounds = [0, ...cuts, values.length];
-  const h = (i: number) => (i > start ? i - start : 0);
-  let [ssX, ssT, sXT] = [0, 0, 0];
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const [from, to] = [bounds[k], bounds[k + 1]];
-    const len = to - from;
-    let [mx, mt] = [0, 0];
-    for (let i = from; i < to; i++) [mx, mt] = [mx + values[i], mt + h(i)];
-    [mx, mt] = [mx / len, mt / len];
-    for (let i = from; i < to; i++) {
-      ssX += (values[i] - mx) ** 2;
-      ssT += (h(i) - mt) ** 2;
-      sXT += (values[i] - mx) * (h(i) - mt);
-    }
-  }
-  return { ssX, ssT, sXT };
+  let ss = 0;
+  for (let k = 0; k + 1 < bounds.length; k++) ss += segmentStats(values, bounds[k], bounds[k + 1]).stdev ** 2 * (bounds[k + 1] - bounds[k] - 1);
+  return ss;
 }
+
+/** At most this many kinks in one series' trend: a drift that starts, speeds up, slows and stops is four. */
+const MAX_KINKS = 8;
+
+/** The parameters a set of kinks costs: a slope from the first run is one, any other kink two (slope and where). */
+const kinkParameters = (kinks: readonly number[]) => kinks.reduce((sum, k) => sum + (k === 0 ? 1 : 2), 0);
 
 /**
- * Where a drift starts: the run s (0, or a split the groups allow with minRunsEachSide runs before and 4 × that
- * after: a drift worth telling spans a dozen runs) whose hinge line — flat until s, then one slope — leaves the smallest squared residual. O(n): the sums
- * of x, x·i, i and i² over i ≥ s come from running totals.
+ * Steps alone against a trend that creeps: a continuous piecewise-linear line whose slope may change at kinks
+ * (trend.ts), plus steps found on the values with that line taken out — by BIC, with the noise variance inflated for
+ * AR(1) dependence. A series that creeps is better told by its slopes and where each began than by a staircase; a
+ * series that steps gains nothing from one. Each stretch between kinks whose slope is significant is a drift; a
+ * stretch whose slope is not (the creep stopped) is not told, but ends the drift before it.
  */
-function bestDriftStart(x: Float64Array, allowed: Uint8Array, m: number): { start: number; rss: number } {
-  const n = x.length;
-  let [sx, sxx] = [0, 0];
-  for (let i = 0; i < n; i++) [sx, sxx] = [sx + x[i], sxx + x[i] * x[i]];
-  const ssX = sxx - (sx * sx) / n;
-  // Running totals over i ≥ s, built from the end.
-  let [cnt, st, stt, sxt, sxs] = [0, 0, 0, 0, 0];
-  let best = { start: 0, rss: Infinity };
-  for (let s = n - 1; s >= 0; s--) {
-    [cnt, st, stt, sxt, sxs] = [cnt + 1, st + s, stt + s * s, sxt + x[s] * s, sxs + x[s]];
-    if (!(s === 0 || (allowed[s] && s >= m && n - s >= 4 * m))) continue;
-    // h_i = i − s on i ≥ s: Σh = st − s·cnt, Σh² = stt − 2s·st + s²·cnt, Σx·h = sxt − s·sxs.
-    const sh = st - s * cnt;
-    const shh = stt - 2 * s * st + s * s * cnt;
-    const sxh = sxt - s * sxs;
-    const hh = shh - (sh * sh) / n;
-    const xh = sxh - (sx * sh) / n;
-    const rss = hh > 0 ? ssX - (xh * xh) / hh : ssX;
-    if (rss < best.rss || (rss <= best.rss * (1 + 1e-12) && s === 0)) best = { start: s, rss };
-  }
-  return best;
-}
-
-interface DriftFit {
-  start: number;
-  slope: number;
-  se: number;
-  pSlope: number;
-  cost: number;
-  residualSteps: number[];
-  stepP: number;
-}
-
-/** A drift from `start` plus the steps left once its line is taken out, with the fit's BIC-type cost. */
-function driftFit(ctx: Context, start: number, level: number, penalty: number, inflation: number): DriftFit | undefined {
+function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number): { drifts: DetectedDrift[]; steps: DetectedChange[] } {
   const x = ctx.values;
-  const h = (i: number) => (i > start ? i - start : 0);
-  const whole = segmentMoments(x, [], start);
-  const slope0 = whole.ssT > 0 ? whole.sXT / whole.ssT : 0;
-  const residual = x.map((v, i) => v - slope0 * h(i));
-  const residualScan = levelScan(residual, ctx.options.minRunsEachSide, ctx.allowed, level, "level", ctx.tails);
+  const n = x.length;
+  const m = ctx.options.minRunsEachSide;
+  const alone = { drifts: [], steps: stepsAlone };
+  if (!(ctx.sigma > 0) || n < 4 * m) return alone;
+  const inflation = (1 + ctx.phi) / (1 - ctx.phi);
+  const variance = ctx.sigma * ctx.sigma * inflation;
+  const penalty = Math.log(n) * variance;
+  const stepCost = (rss: number, steps: number) => rss + penalty * (2 * steps + 1);
+  const costA = stepCost(
+    withinSegments(
+      x,
+      stepsAlone.map((s) => s.index),
+    ),
+    stepsAlone.length,
+  );
+  const search = { allowed: ctx.allowed, minRuns: 4 * m, penalty, maxKinks: MAX_KINKS };
+  const trendAlone = selectKinks(x, [], search);
+  const trendFit = trendAlone.length ? fitPiecewise(x, [], trendAlone) : undefined;
+  // No step or one: the full comparison (more scans) only when the trend alone already fits better.
+  if (!trendFit || (stepsAlone.length <= 1 && !(stepCost(trendFit.rss, 0) + penalty * kinkParameters(trendAlone) < costA))) return alone;
+
+  // Steps on the values with the trend taken out, then the kinks again with those steps in the model.
+  const residual = x.map((v, i) => v - trendFit.slopePart[i]);
+  const residualScan = levelScan(residual, m, ctx.allowed, level, "level", ctx.tails);
   const rctx: Context = { ...ctx, values: residual };
-  const residualSteps = refine(residualScan, residualScan.cuts, level, (from, tau, to) => {
+  const steps = refine(residualScan, residualScan.cuts, level, (from, tau, to) => {
     const before = segmentStats(residual, from, tau);
     const after = segmentStats(residual, tau, to);
     return (
       Math.abs(after.mean - before.mean) >= (ctx.options.minChangePct / 100) * Math.abs(segmentStats(x, from, tau).mean) && reportableStep(rctx, from, tau, to)
     );
   }).map((c) => c.tau);
-  const m = segmentMoments(x, residualSteps, start);
-  if (!(m.ssT > 0)) return undefined;
-  const slope = m.sXT / m.ssT;
-  // A start inside the series is one more parameter (where), as a step's location is.
-  const cost = m.ssX - slope * m.sXT + penalty * (2 * residualSteps.length + 2 + (start > 0 ? 1 : 0));
-  const se = Math.sqrt((ctx.sigma * ctx.sigma * inflation) / m.ssT);
-  const pSlope = 2 * (1 - normalCdf(Math.abs(slope / se), 0, 1));
-  return { start, slope, se, pSlope, cost, residualSteps, stepP: residualScan.p };
+  // The noise is the larger of the test's and what the fit leaves: structure the model lacks (a missed step, a cycle)
+  // is not evidence for a kink.
+  const noiseOf = (f: PiecewiseFit) => Math.max(variance, (f.rss / Math.max(1, n - f.beta.length)) * inflation);
+  // Two ways in, the cheaper kept: kinks given the steps found with the trend taken out, and kinks given the steps
+  // found alone (a sharp step on a gentle slope, which a trend fitted first would blur into a ramp).
+  const models = [
+    trendModel(x, steps, search, level, noiseOf),
+    trendModel(
+      x,
+      stepsAlone.map((s) => s.index),
+      search,
+      level,
+      noiseOf,
+    ),
+  ];
+  const cost = (model: TrendModel) => stepCost(model.fit.rss, model.steps.length) + penalty * kinkParameters(model.kinks);
+  const best = models.reduce<TrendModel | undefined>((b, model) => (model && (!b || cost(model) < cost(b)) ? model : b), undefined);
+  if (!best || !(cost(best) < costA)) return alone;
+  const { fit, kinks } = best;
+  const stepP = best.steps === steps ? residualScan.p : undefined;
+
+  // The stretches between kinks, each with its slope (the sum of the slope changes up to it) and that slope's
+  // variance from the fit's covariance.
+  const vertices = kinks[0] === 0 ? kinks : [0, ...kinks];
+  const drifts: DetectedDrift[] = [];
+  vertices.forEach((start, j) => {
+    const end = j + 1 < vertices.length ? vertices[j + 1] : n - 1;
+    const terms = kinks.flatMap((k, i) => (k <= start ? [1 + best.steps.length + i] : []));
+    if (!terms.length) return;
+    const slope = terms.reduce((sum, t) => sum + fit.beta[t], 0);
+    let v = 0;
+    for (const a of terms) for (const b of terms) v += fit.inverse.get(a, b);
+    const se = Math.sqrt(noiseOf(fit) * v);
+    const p = se > 0 ? 2 * (1 - normalCdf(Math.abs(slope / se), 0, 1)) : 0;
+    if (!(p <= level)) return;
+    const scale = Math.abs(fit.fitted[start]) > 0 ? 100 / Math.abs(fit.fitted[start]) : NaN;
+    drifts.push({
+      index: start,
+      n: end - start + 1,
+      slope_pct_per_run: slope * scale,
+      ci_pct_per_run: [(slope - ctx.z * se) * scale, (slope + ctx.z * se) * scale],
+      p_value: p,
+    });
+  });
+  if (!drifts.length) return alone;
+  // The steps of the trend model, described on the values with the slopes taken out.
+  const detrended = x.map((v, i) => v - fit.slopePart[i]);
+  const dctx: Context = { ...ctx, values: detrended };
+  const cuts = best.steps;
+  return {
+    drifts,
+    steps: cuts.map((tau, j) => describeStep(dctx, j === 0 ? 0 : cuts[j - 1], tau, j === cuts.length - 1 ? n : cuts[j + 1], stepP ?? stepsAlone[j].p_value)),
+  };
+}
+
+interface TrendModel {
+  steps: number[];
+  kinks: number[];
+  fit: PiecewiseFit;
 }
 
 /**
- * Steps alone against a drift (a line from its start on, plus steps found on the values with the line taken out),
- * by BIC with the noise variance inflated for AR(1) dependence. A series that creeps is better told by its slope
- * and where it began than by a staircase; a series that steps gains nothing from one.
+ * The kinks of a trend given its steps: forward selection (trend.ts), then each kink must hold given the others —
+ * the weakest above the level goes, one at a time. A kink's p-value pays for the search over where it sits
+ * (Bonferroni over the runs between its neighbours), and a slope that changes by less than half at it is the same
+ * drift bending, not a new one. Undefined when no kink holds.
  */
-function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number): { drift?: DetectedDrift; steps: DetectedChange[] } {
-  const x = ctx.values;
+function trendModel(x: Float64Array, steps: number[], search: KinkSearch, level: number, noiseOf: (f: PiecewiseFit) => number): TrendModel | undefined {
   const n = x.length;
-  if (!(ctx.sigma > 0) || n < 4 * ctx.options.minRunsEachSide) return { steps: stepsAlone };
-  const inflation = (1 + ctx.phi) / (1 - ctx.phi);
-  const penalty = Math.log(n) * inflation * ctx.sigma * ctx.sigma;
-  const costA =
-    segmentMoments(
-      x,
-      stepsAlone.map((s) => s.index),
-    ).ssX +
-    penalty * (2 * stepsAlone.length + 1);
-  // Two candidate starts: the whole series (a plain line), and the best hinge; the cheaper fit wins.
-  const hinge = bestDriftStart(x, ctx.allowed, ctx.options.minRunsEachSide);
-  const whole0 = segmentMoments(x, []);
-  const lineRss = whole0.ssX - (whole0.ssT > 0 ? (whole0.sXT * whole0.sXT) / whole0.ssT : 0);
-  // No step or one: the full comparison (more scans) only when a plain line or hinge already fits better.
-  if (stepsAlone.length <= 1 && !(Math.min(lineRss + penalty * 2, hinge.rss + penalty * (hinge.start > 0 ? 3 : 2)) < costA)) return { steps: stepsAlone };
-  const fits = (hinge.start > 0 ? [0, hinge.start] : [0]).map((start) => driftFit(ctx, start, level, penalty, inflation));
-  const fit = fits.reduce<DriftFit | undefined>((best, f) => (f && (!best || f.cost < best.cost) ? f : best), undefined);
-  if (!fit || !(fit.cost < costA && fit.pSlope <= level)) return { steps: stepsAlone };
-  const { start, slope, se, residualSteps, stepP, pSlope } = fit;
-  const h = (i: number) => (i > start ? i - start : 0);
-
-  // The fitted level where the drift starts: the mean of the segment holding it, less the slope times its mean h.
-  const bounds = [0, ...residualSteps, n];
-  const k = bounds.findIndex((b, j) => j + 1 < bounds.length && start >= b && start < bounds[j + 1]);
-  const [from, to] = [bounds[k], bounds[k + 1]];
-  let meanH = 0;
-  for (let i = from; i < to; i++) meanH += h(i);
-  const startLevel = segmentStats(x, from, to).mean - (slope * meanH) / (to - from);
-  const scale = Math.abs(startLevel) > 0 ? 100 / Math.abs(startLevel) : NaN;
-  const drift: DetectedDrift = {
-    index: start,
-    n: n - start,
-    slope_pct_per_run: slope * scale,
-    ci_pct_per_run: [(slope - ctx.z * se) * scale, (slope + ctx.z * se) * scale],
-    p_value: pSlope,
+  let kinks = selectKinks(x, steps, search);
+  let fit = kinks.length ? fitPiecewise(x, steps, kinks) : undefined;
+  const slopeAt = (f: PiecewiseFit, run: number) => kinks.reduce((sum, c, j) => (c <= run ? sum + f.beta[1 + steps.length + j] : sum), 0);
+  const smallBend = (f: PiecewiseFit, k: number) => {
+    if (kinks[k] === 0) return false;
+    const [before, after] = [slopeAt(f, kinks[k] - 1), slopeAt(f, kinks[k])];
+    return Math.abs(after - before) < 0.5 * Math.max(Math.abs(before), Math.abs(after));
   };
-  // The steps of the drift model, described on the values with the slope taken out.
-  const detrended = x.map((v, i) => v - slope * h(i));
-  const dctx: Context = { ...ctx, values: detrended };
-  const steps = residualSteps.map((tau, j) =>
-    describeStep(dctx, j === 0 ? 0 : residualSteps[j - 1], tau, j === residualSteps.length - 1 ? n : residualSteps[j + 1], stepP),
-  );
-  return { drift, steps };
+  const searched = (k: number) => Math.max(1, (k + 1 < kinks.length ? kinks[k + 1] : n) - (k > 0 ? kinks[k - 1] : 0) - 2 * search.minRuns);
+  while (fit && kinks.length) {
+    const f = fit;
+    const ps = kinks.map((c, k) => {
+      const j = 1 + steps.length + k;
+      const se = Math.sqrt(noiseOf(f) * f.inverse.get(j, j));
+      const p = se > 0 ? 2 * (1 - normalCdf(Math.abs(f.beta[j] / se), 0, 1)) : 0;
+      return c === 0 ? p : smallBend(f, k) ? 1 + p : p * searched(k);
+    });
+    const worst = ps.reduce((w, p, k) => (p > ps[w] ? k : w), 0);
+    if (!(ps[worst] > level)) break;
+    kinks = kinks.filter((_, k) => k !== worst);
+    fit = kinks.length ? fitPiecewise(x, steps, kinks) : undefined;
+  }
+  return fit && kinks.length ? { steps, kinks, fit } : undefined;
 }
 
 /**
@@ -735,7 +748,7 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
     ctx.sigma = ((sum / (n - 1)) * Math.sqrt(Math.PI)) / 2 / Math.SQRT2;
   }
   const stepsAlone = level.cuts.length ? stepsFrom(ctx, level, Math.max(changeLevel, 0)) : [];
-  const { drift, steps } = level.cuts.length ? driftOrSteps(ctx, stepsAlone, changeLevel) : { steps: stepsAlone };
+  const { drifts, steps } = level.cuts.length ? driftOrSteps(ctx, stepsAlone, changeLevel) : { drifts: [], steps: stepsAlone };
   const spread = spreadsOf(
     ctx,
     steps.map((s) => s.index),
@@ -744,12 +757,22 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
   return {
     p_value: Math.min(1, 2 * Math.min(level.p, spread.p)),
     steps,
-    drifts: drift ? [drift] : [],
+    drifts,
     spreads: spread.spreads,
     outliers,
     noise: { phi: ctx.phi, sigma: ctx.sigma },
     runs: n,
   };
+}
+
+/**
+ * Where anything but an outlier changes, earliest first: every step, every drift's first run and (when the drift
+ * stops before the series ends) its last, every change of spread. What TCPD's annotators mark as change points.
+ */
+export function changeLocations(detection: Pick<SeriesDetection, "steps" | "drifts" | "spreads" | "runs">): number[] {
+  const drifts = detection.drifts.flatMap((d) => (d.index + d.n < detection.runs ? [d.index, d.index + d.n - 1] : [d.index]));
+  const all = [...detection.steps.map((s) => s.index), ...drifts, ...detection.spreads.map((s) => s.index)];
+  return [...new Set(all)].sort((a, b) => a - b);
 }
 
 /** The steps of a series (see detectSeries for the other kinds). */

@@ -779,7 +779,7 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
     if (e.drift) {
       // A slope per run, not per day: runs follow the benchmarks' cadence (nightly, with repeats and gaps), which is not a clock.
       const from = e.attribution === "window" ? "the first run of the lookback" : `the first run of commit ${e.commit_sha.slice(0, 7)}`;
-      const dsrc = `${method}; ${e.lead.label} ${e.lead.metric}: one slope (plus steps) against steps alone by BIC, the slope's 95 % interval under the AR(1) noise model (lib/analysis/changepoints.ts), over the ${e.drift.runs} runs from ${from}; in percent of the stretch's starting level per run`;
+      const dsrc = `${method}; ${e.lead.label} ${e.lead.metric}: a piecewise-linear trend (slopes changing at kinks, plus steps) against steps alone by BIC, this stretch's slope with its 95 % interval under the AR(1) noise model (lib/analysis/changepoints.ts, lib/analysis/trend.ts), over the ${e.drift.runs} runs from ${from}; in percent of the stretch's starting level per run`;
       add(maybe(`${key}.drift.slope_pct_per_run`, `${e.lead.label} ${e.lead.metric} drift per run`, e.drift.slope_pct_per_run, "pct_per_run", 2, dsrc, true));
       add(maybe(`${key}.drift.ci_low`, `lower end of the 95 % interval of drift ${i + 1}`, e.drift.ci_pct_per_run[0], "pct_per_run", 2, dsrc, true));
       add(maybe(`${key}.drift.ci_high`, `upper end of the 95 % interval of drift ${i + 1}`, e.drift.ci_pct_per_run[1], "pct_per_run", 2, dsrc, true));
