@@ -452,17 +452,24 @@ function refine(
   const { input, prefix } = scanned;
   const n = input.values.length;
   let kept = [...cuts];
-  for (let round = 0; round < 4 * cuts.length + 8; round++) {
+  // A placement that has not settled within the rounds reports nothing: on a smooth curve, which no set of steps
+  // describes, the splits chase one another (TCPD's us_population: tested as they stood, 49 "steps").
+  for (let round = 0; round < 4 * cuts.length + 8 && kept.length; round++) {
     const placed = kept.map((tau, k) => {
       const from = k === 0 ? 0 : kept[k - 1];
       const to = k === kept.length - 1 ? n : kept[k + 1];
       const best = bestSplitIn(input, prefix, from, to);
       return best ? { tau: best.tau, z: best.z, from, to } : { tau, z: 0, from, to };
     });
-    const moved = placed.map((x) => x.tau);
-    const unique = moved.every((t, k) => k === 0 || t > moved[k - 1]);
-    if (unique && moved.some((t, k) => t !== kept[k])) {
-      kept = moved;
+    // Two splits whose best places meet or cross are one change: the weaker goes (tested as they were, one change
+    // could be reported twice at the same run).
+    const clash = placed.findIndex((x, k) => k > 0 && x.tau <= placed[k - 1].tau);
+    if (clash > 0) {
+      kept.splice(placed[clash].z < placed[clash - 1].z ? clash : clash - 1, 1);
+      continue;
+    }
+    if (placed.some((x, k) => x.tau !== kept[k])) {
+      kept = placed.map((x) => x.tau);
       continue;
     }
     const tested = placed.map((x) => ({ tau: x.tau, p: scanTailProbability(x.z, x.to - x.from, input.m), ok: true }));
@@ -486,7 +493,7 @@ interface Context {
   sigma: number;
   phi: number;
   z: number;
-  /** How heavy the noise's tails look, 0 (Gaussian) … 1 (Student-t, 3 df): the null every scan of this series reads. */
+  /** How heavy the noise's tails look, 0 (Gaussian) … 1 (Student-t, 3 df), read beyond both (scan-null.ts): the null every scan of this series reads. */
   tails: number;
 }
 
