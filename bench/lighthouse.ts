@@ -4,6 +4,7 @@ import path from "node:path";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { serveDemoSite } from "../tests/helpers/demo-site";
 import { fmt, median, say, type Row, type SectionResult } from "./lib";
+import { messageOf } from "../lib/error-message";
 
 /**
  * Lighthouse (12.2.3, the devDependency; mobile form factor with its simulated
@@ -73,7 +74,9 @@ export async function lighthouseOnce(url: string, env: NodeJS.ProcessEnv = proce
       return await lighthouseAttempt(url, env);
     } catch (error) {
       if (attempt >= 3) throw error;
-      const lines = (error instanceof Error ? error.message : String(error)).split("\n").filter((l) => l.trim());
+      const lines = messageOf(error)
+        .split("\n")
+        .filter((l) => l.trim());
       say(
         `lighthouse: ${url}: ${lines.find((l) => /Runtime error|NO_[A-Z_]+|Error:/.test(l)) ?? lines.pop() ?? "failed"}; again (attempt ${attempt + 1} of 3)`,
       );

@@ -4,6 +4,7 @@
  * whose names say "secret" are redacted before anything is written; the
  * envelope (ts, level, msg) cannot be overwritten by context fields.
  */
+import { messageOf } from "./error-message";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -78,9 +79,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     try {
       line = JSON.stringify(record);
     } catch (error) {
-      line = JSON.stringify(
-        redact({ ts, level, msg: message, log_error: `fields not serializable: ${error instanceof Error ? error.message : String(error)}` }, secrets),
-      );
+      line = JSON.stringify(redact({ ts, level, msg: message, log_error: `fields not serializable: ${messageOf(error)}` }, secrets));
     }
     write(line, level);
   };

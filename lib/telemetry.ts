@@ -1,4 +1,5 @@
 import { SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
+import { messageOf } from "./error-message";
 
 /**
  * OpenTelemetry tracing of agent runs and LLM calls, exported over OTLP/HTTP
@@ -43,7 +44,7 @@ export async function flushTelemetry(): Promise<void> {
   await delegate.forceFlush?.();
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 500);
+const message = (error: unknown) => messageOf(error).split("\n")[0].slice(0, 500);
 
 /**
  * Runs fn inside an active span (children — the AI SDK's, fetches — nest

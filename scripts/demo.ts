@@ -32,6 +32,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Cron } from "croner";
 import { ensureLocalClickHouse, projectRoot } from "../lib/local-clickhouse/launcher";
+import { messageOf } from "../lib/error-message";
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 const args = new Set(process.argv.slice(2));
@@ -107,7 +108,7 @@ const site = await serveSite({
   say,
   onExit: (code) => void (stopping ? undefined : (say(`the site exited (${code})`), stop(1))),
 }).catch((error: unknown) => {
-  say(`the site did not start: ${error instanceof Error ? error.message : String(error)}`);
+  say(`the site did not start: ${messageOf(error)}`);
   return stop(1);
 });
 siteStop = () => site.stop();

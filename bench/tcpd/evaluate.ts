@@ -1,5 +1,6 @@
 import { loadTcpd, type TcpdData, type TcpdExclusion } from "./dataset";
 import { cleanPredictions, coverScore, f1Score } from "./metrics";
+import { messageOf } from "../../lib/error-message";
 
 /**
  * A change-point detector on TCPD, scored as TCPDBench scores the published methods (default experiment: one
@@ -70,7 +71,7 @@ export function evaluateOnTcpd(detect: Detector, options: EvaluateOptions = {}):
         locations,
       };
     } catch (error) {
-      return { name, nObs, f1: 0, cover: 0, predicted: 0, locations: [], error: error instanceof Error ? error.message : String(error) };
+      return { name, nObs, f1: 0, cover: 0, predicted: 0, locations: [], error: messageOf(error) };
     }
   });
   const n = series.length;

@@ -24,6 +24,7 @@ import { loadEvents } from "../lifecycle/events";
 import { reachConfigured, reachOut } from "../reach";
 import type { EventExtras } from "../reach/github-issues";
 import { absoluteUrl, paths } from "../site/paths";
+import { messageOf } from "../error-message";
 
 /**
  * council: the latest data window → one episode draft in `episodes`.
@@ -397,7 +398,7 @@ async function tellEvents(
     await reachOut({ db: deps.db, env: deps.env, log: deps.log, metrics: deps.metrics, now: run.now }, events, extras);
   } catch (error) {
     deps.metrics.count("muse.reach.failures", 1, { channel: "council" });
-    deps.log.warn("reach: could not load the events to tell", { error: error instanceof Error ? error.message : String(error) });
+    deps.log.warn("reach: could not load the events to tell", { error: messageOf(error) });
   }
 }
 

@@ -9,6 +9,7 @@ import { EpisodeFileError, episodeFrontMatter, parseEpisodeFile, readFrontMatter
 import { checkEpisodeFile } from "../episode/truth";
 import { episodeBranch, reviewBody, reviewTitle } from "../review/episode";
 import { nextVersion, reviewFor, saveReview } from "../review/store";
+import { messageOf } from "../error-message";
 
 function jsonOrUndefined(text: string): unknown {
   try {
@@ -232,7 +233,7 @@ export function episodeFileProblems(row: EpisodeRow, truth: { links?: CommitLink
       parseEpisodeFile(row.markdown);
     } catch (error) {
       const list = (error as { problems?: unknown }).problems;
-      problems.push(...(Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)]));
+      problems.push(...(Array.isArray(list) ? list.map(String) : [messageOf(error)]));
     }
   } else {
     // Translations may translate the section headings: their front-matter must validate.
@@ -287,7 +288,7 @@ export async function revalidateSite(env: Env, log: Logger, doFetch: typeof glob
     }
     return "ok";
   } catch (error) {
-    log.warn("site revalidation failed", { url, error: error instanceof Error ? error.message : String(error) });
+    log.warn("site revalidation failed", { url, error: messageOf(error) });
     return "failed";
   }
 }
@@ -343,7 +344,7 @@ export async function publish(
       try {
         filePath = episodeFilePathOf(row.series, row.episode_num, row.lang);
       } catch (error) {
-        fail(row.lang, [error instanceof Error ? error.message : String(error)]);
+        fail(row.lang, [messageOf(error)]);
         if (row === original) originalOk = false;
         continue;
       }
@@ -400,7 +401,7 @@ export async function publish(
       context.progress(`published ${original.series} episode ${original.episode_num}`, { langs, commit: commitSha, created: result.created });
     } catch (error) {
       metrics.count("muse.publish.failures");
-      log.error("publish failed", { series: original.series, episode: original.episode_num, error: error instanceof Error ? error.message : String(error) });
+      log.error("publish failed", { series: original.series, episode: original.episode_num, error: messageOf(error) });
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import { watcherRunRow, type WatcherRunRow } from "../clickhouse/tables";
 import type { UpstreamRepo } from "../upstream/types";
 import { isTransient } from "./runner";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
+import { messageOf } from "../error-message";
 
 /**
  * watch: data freshness per source against the latest upstream commit.
@@ -104,7 +105,7 @@ const SEVERITY: Record<WatcherStatus, number> = { valid: 0, degraded: 1, error: 
 export const worst = (statuses: WatcherStatus[]): WatcherStatus => statuses.reduce<WatcherStatus>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "valid");
 
 function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 300);
+  return messageOf(error).split("\n")[0].slice(0, 300);
 }
 
 export async function checkSource(db: Db, repo: UpstreamRepo, thresholdSeconds: number, now: Date): Promise<SourceFreshness> {

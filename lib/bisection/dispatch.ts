@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import type { Logger } from "../log";
 import { createGitHubClient, parseRepoRef } from "../upstream/github";
 import { markDispatched, undispatchedRequests, type BenchRequestRow, type BenchSelector } from "./requests";
+import { messageOf } from "../error-message";
 
 /**
  * A GitHub Actions workflow in Banterhearts runs a bisection request when no
@@ -114,7 +115,7 @@ export async function dispatchPending(db: Db, dispatcher: WorkflowDispatcher, no
     try {
       await dispatcher.dispatch(request);
     } catch (error) {
-      summary.failed.push({ request_id: request.request_id, error: error instanceof Error ? error.message : String(error) });
+      summary.failed.push({ request_id: request.request_id, error: messageOf(error) });
       continue;
     }
     await markDispatched(db, [request.request_id], now);

@@ -14,6 +14,7 @@ import { MigrationError, migrate, appliedMigrations, loadMigrations, DEFAULT_MIG
 import { flushTelemetry, registerTelemetry } from "../telemetry";
 import { loadSynthetics } from "../datadog/apply";
 import { formatCheckResult, runSiteChecks, siteChecks } from "../datadog/synthetics";
+import { messageOf } from "../error-message";
 
 /**
  * The CLI: each command is a small async function returning an exit code.
@@ -260,10 +261,10 @@ export async function runCli(argv: string[]): Promise<number> {
       err(`${e.message}\n\nUsage: npm run ${command.usage.replace(/^muse/, "muse --")}`);
       return 2;
     }
-    err(`${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    err(`${name} failed: ${messageOf(e)}`);
     return 1;
   } finally {
-    if (traced) await flushTelemetry().catch((e: unknown) => err(`traces not sent: ${e instanceof Error ? e.message : String(e)}`));
+    if (traced) await flushTelemetry().catch((e: unknown) => err(`traces not sent: ${messageOf(e)}`));
     await clickhouse?.stop();
   }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { createDb, withDatabase, type ClickHouseConfig, type Db } from "./client";
+import { messageOf } from "../error-message";
 
 /**
  * Numbered, idempotent migrations from `sql/NNN_name.sql`, recorded in
@@ -205,7 +206,7 @@ async function applyStatement(db: Db, statement: string): Promise<void> {
         .split("\n")
         .find((l) => l.trim())
         ?.trim() ?? statement;
-    throw new MigrationError(`${first.slice(0, 80)}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new MigrationError(`${first.slice(0, 80)}: ${messageOf(e)}`);
   }
 }
 

@@ -6,6 +6,7 @@ import { loadEnv } from "../env";
 import { createLogger, type Logger } from "../log";
 import { SITE_LANGS, type Lang } from "../site/i18n";
 import { episodeSlug } from "../site/paths";
+import { messageOf } from "../error-message";
 
 /**
  * The published episodes, read (never written) from
@@ -237,7 +238,7 @@ async function buildContent(dir: string, files: FileEntry[], listProblems: Conte
     try {
       parsed = parseEpisodeText(await readFile(file.abs, "utf8"), file.lang);
     } catch (error) {
-      problems.push({ path: file.rel, problems: error instanceof EpisodeFileError ? error.problems : [error instanceof Error ? error.message : String(error)] });
+      problems.push({ path: file.rel, problems: error instanceof EpisodeFileError ? error.problems : [messageOf(error)] });
       continue;
     }
     const fm = parsed.frontMatter;

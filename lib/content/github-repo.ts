@@ -15,6 +15,7 @@ import {
   type ContentReviewRequest,
 } from "./repo";
 import { sleep } from "../retry";
+import { messageOf } from "../error-message";
 
 /**
  * The content repository on GitHub, written through the git data API:
@@ -77,12 +78,12 @@ export function gitBlobSha(content: string): string {
 
 /** GitHub's answer to creating a ref that exists: a racing writer created the branch first. */
 function isExistingRef(error: unknown): boolean {
-  return statusOf(error) === 422 && /already exists/i.test(error instanceof Error ? error.message : String(error));
+  return statusOf(error) === 422 && /already exists/i.test(messageOf(error));
 }
 
 /** GitHub's answer to opening a second pull request for the same head and base. */
 function isExistingPull(error: unknown): boolean {
-  return statusOf(error) === 422 && /pull request already exists/i.test(error instanceof Error ? error.message : String(error));
+  return statusOf(error) === 422 && /pull request already exists/i.test(messageOf(error));
 }
 
 /** A non-fast-forward answer to the ref PATCH: someone else moved the branch. */
@@ -90,7 +91,7 @@ function isConflict(error: unknown): boolean {
   const status = statusOf(error);
   if (status === 409) return true;
   if (status !== 422) return false;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return /fast[ -]?forward|reference update failed|cannot be updated|reference cannot be updated/i.test(message);
 }
 
@@ -108,7 +109,7 @@ export function createGitHubContentRepo(ref: string, options: GitHubContentRepoO
   const fail = (error: unknown, doing: string): ContentRepoError => {
     if (error instanceof ContentRepoError) return error;
     const status = statusOf(error);
-    const answer = (error instanceof Error ? error.message : String(error)).split(token).join("[redacted]");
+    const answer = (messageOf(error)).split(token).join("[redacted]");
     if (status === 401) return new ContentRepoError(`GitHub rejected the token while ${doing} in ${fullName} (401 ${answer}); check GITHUB_TOKEN`);
     if ((status === 403 || status === 429) && /rate limit/i.test(answer)) {
       return new ContentRepoError(`GitHub rate limit while ${doing} in ${fullName} (${status} ${answer}); retry later`, true);

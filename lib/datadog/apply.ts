@@ -33,6 +33,7 @@ import {
   type Widget,
 } from "./schemas";
 import { renderSynthetic, siteUrlProblem } from "./synthetics";
+import { messageOf } from "../error-message";
 
 /**
  * `muse datadog apply`: makes Datadog hold what datadog/*.json defines, and
@@ -68,7 +69,7 @@ async function readJson<S extends z.ZodType>(dir: string, file: string, schema: 
   try {
     raw = JSON.parse(await readFile(full, "utf8"));
   } catch (error) {
-    throw new DefinitionError(file, [error instanceof Error ? error.message : String(error)]);
+    throw new DefinitionError(file, [messageOf(error)]);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success)

@@ -2,6 +2,7 @@ import type { FileEntry } from "../content/episodes";
 import type { Clock } from "../server-context";
 import { isLang } from "../site/i18n";
 import { absoluteUrl, episodeSlug, paths } from "../site/paths";
+import { messageOf } from "../error-message";
 
 /**
  * How `npm run demo` serves an episode its cron publishes after the site was
@@ -135,7 +136,7 @@ export function changedPageUrls(changes: readonly ContentChange[], siteUrl: stri
 }
 
 function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return messageOf(error).split("\n")[0];
 }
 
 export function createRedeployer(deps: RedeployDeps, first: { deployment: Deployment; content: readonly ContentFile[] }): Redeployer {

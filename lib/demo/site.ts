@@ -7,6 +7,7 @@ import { listFiles } from "../content/episodes";
 import { projectRoot } from "../local-clickhouse/launcher";
 import type { Clock } from "../server-context";
 import { createRedeployer, DIST_DIRS, type CheckResult, type Deployment } from "./redeploy";
+import { messageOf } from "../error-message";
 
 /**
  * The site of `npm run demo`: built, served, and built again when an episode
@@ -236,7 +237,7 @@ export async function serveSite(options: DemoSiteOptions): Promise<DemoSite> {
     );
     const check = () => redeployer.check();
     const loop = async () => {
-      await check().catch((error: unknown) => say(`checking the episode files failed: ${error instanceof Error ? error.message : String(error)}`));
+      await check().catch((error: unknown) => say(`checking the episode files failed: ${messageOf(error)}`));
       if (!stopped) timer = setTimeout(loop, options.checkEveryMs ?? 5_000);
     };
     timer = setTimeout(loop, options.checkEveryMs ?? 5_000);

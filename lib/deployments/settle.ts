@@ -6,6 +6,7 @@ import { DEPLOYMENT_COLUMNS, deploymentError, deploymentRow, deploymentUrl, type
 import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
+import { messageOf } from "../error-message";
 
 /**
  * Deployments that settle (docs/operations.md "Deployments"). The publisher records a deployment pending when it
@@ -86,7 +87,7 @@ export async function settleDeployments(deps: SettleDeps): Promise<SettleResult>
         next = await fromVercel(client, env, row);
       } catch (error) {
         // Vercel unreachable or refusing: the row waits for the next run (or its timeout below).
-        deps.log.warn("settle: Vercel's API did not answer", { commit_sha: row.commit_sha, error: error instanceof Error ? error.message : String(error) });
+        deps.log.warn("settle: Vercel's API did not answer", { commit_sha: row.commit_sha, error: messageOf(error) });
       }
     }
     const ageMinutes = (now.getTime() - Date.parse(row.ts)) / 60_000;

@@ -5,6 +5,7 @@ import { qualityModel } from "../analysis/quality-chart";
 import { DATA_QUALITY_HEADING, SECTIONS, draftToContent, series, type EpisodeContent, type EpisodeDraft, type EpisodeSection, type Series } from "./draft";
 import { LANGS, roundTo } from "./fact";
 import { commitSubject } from "./references";
+import { messageOf } from "../error-message";
 
 export { LANGS } from "./fact";
 
@@ -281,7 +282,7 @@ export function readFrontMatter(text: string): { data: unknown; raw: Record<stri
   try {
     data = parseYaml(match[1]);
   } catch (error) {
-    throw new EpisodeFileError([`front-matter is not valid YAML: ${error instanceof Error ? error.message : String(error)}`]);
+    throw new EpisodeFileError([`front-matter is not valid YAML: ${messageOf(error)}`]);
   }
   const raw = data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
   return { data, raw, body: match[2] };

@@ -6,6 +6,7 @@ import { parseEpisodeFile, type CommitLinks, type ResolvedClaim } from "./file";
 import { atomsOfMarkdown, atomsOfPlain, atomsOfTemplate, checkNeighbourhood, neighbourhoodContext } from "./neighbourhood";
 import { REFERENCE_PATTERN, commitSubject, renderTemplate, referencesIn, shortSha, type Reference, type ReferenceContext } from "./references";
 import { checkMarkdown, numbersIn, type ResidualRules } from "./residual";
+import { messageOf } from "../error-message";
 
 /**
  * THE TRUTH RULE, by construction: an episode's prose is a template whose
@@ -142,7 +143,7 @@ export function checkEpisodeFile(text: string, facts: Facts, options: { links?: 
     if (parsed.frontMatter.lang === "en") parsed = parseEpisodeFile(text);
   } catch (error) {
     const list = (error as { problems?: unknown }).problems;
-    return Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)];
+    return Array.isArray(list) ? list.map(String) : [messageOf(error)];
   }
   const fm = parsed.frontMatter;
   const context = referenceContext(facts, options.links);

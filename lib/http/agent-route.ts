@@ -7,6 +7,7 @@ import type { AgentDeps } from "../agents/types";
 import { afterResponse } from "./after";
 import { requireToken } from "./auth";
 import { json, jsonError } from "./responses";
+import { messageOf } from "../error-message";
 
 /**
  * The thin HTTP face of the runner, shared by `GET /api/cron/{agent}` (Vercel
@@ -45,7 +46,7 @@ export async function handleAgentRequest(
     if (error instanceof AgentBusyError) {
       return jsonError(409, error.message, { holder_run_id: error.holderRunId, holder_since: error.holderSince });
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     deps.log.error("agent request failed before the run started", { agent: agentName, error: message });
     const unreachable = !(error instanceof ClickHouseError);
     return jsonError(503, unreachable ? "ClickHouse is unreachable; the run was not started" : "ClickHouse refused the run record; the run was not started");

@@ -3,6 +3,7 @@ import { v5 as uuidv5 } from "uuid";
 import type { LlmEventRow } from "../clickhouse/tables";
 import { llmCostUsd } from "../pricing";
 import type { LlmProvider } from "./provider";
+import { messageOf } from "../error-message";
 
 /**
  * One structured LLM call (AI SDK `generateText` + `Output.object`) and the
@@ -53,7 +54,7 @@ function tokens(usage: LanguageModelUsage | undefined): { tokens_in: number; tok
   return { tokens_in: Math.max(0, Math.round(usage?.inputTokens ?? 0)), tokens_out: Math.max(0, Math.round(usage?.outputTokens ?? 0)) };
 }
 
-const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 500);
+const firstLine = (error: unknown) => messageOf(error).split("\n")[0].slice(0, 500);
 
 function isTransientLlmError(error: unknown): boolean {
   if (APICallError.isInstance(error)) return error.isRetryable;

@@ -4,6 +4,7 @@ import { randomUUID, timingSafeEqual, createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync, gzipSync, inflateSync, deflateSync, brotliDecompressSync } from "node:zlib";
+import { messageOf } from "../error-message";
 
 /**
  * ClickHouse's HTTP interface served over the embedded engine chDB.
@@ -156,7 +157,7 @@ class ClickHouseHttpError extends Error {
 /** Parses `Code: N. DB::Exception: ...` out of an engine error. */
 function toClickHouseError(e: unknown): ClickHouseHttpError {
   if (e instanceof ClickHouseHttpError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = messageOf(e);
   const m = /Code:\s*(\d+)\./.exec(message);
   const code = m ? Number(m[1]) : 1001;
   const text = m ? message.slice(m.index) : `Code: ${code}. DB::Exception: ${message}. (STD_EXCEPTION)`;
@@ -540,7 +541,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      log(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+      log(`internal error: ${messageOf(e)}`);
       if (!res.headersSent) res.writeHead(500).end("Internal error\n");
     });
   });

@@ -8,6 +8,7 @@ import type { ServerContext } from "../server-context";
 import { createUpstreamRepos } from "../upstream";
 import { comparePullRequest, type PrCheckOptions, type PrComparison } from "./compare";
 import { createPrGitHubClient, reportPullRequestCheck, type PrGitHubClient, type ReportOutcome } from "./report";
+import { messageOf } from "../error-message";
 
 export { comparePullRequest, judge, welchTest, DEFAULT_PR_CHECK_OPTIONS, type PrComparison, type PrCheckOptions } from "./compare";
 export { createPrGitHubClient, reportPullRequestCheck, reportView, CHECK_NAME, STATUS_CONTEXT, COMMENT_MARKER, type PrGitHubClient } from "./report";
@@ -92,7 +93,7 @@ export async function runPrCheck(deps: PrCheckDeps, input: { pullRequest: number
     return await checkPullRequest(deps, input);
   } finally {
     await releaseAgentLock(deps.db, lease, holder).catch((error: unknown) =>
-      deps.log.warn("pr-check: could not release the lease (it lapses)", { error: error instanceof Error ? error.message : String(error) }),
+      deps.log.warn("pr-check: could not release the lease (it lapses)", { error: messageOf(error) }),
     );
   }
 }
@@ -109,7 +110,7 @@ async function checkPullRequest(deps: PrCheckDeps, input: { pullRequest: number;
         : await createUpstreamRepos(deps.env).hearts.mergeBase?.(headSha);
   } catch (error) {
     // The comparison still runs, against main's runs before the pull request's (and says so).
-    deps.log.warn("pr-check: merge base not found", { head_sha: headSha, error: error instanceof Error ? error.message : String(error) });
+    deps.log.warn("pr-check: merge base not found", { head_sha: headSha, error: messageOf(error) });
   }
   const comparison = await comparePullRequest(deps.db, { pullRequest: input.pullRequest, headSha, mergeBase, options: prCheckOptions(deps.env) });
   const outcome = await reportPullRequestCheck(deps.db, github, comparison, { now: deps.now, repo: deps.env.BANTERHEARTS_REPO?.replace(/@.*$/, "") });
@@ -143,7 +144,7 @@ export async function checkPullRequestsAfterIngest(context: ServerContext, repor
       context.log.warn("pr-check failed", {
         pull_request: head.pullRequest,
         head_sha: head.headSha,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       });
     }
   }

@@ -9,6 +9,7 @@ import type { Logger } from "../log";
 import { absoluteUrl, paths } from "../site/paths";
 import { createGitHubClient, parseRepoRef } from "../upstream/github";
 import { loadEventIssues, saveEventIssue, type EventIssueRow, type IssueState } from "./store";
+import { messageOf } from "../error-message";
 
 /**
  * One GitHub issue per regression event on Banterhearts, kept current
@@ -471,7 +472,7 @@ export async function syncRegressionIssues(db: Db, client: IssueClient, events: 
     try {
       await syncOne(e);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       summary.failed.push({ event_id: e.event_id, error: message });
       context.log?.warn("github issue sync failed", { event_id: e.event_id, error: message });
     }

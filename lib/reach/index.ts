@@ -7,6 +7,7 @@ import { datadogEvent, datadogFingerprint, postDatadogEvent } from "./datadog-ev
 import { issueClientFromEnv, syncRegressionIssues, type EventExtras, type IssueClient, type SyncSummary } from "./github-issues";
 import { postSlack, slackFingerprint, slackMessage, slackNotice } from "./slack";
 import { loadEventIssues, loadNotified, saveNotified, type NotificationChannel } from "./store";
+import { messageOf } from "../error-message";
 
 /**
  * Telling people about events (docs/reach.md): the GitHub issue of each
@@ -49,7 +50,7 @@ export async function reachOut(deps: ReachDeps, events: readonly BenchEventRow[]
   const fail = (channel: string, error: unknown, n = 1) => {
     summary.failures += n;
     metrics.count("muse.reach.failures", n, { channel });
-    log.warn(`reach: ${channel} failed`, { channel, error: error instanceof Error ? error.message : String(error) });
+    log.warn(`reach: ${channel} failed`, { channel, error: messageOf(error) });
   };
   if (events.length === 0) return summary;
 

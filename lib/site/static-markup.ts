@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { messageOf } from "../error-message";
 
 /**
  * React elements → static HTML, for pages served as documents without any
@@ -371,7 +372,7 @@ function renderElement(element: ElementLike, out: string[]): void {
     try {
       result = (type as (props: unknown) => unknown)(props);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       throw new Error(`rendering <${nameOf(type)}> failed (static markup supports no hooks or context): ${message}`, { cause: error });
     }
     if (typeof result === "object" && result !== null && typeof (result as { then?: unknown }).then === "function") {

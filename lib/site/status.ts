@@ -11,6 +11,7 @@
 
 import type { EpisodesDay } from "../clickhouse/queries/episodes";
 import type { ShapedSize } from "./events";
+import { messageOf } from "../error-message";
 
 export type { EpisodesDay };
 
@@ -188,7 +189,7 @@ export function scrub(text: string, max = 240): string {
 
 /** The notice for a failed section query: a missing table is named; anything else stays generic. */
 export function sectionNotice(error: unknown, tables: string[]): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (/UNKNOWN_TABLE|Code: 60\b|Unknown table|doesn't exist|does not exist/i.test(message)) {
     return `Not available: the table ${tables.join(" or ")} is missing (run "npm run muse -- migrate").`;
   }

@@ -7,6 +7,7 @@ import type { CommitLinks } from "../episode/file";
 import { renderAndCheck } from "../episode/truth";
 import type { TranslationLang, TranslationOutput } from "./llm";
 import type { TranslatableText } from "./verify";
+import { messageOf } from "../error-message";
 
 /**
  * From an English original's row to what is translated and checked, and from
@@ -51,7 +52,7 @@ export function translationSource(row: EpisodeRow): { source: TranslationSource 
     parsed = parseEpisodeFile(row.markdown);
   } catch (error) {
     const list = (error as { problems?: unknown }).problems;
-    return { problems: Array.isArray(list) ? list.map(String) : [error instanceof Error ? error.message : String(error)] };
+    return { problems: Array.isArray(list) ? list.map(String) : [messageOf(error)] };
   }
   const fm = parsed.frontMatter;
   const problems: string[] = [];

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createLogger, type Logger } from "../log";
 import { UpstreamError, type CommitFile, type ListCommitsOptions, type UpstreamCommit, type UpstreamName, type UpstreamRepo } from "./types";
 import { sleep } from "../retry";
+import { messageOf } from "../error-message";
 
 /**
  * An upstream repository read through GitHub's REST API with Octokit, retrying
@@ -459,7 +460,7 @@ function apiHostNote(baseUrl: string | undefined): string {
 export function toUpstreamError(error: unknown, doing: string, token: string): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const status = statusOf(error);
-  const answer = error instanceof Error ? error.message : String(error);
+  const answer = messageOf(error);
   let message: string;
   let transient = false;
   if (status === 401) {

@@ -6,6 +6,7 @@ import type { ItemProblem } from "../problems";
 import { nestedDeeperThan } from "../json-depth";
 import { normalizeReport, utcTimestamp, type NormalizedReport } from "./normalize";
 import { benchmarkReport, commitSha as commitShaSchema, pullRequest as pullRequestSchema, requestId as requestIdSchema } from "./schemas";
+import { messageOf } from "../../error-message";
 
 /**
  * Banterhearts report ingestion, shared by POST /api/ingest/bench and the
@@ -115,7 +116,7 @@ export class IngestWriteError extends Error {
     readonly table: string,
     cause: unknown,
   ) {
-    super(`writing ${table} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`writing ${table} failed: ${messageOf(cause)}`, { cause });
     this.name = "IngestWriteError";
     this.unreachable = !(cause instanceof ClickHouseError);
   }
