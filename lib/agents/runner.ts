@@ -11,6 +11,7 @@ import { UpstreamError } from "../upstream/types";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { inSpan } from "../telemetry";
 import { retry } from "../retry";
+import { firstLineOf } from "../error-message";
 
 /**
  * The one runner every trigger shares (Vercel Cron, maintainers' API, CLI):
@@ -83,8 +84,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message.split("\n")[0].slice(0, 2_000);
-  return String(error).slice(0, 2_000);
+  return firstLineOf(error).slice(0, 2_000);
 }
 
 async function writeRun(db: Db, row: AgentRunRow): Promise<void> {

@@ -10,6 +10,7 @@ import { repoName, type CommitLinks } from "../episode/file";
 import { renderAndCheck } from "../episode/truth";
 import { TransientError, type AgentDefinition, type AgentDeps, type AgentResult, type RunContext } from "./types";
 import { emitLlmMetrics } from "../llm/metrics";
+import { firstLineOf } from "../error-message";
 
 /**
  * translate: published or publishable English originals → their translations
@@ -192,7 +193,7 @@ export function translationRow(input: TranslationRowInput): EpisodeRow {
     } catch (error) {
       // Only a rejected translation can be malformed enough not to render; say why.
       if (input.status !== "rejected") throw error;
-      problems = [...problems, `not renderable: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`];
+      problems = [...problems, `not renderable: ${firstLineOf(error)}`];
     }
   }
   const tokensIn = events.reduce((n, e) => n + e.tokens_in, 0);

@@ -2,6 +2,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from "@c
 import type { z } from "zod";
 import type { Env } from "../env";
 import { localClickHouseCredentials, localRoleUserPassword } from "../local-clickhouse/credentials";
+import { messageOf } from "../error-message";
 
 export const LOCAL_CLICKHOUSE_URL = "http://127.0.0.1:18123";
 
@@ -195,7 +196,7 @@ export class Db {
   async ping(): Promise<{ ok: true } | { ok: false; error: string }> {
     const result = await this.client.ping();
     if (result.success) return { ok: true };
-    return { ok: false, error: result.error instanceof Error ? result.error.message : String(result.error) };
+    return { ok: false, error: messageOf(result.error) };
   }
 
   async close(): Promise<void> {

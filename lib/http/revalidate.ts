@@ -2,6 +2,7 @@ import "server-only";
 import { revalidatePath } from "next/cache";
 import { requireToken } from "./auth";
 import { json, jsonError } from "./responses";
+import { firstLineOf } from "../error-message";
 
 /**
  * POST /api/revalidate (MUSE_ADMIN_TOKEN): refreshes the site's cached pages —
@@ -15,7 +16,7 @@ export async function handleRevalidate(request: Request, revalidate: () => void 
   try {
     revalidate();
   } catch (error) {
-    return jsonError(500, `revalidation failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    return jsonError(500, `revalidation failed: ${firstLineOf(error)}`);
   }
   return json({ revalidated: true, now: Date.now() });
 }

@@ -11,6 +11,7 @@ import { afterResponse } from "./after";
 import { constantTimeEqual, unusableToken } from "./auth";
 import { readBodyCapped } from "./body";
 import { json, jsonError } from "./responses";
+import { firstLineOf } from "../error-message";
 
 /**
  * POST /api/webhooks/vercel: Vercel deployment events → the `deployments` row
@@ -355,7 +356,7 @@ export async function handleVercelWebhook(request: Request, makeDeps: () => Webh
     log.info("deployment status recorded", { commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms });
     return json({ received: true, recorded: true, commit_sha: commitSha, status: row.status, duration_ms: row.duration_ms, url: row.url });
   } catch (error) {
-    log.error("could not record the deployment event", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    log.error("could not record the deployment event", { error: firstLineOf(error) });
     // Non-2xx: Vercel delivers the event again later.
     return jsonError(503, "ClickHouse is unreachable; the event was not recorded");
   } finally {

@@ -10,6 +10,7 @@ import { museCommandLines } from "../triage/commands";
 import { parseRepoRef } from "../upstream/github";
 import { episodeBranch, episodeName, episodeOfBody, episodeOfBranch } from "./episode";
 import { decideReview, MAX_REVIEW_REASON, reviewFor, type DecisionOutcome } from "./store";
+import { firstLineOf } from "../error-message";
 
 /**
  * The GitHub side of episode reviews (MUSE_PUBLISH_MODE=pull-request, docs/reach.md "Review before an episode goes
@@ -174,7 +175,7 @@ export async function handleReviewPullRequest(deps: ReviewWebhookDeps, body: unk
       outcome.duplicate ? 200 : 202,
     );
   } catch (error) {
-    log.error("could not record the review decision", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    log.error("could not record the review decision", { error: firstLineOf(error) });
     return jsonError(503, "the review decision could not be recorded (ClickHouse unreachable); redeliver later");
   }
 }
@@ -226,7 +227,7 @@ export async function handleReviewComment(deps: ReviewWebhookDeps, payload: Revi
     log.info("episode rejected in review", { actor: who, duplicate: outcome.duplicate });
     return json({ received: true, episode: name, duplicate: outcome.duplicate, applied: [outcomeSummary(outcome)], notes }, outcome.duplicate ? 200 : 202);
   } catch (error) {
-    log.error("could not apply the review command", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    log.error("could not apply the review command", { error: firstLineOf(error) });
     return jsonError(503, "the rejection could not be recorded or the pull request not closed (ClickHouse or GitHub unreachable); redeliver later");
   }
 }

@@ -6,6 +6,7 @@ import { acceptedMediaType, readBodyCapped } from "../http/body";
 import { json, jsonError } from "../http/responses";
 import { serverContext, type ServerContext } from "../server-context";
 import { applyTriage, MAX_ACTOR, MAX_REASON, SHA_PREFIX, TRIAGE_ACTIONS } from "./store";
+import { firstLineOf } from "../error-message";
 
 /**
  * POST /api/changes/{id}/triage, `Authorization: Bearer $MUSE_ADMIN_TOKEN`
@@ -99,7 +100,7 @@ export async function handleTriageRequest(
       },
     });
   } catch (error) {
-    context.log.error("triage failed", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    context.log.error("triage failed", { error: firstLineOf(error) });
     return jsonError(
       503,
       error instanceof ClickHouseError ? "ClickHouse refused the query; retry later" : "ClickHouse is unreachable; retry later",

@@ -14,6 +14,7 @@ import { serverContext, type Clock } from "../server-context";
 import { createGitHubClient, parseRepoRef, statusOf } from "../upstream/github";
 import { eventIdFromIssueBody, parseCommands } from "./commands";
 import { actionsOfDelivery, applyTriage, deliveryActionId, type TriageActionRow } from "./store";
+import { firstLineOf } from "../error-message";
 
 /**
  * POST /api/webhooks/github: maintainers triage events with issue comments
@@ -240,7 +241,7 @@ export async function handleGitHubWebhook(request: Request, makeDeps: () => GitH
     log.info("triage applied from an issue comment", { event_id: eventId, actions: applied.map((a) => a.action) });
     return json({ received: true, event_id: eventId, applied, notes }, applied.length > 0 ? 202 : 200);
   } catch (error) {
-    log.error("could not apply the triage comment", { error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    log.error("could not apply the triage comment", { error: firstLineOf(error) });
     // Non-2xx: GitHub shows the failed delivery, and it can be redelivered (idempotent).
     return jsonError(503, "the triage could not be recorded (ClickHouse or GitHub unreachable); redeliver later");
   }
