@@ -29,6 +29,8 @@ export interface PiecewiseFit {
   /** The fitted trend without the steps and intercept: Σ_kinks b_k·max(0, i − k). */
   slopePart: Float64Array;
   fitted: Float64Array;
+  /** The design's columns, in the order of beta. */
+  columns: Float64Array[];
 }
 
 function designColumns(n: number, steps: readonly number[], kinks: readonly number[]): Float64Array[] {
@@ -63,7 +65,7 @@ export function fitPiecewise(x: ArrayLike<number>, steps: readonly number[], kin
   });
   let rss = 0;
   for (let i = 0; i < n; i++) rss += (x[i] - fitted[i]) ** 2;
-  return { beta, inverse, rss, slopePart, fitted };
+  return { beta, inverse, rss, slopePart, fitted, columns };
 }
 
 /** Σ_{i>k} (i − k)·v_i for every k, from suffix sums of v and of i·v. */
@@ -99,7 +101,7 @@ function bestKink(x: ArrayLike<number>, steps: readonly number[], kinks: readonl
   const fit = fitPiecewise(x, steps, kinks);
   if (!fit) return undefined;
   const residual = Float64Array.from(x, (v, i) => v - fit.fitted[i]);
-  const products = designColumns(n, steps, kinks).map(hingeProducts);
+  const products = fit.columns.map(hingeProducts);
   const residualProducts = hingeProducts(residual);
   const g = new Float64Array(products.length);
   let best: { kink: number; drop: number } | undefined;
