@@ -77,7 +77,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
     for (const noise of NOISES) {
       const rng = seededRandom(1000 * n + NOISES.indexOf(noise));
       const count = seriesPerCell(n, options.quick);
-      let [alarms, p01, p001, previousAlarms, detectMs] = [0, 0, 0, 0, 0];
+      let [alarms, p01, p001, previousAlarms, detectMs, seasons] = [0, 0, 0, 0, 0, 0];
       // The cell is one family of like series, as the council's are (detectEach: each series on its own, short ones
       // with the family's φ as a prior; no correction across series, so an alarm is one series' own).
       const family = Array.from({ length: count }, () => ({ values: noiseSeries(rng, noise, n, 3, () => 100) }));
@@ -93,6 +93,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         if (d.steps.length + d.drifts.length + d.spreads.length > 0) alarms++;
         if (d.p_value <= 0.01) p01++;
         if (d.p_value <= 0.001) p001++;
+        if (d.season) seasons++;
         if (n <= 365 && previous.detectChangePoints(family[k].values).length > 0) previousAlarms++;
       }
       const ms = detectMs / count;
@@ -107,6 +108,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         alarms_per_100: per100,
         family_phi: phiPrior?.phi ?? null,
         previous_alarms_per_100: n <= 365 ? (100 * previousAlarms) / count : null,
+        seasons_found: seasons,
         p_le_001: p01 / count,
         p_le_0001: p001 / count,
         calibration_001: c01,
@@ -118,7 +120,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         measure: `clean, ${n} runs, ${noise}: false alarms / 100 series`,
         value: `${per100.toFixed(2)}${n <= 365 ? ` (previous ${((100 * previousAlarms) / count).toFixed(1)})` : ""}`,
         ratio: `p ≤ 0.01: ${((100 * p01) / count).toFixed(2)} % (${calibrated(c01)}), p ≤ 0.001: ${((100 * p001) / count).toFixed(2)} % (${calibrated(c001)})`,
-        note: `${count} series, family φ ${phiPrior ? phiPrior.phi.toFixed(2) : "–"}; goal ≤ 1: ${per100 <= 1 ? "PASS" : "FAIL"}; p uniform: ${(c01.inBand || c01.consistent) && (c001.inBand || c001.consistent) ? "PASS" : "FAIL"}`,
+        note: `${count} series, family φ ${phiPrior ? phiPrior.phi.toFixed(2) : "–"}, a season found in ${seasons}; goal ≤ 1: ${per100 <= 1 ? "PASS" : "FAIL"}; p uniform: ${(c01.inBand || c01.consistent) && (c001.inBand || c001.consistent) ? "PASS" : "FAIL"}`,
       });
       say(`changepoints-real: clean ${n} × ${noise}: ${per100.toFixed(2)} alarms / 100, ${ms.toFixed(2)} ms a series`);
     }

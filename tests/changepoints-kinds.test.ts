@@ -109,8 +109,30 @@ describe("each kind of change", () => {
     expect(d.drifts[0].ci_pct_per_run[0]).toBeLessThan(0.5);
     expect(d.drifts[0].ci_pct_per_run[1]).toBeGreaterThan(0.5);
     expect(d.steps).toHaveLength(0);
+    // Each end's 95 % location set holds the true run and is narrow: the creep starts and stops sharply.
+    const [startRuns, endRuns] = [d.drifts[0].start_runs, d.drifts[0].end_runs!];
+    expect(startRuns[0]).toBeLessThanOrEqual(50);
+    expect(startRuns[1]).toBeGreaterThanOrEqual(50);
+    expect(startRuns[1] - startRuns[0]).toBeLessThan(12);
+    expect(endRuns[0]).toBeLessThanOrEqual(90);
+    expect(endRuns[1]).toBeGreaterThanOrEqual(90);
+    expect(endRuns[1] - endRuns[0]).toBeLessThan(12);
     // Where it starts and where it stops are both change points (what TCPD's annotators mark).
     expect(changeLocations(d)).toEqual([start, end]);
+  });
+
+  it("a drift that eases in along a smooth curve is a drift whose start no run pins down: not a change point", () => {
+    // Exponential growth read as a line with a bend: the bend could sit anywhere over dozens of runs.
+    const d = detectSeries(make(19, 120, 0.002, (i) => 100 * Math.exp(0.03 * i)));
+    const late = d.drifts.filter((dr) => dr.index > 0);
+    expect(late.length).toBeGreaterThan(0);
+    for (const dr of late) {
+      expect(dr.start_runs[0]).toBeLessThanOrEqual(dr.index);
+      expect(dr.start_runs[1]).toBeGreaterThanOrEqual(dr.index);
+    }
+    const wide = late.filter((dr) => dr.start_runs[1] - dr.start_runs[0] >= 12);
+    expect(wide.length).toBeGreaterThan(0);
+    for (const dr of wide) expect(changeLocations(d)).not.toContain(dr.index);
   });
 
   it("a drift that turns: up 0.4 % a run for 60 runs, then down as fast — two drifts of opposite sign meeting at the turn", () => {

@@ -68,6 +68,8 @@ describe("detectChangePoints", () => {
         after: { n: 10, mean: 7, stdev: 0 },
         change_pct: 40,
         ci_pct: [40, 40],
+        difference: 2,
+        ci_difference: [2, 2],
         p_value: 0,
         deterministic: true,
       },
@@ -117,6 +119,29 @@ describe("detectChangePoints", () => {
     const values = series([...flat(30, 100), ...flat(30, 101.5)], 0.001, 7);
     expect(detectChangePoints(values)).toEqual([]);
     expect(detectChangePoints(values, { minChangePct: 1 }).map((c) => c.index)).toEqual([30]);
+  });
+
+  it("reports a step from a level near zero by its difference, whose interval agrees with Fieller's wherever that one is bounded", () => {
+    // A series with no natural zero (a z-score, a temperature in °C): the level before is not distinguishable from 0,
+    // so no percentage can be bounded, but the step itself is as clear as the same step shifted far from 0.
+    const g = noise(11);
+    const nearZero = [...flat(40, 0), ...flat(40, 3)].map((level) => level + g());
+    const [step] = detectChangePoints(nearZero);
+    expect(step.index).toBe(40);
+    expect(step.ci_pct).toEqual([-Infinity, Infinity]);
+    expect(step.ci_difference[0]).toBeGreaterThan(0);
+    expect(step.ci_difference[0]).toBeLessThan(3);
+    expect(step.ci_difference[1]).toBeGreaterThan(3);
+    const [shifted] = detectChangePoints(nearZero.map((v) => v + 100));
+    expect(shifted.index).toBe(40);
+    expect(shifted.difference).toBeCloseTo(step.difference, 9);
+    expect(Number.isFinite(shifted.ci_pct[0]) && shifted.ci_pct[0] > 0).toBe(true);
+    // Wherever the ratio's interval is bounded, it excludes no change exactly when the difference's does.
+    for (let seed = 0; seed < 40; seed++) {
+      const values = series([...flat(25, 100), ...flat(25, 100 + (seed % 8))], 0.03, 100 + seed);
+      for (const c of detectChangePoints(values, { minChangePct: 0, alpha: 0.2 }))
+        expect(c.ci_pct[0] > 0 || c.ci_pct[1] < 0).toBe(c.ci_difference[0] > 0 || c.ci_difference[1] < 0);
+    }
   });
 
   it("puts changes only between commits when several runs share one, and is deterministic", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitPiecewise, selectKinks } from "../lib/analysis/trend";
+import { fitPiecewise, kinkLocationSet, selectKinks } from "../lib/analysis/trend";
 import { gaussian, seededRandom } from "../lib/seed/random";
 
 const allowed = (n: number) => new Uint8Array(n + 1).fill(1);
@@ -25,6 +25,17 @@ describe("piecewise-linear trends", () => {
     expect(kinks).toHaveLength(2);
     expect(Math.abs(kinks[0] - 70)).toBeLessThanOrEqual(3);
     expect(Math.abs(kinks[1] - 130)).toBeLessThanOrEqual(3);
+    // Each kink's 95 % location set (slack z² σ²) holds the true run, and stays within a few runs of it.
+    const search = { allowed: allowed(200), minRuns: 12, penalty: 2 * Math.log(200) * 0.04, maxKinks: 8 };
+    for (const [j, truth] of [70, 130].entries()) {
+      const [first, last] = kinkLocationSet(x, [], kinks, j, search, 1.96 ** 2 * 0.04);
+      expect(first).toBeLessThanOrEqual(truth);
+      expect(last).toBeGreaterThanOrEqual(truth);
+      expect(last - first).toBeLessThanOrEqual(8);
+    }
+    // Read as ten times noisier, the same kinks are far less certain, and their sets widen.
+    const [first, last] = kinkLocationSet(x, [], kinks, 0, search, 1.96 ** 2 * 4);
+    expect(last - first).toBeGreaterThan(8);
   });
 
   it("selects nothing in noise, and never a kink where the groups forbid one", () => {

@@ -14,7 +14,8 @@ import {
 } from "./noise";
 import { bestSplitIn, memoized, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue, tailWeight, type ScanStatistic } from "./scan-null";
-import { fitPiecewise, selectKinks, type KinkSearch, type PiecewiseFit } from "./trend";
+import { findSeason, withoutSeason } from "./season";
+import { fitPiecewise, kinkLocationSet, selectKinks, type KinkSearch, type PiecewiseFit } from "./trend";
 
 /**
  * What changed in one benchmark series (runs ordered by commit), so a change can be
@@ -23,19 +24,22 @@ import { fitPiecewise, selectKinks, type KinkSearch, type PiecewiseFit } from ".
  *
  *  1. Outliers: a run further than outlierSigmas noise deviations from the median of its
  *     neighbours is an outlier — reported as such, replaced by that median, never a change.
- *  2. Noise as it is: the test runs on normal scores of the values (ranks: calibrated under
+ *  2. Season: a cycle that stands out in the autocorrelation of the differences (a monthly
+ *     peak, an epidemic every two years, a weekly load cycle) is estimated by the classical
+ *     decomposition and taken out first (season.ts), so it is not read as steps.
+ *  3. Noise as it is: the test runs on normal scores of the values (ranks: calibrated under
  *     heavy tails), with an AR(1) model of day-to-day drift read from lag-1 and lag-2
  *     differences (noise.ts).
- *  3. Steps: a multiscale scan of seeded intervals (scan.ts); the series' p-value is the
+ *  4. Steps: a multiscale scan of seeded intervals (scan.ts); the series' p-value is the
  *     smallest interval p-value calibrated by simulation for the series' length
  *     (scan-null.ts), so it is uniform under no change whatever the length. When it is
  *     significant, the narrowest intervals over the threshold give the changes; each is
  *     then moved to the best split between its neighbours and kept only while it stays
  *     significant there, at least minChangePct large, with an interval that excludes 0.
- *  4. Drift: a piecewise-linear trend whose slope changes at kinks (trend.ts), plus steps,
+ *  5. Drift: a piecewise-linear trend whose slope changes at kinks (trend.ts), plus steps,
  *     against steps alone, by BIC; each stretch with a significant slope is a drift with
  *     its start and its runs, not a staircase of steps.
- *  5. Spread: the same scan on the sizes of successive differences: a change in how noisy
+ *  6. Spread: the same scan on the sizes of successive differences: a change in how noisy
  *     runs are ("twice as noisy since …"), a kind of its own.
  *
  * The level and spread scans share the false-alarm budget alpha (Bonferroni, α/2 each), so
@@ -99,6 +103,14 @@ export interface DetectedChange {
    * itself distinguishable from 0.
    */
   ci_pct: [number, number];
+  /** after.mean − before.mean, in the series' units. */
+  difference: number;
+  /**
+   * Confidence interval of the difference under the same AR(1) noise model. It excludes 0 exactly when Fieller's set
+   * for the ratio excludes no change, so it decides whether a step is reported even where that set is unbounded (a
+   * level before that is not distinguishable from 0: a series without a natural zero, like a z-scored one).
+   */
+  ci_difference: [number, number];
   /**
    * P(a split this strong between the neighbouring changes | no change there): the scan
    * tail of the best split over the segment between the previous and next change, so the
@@ -122,6 +134,14 @@ export interface DetectedDrift {
    * test pays for the search over where; the trend is only fitted on a series whose level scan is significant).
    */
   p_value: number;
+  /**
+   * The runs the stretch could start at (95 % profile-likelihood set of its kink's location, trend.ts): [index, index]
+   * at the series' first run. A drift that starts sharply has a narrow set; one that eases in, or a smooth curve read
+   * as a line with a bend, a wide one — and then no one run, nor the commit at it, is where it began.
+   */
+  start_runs: [number, number];
+  /** Likewise for the run where a later kink stops or turns it; null when it runs to the series' last run. */
+  end_runs: [number, number] | null;
 }
 
 export interface DetectedSpread {
@@ -150,6 +170,18 @@ export interface SeriesDetection {
   noise: { phi: number; sigma: number };
   /** Runs in the series. */
   runs: number;
+  /**
+   * The seasonal cycle taken out before the scans (season.ts), if the series has one: its period in runs, the
+   * autocorrelation of differences at that period, and its swing in the series' units. Changes are read from the
+   * seasonally adjusted values.
+   */
+  season?: DetectedSeason;
+}
+
+export interface DetectedSeason {
+  period: number;
+  acf: number;
+  amplitude: number;
 }
 
 export interface DetectInput {
@@ -501,27 +533,48 @@ function describeStep(ctx: Context, from: number, tau: number, to: number, p: nu
   const before = segmentStats(ctx.values, from, tau);
   const after = segmentStats(ctx.values, tau, to);
   const change = relativeChangePct(before, after);
+  const difference = after.mean - before.mean;
   const deterministic = before.stdev === 0 && after.stdev === 0 && before.mean !== after.mean;
   const [a, b] = [tau - from, to - tau];
   const s2 = ctx.sigma * ctx.sigma;
-  const ci: [number, number] =
-    deterministic || s2 === 0
-      ? [change, change]
-      : fiellerChangeCi(
-          before.mean,
-          after.mean,
-          (s2 * blockSumVariance(a, ctx.phi)) / (a * a),
-          (s2 * blockSumVariance(b, ctx.phi)) / (b * b),
-          (s2 * adjacentBlockCovariance(a, b, ctx.phi)) / (a * b),
-          ctx.z,
-        );
-  return { index: tau, before, after, change_pct: change, ci_pct: ci, p_value: deterministic ? 0 : p, deterministic };
+  if (deterministic || s2 === 0)
+    return {
+      index: tau,
+      before,
+      after,
+      change_pct: change,
+      ci_pct: [change, change],
+      difference,
+      ci_difference: [difference, difference],
+      p_value: deterministic ? 0 : p,
+      deterministic,
+    };
+  // The variances of both means and their covariance under the test's AR(1) model: one source for both intervals.
+  const vBefore = (s2 * blockSumVariance(a, ctx.phi)) / (a * a);
+  const vAfter = (s2 * blockSumVariance(b, ctx.phi)) / (b * b);
+  const cov = (s2 * adjacentBlockCovariance(a, b, ctx.phi)) / (a * b);
+  const half = ctx.z * Math.sqrt(Math.max(0, vBefore + vAfter - 2 * cov));
+  return {
+    index: tau,
+    before,
+    after,
+    change_pct: change,
+    ci_pct: fiellerChangeCi(before.mean, after.mean, vBefore, vAfter, cov, ctx.z),
+    difference,
+    ci_difference: [difference - half, difference + half],
+    p_value: p,
+    deterministic,
+  };
 }
 
-/** A step worth reporting: large enough, and its interval on the values agrees with the test (excludes no change). */
+/**
+ * A step worth reporting: large enough, and its interval agrees with the test (excludes no change). The difference's
+ * interval decides: it excludes 0 exactly when Fieller's set for the ratio excludes no change, and stays a plain
+ * interval where that set is unbounded (a level before not distinguishable from 0, on a series with no natural zero).
+ */
 function reportableStep(ctx: Context, from: number, tau: number, to: number): boolean {
   const step = describeStep(ctx, from, tau, to, 0);
-  return Math.abs(step.change_pct) >= ctx.options.minChangePct && (step.ci_pct[0] > 0 || step.ci_pct[1] < 0);
+  return Math.abs(step.change_pct) >= ctx.options.minChangePct && (step.ci_difference[0] > 0 || step.ci_difference[1] < 0);
 }
 
 function stepsFrom(ctx: Context, scanned: LevelScan, level: number): DetectedChange[] {
@@ -537,6 +590,9 @@ function withinSegments(values: Float64Array, cuts: readonly number[]): number {
   for (let k = 0; k + 1 < bounds.length; k++) ss += segmentStats(values, bounds[k], bounds[k + 1]).stdev ** 2 * (bounds[k + 1] - bounds[k] - 1);
   return ss;
 }
+
+/** Runs between two kinks, and between a kink and either end: a drift worth telling spans a dozen runs (m = 3). */
+const kinkSpacing = (minRunsEachSide: number) => 4 * minRunsEachSide;
 
 /** At most this many kinks in one series' trend: a drift that starts, speeds up, slows and stops is four. */
 const MAX_KINKS = 8;
@@ -568,7 +624,7 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
     ),
     stepsAlone.length,
   );
-  const search = { allowed: ctx.allowed, minRuns: 4 * m, penalty, maxKinks: MAX_KINKS };
+  const search = { allowed: ctx.allowed, minRuns: kinkSpacing(m), penalty, maxKinks: MAX_KINKS };
   const trendAlone = selectKinks(x, [], search);
   const trendFit = trendAlone.length ? fitPiecewise(x, [], trendAlone) : undefined;
   // No step or one: the full comparison (more scans) only when the trend alone already fits better.
@@ -621,12 +677,17 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
     const p = se > 0 ? 2 * (1 - normalCdf(Math.abs(slope / se), 0, 1)) : 0;
     if (!(p <= level)) return;
     const scale = Math.abs(fit.fitted[start]) > 0 ? 100 / Math.abs(fit.fitted[start]) : NaN;
+    // Where the stretch could start and stop: each kink's 95 % location set, the others held (slack z² × the noise
+    // variance its test used).
+    const locationSet = (run: number) => kinkLocationSet(x, best.steps, kinks, kinks.indexOf(run), search, ctx.z * ctx.z * noiseOf(fit));
     drifts.push({
       index: start,
       n: end - start + 1,
       slope_pct_per_run: slope * scale,
       ci_pct_per_run: [(slope - ctx.z * se) * scale, (slope + ctx.z * se) * scale],
       p_value: p,
+      start_runs: start === 0 ? [0, 0] : locationSet(start),
+      end_runs: j + 1 < vertices.length ? locationSet(end) : null,
     });
   });
   if (!drifts.length) return alone;
@@ -733,7 +794,13 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
   const allowed = new Uint8Array(n + 1);
   for (let i = 1; i < n; i++) allowed[i] = input.groups ? (input.groups[i] !== input.groups[i - 1] ? 1 : 0) : 1;
 
-  const { values: clean, outliers } = despike(values, m - 1, o.outlierSigmas);
+  // A cycle is a property of time, so it is looked for only where every run is its own point in time: several runs
+  // at one commit (bisection repeats) would put the same moment at several phases. It comes out before outliers are
+  // looked for, or a seasonal peak would be one.
+  let everyRunAlone = true;
+  for (let i = 1; i < n && everyRunAlone; i++) everyRunAlone = allowed[i] === 1;
+  const season = everyRunAlone ? findSeason(values) : undefined;
+  const { values: clean, outliers } = despike(season ? withoutSeason(values, season) : values, m - 1, o.outlierSigmas);
   // Half the false-alarm budget to level shifts, half to spread.
   const half = o.alpha / 2;
   const changeLevel = input.changeLevel ?? o.alpha;
@@ -769,15 +836,22 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
     outliers,
     noise: { phi: ctx.phi, sigma: ctx.sigma },
     runs: n,
+    ...(season && { season: { period: season.period, acf: season.acf, amplitude: season.amplitude } }),
   };
 }
 
 /**
- * Where anything but an outlier changes, earliest first: every step, every drift's first run and (when the drift
- * stops before the series ends) its last, every change of spread. What TCPD's annotators mark as change points.
+ * Where anything but an outlier changes, earliest first: every step, every change of spread, and each end of a drift
+ * whose run is pinned down — its 95 % location set narrower than the spacing kinks keep (a set that wide could hold
+ * another kink: the drift eased in or out, or a smooth curve was read as a line with a bend, and no run is where it
+ * changed). What TCPD's annotators mark as change points.
  */
-export function changeLocations(detection: Pick<SeriesDetection, "steps" | "drifts" | "spreads" | "runs">): number[] {
-  const drifts = detection.drifts.flatMap((d) => (d.index + d.n < detection.runs ? [d.index, d.index + d.n - 1] : [d.index]));
+export function changeLocations(
+  detection: Pick<SeriesDetection, "steps" | "drifts" | "spreads" | "runs">,
+  minRunsEachSide = DEFAULT_DETECTOR_OPTIONS.minRunsEachSide,
+): number[] {
+  const pinned = (runs: [number, number] | null): runs is [number, number] => runs !== null && runs[1] - runs[0] < kinkSpacing(minRunsEachSide);
+  const drifts = detection.drifts.flatMap((d) => [...(pinned(d.start_runs) ? [d.index] : []), ...(pinned(d.end_runs) ? [d.index + d.n - 1] : [])]);
   const all = [...detection.steps.map((s) => s.index), ...drifts, ...detection.spreads.map((s) => s.index)];
   return [...new Set(all)].sort((a, b) => a - b);
 }

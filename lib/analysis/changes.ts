@@ -38,9 +38,9 @@ import { estimateWeeklyCycle, withoutWeeklyCycle, type CycleSeries, type WeeklyC
  *    are kept. Rows in `bench_changes`, keyed by series, metric, commit and shape.
  * 5. Shapes: besides steps, the detector's drifts (a slope: "p95 creeping up
  *    0.4 % a run") and spread changes (the noise deviation's ratio: "twice as
- *    noisy") are changes of their own shape. A drift is placed at the first run
- *    of its drifting stretch (the commits between the run before it and that
- *    run are its suspects); a drift whose stretch starts at the lookback's first
+ *    noisy") are changes of their own shape. A drift's suspects are the
+ *    commits over the runs its start could be at (its kink's location set);
+ *    a drift whose stretch starts at the lookback's first
  *    run began before anything the detector saw and is attributed to no commit
  *    (previous_sha ''). A spread change is placed like a step. Up in a
  *    higher-is-worse metric is a regression; more noise is always one.
@@ -156,6 +156,8 @@ export interface DetectionResult {
    * detection, and the largest swing taken out (%, 0 when none). Absent where the council's path did not run.
    */
   weekly_cycles?: { groups: number; removed: number; largest_swing_pct: number };
+  /** Series with a cycle of their own, taken out before their scans (season.ts), and the periods found (runs). */
+  seasons?: { series: number; periods: number[] };
 }
 
 /** What the commits between two runs are, and which of them can change performance. */
@@ -339,7 +341,10 @@ function attributed(series: Series[], family: FamilyDetection, attribution: Attr
   const floorOf = (metric: SeriesKey["metric"]) => METRIC_FLOORS[metric];
   const keptSteps = family.series.map((d, k) => {
     const floor = floorOf(series[k].key.metric);
-    return floor === undefined ? d.steps : d.steps.filter((c) => Math.abs(c.after.mean - c.before.mean) >= floor);
+    // A step is told in percent of its level before; a level not distinguishable from 0 has no percentage to tell
+    // (Fieller's interval is unbounded), though the detector reports the step by its difference.
+    const tellable = d.steps.filter((c) => !(c.ci_pct[0] === -Infinity && c.ci_pct[1] === Infinity));
+    return floor === undefined ? tellable : tellable.filter((c) => Math.abs(c.after.mean - c.before.mean) >= floor);
   });
   const gates = config.gates ?? DEFAULT_ACCURACY_GATES;
   const baselines = new Map<string, Series>();
@@ -399,7 +404,15 @@ function attributed(series: Series[], family: FamilyDetection, attribution: Attr
   });
   addSpeedSides(kept, series, family);
   linkFixes(kept);
-  return { changes: kept, series_tested: family.tested, series_total: series.length, candidates: family.candidates, series_selected: family.selected };
+  const periods = family.series.flatMap((d) => (d.season ? [d.season.period] : []));
+  return {
+    changes: kept,
+    series_tested: family.tested,
+    series_total: series.length,
+    candidates: family.candidates,
+    series_selected: family.selected,
+    seasons: { series: periods.length, periods: [...new Set(periods)].sort((a, b) => a - b) },
+  };
 }
 
 /**
@@ -445,9 +458,11 @@ function addSpeedSides(kept: AttributedChange[], series: Series[], family: Famil
 type RangeOf = (from: string, to: string, fromTs: string, toTs: string) => { candidates: string[]; method: "graph" | "time" };
 
 /**
- * A series' drifts and spread changes as changes of their own shape. A drift is placed at the first run of its
- * stretch: its suspects are the code commits between the run before it and that run; a stretch that starts at the
- * series' first run began before the lookback and has none (previous_sha ''). A spread change is placed like a step.
+ * A series' drifts and spread changes as changes of their own shape. A drift's range covers every run its start could
+ * be at (its kink's 95 % location set, changepoints.ts): from the run before the set's first (previous_sha) to its
+ * last (commit_sha), its suspects the code commits between — one when the creep starts sharply, a range when it eases
+ * in. A stretch that starts at the series' first run began before the lookback and has none (previous_sha ''). A
+ * spread change is placed like a step.
  * Quality metrics keep their absolute floor: a drift whose change over its stretch is below it is not reported.
  */
 function driftsAndSpreads(
@@ -461,16 +476,20 @@ function driftsAndSpreads(
   const higherIsWorse = HIGHER_IS_WORSE[s.key.metric];
   const floor = METRIC_FLOORS[s.key.metric];
   const out: AttributedChange[] = [];
-  const place = (index: number) => {
-    const first = s.points[index];
-    const prev = index > 0 ? s.points[index - 1] : undefined;
-    const range = prev ? rangeOf(prev.commit_sha, first.commit_sha, prev.commit_ts, first.commit_ts) : { candidates: [], method: "graph" as const };
-    return { first, previous_sha: prev?.commit_sha ?? "", range };
+  // A change's commit range: from the run before `from` (exclusive) to run `to` (inclusive; the change's commit), its
+  // suspects the code commits between — one run's worth for a spread change, for a drift every run its start could be
+  // at (its kink's location set), so a start the data cannot pin to one run is not pinned on one commit.
+  const place = (from: number, to = from) => {
+    const last = s.points[to];
+    const prev = from > 0 ? s.points[from - 1] : undefined;
+    const range = prev ? rangeOf(prev.commit_sha, last.commit_sha, prev.commit_ts, last.commit_ts) : { candidates: [], method: "graph" as const };
+    return { last, previous_sha: prev?.commit_sha ?? "", range };
   };
   const common = (worse: boolean) => ({ status: worse ? ("open" as const) : ("kept" as const), fixed_by_sha: "", fixed_ts: null, deterministic: false });
   for (const dr of d.drifts) {
     if (!(dr.index >= 0 && dr.index < n && dr.n >= 2) || !Number.isFinite(dr.slope_pct_per_run)) continue;
-    const { first, previous_sha, range } = place(dr.index);
+    const [from, to] = dr.index === 0 ? [0, 0] : [Math.max(0, Math.min(dr.index, dr.start_runs[0])), Math.min(n - 1, Math.max(dr.index, dr.start_runs[1]))];
+    const { last, previous_sha, range } = place(from, to);
     const span = dr.n - 1;
     const m = Math.min(config.minRunsEachSide, Math.floor(dr.n / 2));
     const before = stats(values, dr.index, dr.index + m);
@@ -479,7 +498,7 @@ function driftsAndSpreads(
     if (floor !== undefined && (Math.abs(change) / 100) * Math.abs(before.mean) < floor) continue;
     const worse = higherIsWorse ? dr.slope_pct_per_run > 0 : dr.slope_pct_per_run < 0;
     out.push({
-      change_id: changeId(s.key, first.commit_sha, "drift"),
+      change_id: changeId(s.key, last.commit_sha, "drift"),
       key: s.key,
       label: seriesLabel(s.key),
       kind: worse ? "regression" : "improvement",
@@ -489,8 +508,8 @@ function driftsAndSpreads(
       q_value: d.q_value,
       before,
       after,
-      commit_sha: first.commit_sha,
-      commit_ts: first.commit_ts,
+      commit_sha: last.commit_sha,
+      commit_ts: last.commit_ts,
       previous_sha,
       candidates: range.candidates,
       range_method: range.method,
@@ -502,10 +521,10 @@ function driftsAndSpreads(
   // A spread from exactly no noise has no finite ratio to state: not told (deterministic benchmarks).
   const spreads = [...d.spreads].filter((sp) => sp.index >= 1 && sp.index < n && Number.isFinite(sp.ratio) && sp.ratio > 0).sort((a, b) => a.index - b.index);
   spreads.forEach((sp, j) => {
-    const { first, previous_sha, range } = place(sp.index);
+    const { last, previous_sha, range } = place(sp.index);
     const worse = sp.ratio > 1;
     out.push({
-      change_id: changeId(s.key, first.commit_sha, "spread"),
+      change_id: changeId(s.key, last.commit_sha, "spread"),
       key: s.key,
       label: seriesLabel(s.key),
       kind: worse ? "regression" : "improvement",
@@ -515,8 +534,8 @@ function driftsAndSpreads(
       q_value: d.q_value,
       before: stats(values, j > 0 ? spreads[j - 1].index : 0, sp.index),
       after: stats(values, sp.index, j + 1 < spreads.length ? spreads[j + 1].index : n),
-      commit_sha: first.commit_sha,
-      commit_ts: first.commit_ts,
+      commit_sha: last.commit_sha,
+      commit_ts: last.commit_ts,
       previous_sha,
       candidates: range.candidates,
       range_method: range.method,

@@ -699,7 +699,11 @@ export async function computeFacts(db: Db, options: FactOptions): Promise<Facts>
       ? `; a weekly load cycle (weekdays up to ${cycles.largest_swing_pct.toFixed(1)} % apart) taken out before detection in ${cycles.removed} of ${cycles.groups} device × metric groups (lib/analysis/weekly-cycle.ts)`
       : `; no weekly load cycle beyond chance in ${cycles.groups} device × metric groups`
     : "";
-  const method = `multiscale scan with an AR(1) noise model, one p-value per series calibrated for its whole search (lib/analysis/changepoints.ts)${cycleNote}; Benjamini–Hochberg across ${detection.series_tested} series (${detection.candidates} candidate changes) selected ${detection.series_selected} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
+  const seasons = detection.seasons;
+  const seasonNote = seasons?.series
+    ? `; a cycle of its own (every ${seasons.periods.join(", ")} runs) taken out of ${seasons.series} series before their scans (lib/analysis/season.ts)`
+    : "";
+  const method = `multiscale scan with an AR(1) noise model, one p-value per series calibrated for its whole search (lib/analysis/changepoints.ts)${cycleNote}${seasonNote}; Benjamini–Hochberg across ${detection.series_tested} series (${detection.candidates} candidate changes) selected ${detection.series_selected} at q ≤ ${options.changes.alpha}, changes inside them at ${options.changes.alpha} × selected / tested (Benjamini–Bogomolov); ≥ ${options.changes.minRunsEachSide} runs a side, lookback from ${lookbackFrom.toISOString()}`;
   add({
     id: "detect.series_tested",
     label: "benchmark series tested for change points",

@@ -93,10 +93,17 @@ export interface KinkSearch {
 }
 
 /**
- * The kink, among the runs `search` allows in [from, to], that lowers the residual sum of squares of the fit with
- * `kinks` the most, and by how much.
+ * For every run the search allows in [from, to], how much a kink there would lower the residual sum of squares of the
+ * fit with `kinks` (NaN where no kink may sit); undefined when that fit is singular.
  */
-function bestKink(x: ArrayLike<number>, steps: readonly number[], kinks: readonly number[], search: KinkSearch, from: number, to: number) {
+function kinkDrops(
+  x: ArrayLike<number>,
+  steps: readonly number[],
+  kinks: readonly number[],
+  search: KinkSearch,
+  from: number,
+  to: number,
+): Float64Array | undefined {
   const n = x.length;
   const fit = fitPiecewise(x, steps, kinks);
   if (!fit) return undefined;
@@ -104,7 +111,7 @@ function bestKink(x: ArrayLike<number>, steps: readonly number[], kinks: readonl
   const products = fit.columns.map(hingeProducts);
   const residualProducts = hingeProducts(residual);
   const g = new Float64Array(products.length);
-  let best: { kink: number; drop: number } | undefined;
+  const drops = new Float64Array(n).fill(NaN);
   for (let k = Math.max(0, from); k <= Math.min(to, n - 1 - search.minRuns); k++) {
     if (k > 0 && !(search.allowed[k] && k >= search.minRuns)) continue;
     if (kinks.some((c) => Math.abs(c - k) < search.minRuns)) continue;
@@ -115,10 +122,51 @@ function bestKink(x: ArrayLike<number>, steps: readonly number[], kinks: readonl
     for (let a = 0; a < g.length; a++) for (let b = 0; b < g.length; b++) projected += g[a] * fit.inverse.get(a, b) * g[b];
     const den = hh - projected;
     if (!(den > 1e-9 * hh)) continue;
-    const drop = residualProducts[k] ** 2 / den;
-    if (!best || drop > best.drop) best = { kink: k, drop };
+    drops[k] = residualProducts[k] ** 2 / den;
   }
+  return drops;
+}
+
+/**
+ * The kink, among the runs `search` allows in [from, to], that lowers the residual sum of squares of the fit with
+ * `kinks` the most, and by how much.
+ */
+function bestKink(x: ArrayLike<number>, steps: readonly number[], kinks: readonly number[], search: KinkSearch, from: number, to: number) {
+  const drops = kinkDrops(x, steps, kinks, search, from, to);
+  let best: { kink: number; drop: number } | undefined;
+  if (drops) for (let k = 0; k < drops.length; k++) if (drops[k] > (best?.drop ?? -Infinity)) best = { kink: k, drop: drops[k] };
   return best;
+}
+
+/**
+ * Where kink j of `kinks` could sit: the first and last run between its neighbours at which the fit, the other kinks
+ * held, is within `slack` of its best residual sum of squares (a profile-likelihood set for the kink's location; with
+ * slack χ²₁ at 95 % times the noise variance, a 95 % set). A drift that starts sharply has a narrow set; one that
+ * eases in, or a smooth curve read as a line with a bend, a wide one.
+ */
+export function kinkLocationSet(
+  x: ArrayLike<number>,
+  steps: readonly number[],
+  kinks: readonly number[],
+  j: number,
+  search: KinkSearch,
+  slack: number,
+): [number, number] {
+  const kink = kinks[j];
+  if (kink === 0) return [0, 0];
+  const others = kinks.filter((_, i) => i !== j);
+  const [from, to] = [j > 0 ? kinks[j - 1] + 1 : 1, j + 1 < kinks.length ? kinks[j + 1] - 1 : x.length - 1];
+  const drops = kinkDrops(x, steps, others, search, from, to);
+  if (!drops) return [kink, kink];
+  let best = -Infinity;
+  for (let k = from; k <= to; k++) if (drops[k] > best) best = drops[k];
+  let [first, last] = [kink, kink];
+  for (let k = from; k <= to; k++) {
+    if (!(drops[k] >= best - slack)) continue;
+    first = Math.min(first, k);
+    last = Math.max(last, k);
+  }
+  return [first, last];
 }
 
 /**

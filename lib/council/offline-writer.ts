@@ -318,7 +318,9 @@ export function majorEvents(facts: Facts): ChangeEvent[] {
 function shapeTitles(e: ChangeEvent, name: string, fixed: string, has: (id: string) => boolean): string[] {
   const k = `event.${e.n}`;
   const metric = metricName(e.lead.metric);
-  const since = e.attribution === "window" ? "" : ` since ${commit(e.commit_sha)}`;
+  // A range of several code commits names none of them as the one: "since a commit up to `abc1234`".
+  const since =
+    e.attribution === "window" ? "" : e.attribution === "range" ? ` since a commit up to ${commit(e.commit_sha)}` : ` since ${commit(e.commit_sha)}`;
   if (e.shape === "drift") {
     const way = e.lead.change_pct > 0 ? "up" : "down";
     return [
