@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { changeLocations, DEFAULT_DETECTOR_OPTIONS, detectAcross, detectEach, detectSeries } from "../lib/analysis/changepoints";
+import { changeLocations, DEFAULT_DETECTOR_OPTIONS, detectAcross, detectEach, detectSeries, type SeriesDetection } from "../lib/analysis/changepoints";
 import type { ClickHouseConfig } from "../lib/clickhouse/client";
 import { projectRoot } from "../lib/local-clickhouse/launcher";
 import { migratedDatabase, startClickHouseChild } from "../tests/hardening/helpers/clickhouse-child";
@@ -14,6 +14,7 @@ import type { CouncilRound } from "./council-round";
 import { say, tempDir, type Row, type SectionResult } from "./lib";
 import { loadTcpd, publishedMeans } from "./tcpd/dataset";
 import { evaluateOnTcpd } from "./tcpd/evaluate";
+import { leaveOneOut, type SettingScores } from "./tcpd/leave-one-out";
 
 /**
  * The detector on data built like real benchmark histories and on real data (issue
@@ -177,6 +178,17 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
     ratio: `previous ${before.mean.f1.toFixed(3)} / ${before.mean.cover.toFixed(3)}`,
     note: `goal F1 ≥ 0.75 and cover ≥ 0.70: ${ours.mean.f1 >= 0.75 && ours.mean.cover >= 0.7 ? "PASS" : "FAIL"}; ${data.excluded.length} left out`,
   });
+  // Two constants were seen to move TCPD (docs/change-points.md): the season's smallest autocorrelation and the width
+  // under which a drift's end is a change point. Beside the defaults' score, the leave-one-out score over both.
+  const grid = tcpdGrid(data);
+  const loo = leaveOneOut(grid);
+  rows.push({
+    section: "changepoints-real",
+    measure: `TCPD leave-one-out over the two constants seen to move it (${grid.length} settings): F1 / cover`,
+    value: `${loo.mean.f1.toFixed(3)} / ${loo.mean.cover.toFixed(3)}`,
+    ratio: `settings chosen: ${[...new Set(loo.chosen)].join("; ")}`,
+    note: `seasonMinAcf ${SEASON_MIN_ACFS.join(", ")} × drift ends pinned within ${PINNED_WITHIN.map((w) => (Number.isFinite(w) ? w : "any")).join(", ")} runs; goal F1 ≥ 0.75 and cover ≥ 0.70: ${loo.mean.f1 >= 0.75 && loo.mean.cover >= 0.7 ? "PASS" : "FAIL"}`,
+  });
   for (const [method, mean] of Object.entries(published).sort((a, b) => b[1].f1 - a[1].f1))
     rows.push({ section: "changepoints-real", measure: `TCPD published (default): ${method}`, value: `${mean.f1.toFixed(3)} / ${mean.cover.toFixed(3)}` });
 
@@ -215,11 +227,37 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         ours: ours.mean,
         previous: before.mean,
         per_series: ours.series.map(({ name, f1, cover, predicted }) => ({ name, f1, cover, predicted })),
+        leave_one_out: { ...loo, grid: grid.map((g) => ({ setting: g.setting, mean: meanOf(g.series) })) },
         published,
       },
       council_scale: family,
     },
   };
+}
+
+/** The season's smallest autocorrelation and the pinned width, each around its default (0.3; 12 runs, the kinks' spacing). */
+const SEASON_MIN_ACFS = [0.2, 0.25, 0.3, 0.35, 0.4];
+const PINNED_WITHIN = [6, 12, 18, 36, 72, Infinity];
+
+const meanOf = (series: readonly { f1: number; cover: number }[]) => ({
+  f1: series.reduce((sum, s) => sum + s.f1, 0) / series.length,
+  cover: series.reduce((sum, s) => sum + s.cover, 0) / series.length,
+});
+
+/** TCPD scored at every setting of the grid; each series detected once per seasonMinAcf (the width only reads the result). */
+export function tcpdGrid(data: ReturnType<typeof loadTcpd>): SettingScores[] {
+  return SEASON_MIN_ACFS.flatMap((seasonMinAcf) => {
+    const detections = new Map<string, SeriesDetection>();
+    const detect = (values: number[]) => {
+      const key = values.join(",");
+      if (!detections.has(key)) detections.set(key, detectSeries(values, { seasonMinAcf }));
+      return detections.get(key)!;
+    };
+    return PINNED_WITHIN.map((within) => ({
+      setting: `seasonMinAcf ${seasonMinAcf}, pinned within ${Number.isFinite(within) ? within : "any"}`,
+      series: evaluateOnTcpd((values) => changeLocations(detect(values), within), { data }).series,
+    }));
+  });
 }
 
 interface CouncilScale {

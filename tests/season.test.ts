@@ -98,5 +98,10 @@ describe("the detector with a season", () => {
     const withoutSeasonLookup = detectSeries(bursts, undefined, { groups });
     expect(withoutSeasonLookup.season).toBeUndefined();
     expect(changeLocations(withoutSeasonLookup).length).toBeGreaterThan(0);
+    // seasonMinAcf 1 takes no cycle out either, with the same result; it must lie in (0, 1].
+    const noSeason = detectSeries(bursts, { seasonMinAcf: 1 });
+    expect(noSeason.season).toBeUndefined();
+    expect(changeLocations(noSeason).length).toBeGreaterThan(0);
+    expect(() => detectSeries(bursts, { seasonMinAcf: 0 })).toThrow(/seasonMinAcf/);
   });
 });

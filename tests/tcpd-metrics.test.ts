@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { leaveOneOut } from "../bench/tcpd/leave-one-out";
 import {
   loadTcpd,
   md5,
@@ -291,5 +292,21 @@ describe("evaluateOnTcpd", () => {
     );
     expect(failed.series[0]).toMatchObject({ name: "nile", f1: 0, cover: 0, error: "boom" });
     expect(failed.failures).toBe(1);
+  });
+});
+
+describe("leaveOneOut", () => {
+  it("scores each series with the setting that is best on the others: below the in-sample best when a setting overfits one series", () => {
+    const overfit = { setting: "A", series: [1, 1, 0].map((v) => ({ f1: v, cover: v })) };
+    const steady = { setting: "B", series: [0.9, 0.9, 0.9].map((v) => ({ f1: v, cover: v })) };
+    // Held out 0 or 1, B is better on the rest (1.8 + 1.8 against 2 + 0); held out 2, A is (4 against 3.6) and scores 0 there.
+    const loo = leaveOneOut([overfit, steady]);
+    expect(loo.chosen).toEqual(["B", "B", "A"]);
+    expect(loo.mean.f1).toBeCloseTo(0.6, 12);
+    expect(loo.mean.cover).toBeCloseTo(0.6, 12);
+    // One setting: leave-one-out is that setting's own mean.
+    expect(leaveOneOut([steady]).mean.f1).toBeCloseTo(0.9, 12);
+    expect(() => leaveOneOut([overfit, { setting: "C", series: [{ f1: 1, cover: 1 }] }])).toThrow(RangeError);
+    expect(() => leaveOneOut([])).toThrow(RangeError);
   });
 });

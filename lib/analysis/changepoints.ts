@@ -14,7 +14,7 @@ import {
 } from "./noise";
 import { bestSplitIn, memoized, narrowestOverThreshold, prefixSums, scan, scanThreshold, scanTailProbability, type ScanInput } from "./scan";
 import { intervalLevelFor, seriesPValue, tailWeight, type ScanStatistic } from "./scan-null";
-import { findSeason, withoutSeason } from "./season";
+import { findSeason, MIN_ACF, withoutSeason } from "./season";
 import { fitPiecewise, kinkLocationSet, selectKinks, type KinkSearch, type PiecewiseFit } from "./trend";
 
 /**
@@ -58,6 +58,11 @@ export interface DetectorOptions {
   confidence: number;
   /** A run this many noise standard deviations from its neighbours' median is an outlier. */
   outlierSigmas: number;
+  /**
+   * The smallest autocorrelation of a series' differences at a period for its cycle to be taken out before the scans
+   * (season.ts); 1 takes none out.
+   */
+  seasonMinAcf: number;
 }
 
 /**
@@ -71,6 +76,8 @@ export interface DetectorOptions {
  *  - minChangePct 2: below 2 % a benchmark shift is not worth a story even when real.
  *  - confidence 0.95: the conventional interval.
  *  - outlierSigmas 5: Gaussian noise puts a run that far out once in ~2 million runs.
+ *  - seasonMinAcf 0.3 (season.ts, MIN_ACF): no cycle is found in any clean cell of the bench; TCPD is reported beside
+ *    a leave-one-out figure over it, since its score moves with it (docs/change-points.md).
  */
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = Object.freeze({
   alpha: 0.001,
@@ -78,6 +85,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = Object.freeze({
   minChangePct: 2,
   confidence: 0.95,
   outlierSigmas: 5,
+  seasonMinAcf: MIN_ACF,
 });
 
 export interface SegmentStats {
@@ -774,6 +782,7 @@ function resolveOptions(options?: Partial<DetectorOptions>): DetectorOptions {
   if (!(o.minChangePct >= 0 && Number.isFinite(o.minChangePct))) throw new RangeError(`minChangePct must be a finite number ≥ 0, got ${o.minChangePct}`);
   if (!(o.confidence > 0 && o.confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${o.confidence}`);
   if (!(o.outlierSigmas > 0)) throw new RangeError(`outlierSigmas must be > 0, got ${o.outlierSigmas}`);
+  if (!(o.seasonMinAcf > 0 && o.seasonMinAcf <= 1)) throw new RangeError(`seasonMinAcf must be in (0, 1], got ${o.seasonMinAcf}`);
   return o;
 }
 
@@ -799,7 +808,7 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
   // looked for, or a seasonal peak would be one.
   let everyRunAlone = true;
   for (let i = 1; i < n && everyRunAlone; i++) everyRunAlone = allowed[i] === 1;
-  const season = everyRunAlone ? findSeason(values) : undefined;
+  const season = everyRunAlone ? findSeason(values, o.seasonMinAcf) : undefined;
   const { values: clean, outliers } = despike(season ? withoutSeason(values, season) : values, m - 1, o.outlierSigmas);
   // Half the false-alarm budget to level shifts, half to spread.
   const half = o.alpha / 2;
@@ -848,9 +857,9 @@ export function detectSeries(values: ArrayLike<number>, options?: Partial<Detect
  */
 export function changeLocations(
   detection: Pick<SeriesDetection, "steps" | "drifts" | "spreads" | "runs">,
-  minRunsEachSide = DEFAULT_DETECTOR_OPTIONS.minRunsEachSide,
+  pinnedWithin = kinkSpacing(DEFAULT_DETECTOR_OPTIONS.minRunsEachSide),
 ): number[] {
-  const pinned = (runs: [number, number] | null): runs is [number, number] => runs !== null && runs[1] - runs[0] < kinkSpacing(minRunsEachSide);
+  const pinned = (runs: [number, number] | null): runs is [number, number] => runs !== null && runs[1] - runs[0] < pinnedWithin;
   const drifts = detection.drifts.flatMap((d) => [...(pinned(d.start_runs) ? [d.index] : []), ...(pinned(d.end_runs) ? [d.index + d.n - 1] : [])]);
   const all = [...detection.steps.map((s) => s.index), ...drifts, ...detection.spreads.map((s) => s.index)];
   return [...new Set(all)].sort((a, b) => a - b);
@@ -930,8 +939,8 @@ export function detectEach(
 
 /** The detector options each series of a family is first detected with: the family's, with its own minChangePct. */
 export function familyOptions(family: readonly FamilySeries[], options?: Partial<DetectorOptions>): DetectorOptions[] {
-  const { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas } = resolveOptions(options);
-  const o: DetectorOptions = { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas };
+  const { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas, seasonMinAcf } = resolveOptions(options);
+  const o: DetectorOptions = { alpha, minRunsEachSide, minChangePct, confidence, outlierSigmas, seasonMinAcf };
   return family.map((s) => (s.minChangePct === undefined ? o : resolveOptions({ ...o, minChangePct: s.minChangePct })));
 }
 

@@ -101,19 +101,19 @@ export function seasonalProfile(values: ArrayLike<number>, period: number): Floa
 }
 
 /** The series' seasonal cycle, or undefined when it has none that stands out from its noise (see the module comment). */
-export function findSeason(values: ArrayLike<number>): Season | undefined {
+export function findSeason(values: ArrayLike<number>, minAcf = MIN_ACF): Season | undefined {
   const n = values.length;
   const longest = Math.floor(n / MIN_CYCLES);
   if (longest < MIN_PERIOD) return undefined;
   const acf = differenceAutocorrelation(values, longest);
-  const floor = Math.max(MIN_ACF, MIN_Z / Math.sqrt(n - 1));
+  const floor = Math.max(minAcf, MIN_Z / Math.sqrt(n - 1));
   let best: { period: number; acf: number } | undefined;
   for (let period = MIN_PERIOD; period <= longest; period++) {
     const r = acf[period];
     if (!(r >= floor) || (best && r <= best.acf)) continue;
     let trough = Infinity;
     for (let k = Math.max(1, Math.floor(period / 2)); k < period; k++) trough = Math.min(trough, acf[k]);
-    if (r - trough >= MIN_ACF) best = { period, acf: r };
+    if (r - trough >= minAcf) best = { period, acf: r };
   }
   if (!best) return undefined;
   const profile = seasonalProfile(values, best.period);
