@@ -22,11 +22,11 @@ import { fitPiecewise, kinkLocationSet, selectKinks, type KinkSearch, type Piece
  * pinned on the commit whose run starts it. Pure functions, no I/O; the method, its
  * null and its evaluation are in docs/change-points.md.
  *
- *  1. Outliers: a run further than outlierSigmas noise deviations from the median of its
- *     neighbours is an outlier — reported as such, replaced by that median, never a change.
- *  2. Season: a cycle that stands out in the autocorrelation of the differences (a monthly
+ *  1. Season: a cycle that stands out in the autocorrelation of the differences (a monthly
  *     peak, an epidemic every two years, a weekly load cycle) is estimated by the classical
  *     decomposition and taken out first (season.ts), so it is not read as steps.
+ *  2. Outliers: a run further than outlierSigmas noise deviations from the median of its
+ *     neighbours is an outlier — reported as such, replaced by that median, never a change.
  *  3. Noise as it is: the test runs on normal scores of the values (ranks: calibrated under
  *     heavy tails), with an AR(1) model of day-to-day drift read from lag-1 and lag-2
  *     differences (noise.ts).
