@@ -13,7 +13,7 @@ import binomialCdf from "@stdlib/stats-base-dists-binomial-cdf";
 import type { CouncilRound } from "./council-round";
 import { say, tempDir, type Row, type SectionResult } from "./lib";
 import { loadTcpd, publishedMeans } from "./tcpd/dataset";
-import { evaluateOnTcpd } from "./tcpd/evaluate";
+import { evaluateOnTcpd, type TcpdEvaluation } from "./tcpd/evaluate";
 import { leaveOneOut, type SettingScores } from "./tcpd/leave-one-out";
 
 /**
@@ -227,7 +227,7 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
         ours: ours.mean,
         previous: before.mean,
         per_series: ours.series.map(({ name, f1, cover, predicted }) => ({ name, f1, cover, predicted })),
-        leave_one_out: { ...loo, grid: grid.map((g) => ({ setting: g.setting, mean: meanOf(g.series) })) },
+        leave_one_out: { ...loo, grid: grid.map(({ setting, mean }) => ({ setting, mean })) },
         published,
       },
       council_scale: family,
@@ -239,13 +239,8 @@ export async function changepointsRealSection(options: { quick: boolean }): Prom
 const SEASON_MIN_ACFS = [0.2, 0.25, 0.3, 0.35, 0.4];
 const PINNED_WITHIN = [6, 12, 18, 36, 72, Infinity];
 
-const meanOf = (series: readonly { f1: number; cover: number }[]) => ({
-  f1: series.reduce((sum, s) => sum + s.f1, 0) / series.length,
-  cover: series.reduce((sum, s) => sum + s.cover, 0) / series.length,
-});
-
 /** TCPD scored at every setting of the grid; each series detected once per seasonMinAcf (the width only reads the result). */
-export function tcpdGrid(data: ReturnType<typeof loadTcpd>): SettingScores[] {
+function tcpdGrid(data: ReturnType<typeof loadTcpd>): (SettingScores & { mean: TcpdEvaluation["mean"] })[] {
   return SEASON_MIN_ACFS.flatMap((seasonMinAcf) => {
     const detections = new Map<string, SeriesDetection>();
     const detect = (values: number[]) => {
@@ -253,10 +248,10 @@ export function tcpdGrid(data: ReturnType<typeof loadTcpd>): SettingScores[] {
       if (!detections.has(key)) detections.set(key, detectSeries(values, { seasonMinAcf }));
       return detections.get(key)!;
     };
-    return PINNED_WITHIN.map((within) => ({
-      setting: `seasonMinAcf ${seasonMinAcf}, pinned within ${Number.isFinite(within) ? within : "any"}`,
-      series: evaluateOnTcpd((values) => changeLocations(detect(values), within), { data }).series,
-    }));
+    return PINNED_WITHIN.map((within) => {
+      const { series, mean } = evaluateOnTcpd((values) => changeLocations(detect(values), within), { data });
+      return { setting: `seasonMinAcf ${seasonMinAcf}, pinned within ${Number.isFinite(within) ? within : "any"}`, series, mean };
+    });
   });
 }
 

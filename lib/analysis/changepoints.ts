@@ -143,8 +143,8 @@ export interface DetectedDrift {
    */
   p_value: number;
   /**
-   * The runs the stretch could start at (95 % profile-likelihood set of its kink's location, trend.ts): [index, index]
-   * at the series' first run. A drift that starts sharply has a narrow set; one that eases in, or a smooth curve read
+   * The runs the stretch could start at (95 % profile-likelihood set of its kink's location, trend.ts; it always holds
+   * index): [index, index] at the series' first run. A drift that starts sharply has a narrow set; one that eases in, or a smooth curve read
    * as a line with a bend, a wide one — and then no one run, nor the commit at it, is where it began.
    */
   start_runs: [number, number];
@@ -620,7 +620,7 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
   const n = x.length;
   const m = ctx.options.minRunsEachSide;
   const alone = { drifts: [], steps: stepsAlone };
-  if (!(ctx.sigma > 0) || n < 4 * m) return alone;
+  if (!(ctx.sigma > 0) || n < kinkSpacing(m)) return alone;
   const inflation = (1 + ctx.phi) / (1 - ctx.phi);
   const variance = ctx.sigma * ctx.sigma * inflation;
   const penalty = Math.log(n) * variance;
@@ -673,6 +673,13 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
   // The stretches between kinks, each with its slope (the sum of the slope changes up to it) and that slope's
   // variance from the fit's covariance.
   const vertices = kinks[0] === 0 ? kinks : [0, ...kinks];
+  // Where a stretch could start and stop: each kink's 95 % location set, the others held (slack z² × the noise
+  // variance its test used). Read once a kink: where one drift stops, the next starts.
+  const sets = new Map<number, [number, number]>();
+  const locationSet = (run: number) => {
+    if (!sets.has(run)) sets.set(run, kinkLocationSet(x, best.steps, kinks, kinks.indexOf(run), search, ctx.z * ctx.z * noiseOf(fit)));
+    return sets.get(run)!;
+  };
   const drifts: DetectedDrift[] = [];
   vertices.forEach((start, j) => {
     const end = j + 1 < vertices.length ? vertices[j + 1] : n - 1;
@@ -685,9 +692,6 @@ function driftOrSteps(ctx: Context, stepsAlone: DetectedChange[], level: number)
     const p = se > 0 ? 2 * (1 - normalCdf(Math.abs(slope / se), 0, 1)) : 0;
     if (!(p <= level)) return;
     const scale = Math.abs(fit.fitted[start]) > 0 ? 100 / Math.abs(fit.fitted[start]) : NaN;
-    // Where the stretch could start and stop: each kink's 95 % location set, the others held (slack z² × the noise
-    // variance its test used).
-    const locationSet = (run: number) => kinkLocationSet(x, best.steps, kinks, kinks.indexOf(run), search, ctx.z * ctx.z * noiseOf(fit));
     drifts.push({
       index: start,
       n: end - start + 1,

@@ -488,8 +488,7 @@ function driftsAndSpreads(
   const common = (worse: boolean) => ({ status: worse ? ("open" as const) : ("kept" as const), fixed_by_sha: "", fixed_ts: null, deterministic: false });
   for (const dr of d.drifts) {
     if (!(dr.index >= 0 && dr.index < n && dr.n >= 2) || !Number.isFinite(dr.slope_pct_per_run)) continue;
-    const [from, to] = dr.index === 0 ? [0, 0] : [Math.max(0, Math.min(dr.index, dr.start_runs[0])), Math.min(n - 1, Math.max(dr.index, dr.start_runs[1]))];
-    const { last, previous_sha, range } = place(from, to);
+    const { last, previous_sha, range } = place(...dr.start_runs);
     const span = dr.n - 1;
     const m = Math.min(config.minRunsEachSide, Math.floor(dr.n / 2));
     const before = stats(values, dr.index, dr.index + m);
